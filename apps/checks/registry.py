@@ -1,0 +1,37 @@
+"""Checks registered by stable key, looked up by the help pages and the task.
+
+``apps.checks`` knows nothing about orders: apps that own the data register
+their checks here (``apps.commerce.diagnostics``) when Django starts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .base import Check
+
+_REGISTRY: dict[str, type[Check]] = {}
+
+
+def register(check_class: type[Check]) -> type[Check]:
+    """Class decorator: make a check available under its ``key``."""
+    key = check_class.key
+    existing = _REGISTRY.get(key)
+    if existing is not None and existing is not check_class:
+        raise ValueError(f"Two checks claim the key {key!r}: {existing!r} and {check_class!r}.")
+    _REGISTRY[key] = check_class
+    return check_class
+
+
+def get_check(key: str) -> type[Check] | None:
+    return _REGISTRY.get(key)
+
+
+def all_checks() -> list[type[Check]]:
+    return list(_REGISTRY.values())
+
+
+def check_choices() -> list[tuple[str, str]]:
+    """Choices for the step block's check field, read when the editor opens."""
+    return sorted(((key, check.title) for key, check in _REGISTRY.items()), key=lambda c: c[1])

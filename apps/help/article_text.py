@@ -1,0 +1,185 @@
+"""Read troubleshooting articles from their plain-text form.
+
+The format, line by line::
+
+    Title of the article
+    Intro paragraph(s), one per line.
+    Step 1. Step title
+    Paragraph of the step.
+    - a bullet
+    Step 2. ...
+    Still missing?
+    Paragraph.
+    - what to include in a support ticket
+
+Blank lines are allowed anywhere. Every mistake is reported with the line it
+is on, and nothing is half-read: ``parse_article`` returns a whole article or
+raises ``ArticleFormatError``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+
+STEP_HEADING = re.compile(r"^Step\s+(\d+)\s*[.:]\s*(.*)$")
+LOOSE_STEP_HEADING = re.compile(r"^Step\s+\S+\s*[.:]")
+STILL_MISSING = re.compile(r"^Still missing\?\s*$", re.IGNORECASE)
+BULLET = re.compile(r"^[-*•]\s+(.*)$")
+MAX_TITLE_LENGTH = 200
+
+
+class ArticleFormatError(ValueError):
+    """The text is not a well-formed article; the message names the line."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+
+
+@dataclass
+class TextBlock:
+    """A run of paragraphs and bullet lists, in order."""
+
+    items: list[str | list[str]] = field(default_factory=list)
+
+    def add_paragraph(self, text: str) -> None:
+        self.items.append(text)
+
+    def add_bullet(self, text: str) -> None:
+        if self.items and isinstance(self.items[-1], list):
+            self.items[-1].append(text)
+        else:
+            self.items.append([text])
+
+    def is_empty(self) -> bool:
+        return not self.items
+
+    def to_html(self) -> str:
+        parts = []
+        for item in self.items:
+            if isinstance(item, list):
+                parts.append("<ul>" + "".join(f"<li>{escape(b)}</li>" for b in item) + "</ul>")
+            else:
+                parts.append(f"<p>{escape(item)}</p>")
+        return "".join(parts)
+
+
+@dataclass
+class ArticleStep:
+    number: int
+    title: str
+    line: int
+    text: TextBlock = field(default_factory=TextBlock)
+
+
+@dataclass
+class StillMissingSection:
+    heading: str
+    line: int
+    text: TextBlock = field(default_factory=TextBlock)
+    ticket_items: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Article:
+    title: str
+    intro: TextBlock
+    steps: list[ArticleStep]
+    still_missing: StillMissingSection | None
+
+
+def decode_article(data: bytes) -> str:
+    """Bytes to text, refusing anything that is not UTF-8 text."""
+    nul = data.find(b"\x00")
+    if nul != -1:
+        line = data.count(b"\n", 0, nul) + 1
+        raise ArticleFormatError(line, "this is a binary file, not an article (NUL byte)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ArticleFormatError(line, "this is not UTF-8 text") from None
+
+
+def parse_article(text: str) -> Article:
+    """Parse an article's text; raise ArticleFormatError naming the line of the first mistake."""
+    lines = text.splitlines()
+    numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1)]
+    content = [(n, line) for n, line in numbered if line]
+    if not content:
+        raise ArticleFormatError(1, "the file is empty; expected the article's title")
+
+    title_line, title = content[0]
+    if STEP_HEADING.match(title) or STILL_MISSING.match(title) or BULLET.match(title):
+        raise ArticleFormatError(title_line, f"expected the article's title, found {title!r}")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise ArticleFormatError(title_line, f"the title is longer than {MAX_TITLE_LENGTH} characters")
+
+    intro = TextBlock()
+    steps: list[ArticleStep] = []
+    still_missing: StillMissingSection | None = None
+    current: TextBlock = intro
+
+    for line_number, line in content[1:]:
+        heading = STEP_HEADING.match(line)
+        if heading:
+            number, step_title = int(heading.group(1)), heading.group(2).strip()
+            if still_missing is not None:
+                raise ArticleFormatError(
+                    line_number, f"Step {number} comes after “Still missing?”, which must be last"
+                )
+            expected = len(steps) + 1
+            if number != expected:
+                raise ArticleFormatError(
+                    line_number,
+                    f"expected Step {expected}, found Step {number} (steps are numbered in order)",
+                )
+            if not step_title:
+                raise ArticleFormatError(line_number, f"Step {number} has no title")
+            if len(step_title) > MAX_TITLE_LENGTH:
+                raise ArticleFormatError(
+                    line_number,
+                    f"Step {number}'s title is longer than {MAX_TITLE_LENGTH} characters",
+                )
+            _require_text(steps, still_missing)
+            steps.append(ArticleStep(number=number, title=step_title, line=line_number))
+            current = steps[-1].text
+            continue
+        if LOOSE_STEP_HEADING.match(line):
+            raise ArticleFormatError(
+                line_number, f"{line[:40]!r} looks like a step heading; write it as “Step N. Title”"
+            )
+        if STILL_MISSING.match(line):
+            if still_missing is not None:
+                raise ArticleFormatError(line_number, "a second “Still missing?” section")
+            if not steps:
+                raise ArticleFormatError(line_number, "“Still missing?” comes before any step")
+            _require_text(steps, still_missing)
+            still_missing = StillMissingSection(heading=line, line=line_number)
+            current = still_missing.text
+            continue
+        bullet = BULLET.match(line)
+        if bullet:
+            if still_missing is not None:
+                still_missing.ticket_items.append(bullet.group(1).strip())
+            else:
+                current.add_bullet(bullet.group(1).strip())
+        else:
+            current.add_paragraph(line)
+
+    last_line = len(lines)
+    if not steps:
+        raise ArticleFormatError(last_line, "the article has no steps; expected lines like “Step 1. Title”")
+    _require_text(steps, still_missing)
+    if still_missing is not None and still_missing.text.is_empty() and not still_missing.ticket_items:
+        raise ArticleFormatError(still_missing.line, "“Still missing?” has no text")
+    return Article(title=title, intro=intro, steps=steps, still_missing=still_missing)
+
+
+def _require_text(steps, still_missing) -> None:
+    """The section that just ended must have said something."""
+    if still_missing is None and steps and steps[-1].text.is_empty():
+        step = steps[-1]
+        raise ArticleFormatError(step.line, f"Step {step.number} has no text")

@@ -1,0 +1,40 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.help.article_text import ArticleFormatError
+from apps.help.services import article_import
+
+
+class Command(BaseCommand):
+    help = "Create or update a troubleshooting article from its plain-text form."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path, help="the article's text file")
+        parser.add_argument(
+            "--slug",
+            default="",
+            help="the page's URL slug (default: the file's name, e.g. order-did-not-import)",
+        )
+        parser.add_argument(
+            "--draft", action="store_true", help="save a draft revision instead of publishing"
+        )
+
+    def handle(self, *args, path: Path, slug: str, draft: bool, **options):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from None
+        try:
+            result = article_import(data=data, slug=slug or path.stem, publish=not draft)
+        except ArticleFormatError as exc:
+            raise CommandError(f"{path}: {exc}; nothing was changed") from None
+        page = result.page
+        verb = "Created" if result.created else "Updated"
+        state = "draft revision" if draft else "published revision"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} “{page.title}” ({len(page.steps)} steps), {state} #{result.revision.pk}: "
+                f"{page.url or '/help/' + page.slug + '/'}"
+            )
+        )

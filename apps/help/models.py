@@ -1,0 +1,118 @@
+"""Help-center pages: the home page with its articles, and troubleshooting articles."""
+
+from __future__ import annotations
+
+from django.utils.functional import cached_property
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from apps.checks.registry import check_choices
+
+RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul", "code"]
+
+
+class StepBlock(blocks.StructBlock):
+    title = blocks.CharBlock(max_length=200, help_text="Shown as “Step N. <title>”.")
+    body = blocks.RichTextBlock(features=RICH_TEXT_FEATURES)
+    check = blocks.ChoiceBlock(
+        choices=check_choices,
+        required=False,
+        help_text="A live check merchants can run on their own account from this step.",
+    )
+
+    class Meta:
+        icon = "list-ol"
+        label = "Step"
+        template = "help/blocks/step.html"
+
+
+class StillMissingBlock(blocks.StructBlock):
+    heading = blocks.CharBlock(max_length=200, default="Still missing?")
+    body = blocks.RichTextBlock(features=RICH_TEXT_FEATURES)
+    ticket_items = blocks.ListBlock(
+        blocks.CharBlock(max_length=300),
+        label="What to include in a support ticket",
+    )
+
+    class Meta:
+        icon = "help"
+        label = "Still missing?"
+        template = "help/blocks/still_missing.html"
+
+
+class HelpIndexPage(Page):
+    """The help center's home: a search box and the list of articles."""
+
+    intro = RichTextField(features=RICH_TEXT_FEATURES, blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    subpage_types = ["help.TroubleshootingPage"]
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "help center home"
+
+    def get_context(self, request, *args, **kwargs):
+        from .selectors import help_articles_for_index
+
+        context = super().get_context(request, *args, **kwargs)
+        query = request.GET.get("q", "").strip()[:200]
+        context["query"] = query
+        context["articles"] = help_articles_for_index(self, query=query)
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        response.help_page_cacheable = True
+        return response
+
+
+class TroubleshootingPage(Page):
+    """An article whose steps each rule out one cause, optionally with a live check."""
+
+    intro = RichTextField(features=RICH_TEXT_FEATURES, blank=True)
+    body = StreamField(
+        [("step", StepBlock()), ("still_missing", StillMissingBlock())],
+        use_json_field=True,
+    )
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.SearchField("body"),
+    ]
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    parent_page_types = ["help.HelpIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "troubleshooting article"
+
+    @cached_property
+    def steps(self) -> list:
+        """The step blocks in order, each with its number (1-based)."""
+        return [block for block in self.body if block.block_type == "step"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        numbered = []
+        step_number = 0
+        for block in self.body:
+            if block.block_type == "step":
+                step_number += 1
+                numbered.append((step_number, block))
+            else:
+                numbered.append((None, block))
+        context["numbered_blocks"] = numbered
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        # Only what an anonymous reader sees is shared: the middleware checks
+        # the request carries no session before using this flag.
+        response.help_page_cacheable = True
+        return response

@@ -1,0 +1,146 @@
+"""Writes to the help center: its home page and imported articles."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils.text import slugify
+from wagtail.models import GroupPagePermission, Page, Revision, Site
+
+from .article_text import Article, decode_article, parse_article
+from .models import HelpIndexPage, TroubleshootingPage
+
+HELP_CENTER_TITLE = "Help Center"
+HELP_CENTER_INTRO = (
+    "<p>Answers for Commerce Kitty merchants. Where an article can look at your "
+    "account for you, its steps carry a <b>Check this now</b> button.</p>"
+)
+
+
+@dataclass(frozen=True)
+class ArticleImportResult:
+    page: TroubleshootingPage
+    created: bool
+    revision: Revision
+
+
+def help_center_get_or_create() -> HelpIndexPage:
+    """The help center's home page, made the default site's root so it serves /help/."""
+    index = HelpIndexPage.objects.first()
+    if index is None:
+        root = Page.get_first_root_node()
+        index = HelpIndexPage(title=HELP_CENTER_TITLE, slug="help", intro=HELP_CENTER_INTRO, live=False)
+        root.add_child(instance=index)
+        index.save_revision().publish()
+        _remove_untouched_welcome_page(root)
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(
+            hostname="localhost",
+            port=80,
+            root_page=index,
+            is_default_site=True,
+            site_name=HELP_CENTER_TITLE,
+        )
+    elif site.root_page_id != index.pk:
+        site.root_page = index
+        site.site_name = site.site_name or HELP_CENTER_TITLE
+        site.save()
+    return index
+
+
+def _remove_untouched_welcome_page(root: Page) -> None:
+    # Wagtail's first migration leaves a placeholder "Welcome" page; once the
+    # help center is the site's root it would only confuse editors.
+    for page in root.get_children().filter(slug="home", numchild=0):
+        if type(page.specific) is Page:
+            Site.objects.filter(root_page=page).delete()
+            page.delete()
+
+
+def article_import(
+    *,
+    data: bytes,
+    slug: str = "",
+    step_checks: dict[int, str] | None = None,
+    publish: bool = True,
+    user=None,
+) -> ArticleImportResult:
+    """Create or update the article that ``data`` (its plain text) describes.
+
+    The page is found by its slug (``slug``, else the title's), so importing again adds a revision to the
+    same page. Step block ids are kept by step number, and so are the checks
+    editors attached, unless ``step_checks`` binds a step to another check.
+    Raises ``ArticleFormatError`` before writing anything if the text is malformed.
+    """
+    article = parse_article(decode_article(data))
+    with transaction.atomic():
+        index = help_center_get_or_create()
+        slug = slugify(slug or article.title)[:255]
+        page = TroubleshootingPage.objects.child_of(index).filter(slug=slug).first()
+        created = page is None
+        if created:
+            page = TroubleshootingPage(title=article.title, slug=slug, live=False)
+            page.body = _stream_data(article, previous=[], step_checks=step_checks or {})
+            page.intro = article.intro.to_html()
+            index.add_child(instance=page)
+        else:
+            page = page.get_latest_revision_as_object()
+            page.title = article.title
+            page.intro = article.intro.to_html()
+            page.body = _stream_data(article, previous=page.body.raw_data, step_checks=step_checks or {})
+        revision = page.save_revision(user=user, log_action=True)
+        if publish:
+            revision.publish(user=user)
+    return ArticleImportResult(page=page, created=created, revision=revision)
+
+
+def _stream_data(article: Article, *, previous, step_checks: dict[int, str]) -> list[dict]:
+    old_steps = [block for block in previous if block["type"] == "step"]
+    old_tail = next((block for block in previous if block["type"] == "still_missing"), None)
+    blocks = []
+    for step in article.steps:
+        old = old_steps[step.number - 1] if step.number <= len(old_steps) else None
+        check = step_checks.get(step.number, (old or {}).get("value", {}).get("check", ""))
+        blocks.append(
+            {
+                "type": "step",
+                "id": old["id"] if old else str(uuid.uuid4()),
+                "value": {"title": step.title, "body": step.text.to_html(), "check": check or ""},
+            }
+        )
+    if article.still_missing is not None:
+        section = article.still_missing
+        blocks.append(
+            {
+                "type": "still_missing",
+                "id": old_tail["id"] if old_tail else str(uuid.uuid4()),
+                "value": {
+                    "heading": section.heading,
+                    "body": section.text.to_html(),
+                    "ticket_items": section.ticket_items,
+                },
+            }
+        )
+    return blocks
+
+
+SUPPORT_EDITORS_GROUP = "Support editors"
+EDITOR_PAGE_PERMISSIONS = ("add", "change", "publish", "lock", "unlock")
+
+
+def support_editors_group_ensure() -> Group:
+    """The group that edits and publishes help pages in Wagtail, and nothing else."""
+    group, _ = Group.objects.get_or_create(name=SUPPORT_EDITORS_GROUP)
+    access_admin = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+    group.permissions.add(access_admin)
+    index = help_center_get_or_create()
+    for permission_type in EDITOR_PAGE_PERMISSIONS:
+        permission = Permission.objects.get(
+            content_type__app_label="wagtailcore", codename=f"{permission_type}_page"
+        )
+        GroupPagePermission.objects.get_or_create(group=group, page=index, permission=permission)
+    return group

@@ -1,0 +1,148 @@
+"""The one interface every source platform speaks.
+
+A *provider* is what a platform can do (key, label, capabilities, the
+credentials it needs); a *client* is one merchant's connection to it, built
+from a plugin's credentials. Commerce code only ever sees ``SourceOrder`` and
+the typed errors below, never a platform's own payloads.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import ClassVar
+
+import httpx
+
+
+class OrderState(enum.StrEnum):
+    """Where an order stands on its platform, in Commerce Kitty's terms."""
+
+    IMPORTABLE = "importable"  # paid and confirmed
+    PENDING_PAYMENT = "pending_payment"
+    ON_HOLD = "on_hold"  # held for review or awaiting payment confirmation
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    CHECKOUT = "checkout"  # the buyer is still in checkout
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    OrderState.IMPORTABLE: "paid and confirmed",
+    OrderState.PENDING_PAYMENT: "pending payment",
+    OrderState.ON_HOLD: "on hold for review",
+    OrderState.CANCELLED: "cancelled",
+    OrderState.REFUNDED: "refunded",
+    OrderState.FAILED: "payment failed",
+    OrderState.CHECKOUT: "still in checkout",
+}
+
+
+@dataclass(frozen=True)
+class Buyer:
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    address_line1: str = ""
+    city: str = ""
+    postcode: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class SourceOrderLine:
+    sku: str
+    quantity: int = 1
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class SourceOrder:
+    """An order as its platform reports it, normalized."""
+
+    id: str  # the platform's stable id (Shopify gid, WooCommerce id, ...)
+    number: str  # what the merchant sees, without a leading '#'
+    placed_at: datetime  # timezone-aware
+    state: OrderState
+    platform_status: str  # the platform's own word(s), shown to merchants
+    lines: tuple[SourceOrderLine, ...] = ()
+    buyer: Buyer = field(default_factory=Buyer)
+    currency: str = ""
+    total: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    backfill: bool = False  # can list orders older than the plugin
+    manual_sync: bool = True  # a merchant may trigger a pull on demand
+    history_days: int | None = None  # how far back the platform shows orders; None: no limit
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a client needs to talk to one merchant's store."""
+
+    bucket: str  # throttle bucket, one per plugin: "plugin:<id>"
+    credentials: dict
+    timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, connect=3.0))
+
+
+class PlatformError(Exception):
+    """Base of the typed errors; ``str()`` is safe to show a merchant (no secrets)."""
+
+
+class NotAuthorized(PlatformError):
+    """The platform rejected the plugin's credentials (401/403)."""
+
+
+class RateLimited(PlatformError):
+    """The platform (or our own throttle) says wait ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = max(0.0, float(retry_after))
+
+    def until(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.retry_after)
+
+
+class PlatformUnavailable(PlatformError):
+    """Timeouts, 5xx, malformed answers: transient, worth retrying later."""
+
+
+class PlatformClient(abc.ABC):
+    """One merchant's connection to a platform."""
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    # Names of the credential fields, shown in forms; values are never shown.
+    credential_fields: ClassVar[tuple[str, ...]]
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    @abc.abstractmethod
+    def get_order(self, number: str) -> SourceOrder | None:
+        """The order with this merchant-facing number, or None when the platform has none."""
+
+    @abc.abstractmethod
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder]:
+        """Every order placed at or after ``since``, oldest first, fetched page by page."""
+
+    @abc.abstractmethod
+    def check_authorization(self) -> None:
+        """Return quietly when the credentials work; raise NotAuthorized when they do not."""
+
+
+def normalize_order_number(raw: str) -> str:
+    """'#1001 ' and '1001' are the same order number."""
+    return raw.strip().lstrip("#").strip()

@@ -1,0 +1,61 @@
+"""Everything the demo needs on top of a migrated database; safe to run again."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.help.services import article_import, support_editors_group_ensure
+
+SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
+
+# (username, password, role); the demo prints them, so they are not secrets.
+DEMO_USERS = [
+    ("merchant", "kitty-merchant", "merchant"),
+    ("editor", "kitty-editor", "support editor"),
+    ("admin", "kitty-admin", "admin"),
+]
+
+
+def demo_users_ensure() -> dict:
+    """Create (or reset) the demo's merchant, support editor and admin."""
+    User = get_user_model()
+    users = {}
+    for username, password, role in DEMO_USERS:
+        user, _ = User.objects.get_or_create(username=username)
+        user.email = f"{username}@demo.commercekitty.example"
+        user.is_staff = role != "merchant"
+        user.is_superuser = role == "admin"
+        user.set_password(password)
+        user.save()
+        users[role] = user
+    users["support editor"].groups.add(support_editors_group_ensure())
+    return users
+
+
+class Command(BaseCommand):
+    help = "Import the seed article and create the demo users (and account data)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, base_url: str, **options):
+        with transaction.atomic():
+            result = article_import(data=SEED_ARTICLE.read_bytes(), slug=SEED_ARTICLE.stem)
+            demo_users_ensure()
+        article_url = base_url + result.page.url
+        out = self.stdout.write
+        out("")
+        out(self.style.SUCCESS("Commerce Kitty Help Center demo is ready."))
+        out(f"  Help center     {base_url}/help/")
+        out(f"  Article         {article_url}")
+        out(f"  Sign in         {base_url}/accounts/login/")
+        out(f"  Wagtail admin   {base_url}/cms/          (support editors, admins)")
+        out(f"  Django admin    {base_url}/django-admin/ (admins)")
+        out("")
+        out("  Logins (username / password):")
+        for username, password, role in DEMO_USERS:
+            out(f"    {role:<15} {username} / {password}")
+        out("")

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+
+from apps.help import views as help_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/help/", permanent=False)),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", help_views.logout_view, name="logout"),
+    path("django-admin/", admin.site.urls),
+    path("cms/", include(wagtailadmin_urls)),
+    path("healthz", help_views.healthz, name="healthz"),
+    path("help/", include(wagtail_urls)),
+]

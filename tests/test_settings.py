@@ -1,0 +1,88 @@
+"""Settings come from the environment; production refuses to start half-configured."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PROBE = (
+    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'kitty_troubleshoot.settings');"
+    "from django.conf import settings as s; db = s.DATABASES['default'];"
+    "print(db['ENGINE'], db['NAME'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)"
+)
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7#Kq!v2Lm9@pR4sT6wY8zA1bC3dE5fG7hJ9kL0nM2oP4qR6sU8",
+    "CREDENTIALS_KEY": "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMzI=",
+    "ALLOWED_HOSTS": "help.example.com",
+}
+
+
+def run_manage_or_probe(args: list[str], env: dict[str, str | None]) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k not in env}
+    full_env.update({k: v for k, v in env.items() if v is not None})
+    full_env.pop("DJANGO_SETTINGS_MODULE", None)
+    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=settings.BASE_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_nothing_set_means_sqlite_under_var_and_eager_tasks():
+    result = run_manage_or_probe(
+        ["-c", PROBE],
+        {"DATABASE_URL": None, "CELERY_BROKER_URL": None, "REDIS_URL": None, "DEBUG": "1"},
+    )
+
+    engine, name, eager, debug = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert name.endswith("/var/db.sqlite3")
+    assert eager == "True"
+
+
+def test_database_url_selects_postgresql_with_a_statement_timeout():
+    result = run_manage_or_probe(
+        ["-c", PROBE + ";print(db['HOST'], db['PORT'], db['OPTIONS'], db['CONN_HEALTH_CHECKS'])"],
+        {
+            "DATABASE_URL": "postgres://kitty:pw@db.internal:5433/kitty",
+            "CELERY_BROKER_URL": "redis://r:6379/0",
+            "DEBUG": "1",
+        },
+    )
+
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["django.db.backends.postgresql", "kitty", "False", "True"]
+    assert lines[1].startswith("db.internal 5433 {'options': '-c statement_timeout=15000'} True")
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    result = run_manage_or_probe(["manage.py", "check"], {**PRODUCTION, "SECRET_KEY": None})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_without_a_credentials_key_refuses_to_start():
+    result = run_manage_or_probe(["manage.py", "check"], {**PRODUCTION, "CREDENTIALS_KEY": None})
+
+    assert result.returncode != 0
+    assert "CREDENTIALS_KEY is not set" in result.stderr
+
+
+def test_garbage_debug_value_is_a_clear_error():
+    result = run_manage_or_probe(["manage.py", "check"], {"DEBUG": "maybe"})
+
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_deploy_check_is_clean_in_production():
+    result = run_manage_or_probe(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
