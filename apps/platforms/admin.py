@@ -1,0 +1,69 @@
+"""Django admin for the demo marketplace: where a demo's scenarios are staged."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.platforms.models import SandboxOrder, SandboxStore
+
+
+@admin.register(SandboxStore)
+class SandboxStoreAdmin(admin.ModelAdmin):
+    list_display = [
+        "handle",
+        "name",
+        "reject_credentials",
+        "throttled_until",
+        "history_days",
+        "supports_backfill",
+        "supports_manual_sync",
+        "created",
+    ]
+    list_filter = ["reject_credentials", "supports_backfill", "supports_manual_sync"]
+    search_fields = ["handle", "name"]
+    readonly_fields = ["created"]
+    actions = ["rotate_tokens"]
+    fieldsets = [
+        (None, {"fields": ["handle", "name", "access_token", "created"]}),
+        (
+            "Staged problems",
+            {"fields": ["reject_credentials", "throttled_until", "history_days"]},
+        ),
+        ("Capabilities", {"fields": ["supports_backfill", "supports_manual_sync"]}),
+    ]
+
+    @admin.action(description="Rotate access token (de-authorizes connected plugins)")
+    def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[SandboxStore]) -> None:
+        count = 0
+        for store in queryset:
+            store.rotate_token()
+            count += 1
+        self.message_user(request, f"Rotated the token of {count} demo store(s).", messages.SUCCESS)
+
+
+@admin.register(SandboxOrder)
+class SandboxOrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "store", "status", "placed_at", "email", "currency", "total"]
+    list_filter = ["status", "store"]
+    search_fields = ["number", "email"]
+    list_select_related = ["store"]
+    date_hierarchy = "placed_at"
+    ordering = ["-placed_at", "-id"]
+    fieldsets = [
+        (None, {"fields": ["store", "number", "placed_at", "status", "currency", "total"]}),
+        ("Lines", {"fields": ["lines"]}),
+        (
+            "Buyer",
+            {
+                "fields": [
+                    "email",
+                    ("first_name", "last_name"),
+                    "address_line1",
+                    ("postcode", "city"),
+                    "country",
+                ]
+            },
+        ),
+    ]

@@ -1,0 +1,272 @@
+"""The one seam between platform clients and the network.
+
+Every HTTP call to a platform goes through ``PlatformHTTP.request_json``: it
+takes a token from the plugin's throttle, sends the request with the
+connection's explicit timeouts, and turns everything that can go wrong into
+the typed errors of ``base.py`` with a message a merchant can read. Tests
+point clients at a local HTTP server; nothing here is mocked.
+
+Messages and log lines are built from our own words plus status codes and
+paths: never from headers, credentials or raw exception text, so a token can
+not leak into a notification, a check transcript or a log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from apps.platforms.base import (
+    Connection,
+    NotAuthorized,
+    PlatformUnavailable,
+    RateLimited,
+)
+from apps.platforms.throttle import Throttle
+
+logger = logging.getLogger(__name__)
+
+# When a 429 carries no usable Retry-After we still have to back off; a
+# minute is what most hosts' rate-limit windows amount to.
+DEFAULT_RETRY_AFTER = 60.0
+# A buggy or hostile Retry-After must not park a plugin for days.
+MAX_RETRY_AFTER = 3600.0
+
+USER_AGENT = "CommerceKitty-Troubleshoot/1.0"
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced, for platform-supplied text we pass on."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+@dataclass(frozen=True)
+class JSONResponse:
+    """A successful (2xx) answer with its body already parsed."""
+
+    data: Any
+    status_code: int
+    headers: httpx.Headers
+
+
+# A platform may compute the wait after a 429 from the body (Shopify's
+# throttleStatus); returning None falls back to the Retry-After header.
+RetryAfterHook = Callable[[httpx.Response], float | None]
+
+
+class PlatformHTTP:
+    """An httpx client for one connection, with throttling and error mapping.
+
+    Use it as a context manager so the underlying connection pool is closed:
+    ``with PlatformHTTP(...) as http: http.request_json("GET", "/orders")``.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        label: str,
+        base_url: str,
+        throttle: Throttle,
+        headers: dict[str, str] | None = None,
+        auth: httpx.Auth | tuple[str, str] | None = None,
+        unauthorized_message: str | None = None,
+        forbidden_message: str | None = None,
+        retry_after_hook: RetryAfterHook | None = None,
+        secrets: Iterable[str] = (),
+    ):
+        self.connection = connection
+        self.label = label
+        self.throttle = throttle
+        self.unauthorized_message = unauthorized_message or (
+            f"{label} rejected the plugin's credentials. Reauthorize the plugin."
+        )
+        self.forbidden_message = forbidden_message or (
+            f"{label} refused access: the credentials lack a permission we need. "
+            "Reauthorize the plugin and grant every permission it asks for."
+        )
+        self.retry_after_hook = retry_after_hook
+        self.secrets = tuple(s for s in secrets if s)
+        self._client = httpx.Client(
+            base_url=base_url,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            auth=auth,
+            timeout=connection.timeout,
+            # A redirect usually means a wrong store address; following it
+            # could carry credentials somewhere unexpected.
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> PlatformHTTP:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        cost: float = 1,
+        max_wait: float = 2.0,
+    ) -> JSONResponse:
+        """Send one request through the throttle and return its parsed JSON body.
+
+        Raises ``RateLimited`` (our throttle or the platform's 429, after
+        blocking the bucket), ``NotAuthorized`` (401/403) or
+        ``PlatformUnavailable`` (timeouts, connection errors, 5xx, anything
+        else unexpected, malformed JSON).
+        """
+        self.throttle.acquire(cost, max_wait=max_wait)
+        started = time.monotonic()
+        try:
+            response = self._client.request(method, path, params=params, json=json)
+        except httpx.ConnectTimeout as exc:
+            self._log(method, path, "connect timeout", started)
+            raise PlatformUnavailable(
+                f"Could not connect to {self.label} within {self._seconds('connect')}. "
+                "This is usually temporary; we will try again."
+            ) from exc
+        except httpx.TimeoutException as exc:
+            self._log(method, path, "timeout", started)
+            raise PlatformUnavailable(
+                f"{self.label} did not answer within {self._seconds('read')}. "
+                "This is usually temporary; we will try again."
+            ) from exc
+        except httpx.ConnectError as exc:
+            self._log(method, path, "connection failed", started)
+            raise PlatformUnavailable(
+                f"Could not connect to {self.label}: the store did not accept the connection. "
+                "It may be down, or the store address may be wrong."
+            ) from exc
+        except httpx.TransportError as exc:
+            self._log(method, path, "transport error", started)
+            raise PlatformUnavailable(
+                f"The connection to {self.label} broke off before it answered. "
+                "This is usually temporary; we will try again."
+            ) from exc
+        self._log(method, path, str(response.status_code), started)
+        self._raise_for_status(response)
+        return JSONResponse(
+            data=self._parse(response),
+            status_code=response.status_code,
+            headers=response.headers,
+        )
+
+    def rate_limited(self, retry_after: float, *, reason: str | None = None) -> RateLimited:
+        """Block the bucket for ``retry_after`` seconds and build the error to raise."""
+        self.throttle.block_for(retry_after)
+        logger.info("%s: bucket %s blocked for %.1f s", self.label, self.throttle.bucket, retry_after)
+        return RateLimited(
+            reason
+            or (
+                f"{self.label} is limiting how fast we may ask; "
+                f"we will wait {_human_seconds(retry_after)} before asking again."
+            ),
+            retry_after=retry_after,
+        )
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        code = response.status_code
+        if 200 <= code < 300:
+            return
+        if code == 429:
+            retry_after = self.retry_after_hook(response) if self.retry_after_hook else None
+            if retry_after is None:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is None:
+                retry_after = DEFAULT_RETRY_AFTER
+            raise self.rate_limited(retry_after)
+        if code == 401:
+            raise NotAuthorized(self.unauthorized_message)
+        if code == 403:
+            raise NotAuthorized(self.forbidden_message)
+        if code >= 500:
+            raise PlatformUnavailable(
+                f"{self.label} answered with a server error (HTTP {code}). "
+                "This is usually temporary; we will try again."
+            )
+        if 300 <= code < 400:
+            raise PlatformUnavailable(
+                f"{self.label} sent us to another address (HTTP {code}). "
+                "Check the store address in the plugin settings."
+            )
+        if code == 404:
+            raise PlatformUnavailable(
+                f"{self.label} answered 'not found' (HTTP 404) where its API should be. "
+                "Check the store address in the plugin settings."
+            )
+        raise PlatformUnavailable(f"{self.label} refused the request (HTTP {code}).")
+
+    def _parse(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+            raise PlatformUnavailable(
+                f"{self.label} sent an answer we could not read (not valid JSON). "
+                "This is usually temporary; we will try again."
+            ) from None
+
+    def _seconds(self, which: str) -> str:
+        value = getattr(self.connection.timeout, which, None)
+        return "the time limit" if value is None else _human_seconds(value)
+
+    def _log(self, method: str, path: str, outcome: str, started: float) -> None:
+        # The path only: query strings may carry a merchant's search input,
+        # and headers carry credentials.
+        logger.info(
+            "%s %s %s -> %s in %.0f ms (bucket %s)",
+            self.label,
+            method,
+            path.split("?", 1)[0],
+            outcome,
+            (time.monotonic() - started) * 1000,
+            self.throttle.bucket,
+        )
+
+
+def _human_seconds(seconds: float) -> str:
+    if seconds < 10:
+        text = f"{seconds:.1f}".rstrip("0").rstrip(".")
+        return f"{text} second" + ("" if text == "1" else "s")
+    if seconds < 120:
+        return f"{round(seconds)} seconds"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute" + ("" if minutes == 1 else "s")

@@ -1,0 +1,161 @@
+"""The built-in demo marketplace: stores and orders that admins edit in Django admin.
+
+``SandboxClient`` (``sandbox.py``) reads these tables exactly as the Shopify
+and WooCommerce clients read their APIs, so every troubleshooting step can
+be demonstrated, and tested, without the internet.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from apps.platforms.base import Capabilities, OrderState, normalize_order_number
+
+
+def new_access_token() -> str:
+    """A fresh random token for a demo store."""
+    return f"demo_{secrets.token_urlsafe(24)}"
+
+
+class SandboxStore(models.Model):
+    """A demo store; its flags let an admin stage every failure a real platform has."""
+
+    handle = models.SlugField(unique=True, help_text="What a plugin's credentials name as 'store'.")
+    name = models.CharField(max_length=200)
+    access_token = models.CharField(
+        max_length=100,
+        default=new_access_token,
+        help_text="The one token accepted; rotating it de-authorizes plugins.",
+    )
+    reject_credentials = models.BooleanField(
+        default=False, help_text="Refuse every call as if the app had been disconnected."
+    )
+    throttled_until = models.DateTimeField(
+        null=True, blank=True, help_text="Until then, every call is rate limited."
+    )
+    history_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Only orders this recent are visible (Shopify: 60). Empty: all.",
+    )
+    supports_backfill = models.BooleanField(default=True)
+    supports_manual_sync = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["handle"]
+        verbose_name = "demo store"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.handle})"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            backfill=self.supports_backfill,
+            manual_sync=self.supports_manual_sync,
+            history_days=self.history_days,
+        )
+
+    def rotate_token(self) -> str:
+        """Issue and save a new access token (the demo's reauthorization); returns it."""
+        self.access_token = new_access_token()
+        self.save(update_fields=["access_token"])
+        return self.access_token
+
+    def visible_since(self, now: datetime | None = None) -> datetime | None:
+        """The oldest placed_at the store still shows, or None when it shows everything."""
+        if self.history_days is None:
+            return None
+        return (now or timezone.now()) - timedelta(days=self.history_days)
+
+
+class SandboxOrderStatus(models.TextChoices):
+    """The demo marketplace's own words; each maps onto exactly one OrderState."""
+
+    PAID = "paid", "paid"
+    PENDING_PAYMENT = "pending_payment", "awaiting payment"
+    ON_HOLD = "on_hold", "held for review"
+    CANCELLED = "cancelled", "cancelled"
+    REFUNDED = "refunded", "refunded"
+    FAILED = "failed", "payment failed"
+    CHECKOUT = "checkout", "in checkout"
+
+
+SANDBOX_STATES = {
+    SandboxOrderStatus.PAID: OrderState.IMPORTABLE,
+    SandboxOrderStatus.PENDING_PAYMENT: OrderState.PENDING_PAYMENT,
+    SandboxOrderStatus.ON_HOLD: OrderState.ON_HOLD,
+    SandboxOrderStatus.CANCELLED: OrderState.CANCELLED,
+    SandboxOrderStatus.REFUNDED: OrderState.REFUNDED,
+    SandboxOrderStatus.FAILED: OrderState.FAILED,
+    SandboxOrderStatus.CHECKOUT: OrderState.CHECKOUT,
+}
+
+
+def validate_lines(value: object) -> None:
+    """Lines are a list of {"sku": str, "quantity": int >= 1, "title": str}."""
+    if not isinstance(value, list):
+        raise ValidationError("Lines must be a list of objects.")
+    for index, line in enumerate(value, start=1):
+        if not isinstance(line, dict):
+            raise ValidationError(f"Line {index} must be an object with sku, quantity and title.")
+        if not isinstance(line.get("sku", ""), str):
+            raise ValidationError(f"Line {index}: sku must be text.")
+        quantity = line.get("quantity", 1)
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            raise ValidationError(f"Line {index}: quantity must be a whole number of at least 1.")
+        if not isinstance(line.get("title", ""), str):
+            raise ValidationError(f"Line {index}: title must be text.")
+
+
+class SandboxOrder(models.Model):
+    """An order on a demo store, as the demo marketplace reports it."""
+
+    store = models.ForeignKey(SandboxStore, on_delete=models.CASCADE, related_name="orders")
+    number = models.CharField(max_length=40)
+    placed_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=20, choices=SandboxOrderStatus.choices, default=SandboxOrderStatus.PAID
+    )
+    lines = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_lines],
+        help_text='E.g. [{"sku": "MUG-1", "quantity": 1, "title": "Blue mug"}]',
+    )
+    email = models.EmailField(blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO code, e.g. GB")
+    currency = models.CharField(max_length=3, default="EUR")
+    total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["store", "placed_at", "id"]
+        verbose_name = "demo order"
+        constraints = [
+            models.UniqueConstraint(fields=["store", "number"], name="sandbox_order_number_per_store"),
+        ]
+        # Serves list_orders' keyset pages: one store, ordered by (placed_at, id).
+        indexes = [models.Index(fields=["store", "placed_at", "id"], name="sandbox_order_store_placed")]
+
+    def __str__(self) -> str:
+        return f"#{self.number} ({self.store.handle})"
+
+    def save(self, *args, **kwargs):
+        # Admins type "#1001" as often as "1001"; the platform stores the bare number.
+        self.number = normalize_order_number(self.number)
+        super().save(*args, **kwargs)
+
+    @property
+    def state(self) -> OrderState:
+        return SANDBOX_STATES[SandboxOrderStatus(self.status)]

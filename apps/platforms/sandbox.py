@@ -1,0 +1,211 @@
+"""The demo marketplace's client: local tables behaving like a remote platform.
+
+It enforces what a real platform does (credentials, rate limits, a history
+window, capabilities) from the store row an admin edits, so a demo can stage
+"the token was rotated" or "we are rate limited" with a click in admin.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from apps.platforms.base import (
+    Buyer,
+    Capabilities,
+    NotAuthorized,
+    PlatformClient,
+    RateLimited,
+    SourceOrder,
+    SourceOrderLine,
+    normalize_order_number,
+)
+from apps.platforms.models import SANDBOX_STATES, SandboxOrder, SandboxOrderStatus, SandboxStore
+from apps.platforms.throttle import Throttle, throttle_for
+
+# Generous: the demo store is a local table. One "request" returns a page of
+# PAGE_SIZE orders, so 50 requests/s is far above the 500 orders/s an import
+# needs.
+RATE_PER_SECOND = 50.0
+BURST = 100
+PAGE_SIZE = 1000
+LIST_MAX_WAIT = 10.0
+
+DEFAULT_CAPABILITIES = Capabilities(backfill=True, manual_sync=True, history_days=None)
+
+_ORDER_FIELDS = (
+    "id",
+    "number",
+    "placed_at",
+    "status",
+    "lines",
+    "email",
+    "first_name",
+    "last_name",
+    "address_line1",
+    "city",
+    "postcode",
+    "country",
+    "currency",
+    "total",
+)
+
+
+class _StoreCapabilities:
+    """``SandboxClient.capabilities``: the class default, or the store row's flags on an instance.
+
+    The registry asks the class what a platform can do; a connected client
+    answers for its own store, which an admin may have changed.
+    """
+
+    def __get__(self, instance: SandboxClient | None, owner: type) -> Capabilities:
+        if instance is None:
+            return DEFAULT_CAPABILITIES
+        store = instance._find_store()
+        return DEFAULT_CAPABILITIES if store is None else store.capabilities
+
+
+class SandboxClient(PlatformClient):
+    """One demo store. Credentials: ``{"store": handle, "access_token": token}``."""
+
+    key = "sandbox"
+    label = "Demo marketplace"
+    capabilities = _StoreCapabilities()  # type: ignore[assignment]
+    credential_fields = ("store", "access_token")
+
+    def get_order(self, number: str) -> SourceOrder | None:
+        """The store's order with this number, or None (also when outside the history window)."""
+        store = self._authorized_store()
+        wanted = normalize_order_number(number)
+        orders = SandboxOrder.objects.filter(store=store, number=wanted)
+        visible_since = store.visible_since()
+        if visible_since is not None:
+            orders = orders.filter(placed_at__gte=visible_since)
+        row = orders.values_list(*_ORDER_FIELDS).first()
+        return None if row is None else _source_order(row)
+
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder]:
+        """Orders placed at or after ``since``, oldest first, streamed in pages of 1000.
+
+        Each page is one "request": it is throttled and re-checks the store's
+        credentials and rate limit, as a paging API would, and pages by key
+        (placed_at, id) so memory stays flat however many orders there are.
+        """
+        if since.tzinfo is None:  # callers should pass aware datetimes; naive means UTC here
+            since = since.replace(tzinfo=UTC)
+        last: tuple[datetime, int] | None = None
+        while True:
+            store = self._authorized_store(max_wait=LIST_MAX_WAIT)
+            start = since
+            visible_since = store.visible_since()
+            if visible_since is not None and visible_since > start:
+                start = visible_since
+            orders = SandboxOrder.objects.filter(store=store, placed_at__gte=start)
+            if last is not None:
+                last_at, last_id = last
+                orders = orders.filter(placed_at__gte=last_at).exclude(placed_at=last_at, id__lte=last_id)
+            rows = list(orders.order_by("placed_at", "id").values_list(*_ORDER_FIELDS)[:PAGE_SIZE])
+            for row in rows:
+                yield _source_order(row)
+            if len(rows) < PAGE_SIZE:
+                return
+            last = (rows[-1][2], rows[-1][0])
+
+    def check_authorization(self) -> None:
+        """Quiet when the store exists and accepts the token; NotAuthorized otherwise."""
+        self._authorized_store()
+
+    # --- internals ---------------------------------------------------------
+
+    @property
+    def throttle(self) -> Throttle:
+        return throttle_for(self.connection.bucket, rate=RATE_PER_SECOND, burst=BURST)
+
+    def _find_store(self) -> SandboxStore | None:
+        handle = str(self.connection.credentials.get("store") or "").strip()
+        if not handle:
+            return None
+        return SandboxStore.objects.filter(handle=handle).first()
+
+    def _authorized_store(self, *, max_wait: float = 2.0) -> SandboxStore:
+        """The store row, after the checks a real platform makes on every request."""
+        self.throttle.acquire(max_wait=max_wait)
+        store = self._find_store()
+        if store is None:
+            raise NotAuthorized(
+                "The demo marketplace has no such demo store. Check the store in the plugin "
+                "settings, or reconnect the plugin."
+            )
+        if store.reject_credentials:
+            raise NotAuthorized(
+                f"The demo store “{store.name}” refused the plugin's credentials "
+                "(the app was disconnected). Reauthorize the plugin."
+            )
+        token = str(self.connection.credentials.get("access_token") or "")
+        # Constant-time comparison, as any token check should be.
+        if not hmac.compare_digest(token.encode(), store.access_token.encode()):
+            raise NotAuthorized(
+                f"The demo store “{store.name}” no longer accepts this plugin's access token "
+                "(it was rotated or revoked). Reauthorize the plugin."
+            )
+        if store.throttled_until is not None:
+            remaining = (store.throttled_until - timezone.now()).total_seconds()
+            if remaining > 0:
+                # Like a real 429: every process sharing the bucket holds off.
+                self.throttle.block_for(remaining)
+                raise RateLimited(
+                    f"The demo store “{store.name}” is rate limiting us; we will wait before asking again.",
+                    retry_after=remaining,
+                )
+        return store
+
+
+def _source_order(row: tuple[Any, ...]) -> SourceOrder:
+    (
+        pk,
+        number,
+        placed_at,
+        status,
+        lines,
+        email,
+        first_name,
+        last_name,
+        address_line1,
+        city,
+        postcode,
+        country,
+        currency,
+        total,
+    ) = row
+    status = SandboxOrderStatus(status)
+    return SourceOrder(
+        id=str(pk),
+        number=number,
+        placed_at=placed_at,
+        state=SANDBOX_STATES[status],
+        platform_status=status.label,
+        lines=tuple(
+            SourceOrderLine(
+                sku=str(line.get("sku") or ""),
+                quantity=int(line.get("quantity") or 1),
+                title=str(line.get("title") or ""),
+            )
+            for line in lines or []
+            if isinstance(line, dict)
+        ),
+        buyer=Buyer(
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            address_line1=address_line1,
+            city=city,
+            postcode=postcode,
+            country=country,
+        ),
+        currency=currency,
+        total=total,
+    )

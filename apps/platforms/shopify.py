@@ -1,0 +1,413 @@
+"""Shopify, through the GraphQL Admin API (REST is legacy since 2024-10)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from apps.platforms.base import (
+    Buyer,
+    Capabilities,
+    NotAuthorized,
+    OrderState,
+    PlatformClient,
+    PlatformUnavailable,
+    SourceOrder,
+    SourceOrderLine,
+    normalize_order_number,
+)
+from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
+from apps.platforms.throttle import Throttle, throttle_for
+
+# Pinned: Shopify changes fields between versions and retires a version a
+# year after release. Move it forward deliberately, with the tests.
+API_VERSION = "2025-07"
+
+# Our own bucket counts *requests*, not query-cost points: the cost of a query
+# is only known after Shopify answered. Points are paced from the
+# throttleStatus Shopify returns with every answer (see _pace). 4 requests/s
+# with a burst of 10 keeps a backfill moving while leaving most of the
+# Standard plan's 100 points/s to the merchant's other apps.
+RATE_PER_SECOND = 4.0
+BURST = 10
+
+# 25 orders x 30 lines keeps the *requested* cost (which Shopify checks
+# before running a query, max 1000 points) well below the limit; orders with
+# more lines fetch the rest separately.
+ORDERS_PAGE_SIZE = 25
+LINES_PER_ORDER = 30
+MORE_LINES_PAGE_SIZE = 100
+
+# How long a background listing may sit out our own pacing or a short
+# Shopify block before giving up with RateLimited.
+LIST_MAX_WAIT = 10.0
+
+_SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+# Order names are like "#1001" or "KT-1001"; anything else cannot be one and
+# must not reach Shopify's search syntax.
+_ORDER_NAME = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+
+_ORDER_FIELDS = f"""
+  id
+  name
+  createdAt
+  cancelledAt
+  displayFinancialStatus
+  risk {{ recommendation }}
+  email
+  currencyCode
+  totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+  customer {{ firstName lastName }}
+  shippingAddress {{ firstName lastName address1 city zip countryCodeV2 }}
+  billingAddress {{ firstName lastName address1 city zip countryCodeV2 }}
+  lineItems(first: {LINES_PER_ORDER}) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ sku title quantity currentQuantity }}
+  }}
+"""
+
+ORDERS_QUERY = f"""
+query Orders($first: Int!, $after: String, $query: String!) {{
+  orders(first: $first, after: $after, query: $query, sortKey: CREATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ {_ORDER_FIELDS} }}
+  }}
+}}
+"""
+
+MORE_LINES_QUERY = f"""
+query OrderLines($id: ID!, $after: String) {{
+  order(id: $id) {{
+    lineItems(first: {MORE_LINES_PAGE_SIZE}, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ sku title quantity currentQuantity }}
+    }}
+  }}
+}}
+"""
+
+# Cheap (a few points) and it touches orders, so a token without the
+# read_orders scope fails here rather than in the middle of an import.
+AUTHORIZATION_QUERY = """
+query Authorization {
+  shop { name }
+  orders(first: 1) { nodes { id } }
+}
+"""
+
+
+def shop_domain(shop: str) -> str:
+    """'my-shop', 'my-shop.myshopify.com' or 'https://my-shop.myshopify.com/' -> the domain.
+
+    Raises NotAuthorized for anything that is not a myshopify.com address, so a
+    mistyped (or malicious) value never sends the token to another host.
+    """
+    value = shop.strip().lower()
+    value = re.sub(r"^https?://", "", value).split("/", 1)[0]
+    if "." not in value:
+        value = f"{value}.myshopify.com"
+    if not _SHOP_DOMAIN.match(value):
+        raise NotAuthorized(
+            "The Shopify store address in this plugin is not a myshopify.com address. "
+            "Reconnect the plugin from the Shopify store."
+        )
+    return value
+
+
+def order_state(order: dict[str, Any]) -> tuple[OrderState, str]:
+    """Map a Shopify order to (our state, Shopify's own words for it).
+
+    Precedence, first match wins:
+    - cancelledAt set -> CANCELLED, whatever was paid.
+    - REFUNDED -> REFUNDED. VOIDED (the authorization was released, no money
+      will come) -> REFUNDED too: the buyer is not charged, nothing ships.
+    - EXPIRED (the authorization lapsed before capture) -> FAILED.
+    - PENDING, PARTIALLY_PAID, or no status yet -> PENDING_PAYMENT.
+    - risk INVESTIGATE or CANCEL -> ON_HOLD, until the merchant reviews it.
+    - PAID, AUTHORIZED, PARTIALLY_REFUNDED -> IMPORTABLE. A partially
+      refunded order still has goods to ship; its lines carry the quantities
+      left after refunds (currentQuantity).
+    - any status Shopify adds later -> ON_HOLD, shown with its own word, so an
+      unknown state is never imported silently.
+    """
+    financial = (order.get("displayFinancialStatus") or "").upper()
+    risk = ((order.get("risk") or {}).get("recommendation") or "").upper()
+    words = [financial or "NO PAYMENT STATUS"]
+    risky = risk in {"INVESTIGATE", "CANCEL"}
+    if risky:
+        words.append(f"risk {risk}")
+    if order.get("cancelledAt"):
+        words.append("cancelled")
+        return OrderState.CANCELLED, ", ".join(words)
+    status = ", ".join(words)
+    if financial in {"REFUNDED", "VOIDED"}:
+        return OrderState.REFUNDED, status
+    if financial == "EXPIRED":
+        return OrderState.FAILED, status
+    if financial in {"", "PENDING", "PARTIALLY_PAID"}:
+        return OrderState.PENDING_PAYMENT, status
+    if risky:
+        return OrderState.ON_HOLD, status
+    if financial in {"PAID", "AUTHORIZED", "PARTIALLY_REFUNDED"}:
+        return OrderState.IMPORTABLE, status
+    return OrderState.ON_HOLD, status
+
+
+def _parse_datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _line(node: dict[str, Any]) -> SourceOrderLine | None:
+    quantity = node.get("currentQuantity")
+    if quantity is None:
+        quantity = node.get("quantity") or 0
+    if quantity <= 0:  # refunded or removed entirely: nothing left to import
+        return None
+    return SourceOrderLine(sku=node.get("sku") or "", quantity=int(quantity), title=node.get("title") or "")
+
+
+def _buyer(order: dict[str, Any]) -> Buyer:
+    address = order.get("shippingAddress") or order.get("billingAddress") or {}
+    customer = order.get("customer") or {}
+    return Buyer(
+        email=order.get("email") or "",
+        first_name=customer.get("firstName") or address.get("firstName") or "",
+        last_name=customer.get("lastName") or address.get("lastName") or "",
+        address_line1=address.get("address1") or "",
+        city=address.get("city") or "",
+        postcode=address.get("zip") or "",
+        country=address.get("countryCodeV2") or "",
+    )
+
+
+def _utc_query_time(when: datetime) -> str:
+    if when.tzinfo is None:  # callers should pass aware datetimes; naive means UTC here
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ShopifyClient(PlatformClient):
+    """One Shopify store, via a custom app's Admin API access token.
+
+    Credentials: ``{"shop": "my-shop" | "my-shop.myshopify.com", "access_token": "shpat_…"}``.
+    ``"base_url"`` (e.g. ``"http://127.0.0.1:8001"``) replaces
+    ``https://<shop>`` for tests against a local server; it is not a form field.
+    """
+
+    key = "shopify"
+    label = "Shopify"
+    # Without the read_all_orders scope Shopify shows only the last 60 days.
+    capabilities = Capabilities(backfill=True, manual_sync=True, history_days=60)
+    credential_fields = ("shop", "access_token")
+
+    def get_order(self, number: str) -> SourceOrder | None:
+        """The order whose name is ``#<number>`` (or ``<number>`` for prefixed names), or None."""
+        wanted = normalize_order_number(number)
+        if not _ORDER_NAME.match(wanted):
+            return None
+        name = f"#{wanted}" if wanted.isdigit() else wanted
+        with self._http() as http:
+            data = self._graphql(http, ORDERS_QUERY, {"first": 1, "after": None, "query": f"name:{name}"})
+            for node in _orders_connection(data)["nodes"]:
+                if normalize_order_number(node.get("name") or "") == wanted:
+                    return self._source_order(http, node, max_wait=2.0)
+        return None
+
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder]:
+        """Orders created at or after ``since``, oldest first, 25 per request."""
+        variables: dict[str, Any] = {
+            "first": ORDERS_PAGE_SIZE,
+            "after": None,
+            "query": f"created_at:>='{_utc_query_time(since)}'",
+        }
+        with self._http() as http:
+            while True:
+                data = self._graphql(http, ORDERS_QUERY, variables, max_wait=LIST_MAX_WAIT)
+                connection = _orders_connection(data)
+                for node in connection["nodes"]:
+                    yield self._source_order(http, node, max_wait=LIST_MAX_WAIT)
+                page_info = connection.get("pageInfo") or {}
+                if not page_info.get("hasNextPage") or not page_info.get("endCursor"):
+                    return
+                variables = {**variables, "after": page_info["endCursor"]}
+
+    def check_authorization(self) -> None:
+        """Run a query of a few points that needs the read_orders scope."""
+        with self._http() as http:
+            self._graphql(http, AUTHORIZATION_QUERY, {})
+
+    # --- internals ---------------------------------------------------------
+
+    @property
+    def throttle(self) -> Throttle:
+        return throttle_for(self.connection.bucket, rate=RATE_PER_SECOND, burst=BURST)
+
+    def _http(self) -> PlatformHTTP:
+        credentials = self.connection.credentials
+        token = str(credentials.get("access_token") or "").strip()
+        if not token:
+            raise NotAuthorized(
+                "This Shopify plugin has no access token. Reconnect it from the Shopify store."
+            )
+        base_url = str(credentials.get("base_url") or "").rstrip("/")
+        if not base_url:
+            base_url = f"https://{shop_domain(str(credentials.get('shop') or ''))}"
+        return PlatformHTTP(
+            self.connection,
+            label=self.label,
+            base_url=f"{base_url}/admin/api/{API_VERSION}/",
+            throttle=self.throttle,
+            headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"},
+            unauthorized_message=(
+                "Shopify rejected the access token: it was revoked, the app was uninstalled, "
+                "or the token is wrong. Reauthorize the plugin."
+            ),
+            forbidden_message=(
+                "Shopify refused access: the app is missing a permission (access scope) we "
+                "need, such as read_orders. Reauthorize the plugin and approve every scope."
+            ),
+            retry_after_hook=_retry_after_from_429,
+            secrets=[token],
+        )
+
+    def _graphql(
+        self,
+        http: PlatformHTTP,
+        query: str,
+        variables: dict[str, Any],
+        *,
+        max_wait: float = 2.0,
+    ) -> dict[str, Any]:
+        response = http.request_json(
+            "POST", "graphql.json", json={"query": query, "variables": variables}, max_wait=max_wait
+        )
+        body = response.data
+        if not isinstance(body, dict):
+            raise PlatformUnavailable("Shopify sent an answer we could not read (not an object).")
+        errors = body.get("errors")
+        if errors:
+            self._raise_for_graphql_errors(http, body, errors)
+        self._pace(http, body)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise PlatformUnavailable("Shopify sent an answer without data.")
+        return data
+
+    def _raise_for_graphql_errors(self, http: PlatformHTTP, body: dict[str, Any], errors: Any) -> None:
+        if not isinstance(errors, list):
+            # A top-level string is how Shopify reports auth problems on some paths.
+            raise PlatformUnavailable("Shopify reported an error it did not explain.")
+        codes = {
+            str(((error or {}).get("extensions") or {}).get("code") or "").upper()
+            for error in errors
+            if isinstance(error, dict)
+        }
+        if "THROTTLED" in codes:
+            raise http.rate_limited(_throttled_wait(body) or 1.0)
+        if "ACCESS_DENIED" in codes:
+            # GraphQL's way of saying 403: the token lacks an access scope.
+            raise NotAuthorized(http.forbidden_message)
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        detail = str(first.get("message") or "no details")[:200]
+        raise PlatformUnavailable(f"Shopify reported an error: {redact(detail, http.secrets)}")
+
+    def _pace(self, http: PlatformHTTP, body: dict[str, Any]) -> None:
+        """Wait out Shopify's point bucket before it would throttle the next request.
+
+        If fewer points remain than this query asked for, an identical next
+        query would be THROTTLED; block the bucket until enough have been
+        restored, so every process sharing it slows down together.
+        """
+        cost = ((body.get("extensions") or {}).get("cost")) or {}
+        status = cost.get("throttleStatus") or {}
+        try:
+            requested = float(cost.get("requestedQueryCost") or 0)
+            available = float(status["currentlyAvailable"])
+            restore_rate = float(status["restoreRate"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if restore_rate > 0 and available < requested:
+            http.throttle.block_for((requested - available) / restore_rate)
+
+    def _source_order(self, http: PlatformHTTP, node: dict[str, Any], *, max_wait: float) -> SourceOrder:
+        try:
+            nodes = list(node["lineItems"]["nodes"])
+            page_info = node["lineItems"].get("pageInfo") or {}
+            if page_info.get("hasNextPage"):
+                nodes.extend(self._more_lines(http, node["id"], page_info["endCursor"], max_wait))
+            state, platform_status = order_state(node)
+            money = ((node.get("totalPriceSet") or {}).get("shopMoney")) or {}
+            return SourceOrder(
+                id=str(node["id"]),
+                number=normalize_order_number(node["name"]),
+                placed_at=_parse_datetime(node["createdAt"]),
+                state=state,
+                platform_status=platform_status,
+                lines=tuple(line for line in map(_line, nodes) if line is not None),
+                buyer=_buyer(node),
+                currency=money.get("currencyCode") or node.get("currencyCode") or "",
+                total=_decimal(money.get("amount")),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PlatformUnavailable("Shopify sent an order in a shape we did not expect.") from exc
+
+    def _more_lines(
+        self, http: PlatformHTTP, order_id: str, cursor: str, max_wait: float
+    ) -> Iterator[dict[str, Any]]:
+        after: str | None = cursor
+        while after:
+            data = self._graphql(http, MORE_LINES_QUERY, {"id": order_id, "after": after}, max_wait=max_wait)
+            items = ((data.get("order") or {}).get("lineItems")) or {}
+            yield from items.get("nodes") or []
+            page_info = items.get("pageInfo") or {}
+            after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
+
+
+def _orders_connection(data: dict[str, Any]) -> dict[str, Any]:
+    connection = data.get("orders")
+    if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
+        raise PlatformUnavailable("Shopify sent an order list in a shape we did not expect.")
+    return connection
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _throttled_wait(body: Any) -> float | None:
+    """Seconds until Shopify's bucket holds enough points for the throttled query."""
+    if not isinstance(body, dict):
+        return None
+    cost = ((body.get("extensions") or {}).get("cost")) or {}
+    status = cost.get("throttleStatus") or {}
+    try:
+        requested = float(cost.get("requestedQueryCost") or 0)
+        available = float(status.get("currentlyAvailable") or 0)
+        restore_rate = float(status["restoreRate"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if restore_rate <= 0:
+        return None
+    # At least a second: the bucket refills continuously, but asking again
+    # within milliseconds only earns another THROTTLED.
+    return max(1.0, (requested - available) / restore_rate)
+
+
+def _retry_after_from_429(response: httpx.Response) -> float | None:
+    """A 429 from the GraphQL endpoint: prefer the body's throttleStatus, then Retry-After."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return _throttled_wait(body) or parse_retry_after(response.headers.get("Retry-After"))

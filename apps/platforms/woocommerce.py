@@ -1,0 +1,235 @@
+"""WooCommerce, through its REST API v3 with consumer key/secret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from apps.platforms.base import (
+    Buyer,
+    Capabilities,
+    NotAuthorized,
+    OrderState,
+    PlatformClient,
+    PlatformUnavailable,
+    SourceOrder,
+    SourceOrderLine,
+    normalize_order_number,
+)
+from apps.platforms.http import PlatformHTTP
+from apps.platforms.throttle import Throttle, throttle_for
+
+API_PREFIX = "/wp-json/wc/v3/"
+
+# WooCommerce has no rate limit of its own, but it runs on the merchant's
+# (often small, shared) host: 5 requests/s with a burst of 10 is gentle there
+# and still lists 500 orders a second at 100 per page.
+RATE_PER_SECOND = 5.0
+BURST = 10
+
+PAGE_SIZE = 100  # the API's maximum per_page
+# Searching by number matches ids, e-mails, addresses...; look this many
+# pages deep for the exact number before calling it absent.
+SEARCH_PAGES = 3
+LIST_MAX_WAIT = 10.0
+
+STATES = {
+    "processing": OrderState.IMPORTABLE,
+    "completed": OrderState.IMPORTABLE,
+    "pending": OrderState.PENDING_PAYMENT,
+    "on-hold": OrderState.ON_HOLD,
+    "cancelled": OrderState.CANCELLED,
+    "refunded": OrderState.REFUNDED,
+    "failed": OrderState.FAILED,
+    "checkout-draft": OrderState.CHECKOUT,
+}
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def order_state(status: str) -> OrderState:
+    """Our state for a WooCommerce status.
+
+    Statuses added by plugins (e.g. "shipped") map to ON_HOLD: we cannot know
+    whether they mean paid, and an unknown order must not be imported silently.
+    """
+    status = status.strip().lower().removeprefix("wc-")
+    return STATES.get(status, OrderState.ON_HOLD)
+
+
+def _parse_gmt(value: str) -> datetime:
+    # date_created_gmt is a naive string in UTC, e.g. "2026-01-05T10:00:00".
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def source_order(order: dict[str, Any]) -> SourceOrder:
+    """Normalize one WooCommerce order object (raises PlatformUnavailable on a bad shape)."""
+    try:
+        status = str(order.get("status") or "")
+        # Fall back to the site-local date only if the GMT one is missing
+        # (very old orders); it is then off by the site's UTC offset at most.
+        created = order.get("date_created_gmt") or order["date_created"]
+        billing = order.get("billing") or {}
+        return SourceOrder(
+            id=str(order["id"]),
+            number=normalize_order_number(str(order.get("number") or order["id"])),
+            placed_at=_parse_gmt(created),
+            state=order_state(status),
+            platform_status=status,
+            lines=tuple(
+                SourceOrderLine(
+                    sku=str(item.get("sku") or ""),
+                    quantity=int(item.get("quantity") or 0),
+                    title=str(item.get("name") or ""),
+                )
+                for item in order.get("line_items") or []
+            ),
+            buyer=Buyer(
+                email=billing.get("email") or "",
+                first_name=billing.get("first_name") or "",
+                last_name=billing.get("last_name") or "",
+                address_line1=billing.get("address_1") or "",
+                city=billing.get("city") or "",
+                postcode=billing.get("postcode") or "",
+                country=billing.get("country") or "",
+            ),
+            currency=str(order.get("currency") or ""),
+            total=_decimal(order.get("total")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PlatformUnavailable("WooCommerce sent an order in a shape we did not expect.") from exc
+
+
+class WooCommerceClient(PlatformClient):
+    """One WooCommerce site, via a REST API key with Read permission.
+
+    Credentials: ``{"site_url": "https://shop.example", "consumer_key": "ck_…",
+    "consumer_secret": "cs_…"}``.
+    """
+
+    key = "woocommerce"
+    label = "WooCommerce"
+    capabilities = Capabilities(backfill=True, manual_sync=True, history_days=None)
+    credential_fields = ("site_url", "consumer_key", "consumer_secret")
+
+    def get_order(self, number: str) -> SourceOrder | None:
+        """The order whose ``number`` is exactly ``number``, or None."""
+        wanted = normalize_order_number(number)
+        if not wanted:
+            return None
+        with self._http() as http:
+            for page in range(1, SEARCH_PAGES + 1):
+                orders = self._orders_page(http, {"search": wanted, "per_page": PAGE_SIZE, "page": page})[0]
+                for order in orders:
+                    if normalize_order_number(str(order.get("number") or "")) == wanted:
+                        return source_order(order)
+                if len(orders) < PAGE_SIZE:
+                    break
+        return None
+
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder]:
+        """Orders created at or after ``since``, oldest first, 100 per request."""
+        if since.tzinfo is None:  # callers should pass aware datetimes; naive means UTC here
+            since = since.replace(tzinfo=UTC)
+        since = since.astimezone(UTC)
+        # `after` is strict, so ask from a second earlier and drop what is
+        # before `since` ourselves; dates_are_gmt makes `after` mean UTC
+        # rather than the site's local time.
+        params: dict[str, Any] = {
+            "after": (since - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "dates_are_gmt": "true",
+            "per_page": PAGE_SIZE,
+            "orderby": "date",
+            "order": "asc",
+        }
+        with self._http() as http:
+            page = 1
+            while True:
+                orders, total_pages = self._orders_page(
+                    http, {**params, "page": page}, max_wait=LIST_MAX_WAIT
+                )
+                for raw in orders:
+                    order = source_order(raw)
+                    if order.placed_at >= since:
+                        yield order
+                if len(orders) < PAGE_SIZE or (total_pages is not None and page >= total_pages):
+                    return
+                page += 1
+
+    def check_authorization(self) -> None:
+        """List one order: the cheapest call that needs the key's Read permission."""
+        with self._http() as http:
+            self._orders_page(http, {"per_page": 1})
+
+    # --- internals ---------------------------------------------------------
+
+    @property
+    def throttle(self) -> Throttle:
+        return throttle_for(self.connection.bucket, rate=RATE_PER_SECOND, burst=BURST)
+
+    def _http(self) -> PlatformHTTP:
+        credentials = self.connection.credentials
+        key = str(credentials.get("consumer_key") or "").strip()
+        secret = str(credentials.get("consumer_secret") or "").strip()
+        if not key or not secret:
+            raise NotAuthorized(
+                "This WooCommerce plugin is missing its API key or secret. "
+                "Create a REST API key with Read access in WooCommerce and reconnect the plugin."
+            )
+        return PlatformHTTP(
+            self.connection,
+            label=self.label,
+            base_url=_api_base(str(credentials.get("site_url") or "")),
+            throttle=self.throttle,
+            auth=(key, secret),
+            unauthorized_message=(
+                "WooCommerce rejected the API key: it was revoked or regenerated, or the "
+                "consumer key or secret is wrong. Reconnect the plugin with a current key."
+            ),
+            forbidden_message=(
+                "WooCommerce refused access: the API key does not have Read permission "
+                "for orders. Give the key Read access and reconnect the plugin."
+            ),
+            secrets=[key, secret],
+        )
+
+    def _orders_page(
+        self, http: PlatformHTTP, params: dict[str, Any], *, max_wait: float = 2.0
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        response = http.request_json("GET", "orders", params=params, max_wait=max_wait)
+        if not isinstance(response.data, list):
+            raise PlatformUnavailable("WooCommerce sent an order list in a shape we did not expect.")
+        try:
+            total_pages: int | None = int(response.headers["X-WP-TotalPages"])
+        except (KeyError, ValueError):
+            total_pages = None
+        return response.data, total_pages
+
+
+def _api_base(site_url: str) -> str:
+    """The API root for a site address; https only, except for a local test server.
+
+    Basic auth over plain http would send the consumer secret in the clear.
+    """
+    site_url = site_url.strip().rstrip("/")
+    parts = urlsplit(site_url)
+    local = parts.hostname in _LOCAL_HOSTS
+    if not parts.hostname or parts.scheme not in {"https", "http"} or (parts.scheme == "http" and not local):
+        raise NotAuthorized(
+            "The WooCommerce site address in this plugin must start with https://. "
+            "Correct it and reconnect the plugin."
+        )
+    return f"{site_url}{API_PREFIX}"

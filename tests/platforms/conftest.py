@@ -1,0 +1,69 @@
+"""Fixtures for the platform clients: connections with their own buckets, servers, stores."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from werkzeug import Request, Response
+
+from apps.platforms.base import Connection
+from apps.platforms.throttle import reset_local_buckets
+
+# A short read timeout so "the platform is too slow" tests stay fast.
+TEST_READ_TIMEOUT = 0.3
+
+
+@pytest.fixture(autouse=True)
+def _fresh_local_buckets() -> Iterator[None]:
+    reset_local_buckets()
+    yield
+    reset_local_buckets()
+
+
+@pytest.fixture
+def bucket() -> str:
+    """A bucket no other test shares, so Redis state never leaks between tests."""
+    return f"test:{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def make_connection(bucket: str) -> Callable[..., Connection]:
+    def make(credentials: dict, *, read: float = TEST_READ_TIMEOUT, connect: float = 1.0):
+        return Connection(
+            bucket=bucket, credentials=credentials, timeout=httpx.Timeout(read, connect=connect)
+        )
+
+    return make
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """A local address where nothing listens: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def slow_handler() -> Iterator[Callable[[Request], Response]]:
+    """A handler that answers only after ~1 s, released early when the test ends.
+
+    pytest-httpserver serves one request at a time, so a handler left sleeping
+    would delay the next test.
+    """
+    release = threading.Event()
+
+    def handler(request: Request) -> Response:
+        release.wait(1.0)
+        return Response("{}", content_type="application/json")
+
+    yield handler
+    release.set()
+    time.sleep(0.05)  # let the server finish writing to the closed socket
