@@ -194,7 +194,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
     "socket_connect_timeout": 2,
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sync-all-plugins": {
+        "task": "apps.commerce.tasks.sync_all_plugins",
+        "schedule": 5 * 60,
+        # A beat tick nobody picked up in time is superseded by the next one.
+        "options": {"expires": 4 * 60},
+    },
+}
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -282,6 +289,9 @@ WAGTAIL_SITE_NAME = "Commerce Kitty Help Center"
 WAGTAILADMIN_BASE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+
+# Extra views only the benchmarks in bench/ use (e.g. /_bench/baseline); off in production.
+BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS", False)
 
 # --- Logging --------------------------------------------------------------
 LOGGING = {

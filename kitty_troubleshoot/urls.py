@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -20,3 +21,7 @@ urlpatterns = [
     path("healthz", help_views.healthz, name="healthz"),
     path("help/", include(wagtail_urls)),
 ]
+
+if settings.BENCHMARK_VIEWS:
+    # The cheapest page Django serves here: what bench/article_page.py compares with.
+    urlpatterns.append(path("_bench/baseline", help_views.baseline, name="bench-baseline"))

@@ -50,9 +50,17 @@ def article(db, seed_article_bytes):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
+    """Every test starts with an empty cache and empty throttle buckets.
+
+    Row ids are reused across tests, so a bucket blocked by one test's plugin
+    would otherwise throttle the next test's plugin with the same id.
+    """
     from django.core.cache import cache
 
-    cache.clear()
+    from apps.platforms.throttle import reset_local_buckets
+
+    cache.clear()  # on Redis this empties the cache's database, throttles included
+    reset_local_buckets()
     yield
 
 
@@ -101,3 +109,88 @@ def page(browser):
 def _fast_password_hashing(settings):
     # Real hashing costs ~300 ms a password; tests check behaviour, not cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _database_url_for_workers() -> str:
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker on the configured broker, reading the test database.
+
+    Started once per session. Without a broker (the zero-setup default) tasks
+    run eagerly in-process and this yields None.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from kitty_troubleshoot.celery import app
+
+    if app.conf.task_always_eager:
+        yield None
+        return
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        service_missing("a real Celery worker needs PostgreSQL (set DATABASE_URL) to share the test database")
+    app.control.purge()
+    name = f"tests-{uuid.uuid4().hex[:8]}@localhost"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_workers(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        "DEBUG": "1",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    log = open(Path(settings.BASE_DIR) / "var" / "test-worker.log", "w")  # noqa: SIM115 (lives for the session)
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
+            "--pool=prefork", "--concurrency=2", "--loglevel=INFO", "-n", name,
+            "--without-gossip", "--without-mingle",
+        ],
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[name], timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"the Celery worker did not start; see {log.name}")
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    log.close()
+
+
+@pytest.fixture
+def celery_worker(celery_worker_process, transactional_db):
+    """Tasks queued in this test run on a real worker (or eagerly without a broker).
+
+    The test's data is committed (transactional_db) so the worker can read it.
+    """
+    return celery_worker_process
+
+
+def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.05):
+    """Poll until ``predicate()`` is truthy; return its value or fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"gave up after {timeout:.0f} s waiting for {getattr(predicate, '__name__', predicate)}"
+            )
+        time.sleep(interval)

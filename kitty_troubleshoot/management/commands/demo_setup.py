@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from apps.commerce.demo import ORDERS, demo_account_seed
 from apps.help.services import article_import, support_editors_group_ensure
 
 SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
@@ -44,7 +45,8 @@ class Command(BaseCommand):
     def handle(self, *args, base_url: str, **options):
         with transaction.atomic():
             result = article_import(data=SEED_ARTICLE.read_bytes(), slug=SEED_ARTICLE.stem)
-            demo_users_ensure()
+            users = demo_users_ensure()
+            merchant = demo_account_seed(owner=users["merchant"])
         article_url = base_url + result.page.url
         out = self.stdout.write
         out("")
@@ -58,4 +60,9 @@ class Command(BaseCommand):
         out("  Logins (username / password):")
         for username, password, role in DEMO_USERS:
             out(f"    {role:<15} {username} / {password}")
+        out("")
+        out(f"  Demo account “{merchant.name}” (owned by merchant): orders to try")
+        for order in ORDERS:
+            step = f"step {order.step}" if order.step else "      "
+            out(f"    #{order.number}  {step}  {order.what_is_wrong}")
         out("")

@@ -1,0 +1,201 @@
+import json
+
+from django import forms
+from django.contrib import admin
+
+from .models import (
+    Channel,
+    Customer,
+    Membership,
+    Merchant,
+    Notification,
+    Order,
+    OrderLine,
+    Plugin,
+    Product,
+    SyncRun,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "merchant", "role"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email", "merchant__name"]
+    autocomplete_fields = ["user", "merchant"]
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "merchant", "hostname", "base_currency", "default_locale"]
+    list_filter = ["base_currency"]
+    search_fields = ["name", "code", "hostname", "merchant__name"]
+
+
+class PluginAdminForm(forms.ModelForm):
+    """Credentials are write-only: the form never shows them, a blank field keeps them."""
+
+    new_credentials = forms.CharField(
+        label="Replace credentials",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text='JSON, e.g. {"store": "main", "access_token": "…"}. Stored encrypted; '
+        "leave blank to keep the current credentials (never displayed).",
+    )
+
+    class Meta:
+        model = Plugin
+        fields = [
+            "merchant",
+            "platform",
+            "name",
+            "channels",
+            "import_orders",
+            "sync_inventory",
+            "sync_prices",
+            "sync_shipments",
+        ]
+
+    def clean_new_credentials(self):
+        raw = self.cleaned_data["new_credentials"].strip()
+        if not raw:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise forms.ValidationError("Not valid JSON.") from None
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise forms.ValidationError("Credentials must be a JSON object of named values.")
+        return value
+
+    def save(self, commit=True):
+        credentials = self.cleaned_data.get("new_credentials")
+        if credentials is not None:
+            self.instance.credentials = credentials
+        return super().save(commit)
+
+
+@admin.register(Plugin)
+class PluginAdmin(admin.ModelAdmin):
+    form = PluginAdminForm
+    list_display = [
+        "name",
+        "merchant",
+        "platform",
+        "import_orders",
+        "channel_list",
+        "authorization_status",
+        "last_synced_at",
+        "rate_limited_until",
+    ]
+    list_filter = ["platform", "import_orders", "authorization_status"]
+    search_fields = ["name", "merchant__name"]
+    filter_horizontal = ["channels"]
+    readonly_fields = [
+        "import_orders_enabled_at",
+        "authorization_status",
+        "authorization_error",
+        "authorization_checked_at",
+        "last_synced_at",
+        "rate_limited_until",
+        "created_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("merchant").prefetch_related("channels")
+
+    @admin.display(description="Channels")
+    def channel_list(self, plugin):
+        return ", ".join(c.name for c in plugin.channels.all()) or "—"
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "merchant"]
+    search_fields = ["code", "name"]
+    list_filter = ["merchant"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["email", "first_name", "last_name", "country", "merchant", "created_at"]
+    search_fields = ["email", "first_name", "last_name"]
+    list_filter = ["merchant", "country"]
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    raw_id_fields = ["product"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "merchant", "plugin", "channel", "placed_at", "imported_at", "platform_status"]
+    list_filter = ["plugin__platform", "channel", "merchant"]
+    search_fields = ["number", "source_order_id", "customer__email"]
+    date_hierarchy = "placed_at"
+    raw_id_fields = ["customer"]
+    list_select_related = ["merchant", "plugin", "channel"]
+    inlines = [OrderLineInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit rows: written by the importer, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "merchant",
+        "plugin",
+        "kind",
+        "order_number",
+        "message",
+        "occurrences",
+        "read",
+    ]
+    list_filter = ["kind", "read", "plugin__platform"]
+    search_fields = ["order_number", "message", "plugin__name"]
+    list_select_related = ["merchant", "plugin"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "plugin",
+        "mode",
+        "outcome",
+        "seen",
+        "imported",
+        "already_imported",
+        "not_imported",
+        "finished_at",
+    ]
+    list_filter = ["mode", "outcome", "plugin__platform"]
+    search_fields = ["plugin__name", "message"]
+    list_select_related = ["plugin"]

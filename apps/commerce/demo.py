@@ -1,0 +1,166 @@
+"""The demo merchant's account: every cause in "An Order Did Not Import", staged once each.
+
+README.md lists the orders (number → what is wrong). Running the seed again
+rebuilds the account from scratch, so the demo can always be reset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.platforms.models import SandboxOrder, SandboxStore
+
+from .importing import plugin_sync
+from .models import Channel, Membership, Merchant, Order, Plugin, Product
+
+DEMO_MERCHANT = "Whisker & Co."
+
+CATALOG = [
+    ("MUG-BLUE-001", "Blue cat mug"),
+    ("MUG-WHITE-001", "White cat mug"),
+    ("TEE-CAT-M", "Cat T-shirt, M"),
+    ("TEE-CAT-L", "Cat T-shirt, L"),
+    ("POSTER-A3-CAT", "Cat poster, A3"),
+    ("SOCKS-PAWS", "Paw-print socks"),
+]
+
+CHANNELS = [
+    ("Web store", "web", "shop.whisker.example", "USD", "en-US"),
+    ("Wholesale portal", "wholesale", "trade.whisker.example", "USD", "en-US"),
+    ("EU marketplace", "eu", "eu.whisker.example", "EUR", "de-DE"),
+]
+
+
+@dataclass(frozen=True)
+class DemoPlugin:
+    store: str
+    name: str
+    channels: tuple[str, ...]
+    import_orders: bool = True
+    store_kwargs: dict | None = None
+    token_revoked: bool = False
+
+
+PLUGINS = [
+    DemoPlugin("main", "Demo Marketplace – Main store", ("web",)),
+    DemoPlugin("outlet", "Demo Marketplace – Outlet", ("web",), import_orders=False),
+    DemoPlugin("wholesale", "Demo Marketplace – Wholesale", ("web", "wholesale")),
+    DemoPlugin("eu", "Demo Marketplace – EU store", ("eu",), store_kwargs={"throttle_hours": 24}),
+    DemoPlugin("gifts", "Demo Marketplace – Gift shop", ("web",), token_revoked=True),
+]
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    store: str
+    number: str
+    what_is_wrong: str
+    step: int | None  # the article's step that names the cause
+    days_ago: float = 2
+    status: str = "paid"
+    skus: tuple[str, ...] = ("MUG-BLUE-001",)
+    email: str = "buyer@example.com"
+
+
+IMPORT_ENABLED_DAYS_AGO = 30
+
+ORDERS = [
+    DemoOrder("main", "1001", "nothing: it imports", None, days_ago=3, email="ada@example.com"),
+    DemoOrder(
+        "main",
+        "1002",
+        "nothing: it imports",
+        None,
+        days_ago=1,
+        skus=("TEE-CAT-M", "SOCKS-PAWS"),
+        email="lin@example.com",
+    ),
+    DemoOrder("main", "1003", "placed before Import Orders was turned on", 3, days_ago=45),
+    DemoOrder(
+        "main", "1004", "SKU MUG-RED-404 is not in the catalog", 4, skus=("MUG-BLUE-001", "MUG-RED-404")
+    ),
+    DemoOrder("main", "1005", "the buyer has no email address", 4, email=""),
+    DemoOrder("main", "1006", "still pending payment", 6, status="pending_payment"),
+    DemoOrder("main", "1007", "on hold for review", 6, status="on_hold"),
+    DemoOrder("outlet", "2001", "Import Orders is off on the Outlet plugin", 1),
+    DemoOrder("wholesale", "3001", "the Wholesale plugin is on two channels", 2),
+    DemoOrder("eu", "4001", "the platform is rate limiting the EU store plugin", 4),
+    DemoOrder("gifts", "5001", "the Gift shop plugin lost its authorization", 5),
+]
+
+
+@transaction.atomic
+def demo_account_seed(*, owner) -> Merchant:
+    """(Re)build the demo account owned by ``owner`` and run its first sync."""
+    now = timezone.now()
+    # Orders first: they protect the plugins, customers and products they point at.
+    Order.objects.filter(merchant__name=DEMO_MERCHANT).delete()
+    Merchant.objects.filter(name=DEMO_MERCHANT).delete()
+    SandboxStore.objects.filter(handle__in=[p.store for p in PLUGINS]).delete()
+
+    merchant = Merchant.objects.create(name=DEMO_MERCHANT)
+    Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
+    Product.objects.bulk_create(Product(merchant=merchant, code=code, name=name) for code, name in CATALOG)
+    channels = {
+        code: Channel.objects.create(
+            merchant=merchant,
+            name=name,
+            code=code,
+            hostname=host,
+            base_currency=currency,
+            default_locale=locale,
+        )
+        for name, code, host, currency, locale in CHANNELS
+    }
+
+    stores = {}
+    for spec in PLUGINS:
+        throttle_hours = (spec.store_kwargs or {}).get("throttle_hours")
+        store = SandboxStore.objects.create(
+            handle=spec.store,
+            name=spec.name.split("– ")[-1],
+            throttled_until=now + timedelta(hours=throttle_hours) if throttle_hours else None,
+        )
+        stores[spec.store] = store
+        token = store.access_token
+        if spec.token_revoked:
+            store.rotate_token()  # the plugin keeps the old token, as after a password change
+        plugin = Plugin.objects.create(
+            merchant=merchant,
+            platform="sandbox",
+            name=spec.name,
+            import_orders=spec.import_orders,
+            import_orders_enabled_at=now - timedelta(days=IMPORT_ENABLED_DAYS_AGO)
+            if spec.import_orders
+            else None,
+            credentials={"store": store.handle, "access_token": token},
+        )
+        plugin.channels.set([channels[code] for code in spec.channels])
+
+    SandboxOrder.objects.bulk_create(
+        SandboxOrder(
+            store=stores[order.store],
+            number=order.number,
+            placed_at=now - timedelta(days=order.days_ago),
+            status=order.status,
+            lines=[{"sku": sku, "quantity": 1, "title": dict(CATALOG).get(sku, sku)} for sku in order.skus],
+            email=order.email,
+            first_name="Demo",
+            last_name=f"Buyer {order.number}",
+            address_line1="1 Catnip Lane",
+            city="Portland",
+            postcode="97201",
+            country="US",
+            currency="USD",
+            total=Decimal("24.00") * len(order.skus),
+        )
+        for order in ORDERS
+    )
+    for plugin in merchant.plugins.filter(import_orders=True):
+        plugin_sync(plugin=plugin, mode="scheduled")
+    return merchant

@@ -1,0 +1,65 @@
+"""Celery tasks: they take ids, load the row and call one service."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils.dateparse import parse_datetime
+
+from apps.platforms.base import PlatformUnavailable
+
+from .importing import plugin_sync
+from .models import Plugin, SyncRun
+
+logger = logging.getLogger(__name__)
+
+# Two syncs of one plugin at once are harmless (imports are idempotent) but
+# wasteful of the platform's rate limit: the second one is skipped.
+SYNC_LOCK_SECONDS = 10 * 60
+
+
+def _sync_lock_key(plugin_id: int) -> str:
+    return f"commerce:sync-lock:{plugin_id}"
+
+
+@shared_task(ignore_result=True)
+def sync_all_plugins() -> int:
+    """Beat, every 5 minutes: queue a scheduled sync for every plugin importing orders."""
+    plugin_ids = list(Plugin.objects.filter(import_orders=True).values_list("pk", flat=True))
+    for plugin_id in plugin_ids:
+        sync_plugin.delay(plugin_id, SyncRun.Mode.SCHEDULED)
+    return len(plugin_ids)
+
+
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    # Only a platform that did not answer is worth another try; "not
+    # authorized" or "rate limited" are answers, recorded by the importer.
+    autoretry_for=(PlatformUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=4,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def sync_plugin(
+    self, plugin_id: int, mode: str = SyncRun.Mode.MANUAL, backfill_since: str | None = None
+) -> None:
+    plugin = Plugin.objects.filter(pk=plugin_id).first()
+    if plugin is None:
+        logger.info("sync skipped: plugin %s no longer exists", plugin_id)
+        return
+    since: datetime | None = parse_datetime(backfill_since) if backfill_since else None
+    if not cache.add(_sync_lock_key(plugin_id), self.request.id or "eager", SYNC_LOCK_SECONDS):
+        logger.info("sync of plugin %s skipped: another sync is running", plugin_id)
+        return
+    try:
+        run = plugin_sync(plugin=plugin, mode=mode, backfill_since=since)
+        logger.info("sync of plugin %s: %s (%s)", plugin_id, run.outcome, run.message)
+    finally:
+        cache.delete(_sync_lock_key(plugin_id))

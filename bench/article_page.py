@@ -1,0 +1,579 @@
+"""Benchmark: an anonymous reader loading the published article, against a baseline view.
+
+Targets: the article serves at least 60% of the requests/s of a minimal Django
+view (a static template, no queries) on the same server, and its p99 latency
+stays under 50 ms.
+
+What it does, all on 127.0.0.1 and nothing else:
+
+1. drops and creates a fresh PostgreSQL database (``kitty_bench_article`` on
+   127.0.0.1:5432, user ``root``, trust auth) and uses Redis db 3 for the cache
+   (db 4 as the Celery broker URL, so the settings are production-like), with
+   a cache key prefix of its own;
+2. runs ``migrate``, ``collectstatic`` (DEBUG=0 uses the manifest storage) and
+   ``import_article content/order-did-not-import.txt``;
+3. starts gunicorn (2 sync workers by default) with DEBUG=0, fresh SECRET_KEY
+   and CREDENTIALS_KEY, and BENCHMARK_VIEWS=1 for ``/_bench/baseline``;
+4. checks the article answers 200 with ``id="step-7"``, its stylesheet is
+   served, and the baseline answers 200;
+5. runs wrk against each URL (a warm-up, then the measured run; ``--rounds N``
+   repeats the pair and reports the median) and prints requests/s, p50, p90
+   and p99 latency, gunicorn's CPU time per request, the article/baseline
+   ratio and PASS/FAIL;
+6. stops gunicorn, drops the database and deletes its cache keys (unless
+   ``--keep``).
+
+Run from the repository root::
+
+    uv run python bench/article_page.py
+    uv run python bench/article_page.py --workers 3 --connections 16 --duration 20
+    uv run python bench/article_page.py --rounds 3     # steadier on a busy machine
+
+Exit status: 0 on PASS, 1 on FAIL, 2 when the set-up or a sanity check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psycopg
+import redis
+from cryptography.fernet import Fernet
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_USER = "root"
+REDIS_PORT = 6379
+ARTICLE_FILE = "content/order-did-not-import.txt"
+ARTICLE_PATH = "/help/order-did-not-import/"
+BASELINE_PATH = "/_bench/baseline"
+ARTICLE_MARKER = 'id="step-7"'
+
+# wrk prints this line from done(): exact figures instead of its rounded table.
+WRK_REPORT_LUA = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH_JSON {\\"requests\\": %d, \\"duration_us\\": %d, \\"p50_us\\": %.0f, "
+    .. "\\"p90_us\\": %.0f, \\"p99_us\\": %.0f, \\"max_us\\": %.0f, \\"non_2xx_3xx\\": %d, "
+    .. "\\"connect_errors\\": %d, \\"read_errors\\": %d, \\"write_errors\\": %d, \\"timeouts\\": %d}\\n",
+    summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    e.status, e.connect, e.read, e.write, e.timeout))
+end
+"""
+
+
+class BenchError(Exception):
+    """The set-up or a sanity check failed: there is nothing meaningful to measure."""
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    duration_us: int
+    p50_us: float
+    p90_us: float
+    p99_us: float
+    max_us: float
+    non_2xx_3xx: int
+    connect_errors: int
+    read_errors: int
+    write_errors: int
+    timeouts: int
+    server_cpu_s: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.server_cpu_s * 1000 / self.requests if self.requests else 0.0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / (self.duration_us / 1_000_000) if self.duration_us else 0.0
+
+    @property
+    def errors(self) -> int:
+        # Sync gunicorn workers close every connection; wrk may count a few
+        # reads on closed sockets, but bad statuses and timeouts are real.
+        return self.non_2xx_3xx + self.connect_errors + self.timeouts
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Measure the published article against a minimal Django view under gunicorn "
+            "(DEBUG=0, PostgreSQL, Redis cache), with wrk. Talks to 127.0.0.1 only."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (-t)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (-c)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds measured per URL")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load per URL")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure baseline then article this many times and report the median round "
+        "(steadier on a busy machine)",
+    )
+    parser.add_argument("--port", type=int, default=0, help="gunicorn port (0: a free one)")
+    parser.add_argument("--db-name", default="kitty_bench_article", help="PostgreSQL database")
+    parser.add_argument("--redis-db", type=int, default=3, help="Redis db for the cache")
+    parser.add_argument("--broker-db", type=int, default=4, help="Redis db for CELERY_BROKER_URL")
+    parser.add_argument("--min-ratio", type=float, default=0.60, help="article/baseline req/s")
+    parser.add_argument("--max-p99-ms", type=float, default=50.0, help="article p99 latency")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database, the cache keys and the gunicorn log afterwards",
+    )
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
+        parser.error("--db-name must be a lower-case identifier")
+    for name in ("workers", "threads", "connections", "duration", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.connections < args.threads:
+        parser.error("--connections must be at least --threads (wrk needs one per thread)")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def random_secret_key(length: int = 64) -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def server_environment(args: argparse.Namespace, cache_prefix: str) -> dict[str, str]:
+    env = dict(os.environ)
+    # Whatever the calling shell points at, the bench uses only its own services.
+    for name in list(env):
+        if name.lower().endswith("_proxy"):
+            del env[name]
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "kitty_troubleshoot.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": random_secret_key(),
+            "CREDENTIALS_KEY": Fernet.generate_key().decode(),
+            "ALLOWED_HOSTS": HOST,
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "DATABASE_URL": f"postgres://{PG_USER}@{HOST}:{PG_PORT}/{args.db_name}",
+            "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/{args.redis_db}",
+            "CELERY_BROKER_URL": f"redis://{HOST}:{REDIS_PORT}/{args.broker_db}",
+            "CACHE_KEY_PREFIX": cache_prefix,
+            "SITE_URL": f"http://{HOST}",
+            "EMAIL_HOST": HOST,
+            "BENCHMARK_VIEWS": "1",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+# --- PostgreSQL and Redis ---------------------------------------------------
+
+
+def _pg_admin() -> psycopg.Connection:
+    return psycopg.connect(
+        host=HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True, connect_timeout=5
+    )
+
+
+def database_recreate(name: str) -> None:
+    with _pg_admin() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def database_drop(name: str) -> None:
+    with _pg_admin() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def cache_keys_delete(redis_url: str, prefix: str) -> int:
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+    if keys:
+        client.delete(*keys)
+    return len(keys)
+
+
+def cache_page_entries(redis_url: str, prefix: str) -> int:
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    return sum(1 for _ in client.scan_iter(match=f"{prefix}:*help:page:*", count=500))
+
+
+# --- Django and gunicorn ----------------------------------------------------
+
+
+def manage(env: dict[str, str], *arguments: str) -> None:
+    command = [sys.executable, "manage.py", *arguments]
+    log("manage.py " + " ".join(arguments))
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BenchError(
+            f"manage.py {' '.join(arguments)} failed (exit {result.returncode}):\n"
+            f"{result.stdout[-3000:]}{result.stderr[-6000:]}"
+        )
+    last = (result.stdout.strip().splitlines() or [""])[-1]
+    if last:
+        log(f"  {last}")
+
+
+def gunicorn_start(env: dict[str, str], port: int, workers: int, logfile: Path):
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "kitty_troubleshoot.wsgi:application",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        "-",
+    ]
+    log(f"gunicorn on {HOST}:{port} with {workers} sync workers (log: {logfile})")
+    with logfile.open("w") as out:
+        return subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def gunicorn_stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def process_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) of gunicorn's master and its workers so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [master_pid]
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+        pids += [int(pid) for pid in children]
+    except OSError:
+        return 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that was just replaced
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def http_get(port: int, path: str, timeout: float = 10.0) -> tuple[int, dict[str, str], str]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Accept": "text/html"})
+        response = conn.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, headers, body
+    finally:
+        conn.close()
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, logfile: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"gunicorn exited with {process.returncode}:\n{logfile.read_text()[-6000:]}")
+        try:
+            status, _, body = http_get(port, "/healthz", timeout=2)
+        except OSError:
+            time.sleep(0.2)
+            continue
+        if status == 200:
+            return
+        raise BenchError(f"/healthz answered {status}:\n{body[:2000]}\n{logfile.read_text()[-4000:]}")
+    raise BenchError(f"gunicorn did not answer within {timeout:.0f} s:\n{logfile.read_text()[-4000:]}")
+
+
+def sanity_checks(port: int, redis_url: str, cache_prefix: str) -> None:
+    status, headers, body = http_get(port, ARTICLE_PATH)
+    if status != 200:
+        raise BenchError(f"{ARTICLE_PATH} answered {status}, not 200:\n{body[:2000]}")
+    if ARTICLE_MARKER not in body:
+        raise BenchError(f"{ARTICLE_PATH} answered 200 but without {ARTICLE_MARKER}:\n{body[:2000]}")
+    if "set-cookie" in headers:
+        log(f"warning: the anonymous article sets a cookie: {headers['set-cookie'][:120]}")
+    log(f"{ARTICLE_PATH}: 200, {len(body)} characters, contains {ARTICLE_MARKER}")
+
+    # Second request: should be the cached copy (same bytes).
+    status2, _, body2 = http_get(port, ARTICLE_PATH)
+    if status2 != 200 or ARTICLE_MARKER not in body2:
+        raise BenchError(f"the second request for {ARTICLE_PATH} answered {status2}")
+    entries = cache_page_entries(redis_url, cache_prefix)
+    log(f"cached help pages in Redis after two requests: {entries}")
+
+    # DEBUG=0 uses the manifest storage: the page must link hashed names WhiteNoise serves.
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', body)
+    if not stylesheet:
+        raise BenchError("the article links no stylesheet")
+    css_status, css_headers, _ = http_get(port, stylesheet.group(1))
+    if css_status != 200:
+        raise BenchError(f"the stylesheet {stylesheet.group(1)} answered {css_status}")
+    log(f"{stylesheet.group(1)}: 200 ({css_headers.get('cache-control', 'no cache-control')})")
+
+    status, _, body = http_get(port, BASELINE_PATH)
+    if status != 200:
+        raise BenchError(f"{BASELINE_PATH} answered {status}, not 200:\n{body[:2000]}")
+    log(f"{BASELINE_PATH}: 200, {len(body)} characters")
+
+
+# --- wrk --------------------------------------------------------------------
+
+
+def wrk_run(url: str, *, seconds: int, threads: int, connections: int, script: Path) -> WrkResult:
+    command = [
+        "/usr/bin/wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        url,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if result.returncode != 0:
+        raise BenchError(f"wrk failed (exit {result.returncode}): {result.stderr or result.stdout}")
+    match = re.search(r"^BENCH_JSON (\{.*\})$", result.stdout, re.MULTILINE)
+    if not match:
+        raise BenchError(f"wrk printed no figures:\n{result.stdout}\n{result.stderr}")
+    return WrkResult(**json.loads(match.group(1)))
+
+
+def measure(url: str, args: argparse.Namespace, script: Path, server_pid: int) -> WrkResult:
+    if args.warmup > 0:
+        log(f"warm-up {args.warmup} s: {url}")
+        wrk_run(
+            url,
+            seconds=args.warmup,
+            threads=args.threads,
+            connections=args.connections,
+            script=script,
+        )
+    log(f"measuring {args.duration} s (-t{args.threads} -c{args.connections}): {url}")
+    cpu_before = process_cpu_seconds(server_pid)
+    result = wrk_run(
+        url,
+        seconds=args.duration,
+        threads=args.threads,
+        connections=args.connections,
+        script=script,
+    )
+    result.server_cpu_s = process_cpu_seconds(server_pid) - cpu_before
+    if result.errors:
+        raise BenchError(
+            f"{url}: {result.non_2xx_3xx} bad statuses, {result.connect_errors} connect errors, "
+            f"{result.timeouts} timeouts during the run"
+        )
+    return result
+
+
+def _row(name: str, r: WrkResult) -> str:
+    return (
+        f"{name:10} {r.rps:11.1f} {r.p50_us / 1000:8.2f} {r.p90_us / 1000:8.2f} "
+        f"{r.p99_us / 1000:8.2f} {r.max_us / 1000:8.2f} {r.cpu_ms_per_request:13.3f}"
+    )
+
+
+HEADER = (
+    f"{'':10} {'requests/s':>11} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+    f"{'server CPU ms':>13}"
+)
+
+
+def report(rounds: list[tuple[WrkResult, WrkResult]], args: argparse.Namespace) -> bool:
+    """Print the figures; with several rounds, the median of each (and of the ratios)."""
+    ratios = [a.rps / b.rps if b.rps else 0.0 for b, a in rounds]
+    print()
+    if len(rounds) > 1:
+        for number, (baseline, article) in enumerate(rounds, 1):
+            print(f"round {number}: article/baseline {ratios[number - 1]:.1%}")
+            print(HEADER)
+            print(_row("baseline", baseline))
+            print(_row("article", article))
+        print(f"median of {len(rounds)} rounds:")
+    baseline = _median([b for b, _ in rounds])
+    article = _median([a for _, a in rounds])
+    ratio = statistics.median(ratios)
+    p99_ms = article.p99_us / 1000
+    print(HEADER)
+    print(_row("baseline", baseline))
+    print(_row("article", article))
+    print("(server CPU ms: gunicorn master + workers, CPU time per request)")
+    print(f"article/baseline throughput: {ratio:.1%}")
+    throughput_ok = ratio >= args.min_ratio
+    latency_ok = p99_ms < args.max_p99_ms
+    print(
+        f"{'PASS' if throughput_ok else 'FAIL'}  throughput: article is {ratio:.1%} of baseline "
+        f"(target >= {args.min_ratio:.0%})"
+    )
+    print(
+        f"{'PASS' if latency_ok else 'FAIL'}  latency: article p99 {p99_ms:.2f} ms "
+        f"(target < {args.max_p99_ms:g} ms)"
+    )
+    passed = throughput_ok and latency_ok
+    print("PASS" if passed else "FAIL")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(
+                {
+                    "settings": {
+                        k: getattr(args, k)
+                        for k in ("workers", "threads", "connections", "duration", "warmup", "rounds")
+                    },
+                    "rounds": [{"baseline": _as_dict(b), "article": _as_dict(a)} for b, a in rounds],
+                    "baseline": _as_dict(baseline),
+                    "article": _as_dict(article),
+                    "ratio": ratio,
+                    "passed": passed,
+                },
+                indent=2,
+            )
+        )
+    return passed
+
+
+def _median(results: list[WrkResult]) -> WrkResult:
+    """Field by field median; requests and duration are picked so that rps is the median too."""
+    by_rps = sorted(results, key=lambda r: r.rps)
+    middle = by_rps[len(by_rps) // 2] if len(by_rps) % 2 else None
+    fields = {name: statistics.median(getattr(r, name) for r in results) for name in _FIELDS}
+    if middle is not None:
+        fields["requests"], fields["duration_us"] = middle.requests, middle.duration_us
+    else:  # even count: average the two middle rounds' rates over a common duration
+        low, high = by_rps[len(by_rps) // 2 - 1], by_rps[len(by_rps) // 2]
+        fields["duration_us"] = 1_000_000
+        fields["requests"] = round((low.rps + high.rps) / 2)
+    median = WrkResult(**fields)
+    cpu_per_request = statistics.median(r.cpu_ms_per_request for r in results)
+    median.server_cpu_s = cpu_per_request * median.requests / 1000
+    return median
+
+
+_FIELDS = [
+    "requests",
+    "duration_us",
+    "p50_us",
+    "p90_us",
+    "p99_us",
+    "max_us",
+    "non_2xx_3xx",
+    "connect_errors",
+    "read_errors",
+    "write_errors",
+    "timeouts",
+]
+
+
+def _as_dict(result: WrkResult) -> dict:
+    return asdict(result) | {"rps": result.rps, "cpu_ms_per_request": result.cpu_ms_per_request}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    port = args.port or free_port()
+    cache_prefix = f"kt-bench-{secrets.token_hex(4)}"
+    env = server_environment(args, cache_prefix)
+    redis_url = env["REDIS_URL"]
+    workdir = Path(tempfile.mkdtemp(prefix="kitty-bench-"))
+    logfile = workdir / "gunicorn.log"
+    script = workdir / "report.lua"
+    script.write_text(WRK_REPORT_LUA)
+    process = None
+    database_created = False
+    try:
+        log(f"database {args.db_name} (drop + create), cache {redis_url} prefix {cache_prefix}")
+        database_recreate(args.db_name)
+        database_created = True
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+        manage(env, "import_article", ARTICLE_FILE)
+
+        process = gunicorn_start(env, port, args.workers, logfile)
+        wait_until_serving(process, port, logfile, timeout=60)
+        sanity_checks(port, redis_url, cache_prefix)
+
+        base = f"http://{HOST}:{port}"
+        rounds = []
+        for _ in range(args.rounds):
+            # Interleaved, so a burst of load from elsewhere hits both sides alike.
+            baseline = measure(base + BASELINE_PATH, args, script, process.pid)
+            article = measure(base + ARTICLE_PATH, args, script, process.pid)
+            rounds.append((baseline, article))
+        passed = report(rounds, args)
+        return 0 if passed else 1
+    except BenchError as exc:
+        print(f"[bench] ERROR: {exc}", file=sys.stderr, flush=True)
+        return 2
+    finally:
+        if process is not None:
+            gunicorn_stop(process)
+            log("gunicorn stopped")
+        if args.keep:
+            log(f"kept database {args.db_name} and cache prefix {cache_prefix} in {redis_url}")
+            log(f"gunicorn log: {logfile}")
+        else:
+            if database_created:
+                database_drop(args.db_name)
+            deleted = cache_keys_delete(redis_url, cache_prefix)
+            log(f"dropped database {args.db_name}, deleted {deleted} cache keys")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""The importer end to end on the demo marketplace."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.commerce.importing import plugin_sync
+from apps.commerce.models import Customer, Notification, Order, OrderLine, SyncRun
+from apps.platforms.base import PlatformUnavailable
+from tests.factories import (
+    ChannelFactory,
+    PluginFactory,
+    ProductFactory,
+    SandboxOrderFactory,
+    store_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plugin():
+    plugin = PluginFactory()
+    for sku in ("SKU-A", "SKU-B"):
+        ProductFactory(merchant=plugin.merchant, code=sku)
+    return plugin
+
+
+def order_on(plugin, **kwargs):
+    return SandboxOrderFactory(store=store_of(plugin), **kwargs)
+
+
+def test_paid_orders_import_with_lines_customer_and_channel(plugin):
+    order_on(
+        plugin,
+        number="1001",
+        lines=[{"sku": "SKU-A", "quantity": 2, "title": "A"}, {"sku": "SKU-B", "quantity": 1}],
+    )
+
+    run = plugin_sync(plugin=plugin)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED
+    assert (run.seen, run.imported, run.not_imported) == (1, 1, 0)
+    order = Order.objects.get()
+    assert order.number == "1001"
+    assert order.channel == plugin.channels.get()
+    assert [(line.sku, line.quantity) for line in order.lines.order_by("sku")] == [("SKU-A", 2), ("SKU-B", 1)]
+    assert order.customer.email == "buyer1001@example.com"
+    plugin.refresh_from_db()
+    assert plugin.last_synced_at is not None
+    assert plugin.authorization_status == "authorized"
+
+
+def test_syncing_again_creates_nothing_new(plugin):
+    order_on(plugin, number="1001")
+    plugin_sync(plugin=plugin)
+
+    run = plugin_sync(plugin=plugin)
+
+    assert Order.objects.count() == 1
+    assert (run.imported, run.already_imported) == (0, 1)
+
+
+def test_repeat_buyers_share_one_customer(plugin):
+    order_on(plugin, number="1", email="Same@Example.com")
+    order_on(plugin, number="2", email="same@example.com")
+
+    plugin_sync(plugin=plugin)
+
+    assert Order.objects.count() == 2
+    assert Customer.objects.count() == 1
+
+
+def test_each_failure_writes_one_notification_with_evidence(plugin):
+    order_on(
+        plugin, number="1004", lines=[{"sku": "SKU-A", "quantity": 1}, {"sku": "MUG-RED-404", "quantity": 1}]
+    )
+    order_on(plugin, number="1005", email="", first_name="", last_name="")
+    order_on(plugin, number="1006", status="pending_payment")
+    order_on(plugin, number="1003", placed_at=timezone.now() - timedelta(days=45))
+
+    run = plugin_sync(plugin=plugin)
+
+    assert (run.seen, run.imported, run.not_imported) == (3, 0, 3)  # 1003 is older than the sync window
+    notes = {(n.order_number, n.kind): n for n in Notification.objects.all()}
+    assert set(notes) == {("1004", "missing_product"), ("1005", "missing_customer_fields")}
+    assert notes[("1004", "missing_product")].evidence == {"missing_skus": ["MUG-RED-404"]}
+    assert notes[("1005", "missing_customer_fields")].evidence == {"empty_fields": ["email", "name"]}
+    assert not Order.objects.exists()
+
+
+def test_a_repeated_failure_counts_up_instead_of_piling_up(plugin):
+    order_on(plugin, number="1004", lines=[{"sku": "NOPE", "quantity": 1}])
+
+    plugin_sync(plugin=plugin)
+    plugin_sync(plugin=plugin)
+
+    note = Notification.objects.get()
+    assert note.occurrences == 2
+
+
+def test_once_the_product_exists_the_order_imports(plugin):
+    order_on(plugin, number="1004", lines=[{"sku": "NEW-SKU", "quantity": 1}])
+    plugin_sync(plugin=plugin)
+
+    ProductFactory(merchant=plugin.merchant, code="NEW-SKU")
+    plugin_sync(plugin=plugin)
+
+    assert Order.objects.get().number == "1004"
+
+
+@pytest.mark.parametrize("channel_count", [0, 2])
+def test_plugin_on_zero_or_several_channels_imports_nothing_and_says_why(plugin, channel_count):
+    plugin.channels.set([ChannelFactory(merchant=plugin.merchant) for _ in range(channel_count)])
+    order_on(plugin, number="3001")
+
+    run = plugin_sync(plugin=plugin)
+
+    assert run.outcome == SyncRun.Outcome.BLOCKED
+    assert "channel" in run.message
+    assert not Order.objects.exists()
+    assert Notification.objects.get().kind == "channel_conflict"
+
+
+def test_plugin_with_import_orders_off_imports_nothing(plugin):
+    plugin.import_orders = False
+    plugin.save()
+    order_on(plugin, number="2001")
+
+    run = plugin_sync(plugin=plugin)
+
+    assert run.outcome == SyncRun.Outcome.BLOCKED
+    assert run.message.startswith("Import Orders is off on")
+    assert not Order.objects.exists()
+
+
+def test_revoked_authorization_is_recorded_and_notified(plugin):
+    store_of(plugin).rotate_token()
+    order_on(plugin, number="5001")
+
+    run = plugin_sync(plugin=plugin)
+
+    assert run.outcome == SyncRun.Outcome.NOT_AUTHORIZED
+    plugin.refresh_from_db()
+    assert plugin.authorization_status == "revoked"
+    assert "Reauthorize" in plugin.authorization_error
+    assert Notification.objects.get().kind == "authorization"
+
+
+def test_throttled_platform_records_until_when(plugin):
+    store = store_of(plugin)
+    store.throttled_until = timezone.now() + timedelta(minutes=15)
+    store.save()
+    order_on(plugin, number="4001")
+
+    run = plugin_sync(plugin=plugin)
+
+    assert run.outcome == SyncRun.Outcome.RATE_LIMITED
+    plugin.refresh_from_db()
+    assert plugin.rate_limited_until > timezone.now() + timedelta(minutes=14)
+    note = Notification.objects.get()
+    assert note.kind == "rate_limit"
+    assert note.evidence["seconds_left"] > 14 * 60
+    # The next sync does not even ask the platform until then.
+    assert plugin_sync(plugin=plugin).outcome == SyncRun.Outcome.RATE_LIMITED
+
+
+def test_backfill_imports_orders_older_than_the_plugin(plugin):
+    order_on(plugin, number="1003", placed_at=timezone.now() - timedelta(days=45))
+    order_on(plugin, number="old", placed_at=timezone.now() - timedelta(days=90))
+
+    run = plugin_sync(plugin=plugin, backfill_since=timezone.now() - timedelta(days=60))
+
+    assert run.mode == SyncRun.Mode.BACKFILL, run.message
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert list(Order.objects.values_list("number", flat=True)) == ["1003"]
+
+
+def test_backfill_is_refused_where_the_platform_cannot_list_history(plugin):
+    store = store_of(plugin)
+    store.supports_backfill = False
+    store.save()
+
+    run = plugin_sync(plugin=plugin, backfill_since=timezone.now() - timedelta(days=60))
+
+    assert run.outcome == SyncRun.Outcome.BLOCKED
+    assert "cannot list older orders" in run.message
+
+
+def test_unavailable_platform_fails_the_run_and_raises_for_a_retry(plugin, monkeypatch):
+    def down(self, since):
+        raise PlatformUnavailable("The demo marketplace did not answer in time.")
+
+    monkeypatch.setattr("apps.platforms.sandbox.SandboxClient.list_orders", down)
+
+    with pytest.raises(PlatformUnavailable):
+        plugin_sync(plugin=plugin)
+
+    run = SyncRun.objects.get()
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "did not answer" in run.message
+
+
+def test_large_sync_imports_in_batches_with_few_queries(plugin, django_assert_max_num_queries):
+    store = store_of(plugin)
+    from apps.platforms.models import SandboxOrder
+
+    SandboxOrder.objects.bulk_create(
+        SandboxOrder(
+            store=store,
+            number=str(n),
+            placed_at=timezone.now() - timedelta(hours=1),
+            lines=[{"sku": "SKU-A", "quantity": 1}, {"sku": "SKU-B", "quantity": 1}],
+            email=f"b{n}@example.com",
+            first_name="B",
+        )
+        for n in range(1200)
+    )
+
+    # Batches of 500: a handful of queries each (SQLite splits big inserts
+    # by its variable limit), never one per order or per line.
+    with django_assert_max_num_queries(100):
+        run = plugin_sync(plugin=plugin)
+
+    assert run.imported == 1200
+    assert OrderLine.objects.count() == 2400
