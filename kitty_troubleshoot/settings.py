@@ -284,6 +284,12 @@ if not CREDENTIALS_KEY:
         )
     CREDENTIALS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1jcmVkZW50aWFscy1rZXk="
 
+# --- Checks ---------------------------------------------------------------
+# Where a merchant creates an order by hand (Commerce Kitty's order wizard).
+ORDER_WIZARD_URL = env_str("ORDER_WIZARD_URL", "https://app.commercekitty.example/orders/new")
+# How many checks one user may start in a minute.
+CHECK_STARTS_PER_MINUTE = env_int("CHECK_STARTS_PER_MINUTE", 30)
+
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Commerce Kitty Help Center"
 WAGTAILADMIN_BASE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

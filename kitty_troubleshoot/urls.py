@@ -19,6 +19,9 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("healthz", help_views.healthz, name="healthz"),
+    path("checks/", include("apps.checks.urls")),
+    path("account/", include("apps.commerce.urls")),
+    path("support/", include("apps.support.urls")),
     path("help/", include(wagtail_urls)),
 ]
 

@@ -40,12 +40,24 @@ def seed_article_bytes() -> bytes:
     return SEED_ARTICLE.read_bytes()
 
 
+def wagtail_tree_ensure() -> None:
+    """Wagtail's root page and default locale, which a transactional test's flush removes."""
+    from wagtail.models import Locale, Page
+
+    Locale.objects.get_or_create(language_code="en")
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root", live=True))
+
+
 @pytest.fixture
 def article(db, seed_article_bytes):
     """The seed article, imported and published like the demo does."""
     from apps.help.services import article_import
 
-    return article_import(data=seed_article_bytes, slug=SEED_ARTICLE.stem).page
+    wagtail_tree_ensure()
+    return article_import(
+        data=seed_article_bytes, slug=SEED_ARTICLE.stem, checks_text=SEED_ARTICLE.with_suffix(".checks").read_text()
+    ).page
 
 
 @pytest.fixture(autouse=True)

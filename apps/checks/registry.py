@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .base import Check
+    from .base import AccountDirectory, Check
 
 _REGISTRY: dict[str, type[Check]] = {}
 
@@ -35,3 +35,18 @@ def all_checks() -> list[type[Check]]:
 def check_choices() -> list[tuple[str, str]]:
     """Choices for the step block's check field, read when the editor opens."""
     return sorted(((key, check.title) for key, check in _REGISTRY.items()), key=lambda c: c[1])
+
+
+_directory: AccountDirectory | None = None
+
+
+def set_account_directory(directory: AccountDirectory) -> None:
+    """Called once by the app that owns merchant accounts (``apps.commerce``)."""
+    global _directory
+    _directory = directory
+
+
+def account_directory() -> AccountDirectory:
+    if _directory is None:
+        raise RuntimeError("No account directory is registered: is apps.commerce installed?")
+    return _directory

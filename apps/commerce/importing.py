@@ -134,33 +134,27 @@ def rule_not_rate_limited(plugin: Plugin, now: datetime | None = None) -> RuleRe
 
 
 def rule_placed_after_import_enabled(
-    plugin: Plugin, order: SourceOrder, *, backfill_since: datetime | None = None
+    plugin: Plugin, *, number: str, placed_at: datetime, backfill_since: datetime | None = None
 ) -> RuleResult:
-    evidence = {
-        "placed_at": _iso(order.placed_at),
-        "import_enabled_at": _iso(plugin.import_orders_enabled_at),
-    }
+    evidence = {"placed_at": _iso(placed_at), "import_enabled_at": _iso(plugin.import_orders_enabled_at)}
     if backfill_since is not None:
-        ok = order.placed_at >= backfill_since
+        ok = placed_at >= backfill_since
         evidence["backfill_since"] = _iso(backfill_since)
-        message = (
-            f"Order #{order.number} was placed {_when(order.placed_at)}, inside the backfill from {_when(backfill_since)}."
-            if ok
-            else f"Order #{order.number} was placed {_when(order.placed_at)}, before the backfill's start {_when(backfill_since)}."
-        )
+        where = "inside" if ok else "before the start of"
+        message = f"Order #{number} was placed {_when(placed_at)}, {where} the backfill from {_when(backfill_since)}."
         return RuleResult("placed_after_import_enabled", ok, message, evidence)
     enabled_at = plugin.import_orders_enabled_at
-    if enabled_at is not None and order.placed_at >= enabled_at:
+    if enabled_at is not None and placed_at >= enabled_at:
         return RuleResult(
             "placed_after_import_enabled",
             True,
-            f"Order #{order.number} was placed {_when(order.placed_at)}, after Import Orders was turned on ({_when(enabled_at)}).",
+            f"Order #{number} was placed {_when(placed_at)}, after Import Orders was turned on ({_when(enabled_at)}).",
             evidence,
         )
     return RuleResult(
         "placed_after_import_enabled",
         False,
-        f"Order #{order.number} was placed {_when(order.placed_at)}, before Import Orders was turned on "
+        f"Order #{number} was placed {_when(placed_at)}, before Import Orders was turned on "
         f"({_when(enabled_at)}); older orders are not imported automatically.",
         evidence,
     )
@@ -243,7 +237,9 @@ def order_rule_results(
 ) -> list[RuleResult]:
     """Every order rule, in order, passed or not."""
     return [
-        rule_placed_after_import_enabled(plugin, order, backfill_since=backfill_since),
+        rule_placed_after_import_enabled(
+            plugin, number=order.number, placed_at=order.placed_at, backfill_since=backfill_since
+        ),
         rule_importable_state(order),
         rule_skus_in_catalog(order, catalog_skus),
         rule_buyer_complete(order),

@@ -183,3 +183,25 @@ def _require_text(steps, still_missing) -> None:
     if still_missing is None and steps and steps[-1].text.is_empty():
         step = steps[-1]
         raise ArticleFormatError(step.line, f"Step {step.number} has no text")
+
+
+STEP_CHECK_LINE = re.compile(r"^Step\s+(\d+)\s*:\s*([a-z0-9_]+)\s*$")
+
+
+def parse_step_checks(text: str, *, known_keys: set[str], step_count: int) -> dict[int, str]:
+    """Read an article's check bindings: one ``Step N: check_key`` a line, ``#`` for comments."""
+    bindings: dict[int, str] = {}
+    for line_number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = STEP_CHECK_LINE.match(line)
+        if not match:
+            raise ArticleFormatError(line_number, f"expected “Step N: check_key”, found {line[:40]!r}")
+        number, key = int(match.group(1)), match.group(2)
+        if not 1 <= number <= step_count:
+            raise ArticleFormatError(line_number, f"the article has no Step {number}")
+        if key not in known_keys:
+            raise ArticleFormatError(line_number, f"there is no check called {key!r}")
+        bindings[number] = key
+    return bindings

@@ -1,5 +1,7 @@
 """Serve published help pages to anonymous readers from the cache."""
 
+import time
+
 from django.core.cache import cache
 
 CACHE_VERSION_KEY = "help:pages:version"
@@ -18,8 +20,20 @@ def request_is_cacheable(request) -> bool:
 
 
 def cache_key(request) -> str:
-    version = cache.get_or_set(CACHE_VERSION_KEY, 1, None)
-    return f"help:page:{version}:{request.get_host()}:{request.path}"
+    # Not "help:page:…": entries are (version, response) now, never an older bare response.
+    return f"help:page-entry:{request.get_host()}:{request.path}"
+
+
+def _fresh_version() -> int:
+    # Never a number an older entry could carry, even if the counter was lost.
+    return time.time_ns()
+
+
+def _current_version(known) -> int:
+    if known is not None:
+        return known
+    cache.add(CACHE_VERSION_KEY, _fresh_version(), None)
+    return cache.get(CACHE_VERSION_KEY)
 
 
 def invalidate_page_cache() -> None:
@@ -27,10 +41,16 @@ def invalidate_page_cache() -> None:
     try:
         cache.incr(CACHE_VERSION_KEY)
     except ValueError:
-        cache.set(CACHE_VERSION_KEY, 2, None)
+        cache.set(CACHE_VERSION_KEY, _fresh_version(), None)
 
 
 class AnonymousPageCacheMiddleware:
+    """Each entry is (version, response); one round trip reads it with the current version.
+
+    A page stored under an older version is stale (content changed since) and is
+    rendered afresh, so bumping the version empties the whole cache at once.
+    """
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -38,12 +58,14 @@ class AnonymousPageCacheMiddleware:
         if not (request.path.startswith("/help/") and request_is_cacheable(request)):
             return self.get_response(request)
         key = cache_key(request)
-        response = cache.get(key)
-        if response is not None:
-            return response
+        found = cache.get_many([CACHE_VERSION_KEY, key])
+        version = _current_version(found.get(CACHE_VERSION_KEY))
+        entry = found.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
         response = self.get_response(request)
         if getattr(response, "help_page_cacheable", False) and response.status_code == 200:
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-            cache.set(key, response, CACHE_SECONDS)
+            cache.set(key, (version, response), CACHE_SECONDS)
         return response

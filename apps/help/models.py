@@ -98,16 +98,23 @@ class TroubleshootingPage(Page):
         return [block for block in self.body if block.block_type == "step"]
 
     def get_context(self, request, *args, **kwargs):
+        from apps.checks.selectors import check_panel, summary_of
+
         context = super().get_context(request, *args, **kwargs)
+        panel = check_panel(request, self)
         numbered = []
         step_number = 0
         for block in self.body:
             if block.block_type == "step":
                 step_number += 1
-                numbered.append((step_number, block))
+                numbered.append((step_number, block, panel.widgets.get(block.id)))
             else:
-                numbered.append((None, block))
+                numbered.append((None, block, None))
         context["numbered_blocks"] = numbered
+        context["panel"] = panel
+        context["has_checks"] = any(block.value.get("check") for block in self.steps)
+        if panel.diagnosis is not None:
+            context["panel_summary"] = summary_of(list(panel.widgets.values()))
         return context
 
     def serve(self, request, *args, **kwargs):

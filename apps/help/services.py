@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils.text import slugify
 from wagtail.models import GroupPagePermission, Page, Revision, Site
 
-from .article_text import Article, decode_article, parse_article
+from apps.checks.registry import check_choices
+
+from .article_text import Article, ArticleFormatError, decode_article, parse_article, parse_step_checks
 from .models import HelpIndexPage, TroubleshootingPage
 
 HELP_CENTER_TITLE = "Help Center"
@@ -65,7 +67,7 @@ def article_import(
     *,
     data: bytes,
     slug: str = "",
-    step_checks: dict[int, str] | None = None,
+    checks_text: str | None = None,
     publish: bool = True,
     user=None,
 ) -> ArticleImportResult:
@@ -73,10 +75,20 @@ def article_import(
 
     The page is found by its slug (``slug``, else the title's), so importing again adds a revision to the
     same page. Step block ids are kept by step number, and so are the checks
-    editors attached, unless ``step_checks`` binds a step to another check.
+    editors attached, unless ``checks_text`` (lines of ``Step N: check_key``)
+    binds a step to another check.
     Raises ``ArticleFormatError`` before writing anything if the text is malformed.
     """
     article = parse_article(decode_article(data))
+    step_checks = {}
+    if checks_text is not None:
+        try:
+            step_checks = parse_step_checks(
+                checks_text, known_keys={key for key, _ in check_choices()}, step_count=len(article.steps)
+            )
+        except ArticleFormatError as exc:
+            exc.in_checks_file = True
+            raise
     with transaction.atomic():
         index = help_center_get_or_create()
         slug = slugify(slug or article.title)[:255]
@@ -84,14 +96,14 @@ def article_import(
         created = page is None
         if created:
             page = TroubleshootingPage(title=article.title, slug=slug, live=False)
-            page.body = _stream_data(article, previous=[], step_checks=step_checks or {})
+            page.body = _stream_data(article, previous=[], step_checks=step_checks)
             page.intro = article.intro.to_html()
             index.add_child(instance=page)
         else:
             page = page.get_latest_revision_as_object()
             page.title = article.title
             page.intro = article.intro.to_html()
-            page.body = _stream_data(article, previous=page.body.raw_data, step_checks=step_checks or {})
+            page.body = _stream_data(article, previous=page.body.raw_data, step_checks=step_checks)
         revision = page.save_revision(user=user, log_action=True)
         if publish:
             revision.publish(user=user)

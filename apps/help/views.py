@@ -15,6 +15,14 @@ def healthz(request):
     return JsonResponse({"ok": True})
 
 
+def baseline(request):
+    """A static template and no queries: the floor bench/article_page.py measures against.
+
+    Routed only when settings.BENCHMARK_VIEWS is on.
+    """
+    return render(request, "help/baseline.html")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def logout_view(request):

@@ -121,7 +121,7 @@ def test_rate_limit_in_the_past_passes(plugin):
 def test_order_placed_before_import_was_turned_on_fails(plugin):
     order = source_order(placed_at=ENABLED_AT - timedelta(days=3))
 
-    result = rule_placed_after_import_enabled(plugin, order)
+    result = rule_placed_after_import_enabled(plugin, number=order.number, placed_at=order.placed_at)
 
     assert not result.passed
     assert "before Import Orders was turned on" in result.message
@@ -129,24 +129,24 @@ def test_order_placed_before_import_was_turned_on_fails(plugin):
 
 
 def test_order_placed_after_import_was_turned_on_passes(plugin):
-    assert rule_placed_after_import_enabled(plugin, source_order()).passed
+    assert rule_placed_after_import_enabled(plugin, number="1001", placed_at=source_order().placed_at).passed
 
 
 def test_backfill_admits_older_orders_from_its_start(plugin):
     order = source_order(placed_at=ENABLED_AT - timedelta(days=3))
 
     assert rule_placed_after_import_enabled(
-        plugin, order, backfill_since=ENABLED_AT - timedelta(days=10)
+        plugin, number="1", placed_at=order.placed_at, backfill_since=ENABLED_AT - timedelta(days=10)
     ).passed
     assert not rule_placed_after_import_enabled(
-        plugin, order, backfill_since=ENABLED_AT - timedelta(days=1)
+        plugin, number="1", placed_at=order.placed_at, backfill_since=ENABLED_AT - timedelta(days=1)
     ).passed
 
 
 def test_plugin_never_switched_on_admits_no_order(plugin):
     plugin.import_orders_enabled_at = None
 
-    assert not rule_placed_after_import_enabled(plugin, source_order()).passed
+    assert not rule_placed_after_import_enabled(plugin, number="1001", placed_at=source_order().placed_at).passed
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, base_url: str, **options):
         with transaction.atomic():
-            result = article_import(data=SEED_ARTICLE.read_bytes(), slug=SEED_ARTICLE.stem)
+            result = article_import(
+                data=SEED_ARTICLE.read_bytes(),
+                slug=SEED_ARTICLE.stem,
+                checks_text=SEED_ARTICLE.with_suffix(".checks").read_text(),
+            )
             users = demo_users_ensure()
             merchant = demo_account_seed(owner=users["merchant"])
         article_url = base_url + result.page.url

@@ -25,10 +25,17 @@ class Command(BaseCommand):
             data = path.read_bytes()
         except OSError as exc:
             raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from None
+        checks_path = path.with_suffix(".checks")
         try:
-            result = article_import(data=data, slug=slug or path.stem, publish=not draft)
+            result = article_import(
+                data=data,
+                slug=slug or path.stem,
+                checks_text=checks_path.read_text() if checks_path.exists() else None,
+                publish=not draft,
+            )
         except ArticleFormatError as exc:
-            raise CommandError(f"{path}: {exc}; nothing was changed") from None
+            source = checks_path if getattr(exc, "in_checks_file", False) else path
+            raise CommandError(f"{source}: {exc}; nothing was changed") from None
         page = result.page
         verb = "Created" if result.created else "Updated"
         state = "draft revision" if draft else "published revision"

@@ -1,0 +1,165 @@
+"""What a check is, what it gets, and what it answers.
+
+The framework knows nothing about orders: apps register checks (a ``Check``
+subclass under a stable ``key``) and an ``AccountDirectory`` that tells the
+framework which subjects (e.g. plugins) a user may check.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar, Protocol
+
+
+class Status(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # couldn't check: say why and what to do
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A remedy offered with an outcome: a POST the framework runs, or a link elsewhere."""
+
+    key: str
+    label: str
+    description: str = ""
+    url: str = ""  # a link fix (e.g. "Reauthorize"); empty for a POST fix
+    owner_only: bool = False
+    # For fixes that need a choice: [(value, label)], e.g. which channel to keep.
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "description": self.description,
+            "url": self.url,
+            "owner_only": self.owner_only,
+            "choices": [list(c) for c in self.choices],
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    summary: str  # one sentence: the verdict
+    evidence: tuple[str, ...] = ()  # lines a merchant reads under the verdict
+    fixes: tuple[Fix, ...] = ()
+    data: dict = field(default_factory=dict)  # structured evidence, for tickets and statistics
+
+    @classmethod
+    def passed(cls, summary: str, *evidence: str, **kwargs) -> Outcome:
+        return cls(Status.PASSED, summary, tuple(evidence), **kwargs)
+
+    @classmethod
+    def failed(cls, summary: str, *evidence: str, **kwargs) -> Outcome:
+        return cls(Status.FAILED, summary, tuple(evidence), **kwargs)
+
+    @classmethod
+    def unknown(cls, summary: str, *evidence: str, **kwargs) -> Outcome:
+        return cls(Status.UNKNOWN, summary, tuple(evidence), **kwargs)
+
+
+ORDER_NUMBER_MAX = 64
+ORDER_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9\-_.#]+$")
+
+
+class InputError(ValueError):
+    """A merchant typed something we cannot use; the message says what to type instead."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def clean_order_number(raw: str | None) -> str:
+    """Trimmed, without a leading '#'; empty when not given. Raises InputError for garbage."""
+    value = (raw or "").strip()
+    if len(value) > ORDER_NUMBER_MAX:
+        raise InputError("order_number", f"An order number has at most {ORDER_NUMBER_MAX} characters.")
+    if value and not ORDER_NUMBER_PATTERN.match(value):
+        raise InputError(
+            "order_number",
+            "An order number has only letters, digits and - _ . # (copy it from the source platform).",
+        )
+    value = value.lstrip("#")
+    if value == "" and (raw or "").strip():
+        raise InputError("order_number", "Type the order number after the #.")
+    return value
+
+
+def clean_placed_date(raw: str | None) -> date | None:
+    value = (raw or "").strip()
+    if not value:
+        return None
+    try:
+        placed = date.fromisoformat(value)
+    except ValueError:
+        raise InputError("placed_date", "Give the date the order was placed as YYYY-MM-DD.") from None
+    if placed > date.today():
+        raise InputError("placed_date", "The date the order was placed cannot be in the future.")
+    return placed
+
+
+@dataclass
+class CheckContext:
+    """What a check runs with. ``shared`` lives for one task, across the checks of one diagnosis."""
+
+    merchant_id: int
+    user_id: int | None
+    subject_id: int | None  # e.g. a plugin id, already known to belong to the merchant
+    order_number: str = ""
+    placed_date: date | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, key: str, compute):
+        """Compute once per diagnosis task (e.g. fetching the source order), then reuse."""
+        if key not in self.shared:
+            try:
+                self.shared[key] = (True, compute())
+            except Exception as exc:  # remembered, so the next check does not ask again
+                self.shared[key] = (False, exc)
+        ok, value = self.shared[key]
+        if not ok:
+            raise value
+        return value
+
+
+class Check:
+    """A check registered under ``key``; ``run`` must be quick and side-effect free."""
+
+    key: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str] = ""
+    needs_order_number: ClassVar[bool] = False
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        raise NotImplementedError
+
+    def apply_fix(self, ctx: CheckContext, fix_key: str, choice: str = "") -> str:
+        """Apply one of the fixes this check offers; return what was done, in a sentence.
+
+        Must be idempotent (applying twice changes nothing more) and raise
+        InputError for a choice that is not on offer.
+        """
+        raise InputError("fix", "This check offers no such fix.")
+
+
+@dataclass(frozen=True)
+class Membership:
+    merchant_id: int
+    is_owner: bool
+
+
+class AccountDirectory(Protocol):
+    """Who may check what: provided by the app that owns accounts."""
+
+    def membership_for(self, user) -> Membership | None: ...
+
+    def subject_choices(self, merchant_id: int) -> list[tuple[int, str]]: ...
+
+    def subject_label(self, merchant_id: int, subject_id: int) -> str | None: ...

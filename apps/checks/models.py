@@ -1,0 +1,91 @@
+"""Diagnoses and the runs of checks within them: the audit trail of every click."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .base import Status
+
+
+class Diagnosis(models.Model):
+    """One merchant looking for one missing order through one plugin, on one article."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    merchant_id = models.BigIntegerField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.SET_NULL, null=True, related_name="+")
+    subject_id = models.BigIntegerField("plugin id")
+    subject_label = models.CharField("plugin", max_length=200)
+    order_number = models.CharField(max_length=64, blank=True)
+    placed_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name_plural = "diagnoses"
+        indexes = [models.Index(fields=["merchant_id", "user", "page", "subject_id", "order_number"])]
+
+    def __str__(self):
+        order = f"order #{self.order_number}" if self.order_number else "no order number"
+        return f"{self.subject_label}, {order}"
+
+
+class CheckRun(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        PASSED = Status.PASSED.value, "Passed"
+        FAILED = Status.FAILED.value, "Failed"
+        UNKNOWN = Status.UNKNOWN.value, "Couldn't check"
+
+    IN_FLIGHT = (State.QUEUED, State.RUNNING)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    diagnosis = models.ForeignKey(Diagnosis, on_delete=models.CASCADE, related_name="runs")
+    merchant_id = models.BigIntegerField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.SET_NULL, null=True, related_name="+")
+    block_id = models.CharField("step block id", max_length=64, blank=True)
+    step_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    check_key = models.CharField(max_length=64)
+    inputs = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    summary = models.CharField(max_length=500, blank=True)
+    evidence = models.JSONField(default=list, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    fixes_offered = models.JSONField(default=list, blank=True)
+    # A fix asked for with this run: applied by the task before the check runs.
+    fix_requested = models.JSONField(default=dict, blank=True)
+    fixes_applied = models.JSONField(default=list, blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(help_text="A run not finished by then shows as couldn't finish.")
+    task_seconds = models.FloatField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [
+            models.Index(fields=["diagnosis", "block_id", "-queued_at"]),
+            models.Index(fields=["merchant_id", "check_key", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.check_key} · {self.get_status_display()}"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in self.IN_FLIGHT
+
+    @property
+    def finished(self) -> bool:
+        return not self.in_flight
+
+    def is_overdue(self, now=None) -> bool:
+        return self.in_flight and (now or timezone.now()) > self.deadline

@@ -1,0 +1,151 @@
+"""What the article shows a signed-in merchant: the inputs, each step's latest run, the summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import Http404
+
+from .base import Status
+from .models import CheckRun, Diagnosis
+from .registry import account_directory, get_check
+from .services import StepTarget, check_run_expire_if_overdue, latest_runs
+
+SESSION_KEY = "checks:diagnosis:{page_id}"
+
+
+@dataclass
+class StepWidget:
+    block_id: str
+    step_number: int | None
+    check_key: str
+    title: str
+    run: CheckRun | None = None
+
+    @property
+    def status(self) -> str:
+        if self.run is None:
+            return "idle"
+        return "running" if self.run.in_flight else self.run.status
+
+
+@dataclass
+class Summary:
+    total: int
+    finished: int
+    passed: int
+    first_failing: StepWidget | None
+    unknown: int
+
+    @property
+    def done(self) -> bool:
+        return self.finished == self.total
+
+
+@dataclass
+class CheckPanel:
+    """Everything the article needs to render the checks for one signed-in user."""
+
+    can_check: bool
+    is_owner: bool = False
+    subjects: list[tuple[int, str]] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
+    widgets: dict[str, StepWidget] = field(default_factory=dict)
+    already_here: CheckRun | None = None
+
+    @property
+    def selected_subject(self) -> int | None:
+        if self.diagnosis is not None:
+            return self.diagnosis.subject_id
+        return self.subjects[0][0] if len(self.subjects) == 1 else None
+
+
+def step_targets(page) -> list[StepTarget]:
+    """The article's steps that carry a registered check, in order."""
+    targets, number = [], 0
+    for block in page.body:
+        if block.block_type != "step":
+            continue
+        number += 1
+        key = block.value.get("check") or ""
+        if key and get_check(key) is not None:
+            targets.append(StepTarget(key, block.id, number))
+    return targets
+
+
+def diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis:
+    """The user's own diagnosis; anyone else's (or a malformed id) is a 404."""
+    membership = account_directory().membership_for(user)
+    diagnosis = None
+    if membership is not None:
+        try:
+            diagnosis = Diagnosis.objects.filter(
+                uuid=diagnosis_uuid, merchant_id=membership.merchant_id
+            ).first()
+        except (ValueError, TypeError):
+            diagnosis = None
+    if diagnosis is None:
+        raise Http404("No such diagnosis.")
+    return diagnosis
+
+
+def run_for_user(user, run_uuid) -> CheckRun:
+    membership = account_directory().membership_for(user)
+    run = None
+    if membership is not None:
+        run = (
+            CheckRun.objects.select_related("diagnosis")
+            .filter(uuid=run_uuid, merchant_id=membership.merchant_id)
+            .first()
+        )
+    if run is None:
+        raise Http404("No such check run.")
+    return check_run_expire_if_overdue(run)
+
+
+def check_panel(request, page) -> CheckPanel:
+    user = request.user
+    if not user.is_authenticated:
+        return CheckPanel(can_check=False)
+    directory = account_directory()
+    membership = directory.membership_for(user)
+    if membership is None:
+        return CheckPanel(can_check=False)
+    panel = CheckPanel(
+        can_check=True,
+        is_owner=membership.is_owner,
+        subjects=directory.subject_choices(membership.merchant_id),
+    )
+    targets = step_targets(page)
+    panel.widgets = {
+        t.block_id: StepWidget(t.block_id, t.step_number, t.check_key, get_check(t.check_key).title)
+        for t in targets
+    }
+    uuid = request.session.get(SESSION_KEY.format(page_id=page.pk))
+    if uuid:
+        panel.diagnosis = Diagnosis.objects.filter(
+            uuid=uuid, merchant_id=membership.merchant_id, user=user
+        ).first()
+    if panel.diagnosis is not None:
+        runs = latest_runs(panel.diagnosis)
+        for block_id, widget in panel.widgets.items():
+            widget.run = runs.get(block_id)
+        panel.already_here = runs.get(ALREADY_HERE_BLOCK)
+    return panel
+
+
+# The "is it already here?" check runs with every start and is shown above Step 1.
+ALREADY_HERE_BLOCK = "already-here"
+
+
+def summary_of(widgets: list[StepWidget]) -> Summary:
+    ran = [w for w in widgets if w.run is not None]
+    finished = [w for w in ran if not w.run.in_flight]
+    failing = [w for w in finished if w.run.status == Status.FAILED]
+    return Summary(
+        total=len(ran),
+        finished=len(finished),
+        passed=sum(1 for w in finished if w.run.status == Status.PASSED),
+        first_failing=min(failing, key=lambda w: w.step_number or 0) if failing else None,
+        unknown=sum(1 for w in finished if w.run.status == Status.UNKNOWN),
+    )

@@ -1,0 +1,313 @@
+"""Starting, running, fixing and expiring checks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from .base import CheckContext, InputError, Outcome
+from .models import CheckRun, Diagnosis
+from .registry import account_directory, get_check
+
+logger = logging.getLogger(__name__)
+
+# A run not finished by then is shown as "couldn't finish"; the task's hard
+# time limit is well inside it, so a live task never outlives its deadline.
+RUN_DEADLINE = timedelta(seconds=60)
+# A queued task older than this is dropped by the broker (and by the task's
+# own staleness test), never run late.
+TASK_EXPIRES_SECONDS = 120
+STARTS_PER_MINUTE = getattr(settings, "CHECK_STARTS_PER_MINUTE", 30)
+
+
+class ChecksUnavailable(Exception):
+    """The broker did not take the task: checks cannot run right now."""
+
+
+class TooManyChecks(Exception):
+    """The user started more checks than allowed in a minute."""
+
+
+@dataclass(frozen=True)
+class StepTarget:
+    """One step of an article that carries a check."""
+
+    check_key: str
+    block_id: str
+    step_number: int | None
+
+
+def diagnosis_for(
+    *, user, page, subject_id: int | None, order_number: str, placed_date: date | None
+) -> Diagnosis:
+    """The user's current diagnosis for these inputs, reused while they stay the same.
+
+    Raises InputError when the subject is not one of the user's (the caller
+    turns that into a 404) or is missing.
+    """
+    membership = account_directory().membership_for(user)
+    if membership is None:
+        raise InputError("subject", "Your user is not part of any Commerce Kitty account.")
+    if subject_id is None:
+        raise InputError("subject", "Choose the plugin the order should import through.")
+    label = account_directory().subject_label(membership.merchant_id, subject_id)
+    if label is None:
+        raise LookupError("no such plugin in this account")
+    now = timezone.now()
+    diagnosis = (
+        Diagnosis.objects.filter(
+            merchant_id=membership.merchant_id,
+            user=user,
+            page=page,
+            subject_id=subject_id,
+            order_number=order_number,
+            updated_at__gte=now - timedelta(hours=12),
+        )
+        .order_by("-updated_at")
+        .first()
+    )
+    if diagnosis is None:
+        return Diagnosis.objects.create(
+            merchant_id=membership.merchant_id,
+            user=user,
+            page=page,
+            subject_id=subject_id,
+            subject_label=label,
+            order_number=order_number,
+            placed_date=placed_date,
+        )
+    if diagnosis.placed_date != placed_date and placed_date is not None:
+        diagnosis.placed_date = placed_date
+    diagnosis.updated_at = now
+    diagnosis.save(update_fields=["placed_date", "updated_at"])
+    return diagnosis
+
+
+def _rate_limit(user) -> None:
+    key = f"checks:starts:{user.pk}:{int(time.time() // 60)}"
+    cache.add(key, 0, 90)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        count = 1
+    if count > STARTS_PER_MINUTE:
+        raise TooManyChecks(
+            "You have started a lot of checks in the last minute. Wait a moment, then try again."
+        )
+
+
+def check_runs_start(
+    *,
+    diagnosis: Diagnosis,
+    user,
+    targets: list[StepTarget],
+    fix_requested: dict | None = None,
+    count_towards_limit: bool = True,
+) -> list[CheckRun]:
+    """Queue one run per target (reusing identical runs already in flight) and one task for them all.
+
+    Runs of one start share a task, so what they fetch (the source order) is
+    fetched once. Raises TooManyChecks, and ChecksUnavailable when the broker
+    refuses the task (the runs are then finished as "couldn't check").
+    """
+    if count_towards_limit:
+        _rate_limit(user)
+    now = timezone.now()
+    inputs = {
+        "subject_id": diagnosis.subject_id,
+        "order_number": diagnosis.order_number,
+        "placed_date": diagnosis.placed_date.isoformat() if diagnosis.placed_date else "",
+    }
+    runs, new_runs = [], []
+    with transaction.atomic():
+        for target in targets:
+            if get_check(target.check_key) is None:
+                continue
+            in_flight = None
+            if not fix_requested:
+                in_flight = (
+                    CheckRun.objects.filter(
+                        merchant_id=diagnosis.merchant_id,
+                        check_key=target.check_key,
+                        inputs=inputs,
+                        block_id=target.block_id,
+                        status__in=CheckRun.IN_FLIGHT,
+                        deadline__gt=now,
+                    )
+                    .order_by("-queued_at")
+                    .first()
+                )
+            if in_flight is not None:
+                runs.append(in_flight)
+                continue
+            run = CheckRun.objects.create(
+                diagnosis=diagnosis,
+                merchant_id=diagnosis.merchant_id,
+                user=user,
+                page_id=diagnosis.page_id,
+                block_id=target.block_id,
+                step_number=target.step_number,
+                check_key=target.check_key,
+                inputs=inputs,
+                fix_requested=fix_requested or {},
+                queued_at=now,
+                deadline=now + RUN_DEADLINE,
+            )
+            runs.append(run)
+            new_runs.append(run)
+    if new_runs:
+        _enqueue([r.pk for r in new_runs])
+        for run in new_runs:
+            run.refresh_from_db()
+    return runs
+
+
+def _enqueue(run_ids: list[int]) -> None:
+    from .tasks import run_checks
+
+    try:
+        result = run_checks.apply_async(
+            (run_ids,),
+            expires=TASK_EXPIRES_SECONDS,
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+        )
+    except Exception as exc:
+        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) and not _is_broker_error(exc):
+            raise
+        logger.warning("checks could not be queued: %s", exc.__class__.__name__)
+        CheckRun.objects.filter(pk__in=run_ids, status=CheckRun.State.QUEUED).update(
+            status=CheckRun.State.UNKNOWN,
+            summary="Checks are unavailable right now.",
+            evidence=["Our check service is not answering. Try again in a few minutes."],
+            finished_at=timezone.now(),
+        )
+        raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
+    CheckRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=result.id or "")
+
+
+def _is_broker_error(exc: Exception) -> bool:
+    from kombu.exceptions import OperationalError
+
+    return isinstance(exc, OperationalError | ConnectionError | OSError)
+
+
+def check_runs_execute(run_ids: list[int], *, task_id: str = "") -> int:
+    """Claim and run each queued run (the Celery task's body); returns how many ran.
+
+    The claim is a conditional update, so a redelivered or duplicated task
+    finds nothing left to do, and a run past its deadline is never started.
+    """
+    shared: dict = {}
+    ran = 0
+    for run_id in run_ids:
+        now = timezone.now()
+        claimed = CheckRun.objects.filter(pk=run_id, status=CheckRun.State.QUEUED, deadline__gt=now).update(
+            status=CheckRun.State.RUNNING, started_at=now, task_id=task_id or ""
+        )
+        if not claimed:
+            continue
+        run = CheckRun.objects.select_related("diagnosis").get(pk=run_id)
+        _execute(run, shared)
+        ran += 1
+    return ran
+
+
+def _execute(run: CheckRun, shared: dict) -> None:
+    started = time.perf_counter()
+    check_class = get_check(run.check_key)
+    diagnosis = run.diagnosis
+    ctx = CheckContext(
+        merchant_id=run.merchant_id,
+        user_id=run.user_id,
+        subject_id=diagnosis.subject_id,
+        order_number=diagnosis.order_number,
+        placed_date=diagnosis.placed_date,
+        shared=shared,
+    )
+    applied = list(run.fixes_applied)
+    try:
+        if check_class is None:
+            outcome = Outcome.unknown("This check no longer exists.", "Ask support to update the article.")
+        else:
+            check = check_class()
+            if run.fix_requested:
+                note = check.apply_fix(ctx, run.fix_requested["key"], run.fix_requested.get("choice", ""))
+                applied.append({**run.fix_requested, "result": note, "at": timezone.now().isoformat()})
+                shared.clear()  # what was fetched before the fix is stale now
+            outcome = check.run(ctx)
+    except InputError as exc:
+        outcome = Outcome.unknown(str(exc))
+    except Exception as exc:
+        if exc.__class__.__name__ == "SoftTimeLimitExceeded":
+            outcome = Outcome.unknown("This check took too long.", "Try again in a minute.")
+        else:
+            logger.exception("check %s failed (run %s)", run.check_key, run.uuid)
+            outcome = Outcome.unknown(
+                "Something went wrong on our side while checking.",
+                "Try again; if it keeps happening, contact support.",
+            )
+    CheckRun.objects.filter(pk=run.pk, status=CheckRun.State.RUNNING).update(
+        status=outcome.status.value,
+        summary=outcome.summary[:500],
+        evidence=list(outcome.evidence),
+        data=outcome.data,
+        fixes_offered=[f.as_dict() for f in outcome.fixes],
+        fixes_applied=applied,
+        finished_at=timezone.now(),
+        task_seconds=time.perf_counter() - started,
+    )
+
+
+def check_run_expire_if_overdue(run: CheckRun) -> CheckRun:
+    """A run past its deadline (its worker died, the queue was lost) becomes "couldn't finish"."""
+    if run.is_overdue():
+        CheckRun.objects.filter(pk=run.pk, status__in=CheckRun.IN_FLIGHT).update(
+            status=CheckRun.State.UNKNOWN,
+            summary="This check couldn't finish.",
+            evidence=["It took longer than it should. Try again."],
+            finished_at=timezone.now(),
+        )
+        run.refresh_from_db()
+    return run
+
+
+def check_fix_request(*, run: CheckRun, user, fix_key: str, choice: str = "") -> CheckRun:
+    """Ask for one of the fixes a finished run offered; the re-check applies it first.
+
+    Raises InputError (not offered, owners only, a choice not on offer) and
+    the errors of ``check_runs_start``.
+    """
+    offered = {f["key"]: f for f in run.fixes_offered}
+    fix = offered.get(fix_key)
+    if fix is None or fix.get("url"):
+        raise InputError("fix", "That fix is not offered for this result any more. Run the check again.")
+    membership = account_directory().membership_for(user)
+    if fix.get("owner_only") and not (membership and membership.is_owner):
+        raise InputError("fix", "Only an owner of this account can apply this fix. Ask an owner to do it.")
+    choices = {str(value) for value, _ in fix.get("choices") or []}
+    if choices and choice not in choices:
+        raise InputError("fix", "Choose one of the options first.")
+    request = {"key": fix_key, "choice": choice, "by": user.get_username(), "from_run": str(run.uuid)}
+    (new_run,) = check_runs_start(
+        diagnosis=run.diagnosis,
+        user=user,
+        targets=[StepTarget(run.check_key, run.block_id, run.step_number)],
+        fix_requested=request,
+    )
+    return new_run
+
+
+def latest_runs(diagnosis: Diagnosis) -> dict[str, CheckRun]:
+    """The newest run of each step in this diagnosis, by block id."""
+    latest: dict[str, CheckRun] = {}
+    for run in diagnosis.runs.order_by("block_id", "-queued_at", "-pk"):
+        latest.setdefault(run.block_id, run)
+    return {block_id: check_run_expire_if_overdue(run) for block_id, run in latest.items()}

@@ -1,0 +1,15 @@
+"""The Celery task behind every "Check this now"."""
+
+from celery import shared_task
+
+from .services import check_runs_execute
+
+
+@shared_task(bind=True, ignore_result=True, soft_time_limit=20, time_limit=30, acks_late=True)
+def run_checks(self, run_ids: list[int]) -> int:
+    """Run the queued checks ``run_ids`` in order, sharing what they fetch.
+
+    Safe to deliver twice: each run is claimed with a conditional update, and
+    a run past its deadline (an expired task delivered late) is skipped.
+    """
+    return check_runs_execute(run_ids, task_id=self.request.id or "")

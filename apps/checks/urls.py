@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "checks"
+
+urlpatterns = [
+    path("start/", views.check_start, name="start"),
+    path("runs/<uuid:run_uuid>/", views.check_run_poll, name="run"),
+    path("runs/<uuid:run_uuid>/fix/", views.check_run_fix, name="fix"),
+    path("diagnoses/<uuid:diagnosis_uuid>/summary/", views.diagnosis_summary, name="summary"),
+]

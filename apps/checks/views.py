@@ -1,0 +1,228 @@
+"""HTMX endpoints of the "Check this now" widget; each also works as a plain form POST."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+from wagtail.models import Page
+
+from .base import InputError, clean_order_number, clean_placed_date
+from .registry import get_check
+from .selectors import (
+    ALREADY_HERE_BLOCK,
+    SESSION_KEY,
+    StepWidget,
+    check_panel,
+    diagnosis_for_user,
+    run_for_user,
+    step_targets,
+    summary_of,
+)
+from .services import (
+    ChecksUnavailable,
+    StepTarget,
+    TooManyChecks,
+    check_fix_request,
+    check_runs_start,
+    diagnosis_for,
+    latest_runs,
+)
+
+ALREADY_HERE_KEY = "order_already_imported"
+# Polling starts fast and backs off: the n-th look waits this long (ms).
+POLL_DELAYS_MS = [100, 150, 250, 400, 650, 1000]
+
+
+def poll_delay(n: int) -> int:
+    return POLL_DELAYS_MS[min(n, len(POLL_DELAYS_MS) - 1)]
+
+
+def _page_for(request) -> Page:
+    try:
+        page = Page.objects.live().get(pk=int(request.POST.get("page", "")))
+    except (ValueError, Page.DoesNotExist):
+        raise Http404("No such article.") from None
+    return page.specific
+
+
+def _widget_response(request, page, widget: StepWidget, *, error: str = "", n: int = 0, status: int = 200):
+    context = {"page": page, "widget": widget, "error": error, "poll_delay": poll_delay(n), "next_n": n + 1}
+    context["panel"] = {"is_owner": request.user.is_authenticated and _is_owner(request.user)}
+    # A finished run renders without the polling trigger, which ends the polling.
+    return render(request, "checks/widget.html#widget", context, status=status)
+
+
+def _is_owner(user) -> bool:
+    from .registry import account_directory
+
+    membership = account_directory().membership_for(user)
+    return bool(membership and membership.is_owner)
+
+
+def _back_to(page, anchor: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{page.url}#{anchor}")
+
+
+@login_required
+@require_POST
+def check_start(request):
+    """Start one step's check, or every step's ("check every step"), for the inputs typed above."""
+    page = _page_for(request)
+    targets = step_targets(page)
+    run_all = request.POST.get("all") == "1"
+    block_id = request.POST.get("block_id", "")
+    if not run_all:
+        targets = [t for t in targets if t.block_id == block_id]
+        if not targets:
+            raise Http404("That step has no check.")
+    anchor = "check-inputs" if run_all else f"step-{targets[0].step_number}"
+    widget = (
+        StepWidget(targets[0].block_id, targets[0].step_number, targets[0].check_key, "") if targets else None
+    )
+
+    try:
+        subject = request.POST.get("subject", "").strip()
+        subject_id = int(subject) if subject else None
+    except ValueError:
+        raise Http404("No such plugin.") from None
+    try:
+        order_number = clean_order_number(request.POST.get("order_number"))
+        placed_date = clean_placed_date(request.POST.get("placed_date"))
+        diagnosis = diagnosis_for(
+            user=request.user,
+            page=page,
+            subject_id=subject_id,
+            order_number=order_number,
+            placed_date=placed_date,
+        )
+    except LookupError:
+        raise Http404("No such plugin.") from None
+    except InputError as exc:
+        return _refuse(request, page, widget, run_all, anchor, str(exc))
+
+    request.session[SESSION_KEY.format(page_id=page.pk)] = str(diagnosis.uuid)
+    if order_number:
+        targets = [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *targets]
+    try:
+        check_runs_start(diagnosis=diagnosis, user=request.user, targets=targets)
+    except (TooManyChecks, ChecksUnavailable) as exc:
+        return _refuse(request, page, widget, run_all, anchor, str(exc))
+
+    if not request.htmx:
+        return _back_to(page, anchor)
+    if run_all:
+        return _summary_response(request, page, diagnosis, n=0)
+    return _panel_widget_response(request, page, diagnosis, targets[-1].block_id)
+
+
+def _refuse(request, page, widget, run_all: bool, anchor: str, message: str):
+    """An input or capacity problem: said inline (htmx) or as a message on the page."""
+    if not request.htmx:
+        messages.error(request, message)
+        return _back_to(page, anchor)
+    if run_all or widget is None:
+        return render(
+            request, "checks/widget.html#summary", {"page": page, "error": message, "summary": None}
+        )
+    widget.title = get_check(widget.check_key).title
+    return _widget_response(request, page, widget, error=message)
+
+
+def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0):
+    runs = latest_runs(diagnosis)
+    target = next((t for t in step_targets(page) if t.block_id == block_id), None)
+    if target is None:
+        raise Http404("That step has no check.")
+    widget = StepWidget(
+        target.block_id, target.step_number, target.check_key, get_check(target.check_key).title
+    )
+    widget.run = runs.get(block_id)
+    response = _widget_response(request, page, widget, n=n)
+    already = runs.get(ALREADY_HERE_BLOCK)
+    if already is not None:
+        # Keep the "already here?" banner above Step 1 in step with the runs.
+        banner = render(request, "checks/widget.html#already_here_oob", {"already_here": already}).content
+        response.content += banner
+    return response
+
+
+@login_required
+@require_GET
+def check_run_poll(request, run_uuid):
+    """The widget for one run: polled while it runs; the page itself without JavaScript."""
+    run = run_for_user(request.user, run_uuid)
+    page = run.page.specific if run.page else None
+    if page is None:
+        raise Http404("The article of this check no longer exists.")
+    if not request.htmx:
+        return _back_to(page, f"step-{run.step_number}" if run.step_number else "check-inputs")
+    try:
+        n = int(request.GET.get("n", "0"))
+    except ValueError:
+        n = 0
+    return _panel_widget_response(request, page, run.diagnosis, run.block_id, n=n)
+
+
+@login_required
+@require_POST
+def check_run_fix(request, run_uuid):
+    """Apply a fix the run offered, then check again (one task: fix, then check)."""
+    run = run_for_user(request.user, run_uuid)
+    page = run.page.specific if run.page else None
+    if page is None:
+        raise Http404("The article of this check no longer exists.")
+    anchor = f"step-{run.step_number}"
+    try:
+        check_fix_request(
+            run=run,
+            user=request.user,
+            fix_key=request.POST.get("fix", ""),
+            choice=request.POST.get("choice", ""),
+        )
+    except (InputError, TooManyChecks, ChecksUnavailable) as exc:
+        widget = StepWidget(run.block_id, run.step_number, run.check_key, "", run=run)
+        return _refuse(request, page, widget, False, anchor, str(exc))
+    if not request.htmx:
+        return _back_to(page, anchor)
+    return _panel_widget_response(request, page, run.diagnosis, run.block_id)
+
+
+@login_required
+@require_GET
+def diagnosis_summary(request, diagnosis_uuid):
+    diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)
+    page = diagnosis.page.specific if diagnosis.page else None
+    if page is None:
+        raise Http404("The article of this diagnosis no longer exists.")
+    if not request.htmx:
+        return _back_to(page, "check-inputs")
+    try:
+        n = int(request.GET.get("n", "0"))
+    except ValueError:
+        n = 0
+    return _summary_response(request, page, diagnosis, n=n)
+
+
+def _summary_response(request, page, diagnosis, *, n: int):
+    """The summary (most likely cause, how many passed) plus every step's widget, swapped out of band."""
+    panel = check_panel(request, page)
+    panel.diagnosis = diagnosis
+    runs = latest_runs(diagnosis)
+    for block_id, widget in panel.widgets.items():
+        widget.run = runs.get(block_id)
+    widgets = list(panel.widgets.values())
+    summary = summary_of(widgets)
+    context = {
+        "page": page,
+        "panel": panel,
+        "diagnosis": diagnosis,
+        "summary": summary,
+        "widgets": widgets,
+        "already_here": runs.get(ALREADY_HERE_BLOCK),
+        "poll_delay": poll_delay(n),
+        "next_n": n + 1,
+    }
+    return render(request, "checks/widget.html#summary_with_steps", context)

@@ -1,0 +1,32 @@
+"""Writes to a merchant's account that are not part of the import itself."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.platforms.models import SandboxStore
+
+from .models import Notification, Plugin
+
+
+@transaction.atomic
+def plugin_reauthorize_demo(*, plugin: Plugin) -> None:
+    """The demo marketplace's consent: the store issues a fresh token and the plugin keeps it."""
+    store = SandboxStore.objects.select_for_update().get(handle=plugin.credentials.get("store"))
+    store.reject_credentials = False
+    token = store.rotate_token()
+    store.save(update_fields=["reject_credentials"])
+    plugin.credentials = {**plugin.credentials, "access_token": token}
+    plugin.authorization_status = Plugin.Authorization.AUTHORIZED
+    plugin.authorization_error = ""
+    plugin.authorization_checked_at = timezone.now()
+    plugin.save(
+        update_fields=[
+            "credentials",
+            "authorization_status",
+            "authorization_error",
+            "authorization_checked_at",
+        ]
+    )
+    Notification.objects.filter(plugin=plugin, kind=Notification.Kind.AUTHORIZATION, read=False).update(
+        read=True
+    )

@@ -1,0 +1,24 @@
+import pytest
+from django.core.management import call_command
+
+from apps.commerce.models import Plugin
+
+
+@pytest.fixture
+def demo(db, article):
+    """The demo account and users, as ./dev demo leaves them."""
+    from io import StringIO
+
+    call_command("demo_setup", stdout=StringIO())
+    article.refresh_from_db()
+    return article
+
+
+@pytest.fixture
+def merchant_client(client, demo):
+    assert client.login(username="merchant", password="kitty-merchant")
+    return client
+
+
+def plugin_named(fragment: str) -> Plugin:
+    return Plugin.objects.get(name__contains=fragment)
