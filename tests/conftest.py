@@ -206,3 +206,21 @@ def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.05):
                 f"gave up after {timeout:.0f} s waiting for {getattr(predicate, '__name__', predicate)}"
             )
         time.sleep(interval)
+
+
+@pytest.fixture(autouse=True)
+def _celery_mode(request):
+    """Tasks run eagerly unless the test asked for a real worker (``celery_worker``).
+
+    A test inside a rolled-back transaction cannot share its rows with a
+    worker process, so only tests that commit (celery_worker does) use one.
+    """
+    from kitty_troubleshoot.celery import app
+
+    if "celery_worker" in request.fixturenames:
+        yield
+        return
+    was = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = was

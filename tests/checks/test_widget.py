@@ -1,0 +1,379 @@
+"""The widget's HTTP flow: start, poll, fix; with and without JavaScript; and everything that must not happen."""
+
+import re
+from html import unescape
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from wagtail.models import Page
+
+from apps.checks.models import CheckRun
+from apps.checks.services import check_runs_execute
+from apps.commerce.models import Membership, Plugin
+from tests.checks.conftest import plugin_named
+from tests.factories import PluginFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def page(demo):
+    return Page.objects.get(slug="order-did-not-import").specific
+
+
+def step_block(page, number: int) -> str:
+    return page.steps[number - 1].id
+
+
+def start(client, page, plugin, *, step=None, number="", htmx=True, **extra):
+    data = {"page": page.pk, "subject": plugin.pk if plugin else "", "order_number": number, **extra}
+    if step is None:
+        data["all"] = "1"
+    else:
+        data["block_id"] = step_block(page, step)
+    return client.post("/checks/start/", data, **(HTMX if htmx else {}))
+
+
+def status_of(html: str) -> str:
+    return re.search(r'data-check-status="([a-z-]+)"', html).group(1)
+
+
+def text(html: str) -> str:
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def test_signed_out_reader_sees_sign_in_links_not_buttons(client, page):
+    html = client.get(page.url).content.decode()
+
+    assert html.count("Sign in to check your account") == 8  # the panel, and each of the 7 steps
+    assert "Check this now" not in html
+
+
+def test_signed_in_merchant_sees_a_button_per_step_and_their_plugins(merchant_client, page):
+    html = merchant_client.get(page.url).content.decode()
+
+    assert html.count(">Check this now</button>") == 7
+    assert html.count('data-check-status="idle"') == 7
+    assert "Demo Marketplace – Main store" in html
+
+
+def test_step_1_fails_for_import_orders_off_and_the_fix_turns_it_green(merchant_client, page):
+    outlet = plugin_named("Outlet")
+
+    html = start(merchant_client, page, outlet, step=1, number="2001").content.decode()
+
+    assert status_of(html) == "failed"  # eager mode: the task already ran
+    assert "Import Orders is off on “Demo Marketplace – Outlet”" in text(html)
+    run = CheckRun.objects.filter(check_key="import_orders_enabled").latest("queued_at")
+    fixed = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "turn_on_import_orders"}, **HTMX)
+
+    fixed_html = fixed.content.decode()
+    assert status_of(fixed_html) == "passed"
+    assert "Fix applied: Turned on Import Orders" in text(fixed_html)
+    outlet.refresh_from_db()
+    assert outlet.import_orders and outlet.import_orders_enabled_at is not None
+    # Applying it again changes nothing more.
+    again = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "turn_on_import_orders"}, **HTMX)
+    assert "already on" in text(again.content.decode())
+
+
+def test_staff_member_cannot_apply_an_owner_only_fix(client, page):
+    outlet = plugin_named("Outlet")
+    staff = UserFactory(username="staffer")
+    Membership.objects.create(user=staff, merchant=outlet.merchant, role=Membership.Role.STAFF)
+    client.force_login(staff)
+    html = start(client, page, outlet, step=1).content.decode()
+    assert "Only an owner of this account can turn on import orders." in text(html)
+    run = CheckRun.objects.latest("queued_at")
+
+    refused = client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "turn_on_import_orders"}, **HTMX)
+
+    assert "Only an owner of this account can apply this fix" in text(refused.content.decode())
+    outlet.refresh_from_db()
+    assert not outlet.import_orders
+
+
+def test_keep_only_one_channel_fix_needs_one_of_the_plugins_channels(merchant_client, page):
+    wholesale = plugin_named("Wholesale")
+    html = start(merchant_client, page, wholesale, step=2, number="3001").content.decode()
+    assert "is on 2 channels (Web store, Wholesale portal)" in text(html)
+    run = CheckRun.objects.filter(check_key="plugin_on_one_channel").latest("queued_at")
+
+    bad = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "keep_only_channel", "choice": "999999"}, **HTMX)
+    assert "Choose one of the options first." in text(bad.content.decode())
+
+    keep = wholesale.channels.get(code="wholesale")
+    good = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "keep_only_channel", "choice": keep.pk}, **HTMX)
+    assert status_of(good.content.decode()) == "passed"
+    assert list(wholesale.channels.values_list("code", flat=True)) == ["wholesale"]
+
+
+def test_step_7_sync_now_imports_the_order_and_turns_green(merchant_client, page):
+    main = plugin_named("Main store")
+    from apps.platforms.models import SandboxOrder
+
+    SandboxOrder.objects.create(
+        store=SandboxOrder.objects.get(number="1001").store,
+        number="1099",
+        placed_at=timezone.now() - timedelta(hours=1),
+        lines=[{"sku": "MUG-BLUE-001", "quantity": 1}],
+        email="late@example.com",
+        first_name="Late",
+    )
+    html = start(merchant_client, page, main, step=7, number="1099").content.decode()
+    assert status_of(html) == "failed"
+    run = CheckRun.objects.filter(check_key="manual_sync").latest("queued_at")
+
+    synced = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "sync_now"}, **HTMX).content.decode()
+
+    assert status_of(synced) == "passed"
+    assert "Order #1099 is in Commerce Kitty" in text(synced)
+
+
+def test_step_3_backfill_fix_imports_the_old_order(merchant_client, page):
+    main = plugin_named("Main store")
+    html = start(merchant_client, page, main, step=3, number="1003").content.decode()
+    assert "before Import Orders was turned on" in text(html)
+    run = CheckRun.objects.filter(check_key="order_age").latest("queued_at")
+
+    fixed = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "sync_historical_orders"}, **HTMX)
+
+    assert status_of(fixed.content.decode()) == "passed"
+    assert main.orders.filter(number="1003").exists()
+
+
+def test_step_5_offers_reauthorize_and_the_demo_consent_restores_access(merchant_client, page):
+    gifts = plugin_named("Gift shop")
+    html = start(merchant_client, page, gifts, step=5, number="5001").content.decode()
+    assert status_of(html) == "failed"
+    link = re.search(r'href="(/account/plugins/\d+/demo-authorize/\?next=[^"]+)"', html).group(1)
+
+    consent = merchant_client.get(link.replace("&amp;", "&"))
+    assert "Allow Commerce Kitty to read your orders?" in consent.content.decode()
+    back = merchant_client.post(link.replace("&amp;", "&"), {"allow": "1", "next": page.url + "#step-5"})
+    assert back.headers["Location"] == page.url + "#step-5"
+
+    again = start(merchant_client, page, gifts, step=5, number="5001").content.decode()
+    assert status_of(again) == "passed"
+
+
+def test_unknown_when_the_order_number_is_missing(merchant_client, page):
+    html = start(merchant_client, page, plugin_named("Main store"), step=6).content.decode()
+
+    assert status_of(html) == "unknown"
+    assert "Type the missing order's number above" in text(html)
+
+
+def test_step_6_names_the_platform_word_and_a_wrong_number(merchant_client, page):
+    main = plugin_named("Main store")
+
+    pending = text(start(merchant_client, page, main, step=6, number="#1006").content.decode())
+    missing = text(start(merchant_client, page, main, step=6, number="NOPE-1").content.decode())
+
+    assert "pending payment on the platform (“awaiting payment”)" in pending
+    assert "The platform has no order #NOPE-1" in missing
+
+
+def test_rate_limited_platform_is_couldnt_check_not_failed(merchant_client, page):
+    html = start(merchant_client, page, plugin_named("EU store"), step=6, number="4001").content.decode()
+
+    assert status_of(html) == "unknown"
+    assert "rate limiting" in text(html)
+
+
+@pytest.mark.parametrize(
+    "number,message",
+    [
+        ("1001; DROP TABLE", "only letters, digits"),
+        ("x" * 65, "at most 64 characters"),
+        ("<script>alert(1)</script>", "only letters, digits"),
+        ("#", "Type the order number after the #."),
+    ],
+)
+def test_garbage_order_numbers_get_a_clear_inline_message(merchant_client, page, number, message):
+    response = start(merchant_client, page, plugin_named("Main store"), step=6, number=number)
+
+    assert response.status_code == 200
+    assert message in text(response.content.decode())
+    assert not CheckRun.objects.exists()
+
+
+def test_order_number_is_trimmed_and_hash_ignored(merchant_client, page):
+    start(merchant_client, page, plugin_named("Main store"), step=6, number="  #1006 ")
+
+    assert CheckRun.objects.filter(check_key="source_order_state").get().inputs["order_number"] == "1006"
+
+
+def test_no_plugin_chosen_is_a_clear_message(merchant_client, page):
+    html = start(merchant_client, page, None, step=1).content.decode()
+
+    assert "Choose the plugin the order should import through." in text(html)
+
+
+def test_someone_elses_plugin_run_and_diagnosis_are_404(merchant_client, page, client):
+    stranger_plugin = PluginFactory()
+    assert start(merchant_client, page, stranger_plugin, step=1).status_code == 404
+    assert start(merchant_client, page, Plugin(pk=10**9), step=1).status_code == 404
+
+    start(merchant_client, page, plugin_named("Main store"), step=1)
+    run = CheckRun.objects.get()
+    # The villain owns another account: signed in, but not in ours.
+    villain = UserFactory(username="outsider")
+    Membership.objects.create(user=villain, merchant=stranger_plugin.merchant, role=Membership.Role.OWNER)
+    outsider = Client()
+    outsider.force_login(villain)
+
+    assert outsider.get(f"/checks/runs/{run.uuid}/", **HTMX).status_code == 404
+    assert outsider.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "x"}, **HTMX).status_code == 404
+    assert outsider.get(f"/checks/diagnoses/{run.diagnosis.uuid}/summary/", **HTMX).status_code == 404
+    assert outsider.get("/checks/runs/not-a-uuid/", **HTMX).status_code == 404
+
+
+def test_anonymous_cannot_start_checks(client, page):
+    response = client.post("/checks/start/", {"page": page.pk, "all": "1"})
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response.headers["Location"]
+
+
+def test_post_without_csrf_token_is_refused(page):
+    client = Client(enforce_csrf_checks=True)
+    client.login(username="merchant", password="kitty-merchant")
+
+    response = start(client, page, plugin_named("Main store"), step=1)
+
+    assert response.status_code == 403
+    assert not CheckRun.objects.exists()
+
+
+def test_htmx_posts_carry_the_csrf_token(merchant_client, page):
+    html = merchant_client.get(page.url).content.decode()
+
+    assert re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[A-Za-z0-9]+\"\}'>", html)
+
+
+def test_starting_too_many_checks_is_refused_kindly(merchant_client, page, settings):
+    from apps.checks import services
+
+    main = plugin_named("Main store")
+    for _ in range(services.STARTS_PER_MINUTE):
+        start(merchant_client, page, main, step=1)
+
+    refused = start(merchant_client, page, main, step=1).content.decode()
+
+    assert "You have started a lot of checks in the last minute" in text(refused)
+
+
+def test_broker_down_says_checks_are_unavailable_and_the_article_still_renders(merchant_client, page, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("apps.checks.tasks.run_checks.apply_async", broker_down)
+
+    response = start(merchant_client, page, plugin_named("Main store"), step=1)
+
+    assert response.status_code == 200
+    assert "Checks are unavailable right now" in text(response.content.decode())
+    assert merchant_client.get(page.url).status_code == 200
+
+
+def test_identical_check_in_flight_is_reused(merchant_client, page, monkeypatch):
+    monkeypatch.setattr("apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})())
+    main = plugin_named("Main store")
+
+    first = start(merchant_client, page, main, step=1, number="1001").content.decode()
+    second = start(merchant_client, page, main, step=1, number="1001").content.decode()
+
+    assert status_of(first) == status_of(second) == "running"
+    assert CheckRun.objects.filter(check_key="import_orders_enabled").count() == 1
+
+
+def test_running_widget_polls_fast_then_backs_off(merchant_client, page, monkeypatch):
+    monkeypatch.setattr("apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})())
+    html = start(merchant_client, page, plugin_named("Main store"), step=1).content.decode()
+    run = CheckRun.objects.get(check_key="import_orders_enabled")
+
+    assert f'hx-get="/checks/runs/{run.uuid}/?n=1"' in html
+    assert "delay:100ms" in html
+    later = merchant_client.get(f"/checks/runs/{run.uuid}/?n=5", **HTMX).content.decode()
+    assert "delay:1000ms" in later
+
+    check_runs_execute([run.pk])
+    final = merchant_client.get(f"/checks/runs/{run.uuid}/?n=6", **HTMX).content.decode()
+    assert status_of(final) == "passed"
+    assert "hx-get" not in final.split("<button")[0]  # the final answer stops the polling
+
+
+def test_run_left_running_past_its_deadline_shows_couldnt_finish_with_try_again(merchant_client, page, monkeypatch):
+    # A worker killed mid-check leaves its run "running": nobody will finish it.
+    monkeypatch.setattr("apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})())
+    start(merchant_client, page, plugin_named("Main store"), step=1)
+    run = CheckRun.objects.get()
+    CheckRun.objects.filter(pk=run.pk).update(status="running", deadline=timezone.now() - timedelta(seconds=1))
+
+    html = merchant_client.get(f"/checks/runs/{run.uuid}/?n=3", **HTMX).content.decode()
+
+    assert status_of(html) == "unknown"
+    assert "This check couldn't finish." in text(html)
+    assert ">Check again</button>" in html
+
+
+def test_redelivered_or_late_task_never_runs_a_check_twice(merchant_client, page):
+    start(merchant_client, page, plugin_named("Main store"), step=1)
+    run = CheckRun.objects.get()
+    finished_at = run.finished_at
+
+    assert check_runs_execute([run.pk]) == 0  # redelivery after it ran
+    run.refresh_from_db()
+    assert run.finished_at == finished_at
+
+    stale = CheckRun.objects.create(
+        diagnosis=run.diagnosis,
+        merchant_id=run.merchant_id,
+        check_key=run.check_key,
+        inputs=run.inputs,
+        deadline=timezone.now() - timedelta(seconds=1),
+    )
+    assert check_runs_execute([stale.pk]) == 0  # an expired task delivered late
+
+
+def test_without_javascript_the_button_posts_and_comes_back_to_the_step(merchant_client, page):
+    response = start(merchant_client, page, plugin_named("Wholesale"), step=2, number="3001", htmx=False)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{page.url}#step-2"
+    html = merchant_client.get(page.url).content.decode()
+    assert 'data-check-status="failed"' in html
+    assert "is on 2 channels" in html
+    assert 'value="3001"' in html  # the inputs are remembered
+
+
+def test_without_javascript_errors_come_back_as_a_message(merchant_client, page):
+    response = start(merchant_client, page, plugin_named("Main store"), step=6, number="bad number!", htmx=False)
+
+    assert response.status_code == 302
+    html = merchant_client.get(page.url).content.decode()
+    assert "An order number has only letters, digits" in html
+
+
+def test_already_here_banner_shows_above_step_1(merchant_client, page):
+    html = start(merchant_client, page, plugin_named("Main store"), number="1001").content.decode()
+
+    assert "Order #1001 is already in Commerce Kitty." in text(html)
+    assert 'id="already-here" hx-swap-oob="outerHTML"' in html
+    page_html = merchant_client.get(page.url).content.decode()
+    assert page_html.index('id="already-here"') < page_html.index('id="step-1"')
+
+
+def test_page_queries_stay_flat_with_a_diagnosis(merchant_client, page, django_assert_max_num_queries):
+    start(merchant_client, page, plugin_named("Main store"), number="1004")
+
+    with django_assert_max_num_queries(30):
+        response = merchant_client.get(page.url)
+
+    assert response.content.decode().count('data-check-status="') == 7
