@@ -115,6 +115,10 @@ class TroubleshootingPage(Page):
         context["has_checks"] = any(block.value.get("check") for block in self.steps)
         if panel.diagnosis is not None:
             context["panel_summary"] = summary_of(list(panel.widgets.values()))
+        if panel.can_check:
+            from apps.support.selectors import ticket_form_context
+
+            context.update(ticket_form_context(panel.diagnosis))
         return context
 
     def serve(self, request, *args, **kwargs):

@@ -1,0 +1,49 @@
+"""The e-mail that takes a ticket to the support inbox."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .models import SupportTicket
+from .selectors import transcript_as_text
+
+
+def _one_line(text: str, limit: int = 80) -> str:
+    # A header must be one line; labels come from the database and are not ours to trust.
+    text = re.sub(r"\s+", " ", text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ticket_email_subject(ticket: SupportTicket) -> str:
+    plugin = f" via {_one_line(ticket.plugin_label, 60)}" if ticket.plugin_label else ""
+    return f"[{ticket.reference}] Order #{ticket.order_number} did not import{plugin}"
+
+
+def ticket_email(ticket: SupportTicket) -> EmailMessage:
+    """The message for the support inbox: the ticket, the merchant's words and the transcript."""
+    user = ticket.user
+    reply_to = [user.email] if user is not None and user.email else None
+    base_url = getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
+    page_url = ticket.page.url if ticket.page_id else None  # None for an unpublished page
+    body = render_to_string(
+        "support/email/ticket.txt",
+        {
+            "ticket": ticket,
+            "user": user,
+            "transcript_text": transcript_as_text(ticket.transcript),
+            "admin_url": base_url + reverse("admin:support_supportticket_change", args=[ticket.pk]),
+            "article_url": base_url + page_url if page_url else "",
+        },
+    )
+    return EmailMessage(
+        subject=ticket_email_subject(ticket),
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[settings.SUPPORT_EMAIL],
+        reply_to=reply_to,
+    )

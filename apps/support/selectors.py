@@ -1,0 +1,209 @@
+"""Reads for support tickets: what a ticket is pre-filled with, and which tickets a user may see."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from apps.checks.models import CheckRun, Diagnosis
+from apps.checks.registry import account_directory, get_check
+
+from .models import SupportTicket
+
+STATUS_WORDS = {
+    CheckRun.State.PASSED: "passed",
+    CheckRun.State.FAILED: "failed",
+    CheckRun.State.UNKNOWN: "couldn't check",
+    CheckRun.State.QUEUED: "still checking",
+    CheckRun.State.RUNNING: "still checking",
+}
+
+
+def _run_group(run: CheckRun) -> tuple:
+    # A step is identified by its number; a run outside the numbered steps by its check.
+    return ("step", run.step_number) if run.step_number is not None else ("check", run.check_key)
+
+
+def _check_title(check_key: str) -> str:
+    check = get_check(check_key)
+    return check.title if check is not None else check_key
+
+
+def _status_word(run: CheckRun, now: datetime) -> str:
+    if run.is_overdue(now):
+        return "couldn't finish"
+    return STATUS_WORDS.get(run.status, run.status)
+
+
+def diagnosis_transcript(diagnosis: Diagnosis) -> list[dict[str, Any]]:
+    """The latest run of each step of this diagnosis, in step order, as plain JSON.
+
+    Fixes are gathered from every run of the step: a fix is applied by the run
+    that re-checks after it, and a later re-run must not make it disappear.
+    """
+    now = timezone.now()
+    latest: dict[tuple, CheckRun] = {}
+    fixes: dict[tuple, list[dict]] = {}
+    for run in diagnosis.runs.order_by("queued_at", "pk"):
+        group = _run_group(run)
+        latest[group] = run  # oldest first, so the last one wins
+        fixes.setdefault(group, []).extend(f for f in run.fixes_applied or [] if isinstance(f, dict))
+    # Runs outside the numbered steps (the "already imported?" look-up) come first.
+    ordered = sorted(latest.items(), key=lambda item: (item[0][0] == "step", item[1].step_number or 0))
+    transcript = []
+    for group, run in ordered:
+        transcript.append(
+            {
+                "step_number": run.step_number,
+                "check_key": run.check_key,
+                "title": _check_title(run.check_key),
+                "status": "unknown" if run.is_overdue(now) else run.status,
+                "status_label": _status_word(run, now),
+                "summary": run.summary,
+                "evidence": [str(line) for line in run.evidence or []],
+                "fixes_applied": [
+                    {
+                        "key": str(fix.get("key", "")),
+                        "choice": str(fix.get("choice", "")),
+                        "by": str(fix.get("by", "")),
+                        "result": str(fix.get("result", "")),
+                        "at": str(fix.get("at", "")),
+                    }
+                    for fix in fixes[group]
+                ],
+                "checked_at": (run.finished_at or run.queued_at).isoformat(),
+            }
+        )
+    return transcript
+
+
+def transcript_heading(entry: dict[str, Any]) -> str:
+    """Like "Step 1 (Import Orders is on)"; a run outside the steps goes by its check's title."""
+    if entry.get("step_number") is not None:
+        return f"Step {entry['step_number']} ({entry.get('title', '')})"
+    return str(entry.get("title", ""))
+
+
+def transcript_as_tried_text(transcript: list[dict[str, Any]]) -> str:
+    """One line a step ("Step 1 (…): passed — …"), with each fix applied under it."""
+    lines = []
+    for entry in transcript:
+        line = f"{transcript_heading(entry)}: {entry.get('status_label', entry.get('status', ''))}"
+        if entry.get("summary"):
+            line += f" — {entry['summary']}"
+        lines.append(line)
+        for fix in entry.get("fixes_applied", []):
+            lines.append(f"  Applied fix: {fix.get('result') or fix.get('key')}")
+    return "\n".join(lines)
+
+
+def transcript_as_text(transcript: list[dict[str, Any]]) -> str:
+    """The full transcript, evidence included, for the e-mail to support."""
+    if not transcript:
+        return "No checks were run."
+    blocks = []
+    for entry in transcript:
+        lines = [f"{transcript_heading(entry)}: {str(entry.get('status_label', '')).upper()}"]
+        if entry.get("summary"):
+            lines.append(f"  {entry['summary']}")
+        lines.extend(f"  · {line}" for line in entry.get("evidence", []))
+        for fix in entry.get("fixes_applied", []):
+            by = f" by {fix['by']}" if fix.get("by") else ""
+            at = f" at {fix['at']}" if fix.get("at") else ""
+            lines.append(f"  Applied fix{by}{at}: {fix.get('result') or fix.get('key')}")
+        if entry.get("checked_at"):
+            lines.append(f"  Checked at {entry['checked_at']}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _placed_date_from_runs(diagnosis: Diagnosis) -> date | None:
+    """The placed date the "order age" check learned from the platform, if it ran."""
+    for data in (
+        diagnosis.runs.filter(check_key="order_age").order_by("-queued_at").values_list("data", flat=True)
+    ):
+        raw = (data or {}).get("placed_at") if isinstance(data, dict) else None
+        if not raw:
+            continue
+        try:
+            moment = datetime.fromisoformat(str(raw))
+        except ValueError:
+            continue
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return moment.date()
+    return None
+
+
+def plugin_platform(merchant_id: int, plugin_id: int | None) -> str:
+    """The plugin's platform as merchants see it ("Shopify"), "" when the plugin is gone."""
+    # support reads commerce for this one fact; membership goes through the account directory.
+    from apps.commerce.models import Plugin
+
+    plugin = Plugin.objects.filter(merchant_id=merchant_id, pk=plugin_id).only("platform").first()
+    return plugin.get_platform_display() if plugin is not None else ""
+
+
+def ticket_initial(diagnosis: Diagnosis) -> dict[str, Any]:
+    """The ticket form's pre-filled values for this diagnosis."""
+    return {
+        "order_number": diagnosis.order_number,
+        "platform": plugin_platform(diagnosis.merchant_id, diagnosis.subject_id),
+        "plugin_label": diagnosis.subject_label,
+        "placed_date": diagnosis.placed_date or _placed_date_from_runs(diagnosis),
+        "tried": transcript_as_tried_text(diagnosis_transcript(diagnosis)),
+    }
+
+
+def open_ticket_for(merchant_id: int, plugin_id: int | None, order_number: str) -> SupportTicket | None:
+    """The open ticket for this order, if the merchant already sent one."""
+    if not order_number:
+        return None
+    return (
+        SupportTicket.objects.filter(
+            merchant_id=merchant_id,
+            plugin_id=plugin_id,
+            order_number=order_number,
+            status=SupportTicket.Status.OPEN,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+def ticket_form_context(diagnosis: Diagnosis | None) -> dict[str, Any]:
+    """Everything ``support/ticket_form.html`` needs, for a diagnosis already scoped to the reader."""
+    if diagnosis is None:
+        return {"diagnosis": None, "ticket_initial": None, "existing_ticket": None}
+    return {
+        "diagnosis": diagnosis,
+        "ticket_initial": ticket_initial(diagnosis),
+        "existing_ticket": open_ticket_for(
+            diagnosis.merchant_id, diagnosis.subject_id, diagnosis.order_number
+        ),
+    }
+
+
+def merchant_id_for(user) -> int | None:
+    membership = account_directory().membership_for(user)
+    return membership.merchant_id if membership is not None else None
+
+
+def diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis | None:
+    """The diagnosis with this uuid if it belongs to the user's merchant, else None."""
+    merchant_id = merchant_id_for(user)
+    if merchant_id is None:
+        return None
+    return (
+        Diagnosis.objects.filter(uuid=diagnosis_uuid, merchant_id=merchant_id).select_related("page").first()
+    )
+
+
+def ticket_for_user(user, reference: str) -> SupportTicket | None:
+    """The ticket with this reference if it belongs to the user's merchant, else None."""
+    merchant_id = merchant_id_for(user)
+    if merchant_id is None:
+        return None
+    return SupportTicket.objects.filter(reference=reference.strip().upper(), merchant_id=merchant_id).first()

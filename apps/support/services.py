@@ -1,0 +1,119 @@
+"""Writes for support tickets: opening one (once per open order) and e-mailing it to support."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from wagtail.models import Page, Revision
+
+from apps.checks.models import Diagnosis
+from apps.checks.registry import account_directory
+
+from .emails import ticket_email
+from .models import SupportTicket, new_reference
+from .selectors import diagnosis_transcript, open_ticket_for, plugin_platform
+
+logger = logging.getLogger(__name__)
+
+# A clash of random references is rare (31^6 of them); a few fresh draws settle it.
+REFERENCE_ATTEMPTS = 5
+
+
+class TicketNotAllowed(LookupError):
+    """The user is not a member of the diagnosis' merchant: answered as a 404."""
+
+
+def _article_revision(page: Page | None, revision_id: int | None) -> Revision | None:
+    """The revision the merchant read if it is one of this article's, else the live one."""
+    if page is None:
+        return None
+    if revision_id is not None:
+        revision = Revision.page_revisions.filter(pk=revision_id, object_id=str(page.pk)).first()
+        if revision is not None:
+            return revision
+    if page.live_revision_id:
+        return Revision.objects.filter(pk=page.live_revision_id).first()
+    return None
+
+
+def ticket_create(
+    *,
+    diagnosis: Diagnosis,
+    user,
+    cleaned_data: dict[str, Any],
+    page_revision_id: int | None = None,
+) -> tuple[SupportTicket, bool]:
+    """Open a ticket for this diagnosis and e-mail it to support once the transaction commits.
+
+    Returns ``(ticket, True)``, or ``(the open ticket, False)`` when the
+    merchant already has an open ticket for the same plugin and order: a second
+    one is never created, not even by two simultaneous submits (the database's
+    conditional unique constraint decides the race). Raises TicketNotAllowed
+    when the user is not a member of the diagnosis' merchant.
+    """
+    membership = account_directory().membership_for(user)
+    if membership is None or membership.merchant_id != diagnosis.merchant_id:
+        raise TicketNotAllowed("This diagnosis is not one of your account's.")
+
+    order_number: str = cleaned_data["order_number"]
+    plugin_id = diagnosis.subject_id
+    existing = open_ticket_for(diagnosis.merchant_id, plugin_id, order_number)
+    if existing is not None:
+        return existing, False
+
+    placed_date: date | None = cleaned_data.get("placed_date")
+    fields = {
+        "merchant_id": diagnosis.merchant_id,
+        "user": user,
+        "diagnosis": diagnosis,
+        "page_id": diagnosis.page_id,
+        "page_revision": _article_revision(diagnosis.page, page_revision_id),
+        "order_number": order_number,
+        "platform": plugin_platform(diagnosis.merchant_id, plugin_id),
+        "plugin_label": diagnosis.subject_label,
+        "plugin_id": plugin_id,
+        "placed_date": placed_date,
+        "tried": cleaned_data.get("tried", ""),
+        "message": cleaned_data.get("message", ""),
+        "transcript": diagnosis_transcript(diagnosis),
+        "created_at": timezone.now(),
+    }
+    for _attempt in range(REFERENCE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                ticket = SupportTicket.objects.create(reference=new_reference(), **fields)
+        except IntegrityError:
+            # Either someone opened the same ticket a moment ago, or the reference clashed.
+            existing = open_ticket_for(diagnosis.merchant_id, plugin_id, order_number)
+            if existing is not None:
+                return existing, False
+            continue
+        transaction.on_commit(partial(ticket_email_send, ticket_id=ticket.pk))
+        return ticket, True
+    raise RuntimeError("Could not draw a free ticket reference.")
+
+
+def ticket_email_send(*, ticket_id: int) -> bool:
+    """E-mail the ticket to support once; returns whether this call sent it.
+
+    The ticket is claimed with a conditional update, so a repeated call sends
+    nothing. A mail server that refuses leaves ``emailed_at`` empty (agents can
+    see unsent tickets in the admin) instead of failing the merchant's request.
+    """
+    now = timezone.now()
+    claimed = SupportTicket.objects.filter(pk=ticket_id, emailed_at__isnull=True).update(emailed_at=now)
+    if not claimed:
+        return False
+    ticket = SupportTicket.objects.select_related("user", "page").get(pk=ticket_id)
+    try:
+        ticket_email(ticket).send()
+    except Exception:
+        logger.exception("support ticket %s could not be e-mailed", ticket.reference)
+        SupportTicket.objects.filter(pk=ticket_id, emailed_at=now).update(emailed_at=None)
+        return False
+    return True

@@ -1,0 +1,91 @@
+"""Opening a support ticket from "Still missing?", and its confirmation page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.checks.models import Diagnosis
+
+from . import selectors
+from .forms import SupportTicketForm, parse_uuid
+from .models import SupportTicket
+from .services import TicketNotAllowed, ticket_create
+
+FORM_PARTIAL = "support/ticket_form.html#ticket_form"
+SENT_PARTIAL = "support/ticket_form.html#ticket_sent"
+NO_DIAGNOSIS = (
+    "We could not tell which checks this ticket is about. Go back to the article, "
+    "choose your plugin and order number, run the checks, and send the ticket from there."
+)
+
+
+def _get_diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis:
+    diagnosis = selectors.diagnosis_for_user(user, diagnosis_uuid)
+    if diagnosis is None:
+        raise Http404("No such diagnosis in your account.")
+    return diagnosis
+
+
+def _get_ticket_for_user(user, reference: str) -> SupportTicket:
+    ticket = selectors.ticket_for_user(user, reference)
+    if ticket is None:
+        raise Http404("No such ticket in your account.")
+    return ticket
+
+
+def _render_form(request, context: dict, *, status: int):
+    if request.htmx:
+        # htmx does not swap a 4xx answer by default: errors come back as 200.
+        return render(request, FORM_PARTIAL, context)
+    return render(request, "support/ticket_form_page.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def ticket_create_view(request):
+    """Send the diagnosis to support as a ticket (one per open order)."""
+    diagnosis_uuid = parse_uuid(request.POST.get("diagnosis"))
+    if diagnosis_uuid is None:
+        context = {"diagnosis": None, "ticket_initial": None, "existing_ticket": None, "error": NO_DIAGNOSIS}
+        return _render_form(request, context, status=400)
+    diagnosis = _get_diagnosis_for_user(request.user, diagnosis_uuid)
+    initial = selectors.ticket_initial(diagnosis)
+    form = SupportTicketForm(request.POST, initial=initial)
+    if not form.is_valid():
+        context = {"diagnosis": diagnosis, "ticket_initial": initial, "existing_ticket": None, "form": form}
+        return _render_form(request, context, status=400)
+    try:
+        ticket, created = ticket_create(
+            diagnosis=diagnosis,
+            user=request.user,
+            cleaned_data=form.cleaned_data,
+            page_revision_id=form.cleaned_data["page_revision"],
+        )
+    except TicketNotAllowed:
+        raise Http404("No such diagnosis in your account.") from None
+    if request.htmx:
+        return render(request, SENT_PARTIAL, {"ticket": ticket, "created": created})
+    if not created:
+        messages.info(
+            request,
+            f"You already have an open ticket for order #{ticket.order_number}: {ticket.reference}. "
+            "We did not open a second one.",
+        )
+    # 303: the browser follows with a GET, so a reload does not post the ticket again.
+    return HttpResponseRedirect(reverse("support:ticket_detail", args=[ticket.reference]), status=303)
+
+
+@never_cache
+@login_required
+@require_GET
+def ticket_detail(request, reference: str):
+    """The ticket as it was sent; only members of the ticket's merchant see it."""
+    ticket = _get_ticket_for_user(request.user, reference)
+    return render(request, "support/ticket_detail.html", {"ticket": ticket})

@@ -1,0 +1,91 @@
+"""A merchant finds why an order did not import, in a real browser, with the checks on a real worker."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests.conftest import wagtail_tree_ensure
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def demo_site(celery_worker, live_server):
+    from io import StringIO
+
+    wagtail_tree_ensure()
+    call_command("demo_setup", stdout=StringIO())
+    return live_server
+
+
+def sign_in(page, base_url):
+    page.goto(f"{base_url}/accounts/login/?next=/help/order-did-not-import/")
+    page.get_by_label("Username").fill("merchant")
+    page.get_by_label("Password").fill("kitty-merchant")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="An Order Did Not Import")).to_be_visible()
+
+
+def test_merchant_keeps_one_channel_and_sees_step_2_pass(demo_site, page):
+    sign_in(page, demo_site.url)
+    page.get_by_label("Plugin", exact=True).select_option(label="Demo Marketplace – Wholesale")
+    page.get_by_label("Order number", exact=True).fill("3001")
+
+    step_2 = page.locator("#step-2")
+    step_2.get_by_role("button", name="Check this now").click()
+
+    widget = step_2.locator("[data-check-status]")
+    expect(widget).to_have_attribute("data-check-status", "failed")
+    expect(widget).to_contain_text("Web store")
+    expect(widget).to_contain_text("Wholesale portal")
+
+    widget.get_by_label("Channel to keep").select_option(label="Wholesale portal")
+    widget.get_by_role("button", name="Keep only this channel").click()
+
+    expect(step_2.locator("[data-check-status]")).to_have_attribute("data-check-status", "passed")
+    expect(step_2).to_contain_text("is on one channel: Wholesale portal")
+
+
+def test_check_every_step_points_at_the_cause(demo_site, page):
+    sign_in(page, demo_site.url)
+    page.get_by_label("Plugin", exact=True).select_option(label="Demo Marketplace – Main store")
+    page.get_by_label("Order number", exact=True).fill("#1006")
+
+    page.get_by_role("button", name="Check every step").click()
+
+    summary = page.locator("#diagnosis-summary")
+    expect(summary).to_have_attribute("data-summary-status", "done")
+    expect(summary).to_contain_text("Most likely cause: Step 6.")
+    summary.get_by_role("link").click()
+    assert page.url.endswith("#step-6")
+    expect(page.locator("#step-6 [data-check-status]")).to_have_attribute("data-check-status", "failed")
+
+
+def test_garbage_order_number_is_refused_inline(demo_site, page):
+    sign_in(page, demo_site.url)
+    page.get_by_label("Order number", exact=True).fill("1001; DROP TABLE orders")
+
+    page.locator("#step-6").get_by_role("button", name="Check this now").click()
+
+    expect(page.locator("#step-6 [role=alert]")).to_contain_text("only letters, digits")
+
+
+def test_still_missing_sends_one_ticket_carrying_the_diagnosis(demo_site, page):
+    from apps.support.models import SupportTicket
+
+    sign_in(page, demo_site.url)
+    page.get_by_label("Plugin", exact=True).select_option(label="Demo Marketplace – Main store")
+    page.get_by_label("Order number", exact=True).fill("1006")
+    page.get_by_role("button", name="Check every step").click()
+    expect(page.locator("#diagnosis-summary")).to_have_attribute("data-summary-status", "done")
+    page.reload()  # the ticket form is filled from the finished diagnosis
+
+    ticket = page.locator("#support-ticket")
+    expect(ticket.get_by_label("Order number (from the source platform)")).to_have_value("1006")
+    expect(ticket.get_by_label("Platform", exact=True)).to_have_value("Demo marketplace")
+    expect(ticket.get_by_label("What you have already tried")).to_contain_text("Step 6")
+    ticket.get_by_role("button", name="Send to support").click()
+
+    expect(page.locator("#support-ticket")).to_have_attribute("data-ticket-state", "sent")
+    reference = SupportTicket.objects.get().reference
+    expect(page.locator("#support-ticket")).to_contain_text(reference)

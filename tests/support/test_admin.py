@@ -1,0 +1,95 @@
+import pytest
+from django.urls import reverse
+
+from apps.support.models import SupportTicket
+from tests.factories import UserFactory
+
+from .factories import SupportTicketFactory
+
+TRANSCRIPT = [
+    {
+        "step_number": 1,
+        "check_key": "import_orders_enabled",
+        "title": "Import Orders is on",
+        "status": "passed",
+        "status_label": "passed",
+        "summary": "Import Orders is on for “<b>Shop</b>”.",
+        "evidence": ["Turned on at 10:00."],
+        "fixes_applied": [
+            {"key": "turn_on_import_orders", "by": "olive", "result": "Turned on Import Orders."}
+        ],
+    },
+    {
+        "step_number": 3,
+        "title": "The order is newer than the plugin",
+        "status": "failed",
+        "status_label": "failed",
+        "summary": "Order #1042 was placed before Import Orders was turned on.",
+        "evidence": [],
+        "fixes_applied": [],
+    },
+]
+
+
+@pytest.fixture
+def agent_client(client, db):
+    client.force_login(UserFactory(username="agent", is_staff=True, is_superuser=True))
+    return client
+
+
+def change_url(ticket):
+    return reverse("admin:support_supportticket_change", args=[ticket.pk])
+
+
+def test_the_admin_lists_and_finds_tickets(agent_client):
+    ticket = SupportTicketFactory(order_number="1042")
+    SupportTicketFactory(order_number="9999")
+
+    response = agent_client.get(reverse("admin:support_supportticket_changelist"), {"q": "1042"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert ticket.reference in html
+    assert "9999" not in html
+
+
+def test_the_admin_shows_the_transcript_readably_and_escaped(agent_client):
+    ticket = SupportTicketFactory(transcript=TRANSCRIPT)
+
+    html = agent_client.get(change_url(ticket)).content.decode()
+
+    assert "Step 1 (Import Orders is on)" in html
+    assert "Step 3 (The order is newer than the plugin)" in html
+    assert "Turned on at 10:00." in html
+    assert "Applied fix by olive: Turned on Import Orders." in html
+    assert "&lt;b&gt;Shop&lt;/b&gt;" in html
+    assert "<b>Shop</b>" not in html
+
+
+def test_an_agent_closes_a_ticket_and_changes_nothing_else(agent_client):
+    ticket = SupportTicketFactory(order_number="1042", tried="Everything.")
+
+    response = agent_client.post(
+        change_url(ticket), {"status": "closed", "order_number": "666", "tried": "x"}
+    )
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == SupportTicket.Status.CLOSED
+    assert (ticket.order_number, ticket.tried) == ("1042", "Everything.")
+
+
+def test_reopening_a_ticket_while_another_is_open_for_the_order_is_explained(agent_client, plugin):
+    closed = SupportTicketFactory(plugin=plugin, order_number="1042", status=SupportTicket.Status.CLOSED)
+    newer = SupportTicketFactory(plugin=plugin, order_number="1042")
+
+    response = agent_client.post(change_url(closed), {"status": "open"})
+
+    assert response.status_code == 200
+    assert f"Ticket {newer.reference} is already open for this order" in response.content.decode()
+    closed.refresh_from_db()
+    assert closed.status == SupportTicket.Status.CLOSED
+
+
+def test_agents_cannot_add_tickets_by_hand(agent_client):
+    assert agent_client.get(reverse("admin:support_supportticket_add")).status_code == 403

@@ -1,0 +1,106 @@
+import re
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from apps.support import services
+from apps.support.models import REFERENCE_ALPHABET, SupportTicket, new_reference
+from apps.support.services import TicketNotAllowed, ticket_create, ticket_email_send
+
+from .conftest import ORDER_NUMBER
+from .factories import SupportTicketFactory
+
+CLEANED = {"order_number": ORDER_NUMBER, "placed_date": None, "tried": "Everything.", "message": ""}
+
+
+def test_references_are_short_and_unambiguous():
+    references = {new_reference() for _ in range(200)}
+
+    assert len(references) == 200
+    for reference in references:
+        assert re.fullmatch(rf"CK-[{REFERENCE_ALPHABET}]{{6}}", reference)
+        assert not set(reference[3:]) & set("01ILO")
+
+
+def test_the_database_refuses_a_second_open_ticket_for_the_same_order(plugin):
+    SupportTicketFactory(plugin=plugin, order_number=ORDER_NUMBER)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SupportTicketFactory(plugin=plugin, order_number=ORDER_NUMBER)
+
+
+def test_two_simultaneous_submits_open_one_ticket(diagnosis, owner, monkeypatch):
+    # The other request's ticket commits between our look-up and our insert.
+    first = SupportTicketFactory(
+        merchant_id=diagnosis.merchant_id, plugin_id=diagnosis.subject_id, order_number=ORDER_NUMBER
+    )
+    lookups = iter([None])
+    real_lookup = services.open_ticket_for
+    monkeypatch.setattr(services, "open_ticket_for", lambda *args: next(lookups, None) or real_lookup(*args))
+
+    ticket, created = ticket_create(diagnosis=diagnosis, user=owner, cleaned_data=CLEANED)
+
+    assert (ticket, created) == (first, False)
+    assert SupportTicket.objects.count() == 1
+
+
+def test_a_clashing_reference_is_drawn_again(diagnosis, owner, monkeypatch):
+    taken = SupportTicketFactory(order_number="other").reference
+    draws = iter([taken, "CK-FRESH2"])
+    monkeypatch.setattr(services, "new_reference", lambda: next(draws))
+
+    ticket, created = ticket_create(diagnosis=diagnosis, user=owner, cleaned_data=CLEANED)
+
+    assert created
+    assert ticket.reference == "CK-FRESH2"
+
+
+def test_a_user_of_another_merchant_cannot_open_a_ticket(diagnosis, outsider):
+    with pytest.raises(TicketNotAllowed):
+        ticket_create(diagnosis=diagnosis, user=outsider, cleaned_data=CLEANED)
+    assert not SupportTicket.objects.exists()
+
+
+def test_the_email_is_sent_after_commit_and_only_once(
+    diagnosis, owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        ticket, _ = ticket_create(diagnosis=diagnosis, user=owner, cleaned_data=CLEANED)
+    assert mailoutbox == []  # nothing leaves before the ticket is committed
+
+    for callback in callbacks:
+        callback()
+    ticket_email_send(ticket_id=ticket.pk)
+
+    assert len(mailoutbox) == 1
+    ticket.refresh_from_db()
+    assert ticket.emailed_at is not None
+
+
+def test_a_mail_server_that_refuses_leaves_the_ticket_unsent_but_saved(
+    diagnosis, owner, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    def refuse(self, fail_silently=False):
+        raise ConnectionRefusedError("smtp is down")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket, created = ticket_create(diagnosis=diagnosis, user=owner, cleaned_data=CLEANED)
+
+    ticket.refresh_from_db()
+    assert created
+    assert ticket.emailed_at is None
+    assert mailoutbox == []
+
+
+def test_a_user_without_an_email_address_gets_no_reply_to(
+    diagnosis, owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner.email = ""
+    owner.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_create(diagnosis=diagnosis, user=owner, cleaned_data=CLEANED)
+
+    assert mailoutbox[0].reply_to == []
