@@ -56,7 +56,9 @@ def article(db, seed_article_bytes):
 
     wagtail_tree_ensure()
     return article_import(
-        data=seed_article_bytes, slug=SEED_ARTICLE.stem, checks_text=SEED_ARTICLE.with_suffix(".checks").read_text()
+        data=seed_article_bytes,
+        slug=SEED_ARTICLE.stem,
+        checks_text=SEED_ARTICLE.with_suffix(".checks").read_text(),
     ).page
 
 

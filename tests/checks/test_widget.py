@@ -1,8 +1,8 @@
 """The widget's HTTP flow: start, poll, fix; with and without JavaScript; and everything that must not happen."""
 
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -102,11 +102,15 @@ def test_keep_only_one_channel_fix_needs_one_of_the_plugins_channels(merchant_cl
     assert "is on 2 channels (Web store, Wholesale portal)" in text(html)
     run = CheckRun.objects.filter(check_key="plugin_on_one_channel").latest("queued_at")
 
-    bad = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "keep_only_channel", "choice": "999999"}, **HTMX)
+    bad = merchant_client.post(
+        f"/checks/runs/{run.uuid}/fix/", {"fix": "keep_only_channel", "choice": "999999"}, **HTMX
+    )
     assert "Choose one of the options first." in text(bad.content.decode())
 
     keep = wholesale.channels.get(code="wholesale")
-    good = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "keep_only_channel", "choice": keep.pk}, **HTMX)
+    good = merchant_client.post(
+        f"/checks/runs/{run.uuid}/fix/", {"fix": "keep_only_channel", "choice": keep.pk}, **HTMX
+    )
     assert status_of(good.content.decode()) == "passed"
     assert list(wholesale.channels.values_list("code", flat=True)) == ["wholesale"]
 
@@ -127,7 +131,9 @@ def test_step_7_sync_now_imports_the_order_and_turns_green(merchant_client, page
     assert status_of(html) == "failed"
     run = CheckRun.objects.filter(check_key="manual_sync").latest("queued_at")
 
-    synced = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "sync_now"}, **HTMX).content.decode()
+    synced = merchant_client.post(
+        f"/checks/runs/{run.uuid}/fix/", {"fix": "sync_now"}, **HTMX
+    ).content.decode()
 
     assert status_of(synced) == "passed"
     assert "Order #1099 is in Commerce Kitty" in text(synced)
@@ -267,7 +273,9 @@ def test_starting_too_many_checks_is_refused_kindly(merchant_client, page, setti
     assert "You have started a lot of checks in the last minute" in text(refused)
 
 
-def test_broker_down_says_checks_are_unavailable_and_the_article_still_renders(merchant_client, page, monkeypatch):
+def test_broker_down_says_checks_are_unavailable_and_the_article_still_renders(
+    merchant_client, page, monkeypatch
+):
     from kombu.exceptions import OperationalError
 
     def broker_down(*args, **kwargs):
@@ -283,7 +291,9 @@ def test_broker_down_says_checks_are_unavailable_and_the_article_still_renders(m
 
 
 def test_identical_check_in_flight_is_reused(merchant_client, page, monkeypatch):
-    monkeypatch.setattr("apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})())
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
     main = plugin_named("Main store")
 
     first = start(merchant_client, page, main, step=1, number="1001").content.decode()
@@ -294,7 +304,9 @@ def test_identical_check_in_flight_is_reused(merchant_client, page, monkeypatch)
 
 
 def test_running_widget_polls_fast_then_backs_off(merchant_client, page, monkeypatch):
-    monkeypatch.setattr("apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})())
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
     html = start(merchant_client, page, plugin_named("Main store"), step=1).content.decode()
     run = CheckRun.objects.get(check_key="import_orders_enabled")
 
@@ -309,12 +321,18 @@ def test_running_widget_polls_fast_then_backs_off(merchant_client, page, monkeyp
     assert "hx-get" not in final.split("<button")[0]  # the final answer stops the polling
 
 
-def test_run_left_running_past_its_deadline_shows_couldnt_finish_with_try_again(merchant_client, page, monkeypatch):
+def test_run_left_running_past_its_deadline_shows_couldnt_finish_with_try_again(
+    merchant_client, page, monkeypatch
+):
     # A worker killed mid-check leaves its run "running": nobody will finish it.
-    monkeypatch.setattr("apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})())
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
     start(merchant_client, page, plugin_named("Main store"), step=1)
     run = CheckRun.objects.get()
-    CheckRun.objects.filter(pk=run.pk).update(status="running", deadline=timezone.now() - timedelta(seconds=1))
+    CheckRun.objects.filter(pk=run.pk).update(
+        status="running", deadline=timezone.now() - timedelta(seconds=1)
+    )
 
     html = merchant_client.get(f"/checks/runs/{run.uuid}/?n=3", **HTMX).content.decode()
 
@@ -354,7 +372,9 @@ def test_without_javascript_the_button_posts_and_comes_back_to_the_step(merchant
 
 
 def test_without_javascript_errors_come_back_as_a_message(merchant_client, page):
-    response = start(merchant_client, page, plugin_named("Main store"), step=6, number="bad number!", htmx=False)
+    response = start(
+        merchant_client, page, plugin_named("Main store"), step=6, number="bad number!", htmx=False
+    )
 
     assert response.status_code == 302
     html = merchant_client.get(page.url).content.decode()

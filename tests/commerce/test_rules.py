@@ -146,7 +146,9 @@ def test_backfill_admits_older_orders_from_its_start(plugin):
 def test_plugin_never_switched_on_admits_no_order(plugin):
     plugin.import_orders_enabled_at = None
 
-    assert not rule_placed_after_import_enabled(plugin, number="1001", placed_at=source_order().placed_at).passed
+    assert not rule_placed_after_import_enabled(
+        plugin, number="1001", placed_at=source_order().placed_at
+    ).passed
 
 
 @pytest.mark.parametrize(
