@@ -62,6 +62,20 @@ def _is_owner(user) -> bool:
     return bool(membership and membership.is_owner)
 
 
+def _article_of(run_or_diagnosis) -> Page:
+    if run_or_diagnosis.page is None:
+        raise Http404("The article of this check no longer exists.")
+    return run_or_diagnosis.page.specific
+
+
+def _poll_count(request) -> int:
+    """How many times the widget has polled (the ``n`` it sends), for the backoff."""
+    try:
+        return max(0, int(request.GET.get("n", "0")))
+    except ValueError:
+        return 0
+
+
 def _back_to(page, anchor: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{page.url}#{anchor}")
 
@@ -154,16 +168,10 @@ def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0):
 def check_run_poll(request, run_uuid):
     """The widget for one run: polled while it runs; the page itself without JavaScript."""
     run = run_for_user(request.user, run_uuid)
-    page = run.page.specific if run.page else None
-    if page is None:
-        raise Http404("The article of this check no longer exists.")
+    page = _article_of(run)
     if not request.htmx:
         return _back_to(page, f"step-{run.step_number}" if run.step_number else "check-inputs")
-    try:
-        n = int(request.GET.get("n", "0"))
-    except ValueError:
-        n = 0
-    return _panel_widget_response(request, page, run.diagnosis, run.block_id, n=n)
+    return _panel_widget_response(request, page, run.diagnosis, run.block_id, n=_poll_count(request))
 
 
 @login_required
@@ -171,9 +179,7 @@ def check_run_poll(request, run_uuid):
 def check_run_fix(request, run_uuid):
     """Apply a fix the run offered, then check again (one task: fix, then check)."""
     run = run_for_user(request.user, run_uuid)
-    page = run.page.specific if run.page else None
-    if page is None:
-        raise Http404("The article of this check no longer exists.")
+    page = _article_of(run)
     anchor = f"step-{run.step_number}"
     try:
         check_fix_request(
@@ -194,16 +200,10 @@ def check_run_fix(request, run_uuid):
 @require_GET
 def diagnosis_summary(request, diagnosis_uuid):
     diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)
-    page = diagnosis.page.specific if diagnosis.page else None
-    if page is None:
-        raise Http404("The article of this diagnosis no longer exists.")
+    page = _article_of(diagnosis)
     if not request.htmx:
         return _back_to(page, "check-inputs")
-    try:
-        n = int(request.GET.get("n", "0"))
-    except ValueError:
-        n = 0
-    return _summary_response(request, page, diagnosis, n=n)
+    return _summary_response(request, page, diagnosis, n=_poll_count(request))
 
 
 def _summary_response(request, page, diagnosis, *, n: int):

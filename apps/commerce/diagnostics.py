@@ -102,6 +102,18 @@ def _couldnt_ask(plugin: Plugin, exc: PlatformError, *, what: str) -> Outcome:
     )
 
 
+def _already_imported(ctx: CheckContext) -> Outcome | None:
+    """Passed, with where and when, if the order is in Commerce Kitty; None if it is not."""
+    order = _imported_order(ctx)
+    if order is None:
+        return None
+    return Outcome.passed(
+        f"Order #{order.number} is already in Commerce Kitty.",
+        f"Imported {_when(order.imported_at)} into the channel {order.channel.name}.",
+        data={"order_id": order.pk, "imported_at": order.imported_at.isoformat()},
+    )
+
+
 def _needs_order_number() -> Outcome:
     return Outcome.unknown("Type the missing order's number above to check this step.")
 
@@ -123,13 +135,8 @@ class OrderAlreadyImported(Check):
     def run(self, ctx: CheckContext) -> Outcome:
         if not ctx.order_number:
             return _needs_order_number()
-        order = _imported_order(ctx)
-        if order is None:
-            return Outcome.failed(f"Order #{ctx.order_number} is not in Commerce Kitty yet.")
-        return Outcome.passed(
-            f"Order #{order.number} is already in Commerce Kitty.",
-            f"Imported {_when(order.imported_at)} into the channel {order.channel.name}.",
-            data={"order_id": order.pk, "imported_at": order.imported_at.isoformat()},
+        return _already_imported(ctx) or Outcome.failed(
+            f"Order #{ctx.order_number} is not in Commerce Kitty yet."
         )
 
 
@@ -424,12 +431,9 @@ class ManualSync(Check):
         if not ctx.order_number:
             return _needs_order_number()
         plugin = _plugin(ctx)
-        order = _imported_order(ctx)
-        if order is not None:
-            return Outcome.passed(
-                f"Order #{order.number} is in Commerce Kitty (imported {_when(order.imported_at)}).",
-                f"Channel: {order.channel.name}.",
-            )
+        here = _already_imported(ctx)
+        if here is not None:
+            return here
         last = plugin.sync_runs.order_by("-started_at").first()
         evidence = [
             f"Last sync: {_when(last.started_at)}, {last.message}"

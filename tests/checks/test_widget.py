@@ -136,7 +136,7 @@ def test_step_7_sync_now_imports_the_order_and_turns_green(merchant_client, page
     ).content.decode()
 
     assert status_of(synced) == "passed"
-    assert "Order #1099 is in Commerce Kitty" in text(synced)
+    assert "Order #1099 is already in Commerce Kitty." in text(synced)
 
 
 def test_step_3_backfill_fix_imports_the_old_order(merchant_client, page):
