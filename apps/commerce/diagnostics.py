@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
+import httpx
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,9 @@ from . import importing
 from .models import Membership, Notification, Order, Plugin
 
 NOTIFICATION_WINDOW = timedelta(days=30)
+# A merchant is waiting: platform calls from a check give up well inside the
+# check task's 20 s soft time limit, even with two calls in one diagnosis.
+INTERACTIVE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # Step 4 is about these; authorization and channel conflicts have steps of their own.
 STEP_4_KINDS = (
     Notification.Kind.MISSING_PRODUCT,
@@ -82,7 +86,8 @@ def _imported_order(ctx: CheckContext) -> Order | None:
 def _source_order(ctx: CheckContext, plugin: Plugin) -> SourceOrder | None:
     """The order as the platform reports it, fetched once per diagnosis task."""
     return ctx.memo(
-        f"source_order:{plugin.pk}:{ctx.order_number}", lambda: plugin.client().get_order(ctx.order_number)
+        f"source_order:{plugin.pk}:{ctx.order_number}",
+        lambda: plugin.client(timeout=INTERACTIVE_TIMEOUT).get_order(ctx.order_number),
     )
 
 
@@ -375,7 +380,8 @@ class PluginAuthorized(Check):
         plugin = _plugin(ctx)
         try:
             result = ctx.memo(
-                f"authorized:{plugin.pk}", lambda: importing.rule_authorized(plugin, plugin.client())
+                f"authorized:{plugin.pk}",
+                lambda: importing.rule_authorized(plugin, plugin.client(timeout=INTERACTIVE_TIMEOUT)),
             )
         except PlatformError as exc:
             return _couldnt_ask(plugin, exc, what="ask the platform")

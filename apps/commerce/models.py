@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import httpx
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -122,10 +125,11 @@ class Plugin(models.Model):
         instance._import_orders_was_on = instance.__dict__.get("import_orders")
         return instance
 
-    def client(self) -> PlatformClient:
-        return build_client(
-            self.platform, Connection(bucket=f"plugin:{self.pk}", credentials=dict(self.credentials))
-        )
+    def client(self, *, timeout: httpx.Timeout | None = None) -> PlatformClient:
+        connection = Connection(bucket=f"plugin:{self.pk}", credentials=dict(self.credentials))
+        if timeout is not None:
+            connection = replace(connection, timeout=timeout)
+        return build_client(self.platform, connection)
 
     @property
     def capabilities(self) -> Capabilities:

@@ -1,0 +1,129 @@
+"""Checks against a Shopify store served by a local HTTP server: answers, errors, timeouts."""
+
+import json
+import re
+import time
+from datetime import date
+from html import unescape
+
+import httpx
+import pytest
+from wagtail.models import Page
+from werkzeug import Response
+
+from apps.commerce.models import Membership
+from apps.platforms.shopify import API_VERSION
+from tests.factories import PluginFactory
+from tests.platforms.test_shopify import order_node, orders_body
+
+pytestmark = pytest.mark.django_db
+GRAPHQL = f"/admin/api/{API_VERSION}/graphql.json"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def shopify(merchant_client, httpserver, monkeypatch):
+    monkeypatch.setattr("apps.commerce.diagnostics.INTERACTIVE_TIMEOUT", httpx.Timeout(0.5, connect=0.5))
+    merchant = Membership.objects.get(user__username="merchant").merchant
+    plugin = PluginFactory(
+        merchant=merchant,
+        platform="shopify",
+        name="Shopify – Main store",
+        credentials={
+            "shop": "kitty",
+            "access_token": "shpat_secret",
+            "base_url": httpserver.url_for("").rstrip("/"),
+        },
+    )
+    return plugin
+
+
+def order_queries(httpserver) -> int:
+    return sum(1 for request, _ in httpserver.log if "name:#" in request.get_data(as_text=True))
+
+
+def start(client, plugin, *, number="1001", step=None):
+    page = Page.objects.get(slug="order-did-not-import").specific
+    data = {"page": page.pk, "subject": plugin.pk, "order_number": number}
+    if step is None:
+        data["all"] = "1"
+    else:
+        data["block_id"] = page.steps[step - 1].id
+    html = client.post("/checks/start/", data, **HTMX).content.decode()
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def answer(body: dict, status: int = 200):
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def graphql_handler(order: dict | None):
+    def handle(request):
+        query = request.get_json()["query"]
+        if "shop" in query and "name:#" not in json.dumps(request.get_json()):
+            return answer({"data": {"shop": {"name": "Kitty"}, "orders": {"nodes": []}}, "extensions": {}})
+        return answer(orders_body([order] if order else []))
+
+    return handle
+
+
+def test_check_every_step_fetches_the_source_order_once(merchant_client, shopify, httpserver):
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_handler(
+        graphql_handler(
+            order_node(
+                "1001", displayFinancialStatus="PENDING", createdAt=f"{date.today().isoformat()}T00:00:01Z"
+            )
+        )
+    )
+
+    page_text = start(merchant_client, shopify)
+
+    assert "Most likely cause: Step 6." in page_text
+    assert order_queries(httpserver) == 1
+
+
+def test_platform_too_slow_is_couldnt_check(merchant_client, shopify, httpserver):
+    def slow(request):
+        time.sleep(1.0)
+        return answer(orders_body([]))
+
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_handler(slow)
+
+    page_text = start(merchant_client, shopify, step=6)
+
+    assert "Couldn't look the order up on the platform: the platform did not answer." in page_text
+    assert "shpat_secret" not in page_text
+
+
+def test_revoked_token_is_unknown_for_the_order_and_failed_for_authorization(
+    merchant_client, shopify, httpserver
+):
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_json(
+        {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}, status=401
+    )
+
+    step_6 = start(merchant_client, shopify, step=6)
+    step_5 = start(merchant_client, shopify, step=5)
+
+    assert "Couldn't look the order up on the platform: the platform does not accept" in step_6
+    assert "The platform no longer accepts “Shopify – Main store”'s authorization" in step_5
+    assert "shpat_secret" not in step_5
+
+
+def test_rate_limited_platform_is_couldnt_check_with_when_to_retry(merchant_client, shopify, httpserver):
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_data(
+        "Too many requests", status=429, headers={"Retry-After": "120"}
+    )
+
+    page_text = start(merchant_client, shopify, step=6)
+
+    assert "the platform is rate limiting “Shopify – Main store”" in page_text
+    assert "Try again in 2 minute(s)." in page_text
+
+
+def test_nonsense_from_the_platform_is_couldnt_check_not_a_500(merchant_client, shopify, httpserver):
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_data("<html>oops</html>", status=200)
+
+    page_text = start(merchant_client, shopify, step=6)
+
+    assert "Couldn't look the order up on the platform" in page_text
