@@ -290,6 +290,13 @@ ORDER_WIZARD_URL = env_str("ORDER_WIZARD_URL", "https://app.commercekitty.exampl
 # How many checks one user may start in a minute.
 CHECK_STARTS_PER_MINUTE = env_int("CHECK_STARTS_PER_MINUTE", 30)
 
+# Shopify app credentials: with them, "Reauthorize" runs Shopify's OAuth
+# flow for Shopify plugins. Both or neither.
+SHOPIFY_CLIENT_ID = env_str("SHOPIFY_CLIENT_ID")
+SHOPIFY_CLIENT_SECRET = env_str("SHOPIFY_CLIENT_SECRET")
+if bool(SHOPIFY_CLIENT_ID) != bool(SHOPIFY_CLIENT_SECRET):
+    raise ImproperlyConfigured("Set both SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET, or neither.")
+
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Commerce Kitty Help Center"
 WAGTAILADMIN_BASE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

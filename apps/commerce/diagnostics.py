@@ -7,6 +7,7 @@ never disagree with the importer. Registered into ``apps.checks`` at startup.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 import httpx
@@ -21,6 +22,7 @@ from apps.platforms.base import NotAuthorized, PlatformError, RateLimited, Sourc
 
 from . import importing
 from .models import Membership, Notification, Order, Plugin
+from .selectors import reauthorize_supported
 
 NOTIFICATION_WINDOW = timedelta(days=30)
 # A merchant is waiting: platform calls from a check give up well inside the
@@ -388,10 +390,12 @@ class PluginAuthorized(Check):
         importing.plugin_authorization_record(plugin, result, now=timezone.now())
         if result.passed:
             return Outcome.passed(result.message)
-        fixes = ()
         url = reauthorize_url(plugin)
         if url:
             fixes = (Fix("reauthorize", "Reauthorize", "Runs the platform's authorization again.", url=url),)
+        else:
+            fixes = ()
+            result = replace(result, message=f"{result.message} Reconnect it from Configuration → Plugins.")
         return Outcome.failed(
             result.message,
             "Reauthorize with the same platform account; another account creates a new connection.",
@@ -469,10 +473,8 @@ class ManualSync(Check):
 
 
 def reauthorize_url(plugin: Plugin) -> str:
-    """Where the platform's authorization flow starts for this plugin ("" if we cannot start it)."""
-    if plugin.platform == "sandbox":
-        return reverse("commerce:demo_authorize", args=[plugin.pk])
-    return ""
+    """Where "Reauthorize" starts this plugin's platform authorization ("" if it cannot start here)."""
+    return reverse("commerce:reauthorize", args=[plugin.pk]) if reauthorize_supported(plugin) else ""
 
 
 # The article's steps, in order, and the check each is bound to by the seed import.

@@ -1,5 +1,6 @@
 """Reads scoped to the user's own account."""
 
+from django.conf import settings
 from django.http import Http404
 
 from .models import Membership, Plugin
@@ -12,3 +13,10 @@ def plugin_for_user(user, plugin_id: int) -> Plugin:
     if plugin is None:
         raise Http404("No such plugin.")
     return plugin
+
+
+def reauthorize_supported(plugin: Plugin) -> bool:
+    """Whether "Reauthorize" can start this plugin's platform authorization from here."""
+    if plugin.platform == "shopify":
+        return bool(settings.SHOPIFY_CLIENT_ID)
+    return plugin.platform in {"sandbox", "woocommerce"}

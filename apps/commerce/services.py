@@ -15,7 +15,13 @@ def plugin_reauthorize_demo(*, plugin: Plugin) -> None:
     store.reject_credentials = False
     token = store.rotate_token()
     store.save(update_fields=["reject_credentials"])
-    plugin.credentials = {**plugin.credentials, "access_token": token}
+    plugin_credentials_renew(plugin=plugin, new_credentials={"access_token": token})
+
+
+@transaction.atomic
+def plugin_credentials_renew(*, plugin: Plugin, new_credentials: dict) -> None:
+    """Keep what an authorization flow returned; the plugin counts as authorized again."""
+    plugin.credentials = {**plugin.credentials, **new_credentials}
     plugin.authorization_status = Plugin.Authorization.AUTHORIZED
     plugin.authorization_error = ""
     plugin.authorization_checked_at = timezone.now()

@@ -192,7 +192,7 @@ class WooCommerceClient(PlatformClient):
         return PlatformHTTP(
             self.connection,
             label=self.label,
-            base_url=_api_base(str(credentials.get("site_url") or "")),
+            base_url=api_base(str(credentials.get("site_url") or "")),
             throttle=self.throttle,
             auth=(key, secret),
             unauthorized_message=(
@@ -219,7 +219,7 @@ class WooCommerceClient(PlatformClient):
         return response.data, total_pages
 
 
-def _api_base(site_url: str) -> str:
+def api_base(site_url: str) -> str:
     """The API root for a site address; https only, except for a local test server.
 
     Basic auth over plain http would send the consumer secret in the clear.

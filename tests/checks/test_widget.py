@@ -155,11 +155,14 @@ def test_step_5_offers_reauthorize_and_the_demo_consent_restores_access(merchant
     gifts = plugin_named("Gift shop")
     html = start(merchant_client, page, gifts, step=5, number="5001").content.decode()
     assert status_of(html) == "failed"
-    link = re.search(r'href="(/account/plugins/\d+/demo-authorize/\?next=[^"]+)"', html).group(1)
+    link = re.search(r'href="(/account/plugins/\d+/reauthorize/\?next=[^"]+)"', html).group(1)
 
-    consent = merchant_client.get(link.replace("&amp;", "&"))
+    to_consent = merchant_client.get(unescape(link))
+    consent_url = to_consent.headers["Location"]
+    assert "/demo-authorize/" in consent_url
+    consent = merchant_client.get(consent_url)
     assert "Allow Commerce Kitty to read your orders?" in consent.content.decode()
-    back = merchant_client.post(link.replace("&amp;", "&"), {"allow": "1", "next": page.url + "#step-5"})
+    back = merchant_client.post(consent_url, {"allow": "1", "next": page.url + "#step-5"})
     assert back.headers["Location"] == page.url + "#step-5"
 
     again = start(merchant_client, page, gifts, step=5, number="5001").content.decode()
