@@ -105,3 +105,11 @@ def test_unknown_help_page_is_a_404(client, article):
 
 def test_healthz_reaches_the_database(client):
     assert client.get("/healthz").json() == {"ok": True}
+
+
+def test_not_found_page_matches_the_site(client, settings):
+    settings.DEBUG = False
+
+    page = client.get("/help/no-such-article/")
+    assert page.status_code == 404
+    assert "We can't find that" in page.content.decode()
