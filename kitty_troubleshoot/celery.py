@@ -2,10 +2,19 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kitty_troubleshoot.settings")
 
 app = Celery("kitty_troubleshoot")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def close_old_connections(**kwargs):
+    """Around every task, what Django does around every request: honour CONN_MAX_AGE and health checks."""
+    from django.db import close_old_connections as close
+
+    close()

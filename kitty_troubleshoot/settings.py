@@ -188,6 +188,11 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 20)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30)
+# Celery >= 5.6 closes Django's database connections before and after every
+# task unless DB_REUSE_MAX is set (celery/celery#9824), whatever CONN_MAX_AGE
+# says: a new PostgreSQL connection per task. Keep them; celery.py retires
+# them by CONN_MAX_AGE and health checks, as Django does around requests.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # Longer than any hard time limit or countdown, or Redis redelivers in a loop.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),

@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from .base import CheckContext, InputError, Outcome
@@ -164,8 +166,8 @@ def check_runs_start(
             new_runs.append(run)
     if new_runs:
         _enqueue([r.pk for r in new_runs])
-        for run in new_runs:
-            run.refresh_from_db()
+        fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
+        runs = [fresh.get(r.pk, r) for r in runs]
     return runs
 
 
@@ -307,7 +309,8 @@ def check_fix_request(*, run: CheckRun, user, fix_key: str, choice: str = "") ->
 
 def latest_runs(diagnosis: Diagnosis) -> dict[str, CheckRun]:
     """The newest run of each step in this diagnosis, by block id."""
-    latest: dict[str, CheckRun] = {}
-    for run in diagnosis.runs.order_by("block_id", "-queued_at", "-pk"):
-        latest.setdefault(run.block_id, run)
-    return {block_id: check_run_expire_if_overdue(run) for block_id, run in latest.items()}
+    newest_first = Window(
+        RowNumber(), partition_by=[F("block_id")], order_by=[F("queued_at").desc(), F("pk").desc()]
+    )
+    latest = diagnosis.runs.annotate(recency=newest_first).filter(recency=1)
+    return {run.block_id: check_run_expire_if_overdue(run) for run in latest}

@@ -33,7 +33,7 @@ from .services import (
 
 ALREADY_HERE_KEY = "order_already_imported"
 # Polling starts fast and backs off: the n-th look waits this long (ms).
-POLL_DELAYS_MS = [100, 150, 250, 400, 650, 1000]
+POLL_DELAYS_MS = [50, 100, 150, 250, 400, 650, 1000]
 
 
 def poll_delay(n: int) -> int:

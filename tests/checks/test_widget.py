@@ -314,12 +314,12 @@ def test_running_widget_polls_fast_then_backs_off(merchant_client, page, monkeyp
     run = CheckRun.objects.get(check_key="import_orders_enabled")
 
     assert f'hx-get="/checks/runs/{run.uuid}/?n=1"' in html
-    assert "delay:100ms" in html
-    later = merchant_client.get(f"/checks/runs/{run.uuid}/?n=5", **HTMX).content.decode()
+    assert "delay:50ms" in html
+    later = merchant_client.get(f"/checks/runs/{run.uuid}/?n=6", **HTMX).content.decode()
     assert "delay:1000ms" in later
 
     check_runs_execute([run.pk])
-    final = merchant_client.get(f"/checks/runs/{run.uuid}/?n=6", **HTMX).content.decode()
+    final = merchant_client.get(f"/checks/runs/{run.uuid}/?n=7", **HTMX).content.decode()
     assert status_of(final) == "passed"
     assert "hx-get" not in final.split("<button")[0]  # the final answer stops the polling
 

@@ -1,0 +1,1051 @@
+"""Benchmark: "Check this now", from the click to the result, on the production stack.
+
+Targets: click-to-result for a database-only check p50 <= 150 ms and p95 <= 400 ms;
+the check task's own time p50 <= 10 ms; "check every step" (7 steps) p95 <= 1 s;
+one Celery worker (--concurrency=2) sustains >= 100 checks/s.
+
+What it does, all on 127.0.0.1 and nothing else:
+
+1. drops and creates a fresh PostgreSQL database (``kitty_bench_checks`` on
+   127.0.0.1:5432, user ``root``, trust auth); Redis db 7 is the Celery broker
+   (it must be empty or hold only Celery's keys) and db 8 the cache, under a
+   key prefix of its own;
+2. runs ``migrate``, ``collectstatic`` (DEBUG=0 uses the manifest storage) and
+   ``demo_setup`` (the merchant ``merchant`` / ``kitty-merchant``, the article
+   /help/order-did-not-import/, demo plugins and orders on the built-in
+   "sandbox" marketplace, which answers from local tables);
+3. starts gunicorn (2 sync workers by default) and one Celery worker
+   (``--concurrency=2``) with DEBUG=0, fresh SECRET_KEY and CREDENTIALS_KEY and
+   CHECK_STARTS_PER_MINUTE=100000 (so the per-user limit does not throttle the
+   bench), and waits until both answer;
+4. measures, each figure after a short unmeasured warm-up:
+
+   * a framework round trip (reference): a run of an unregistered check key,
+     queued straight from the ORM, from ``queued_at`` to ``finished_at``;
+   * click-to-result: signs in as the merchant over HTTP, reads the article
+     (page id, plugin ids, step block ids), then, as htmx does, POSTs
+     /checks/start/ for Step 1 (``import_orders_enabled``, plugin "Demo
+     Marketplace – Main store", order #1001) and follows the widget's
+     ``hx-get`` after the ``delay:NNNms`` its ``hx-trigger`` names, until
+     ``data-check-status`` is final. Samples run one after the other (identical
+     in-flight runs would be reused); the same diagnosis collects every run,
+     as when a merchant clicks "Check again";
+   * the check task's own time: ``checks_checkrun.task_seconds`` of those runs;
+   * "check every step": POST with ``all=1``, then poll the summary's
+     ``hx-get`` until ``data-summary-status="done"``;
+   * checks/s: a burst of runs (2000 by default) created in bulk through the
+     ORM and queued one run per task with ``run_checks.apply_async``, from the
+     first enqueue to the last ``finished_at``;
+5. prints the figures, a breakdown (request times, polls, queue wait) and
+   PASS/FAIL;
+6. stops the worker and gunicorn, drops the database and deletes its Redis
+   keys (unless ``--keep``).
+
+Run from the repository root::
+
+    uv run python bench/checks.py
+    uv run python bench/checks.py --samples 50 --all-samples 10 --burst 500   # a quick look
+    uv run python bench/checks.py --workers 3 --json var/bench-checks.json
+
+Exit status: 0 on PASS, 1 on FAIL, 2 when the set-up or a sanity check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import httpx
+import psycopg
+import redis
+from cryptography.fernet import Fernet
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_USER = "root"
+REDIS_PORT = 6379
+ARTICLE_PATH = "/help/order-did-not-import/"
+USERNAME, PASSWORD = "merchant", "kitty-merchant"
+PLUGIN_NAME = "Demo Marketplace – Main store"
+ORDER_NUMBER = "1001"
+STEP_CHECK_KEY = "import_orders_enabled"
+NOOP_CHECK_KEY = "bench_noop"  # registered nowhere: the task answers "no longer exists"
+FINAL = {"passed", "failed", "unknown"}
+IN_FLIGHT = {"queued", "running"}
+# Keys Celery/kombu keep in a Redis broker db; anything else means the db is someone else's.
+BROKER_KEY = re.compile(r"^(_kombu\.|celery|unacked)|\.pidbox$")
+
+TARGETS = {
+    "click_p50_ms": 150.0,
+    "click_p95_ms": 400.0,
+    "task_p50_ms": 10.0,
+    "all_p95_ms": 1000.0,
+    "checks_per_s": 100.0,
+}
+
+
+class BenchError(Exception):
+    """The set-up or a sanity check failed: there is nothing meaningful to measure."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            'Measure "Check this now" end to end under gunicorn and one Celery worker '
+            "(DEBUG=0, PostgreSQL, Redis). Talks to 127.0.0.1 only."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--samples", type=int, default=200, help="click-to-result samples (Step 1)")
+    parser.add_argument("--all-samples", type=int, default=30, help='"check every step" samples')
+    parser.add_argument("--burst", type=int, default=2000, help="runs queued at once for checks/s")
+    parser.add_argument("--noop-samples", type=int, default=50, help="framework round trips (0: skip)")
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured clicks before each figure")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn port (0: a free one)")
+    parser.add_argument("--db-name", default="kitty_bench_checks", help="PostgreSQL database")
+    parser.add_argument("--broker-db", type=int, default=7, help="Redis db for the Celery broker")
+    parser.add_argument("--redis-db", type=int, default=8, help="Redis db for the cache (REDIS_URL)")
+    parser.add_argument("--timeout", type=float, default=15.0, help="seconds one sample may take")
+    parser.add_argument("--burst-timeout", type=float, default=300.0, help="seconds the burst may take")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database, the Redis keys and the logs afterwards"
+    )
+    parser.add_argument("--child", choices=["noop", "burst"], help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
+        parser.error("--db-name must be a lower-case identifier")
+    if args.broker_db == args.redis_db:
+        parser.error("--broker-db and --redis-db must differ")
+    for name in ("samples", "all_samples", "burst", "workers", "concurrency"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    for name in ("noop_samples", "warmup"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must not be negative")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def random_secret_key(length: int = 64) -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def server_environment(args: argparse.Namespace, cache_prefix: str) -> dict[str, str]:
+    env = dict(os.environ)
+    # Whatever the calling shell points at, the bench uses only its own services.
+    for name in list(env):
+        if name.lower().endswith("_proxy"):
+            del env[name]
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "kitty_troubleshoot.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": random_secret_key(),
+            "CREDENTIALS_KEY": Fernet.generate_key().decode(),
+            "ALLOWED_HOSTS": HOST,
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "DATABASE_URL": f"postgres://{PG_USER}@{HOST}:{PG_PORT}/{args.db_name}",
+            "CELERY_BROKER_URL": f"redis://{HOST}:{REDIS_PORT}/{args.broker_db}",
+            "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/{args.redis_db}",
+            "CACHE_KEY_PREFIX": cache_prefix,
+            "CHECK_STARTS_PER_MINUTE": "100000",
+            "SITE_URL": f"http://{HOST}",
+            "EMAIL_HOST": HOST,
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+# --- PostgreSQL and Redis ---------------------------------------------------
+
+
+def _pg(dbname: str = "postgres") -> psycopg.Connection:
+    return psycopg.connect(
+        host=HOST, port=PG_PORT, user=PG_USER, dbname=dbname, autocommit=True, connect_timeout=5
+    )
+
+
+def database_recreate(name: str) -> None:
+    with _pg() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def database_drop(name: str) -> None:
+    with _pg() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def last_run_id(dbname: str) -> int:
+    with _pg(dbname) as conn:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM checks_checkrun").fetchone()[0]
+
+
+def pg_sessions(dbname: str) -> int:
+    """Connections ever opened to the database (PostgreSQL 14+): how often workers reconnect."""
+    with _pg(dbname) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", (dbname,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+
+def runs_between(dbname: str, after_id: int, upto_id: int) -> list[dict]:
+    """The runs created in (after_id, upto_id], with their timestamps as seconds."""
+    query = """
+        SELECT id, check_key, status, task_id, task_seconds,
+               extract(epoch FROM queued_at)::float8, extract(epoch FROM started_at)::float8,
+               extract(epoch FROM finished_at)::float8
+        FROM checks_checkrun WHERE id > %s AND id <= %s ORDER BY id
+    """
+    keys = ("id", "check_key", "status", "task_id", "task_seconds", "queued", "started", "finished")
+    with _pg(dbname) as conn:
+        return [dict(zip(keys, row, strict=True)) for row in conn.execute(query, (after_id, upto_id))]
+
+
+def broker_db_claim(url: str) -> None:
+    """Refuse a broker db that holds anything but Celery's keys; clear Celery's (a previous run's)."""
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    keys = [k.decode("utf-8", "replace") for k in client.scan_iter(count=500)]
+    foreign = [k for k in keys if not BROKER_KEY.search(k)]
+    if foreign:
+        raise BenchError(
+            f"Redis {url} holds keys that are not Celery's ({', '.join(foreign[:5])}); choose another --broker-db"
+        )
+    if keys:
+        client.delete(*keys)
+        log(f"cleared {len(keys)} stale Celery keys from {url}")
+
+
+def broker_keys_delete(url: str) -> int:
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    keys = [k for k in client.scan_iter(count=500) if BROKER_KEY.search(k.decode("utf-8", "replace"))]
+    if keys:
+        client.delete(*keys)
+    return len(keys)
+
+
+THROTTLE_KEYS = "kt:throttle:*"  # the platform throttle's keys ignore CACHE_KEY_PREFIX
+
+
+def throttle_keys(url: str) -> set[bytes]:
+    return set(redis.Redis.from_url(url, socket_timeout=5).scan_iter(match=THROTTLE_KEYS, count=500))
+
+
+def cache_keys_delete(url: str, prefix: str, throttle_before: set[bytes]) -> int:
+    """This run's cache keys, and the throttle keys that were not there before it."""
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+    keys += [k for k in client.scan_iter(match=THROTTLE_KEYS, count=500) if k not in throttle_before]
+    if keys:
+        client.delete(*keys)
+    return len(keys)
+
+
+# --- Django, gunicorn and the Celery worker --------------------------------
+
+
+def manage(env: dict[str, str], *arguments: str, timeout: float = 300) -> None:
+    log("manage.py " + " ".join(arguments))
+    result = subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise BenchError(
+            f"manage.py {' '.join(arguments)} failed (exit {result.returncode}):\n"
+            f"{result.stdout[-3000:]}{result.stderr[-6000:]}"
+        )
+
+
+def spawn(command: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen:
+    with logfile.open("w") as out:
+        return subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def gunicorn_start(env: dict[str, str], port: int, workers: int, logfile: Path) -> subprocess.Popen:
+    log(f"gunicorn on {HOST}:{port} with {workers} sync workers (log: {logfile})")
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "kitty_troubleshoot.wsgi:application",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        "-",
+        "--no-control-socket",
+    ]
+    return spawn(command, env, logfile)
+
+
+def worker_start(env: dict[str, str], concurrency: int, logfile: Path) -> subprocess.Popen:
+    log(f"Celery worker, --concurrency={concurrency} (log: {logfile})")
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "kitty_troubleshoot",
+        "worker",
+        f"--concurrency={concurrency}",
+        "--loglevel=WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"bench-checks-{secrets.token_hex(3)}@%h",
+    ]
+    return spawn(command, env, logfile)
+
+
+def process_stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM (graceful for gunicorn and Celery), then SIGKILL to the group this bench started."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its direct children so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return 0.0
+    total = 0.0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, logfile: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(trust_env=False, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise BenchError(f"gunicorn exited with {process.returncode}:\n{logfile.read_text()[-6000:]}")
+            try:
+                response = client.get(f"http://{HOST}:{port}/healthz")
+            except httpx.HTTPError:
+                time.sleep(0.2)
+                continue
+            if response.status_code == 200:
+                return
+            raise BenchError(f"/healthz answered {response.status_code}:\n{response.text[:2000]}")
+    raise BenchError(f"gunicorn did not answer within {timeout:.0f} s:\n{logfile.read_text()[-4000:]}")
+
+
+def child(
+    kind: str, spec: dict, env: dict[str, str], timeout: float, worker: subprocess.Popen, logfile: Path
+):
+    """Run this script as a Django process (``--child``) and return the JSON it prints last."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--spec", json.dumps(spec)]
+    try:
+        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"the {kind} child did not finish within {timeout:.0f} s") from None
+    if result.returncode != 0 or not result.stdout.strip():
+        state = "exited" if worker.poll() is not None else "running"
+        raise BenchError(
+            f"the {kind} child failed (exit {result.returncode}; worker {state}):\n"
+            f"{result.stdout[-2000:]}{result.stderr[-4000:]}\nworker log:\n{logfile.read_text()[-3000:]}"
+        )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- The merchant's browser -------------------------------------------------
+
+
+class Browser:
+    """An htmx-like client: keeps its own cookies, because with DEBUG=0 they are Secure and this is http."""
+
+    def __init__(self, base_url: str, timeout: float):
+        self.client = httpx.Client(
+            base_url=base_url, timeout=timeout, follow_redirects=False, trust_env=False
+        )
+        self.cookies: dict[str, str] = {}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _headers(self, htmx: bool) -> dict[str, str]:
+        headers = {"Accept": "text/html"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if htmx:
+            headers["HX-Request"] = "true"
+            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
+        return headers
+
+    def _keep_cookies(self, response: httpx.Response) -> None:
+        for raw in response.headers.get_list("set-cookie"):
+            cookie = SimpleCookie()
+            cookie.load(raw)
+            for name, morsel in cookie.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        self.client.cookies.clear()  # httpx's jar would not send Secure cookies over http anyway
+
+    def get(self, path: str, *, htmx: bool = False) -> httpx.Response:
+        response = self.client.get(path, headers=self._headers(htmx))
+        self._keep_cookies(response)
+        return response
+
+    def post(self, path: str, data: dict, *, htmx: bool = False) -> httpx.Response:
+        response = self.client.post(path, data=data, headers=self._headers(htmx))
+        self._keep_cookies(response)
+        return response
+
+
+@dataclass
+class Article:
+    page_id: str
+    subject_id: str
+    block_id: str  # Step 1's
+    steps: dict[str, str]  # block id -> check key
+
+
+def sign_in(browser: Browser) -> None:
+    response = browser.get("/accounts/login/")
+    if response.status_code != 200 or "csrftoken" not in browser.cookies:
+        raise BenchError(f"GET /accounts/login/ answered {response.status_code} without a csrftoken cookie")
+    token = browser.cookies["csrftoken"]
+    response = browser.client.post(
+        "/accounts/login/",
+        data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token, "next": ARTICLE_PATH},
+        headers={**browser._headers(False), "X-CSRFToken": token},
+    )
+    browser._keep_cookies(response)
+    if response.status_code != 302 or "sessionid" not in browser.cookies:
+        raise BenchError(
+            f"signing in as {USERNAME} answered {response.status_code} "
+            f"(cookies: {sorted(browser.cookies)}):\n{response.text[:1500]}"
+        )
+    log(f"signed in as {USERNAME} (session cookie kept by hand: it is Secure, this is http)")
+
+
+def read_article(browser: Browser) -> Article:
+    response = browser.get(ARTICLE_PATH)
+    body = response.text
+    if response.status_code != 200:
+        raise BenchError(f"{ARTICLE_PATH} answered {response.status_code}")
+    if 'id="check-inputs"' not in body:
+        raise BenchError(f"{ARTICLE_PATH} shows no check panel: the sign-in did not take")
+    page = re.search(r'<input type="hidden" name="page" value="(\d+)"', body)
+    select = re.search(r'<select[^>]*name="subject"[^>]*>(.*?)</select>', body, re.S)
+    if not page or not select:
+        raise BenchError(f"{ARTICLE_PATH}: no page id or plugin choice in the check panel")
+    subjects = {
+        html.unescape(label).strip(): value
+        for value, label in re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select.group(1))
+    }
+    if PLUGIN_NAME not in subjects:
+        raise BenchError(f"no plugin {PLUGIN_NAME!r} among {sorted(subjects)}")
+    steps = dict(re.findall(r'id="check-([^"]+)" data-check-status="[^"]*" data-check-key="([^"]+)"', body))
+    step_1 = [block for block, key in steps.items() if key == STEP_CHECK_KEY]
+    if len(steps) != 7 or len(step_1) != 1:
+        raise BenchError(f"expected 7 step widgets, one of them {STEP_CHECK_KEY}; found {steps}")
+    return Article(page.group(1), subjects[PLUGIN_NAME], step_1[0], steps)
+
+
+@dataclass
+class Poll:
+    status: str
+    url: str
+    delay_ms: int
+
+
+def _poll_state(tag: str | None, status_attr: str, what: str, body: str) -> Poll:
+    if tag is None:
+        error = re.search(r'class="check__error"[^>]*>([^<]*)<', body)
+        raise BenchError(
+            f"no {what} in the answer" + (f": {error.group(1)}" if error else f":\n{body[:1500]}")
+        )
+    status = re.search(rf'{status_attr}="([^"]*)"', tag)
+    url = re.search(r'hx-get="([^"]+)"', tag)
+    delay = re.search(r"delay:(\d+)ms", tag)
+    return Poll(
+        status.group(1) if status else "",
+        html.unescape(url.group(1)) if url else "",
+        int(delay.group(1)) if delay else 0,
+    )
+
+
+def widget_state(body: str, block_id: str) -> Poll:
+    tag = re.search(rf'<div class="check" id="check-{re.escape(block_id)}"[^>]*>', body)
+    return _poll_state(tag and tag.group(0), "data-check-status", f"widget #check-{block_id}", body)
+
+
+def summary_state(body: str) -> Poll:
+    tag = re.search(r'<div id="diagnosis-summary"[^>]*>', body)
+    state = _poll_state(tag and tag.group(0), "data-summary-status", "#diagnosis-summary", body)
+    return state
+
+
+@dataclass
+class Sample:
+    total_ms: float
+    post_ms: float
+    poll_ms: list[float] = field(default_factory=list)
+    status: str = ""
+
+
+def follow(browser: Browser, first: httpx.Response, read, done, deadline: float) -> tuple[list[float], str]:
+    """Poll as htmx would: wait the trigger's delay, GET the hx-get URL, until ``done(status)``."""
+    polls: list[float] = []
+    if first.status_code != 200:
+        raise BenchError(f"POST /checks/start/ answered {first.status_code}:\n{first.text[:1500]}")
+    state = read(first.text)
+    while not done(state.status):
+        if not state.url:
+            raise BenchError(f"status {state.status!r} but nothing to poll")
+        if time.perf_counter() + state.delay_ms / 1000 > deadline:
+            raise BenchError(f"still {state.status!r} after the sample timeout ({state.url})")
+        time.sleep(state.delay_ms / 1000)
+        started = time.perf_counter()
+        response = browser.get(state.url, htmx=True)
+        polls.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise BenchError(f"GET {state.url} answered {response.status_code}:\n{response.text[:1500]}")
+        state = read(response.text)
+    return polls, state.status
+
+
+def click(browser: Browser, article: Article, timeout: float) -> Sample:
+    """One "Check this now" on Step 1, to its result."""
+    data = {
+        "page": article.page_id,
+        "subject": article.subject_id,
+        "order_number": ORDER_NUMBER,
+        "placed_date": "",
+        "block_id": article.block_id,
+    }
+    started = time.perf_counter()
+    response = browser.post("/checks/start/", data, htmx=True)
+    post_ms = (time.perf_counter() - started) * 1000
+    polls, status = follow(
+        browser,
+        response,
+        lambda body: widget_state(body, article.block_id),
+        lambda status: status in FINAL,
+        started + timeout,
+    )
+    return Sample((time.perf_counter() - started) * 1000, post_ms, polls, status)
+
+
+def check_every_step(browser: Browser, article: Article, timeout: float) -> Sample:
+    data = {
+        "page": article.page_id,
+        "subject": article.subject_id,
+        "order_number": ORDER_NUMBER,
+        "placed_date": "",
+        "all": "1",
+    }
+    started = time.perf_counter()
+    response = browser.post("/checks/start/", data, htmx=True)
+    post_ms = (time.perf_counter() - started) * 1000
+    polls, status = follow(
+        browser, response, summary_state, lambda status: status == "done", started + timeout
+    )
+    total = (time.perf_counter() - started) * 1000
+    body_statuses = re.findall(r'data-check-status="([^"]+)"', response.text)
+    if len(body_statuses) < 7:
+        raise BenchError("the check-every-step answer does not carry the 7 step widgets")
+    return Sample(total, post_ms, polls, status)
+
+
+# --- Children: Django processes that queue runs straight from the ORM --------
+
+
+def _django_setup() -> None:
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+
+
+def _bench_diagnosis(spec: dict, order_number: str):
+    """A diagnosis of its own (no user), so the merchant's clicks never see these runs."""
+    from apps.checks.models import Diagnosis
+    from apps.commerce.models import Plugin
+
+    plugin = Plugin.objects.get(pk=spec["subject_id"])
+    return Diagnosis.objects.create(
+        merchant_id=plugin.merchant_id,
+        user=None,
+        page_id=spec["page_id"],
+        subject_id=plugin.pk,
+        subject_label=plugin.name,
+        order_number=order_number,
+    )
+
+
+def _new_run(diagnosis, check_key: str, block_id: str, now, deadline):
+    from apps.checks.models import CheckRun
+
+    return CheckRun(
+        diagnosis=diagnosis,
+        merchant_id=diagnosis.merchant_id,
+        user=None,
+        page_id=diagnosis.page_id,
+        block_id=block_id,
+        step_number=1,
+        check_key=check_key,
+        inputs={
+            "subject_id": diagnosis.subject_id,
+            "order_number": diagnosis.order_number,
+            "placed_date": "",
+        },
+        queued_at=now,
+        deadline=deadline,
+    )
+
+
+def child_noop(spec: dict) -> dict:
+    """Sequential round trips of a run whose check does not exist: the framework's own cost."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.checks.models import CheckRun
+    from apps.checks.services import TASK_EXPIRES_SECONDS
+    from apps.checks.tasks import run_checks
+
+    diagnosis = _bench_diagnosis(spec, "noop")
+    ids, wall_ms = [], []
+    for n in range(spec["count"]):
+        now = timezone.now()
+        run = _new_run(diagnosis, NOOP_CHECK_KEY, "noop", now, now + timedelta(seconds=60))
+        run.save()
+        started = time.perf_counter()
+        run_checks.apply_async(([run.pk],), expires=TASK_EXPIRES_SECONDS)
+        # The first one waits for the worker to come up.
+        limit = started + (spec["first_timeout"] if n == 0 else spec["timeout"])
+        while not CheckRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
+            if time.perf_counter() > limit:
+                raise SystemExit(f"run {run.pk} not finished within the timeout: is the worker up?")
+            time.sleep(0.002)
+        wall_ms.append((time.perf_counter() - started) * 1000)
+        ids.append(run.pk)
+    return {"ids": ids, "wall_ms": wall_ms}
+
+
+def child_burst(spec: dict) -> dict:
+    """Create ``count`` Step-1 runs in bulk, queue one task per run, wait for all to finish."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Max, Min, Q
+    from django.utils import timezone
+
+    from apps.checks.models import CheckRun
+    from apps.checks.tasks import run_checks
+
+    diagnosis = _bench_diagnosis(spec, ORDER_NUMBER)
+    now = timezone.now()
+    # A deadline and expiry well past the burst: a slow worker shows as a low rate, not lost runs.
+    deadline = now + timedelta(seconds=spec["timeout"] + 60)
+    runs = CheckRun.objects.bulk_create(
+        _new_run(diagnosis, STEP_CHECK_KEY, spec["block_id"], now, deadline) for _ in range(spec["count"])
+    )
+    ids = [run.pk for run in runs]
+    first_enqueue = timezone.now()
+    started = time.perf_counter()
+    for pk in ids:
+        run_checks.apply_async(([pk],), expires=int(spec["timeout"]) + 60)
+    enqueue_s = time.perf_counter() - started
+    limit = started + spec["timeout"]
+    mine = CheckRun.objects.filter(diagnosis=diagnosis)
+    while mine.filter(finished_at__isnull=True).exists():
+        if time.perf_counter() > limit:
+            break
+        time.sleep(0.05)
+    figures = mine.aggregate(
+        finished=Count("pk", filter=Q(finished_at__isnull=False)),
+        passed=Count("pk", filter=Q(status="passed")),
+        first_start=Min("started_at"),
+        last_finish=Max("finished_at"),
+    )
+    last = figures["last_finish"]
+    return {
+        "count": len(ids),
+        "finished": figures["finished"],
+        "passed": figures["passed"],
+        "enqueue_s": enqueue_s,
+        "wall_s": (last - first_enqueue).total_seconds() if last else None,
+        "first_pickup_s": (figures["first_start"] - first_enqueue).total_seconds()
+        if figures["first_start"]
+        else None,
+        "first_id": ids[0],
+        "last_id": ids[-1],
+    }
+
+
+def child_main(kind: str, spec: dict) -> int:
+    _django_setup()
+    result = child_noop(spec) if kind == "noop" else child_burst(spec)
+    print(json.dumps(result, default=str))
+    return 0
+
+
+# --- Figures ----------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank), as people read "p95"."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def dist(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "p50": pct(values, 50),
+        "p95": pct(values, 95),
+        "max": max(values) if values else float("nan"),
+    }
+
+
+def fmt(d: dict, unit: str = "ms") -> str:
+    return (
+        f"p50 {d['p50']:7.1f} {unit}   p95 {d['p95']:7.1f} {unit}   max {d['max']:7.1f} {unit}   (n={d['n']})"
+    )
+
+
+def task_breakdown(runs: list[dict]) -> dict:
+    """Per task: queue wait (queued -> first start) and the task's span (first start -> last finish)."""
+    tasks: dict[str, list[dict]] = {}
+    for run in runs:
+        if run["started"] and run["finished"]:
+            tasks.setdefault(run["task_id"] or str(run["id"]), []).append(run)
+    wait = [(min(r["started"] for r in t) - min(r["queued"] for r in t)) * 1000 for t in tasks.values()]
+    span = [(max(r["finished"] for r in t) - min(r["started"] for r in t)) * 1000 for t in tasks.values()]
+    total = [(max(r["finished"] for r in t) - min(r["queued"] for r in t)) * 1000 for t in tasks.values()]
+    return {"queue_wait": dist(wait), "task_span": dist(span), "queued_to_finished": dist(total)}
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def run_bench(args: argparse.Namespace, env: dict[str, str], base_url: str, worker, worker_log: Path) -> dict:
+    figures: dict = {"loadavg": {}}
+    spec_base = {"timeout": args.timeout, "first_timeout": 60.0}
+
+    browser = Browser(base_url, timeout=args.timeout)
+    try:
+        sign_in(browser)
+        article = read_article(browser)
+        log(
+            f"article page {article.page_id}, plugin {article.subject_id} ({PLUGIN_NAME}), "
+            f"Step 1 block {article.block_id}"
+        )
+        spec = {**spec_base, "page_id": int(article.page_id), "subject_id": int(article.subject_id)}
+
+        # Reference, and the proof the worker is up: runs of a check key nobody registered.
+        log("waiting for the Celery worker (a first round trip)")
+        noop = child(
+            "noop", {**spec, "count": 1 + args.noop_samples}, env, 120 + args.noop_samples, worker, worker_log
+        )
+        if args.noop_samples:
+            noop_runs = runs_between(args.db_name, noop["ids"][1] - 1, noop["ids"][-1])
+            figures["noop"] = {
+                "wall": dist(noop["wall_ms"][1:]),
+                **task_breakdown(noop_runs),
+            }
+
+        log(f"warm-up: {args.warmup} clicks")
+        for _ in range(args.warmup):
+            click(browser, article, args.timeout)
+
+        log(f"click-to-result: {args.samples} clicks on Step 1, one after the other")
+        before = last_run_id(args.db_name)
+        samples = []
+        for n in range(args.samples):
+            sample = click(browser, article, args.timeout)
+            if sample.status != "passed":
+                raise BenchError(f"Step 1 for {PLUGIN_NAME} should pass, but it is {sample.status!r}")
+            samples.append(sample)
+            if (n + 1) % 50 == 0:
+                log(f"  {n + 1} clicks, p50 so far {pct([s.total_ms for s in samples], 50):.1f} ms")
+        after = last_run_id(args.db_name)
+        runs = runs_between(args.db_name, before, after)
+        step_runs = [r for r in runs if r["check_key"] == STEP_CHECK_KEY]
+        quarter = max(1, len(samples) // 4)
+        figures["click"] = {
+            "total": dist([s.total_ms for s in samples]),
+            "post": dist([s.post_ms for s in samples]),
+            "poll_get": dist([ms for s in samples for ms in s.poll_ms]),
+            "polls_per_click": {
+                str(k): sum(1 for s in samples if len(s.poll_ms) == k)
+                for k in sorted({len(s.poll_ms) for s in samples})
+            },
+            "first_quarter_p50": pct([s.total_ms for s in samples[:quarter]], 50),
+            "last_quarter_p50": pct([s.total_ms for s in samples[-quarter:]], 50),
+            "first_quarter_post_p50": pct([s.post_ms for s in samples[:quarter]], 50),
+            "last_quarter_post_p50": pct([s.post_ms for s in samples[-quarter:]], 50),
+            "runs": len(runs),
+            **task_breakdown(runs),
+        }
+        figures["task"] = dist([r["task_seconds"] * 1000 for r in step_runs if r["task_seconds"] is not None])
+        figures["task_all_keys"] = dist(
+            [r["task_seconds"] * 1000 for r in runs if r["task_seconds"] is not None]
+        )
+
+        log(f'"check every step": {args.all_samples} samples')
+        for _ in range(min(args.warmup, 2)):
+            check_every_step(browser, article, args.timeout)
+        before = last_run_id(args.db_name)
+        every = [check_every_step(browser, article, args.timeout) for _ in range(args.all_samples)]
+        after = last_run_id(args.db_name)
+        all_runs = runs_between(args.db_name, before, after)
+        figures["all"] = {
+            "total": dist([s.total_ms for s in every]),
+            "post": dist([s.post_ms for s in every]),
+            "poll_get": dist([ms for s in every for ms in s.poll_ms]),
+            "polls_per_sample": dist([float(len(s.poll_ms)) for s in every]),
+            "runs": len(all_runs),
+            "task_seconds_by_key": {
+                key: dist([r["task_seconds"] * 1000 for r in all_runs if r["check_key"] == key])
+                for key in sorted({r["check_key"] for r in all_runs})
+            },
+            **task_breakdown(all_runs),
+        }
+    finally:
+        browser.close()
+
+    log(f"burst: {args.burst} runs, one task each, into one worker (--concurrency={args.concurrency})")
+    cpu_before = process_tree_cpu_seconds(worker.pid)
+    sessions_before = pg_sessions(args.db_name)
+    burst = child(
+        "burst",
+        {**spec, "count": args.burst, "block_id": article.block_id, "timeout": args.burst_timeout},
+        env,
+        args.burst_timeout + 120,
+        worker,
+        worker_log,
+    )
+    worker_cpu = process_tree_cpu_seconds(worker.pid) - cpu_before
+    time.sleep(0.5)  # the last backends' exits reach the statistics
+    # Includes a few of the bench's own (the child's, these look-ups): negligible per task.
+    burst["pg_sessions"] = pg_sessions(args.db_name) - sessions_before
+    burst_runs = runs_between(args.db_name, burst["first_id"] - 1, burst["last_id"])
+    burst["checks_per_s"] = burst["count"] / burst["wall_s"] if burst["finished"] == burst["count"] else 0.0
+    burst["worker_cpu_ms_per_check"] = worker_cpu * 1000 / max(1, burst["finished"])
+    burst["task_seconds"] = dist(
+        [r["task_seconds"] * 1000 for r in burst_runs if r["task_seconds"] is not None]
+    )
+    figures["burst"] = burst
+    figures["loadavg"]["after"] = os.getloadavg()[0]
+    return figures
+
+
+def report(figures: dict, args: argparse.Namespace) -> bool:
+    click_f, task, every, burst = figures["click"], figures["task"], figures["all"], figures["burst"]
+    print()
+    print("=== Check this now: figures ===")
+    load = figures.get("loadavg", {})
+    print(
+        f"machine: {os.cpu_count()} CPUs; 1-min load average {load.get('before', 0):.2f} before the bench "
+        f"started, {load.get('after', 0):.2f} at the end (anything else running skews every figure)"
+    )
+    if "noop" in figures:
+        noop = figures["noop"]
+        print("reference: framework round trip (unregistered check, ORM enqueue -> finished_at)")
+        print(f"  queued -> finished      {fmt(noop['queued_to_finished'])}")
+        print(f"  queue wait (to start)   {fmt(noop['queue_wait'])}")
+        print(f"  seen finished by poller {fmt(noop['wall'])}")
+    print(f"1. click-to-result, Step 1 ({STEP_CHECK_KEY}), {args.samples} clicks")
+    print(f"  click -> result         {fmt(click_f['total'])}")
+    print(f"  POST /checks/start/     {fmt(click_f['post'])}")
+    print(f"  GET poll                {fmt(click_f['poll_get'])}")
+    print(f"  polls per click         {click_f['polls_per_click']}")
+    print(f"  task: queue wait        {fmt(click_f['queue_wait'])}")
+    print(f"  task: span (2 runs)     {fmt(click_f['task_span'])}")
+    print(f"  task: queued -> done    {fmt(click_f['queued_to_finished'])}")
+    print(
+        f"  drift: p50 first/last quarter {click_f['first_quarter_p50']:.1f} / {click_f['last_quarter_p50']:.1f} ms"
+        f" (POST {click_f['first_quarter_post_p50']:.1f} / {click_f['last_quarter_post_p50']:.1f} ms;"
+        " every click adds its runs to the same diagnosis)"
+    )
+    print("2. the check task's own time (checks_checkrun.task_seconds)")
+    print(f"  {STEP_CHECK_KEY:22}  {fmt(task)}")
+    print(f"  (with already-here)     {fmt(figures['task_all_keys'])}")
+    print(f'3. "check every step" (7 steps + already-here), {args.all_samples} samples')
+    print(f"  click -> done           {fmt(every['total'])}")
+    print(f"  POST /checks/start/     {fmt(every['post'])}")
+    print(f"  GET summary poll        {fmt(every['poll_get'])}")
+    print(f"  polls per sample        {fmt(every['polls_per_sample'], unit='  ')}")
+    print(f"  task: queue wait        {fmt(every['queue_wait'])}")
+    print(f"  task: span (8 runs)     {fmt(every['task_span'])}")
+    for key, d in every["task_seconds_by_key"].items():
+        print(f"    {key:22}  {fmt(d)}")
+    print(f"4. burst: {burst['count']} runs, one per task, one worker --concurrency={args.concurrency}")
+    wall = f"{burst['wall_s']:.2f} s" if burst["wall_s"] else "n/a"
+    print(
+        f"  finished {burst['finished']} of {burst['count']} ({burst['passed']} passed) in {wall}; "
+        f"enqueueing took {burst['enqueue_s']:.2f} s"
+    )
+    print(f"  checks/s                {burst['checks_per_s']:.1f}")
+    print(f"  worker CPU per check    {burst['worker_cpu_ms_per_check']:.2f} ms")
+    print(
+        f"  new PostgreSQL sessions {burst['pg_sessions']} "
+        f"(~{burst['pg_sessions'] / max(1, burst['finished']):.2f} per task; reused connections: ~0)"
+    )
+    print(f"  task_seconds            {fmt(burst['task_seconds'])}")
+
+    results = [
+        (
+            click_f["total"]["p50"] <= TARGETS["click_p50_ms"],
+            f"click-to-result p50 {click_f['total']['p50']:.1f} ms (target <= 150 ms)",
+        ),
+        (
+            click_f["total"]["p95"] <= TARGETS["click_p95_ms"],
+            f"click-to-result p95 {click_f['total']['p95']:.1f} ms (target <= 400 ms)",
+        ),
+        (task["p50"] <= TARGETS["task_p50_ms"], f"check task p50 {task['p50']:.2f} ms (target <= 10 ms)"),
+        (
+            every["total"]["p95"] <= TARGETS["all_p95_ms"],
+            f"check every step p95 {every['total']['p95']:.1f} ms (target <= 1 s)",
+        ),
+        (
+            burst["checks_per_s"] >= TARGETS["checks_per_s"],
+            f"one worker {burst['checks_per_s']:.1f} checks/s (target >= 100)",
+        ),
+    ]
+    print()
+    for ok, line in results:
+        print(f"{verdict(ok)}  {line}")
+    passed = all(ok for ok, _ in results)
+    print(verdict(passed))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"figures": figures, "targets": TARGETS, "passed": passed}, indent=2))
+    return passed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        return child_main(args.child, json.loads(args.spec))
+
+    load_before = os.getloadavg()[0]  # others' load: this bench has not started anything yet
+    port = args.port or free_port()
+    cache_prefix = f"kt-bench-checks-{secrets.token_hex(4)}"
+    env = server_environment(args, cache_prefix)
+    broker_url, cache_url = env["CELERY_BROKER_URL"], env["REDIS_URL"]
+    workdir = Path(tempfile.mkdtemp(prefix="kitty-bench-checks-"))
+    gunicorn_log, worker_log = workdir / "gunicorn.log", workdir / "worker.log"
+    server = worker = None
+    database_created = False
+    throttle_before: set[bytes] = set()
+    redis_claimed = failed = False
+    try:
+        throttle_before = throttle_keys(cache_url)
+        broker_db_claim(broker_url)
+        redis_claimed = True
+        log(
+            f"database {args.db_name} (drop + create), broker {broker_url}, cache {cache_url} prefix {cache_prefix}"
+        )
+        database_recreate(args.db_name)
+        database_created = True
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+        manage(env, "demo_setup", "--base-url", f"http://{HOST}:{port}")
+
+        server = gunicorn_start(env, port, args.workers, gunicorn_log)
+        worker = worker_start(env, args.concurrency, worker_log)
+        wait_until_serving(server, port, gunicorn_log, timeout=60)
+        figures = run_bench(args, env, f"http://{HOST}:{port}", worker, worker_log)
+        figures["loadavg"]["before"] = load_before
+        if server.poll() is not None or worker.poll() is not None:
+            raise BenchError("gunicorn or the worker died during the run")
+        return 0 if report(figures, args) else 1
+    except BenchError as exc:
+        print(f"[bench] ERROR: {exc}", file=sys.stderr, flush=True)
+        print(f"[bench] logs: {workdir}", file=sys.stderr, flush=True)
+        failed = True
+        return 2
+    finally:
+        for name, process in (("worker", worker), ("gunicorn", server)):
+            if process is not None:
+                process_stop(process)
+                log(f"{name} stopped")
+        if args.keep:
+            log(
+                f"kept database {args.db_name}, broker {broker_url}, cache prefix {cache_prefix}; logs in {workdir}"
+            )
+        else:
+            if database_created:
+                database_drop(args.db_name)
+            removed = 0
+            if redis_claimed:  # never touch a Redis db this run did not make sure was its own
+                removed = broker_keys_delete(broker_url) + cache_keys_delete(
+                    cache_url, cache_prefix, throttle_before
+                )
+            if not failed:
+                shutil.rmtree(workdir, ignore_errors=True)
+            log(f"dropped database {args.db_name}, deleted {removed} Redis keys")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
