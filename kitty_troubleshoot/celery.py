@@ -13,8 +13,14 @@ app.autodiscover_tasks()
 
 @signals.task_prerun.connect
 @signals.task_postrun.connect
-def close_old_connections(**kwargs):
-    """Around every task, what Django does around every request: honour CONN_MAX_AGE and health checks."""
+def close_old_connections(task=None, **kwargs):
+    """Around every task, what Django does around every request: honour CONN_MAX_AGE and health checks.
+
+    Not for eager tasks: they run inside a request (or a test's transaction),
+    whose connection is not theirs to close.
+    """
+    if task is not None and task.request.is_eager:
+        return
     from django.db import close_old_connections as close
 
     close()
