@@ -37,32 +37,35 @@ Exit status: 0 on PASS, 1 on FAIL, 2 when the set-up or a sanity check failed.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import os
 import re
 import secrets
-import signal
-import socket
 import statistics
-import string
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import psycopg
-import redis
-from cryptography.fernet import Fernet
-from psycopg import sql
+from stack import (
+    HOST,
+    BenchError,
+    add_stack_arguments,
+    cache_keys_delete,
+    database_drop,
+    database_recreate,
+    free_port,
+    gunicorn_start,
+    http_get,
+    log,
+    manage,
+    process_stop,
+    process_tree_cpu_seconds,
+    redis_client,
+    server_environment,
+    wait_until_serving,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_USER = "root"
-REDIS_PORT = 6379
 ARTICLE_FILE = "content/order-did-not-import.txt"
 ARTICLE_PATH = "/help/order-did-not-import/"
 BASELINE_PATH = "/_bench/baseline"
@@ -81,10 +84,6 @@ done = function(summary, latency, requests)
     e.status, e.connect, e.read, e.write, e.timeout))
 end
 """
-
-
-class BenchError(Exception):
-    """The set-up or a sanity check failed: there is nothing meaningful to measure."""
 
 
 @dataclass
@@ -125,7 +124,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (-t)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (-c)")
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per URL")
@@ -137,10 +135,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="measure baseline then article this many times and report the median round "
         "(steadier on a busy machine)",
     )
-    parser.add_argument("--port", type=int, default=0, help="gunicorn port (0: a free one)")
-    parser.add_argument("--db-name", default="kitty_bench_article", help="PostgreSQL database")
-    parser.add_argument("--redis-db", type=int, default=3, help="Redis db for the cache")
-    parser.add_argument("--broker-db", type=int, default=4, help="Redis db for CELERY_BROKER_URL")
+    add_stack_arguments(parser, db_name="kitty_bench_article", redis_db=3, broker_db=4)
     parser.add_argument("--min-ratio", type=float, default=0.60, help="article/baseline req/s")
     parser.add_argument("--max-p99-ms", type=float, default=50.0, help="article p99 latency")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -150,8 +145,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="keep the database, the cache keys and the gunicorn log afterwards",
     )
     args = parser.parse_args(argv)
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
-        parser.error("--db-name must be a lower-case identifier")
     for name in ("workers", "threads", "connections", "duration", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -160,186 +153,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def random_secret_key(length: int = 64) -> str:
-    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-def server_environment(args: argparse.Namespace, cache_prefix: str) -> dict[str, str]:
-    env = dict(os.environ)
-    # Whatever the calling shell points at, the bench uses only its own services.
-    for name in list(env):
-        if name.lower().endswith("_proxy"):
-            del env[name]
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "kitty_troubleshoot.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": random_secret_key(),
-            "CREDENTIALS_KEY": Fernet.generate_key().decode(),
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "DATABASE_URL": f"postgres://{PG_USER}@{HOST}:{PG_PORT}/{args.db_name}",
-            "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/{args.redis_db}",
-            "CELERY_BROKER_URL": f"redis://{HOST}:{REDIS_PORT}/{args.broker_db}",
-            "CACHE_KEY_PREFIX": cache_prefix,
-            "SITE_URL": f"http://{HOST}",
-            "EMAIL_HOST": HOST,
-            "BENCHMARK_VIEWS": "1",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-# --- PostgreSQL and Redis ---------------------------------------------------
-
-
-def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(
-        host=HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True, connect_timeout=5
-    )
-
-
-def database_recreate(name: str) -> None:
-    with _pg_admin() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def database_drop(name: str) -> None:
-    with _pg_admin() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def cache_keys_delete(redis_url: str, prefix: str) -> int:
-    client = redis.Redis.from_url(redis_url, socket_timeout=5)
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
-    if keys:
-        client.delete(*keys)
-    return len(keys)
+# --- Redis ------------------------------------------------------------------
 
 
 def cache_page_entries(redis_url: str, prefix: str) -> int:
-    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    client = redis_client(redis_url)
     return sum(1 for _ in client.scan_iter(match=f"{prefix}:*help:page-entry:*", count=500))
 
 
-# --- Django and gunicorn ----------------------------------------------------
-
-
-def manage(env: dict[str, str], *arguments: str) -> None:
-    command = [sys.executable, "manage.py", *arguments]
-    log("manage.py " + " ".join(arguments))
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BenchError(
-            f"manage.py {' '.join(arguments)} failed (exit {result.returncode}):\n"
-            f"{result.stdout[-3000:]}{result.stderr[-6000:]}"
-        )
-    last = (result.stdout.strip().splitlines() or [""])[-1]
-    if last:
-        log(f"  {last}")
-
-
-def gunicorn_start(env: dict[str, str], port: int, workers: int, logfile: Path):
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "kitty_troubleshoot.wsgi:application",
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--log-level",
-        "warning",
-        "--error-logfile",
-        "-",
-        "--no-control-socket",
-    ]
-    log(f"gunicorn on {HOST}:{port} with {workers} sync workers (log: {logfile})")
-    with logfile.open("w") as out:
-        return subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def gunicorn_stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-def process_cpu_seconds(master_pid: int) -> float:
-    """CPU time (user + system) of gunicorn's master and its workers so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    pids = [master_pid]
-    try:
-        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-        pids += [int(pid) for pid in children]
-    except OSError:
-        return 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a worker that was just replaced
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def http_get(port: int, path: str, timeout: float = 10.0) -> tuple[int, dict[str, str], str]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers={"Accept": "text/html"})
-        response = conn.getresponse()
-        body = response.read().decode("utf-8", "replace")
-        headers = {k.lower(): v for k, v in response.getheaders()}
-        return response.status, headers, body
-    finally:
-        conn.close()
-
-
-def wait_until_serving(process: subprocess.Popen, port: int, logfile: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"gunicorn exited with {process.returncode}:\n{logfile.read_text()[-6000:]}")
-        try:
-            status, _, body = http_get(port, "/healthz", timeout=2)
-        except OSError:
-            time.sleep(0.2)
-            continue
-        if status == 200:
-            return
-        raise BenchError(f"/healthz answered {status}:\n{body[:2000]}\n{logfile.read_text()[-4000:]}")
-    raise BenchError(f"gunicorn did not answer within {timeout:.0f} s:\n{logfile.read_text()[-4000:]}")
+# --- Sanity checks ----------------------------------------------------------
 
 
 def sanity_checks(port: int, redis_url: str, cache_prefix: str) -> None:
@@ -409,7 +231,7 @@ def measure(url: str, args: argparse.Namespace, script: Path, server_pid: int, *
             script=script,
         )
     log(f"measuring {args.duration} s (-t{args.threads} -c{args.connections}): {url}")
-    cpu_before = process_cpu_seconds(server_pid)
+    cpu_before = process_tree_cpu_seconds(server_pid)
     result = wrk_run(
         url,
         seconds=args.duration,
@@ -417,7 +239,7 @@ def measure(url: str, args: argparse.Namespace, script: Path, server_pid: int, *
         connections=args.connections,
         script=script,
     )
-    result.server_cpu_s = process_cpu_seconds(server_pid) - cpu_before
+    result.server_cpu_s = process_tree_cpu_seconds(server_pid) - cpu_before
     if result.errors:
         raise BenchError(
             f"{url}: {result.non_2xx_3xx} bad statuses, {result.connect_errors} connect errors, "
@@ -532,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     port = args.port or free_port()
     cache_prefix = f"kt-bench-{secrets.token_hex(4)}"
-    env = server_environment(args, cache_prefix)
+    env = server_environment(args, cache_prefix, BENCHMARK_VIEWS="1")
     redis_url = env["REDIS_URL"]
     workdir = Path(tempfile.mkdtemp(prefix="kitty-bench-"))
     logfile = workdir / "gunicorn.log"
@@ -546,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         database_created = True
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
-        manage(env, "import_article", ARTICLE_FILE)
+        manage(env, "import_article", ARTICLE_FILE, echo_last_line=True)
 
         process = gunicorn_start(env, port, args.workers, logfile)
         wait_until_serving(process, port, logfile, timeout=60)
@@ -567,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         if process is not None:
-            gunicorn_stop(process)
+            process_stop(process)
             log("gunicorn stopped")
         if args.keep:
             log(f"kept database {args.db_name} and cache prefix {cache_prefix} in {redis_url}")

@@ -59,9 +59,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
-import string
 import subprocess
 import sys
 import tempfile
@@ -71,16 +68,28 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import httpx
-import psycopg
-import redis
-from cryptography.fernet import Fernet
-from psycopg import sql
+from stack import (
+    HOST,
+    REPO,
+    BenchError,
+    add_stack_arguments,
+    cache_keys_delete,
+    database_drop,
+    database_recreate,
+    django_setup,
+    free_port,
+    gunicorn_start,
+    log,
+    manage,
+    pg_connect,
+    process_stop,
+    process_tree_cpu_seconds,
+    redis_client,
+    server_environment,
+    spawn,
+    wait_until_serving,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_USER = "root"
-REDIS_PORT = 6379
 ARTICLE_PATH = "/help/order-did-not-import/"
 USERNAME, PASSWORD = "merchant", "kitty-merchant"
 PLUGIN_NAME = "Demo Marketplace – Main store"
@@ -101,10 +110,6 @@ TARGETS = {
 }
 
 
-class BenchError(Exception):
-    """The set-up or a sanity check failed: there is nothing meaningful to measure."""
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=(
@@ -118,12 +123,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=2000, help="runs queued at once for checks/s")
     parser.add_argument("--noop-samples", type=int, default=50, help="framework round trips (0: skip)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured clicks before each figure")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--port", type=int, default=0, help="gunicorn port (0: a free one)")
-    parser.add_argument("--db-name", default="kitty_bench_checks", help="PostgreSQL database")
-    parser.add_argument("--broker-db", type=int, default=7, help="Redis db for the Celery broker")
-    parser.add_argument("--redis-db", type=int, default=8, help="Redis db for the cache (REDIS_URL)")
+    add_stack_arguments(parser, db_name="kitty_bench_checks", redis_db=8, broker_db=7)
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds one sample may take")
     parser.add_argument("--burst-timeout", type=float, default=300.0, help="seconds the burst may take")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -133,8 +134,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--child", choices=["noop", "burst"], help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
-        parser.error("--db-name must be a lower-case identifier")
     if args.broker_db == args.redis_db:
         parser.error("--broker-db and --redis-db must differ")
     for name in ("samples", "all_samples", "burst", "workers", "concurrency"):
@@ -146,78 +145,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def random_secret_key(length: int = 64) -> str:
-    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-def server_environment(args: argparse.Namespace, cache_prefix: str) -> dict[str, str]:
-    env = dict(os.environ)
-    # Whatever the calling shell points at, the bench uses only its own services.
-    for name in list(env):
-        if name.lower().endswith("_proxy"):
-            del env[name]
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "kitty_troubleshoot.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": random_secret_key(),
-            "CREDENTIALS_KEY": Fernet.generate_key().decode(),
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "0",
-            "SECURE_HSTS_SECONDS": "0",
-            "DATABASE_URL": f"postgres://{PG_USER}@{HOST}:{PG_PORT}/{args.db_name}",
-            "CELERY_BROKER_URL": f"redis://{HOST}:{REDIS_PORT}/{args.broker_db}",
-            "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/{args.redis_db}",
-            "CACHE_KEY_PREFIX": cache_prefix,
-            "CHECK_STARTS_PER_MINUTE": "100000",
-            "SITE_URL": f"http://{HOST}",
-            "EMAIL_HOST": HOST,
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
 # --- PostgreSQL and Redis ---------------------------------------------------
 
 
-def _pg(dbname: str = "postgres") -> psycopg.Connection:
-    return psycopg.connect(
-        host=HOST, port=PG_PORT, user=PG_USER, dbname=dbname, autocommit=True, connect_timeout=5
-    )
-
-
-def database_recreate(name: str) -> None:
-    with _pg() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def database_drop(name: str) -> None:
-    with _pg() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def last_run_id(dbname: str) -> int:
-    with _pg(dbname) as conn:
+    with pg_connect(dbname) as conn:
         return conn.execute("SELECT coalesce(max(id), 0) FROM checks_checkrun").fetchone()[0]
 
 
 def pg_sessions(dbname: str) -> int:
     """Connections ever opened to the database (PostgreSQL 14+): how often workers reconnect."""
-    with _pg(dbname) as conn:
+    with pg_connect(dbname) as conn:
         conn.execute("SELECT pg_stat_clear_snapshot()")
         row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", (dbname,)).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
@@ -232,13 +170,13 @@ def runs_between(dbname: str, after_id: int, upto_id: int) -> list[dict]:
         FROM checks_checkrun WHERE id > %s AND id <= %s ORDER BY id
     """
     keys = ("id", "check_key", "status", "task_id", "task_seconds", "queued", "started", "finished")
-    with _pg(dbname) as conn:
+    with pg_connect(dbname) as conn:
         return [dict(zip(keys, row, strict=True)) for row in conn.execute(query, (after_id, upto_id))]
 
 
 def broker_db_claim(url: str) -> None:
     """Refuse a broker db that holds anything but Celery's keys; clear Celery's (a previous run's)."""
-    client = redis.Redis.from_url(url, socket_timeout=5)
+    client = redis_client(url)
     keys = [k.decode("utf-8", "replace") for k in client.scan_iter(count=500)]
     foreign = [k for k in keys if not BROKER_KEY.search(k)]
     if foreign:
@@ -251,7 +189,7 @@ def broker_db_claim(url: str) -> None:
 
 
 def broker_keys_delete(url: str) -> int:
-    client = redis.Redis.from_url(url, socket_timeout=5)
+    client = redis_client(url)
     keys = [k for k in client.scan_iter(count=500) if BROKER_KEY.search(k.decode("utf-8", "replace"))]
     if keys:
         client.delete(*keys)
@@ -262,66 +200,10 @@ THROTTLE_KEYS = "kt:throttle:*"  # the platform throttle's keys ignore CACHE_KEY
 
 
 def throttle_keys(url: str) -> set[bytes]:
-    return set(redis.Redis.from_url(url, socket_timeout=5).scan_iter(match=THROTTLE_KEYS, count=500))
+    return set(redis_client(url).scan_iter(match=THROTTLE_KEYS, count=500))
 
 
-def cache_keys_delete(url: str, prefix: str, throttle_before: set[bytes]) -> int:
-    """This run's cache keys, and the throttle keys that were not there before it."""
-    client = redis.Redis.from_url(url, socket_timeout=5)
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
-    keys += [k for k in client.scan_iter(match=THROTTLE_KEYS, count=500) if k not in throttle_before]
-    if keys:
-        client.delete(*keys)
-    return len(keys)
-
-
-# --- Django, gunicorn and the Celery worker --------------------------------
-
-
-def manage(env: dict[str, str], *arguments: str, timeout: float = 300) -> None:
-    log("manage.py " + " ".join(arguments))
-    result = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if result.returncode != 0:
-        raise BenchError(
-            f"manage.py {' '.join(arguments)} failed (exit {result.returncode}):\n"
-            f"{result.stdout[-3000:]}{result.stderr[-6000:]}"
-        )
-
-
-def spawn(command: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen:
-    with logfile.open("w") as out:
-        return subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def gunicorn_start(env: dict[str, str], port: int, workers: int, logfile: Path) -> subprocess.Popen:
-    log(f"gunicorn on {HOST}:{port} with {workers} sync workers (log: {logfile})")
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "kitty_troubleshoot.wsgi:application",
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--log-level",
-        "warning",
-        "--error-logfile",
-        "-",
-        "--no-control-socket",
-    ]
-    return spawn(command, env, logfile)
+# --- The Celery worker and the children ------------------------------------
 
 
 def worker_start(env: dict[str, str], concurrency: int, logfile: Path) -> subprocess.Popen:
@@ -341,53 +223,6 @@ def worker_start(env: dict[str, str], concurrency: int, logfile: Path) -> subpro
         f"bench-checks-{secrets.token_hex(3)}@%h",
     ]
     return spawn(command, env, logfile)
-
-
-def process_stop(process: subprocess.Popen, timeout: float = 20) -> None:
-    """SIGTERM (graceful for gunicorn and Celery), then SIGKILL to the group this bench started."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-
-
-def process_tree_cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its direct children so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    try:
-        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return 0.0
-    total = 0.0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def wait_until_serving(process: subprocess.Popen, port: int, logfile: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(trust_env=False, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise BenchError(f"gunicorn exited with {process.returncode}:\n{logfile.read_text()[-6000:]}")
-            try:
-                response = client.get(f"http://{HOST}:{port}/healthz")
-            except httpx.HTTPError:
-                time.sleep(0.2)
-                continue
-            if response.status_code == 200:
-                return
-            raise BenchError(f"/healthz answered {response.status_code}:\n{response.text[:2000]}")
-    raise BenchError(f"gunicorn did not answer within {timeout:.0f} s:\n{logfile.read_text()[-4000:]}")
 
 
 def child(
@@ -614,13 +449,6 @@ def check_every_step(browser: Browser, article: Article, timeout: float) -> Samp
 # --- Children: Django processes that queue runs straight from the ORM --------
 
 
-def _django_setup() -> None:
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-
-
 def _bench_diagnosis(spec: dict, order_number: str):
     """A diagnosis of its own (no user), so the merchant's clicks never see these runs."""
     from apps.checks.models import Diagnosis
@@ -738,7 +566,7 @@ def child_burst(spec: dict) -> dict:
 
 
 def child_main(kind: str, spec: dict) -> int:
-    _django_setup()
+    django_setup()
     result = child_noop(spec) if kind == "noop" else child_burst(spec)
     print(json.dumps(result, default=str))
     return 0
@@ -991,7 +819,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]  # others' load: this bench has not started anything yet
     port = args.port or free_port()
     cache_prefix = f"kt-bench-checks-{secrets.token_hex(4)}"
-    env = server_environment(args, cache_prefix)
+    env = server_environment(args, cache_prefix, CHECK_STARTS_PER_MINUTE="100000")
     broker_url, cache_url = env["CELERY_BROKER_URL"], env["REDIS_URL"]
     workdir = Path(tempfile.mkdtemp(prefix="kitty-bench-checks-"))
     gunicorn_log, worker_log = workdir / "gunicorn.log", workdir / "worker.log"
@@ -1039,8 +867,10 @@ def main(argv: list[str] | None = None) -> int:
                 database_drop(args.db_name)
             removed = 0
             if redis_claimed:  # never touch a Redis db this run did not make sure was its own
+                # The platform throttle's keys ignore CACHE_KEY_PREFIX: delete the new ones too.
+                new_throttle = throttle_keys(cache_url) - throttle_before
                 removed = broker_keys_delete(broker_url) + cache_keys_delete(
-                    cache_url, cache_prefix, throttle_before
+                    cache_url, cache_prefix, also=new_throttle
                 )
             if not failed:
                 shutil.rmtree(workdir, ignore_errors=True)

@@ -18,33 +18,21 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from stack import REPO, database_drop, database_recreate, database_url, django_setup
+
 DB_NAME = "kitty_bench_import"
-SERVER_URL = "postgres://root@127.0.0.1:5432"
 
 
 def bench_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
     env.update(
         DEBUG="1",  # development keys; the importer's code path is the same
-        DATABASE_URL=f"{SERVER_URL}/{DB_NAME}",
+        DATABASE_URL=database_url(DB_NAME),
         DJANGO_SETTINGS_MODULE="kitty_troubleshoot.settings",
         LOG_LEVEL="WARNING",
     )
     return env
-
-
-def psql(sql: str) -> None:
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "root", "-d", "postgres", "-qc", sql], check=True)
-
-
-def django_setup() -> None:
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def seed(orders: int, lines: int) -> int:
@@ -135,10 +123,9 @@ def main() -> int:
 
     env = bench_env()
     os.environ.update(env)
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    psql(f"CREATE DATABASE {DB_NAME}")
+    database_recreate(DB_NAME)
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
         print(f"seeding {args.orders} orders with {args.lines} lines each ...", flush=True)
         plugin_id = seed(args.orders, args.lines)
         from django.db import connections
@@ -146,7 +133,7 @@ def main() -> int:
         connections.close_all()
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(plugin_id)],
-            cwd=ROOT,
+            cwd=REPO,
             env=env,
             check=True,
             capture_output=True,
@@ -158,7 +145,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+            database_drop(DB_NAME)
 
     rate = result["imported"] / result["seconds"]
     peak_mb = result["peak_kb"] / 1024
