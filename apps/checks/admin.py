@@ -3,18 +3,9 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
+from kitty_troubleshoot.admin import ReadOnlyAdmin
+
 from .models import CheckRun, Diagnosis
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CheckRunInline(admin.TabularInline):

@@ -3,6 +3,8 @@ import json
 from django import forms
 from django.contrib import admin
 
+from kitty_troubleshoot.admin import ReadOnlyAdmin
+
 from .models import (
     Channel,
     Customer,
@@ -151,19 +153,6 @@ class OrderAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer"]
     list_select_related = ["merchant", "plugin", "channel"]
     inlines = [OrderLineInline]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit rows: written by the importer, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
