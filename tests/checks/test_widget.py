@@ -400,3 +400,12 @@ def test_page_queries_stay_flat_with_a_diagnosis(merchant_client, page, django_a
         response = merchant_client.get(page.url)
 
     assert response.content.decode().count('data-check-status="') == 7
+
+
+def test_without_javascript_check_every_step_shows_the_summary_on_the_page(merchant_client, page):
+    response = start(merchant_client, page, plugin_named("Outlet"), number="2001", htmx=False)
+
+    assert response.headers["Location"] == f"{page.url}#check-inputs"
+    html = merchant_client.get(page.url).content.decode()
+    assert "Most likely cause:" in html and 'href="#step-1"' in html
+    assert html.count('data-check-status="idle"') == 0
