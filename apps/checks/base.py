@@ -135,6 +135,8 @@ class Check:
     key: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str] = ""
+    # An input the check cannot do without: the framework answers "couldn't
+    # check, type the order number" instead of running it.
     needs_order_number: ClassVar[bool] = False
 
     def run(self, ctx: CheckContext) -> Outcome:

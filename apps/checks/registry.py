@@ -28,10 +28,6 @@ def get_check(key: str) -> type[Check] | None:
     return _REGISTRY.get(key)
 
 
-def all_checks() -> list[type[Check]]:
-    return list(_REGISTRY.values())
-
-
 def check_choices() -> list[tuple[str, str]]:
     """Choices for the step block's check field, read when the editor opens."""
     return sorted(((key, check.title) for key, check in _REGISTRY.items()), key=lambda c: c[1])

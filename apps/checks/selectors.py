@@ -103,7 +103,8 @@ def run_for_user(user, run_uuid) -> CheckRun:
     return check_run_expire_if_overdue(run)
 
 
-def check_panel(request, page) -> CheckPanel:
+def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPanel:
+    """The panel for this user; ``diagnosis`` (already scoped to them) overrides the session's."""
     user = request.user
     if not user.is_authenticated:
         return CheckPanel(can_check=False)
@@ -122,7 +123,9 @@ def check_panel(request, page) -> CheckPanel:
         for t in targets
     }
     uuid = request.session.get(SESSION_KEY.format(page_id=page.pk))
-    if uuid:
+    if diagnosis is not None:
+        panel.diagnosis = diagnosis
+    elif uuid:
         panel.diagnosis = Diagnosis.objects.filter(
             uuid=uuid, merchant_id=membership.merchant_id, user=user
         ).first()

@@ -240,6 +240,8 @@ def _execute(run: CheckRun, shared: dict) -> None:
             outcome = Outcome.unknown("This check no longer exists.", "Ask support to update the article.")
         else:
             check = check_class()
+            if check.needs_order_number and not ctx.order_number:
+                raise InputError("order_number", "Type the missing order's number above to check this step.")
             if run.fix_requested:
                 note = check.apply_fix(ctx, run.fix_requested["key"], run.fix_requested.get("choice", ""))
                 applied.append({**run.fix_requested, "result": note, "at": timezone.now().isoformat()})

@@ -45,7 +45,10 @@ def _page_for(request) -> Page:
         page = Page.objects.live().get(pk=int(request.POST.get("page", "")))
     except (ValueError, Page.DoesNotExist):
         raise Http404("No such article.") from None
-    return page.specific
+    page = page.specific
+    if not hasattr(page, "body"):  # a page without steps (e.g. the help center's home)
+        raise Http404("No such article.")
+    return page
 
 
 def _widget_response(request, page, widget: StepWidget, *, error: str = "", n: int = 0, status: int = 200):
@@ -208,11 +211,7 @@ def diagnosis_summary(request, diagnosis_uuid):
 
 def _summary_response(request, page, diagnosis, *, n: int):
     """The summary (most likely cause, how many passed) plus every step's widget, swapped out of band."""
-    panel = check_panel(request, page)
-    panel.diagnosis = diagnosis
-    runs = latest_runs(diagnosis)
-    for block_id, widget in panel.widgets.items():
-        widget.run = runs.get(block_id)
+    panel = check_panel(request, page, diagnosis=diagnosis)
     widgets = list(panel.widgets.values())
     summary = summary_of(widgets)
     context = {
@@ -221,7 +220,7 @@ def _summary_response(request, page, diagnosis, *, n: int):
         "diagnosis": diagnosis,
         "summary": summary,
         "widgets": widgets,
-        "already_here": runs.get(ALREADY_HERE_BLOCK),
+        "already_here": panel.already_here,
         "poll_delay": poll_delay(n),
         "next_n": n + 1,
     }

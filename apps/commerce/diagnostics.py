@@ -121,10 +121,6 @@ def _already_imported(ctx: CheckContext) -> Outcome | None:
     )
 
 
-def _needs_order_number() -> Outcome:
-    return Outcome.unknown("Type the missing order's number above to check this step.")
-
-
 def _when(moment: datetime | None) -> str:
     return importing._when(moment)
 
@@ -140,8 +136,6 @@ class OrderAlreadyImported(Check):
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
-        if not ctx.order_number:
-            return _needs_order_number()
         return _already_imported(ctx) or Outcome.failed(
             f"Order #{ctx.order_number} is not in Commerce Kitty yet."
         )
@@ -231,8 +225,6 @@ class OrderAge(Check):
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
-        if not ctx.order_number:
-            return _needs_order_number()
         plugin = _plugin(ctx)
         order = _imported_order(ctx)
         if order is not None:
@@ -413,8 +405,6 @@ class SourceOrderState(Check):
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
-        if not ctx.order_number:
-            return _needs_order_number()
         plugin = _plugin(ctx)
         try:
             source_order = _source_order(ctx, plugin)
@@ -438,8 +428,6 @@ class ManualSync(Check):
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
-        if not ctx.order_number:
-            return _needs_order_number()
         plugin = _plugin(ctx)
         here = _already_imported(ctx)
         if here is not None:
@@ -475,15 +463,3 @@ class ManualSync(Check):
 def reauthorize_url(plugin: Plugin) -> str:
     """Where "Reauthorize" starts this plugin's platform authorization ("" if it cannot start here)."""
     return reverse("commerce:reauthorize", args=[plugin.pk]) if reauthorize_supported(plugin) else ""
-
-
-# The article's steps, in order, and the check each is bound to by the seed import.
-ARTICLE_STEP_CHECKS = {
-    1: ImportOrdersEnabled.key,
-    2: PluginOnOneChannel.key,
-    3: OrderAge.key,
-    4: PluginErrors.key,
-    5: PluginAuthorized.key,
-    6: SourceOrderState.key,
-    7: ManualSync.key,
-}

@@ -207,9 +207,6 @@ def rule_skus_in_catalog(order: SourceOrder, catalog_skus: set[str] | dict[str, 
     )
 
 
-BUYER_REQUIRED = {"email": "email", "name": "name"}
-
-
 def rule_buyer_complete(order: SourceOrder) -> RuleResult:
     buyer = order.buyer
     empty = []

@@ -409,3 +409,15 @@ def test_without_javascript_check_every_step_shows_the_summary_on_the_page(merch
     html = merchant_client.get(page.url).content.decode()
     assert "Most likely cause:" in html and 'href="#step-1"' in html
     assert html.count('data-check-status="idle"') == 0
+
+
+@pytest.mark.parametrize("page_value", ["", "abc", "999999", "help-index"])
+def test_start_for_a_page_that_is_not_an_article_is_a_404(merchant_client, page, page_value):
+    if page_value == "help-index":
+        page_value = page.get_parent().pk
+
+    response = merchant_client.post(
+        "/checks/start/", {"page": page_value, "subject": plugin_named("Main store").pk, "all": "1"}, **HTMX
+    )
+
+    assert response.status_code == 404
