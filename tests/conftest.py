@@ -162,7 +162,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "DEBUG": "1",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    log = open(Path(settings.BASE_DIR) / "var" / "test-worker.log", "w")  # noqa: SIM115 (lives for the session)
+    log_path = Path(settings.BASE_DIR) / "var" / "test-worker.log"
+    log_path.parent.mkdir(exist_ok=True)  # var/ is git-ignored: absent in a fresh clone run on PostgreSQL
+    log = open(log_path, "w")  # noqa: SIM115 (lives for the session)
     worker = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
