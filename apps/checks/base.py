@@ -31,6 +31,7 @@ class Fix:
     owner_only: bool = False
     # For fixes that need a choice: [(value, label)], e.g. which channel to keep.
     choices: tuple[tuple[str, str], ...] = ()
+    choice_label: str = "Choose one"  # the label of the choice's drop-down
 
     def as_dict(self) -> dict:
         return {
@@ -40,6 +41,7 @@ class Fix:
             "url": self.url,
             "owner_only": self.owner_only,
             "choices": [list(c) for c in self.choices],
+            "choice_label": self.choice_label,
         }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.http import Http404
+from wagtail.models import Page
 
 from .base import Status
 from .models import CheckRun, Diagnosis
@@ -58,6 +59,30 @@ class CheckPanel:
         if self.diagnosis is not None:
             return self.diagnosis.subject_id
         return self.subjects[0][0] if len(self.subjects) == 1 else None
+
+
+def live_article(page_id) -> Page:
+    """The live article (a page with steps) with this id; a 404 for anything else."""
+    try:
+        page = Page.objects.live().get(pk=int(page_id or "")).specific
+    except (TypeError, ValueError, Page.DoesNotExist):
+        raise Http404("No such article.") from None
+    if not hasattr(page, "body"):  # a page without steps (e.g. the help center's home)
+        raise Http404("No such article.")
+    return page
+
+
+def session_diagnosis(request, page, *, merchant_id: int | None = None) -> Diagnosis | None:
+    """The diagnosis this reader last started on the article: the one the article shows."""
+    uuid = request.session.get(SESSION_KEY.format(page_id=page.pk))
+    if not uuid:
+        return None
+    if merchant_id is None:
+        membership = account_directory().membership_for(request.user)
+        if membership is None:
+            return None
+        merchant_id = membership.merchant_id
+    return Diagnosis.objects.filter(uuid=uuid, merchant_id=merchant_id, user=request.user).first()
 
 
 def step_targets(page) -> list[StepTarget]:
@@ -122,13 +147,7 @@ def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPa
         t.block_id: StepWidget(t.block_id, t.step_number, t.check_key, get_check(t.check_key).title)
         for t in targets
     }
-    uuid = request.session.get(SESSION_KEY.format(page_id=page.pk))
-    if diagnosis is not None:
-        panel.diagnosis = diagnosis
-    elif uuid:
-        panel.diagnosis = Diagnosis.objects.filter(
-            uuid=uuid, merchant_id=membership.merchant_id, user=user
-        ).first()
+    panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=membership.merchant_id)
     if panel.diagnosis is not None:
         runs = latest_runs(panel.diagnosis)
         for block_id, widget in panel.widgets.items():

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 from wagtail.models import Page
 
 from .base import InputError, clean_order_number, clean_placed_date
@@ -17,6 +18,7 @@ from .selectors import (
     StepWidget,
     check_panel,
     diagnosis_for_user,
+    live_article,
     run_for_user,
     step_targets,
     summary_of,
@@ -32,23 +34,15 @@ from .services import (
 )
 
 ALREADY_HERE_KEY = "order_already_imported"
+# Sent (as an htmx event on the page) when a response shows a check that has ended,
+# so other parts of the article, such as the support ticket form, can catch up.
+CHECKS_FINISHED_EVENT = "checks-finished"
 # Polling starts fast and backs off: the n-th look waits this long (ms).
 POLL_DELAYS_MS = [50, 100, 150, 250, 400, 650, 1000]
 
 
 def poll_delay(n: int) -> int:
     return POLL_DELAYS_MS[min(n, len(POLL_DELAYS_MS) - 1)]
-
-
-def _page_for(request) -> Page:
-    try:
-        page = Page.objects.live().get(pk=int(request.POST.get("page", "")))
-    except (ValueError, Page.DoesNotExist):
-        raise Http404("No such article.") from None
-    page = page.specific
-    if not hasattr(page, "body"):  # a page without steps (e.g. the help center's home)
-        raise Http404("No such article.")
-    return page
 
 
 def _widget_response(request, page, widget: StepWidget, *, error: str = "", n: int = 0, status: int = 200):
@@ -87,7 +81,7 @@ def _back_to(page, anchor: str) -> HttpResponseRedirect:
 @require_POST
 def check_start(request):
     """Start one step's check, or every step's ("check every step"), for the inputs typed above."""
-    page = _page_for(request)
+    page = live_article(request.POST.get("page"))
     targets = step_targets(page)
     run_all = request.POST.get("all") == "1"
     block_id = request.POST.get("block_id", "")
@@ -163,6 +157,8 @@ def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0):
         # Keep the "already here?" banner above Step 1 in step with the runs.
         banner = render(request, "checks/widget.html#already_here_oob", {"already_here": already}).content
         response.content += banner
+    if widget.run is not None and not widget.run.in_flight:
+        trigger_client_event(response, CHECKS_FINISHED_EVENT)
     return response
 
 
@@ -224,4 +220,7 @@ def _summary_response(request, page, diagnosis, *, n: int):
         "poll_delay": poll_delay(n),
         "next_n": n + 1,
     }
-    return render(request, "checks/widget.html#summary_with_steps", context)
+    response = render(request, "checks/widget.html#summary_with_steps", context)
+    if summary.done:
+        trigger_client_event(response, CHECKS_FINISHED_EVENT)
+    return response

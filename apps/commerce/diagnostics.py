@@ -199,6 +199,7 @@ class PluginOnOneChannel(Check):
                     "Removes the plugin from every other channel.",
                     owner_only=True,
                     choices=tuple((str(c.pk), c.name) for c in channels),
+                    choice_label="Channel to keep",
                 ),
             )
         return Outcome.failed(result.message, *evidence, fixes=fixes, data=result.evidence)

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.checks.models import Diagnosis
+from apps.checks.selectors import live_article, session_diagnosis
 
 from . import selectors
 from .forms import SupportTicketForm, parse_uuid
@@ -71,7 +72,7 @@ def ticket_create_view(request):
     except TicketNotAllowed:
         raise Http404("No such diagnosis in your account.") from None
     if request.htmx:
-        return render(request, SENT_PARTIAL, {"ticket": ticket, "created": created})
+        return render(request, SENT_PARTIAL, {"ticket": ticket, "created": created, "page": diagnosis.page})
     if not created:
         messages.info(
             request,
@@ -80,6 +81,23 @@ def ticket_create_view(request):
         )
     # 303: the browser follows with a GET, so a reload does not post the ticket again.
     return HttpResponseRedirect(reverse("support:ticket_detail", args=[ticket.reference]), status=303)
+
+
+@never_cache
+@login_required
+@require_GET
+def ticket_form_view(request):
+    """The "Still missing?" form for the article's current diagnosis, refreshed as checks finish.
+
+    The article's ticket section asks for it whenever a check ends, so the form
+    appears (or follows a new order number) without reloading the page.
+    """
+    page = live_article(request.GET.get("page"))
+    if not request.htmx:
+        return HttpResponseRedirect(f"{page.url}#still-missing")
+    diagnosis = session_diagnosis(request, page)
+    context = {**selectors.ticket_form_context(diagnosis), "page": page}
+    return render(request, FORM_PARTIAL, context)
 
 
 @never_cache

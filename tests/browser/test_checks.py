@@ -78,8 +78,8 @@ def test_still_missing_sends_one_ticket_carrying_the_diagnosis(demo_site, page):
     page.get_by_label("Order number", exact=True).fill("1006")
     page.get_by_role("button", name="Check every step").click()
     expect(page.locator("#diagnosis-summary")).to_have_attribute("data-summary-status", "done")
-    page.reload()  # the ticket form is filled from the finished diagnosis
 
+    # The form arrives filled from the finished diagnosis, without reloading the page.
     ticket = page.locator("#support-ticket")
     expect(ticket.get_by_label("Order number (from the source platform)")).to_have_value("1006")
     expect(ticket.get_by_label("Platform", exact=True)).to_have_value("Demo marketplace")
@@ -89,3 +89,33 @@ def test_still_missing_sends_one_ticket_carrying_the_diagnosis(demo_site, page):
     expect(page.locator("#support-ticket")).to_have_attribute("data-ticket-state", "sent")
     reference = SupportTicket.objects.get().reference
     expect(page.locator("#support-ticket")).to_contain_text(reference)
+
+
+def test_ticket_form_follows_the_checks_but_keeps_what_the_merchant_typed(demo_site, page):
+    sign_in(page, demo_site.url)
+    ticket = page.locator("#support-ticket")
+    expect(ticket).to_have_attribute("data-ticket-state", "no-diagnosis")
+    page.get_by_label("Plugin", exact=True).select_option(label="Demo Marketplace – Main store")
+    page.get_by_label("Order number", exact=True).fill("1007")
+
+    page.locator("#step-6").get_by_role("button", name="Check this now").click()
+
+    expect(ticket).to_have_attribute("data-ticket-state", "form")
+    tried = ticket.get_by_label("What you have already tried")
+    expect(tried).to_contain_text("Step 6")
+    expect(ticket.get_by_label("Order number (from the source platform)")).to_have_value("1007")
+
+    page.locator("#step-1").get_by_role("button", name="Check this now").click()
+    expect(page.locator("#step-1 [data-check-status]")).to_have_attribute("data-check-status", "passed")
+    expect(tried).to_contain_text("Step 1")  # a pristine form follows the new result
+
+    ticket.get_by_label("Anything else support should know (optional)").fill(
+        "The buyer paid by bank transfer."
+    )
+    page.locator("#step-2").get_by_role("button", name="Check this now").click()
+    expect(page.locator("#step-2 [data-check-status]")).to_have_attribute("data-check-status", "passed")
+    page.wait_for_timeout(600)  # longer than the section's refresh delay
+    expect(ticket.get_by_label("Anything else support should know (optional)")).to_have_value(
+        "The buyer paid by bank transfer."
+    )
+    expect(tried).not_to_contain_text("Step 2")

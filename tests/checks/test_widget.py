@@ -324,6 +324,34 @@ def test_running_widget_polls_fast_then_backs_off(merchant_client, page, monkeyp
     assert "hx-get" not in final.split("<button")[0]  # the final answer stops the polling
 
 
+def test_the_answer_that_ends_a_check_tells_the_page_so(merchant_client, page, monkeypatch):
+    # The "Still missing?" section listens for this event to show the ticket form.
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
+    running = start(merchant_client, page, plugin_named("Main store"), step=1, number="1006")
+    run = CheckRun.objects.get(check_key="import_orders_enabled")
+    assert "HX-Trigger" not in running
+
+    check_runs_execute(list(CheckRun.objects.values_list("pk", flat=True)))
+    final = merchant_client.get(f"/checks/runs/{run.uuid}/?n=1", **HTMX)
+    assert "checks-finished" in final["HX-Trigger"]
+
+
+def test_every_step_summary_tells_the_page_only_when_done(merchant_client, page, monkeypatch):
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
+    running = start(merchant_client, page, plugin_named("Main store"), number="1006", all="1")
+    assert "HX-Trigger" not in running
+
+    check_runs_execute(list(CheckRun.objects.values_list("pk", flat=True)))
+    diagnosis = CheckRun.objects.first().diagnosis
+    done = merchant_client.get(f"/checks/diagnoses/{diagnosis.uuid}/summary/?n=1", **HTMX)
+    assert 'data-summary-status="done"' in done.content.decode()
+    assert "checks-finished" in done["HX-Trigger"]
+
+
 def test_run_left_running_past_its_deadline_shows_couldnt_finish_with_try_again(
     merchant_client, page, monkeypatch
 ):

@@ -257,3 +257,71 @@ def test_the_confirmation_page_costs_a_few_queries(owner_client, diagnosis, djan
 
     with django_assert_max_num_queries(12):
         assert owner_client.get(f"/support/tickets/{ticket.reference}/").status_code == 200
+
+
+# The "Still missing?" section fetches itself again when a check ends on the article.
+FORM_URL = "/support/tickets/form/"
+
+
+def remember_diagnosis(client, diagnosis):
+    """What starting a check does: the article remembers the reader's diagnosis in the session."""
+    from apps.checks.selectors import SESSION_KEY
+
+    session = client.session
+    session[SESSION_KEY.format(page_id=diagnosis.page_id)] = str(diagnosis.uuid)
+    session.save()
+
+
+def test_the_refreshed_section_is_the_form_for_the_articles_diagnosis(owner_client, diagnosis):
+    remember_diagnosis(owner_client, diagnosis)
+
+    response = owner_client.get(FORM_URL, {"page": diagnosis.page_id}, **HTMX)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-ticket-state="form"' in body
+    assert f'value="{ORDER_NUMBER}"' in body
+    assert "Step 3 (" in body  # "what you have already tried" lists the runs
+    assert f'name="page_revision" value="{diagnosis.page.live_revision_id}"' in body
+    assert "checks-finished" in body  # and keeps listening for the next check
+
+
+def test_before_any_check_the_refreshed_section_asks_for_one(owner_client, diagnosis):
+    response = owner_client.get(FORM_URL, {"page": diagnosis.page_id}, **HTMX)
+
+    assert 'data-ticket-state="no-diagnosis"' in response.content.decode()
+    assert "Choose your plugin and type the order number" in response.content.decode()
+
+
+def test_the_refreshed_section_links_an_open_ticket_instead_of_a_second_form(owner_client, diagnosis):
+    ticket = SupportTicketFactory(
+        merchant_id=diagnosis.merchant_id, plugin_id=diagnosis.subject_id, order_number=ORDER_NUMBER
+    )
+    remember_diagnosis(owner_client, diagnosis)
+
+    response = owner_client.get(FORM_URL, {"page": diagnosis.page_id}, **HTMX)
+
+    assert 'data-ticket-state="exists"' in response.content.decode()
+    assert ticket.reference in response.content.decode()
+
+
+def test_someone_elses_diagnosis_in_the_session_shows_no_form(client, outsider, diagnosis):
+    client.force_login(outsider)
+    remember_diagnosis(client, diagnosis)
+
+    response = client.get(FORM_URL, {"page": diagnosis.page_id}, **HTMX)
+
+    assert 'data-ticket-state="no-diagnosis"' in response.content.decode()
+    assert ORDER_NUMBER not in response.content.decode()
+
+
+@pytest.mark.parametrize("page_value", ["", "abc", "99999", "1; DROP TABLE", "-1"])
+def test_the_refreshed_section_of_no_article_is_not_found(owner_client, diagnosis, page_value):
+    assert owner_client.get(FORM_URL, {"page": page_value}, **HTMX).status_code == 404
+
+
+def test_without_htmx_the_section_url_leads_back_to_the_article(owner_client, diagnosis):
+    response = owner_client.get(FORM_URL, {"page": diagnosis.page_id})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{diagnosis.page.url}#still-missing"
