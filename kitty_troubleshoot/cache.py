@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
+
 def _degrading(name: str, fallback):
     """Wrap ``RedisCache.<name>`` so a Redis error returns ``fallback(*args, **kwargs)`` instead."""
     method = getattr(RedisCache, name)

@@ -12,11 +12,18 @@ from .base import Status
 
 
 class Diagnosis(models.Model):
-    """One merchant looking for one missing order through one plugin, on one article."""
+    """One account looking for one missing order through one plugin, on one article.
+
+    Every member of the account who checks the same order shares it, so a
+    teammate sees the checks (and fixes) already done, and a check one of them
+    started is not started again.
+    """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     merchant_id = models.BigIntegerField(db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, verbose_name="started by"
+    )
     page = models.ForeignKey("wagtailcore.Page", on_delete=models.SET_NULL, null=True, related_name="+")
     subject_id = models.BigIntegerField("plugin id")
     subject_label = models.CharField("plugin", max_length=200)
@@ -28,7 +35,7 @@ class Diagnosis(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         verbose_name_plural = "diagnoses"
-        indexes = [models.Index(fields=["merchant_id", "user", "page", "subject_id", "order_number"])]
+        indexes = [models.Index(fields=["merchant_id", "page", "subject_id", "order_number"])]
 
     def __str__(self):
         order = f"order #{self.order_number}" if self.order_number else "no order number"

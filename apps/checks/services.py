@@ -49,7 +49,7 @@ class StepTarget:
 def diagnosis_for(
     *, user, page, subject_id: int | None, order_number: str, placed_date: date | None
 ) -> Diagnosis:
-    """The user's current diagnosis for these inputs, reused while they stay the same.
+    """The account's current diagnosis for these inputs, shared by its members for 12 hours.
 
     Raises InputError when the subject is not one of the user's (the caller
     turns that into a 404) or is missing.
@@ -66,7 +66,6 @@ def diagnosis_for(
     diagnosis = (
         Diagnosis.objects.filter(
             merchant_id=membership.merchant_id,
-            user=user,
             page=page,
             subject_id=subject_id,
             order_number=order_number,
@@ -85,8 +84,7 @@ def diagnosis_for(
             order_number=order_number,
             placed_date=placed_date,
         )
-    if diagnosis.placed_date != placed_date and placed_date is not None:
-        diagnosis.placed_date = placed_date
+    diagnosis.placed_date = placed_date  # what was typed now, even when the field was cleared
     diagnosis.updated_at = now
     diagnosis.save(update_fields=["placed_date", "updated_at"])
     return diagnosis
@@ -136,7 +134,7 @@ def check_runs_start(
             if not fix_requested:
                 in_flight = (
                     CheckRun.objects.filter(
-                        merchant_id=diagnosis.merchant_id,
+                        diagnosis=diagnosis,
                         check_key=target.check_key,
                         inputs=inputs,
                         block_id=target.block_id,

@@ -335,6 +335,39 @@ def test_identical_check_in_flight_is_reused(merchant_client, page, monkeypatch)
     assert CheckRun.objects.filter(check_key="import_orders_enabled").count() == 1
 
 
+def test_a_teammate_checking_the_same_order_joins_the_running_check(merchant_client, page, monkeypatch):
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
+    wholesale = plugin_named("Wholesale")
+    staff = UserFactory(username="staffer")
+    Membership.objects.create(user=staff, merchant=wholesale.merchant, role=Membership.Role.STAFF)
+    teammate = Client()
+    teammate.force_login(staff)
+
+    start(merchant_client, page, wholesale, step=2, number="3001")
+    joined = start(teammate, page, wholesale, step=2, number="3001").content.decode()
+
+    assert status_of(joined) == "running"  # polling the owner's run, not an idle button
+    run = CheckRun.objects.get(check_key="plugin_on_one_channel")
+    assert f"/checks/runs/{run.uuid}/" in joined
+    check_runs_execute(list(CheckRun.objects.values_list("pk", flat=True)))
+    seen = teammate.get(f"/checks/runs/{run.uuid}/", **HTMX).content.decode()
+    assert status_of(seen) == "failed"
+    assert "Web store" in text(seen)
+
+
+def test_a_cleared_placed_date_is_forgotten(merchant_client, page):
+    main = plugin_named("Main store")
+    start(merchant_client, page, main, step=3, number="1003", placed_date="2020-01-01")
+
+    start(merchant_client, page, main, step=3, number="1003", placed_date="")
+
+    latest = CheckRun.objects.filter(check_key="order_age").latest("queued_at")
+    assert latest.inputs["placed_date"] == ""
+    assert 'value="2020-01-01"' not in merchant_client.get(page.url).content.decode()
+
+
 def test_running_widget_polls_fast_then_backs_off(merchant_client, page, monkeypatch):
     monkeypatch.setattr(
         "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
