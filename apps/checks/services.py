@@ -20,9 +20,12 @@ from .registry import account_directory, get_check
 
 logger = logging.getLogger(__name__)
 
-# A run not finished by then is shown as "couldn't finish"; the task's hard
-# time limit is well inside it, so a live task never outlives its deadline.
+# A run not finished by then is shown as "couldn't finish". The task's limits
+# are well inside it, and a run is only claimed while a whole task's hard limit
+# still fits before its deadline, so a live task never outlives the deadline.
 RUN_DEADLINE = timedelta(seconds=60)
+TASK_SOFT_TIME_LIMIT = 20
+TASK_TIME_LIMIT = 30
 # A queued task older than this is dropped by the broker (and by the task's
 # own staleness test), never run late.
 TASK_EXPIRES_SECONDS = 120
@@ -209,9 +212,9 @@ def check_runs_execute(run_ids: list[int], *, task_id: str = "") -> int:
     ran = 0
     for run_id in run_ids:
         now = timezone.now()
-        claimed = CheckRun.objects.filter(pk=run_id, status=CheckRun.State.QUEUED, deadline__gt=now).update(
-            status=CheckRun.State.RUNNING, started_at=now, task_id=task_id or ""
-        )
+        claimed = CheckRun.objects.filter(
+            pk=run_id, status=CheckRun.State.QUEUED, deadline__gt=now + timedelta(seconds=TASK_TIME_LIMIT)
+        ).update(status=CheckRun.State.RUNNING, started_at=now, task_id=task_id or "")
         if not claimed:
             continue
         run = CheckRun.objects.select_related("diagnosis").get(pk=run_id)
@@ -233,6 +236,7 @@ def _execute(run: CheckRun, shared: dict) -> None:
         shared=shared,
     )
     applied = list(run.fixes_applied)
+    fix_error = ""
     try:
         if check_class is None:
             outcome = Outcome.unknown("This check no longer exists.", "Ask support to update the article.")
@@ -241,8 +245,7 @@ def _execute(run: CheckRun, shared: dict) -> None:
             if check.needs_order_number and not ctx.order_number:
                 raise InputError("order_number", "Type the missing order's number above to check this step.")
             if run.fix_requested:
-                note = check.apply_fix(ctx, run.fix_requested["key"], run.fix_requested.get("choice", ""))
-                applied.append({**run.fix_requested, "result": note, "at": timezone.now().isoformat()})
+                fix_error = _fix_apply(check, ctx, run, applied)
                 shared.clear()  # what was fetched before the fix is stale now
             outcome = check.run(ctx)
     except InputError as exc:
@@ -256,16 +259,35 @@ def _execute(run: CheckRun, shared: dict) -> None:
                 "Something went wrong on our side while checking.",
                 "Try again; if it keeps happening, contact support.",
             )
+    evidence = list(outcome.evidence)
+    if fix_error:
+        evidence.insert(0, f"The fix was not applied: {fix_error}")
     CheckRun.objects.filter(pk=run.pk, status=CheckRun.State.RUNNING).update(
         status=outcome.status.value,
         summary=outcome.summary[:500],
-        evidence=list(outcome.evidence),
+        evidence=evidence,
         data=outcome.data,
         fixes_offered=[f.as_dict() for f in outcome.fixes],
         fixes_applied=applied,
         finished_at=timezone.now(),
         task_seconds=time.perf_counter() - started,
     )
+
+
+def _fix_apply(check, ctx: CheckContext, run: CheckRun, applied: list) -> str:
+    """Apply the fix the run asked for; return why it could not be, or "".
+
+    An applied fix is recorded at once, so it stays on the run (and in the
+    ticket's transcript) even if the check after it fails or times out. A fix
+    that cannot be applied does not hide the check: the check still runs.
+    """
+    try:
+        note = check.apply_fix(ctx, run.fix_requested["key"], run.fix_requested.get("choice", ""))
+    except InputError as exc:
+        return str(exc)
+    applied.append({**run.fix_requested, "result": note, "at": timezone.now().isoformat()})
+    CheckRun.objects.filter(pk=run.pk, status=CheckRun.State.RUNNING).update(fixes_applied=applied)
+    return ""
 
 
 def check_run_expire_if_overdue(run: CheckRun) -> CheckRun:

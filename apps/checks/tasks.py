@@ -2,10 +2,16 @@
 
 from celery import shared_task
 
-from .services import check_runs_execute
+from .services import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, check_runs_execute
 
 
-@shared_task(bind=True, ignore_result=True, soft_time_limit=20, time_limit=30, acks_late=True)
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    soft_time_limit=TASK_SOFT_TIME_LIMIT,
+    time_limit=TASK_TIME_LIMIT,
+    acks_late=True,
+)
 def run_checks(self, run_ids: list[int]) -> int:
     """Run the queued checks ``run_ids`` in order, sharing what they fetch.
 

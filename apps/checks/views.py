@@ -138,7 +138,8 @@ def _refuse(request, page, widget, run_all: bool, anchor: str, message: str):
         return render(
             request, "checks/widget.html#summary", {"page": page, "error": message, "summary": None}
         )
-    widget.title = get_check(widget.check_key).title
+    check = get_check(widget.check_key)
+    widget.title = check.title if check is not None else widget.check_key
     return _widget_response(request, page, widget, error=message)
 
 
@@ -188,7 +189,9 @@ def check_run_fix(request, run_uuid):
             choice=request.POST.get("choice", ""),
         )
     except (InputError, TooManyChecks, ChecksUnavailable) as exc:
-        widget = StepWidget(run.block_id, run.step_number, run.check_key, "", run=run)
+        # Show the step as it is now (a double click's second answer must not stop the first's polling).
+        latest = latest_runs(run.diagnosis).get(run.block_id, run)
+        widget = StepWidget(run.block_id, run.step_number, run.check_key, "", run=latest)
         return _refuse(request, page, widget, False, anchor, str(exc))
     if not request.htmx:
         return _back_to(page, anchor)

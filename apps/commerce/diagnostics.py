@@ -290,7 +290,10 @@ class OrderAge(Check):
             placed_at = timezone.make_aware(datetime.combine(ctx.placed_date, time.min))
         if placed_at is None:
             raise InputError("fix", "The order's placed date is unknown, so the backfill has no start.")
-        run = importing.plugin_sync(plugin=plugin, backfill_since=placed_at - timedelta(hours=1))
+        try:
+            run = importing.plugin_sync(plugin=plugin, backfill_since=placed_at - timedelta(hours=1))
+        except PlatformError as exc:
+            raise InputError("fix", f"Couldn't finish the backfill: {exc}") from None
         return f"Synced historical orders since {placed_at:%b %-d, %Y}: {run.message}"
 
 
@@ -457,7 +460,10 @@ class ManualSync(Check):
         if fix_key != "sync_now":
             return super().apply_fix(ctx, fix_key, choice)
         plugin = _plugin(ctx)
-        run = importing.plugin_sync(plugin=plugin, mode="manual")
+        try:
+            run = importing.plugin_sync(plugin=plugin, mode="manual")
+        except PlatformError as exc:
+            raise InputError("fix", f"Couldn't sync now: {exc}") from None
         return f"Synced “{plugin.name}”: {run.message}"
 
 

@@ -115,6 +115,26 @@ def test_keep_only_one_channel_fix_needs_one_of_the_plugins_channels(merchant_cl
     assert list(wholesale.channels.values_list("code", flat=True)) == ["wholesale"]
 
 
+def test_a_fix_from_an_older_result_changes_nothing_and_shows_the_fresh_result(merchant_client, page):
+    # A double click, or a second tab: the result the fix came from was fixed since.
+    wholesale = plugin_named("Wholesale")
+    start(merchant_client, page, wholesale, step=2, number="3001")
+    old = CheckRun.objects.filter(check_key="plugin_on_one_channel").latest("queued_at")
+    keep = wholesale.channels.get(code="wholesale")
+    other = wholesale.channels.exclude(pk=keep.pk).get()
+    fix_url = f"/checks/runs/{old.uuid}/fix/"
+    merchant_client.post(fix_url, {"fix": "keep_only_channel", "choice": keep.pk}, **HTMX)
+
+    again = merchant_client.post(fix_url, {"fix": "keep_only_channel", "choice": other.pk}, **HTMX)
+
+    html = again.content.decode()
+    assert "The fix was not applied: That channel is not one of this plugin's channels any more." in text(
+        html
+    )
+    assert status_of(html) == "passed"
+    assert list(wholesale.channels.values_list("code", flat=True)) == ["wholesale"]
+
+
 def test_step_7_sync_now_imports_the_order_and_turns_green(merchant_client, page):
     main = plugin_named("Main store")
     from apps.platforms.models import SandboxOrder
