@@ -24,3 +24,10 @@ def close_old_connections(task=None, **kwargs):
     from django.db import close_old_connections as close
 
     close()
+
+
+def is_broker_error(exc: Exception) -> bool:
+    """Whether queueing a task failed because the broker cannot be reached."""
+    from kombu.exceptions import OperationalError
+
+    return isinstance(exc, OperationalError | ConnectionError | OSError)

@@ -208,6 +208,18 @@ CELERY_BEAT_SCHEDULE = {
         # A beat tick nobody picked up in time is superseded by the next one.
         "options": {"expires": 4 * 60},
     },
+    # Runs whose worker died end as "couldn't finish" even if nobody looks at them.
+    "expire-overdue-check-runs": {
+        "task": "apps.checks.tasks.expire_overdue_runs",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
+    # Tickets whose e-mail could not be sent (mail server or broker down) are sent again.
+    "email-unsent-tickets": {
+        "task": "apps.support.tasks.tickets_email_unsent",
+        "schedule": 10 * 60,
+        "options": {"expires": 9 * 60},
+    },
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -229,7 +241,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT")) if env_str("STATIC_ROOT") else VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
@@ -259,6 +271,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "help@commercekitty.example")
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@commercekitty.example")
 

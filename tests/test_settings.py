@@ -1,6 +1,7 @@
 """Settings come from the environment; production refuses to start half-configured."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -86,3 +87,36 @@ def test_deploy_check_is_clean_in_production():
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_with_a_malformed_credentials_key_refuses_to_start():
+    result = run_manage_or_probe(["manage.py", "check"], {**PRODUCTION, "CREDENTIALS_KEY": "notakey"})
+
+    assert result.returncode != 0
+    assert "CREDENTIALS_KEY must be Fernet keys" in result.stderr
+    assert "notakey" not in result.stderr
+
+
+def test_static_files_collected_for_production_serve_the_pages(tmp_path):
+    # What the Dockerfile does: collect with production settings, then serve with them.
+    dockerfile = (settings.BASE_DIR / "Dockerfile").read_text()
+    collect_line = next(line for line in dockerfile.splitlines() if "DEBUG=" in line)
+    assert "DEBUG=0" in collect_line
+    env = {**PRODUCTION, "STATIC_ROOT": str(tmp_path / "static"), "ALLOWED_HOSTS": "testserver"}
+    collected = run_manage_or_probe(["manage.py", "collectstatic", "--noinput"], env)
+    assert collected.returncode == 0, collected.stderr
+
+    served = run_manage_or_probe(
+        [
+            "-c",
+            "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'kitty_troubleshoot.settings');"
+            "django.setup(); from django.test import Client;"
+            "r = Client().get('/accounts/login/', secure=True); print(r.status_code); print(r.content.decode())",
+        ],
+        env,
+    )
+
+    assert served.returncode == 0, served.stderr
+    status, html = served.stdout.split("\n", 1)
+    assert status == "200"
+    assert re.search(r'href="/static/css/site\.[0-9a-f]{12}\.css"', html)  # the hashed, cacheable name

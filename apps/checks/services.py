@@ -14,6 +14,8 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from kitty_troubleshoot.celery import is_broker_error
+
 from .base import CheckContext, InputError, Outcome
 from .models import CheckRun, Diagnosis
 from .registry import account_directory, get_check
@@ -183,7 +185,7 @@ def _enqueue(run_ids: list[int]) -> None:
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         )
     except Exception as exc:
-        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) and not _is_broker_error(exc):
+        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) and not is_broker_error(exc):
             raise
         logger.warning("checks could not be queued: %s", exc.__class__.__name__)
         CheckRun.objects.filter(pk__in=run_ids, status=CheckRun.State.QUEUED).update(
@@ -194,12 +196,6 @@ def _enqueue(run_ids: list[int]) -> None:
         )
         raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
     CheckRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=result.id or "")
-
-
-def _is_broker_error(exc: Exception) -> bool:
-    from kombu.exceptions import OperationalError
-
-    return isinstance(exc, OperationalError | ConnectionError | OSError)
 
 
 def check_runs_execute(run_ids: list[int], *, task_id: str = "") -> int:
@@ -290,17 +286,28 @@ def _fix_apply(check, ctx: CheckContext, run: CheckRun, applied: list) -> str:
     return ""
 
 
+def _couldnt_finish() -> dict:
+    return {
+        "status": CheckRun.State.UNKNOWN,
+        "summary": "This check couldn't finish.",
+        "evidence": ["It took longer than it should. Try again."],
+        "finished_at": timezone.now(),
+    }
+
+
 def check_run_expire_if_overdue(run: CheckRun) -> CheckRun:
     """A run past its deadline (its worker died, the queue was lost) becomes "couldn't finish"."""
     if run.is_overdue():
-        CheckRun.objects.filter(pk=run.pk, status__in=CheckRun.IN_FLIGHT).update(
-            status=CheckRun.State.UNKNOWN,
-            summary="This check couldn't finish.",
-            evidence=["It took longer than it should. Try again."],
-            finished_at=timezone.now(),
-        )
+        CheckRun.objects.filter(pk=run.pk, status__in=CheckRun.IN_FLIGHT).update(**_couldnt_finish())
         run.refresh_from_db()
     return run
+
+
+def check_runs_expire_overdue() -> int:
+    """Every run past its deadline becomes "couldn't finish"; returns how many."""
+    return CheckRun.objects.filter(status__in=CheckRun.IN_FLIGHT, deadline__lt=timezone.now()).update(
+        **_couldnt_finish()
+    )
 
 
 def check_fix_request(*, run: CheckRun, user, fix_key: str, choice: str = "") -> CheckRun:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, check_runs_execute
+from .services import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, check_runs_execute, check_runs_expire_overdue
 
 
 @shared_task(
@@ -19,3 +19,9 @@ def run_checks(self, run_ids: list[int]) -> int:
     a run past its deadline (an expired task delivered late) is skipped.
     """
     return check_runs_execute(run_ids, task_id=self.request.id or "")
+
+
+@shared_task(ignore_result=True)
+def expire_overdue_runs() -> int:
+    """Beat: finish abandoned runs as "couldn't finish", so the audit shows no run running forever."""
+    return check_runs_expire_overdue()

@@ -24,6 +24,11 @@ def _fernet() -> MultiFernet:
         ) from None
 
 
+def credentials_key_validate() -> None:
+    """Raise ImproperlyConfigured unless CREDENTIALS_KEY holds usable keys."""
+    _fernet()
+
+
 def encrypt_json(value: dict) -> str:
     return _fernet().encrypt(json.dumps(value, sort_keys=True).encode()).decode()
 

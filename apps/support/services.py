@@ -7,12 +7,14 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from wagtail.models import Page, Revision
 
 from apps.checks.models import Diagnosis
 from apps.checks.registry import account_directory
+from kitty_troubleshoot.celery import is_broker_error
 
 from .emails import ticket_email
 from .models import SupportTicket, new_reference
@@ -93,9 +95,21 @@ def ticket_create(
             if existing is not None:
                 return existing, False
             continue
-        transaction.on_commit(partial(ticket_email_send, ticket_id=ticket.pk))
+        transaction.on_commit(partial(_ticket_email_enqueue, ticket.pk))
         return ticket, True
     raise RuntimeError("Could not draw a free ticket reference.")
+
+
+def _ticket_email_enqueue(ticket_id: int) -> None:
+    """Send the e-mail from a worker: a slow mail server must not hold up the merchant."""
+    from .tasks import send_ticket_email
+
+    try:
+        send_ticket_email.delay(ticket_id)
+    except Exception as exc:  # the broker is down: the beat sweep sends it later
+        if settings.CELERY_TASK_ALWAYS_EAGER and not is_broker_error(exc):
+            raise
+        logger.warning("support ticket %s e-mail not queued: %s", ticket_id, exc.__class__.__name__)
 
 
 def ticket_email_send(*, ticket_id: int) -> bool:

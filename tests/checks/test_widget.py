@@ -434,6 +434,24 @@ def test_every_step_summary_tells_the_page_only_when_done(merchant_client, page,
     assert "checks-finished" in done["HX-Trigger"]
 
 
+def test_abandoned_runs_end_as_couldnt_finish_without_anyone_looking(merchant_client, page, monkeypatch):
+    from apps.checks.tasks import expire_overdue_runs
+
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
+    start(merchant_client, page, plugin_named("Main store"), number="1001")  # every step, never run
+    CheckRun.objects.update(status="running", deadline=timezone.now() - timedelta(seconds=1))
+    fresh = start(merchant_client, page, plugin_named("Outlet"), step=1)
+    assert status_of(fresh.content.decode()) == "running"
+
+    expired = expire_overdue_runs()
+
+    assert expired == CheckRun.objects.filter(summary="This check couldn't finish.").count() >= 7
+    assert CheckRun.objects.filter(status="unknown").count() == expired
+    assert CheckRun.objects.filter(status="queued").count() == 1  # the fresh one is left to run
+
+
 def test_run_left_running_past_its_deadline_shows_couldnt_finish_with_try_again(
     merchant_client, page, monkeypatch
 ):

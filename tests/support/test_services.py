@@ -104,3 +104,29 @@ def test_a_user_without_an_email_address_gets_no_reply_to(
         ticket_create(diagnosis=diagnosis, user=owner, cleaned_data=CLEANED)
 
     assert mailoutbox[0].reply_to == []
+
+
+def test_a_ticket_whose_email_failed_is_sent_by_the_next_sweep(
+    diagnosis, owner, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.support.tasks import tickets_email_unsent
+
+    monkeypatch.setattr(
+        "apps.support.tasks.send_ticket_email.delay",
+        lambda *a, **k: (_ for _ in ()).throw(ConnectionRefusedError("broker is down")),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket, created = ticket_create(diagnosis=diagnosis, user=owner, cleaned_data=CLEANED)
+    assert created and mailoutbox == []  # saved, not sent
+
+    assert tickets_email_unsent() == 0  # too young: its own task may still come
+    SupportTicket.objects.filter(pk=ticket.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert tickets_email_unsent() == 1
+
+    assert len(mailoutbox) == 1
+    assert ticket.reference in mailoutbox[0].subject
+    assert tickets_email_unsent() == 0  # and only once
