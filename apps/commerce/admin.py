@@ -47,13 +47,25 @@ class ChannelAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "hostname", "merchant__name"]
 
 
+class WriteOnlyTextarea(forms.Textarea):
+    """Never renders its value, not even the one just typed into a form sent back with errors."""
+
+    def format_value(self, value):
+        return None
+
+
+class ChannelChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, channel):
+        return f"{channel.name} ({channel.code}, {channel.merchant.name})"
+
+
 class PluginAdminForm(forms.ModelForm):
     """Credentials are write-only: the form never shows them, a blank field keeps them."""
 
     new_credentials = forms.CharField(
         label="Replace credentials",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
         help_text='JSON, e.g. {"store": "main", "access_token": "…"}. Stored encrypted; '
         "leave blank to keep the current credentials (never displayed).",
     )
@@ -70,6 +82,30 @@ class PluginAdminForm(forms.ModelForm):
             "sync_prices",
             "sync_shipments",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        channels = self.fields["channels"]
+        self.fields["channels"] = ChannelChoiceField(
+            queryset=Channel.objects.select_related("merchant").order_by("merchant__name", "name"),
+            required=False,
+            widget=channels.widget,
+            label=channels.label,
+            help_text="Only the merchant's own channels; an importing plugin needs exactly one.",
+        )
+        if self.instance.pk:
+            self.fields["channels"].queryset = self.fields["channels"].queryset.filter(
+                merchant_id=self.instance.merchant_id
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        merchant = cleaned.get("merchant")
+        foreign = [c for c in cleaned.get("channels") or [] if merchant and c.merchant_id != merchant.pk]
+        if foreign:
+            names = ", ".join(f"{c.name} ({c.merchant.name})" for c in foreign)
+            self.add_error("channels", f"These channels belong to another merchant: {names}.")
+        return cleaned
 
     def clean_new_credentials(self):
         raw = self.cleaned_data["new_credentials"].strip()

@@ -23,16 +23,23 @@ class SandboxStoreAdmin(admin.ModelAdmin):
     ]
     list_filter = ["reject_credentials", "supports_backfill", "supports_manual_sync"]
     search_fields = ["handle", "name"]
-    readonly_fields = ["created"]
+    readonly_fields = ["token_hint", "created"]
     actions = ["rotate_tokens"]
     fieldsets = [
-        (None, {"fields": ["handle", "name", "access_token", "created"]}),
+        (None, {"fields": ["handle", "name", "token_hint", "created"]}),
         (
             "Staged problems",
             {"fields": ["reject_credentials", "throttled_until", "history_days"]},
         ),
         ("Capabilities", {"fields": ["supports_backfill", "supports_manual_sync"]}),
     ]
+
+    @admin.display(description="Access token")
+    def token_hint(self, store: SandboxStore) -> str:
+        # Like a real platform's app settings: enough to tell tokens apart, never the token.
+        if not store.access_token:
+            return "—"
+        return f"…{store.access_token[-4:]} (use “Rotate access token” to replace it)"
 
     @admin.action(description="Rotate access token (de-authorizes connected plugins)")
     def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[SandboxStore]) -> None:
