@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from apps.platforms.base import NotAuthorized
 from apps.platforms.models import SandboxStore
 
 from .models import Notification, Plugin
@@ -11,7 +12,12 @@ from .models import Notification, Plugin
 @transaction.atomic
 def plugin_reauthorize_demo(*, plugin: Plugin) -> None:
     """The demo marketplace's consent: the store issues a fresh token and the plugin keeps it."""
-    store = SandboxStore.objects.select_for_update().get(handle=plugin.credentials.get("store"))
+    store = SandboxStore.objects.select_for_update().filter(handle=plugin.credentials.get("store")).first()
+    if store is None:
+        raise NotAuthorized(
+            f"“{plugin.name}” is connected to a demo store that no longer exists. "
+            "An admin can connect it to another store in Django admin."
+        )
     store.reject_credentials = False
     token = store.rotate_token()
     store.save(update_fields=["reject_credentials"])

@@ -147,7 +147,11 @@ def demo_authorize(request, plugin_id: int):
     back = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST":
         if "allow" in request.POST:
-            plugin_reauthorize_demo(plugin=plugin)
+            try:
+                plugin_reauthorize_demo(plugin=plugin)
+            except PlatformError as exc:
+                messages.error(request, str(exc))
+                return redirect(back)
             messages.success(request, f"“{plugin.name}” is authorized again. Run the check to see it pass.")
         else:
             messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")

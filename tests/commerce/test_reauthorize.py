@@ -6,6 +6,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 
 from apps.commerce.models import Notification, Plugin
@@ -183,3 +184,23 @@ def test_someone_elses_plugin_cannot_be_reauthorized(owner_client):
 
     assert owner_client.get(f"/account/plugins/{stranger.pk}/reauthorize/").status_code == 404
     assert owner_client.get(f"/account/plugins/{stranger.pk}/demo-authorize/").status_code == 404
+
+
+def test_demo_consent_for_a_store_that_no_longer_exists_says_so(owner_client):
+    plugin = PluginFactory(merchant=owner_client.merchant, name="Gift shop")
+    plugin.authorization_status = Plugin.Authorization.REVOKED
+    plugin.save()
+    plugin.credentials = {**plugin.credentials, "store": "deleted-store"}
+    plugin.save()
+
+    response = owner_client.post(
+        f"/account/plugins/{plugin.pk}/demo-authorize/",
+        {"allow": "1", "next": "/help/order-did-not-import/#step-5"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/help/order-did-not-import/#step-5"
+    (message,) = get_messages(response.wsgi_request)
+    assert "connected to a demo store that no longer exists" in str(message)
+    plugin.refresh_from_db()
+    assert plugin.authorization_status == Plugin.Authorization.REVOKED
