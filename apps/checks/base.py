@@ -94,14 +94,23 @@ def clean_order_number(raw: str | None) -> str:
     return value
 
 
+# No marketplace order is older; earlier dates are typing mistakes (and overflow date arithmetic).
+EARLIEST_PLACED_DATE = date(2000, 1, 1)
+
+
 def clean_placed_date(raw: str | None) -> date | None:
     value = (raw or "").strip()
     if not value:
         return None
+    # Only the plain YYYY-MM-DD a date field sends (fromisoformat would also take "2024-W01-1").
     try:
-        placed = date.fromisoformat(value)
+        placed = date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
     except ValueError:
-        raise InputError("placed_date", "Give the date the order was placed as YYYY-MM-DD.") from None
+        placed = None
+    if placed is None:
+        raise InputError("placed_date", "Give the date the order was placed as YYYY-MM-DD.")
+    if placed < EARLIEST_PLACED_DATE:
+        raise InputError("placed_date", f"Give a date after {EARLIEST_PLACED_DATE:%Y}: that is too long ago.")
     if placed > date.today():
         raise InputError("placed_date", "The date the order was placed cannot be in the future.")
     return placed

@@ -13,6 +13,40 @@ from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
 
 SESSION_KEY = "checks:diagnosis:{page_id}"
+REFUSAL_KEY = "checks:refusal:{page_id}"
+# The panel's inputs, shown again as typed when a start is refused without JavaScript.
+TYPED_FIELDS = ("subject", "order_number", "placed_date")
+
+
+@dataclass
+class Refusal:
+    """Why a check did not start, for the article page loaded again without JavaScript."""
+
+    block_id: str  # the step whose button was pressed; "" for "Check every step"
+    message: str
+    field_name: str = ""  # the input at fault, if one is
+    typed: dict = field(default_factory=dict)  # TYPED_FIELDS as they were posted
+
+
+def refusal_keep(request, page, refusal: Refusal) -> None:
+    request.session[REFUSAL_KEY.format(page_id=page.pk)] = {
+        "block_id": refusal.block_id,
+        "message": refusal.message,
+        "field": refusal.field_name,
+        "typed": refusal.typed,
+    }
+
+
+def _refusal_pop(request, page) -> Refusal | None:
+    data = request.session.pop(REFUSAL_KEY.format(page_id=page.pk), None)
+    if not isinstance(data, dict):
+        return None
+    return Refusal(
+        block_id=str(data.get("block_id", "")),
+        message=str(data.get("message", "")),
+        field_name=str(data.get("field", "")),
+        typed={k: str(v) for k, v in (data.get("typed") or {}).items() if k in TYPED_FIELDS},
+    )
 
 
 @dataclass
@@ -22,6 +56,7 @@ class StepWidget:
     check_key: str
     title: str
     run: CheckRun | None = None
+    error: str = ""  # why the last press of its button started nothing
 
     @property
     def status(self) -> str:
@@ -53,12 +88,36 @@ class CheckPanel:
     diagnosis: Diagnosis | None = None
     widgets: dict[str, StepWidget] = field(default_factory=dict)
     already_here: CheckRun | None = None
+    refusal: Refusal | None = None
 
     @property
     def selected_subject(self) -> int | None:
+        typed = self._typed("subject")
+        if typed is not None:
+            return int(typed) if typed.isdigit() else None
         if self.diagnosis is not None:
             return self.diagnosis.subject_id
         return self.subjects[0][0] if len(self.subjects) == 1 else None
+
+    @property
+    def order_number(self) -> str:
+        typed = self._typed("order_number")
+        return typed if typed is not None else (self.diagnosis.order_number if self.diagnosis else "")
+
+    @property
+    def placed_date(self) -> str:
+        typed = self._typed("placed_date")
+        if typed is not None:
+            return typed
+        return self.diagnosis.placed_date.isoformat() if self.diagnosis and self.diagnosis.placed_date else ""
+
+    @property
+    def summary_error(self) -> str:
+        """A refusal of "Check every step", shown where its summary goes."""
+        return self.refusal.message if self.refusal and not self.refusal.block_id else ""
+
+    def _typed(self, name: str) -> str | None:
+        return self.refusal.typed.get(name) if self.refusal and self.refusal.typed else None
 
 
 def live_article(page_id) -> Page:
@@ -148,6 +207,10 @@ def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPa
         for t in targets
     }
     panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=membership.merchant_id)
+    if diagnosis is None:  # the article itself, loaded again after a refused start without JavaScript
+        panel.refusal = _refusal_pop(request, page)
+        if panel.refusal is not None and panel.refusal.block_id in panel.widgets:
+            panel.widgets[panel.refusal.block_id].error = panel.refusal.message
     if panel.diagnosis is not None:
         runs = latest_runs(panel.diagnosis)
         for block_id, widget in panel.widgets.items():

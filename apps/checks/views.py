@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -15,10 +14,13 @@ from .registry import get_check
 from .selectors import (
     ALREADY_HERE_BLOCK,
     SESSION_KEY,
+    TYPED_FIELDS,
+    Refusal,
     StepWidget,
     check_panel,
     diagnosis_for_user,
     live_article,
+    refusal_keep,
     run_for_user,
     step_targets,
     summary_of,
@@ -45,8 +47,8 @@ def poll_delay(n: int) -> int:
     return POLL_DELAYS_MS[min(n, len(POLL_DELAYS_MS) - 1)]
 
 
-def _widget_response(request, page, widget: StepWidget, *, error: str = "", n: int = 0, status: int = 200):
-    context = {"page": page, "widget": widget, "error": error, "poll_delay": poll_delay(n), "next_n": n + 1}
+def _widget_response(request, page, widget: StepWidget, *, n: int = 0, status: int = 200):
+    context = {"page": page, "widget": widget, "poll_delay": poll_delay(n), "next_n": n + 1}
     context["panel"] = {"is_owner": request.user.is_authenticated and _is_owner(request.user)}
     # A finished run renders without the polling trigger, which ends the polling.
     return render(request, "checks/widget.html#widget", context, status=status)
@@ -112,7 +114,7 @@ def check_start(request):
     except LookupError:
         raise Http404("No such plugin.") from None
     except InputError as exc:
-        return _refuse(request, page, widget, run_all, anchor, str(exc))
+        return _refuse(request, page, widget, run_all, anchor, str(exc), field=exc.field, typed=True)
 
     request.session[SESSION_KEY.format(page_id=page.pk)] = str(diagnosis.uuid)
     if order_number:
@@ -120,7 +122,7 @@ def check_start(request):
     try:
         check_runs_start(diagnosis=diagnosis, user=request.user, targets=targets)
     except (TooManyChecks, ChecksUnavailable) as exc:
-        return _refuse(request, page, widget, run_all, anchor, str(exc))
+        return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
 
     if not request.htmx:
         return _back_to(page, anchor)
@@ -129,10 +131,22 @@ def check_start(request):
     return _panel_widget_response(request, page, diagnosis, targets[-1].block_id)
 
 
-def _refuse(request, page, widget, run_all: bool, anchor: str, message: str):
-    """An input or capacity problem: said inline (htmx) or as a message on the page."""
+def _refuse(
+    request, page, widget, run_all: bool, anchor: str, message: str, *, field: str = "", typed: bool = False
+):
+    """An input or capacity problem, said where it happened: in the step (or the summary).
+
+    Without JavaScript the article is loaded again: the refusal waits in the
+    session for it, with what was typed (``typed``) so nothing has to be typed twice.
+    """
     if not request.htmx:
-        messages.error(request, message)
+        refusal = Refusal(
+            block_id="" if run_all or widget is None else widget.block_id,
+            message=message,
+            field_name=field,
+            typed={name: request.POST.get(name, "")[:100] for name in TYPED_FIELDS} if typed else {},
+        )
+        refusal_keep(request, page, refusal)
         return _back_to(page, anchor)
     if run_all or widget is None:
         return render(
@@ -140,7 +154,8 @@ def _refuse(request, page, widget, run_all: bool, anchor: str, message: str):
         )
     check = get_check(widget.check_key)
     widget.title = check.title if check is not None else widget.check_key
-    return _widget_response(request, page, widget, error=message)
+    widget.error = message
+    return _widget_response(request, page, widget)
 
 
 def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0):

@@ -512,6 +512,39 @@ def test_without_javascript_errors_come_back_as_a_message(merchant_client, page)
     assert "An order number has only letters, digits" in html
 
 
+def test_without_javascript_a_refusal_shows_in_its_step_with_what_was_typed(merchant_client, page):
+    start(merchant_client, page, plugin_named("Outlet"), step=6, number="bad number!", htmx=False)
+
+    html = merchant_client.get(page.url).content.decode()
+
+    step_6 = html[html.index('id="step-6"') : html.index('id="step-7"')]
+    assert "An order number has only letters, digits" in text(step_6)
+    assert 'value="bad number!"' in html  # nothing to type again
+    assert re.search(r'id="check-order-number"[^>]*aria-invalid="true"', html)
+    assert f'<option value="{plugin_named("Outlet").pk}" selected>' in html
+    again = merchant_client.get(page.url).content.decode()
+    assert "An order number has only letters, digits" not in again  # said once
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("0001-01-01", "too long ago"),
+        ("2024-W01-1", "YYYY-MM-DD"),
+        ("20240101", "YYYY-MM-DD"),
+        ("2024-02-30", "YYYY-MM-DD"),
+        ("2999-01-01", "cannot be in the future"),
+    ],
+)
+def test_garbage_placed_dates_get_a_clear_inline_message(merchant_client, page, typed, message):
+    html = start(
+        merchant_client, page, plugin_named("Main store"), step=3, number="1003", placed_date=typed
+    ).content.decode()
+
+    assert message in text(html)
+    assert not CheckRun.objects.filter(check_key="order_age").exists()
+
+
 def test_already_here_banner_shows_above_step_1(merchant_client, page):
     html = start(merchant_client, page, plugin_named("Main store"), number="1001").content.decode()
 
