@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.registry import account_directory, get_check
+from apps.checks.selectors import ALREADY_HERE_BLOCK
+from apps.checks.services import latest_runs
 
 from .models import SupportTicket
 
@@ -177,8 +179,11 @@ def ticket_form_context(diagnosis: Diagnosis | None) -> dict[str, Any]:
     """Everything ``support/ticket_form.html`` needs, for a diagnosis already scoped to the reader."""
     if diagnosis is None:
         return {"diagnosis": None, "ticket_initial": None, "existing_ticket": None}
+    already_here = latest_runs(diagnosis).get(ALREADY_HERE_BLOCK)
     return {
         "diagnosis": diagnosis,
+        # The order did import: the form stays folded away behind the reason.
+        "already_imported": already_here if already_here and already_here.status == "passed" else None,
         "ticket_initial": ticket_initial(diagnosis),
         "existing_ticket": open_ticket_for(
             diagnosis.merchant_id, diagnosis.subject_id, diagnosis.order_number

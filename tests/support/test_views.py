@@ -325,3 +325,21 @@ def test_without_htmx_the_section_url_leads_back_to_the_article(owner_client, di
 
     assert response.status_code == 302
     assert response["Location"] == f"{diagnosis.page.url}#still-missing"
+
+
+def test_an_order_that_did_import_folds_the_form_away_behind_the_reason(owner_client, diagnosis):
+    from .factories import CheckRunFactory
+
+    CheckRunFactory(
+        diagnosis=diagnosis,
+        block_id="already-here",
+        step_number=None,
+        check_key="order_already_imported",
+        summary=f"Order #{ORDER_NUMBER} is already in Commerce Kitty.",
+    )
+    remember_diagnosis(owner_client, diagnosis)
+
+    body = owner_client.get(FORM_URL, {"page": diagnosis.page_id}, **HTMX).content.decode()
+
+    assert f"Order #{ORDER_NUMBER} is already in Commerce Kitty. There is nothing missing to report." in body
+    assert "<summary>Send to support anyway</summary>" in body
