@@ -33,6 +33,7 @@ STEP_4_KINDS = (
     Notification.Kind.MISSING_PRODUCT,
     Notification.Kind.MISSING_CUSTOMER_FIELDS,
     Notification.Kind.RATE_LIMIT,
+    Notification.Kind.UNREADABLE_ORDER,
 )
 
 
@@ -365,6 +366,8 @@ class PluginErrors(Check):
                 result = importing.rule_buyer_complete(source_order)
                 return "" if result.passed else f"{result.message} Support can help complete the buyer data."
             return group[0].message
+        if kind == Notification.Kind.UNREADABLE_ORDER and ctx.order_number and _imported_order(ctx):
+            return ""  # it imported since (e.g. the platform's data was corrected)
         return group[0].message
 
 

@@ -16,6 +16,10 @@ Order rules (checked for every order fetched):
   6. paid and confirmed on the platform       ``rule_importable_state``
   7. every line's SKU is in the catalog       ``rule_skus_in_catalog``
   8. the buyer data makes a customer          ``rule_buyer_complete``
+
+An order the platform sent in a shape we cannot read, or with data the
+database refuses, is skipped with a notification (``order_unreadable``):
+one bad order never stops the others.
 """
 
 from __future__ import annotations
@@ -24,9 +28,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from apps.platforms.base import (
@@ -37,6 +40,7 @@ from apps.platforms.base import (
     PlatformUnavailable,
     RateLimited,
     SourceOrder,
+    UnreadableOrder,
 )
 
 from .models import Channel, Customer, Notification, Order, OrderLine, Plugin, Product, SyncRun
@@ -47,6 +51,24 @@ BATCH_SIZE = 500
 # A scheduled sync looks this far behind its previous run, so an order that
 # was pending payment then and is paid now is still picked up.
 SYNC_LOOKBACK = timedelta(days=7)
+
+# What one order's data can cause while it is checked or written: the
+# database refusing a value (too long, out of range, a failed check) or code
+# tripping over a value of a kind it did not expect. Anything else (a lost
+# database connection, a time limit) is not that order's fault and stops the sync.
+_ORDER_DATA_ERRORS = (
+    DataError,
+    IntegrityError,
+    ArithmeticError,
+    AttributeError,
+    LookupError,
+    TypeError,
+    ValueError,
+)
+
+
+# What a platform client's list_orders yields.
+ListedOrder = SourceOrder | UnreadableOrder
 
 
 @dataclass(frozen=True)
@@ -225,6 +247,18 @@ def rule_buyer_complete(order: SourceOrder) -> RuleResult:
     return RuleResult("buyer_complete", True, f"Order #{order.number}'s buyer details are complete.")
 
 
+def order_unreadable(number: str, reason: str, evidence: dict | None = None) -> RuleResult:
+    """The notification for an order that was skipped because it could not be read."""
+    return RuleResult(
+        "order_readable",
+        False,
+        f"Order #{number} could not be read: {reason} It was skipped so the other orders could "
+        "import; contact support with this order number.",
+        evidence or {},
+        notification_kind=Notification.Kind.UNREADABLE_ORDER,
+    )
+
+
 def order_rule_results(
     plugin: Plugin,
     order: SourceOrder,
@@ -273,12 +307,27 @@ def plugin_sync(
 
     Idempotent: an order already imported for this plugin is never created
     again, even by two syncs at once. Every failing rule becomes a
-    Notification; the SyncRun records what happened.
+    Notification; the SyncRun records what happened. An order that cannot be
+    read is skipped with a notification. An unexpected error finishes the
+    SyncRun as failed, never leaving it running, and is raised.
     """
     now = timezone.now()
     if backfill_since is not None:
         mode = SyncRun.Mode.BACKFILL
     run = SyncRun.objects.create(plugin=plugin, mode=mode, since=None, started_at=now)
+    try:
+        return _sync(run, plugin, now=now, backfill_since=backfill_since)
+    except Exception as exc:
+        if run.outcome == SyncRun.Outcome.RUNNING:
+            _finish_after_error(
+                run,
+                f"The sync stopped on an unexpected error ({type(exc).__name__}); orders imported "
+                "before it are kept, and the next sync tries again.",
+            )
+        raise
+
+
+def _sync(run: SyncRun, plugin: Plugin, *, now: datetime, backfill_since: datetime | None) -> SyncRun:
     channels = list(plugin.channels.all())
 
     for result in (rule_import_orders_on(plugin), rule_exactly_one_channel(plugin, channels)):
@@ -322,6 +371,7 @@ def plugin_sync(
         _finish(run, SyncRun.Outcome.FAILED, f"The platform did not answer: {exc}")
         raise
     except PlatformError as exc:
+        # An answer that asking again would not change (e.g. paging in circles).
         return _finish(run, SyncRun.Outcome.FAILED, str(exc))
 
     Plugin.objects.filter(pk=plugin.pk).update(last_synced_at=now)
@@ -357,8 +407,31 @@ def _finish(run: SyncRun, outcome: str, message: str) -> SyncRun:
     return run
 
 
-def _batches(orders: Iterator[SourceOrder], size: int) -> Iterator[list[SourceOrder]]:
-    while batch := list(islice(orders, size)):
+def _finish_after_error(run: SyncRun, message: str) -> None:
+    """Finish the run as failed while an error is on its way up; never mask that error."""
+    try:
+        _finish(run, SyncRun.Outcome.FAILED, message)
+    except Exception:
+        # E.g. the database connection is what broke: the original error matters more.
+        logger.exception("could not record the failure of sync run %s", run.pk)
+
+
+def _batches(orders: Iterator[ListedOrder], size: int) -> Iterator[list[ListedOrder]]:
+    """``orders`` in lists of ``size``; when the source fails, what it sent first still comes out."""
+    batch: list[ListedOrder] = []
+    try:
+        for order in orders:
+            batch.append(order)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    except Exception:
+        # E.g. a rate limit or a paging loop on page 7: pages 1-6 are imported,
+        # then the error is handled as usual.
+        if batch:
+            yield batch
+        raise
+    if batch:
         yield batch
 
 
@@ -366,7 +439,7 @@ def _import_stream(
     run: SyncRun,
     plugin: Plugin,
     channel: Channel,
-    orders: Iterator[SourceOrder],
+    orders: Iterator[ListedOrder],
     *,
     backfill_since: datetime | None,
 ) -> None:
@@ -379,11 +452,13 @@ def _import_stream(
             imported, already, blocked, failures = _import_batch(
                 plugin, channel, unique, catalog, backfill_since
             )
-        except IntegrityError:
-            # Another process inserted some of these between our read and our
-            # write (only possible where row locks are not, e.g. SQLite): the
-            # second pass sees them as already imported.
-            imported, already, blocked, failures = _import_batch(
+        except _ORDER_DATA_ERRORS:
+            # Either another process inserted some of these between our read
+            # and our write (only possible where row locks are not, e.g.
+            # SQLite), or one order holds a value the database refuses. Order
+            # by order, the first are "already imported" and the second costs
+            # only the order at fault.
+            imported, already, blocked, failures = _import_one_by_one(
                 plugin, channel, unique, catalog, backfill_since
             )
         run.imported += imported
@@ -391,6 +466,44 @@ def _import_stream(
         run.not_imported += blocked
         notifications_record(plugin, failures, now=timezone.now())
         run.save(update_fields=["seen", "imported", "already_imported", "not_imported", "since"])
+
+
+def _import_one_by_one(plugin, channel, batch, catalog, backfill_since):
+    """_import_batch for each order on its own: an order that fails is skipped with a notification."""
+    imported = already = blocked = 0
+    failures: list[tuple[str, RuleResult]] = []
+    for order in batch:
+        try:
+            counts = _import_batch(plugin, channel, [order], catalog, backfill_since)
+        except IntegrityError:
+            # Perhaps a concurrent sync imported it meanwhile: a second pass
+            # sees it as already imported. If not, the order is at fault.
+            try:
+                counts = _import_batch(plugin, channel, [order], catalog, backfill_since)
+            except _ORDER_DATA_ERRORS as exc:
+                counts = _unreadable(plugin, order, exc)
+        except _ORDER_DATA_ERRORS as exc:
+            counts = _unreadable(plugin, order, exc)
+        imported += counts[0]
+        already += counts[1]
+        blocked += counts[2]
+        failures.extend(counts[3])
+    return imported, already, blocked, failures
+
+
+def _unreadable(plugin, order, exc):
+    # The exception's text may quote the order's data (a buyer's address in
+    # a failing row): log and show its kind only.
+    logger.warning(
+        "plugin %s: order %s skipped, it could not be imported (%s)", plugin.pk, order.id, type(exc).__name__
+    )
+    result = order_unreadable(
+        order.number,
+        "some of its data is not in a form Commerce Kitty can store (a value of the wrong kind, "
+        "too long, or out of range).",
+        {"source_order_id": order.id, "error": type(exc).__name__},
+    )
+    return 0, 0, 1, [(order.number, result)]
 
 
 def _import_batch(plugin, channel, batch, catalog, backfill_since):
@@ -409,6 +522,15 @@ def _import_batch(plugin, channel, batch, catalog, backfill_since):
         to_import = []
         for order in batch:
             if order.id in existing:
+                continue
+            if isinstance(order, UnreadableOrder):
+                failures.append(
+                    (
+                        order.number,
+                        order_unreadable(order.number, order.reason, {"source_order_id": order.id}),
+                    )
+                )
+                blocked += 1
                 continue
             blockers = order_import_blockers(
                 plugin, order, catalog_skus=catalog, backfill_since=backfill_since
@@ -497,7 +619,9 @@ def notifications_record(plugin: Plugin, failures: list[tuple[str, RuleResult]],
     if not failures:
         return
     wanted = {
-        (number, result.notification_kind): result for number, result in failures if result.notification_kind
+        (number[:64], result.notification_kind): result
+        for number, result in failures
+        if result.notification_kind
     }
     open_rows = {
         (n.order_number, n.kind): n

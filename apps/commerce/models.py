@@ -221,6 +221,7 @@ class Notification(models.Model):
         RATE_LIMIT = "rate_limit", "API rate limit"
         AUTHORIZATION = "authorization", "Authorization error"
         CHANNEL_CONFLICT = "channel_conflict", "Channel conflict"
+        UNREADABLE_ORDER = "unreadable_order", "Order could not be read"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="notifications")
     plugin = models.ForeignKey(Plugin, on_delete=models.CASCADE, related_name="notifications", null=True)

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import ClassVar
 
 import httpx
@@ -80,6 +80,20 @@ class SourceOrder:
 
 
 @dataclass(frozen=True)
+class UnreadableOrder:
+    """An order the platform listed in a shape we cannot read.
+
+    ``list_orders`` yields it in the order's place, so one malformed order
+    does not stop the listing; the importer tells the merchant about it.
+    ``reason`` is safe to show a merchant.
+    """
+
+    id: str
+    number: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Capabilities:
     backfill: bool = False  # can list orders older than the plugin
     manual_sync: bool = True  # a merchant may trigger a pull on demand
@@ -118,6 +132,17 @@ class PlatformUnavailable(PlatformError):
     """Timeouts, 5xx, malformed answers: transient, worth retrying later."""
 
 
+class MalformedOrder(PlatformUnavailable):
+    """One order came in a shape we cannot read; the rest of the answer may be fine."""
+
+
+class PaginationStuck(PlatformError):
+    """The platform's paging did not move on (a repeated cursor or page, or no end in sight).
+
+    Not transient: asking again walks into the same loop, so it is not retried.
+    """
+
+
 class PlatformClient(abc.ABC):
     """One merchant's connection to a platform."""
 
@@ -135,8 +160,12 @@ class PlatformClient(abc.ABC):
         """The order with this merchant-facing number, or None when the platform has none."""
 
     @abc.abstractmethod
-    def list_orders(self, since: datetime) -> Iterator[SourceOrder]:
-        """Every order placed at or after ``since``, oldest first, fetched page by page."""
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder | UnreadableOrder]:
+        """Every order placed at or after ``since``, oldest first, fetched page by page.
+
+        An order that cannot be read comes as an ``UnreadableOrder`` in its
+        place; paging that does not move on raises ``PaginationStuck``.
+        """
 
     @abc.abstractmethod
     def check_authorization(self) -> None:
@@ -146,3 +175,31 @@ class PlatformClient(abc.ABC):
 def normalize_order_number(raw: str) -> str:
     """'#1001 ' and '1001' are the same order number."""
     return raw.strip().lstrip("#").strip()
+
+
+def text_or_empty(value: object) -> str:
+    """A platform's text field as text: a number becomes its digits, anything else (None, a list) is empty."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+# Commerce Kitty keeps an order total in 12 digits, 2 of them after the point.
+_TOTAL_LIMIT = Decimal(10) ** 10
+_CENT = Decimal("0.01")
+
+
+def parse_total(value: object) -> Decimal | None:
+    """An order total to the cent, or None when it is missing, not a number, or too large to keep."""
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or abs(amount) >= _TOTAL_LIMIT:
+        return None
+    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return amount if abs(amount) < _TOTAL_LIMIT else None

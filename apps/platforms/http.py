@@ -2,9 +2,10 @@
 
 Every HTTP call to a platform goes through ``PlatformHTTP.request_json``: it
 takes a token from the plugin's throttle, sends the request with the
-connection's explicit timeouts, and turns everything that can go wrong into
-the typed errors of ``base.py`` with a message a merchant can read. Tests
-point clients at a local HTTP server; nothing here is mocked.
+connection's explicit timeouts, sits out a short "slow down" and asks again,
+and turns everything else that can go wrong into the typed errors of
+``base.py`` with a message a merchant can read. Tests point clients at a
+local HTTP server; nothing here is mocked.
 
 Messages and log lines are built from our own words plus status codes and
 paths: never from headers, credentials or raw exception text, so a token can
@@ -38,6 +39,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER = 60.0
 # A buggy or hostile Retry-After must not park a plugin for days.
 MAX_RETRY_AFTER = 3600.0
+
+# A "slow down" that ends within the caller's max_wait is sat out and the
+# request sent again, at most this many times: a pause of a second must not
+# fail a whole sync and tell the merchant they are rate limited.
+MAX_THROTTLE_RETRIES = 3
 
 USER_AGENT = "CommerceKitty-Troubleshoot/1.0"
 
@@ -82,6 +88,9 @@ class JSONResponse:
 # A platform may compute the wait after a 429 from the body (Shopify's
 # throttleStatus); returning None falls back to the Retry-After header.
 RetryAfterHook = Callable[[httpx.Response], float | None]
+# A platform that reports throttling inside a 2xx body (Shopify GraphQL's
+# THROTTLED) says how long to wait from the parsed body; None: not throttled.
+ThrottledBodyHook = Callable[[Any], float | None]
 
 
 class PlatformHTTP:
@@ -103,6 +112,7 @@ class PlatformHTTP:
         unauthorized_message: str | None = None,
         forbidden_message: str | None = None,
         retry_after_hook: RetryAfterHook | None = None,
+        throttled_body_hook: ThrottledBodyHook | None = None,
         secrets: Iterable[str] = (),
     ):
         self.connection = connection
@@ -116,6 +126,7 @@ class PlatformHTTP:
             "Reauthorize the plugin and grant every permission it asks for."
         )
         self.retry_after_hook = retry_after_hook
+        self.throttled_body_hook = throttled_body_hook
         self.secrets = tuple(s for s in secrets if s)
         self._client = httpx.Client(
             base_url=base_url,
@@ -149,12 +160,47 @@ class PlatformHTTP:
     ) -> JSONResponse:
         """Send one request through the throttle and return its parsed JSON body.
 
-        Raises ``RateLimited`` (our throttle or the platform's 429, after
-        blocking the bucket), ``NotAuthorized`` (401/403) or
+        ``max_wait`` is the longest this call may wait on throttling, ours and
+        the platform's together. A platform's "slow down" (429, a 503 with
+        Retry-After, a throttled body) that ends within it blocks the bucket,
+        so every process sharing it holds off too, and the request is sent
+        again once the block ends, up to MAX_THROTTLE_RETRIES times.
+
+        Raises ``RateLimited`` (our throttle, or the platform's when its wait
+        is longer, after blocking the bucket), ``NotAuthorized`` (401/403) or
         ``PlatformUnavailable`` (timeouts, connection errors, 5xx, anything
         else unexpected, malformed JSON).
         """
-        self.throttle.acquire(cost, max_wait=max_wait)
+        deadline = time.monotonic() + max_wait
+        retries = 0
+        while True:
+            self.throttle.acquire(cost, max_wait=max(0.0, deadline - time.monotonic()))
+            response = self._send(method, path, params=params, json=json)
+            wait = self._platform_wait(response)
+            if wait is None:
+                self._raise_for_status(response)
+                data = self._parse(response)
+                wait = self.throttled_body_hook(data) if self.throttled_body_hook else None
+                if wait is None:
+                    return JSONResponse(data=data, status_code=response.status_code, headers=response.headers)
+            if retries >= MAX_THROTTLE_RETRIES or time.monotonic() + wait > deadline:
+                if response.status_code == 503:
+                    self._raise_for_status(response)
+                raise self.rate_limited(wait)
+            retries += 1
+            # Blocking (rather than sleeping here) holds every process sharing
+            # the bucket off; the next acquire sits the block out.
+            self.throttle.block_for(wait)
+            logger.info(
+                "%s %s %s: asked to wait %.1f s, then asking again (bucket %s)",
+                self.label,
+                method,
+                path.split("?", 1)[0],
+                wait,
+                self.throttle.bucket,
+            )
+
+    def _send(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> httpx.Response:
         started = time.monotonic()
         try:
             response = self._client.request(method, path, params=params, json=json)
@@ -183,12 +229,19 @@ class PlatformHTTP:
                 "This is usually temporary; we will try again."
             ) from exc
         self._log(method, path, str(response.status_code), started)
-        self._raise_for_status(response)
-        return JSONResponse(
-            data=self._parse(response),
-            status_code=response.status_code,
-            headers=response.headers,
-        )
+        return response
+
+    def _platform_wait(self, response: httpx.Response) -> float | None:
+        """Seconds the platform asked us to wait (429, or 503 with Retry-After), or None."""
+        if response.status_code == 429:
+            retry_after = self.retry_after_hook(response) if self.retry_after_hook else None
+            if retry_after is None:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return DEFAULT_RETRY_AFTER if retry_after is None else retry_after
+        if response.status_code == 503:
+            # Hosts and firewalls answer "busy, come back in n seconds" this way.
+            return parse_retry_after(response.headers.get("Retry-After"))
+        return None
 
     def rate_limited(self, retry_after: float, *, reason: str | None = None) -> RateLimited:
         """Block the bucket for ``retry_after`` seconds and build the error to raise."""
@@ -207,13 +260,7 @@ class PlatformHTTP:
         code = response.status_code
         if 200 <= code < 300:
             return
-        if code == 429:
-            retry_after = self.retry_after_hook(response) if self.retry_after_hook else None
-            if retry_after is None:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is None:
-                retry_after = DEFAULT_RETRY_AFTER
-            raise self.rate_limited(retry_after)
+        # 429 never gets here: request_json waits it out or raises RateLimited.
         if code == 401:
             raise NotAuthorized(self.unauthorized_message)
         if code == 403:

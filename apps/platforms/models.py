@@ -11,10 +11,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
 from apps.platforms.base import Capabilities, OrderState, normalize_order_number
+
+# Ten years is more history than any platform shows (Amazon: two); the cap
+# also keeps "now - history_days" inside the calendar.
+HISTORY_DAYS_MAX = 3650
 
 
 def new_access_token() -> str:
@@ -41,7 +46,8 @@ class SandboxStore(models.Model):
     history_days = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Only orders this recent are visible (Shopify: 60). Empty: all.",
+        validators=[MaxValueValidator(HISTORY_DAYS_MAX)],
+        help_text=f"Only orders this recent are visible (Shopify: 60), at most {HISTORY_DAYS_MAX}. Empty: all.",
     )
     supports_backfill = models.BooleanField(default=True)
     supports_manual_sync = models.BooleanField(default=True)
@@ -72,7 +78,12 @@ class SandboxStore(models.Model):
         """The oldest placed_at the store still shows, or None when it shows everything."""
         if self.history_days is None:
             return None
-        return (now or timezone.now()) - timedelta(days=self.history_days)
+        try:
+            return (now or timezone.now()) - timedelta(days=self.history_days)
+        except OverflowError:
+            # A window reaching back past year 1 (saved before the cap, or
+            # by an update() that skips validators) shows everything.
+            return None
 
 
 class SandboxOrderStatus(models.TextChoices):
@@ -152,9 +163,17 @@ class SandboxOrder(models.Model):
         return f"#{self.number} ({self.store.handle})"
 
     def save(self, *args, **kwargs):
-        # Admins type "#1001" as often as "1001"; the platform stores the bare number.
+        # Orders created in code skip clean(); they get the same bare number.
         self.number = normalize_order_number(self.number)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Admins type "#1001" as often as "1001"; the platform stores the bare
+        # number. Normalizing here, before the uniqueness check runs, lets
+        # "#1001" next to an existing 1001 be a form error rather than a 500.
+        self.number = normalize_order_number(self.number)
+        if not self.number:
+            raise ValidationError({"number": "An order number needs at least one letter or digit."})
 
     @property
     def state(self) -> OrderState:

@@ -17,11 +17,13 @@ from django.utils import timezone
 from apps.platforms.base import (
     Buyer,
     Capabilities,
+    MalformedOrder,
     NotAuthorized,
     PlatformClient,
     RateLimited,
     SourceOrder,
     SourceOrderLine,
+    UnreadableOrder,
     normalize_order_number,
 )
 from apps.platforms.models import SANDBOX_STATES, SandboxOrder, SandboxOrderStatus, SandboxStore
@@ -36,6 +38,8 @@ PAGE_SIZE = 1000
 LIST_MAX_WAIT = 10.0
 
 DEFAULT_CAPABILITIES = Capabilities(backfill=True, manual_sync=True, history_days=None)
+
+_SHAPE_MESSAGE = "The demo marketplace holds this order in a shape we did not expect."
 
 _ORDER_FIELDS = (
     "id",
@@ -88,7 +92,7 @@ class SandboxClient(PlatformClient):
         row = orders.values_list(*_ORDER_FIELDS).first()
         return None if row is None else _source_order(row)
 
-    def list_orders(self, since: datetime) -> Iterator[SourceOrder]:
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder | UnreadableOrder]:
         """Orders placed at or after ``since``, oldest first, streamed in pages of 1000.
 
         Each page is one "request": it is throttled and re-checks the store's
@@ -110,7 +114,7 @@ class SandboxClient(PlatformClient):
                 orders = orders.filter(placed_at__gte=last_at).exclude(placed_at=last_at, id__lte=last_id)
             rows = list(orders.order_by("placed_at", "id").values_list(*_ORDER_FIELDS)[:PAGE_SIZE])
             for row in rows:
-                yield _source_order(row)
+                yield _listed_order(row)
             if len(rows) < PAGE_SIZE:
                 return
             last = (rows[-1][2], rows[-1][0])
@@ -164,7 +168,33 @@ class SandboxClient(PlatformClient):
         return store
 
 
+def _listed_order(row: tuple[Any, ...]) -> SourceOrder | UnreadableOrder:
+    """One order of a listing: normalized, or marked unreadable so the others still import."""
+    try:
+        return _source_order(row)
+    except MalformedOrder:
+        return UnreadableOrder(id=str(row[0]), number=row[1], reason=_SHAPE_MESSAGE)
+
+
+def _line(line: dict[str, Any]) -> SourceOrderLine | None:
+    raw = line.get("quantity")
+    quantity = 1 if raw is None else int(raw)
+    if quantity <= 0:  # nothing to ship: validate_lines refuses it, an update() may not
+        return None
+    return SourceOrderLine(
+        sku=str(line.get("sku") or ""), quantity=quantity, title=str(line.get("title") or "")
+    )
+
+
 def _source_order(row: tuple[Any, ...]) -> SourceOrder:
+    """Normalize one row of _ORDER_FIELDS (raises MalformedOrder for rows that skipped validation)."""
+    try:
+        return _normalized(row)
+    except (TypeError, ValueError, AttributeError, OverflowError, KeyError) as exc:
+        raise MalformedOrder(_SHAPE_MESSAGE) from exc
+
+
+def _normalized(row: tuple[Any, ...]) -> SourceOrder:
     (
         pk,
         number,
@@ -189,13 +219,7 @@ def _source_order(row: tuple[Any, ...]) -> SourceOrder:
         state=SANDBOX_STATES[status],
         platform_status=status.label,
         lines=tuple(
-            SourceOrderLine(
-                sku=str(line.get("sku") or ""),
-                quantity=int(line.get("quantity") or 1),
-                title=str(line.get("title") or ""),
-            )
-            for line in lines or []
-            if isinstance(line, dict)
+            line for line in (_line(raw) for raw in lines or [] if isinstance(raw, dict)) if line is not None
         ),
         buyer=Buyer(
             email=email,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
@@ -13,13 +12,18 @@ import httpx
 from apps.platforms.base import (
     Buyer,
     Capabilities,
+    MalformedOrder,
     NotAuthorized,
     OrderState,
+    PaginationStuck,
     PlatformClient,
     PlatformUnavailable,
     SourceOrder,
     SourceOrderLine,
+    UnreadableOrder,
     normalize_order_number,
+    parse_total,
+    text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
 from apps.platforms.throttle import Throttle, throttle_for
@@ -46,6 +50,14 @@ MORE_LINES_PAGE_SIZE = 100
 # How long a background listing may sit out our own pacing or a short
 # Shopify block before giving up with RateLimited.
 LIST_MAX_WAIT = 10.0
+
+# A listing that has not ended after this many pages (a quarter of a million
+# orders) is paging in circles; no sync task lives long enough to fetch that
+# many anyway. Likewise for one order's lines (10,000 of them).
+MAX_PAGES = 10_000
+MAX_LINE_PAGES = 100
+
+_SHAPE_MESSAGE = "Shopify sent this order in a shape we did not expect."
 
 _SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 # Order names are like "#1001" or "KT-1001"; anything else cannot be one and
@@ -167,22 +179,25 @@ def _line(node: dict[str, Any]) -> SourceOrderLine | None:
     quantity = node.get("currentQuantity")
     if quantity is None:
         quantity = node.get("quantity") or 0
+    quantity = int(quantity)
     if quantity <= 0:  # refunded or removed entirely: nothing left to import
         return None
-    return SourceOrderLine(sku=node.get("sku") or "", quantity=int(quantity), title=node.get("title") or "")
+    return SourceOrderLine(
+        sku=text_or_empty(node.get("sku")), quantity=quantity, title=text_or_empty(node.get("title"))
+    )
 
 
 def _buyer(order: dict[str, Any]) -> Buyer:
     address = order.get("shippingAddress") or order.get("billingAddress") or {}
     customer = order.get("customer") or {}
     return Buyer(
-        email=order.get("email") or "",
-        first_name=customer.get("firstName") or address.get("firstName") or "",
-        last_name=customer.get("lastName") or address.get("lastName") or "",
-        address_line1=address.get("address1") or "",
-        city=address.get("city") or "",
-        postcode=address.get("zip") or "",
-        country=address.get("countryCodeV2") or "",
+        email=text_or_empty(order.get("email")),
+        first_name=text_or_empty(customer.get("firstName")) or text_or_empty(address.get("firstName")),
+        last_name=text_or_empty(customer.get("lastName")) or text_or_empty(address.get("lastName")),
+        address_line1=text_or_empty(address.get("address1")),
+        city=text_or_empty(address.get("city")),
+        postcode=text_or_empty(address.get("zip")),
+        country=text_or_empty(address.get("countryCodeV2")),
     )
 
 
@@ -219,23 +234,42 @@ class ShopifyClient(PlatformClient):
                     return self._source_order(http, node, max_wait=2.0)
         return None
 
-    def list_orders(self, since: datetime) -> Iterator[SourceOrder]:
-        """Orders created at or after ``since``, oldest first, 25 per request."""
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder | UnreadableOrder]:
+        """Orders created at or after ``since``, oldest first, 25 per request.
+
+        Raises PaginationStuck when Shopify hands back a cursor it gave
+        before, or a page of the orders it just sent, or after MAX_PAGES pages.
+        """
         variables: dict[str, Any] = {
             "first": ORDERS_PAGE_SIZE,
             "after": None,
             "query": f"created_at:>='{_utc_query_time(since)}'",
         }
+        listed = 0
+        cursors: set[str] = set()
+        previous_ids: set[str] = set()
         with self._http() as http:
-            while True:
+            for _page in range(MAX_PAGES):
                 data = self._graphql(http, ORDERS_QUERY, variables, max_wait=LIST_MAX_WAIT)
                 connection = _orders_connection(data)
+                ids = {str(node.get("id")) for node in connection["nodes"] if isinstance(node, dict)}
+                if ids and ids <= previous_ids:
+                    raise _stuck(f"sent the same page of orders again, so we stopped after {listed} orders")
+                previous_ids = ids
                 for node in connection["nodes"]:
-                    yield self._source_order(http, node, max_wait=LIST_MAX_WAIT)
+                    listed += 1
+                    yield self._listed_order(http, node)
                 page_info = connection.get("pageInfo") or {}
-                if not page_info.get("hasNextPage") or not page_info.get("endCursor"):
+                cursor = text_or_empty(page_info.get("endCursor"))
+                if not page_info.get("hasNextPage") or not cursor:
                     return
-                variables = {**variables, "after": page_info["endCursor"]}
+                if cursor in cursors:
+                    raise _stuck(f"kept paging from the same place, so we stopped after {listed} orders")
+                cursors.add(cursor)
+                variables = {**variables, "after": cursor}
+        raise _stuck(
+            f"did not end its order list after {MAX_PAGES} pages, so we stopped after {listed} orders"
+        )
 
     def check_authorization(self) -> None:
         """Run a query of a few points that needs the read_orders scope."""
@@ -273,6 +307,7 @@ class ShopifyClient(PlatformClient):
                 "need, such as read_orders. Reauthorize the plugin and approve every scope."
             ),
             retry_after_hook=_retry_after_from_429,
+            throttled_body_hook=_throttled_body_wait,
             secrets=[token],
         )
 
@@ -292,24 +327,20 @@ class ShopifyClient(PlatformClient):
             raise PlatformUnavailable("Shopify sent an answer we could not read (not an object).")
         errors = body.get("errors")
         if errors:
-            self._raise_for_graphql_errors(http, body, errors)
+            self._raise_for_graphql_errors(http, errors)
         self._pace(http, body)
         data = body.get("data")
         if not isinstance(data, dict):
             raise PlatformUnavailable("Shopify sent an answer without data.")
         return data
 
-    def _raise_for_graphql_errors(self, http: PlatformHTTP, body: dict[str, Any], errors: Any) -> None:
+    def _raise_for_graphql_errors(self, http: PlatformHTTP, errors: Any) -> None:
+        # THROTTLED never gets here: request_json waits it out or raises
+        # RateLimited (see _throttled_body_wait).
         if not isinstance(errors, list):
             # A top-level string is how Shopify reports auth problems on some paths.
             raise PlatformUnavailable("Shopify reported an error it did not explain.")
-        codes = {
-            str(((error or {}).get("extensions") or {}).get("code") or "").upper()
-            for error in errors
-            if isinstance(error, dict)
-        }
-        if "THROTTLED" in codes:
-            raise http.rate_limited(_throttled_wait(body) or 1.0)
+        codes = _error_codes(errors)
         if "ACCESS_DENIED" in codes:
             # GraphQL's way of saying 403: the token lacks an access scope.
             raise NotAuthorized(http.forbidden_message)
@@ -335,7 +366,22 @@ class ShopifyClient(PlatformClient):
         if restore_rate > 0 and available < requested:
             http.throttle.block_for((requested - available) / restore_rate)
 
+    def _listed_order(self, http: PlatformHTTP, node: Any) -> SourceOrder | UnreadableOrder:
+        """One order of a listing: normalized, or marked unreadable so the others still import."""
+        try:
+            return self._source_order(http, node, max_wait=LIST_MAX_WAIT)
+        except MalformedOrder:
+            node = node if isinstance(node, dict) else {}
+            order_id = text_or_empty(node.get("id"))
+            number = normalize_order_number(text_or_empty(node.get("name"))) or order_id
+            return UnreadableOrder(id=order_id, number=number, reason=_SHAPE_MESSAGE)
+
     def _source_order(self, http: PlatformHTTP, node: dict[str, Any], *, max_wait: float) -> SourceOrder:
+        """Normalize one order node, fetching the lines beyond the first page (MalformedOrder on a bad shape).
+
+        Values of the wrong kind are coerced rather than passed on: text
+        fields become text (or empty), a total we cannot keep becomes None.
+        """
         try:
             nodes = list(node["lineItems"]["nodes"])
             page_info = node["lineItems"].get("pageInfo") or {}
@@ -351,22 +397,29 @@ class ShopifyClient(PlatformClient):
                 platform_status=platform_status,
                 lines=tuple(line for line in map(_line, nodes) if line is not None),
                 buyer=_buyer(node),
-                currency=money.get("currencyCode") or node.get("currencyCode") or "",
-                total=_decimal(money.get("amount")),
+                currency=text_or_empty(money.get("currencyCode")) or text_or_empty(node.get("currencyCode")),
+                total=parse_total(money.get("amount")),
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise PlatformUnavailable("Shopify sent an order in a shape we did not expect.") from exc
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise MalformedOrder(_SHAPE_MESSAGE) from exc
 
     def _more_lines(
         self, http: PlatformHTTP, order_id: str, cursor: str, max_wait: float
     ) -> Iterator[dict[str, Any]]:
         after: str | None = cursor
-        while after:
+        cursors = {cursor}
+        for _page in range(MAX_LINE_PAGES):
             data = self._graphql(http, MORE_LINES_QUERY, {"id": order_id, "after": after}, max_wait=max_wait)
             items = ((data.get("order") or {}).get("lineItems")) or {}
             yield from items.get("nodes") or []
             page_info = items.get("pageInfo") or {}
             after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
+            if not after:
+                return
+            if after in cursors:
+                raise _stuck("kept paging through one order's lines from the same place")
+            cursors.add(after)
+        raise _stuck(f"did not end one order's lines after {MAX_LINE_PAGES} pages")
 
 
 def _orders_connection(data: dict[str, Any]) -> dict[str, Any]:
@@ -376,13 +429,8 @@ def _orders_connection(data: dict[str, Any]) -> dict[str, Any]:
     return connection
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
+def _stuck(what: str) -> PaginationStuck:
+    return PaginationStuck(f"Shopify {what}. This is a fault on Shopify's side; contact support if it lasts.")
 
 
 def _throttled_wait(body: Any) -> float | None:
@@ -402,6 +450,25 @@ def _throttled_wait(body: Any) -> float | None:
     # At least a second: the bucket refills continuously, but asking again
     # within milliseconds only earns another THROTTLED.
     return max(1.0, (requested - available) / restore_rate)
+
+
+def _error_codes(errors: list[Any]) -> set[str]:
+    return {
+        str(((error or {}).get("extensions") or {}).get("code") or "").upper()
+        for error in errors
+        if isinstance(error, dict)
+    }
+
+
+def _throttled_body_wait(body: Any) -> float | None:
+    """A THROTTLED answer with HTTP 200: seconds to wait before asking again; None otherwise.
+
+    A THROTTLED 429 is read by _retry_after_from_429.
+    """
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list) or "THROTTLED" not in _error_codes(errors):
+        return None
+    return _throttled_wait(body) or 1.0
 
 
 def _retry_after_from_429(response: httpx.Response) -> float | None:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
 from apps.platforms.base import (
     Buyer,
     Capabilities,
+    MalformedOrder,
     NotAuthorized,
     OrderState,
+    PaginationStuck,
     PlatformClient,
     PlatformUnavailable,
     SourceOrder,
     SourceOrderLine,
+    UnreadableOrder,
     normalize_order_number,
+    parse_total,
+    text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP
 from apps.platforms.throttle import Throttle, throttle_for
@@ -35,6 +39,11 @@ PAGE_SIZE = 100  # the API's maximum per_page
 # pages deep for the exact number before calling it absent.
 SEARCH_PAGES = 3
 LIST_MAX_WAIT = 10.0
+# A listing that has not ended after this many pages (a million orders) is
+# paging in circles; no sync task lives long enough to fetch that many anyway.
+MAX_PAGES = 10_000
+
+_SHAPE_MESSAGE = "WooCommerce sent this order in a shape we did not expect."
 
 STATES = {
     "processing": OrderState.IMPORTABLE,
@@ -66,17 +75,21 @@ def _parse_gmt(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value in (None, ""):
+def _line(item: dict[str, Any]) -> SourceOrderLine | None:
+    quantity = int(item.get("quantity") or 0)
+    if quantity <= 0:  # removed or refunded entirely: nothing left to import
         return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
+    return SourceOrderLine(
+        sku=text_or_empty(item.get("sku")), quantity=quantity, title=text_or_empty(item.get("name"))
+    )
 
 
 def source_order(order: dict[str, Any]) -> SourceOrder:
-    """Normalize one WooCommerce order object (raises PlatformUnavailable on a bad shape)."""
+    """Normalize one WooCommerce order object (raises MalformedOrder on a bad shape).
+
+    Values of the wrong kind are coerced rather than passed on: text fields
+    become text (or empty), a total we cannot keep becomes None.
+    """
     try:
         status = str(order.get("status") or "")
         # Fall back to the site-local date only if the GMT one is missing
@@ -89,28 +102,32 @@ def source_order(order: dict[str, Any]) -> SourceOrder:
             placed_at=_parse_gmt(created),
             state=order_state(status),
             platform_status=status,
-            lines=tuple(
-                SourceOrderLine(
-                    sku=str(item.get("sku") or ""),
-                    quantity=int(item.get("quantity") or 0),
-                    title=str(item.get("name") or ""),
-                )
-                for item in order.get("line_items") or []
-            ),
+            lines=tuple(line for line in map(_line, order.get("line_items") or []) if line is not None),
             buyer=Buyer(
-                email=billing.get("email") or "",
-                first_name=billing.get("first_name") or "",
-                last_name=billing.get("last_name") or "",
-                address_line1=billing.get("address_1") or "",
-                city=billing.get("city") or "",
-                postcode=billing.get("postcode") or "",
-                country=billing.get("country") or "",
+                email=text_or_empty(billing.get("email")),
+                first_name=text_or_empty(billing.get("first_name")),
+                last_name=text_or_empty(billing.get("last_name")),
+                address_line1=text_or_empty(billing.get("address_1")),
+                city=text_or_empty(billing.get("city")),
+                postcode=text_or_empty(billing.get("postcode")),
+                country=text_or_empty(billing.get("country")),
             ),
-            currency=str(order.get("currency") or ""),
-            total=_decimal(order.get("total")),
+            currency=text_or_empty(order.get("currency")),
+            total=parse_total(order.get("total")),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise PlatformUnavailable("WooCommerce sent an order in a shape we did not expect.") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise MalformedOrder(_SHAPE_MESSAGE) from exc
+
+
+def _listed_order(raw: Any) -> SourceOrder | UnreadableOrder:
+    """One order of a listing: normalized, or marked unreadable so the others still import."""
+    try:
+        return source_order(raw)
+    except MalformedOrder:
+        raw = raw if isinstance(raw, dict) else {}
+        order_id = text_or_empty(raw.get("id"))
+        number = normalize_order_number(text_or_empty(raw.get("number"))) or order_id
+        return UnreadableOrder(id=order_id, number=number, reason=_SHAPE_MESSAGE)
 
 
 class WooCommerceClient(PlatformClient):
@@ -134,14 +151,20 @@ class WooCommerceClient(PlatformClient):
             for page in range(1, SEARCH_PAGES + 1):
                 orders = self._orders_page(http, {"search": wanted, "per_page": PAGE_SIZE, "page": page})[0]
                 for order in orders:
+                    if not isinstance(order, dict):
+                        continue
                     if normalize_order_number(str(order.get("number") or "")) == wanted:
                         return source_order(order)
                 if len(orders) < PAGE_SIZE:
                     break
         return None
 
-    def list_orders(self, since: datetime) -> Iterator[SourceOrder]:
-        """Orders created at or after ``since``, oldest first, 100 per request."""
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder | UnreadableOrder]:
+        """Orders created at or after ``since``, oldest first, 100 per request.
+
+        Raises PaginationStuck when a page repeats the one before it (a site
+        or cache that ignores ``page``) or after MAX_PAGES pages.
+        """
         if since.tzinfo is None:  # callers should pass aware datetimes; naive means UTC here
             since = since.replace(tzinfo=UTC)
         since = since.astimezone(UTC)
@@ -155,19 +178,33 @@ class WooCommerceClient(PlatformClient):
             "orderby": "date",
             "order": "asc",
         }
+        listed = 0
+        previous_ids: set[str] = set()
         with self._http() as http:
-            page = 1
-            while True:
+            for page in range(1, MAX_PAGES + 1):
                 orders, total_pages = self._orders_page(
                     http, {**params, "page": page}, max_wait=LIST_MAX_WAIT
                 )
+                ids = {str(raw.get("id")) for raw in orders if isinstance(raw, dict)}
+                if ids and ids <= previous_ids:
+                    raise PaginationStuck(
+                        f"WooCommerce sent the same page of orders again (page {page} repeated "
+                        f"page {page - 1}), so we stopped after {listed} orders. A caching plugin "
+                        "or proxy in front of the store may be ignoring the page number; exclude "
+                        "/wp-json/ from caching."
+                    )
+                previous_ids = ids
                 for raw in orders:
-                    order = source_order(raw)
-                    if order.placed_at >= since:
+                    order = _listed_order(raw)
+                    if isinstance(order, UnreadableOrder) or order.placed_at >= since:
+                        listed += 1
                         yield order
                 if len(orders) < PAGE_SIZE or (total_pages is not None and page >= total_pages):
                     return
-                page += 1
+        raise PaginationStuck(
+            f"WooCommerce's order list did not end after {MAX_PAGES} pages, so we stopped "
+            f"after {listed} orders."
+        )
 
     def check_authorization(self) -> None:
         """List one order: the cheapest call that needs the key's Read permission."""

@@ -189,6 +189,22 @@ def test_step_5_offers_reauthorize_and_the_demo_consent_restores_access(merchant
     assert status_of(again) == "passed"
 
 
+def test_step_4_names_an_order_the_import_could_not_read(merchant_client, page):
+    from apps.commerce import importing
+    from apps.commerce.models import Notification
+
+    main = plugin_named("Main store")
+    result = importing.order_unreadable("1099", "its placed date is missing.")
+    importing.notifications_record(main, [("1099", result)], now=timezone.now())
+
+    response = start(merchant_client, page, main, step=4, number="1099").content.decode()
+
+    html = text(response)
+    assert status_of(response) == "failed"
+    assert "Order could not be read: Order #1099 could not be read: its placed date is missing." in html
+    assert Notification.objects.get(order_number="1099").get_kind_display() == "Order could not be read"
+
+
 def test_unknown_when_the_order_number_is_missing(merchant_client, page):
     html = start(merchant_client, page, plugin_named("Main store"), step=6).content.decode()
 

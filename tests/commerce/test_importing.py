@@ -1,13 +1,16 @@
 """The importer end to end on the demo marketplace."""
 
-from datetime import timedelta
+import json
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
+from werkzeug import Request, Response
 
 from apps.commerce.importing import plugin_sync
 from apps.commerce.models import Customer, Notification, Order, OrderLine, SyncRun
 from apps.platforms.base import PlatformUnavailable
+from apps.platforms.models import SandboxOrder, SandboxStore
 from tests.factories import (
     ChannelFactory,
     PluginFactory,
@@ -204,8 +207,6 @@ def test_unavailable_platform_fails_the_run_and_raises_for_a_retry(plugin, monke
 
 def test_large_sync_imports_in_batches_with_few_queries(plugin, django_assert_max_num_queries):
     store = store_of(plugin)
-    from apps.platforms.models import SandboxOrder
-
     SandboxOrder.objects.bulk_create(
         SandboxOrder(
             store=store,
@@ -225,3 +226,194 @@ def test_large_sync_imports_in_batches_with_few_queries(plugin, django_assert_ma
 
     assert run.imported == 1200
     assert OrderLine.objects.count() == 2400
+
+
+# --- One bad order, or an unexpected error, never wedges the plugin ---------------
+
+
+def test_a_line_with_a_negative_quantity_is_left_out_and_the_orders_still_import(plugin):
+    bad = order_on(plugin, number="1001")
+    order_on(plugin, number="1002")
+    # validate_lines refuses this in admin; a platform sends what it sends.
+    SandboxOrder.objects.filter(pk=bad.pk).update(
+        lines=[{"sku": "SKU-A", "quantity": -1}, {"sku": "SKU-B", "quantity": 2}]
+    )
+
+    run = plugin_sync(plugin=plugin)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert sorted(Order.objects.values_list("number", flat=True)) == ["1001", "1002"]
+    lines = OrderLine.objects.filter(order__number="1001")
+    assert [(line.sku, line.quantity) for line in lines] == [("SKU-B", 2)]
+
+
+def test_an_order_the_database_refuses_is_skipped_with_a_notification_and_the_rest_import(plugin):
+    bad = order_on(plugin, number="1001")
+    order_on(plugin, number="1002")
+    order_on(plugin, number="1003")
+    # More than any quantity column holds: the insert of this one order fails.
+    SandboxOrder.objects.filter(pk=bad.pk).update(lines=[{"sku": "SKU-A", "quantity": 2**63}])
+
+    run = plugin_sync(plugin=plugin)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert (run.seen, run.imported, run.not_imported) == (3, 2, 1)
+    assert sorted(Order.objects.values_list("number", flat=True)) == ["1002", "1003"]
+    note = Notification.objects.get()
+    assert note.order_number == "1001"
+    assert note.message.startswith("Order #1001 could not be read")
+    assert "skipped" in note.message
+
+
+def test_an_unreadable_order_counts_up_on_the_next_sync_instead_of_piling_up(plugin):
+    bad = order_on(plugin, number="1001")
+    SandboxOrder.objects.filter(pk=bad.pk).update(lines=[{"sku": "SKU-A", "quantity": 2**63}])
+
+    plugin_sync(plugin=plugin)
+    plugin_sync(plugin=plugin)
+
+    assert Notification.objects.get().occurrences == 2
+
+
+def test_an_unexpected_error_fails_the_run_with_a_message_and_is_raised(plugin, monkeypatch):
+    order_on(plugin, number="1001")
+
+    def broken(merchant_id):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("apps.commerce.importing.catalog_sku_map", broken)
+
+    with pytest.raises(RuntimeError):
+        plugin_sync(plugin=plugin)
+
+    run = SyncRun.objects.get()
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert run.finished_at is not None
+    assert "unexpected error" in run.message
+
+
+def test_a_history_window_beyond_the_calendar_shows_every_order(plugin):
+    order_on(plugin, number="1001")
+    # Saved before history_days had a maximum, or by an update() that skips validators.
+    SandboxStore.objects.filter(pk=store_of(plugin).pk).update(history_days=10**6)
+
+    run = plugin_sync(plugin=plugin)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert Order.objects.get().number == "1001"
+
+
+# --- Through a real platform client, against a local WooCommerce ----------------
+
+WC_KEY = "ck_test_key"
+WC_SECRET = "cs_test_secret"
+WC_ORDERS = "/wp-json/wc/v3/orders"
+
+
+@pytest.fixture
+def wc_plugin(httpserver):
+    plugin = PluginFactory(
+        platform="woocommerce",
+        credentials={
+            "site_url": httpserver.url_for("/").rstrip("/"),
+            "consumer_key": WC_KEY,
+            "consumer_secret": WC_SECRET,
+        },
+    )
+    for sku in ("SKU-A", "SKU-B"):
+        ProductFactory(merchant=plugin.merchant, code=sku)
+    return plugin
+
+
+def wc_order(number: int, **overrides) -> dict:
+    created = (timezone.now() - timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    order = {
+        "id": number + 5000,
+        "number": str(number),
+        "status": "processing",
+        "currency": "EUR",
+        "total": "24.90",
+        "date_created_gmt": created,
+        "billing": {"first_name": "Ada", "last_name": "Lovelace", "email": f"ada{number}@example.com"},
+        "line_items": [{"id": 1, "name": "A", "sku": "SKU-A", "quantity": 1}],
+    }
+    order.update(overrides)
+    return order
+
+
+def wc_serves(httpserver, orders: list[dict]) -> None:
+    """check_authorization's one-order probe, then the listing."""
+    httpserver.expect_request(WC_ORDERS, query_string={"per_page": "1"}).respond_with_json(orders[:1])
+    httpserver.expect_request(WC_ORDERS).respond_with_json(orders)
+
+
+def test_malformed_woocommerce_orders_do_not_stop_the_others(wc_plugin, httpserver):
+    broken_shape = wc_order(1005)
+    del broken_shape["date_created_gmt"]
+    wc_serves(
+        httpserver,
+        [
+            wc_order(1001, billing={"first_name": "Ada", "email": 12345}),
+            wc_order(1002),
+            wc_order(1003, total="123456789012345.00"),
+            wc_order(
+                1004,
+                line_items=[{"sku": "SKU-A", "quantity": -1}, {"sku": "SKU-B", "quantity": 3}],
+            ),
+            broken_shape,
+        ],
+    )
+
+    run = plugin_sync(plugin=wc_plugin)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert sorted(Order.objects.values_list("number", flat=True)) == ["1002", "1003", "1004"]
+    assert Order.objects.get(number="1003").total is None  # too large to keep, not a crash
+    assert [(line.sku, line.quantity) for line in OrderLine.objects.filter(order__number="1004")] == [
+        ("SKU-B", 3)
+    ]
+    notes = {n.order_number: n for n in Notification.objects.all()}
+    assert set(notes) == {"1001", "1005"}
+    assert notes["1001"].kind == "missing_customer_fields"
+    assert "no email" in notes["1001"].message
+    assert notes["1005"].message.startswith("Order #1005 could not be read")
+
+
+def test_a_woocommerce_site_that_ignores_the_page_number_fails_the_run_instead_of_looping(
+    wc_plugin, httpserver
+):
+    same_page = [wc_order(2000 + i) for i in range(100)]
+    requests = []
+
+    def handler(request: Request) -> Response:
+        requests.append(request.args.get("page"))
+        if len(requests) > 20:  # without a guard the client would ask forever
+            return Response("enough", status=500)
+        return Response(json.dumps(same_page), content_type="application/json")  # no X-WP-TotalPages
+
+    httpserver.expect_request(WC_ORDERS, query_string={"per_page": "1"}).respond_with_json(same_page[:1])
+    httpserver.expect_request(WC_ORDERS).respond_with_handler(handler)
+
+    run = plugin_sync(plugin=wc_plugin)
+
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "same page" in run.message
+    assert len(requests) == 2
+    assert Order.objects.count() == 100  # what it did send is imported
+
+
+def test_a_short_woocommerce_throttle_is_waited_out_without_a_notification(wc_plugin, httpserver):
+    answers = iter([Response("slow down", status=429, headers={"Retry-After": "1"})])
+
+    def handler(request: Request) -> Response:
+        return next(answers, None) or Response(json.dumps([wc_order(1001)]), content_type="application/json")
+
+    httpserver.expect_request(WC_ORDERS).respond_with_handler(handler)
+
+    run = plugin_sync(plugin=wc_plugin)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert Order.objects.get().number == "1001"
+    assert not Notification.objects.exists()
+    wc_plugin.refresh_from_db()
+    assert wc_plugin.rate_limited_until is None

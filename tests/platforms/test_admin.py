@@ -98,3 +98,60 @@ def test_rotate_token_action_changes_the_token(admin_client, store):
     assert response.status_code == 302
     store.refresh_from_db()
     assert store.access_token != old_token
+
+
+def new_order_form(store, number: str) -> dict:
+    return {
+        "store": store.pk,
+        "number": number,
+        "placed_at_0": "2026-01-06",
+        "placed_at_1": "10:00:00",
+        "status": "paid",
+        "currency": "EUR",
+        "lines": json.dumps([{"sku": "MUG-BLUE-001", "quantity": 1}]),
+    }
+
+
+def test_adding_an_existing_number_typed_with_a_hash_says_it_already_exists(admin_client, order):
+    url = reverse("admin:platforms_sandboxorder_add")
+
+    response = admin_client.post(url, new_order_form(order.store, "#1001"))
+
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert SandboxOrder.objects.count() == 1
+
+
+def test_a_number_typed_with_a_hash_is_saved_bare(admin_client, store):
+    response = admin_client.post(
+        reverse("admin:platforms_sandboxorder_add"), new_order_form(store, " #1002 ")
+    )
+
+    assert response.status_code == 302
+    assert SandboxOrder.objects.get().number == "1002"
+
+
+def test_a_number_that_is_only_a_hash_is_refused(admin_client, store):
+    response = admin_client.post(reverse("admin:platforms_sandboxorder_add"), new_order_form(store, "#"))
+
+    assert response.status_code == 200
+    assert "letter or digit" in response.content.decode()
+    assert not SandboxOrder.objects.exists()
+
+
+def test_a_history_window_beyond_the_maximum_is_a_form_error(admin_client, store):
+    url = reverse("admin:platforms_sandboxstore_change", args=[store.pk])
+    form = {
+        "handle": store.handle,
+        "name": store.name,
+        "history_days": "2000000000",
+        "supports_backfill": "on",
+        "supports_manual_sync": "on",
+    }
+
+    response = admin_client.post(url, form)
+
+    assert response.status_code == 200
+    assert "3650" in response.content.decode()
+    store.refresh_from_db()
+    assert store.history_days is None

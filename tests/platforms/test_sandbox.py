@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.platforms import registry
-from apps.platforms.base import Capabilities, NotAuthorized, OrderState, RateLimited
+from apps.platforms.base import Capabilities, NotAuthorized, OrderState, RateLimited, UnreadableOrder
 from apps.platforms.models import SandboxOrder, SandboxOrderStatus, SandboxStore, validate_lines
 from apps.platforms.sandbox import PAGE_SIZE, SandboxClient
 
@@ -228,3 +228,42 @@ def test_registry_builds_a_sandbox_client(store, make_connection):
 
     assert isinstance(client, SandboxClient)
     client.check_authorization()
+
+
+def test_lines_with_nothing_to_ship_are_left_out(client, store):
+    order = add_order(store)
+    # validate_lines refuses these in admin; an update() or a script does not.
+    SandboxOrder.objects.filter(pk=order.pk).update(
+        lines=[{"sku": "A", "quantity": -1}, {"sku": "B", "quantity": 0}, {"sku": "C"}]
+    )
+
+    assert [(line.sku, line.quantity) for line in client.get_order("1001").lines] == [("C", 1)]
+
+
+def test_an_order_in_an_unexpected_shape_is_listed_as_unreadable(client, store):
+    add_order(store, number="1001")
+    broken = add_order(store, number="1002")
+    add_order(store, number="1003")
+    SandboxOrder.objects.filter(pk=broken.pk).update(lines=[{"sku": "A", "quantity": "lots"}])
+
+    orders = list(client.list_orders(datetime(2026, 1, 1, tzinfo=UTC)))
+
+    assert [order.number for order in orders] == ["1001", "1002", "1003"]
+    assert isinstance(orders[1], UnreadableOrder)
+
+
+def test_history_days_has_a_maximum(store):
+    store.history_days = 2_000_000_000
+
+    with pytest.raises(ValidationError) as caught:
+        store.full_clean()
+
+    assert "history_days" in caught.value.message_dict
+
+
+def test_a_history_window_beyond_the_calendar_shows_everything(client, store):
+    add_order(store, number="ancient", placed_at=datetime(1999, 1, 1, tzinfo=UTC))
+    SandboxStore.objects.filter(pk=store.pk).update(history_days=10**6)  # skips the validator
+
+    assert client.get_order("ancient") is not None
+    assert [order.number for order in client.list_orders(datetime(1990, 1, 1, tzinfo=UTC))] == ["ancient"]

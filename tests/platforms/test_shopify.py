@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from werkzeug import Request, Response
 
-from apps.platforms.base import NotAuthorized, OrderState, PlatformUnavailable, RateLimited
+from apps.platforms.base import (
+    NotAuthorized,
+    OrderState,
+    PaginationStuck,
+    PlatformUnavailable,
+    RateLimited,
+    UnreadableOrder,
+)
 from apps.platforms.shopify import API_VERSION, ShopifyClient, shop_domain
 
 TOKEN = "shpat_0123456789abcdef-very-secret"
@@ -416,3 +424,135 @@ def test_shop_domain_accepts_the_usual_spellings(shop, domain):
 def test_shop_domain_refuses_other_hosts(shop):
     with pytest.raises(NotAuthorized):
         shop_domain(shop)
+
+
+# --- Values of the wrong kind are coerced, not passed through ---------------------
+
+
+def test_buyer_fields_and_totals_of_the_wrong_kind_are_coerced(client, httpserver):
+    node = order_node(
+        email=12345,
+        customer={"firstName": ["Ada"], "lastName": None},
+        shippingAddress={"firstName": "Ada", "lastName": "Lovelace", "zip": 10115, "countryCodeV2": {}},
+        totalPriceSet={"shopMoney": {"amount": "123456789012345.00", "currencyCode": 978}},
+    )
+    expect_graphql(httpserver).respond_with_json(orders_body([node]))
+
+    order = client.get_order("1001")
+
+    assert (order.buyer.email, order.buyer.first_name, order.buyer.last_name) == ("12345", "Ada", "Lovelace")
+    assert (order.buyer.postcode, order.buyer.country) == ("10115", "")
+    assert order.total is None
+    assert order.currency == "978"
+
+
+def test_an_order_in_an_unexpected_shape_is_listed_as_unreadable(client, httpserver):
+    broken = order_node("1002", createdAt=None)
+    expect_graphql(httpserver).respond_with_json(
+        orders_body([order_node("1001"), broken, order_node("1003")])
+    )
+
+    orders = list(client.list_orders(datetime(2026, 1, 1, tzinfo=UTC)))
+
+    assert [order.number for order in orders] == ["1001", "1002", "1003"]
+    assert isinstance(orders[1], UnreadableOrder)
+    assert orders[1].id == "gid://shopify/Order/100200"
+
+
+# --- Paging that never ends is stopped ---------------------------------------------
+
+
+def test_a_repeated_cursor_stops_the_listing(client, httpserver):
+    pages = {
+        None: orders_body([order_node("1001")], has_next=True, cursor="c1"),
+        "c1": orders_body([order_node("1002")], has_next=True, cursor="c1"),
+    }
+    asked = []
+
+    def handler(request: Request) -> Response:
+        after = request.get_json()["variables"]["after"]
+        asked.append(after)
+        if len(asked) > 20:  # without a guard the client would ask forever
+            return Response("enough", status=500)
+        return Response(json.dumps(pages[after]), content_type="application/json")
+
+    expect_graphql(httpserver).respond_with_handler(handler)
+
+    orders = client.list_orders(datetime(2026, 1, 1, tzinfo=UTC))
+    numbers = [next(orders).number, next(orders).number]
+    with pytest.raises(PaginationStuck, match="same place"):
+        next(orders)
+
+    assert numbers == ["1001", "1002"]
+    assert asked == [None, "c1"]
+
+
+def test_a_page_of_orders_already_listed_stops_the_listing(client, httpserver):
+    count = iter(range(1, 100))
+
+    def handler(request: Request) -> Response:
+        n = next(count)
+        if n > 20:
+            return Response("enough", status=500)
+        # A fresh cursor every time, but always the same orders.
+        body = orders_body([order_node("1001"), order_node("1002")], has_next=True, cursor=f"c{n}")
+        return Response(json.dumps(body), content_type="application/json")
+
+    expect_graphql(httpserver).respond_with_handler(handler)
+
+    with pytest.raises(PaginationStuck):
+        list(client.list_orders(datetime(2026, 1, 1, tzinfo=UTC)))
+
+    assert len(httpserver.log) == 2
+
+
+def test_an_order_whose_lines_repeat_their_cursor_is_stopped(client, httpserver):
+    first_lines = {
+        "pageInfo": {"hasNextPage": True, "endCursor": "lines-1"},
+        "nodes": [{"sku": "SKU-0", "title": "", "quantity": 1, "currentQuantity": 1}],
+    }
+    line_requests = []
+
+    def handler(request: Request) -> Response:
+        body = request.get_json()
+        if "OrderLines" in body["query"]:
+            line_requests.append(body["variables"]["after"])
+            if len(line_requests) > 20:
+                return Response("enough", status=500)
+            items = {
+                "pageInfo": {"hasNextPage": True, "endCursor": "lines-2"},
+                "nodes": [{"sku": "SKU-1", "title": "", "quantity": 1, "currentQuantity": 1}],
+            }
+            payload = {"data": {"order": {"lineItems": items}}, "extensions": cost()}
+            return Response(json.dumps(payload), content_type="application/json")
+        payload = orders_body([order_node(lineItems=first_lines)])
+        return Response(json.dumps(payload), content_type="application/json")
+
+    expect_graphql(httpserver).respond_with_handler(handler)
+
+    with pytest.raises(PaginationStuck, match="lines"):
+        client.get_order("1001")
+
+    assert line_requests == ["lines-1", "lines-2"]
+
+
+# --- A short throttle is sat out inside the client -----------------------------------
+
+
+def test_a_short_throttle_in_the_body_is_waited_out_and_the_query_sent_again(client, httpserver):
+    # (152 requested - 52 available) / 100 per second: a 1 s wait, within get_order's 2 s.
+    throttled = {**THROTTLED_BODY, "extensions": cost(requested=152, available=52, restore=100)}
+    queue = [throttled]
+
+    def handler(request: Request) -> Response:
+        body = queue.pop(0) if queue else orders_body([order_node()])
+        return Response(json.dumps(body), content_type="application/json")
+
+    expect_graphql(httpserver).respond_with_handler(handler)
+
+    started = time.monotonic()
+    order = client.get_order("1001")
+
+    assert order.number == "1001"
+    assert len(httpserver.log) == 2
+    assert time.monotonic() - started >= 0.9

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from werkzeug import Request, Response
 
-from apps.platforms.base import NotAuthorized, OrderState, PlatformUnavailable, RateLimited
+from apps.platforms.base import (
+    NotAuthorized,
+    OrderState,
+    PaginationStuck,
+    PlatformUnavailable,
+    RateLimited,
+    UnreadableOrder,
+)
 from apps.platforms.woocommerce import WooCommerceClient
 
 KEY = "ck_4f1d2c3b4a5968778695a4b3c2d1e0f9"
@@ -281,3 +289,155 @@ def test_plain_http_site_is_refused_so_the_secret_is_not_sent_in_the_clear(make_
 
     with pytest.raises(NotAuthorized, match="https://"):
         client.check_authorization()
+
+
+# --- Values of the wrong kind are coerced, not passed through ---------------------
+
+
+def test_buyer_fields_that_are_not_text_become_text_or_empty(client, httpserver):
+    billing = {"first_name": None, "last_name": ["Love"], "email": 12345, "postcode": 10115, "city": {}}
+    expect_orders(httpserver).respond_with_json([{**wc_order(), "billing": billing}])
+
+    buyer = client.get_order("1001").buyer
+
+    assert (buyer.email, buyer.first_name, buyer.last_name) == ("12345", "", "")
+    assert (buyer.postcode, buyer.city, buyer.country) == ("10115", "", "")
+
+
+def test_lines_with_nothing_to_ship_are_left_out(client, httpserver):
+    items = [
+        {"sku": "MUG-BLUE-001", "name": "Blue mug", "quantity": -1},
+        {"sku": "MUG-RED-001", "name": "Red mug", "quantity": 0},
+        {"sku": "MUG-GREEN-001", "name": "Green mug", "quantity": "2"},
+    ]
+    expect_orders(httpserver).respond_with_json([{**wc_order(), "line_items": items}])
+
+    order = client.get_order("1001")
+
+    assert [(line.sku, line.quantity) for line in order.lines] == [("MUG-GREEN-001", 2)]
+
+
+@pytest.mark.parametrize("total", ["123456789012345.00", "NaN", "-Infinity", "1e400", "lots", True])
+def test_a_total_that_cannot_be_kept_is_none(client, httpserver, total):
+    expect_orders(httpserver).respond_with_json([{**wc_order(), "total": total}])
+
+    assert client.get_order("1001").total is None
+
+
+def test_a_total_is_kept_to_the_cent(client, httpserver):
+    expect_orders(httpserver).respond_with_json([{**wc_order(), "total": "9999999999.99"}])
+
+    assert client.get_order("1001").total == Decimal("9999999999.99")
+
+
+def test_an_order_in_an_unexpected_shape_is_listed_as_unreadable(client, httpserver):
+    broken = wc_order(1002)
+    del broken["date_created_gmt"], broken["date_created"]
+    expect_orders(httpserver).respond_with_json([wc_order(1001), broken, wc_order(1003)])
+
+    orders = list(client.list_orders(datetime(2026, 1, 1, tzinfo=UTC)))
+
+    assert [order.number for order in orders] == ["1001", "1002", "1003"]
+    assert isinstance(orders[1], UnreadableOrder)
+    assert orders[1].id == "6002"
+    assert "shape we did not expect" in orders[1].reason
+
+
+# --- Paging that never ends is stopped ---------------------------------------------
+
+
+def test_a_site_that_ignores_the_page_number_stops_the_listing(client, httpserver):
+    same_page = [wc_order(2000 + i) for i in range(100)]
+    pages = []
+
+    def handler(request: Request) -> Response:
+        pages.append(request.args["page"])
+        if len(pages) > 20:  # without a guard the client would ask forever
+            return Response("enough", status=500)
+        return Response(json.dumps(same_page), content_type="application/json")
+
+    expect_orders(httpserver).respond_with_handler(handler)
+    orders = client.list_orders(datetime(2026, 1, 1, tzinfo=UTC))
+
+    listed = [next(orders) for _ in range(100)]
+    with pytest.raises(PaginationStuck, match="same page") as caught:
+        next(orders)
+
+    assert len({order.id for order in listed}) == 100
+    assert pages == ["1", "2"]
+    assert "caching" in str(caught.value)
+
+
+def test_listing_stops_after_the_most_pages_we_ever_ask_for(client, httpserver, monkeypatch):
+    monkeypatch.setattr("apps.platforms.woocommerce.MAX_PAGES", 3)
+
+    def handler(request: Request) -> Response:
+        page = int(request.args["page"])
+        orders = [wc_order(page * 1000 + i) for i in range(100)]  # new orders on every page, forever
+        return Response(json.dumps(orders), content_type="application/json")
+
+    expect_orders(httpserver).respond_with_handler(handler)
+
+    with pytest.raises(PaginationStuck, match="3 pages"):
+        list(client.list_orders(datetime(2026, 1, 1, tzinfo=UTC)))
+
+    assert len(httpserver.log) == 3
+
+
+# --- A short "slow down" is sat out inside the client ---------------------------------
+
+
+def answers(*responses: Response):
+    """A handler that gives these answers in turn, then orders."""
+    queue = list(responses)
+
+    def handler(request: Request) -> Response:
+        if queue:
+            return queue.pop(0)
+        return Response(json.dumps([wc_order()]), content_type="application/json")
+
+    return handler
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_short_retry_after_is_waited_out_and_the_request_sent_again(client, httpserver, status):
+    expect_orders(httpserver).respond_with_handler(
+        answers(Response("busy", status=status, headers={"Retry-After": "1"}))
+    )
+
+    started = time.monotonic()
+    order = client.get_order("1001")
+
+    assert order.number == "1001"
+    assert len(httpserver.log) == 2
+    assert time.monotonic() - started >= 0.9  # it did wait as asked
+
+
+def test_a_retry_after_longer_than_the_call_may_wait_is_still_rate_limited(client, httpserver):
+    expect_orders(httpserver).respond_with_handler(
+        answers(Response("slow down", status=429, headers={"Retry-After": "5"}))
+    )
+
+    with pytest.raises(RateLimited) as caught:
+        client.get_order("1001")  # an interactive call waits 2 s at most
+
+    assert caught.value.retry_after == 5
+    assert len(httpserver.log) == 1
+
+
+def test_a_503_without_retry_after_is_unavailable_at_once(client, httpserver):
+    expect_orders(httpserver).respond_with_handler(answers(Response("maintenance", status=503)))
+
+    with pytest.raises(PlatformUnavailable, match="HTTP 503"):
+        client.get_order("1001")
+
+    assert len(httpserver.log) == 1
+
+
+def test_a_site_that_keeps_saying_slow_down_is_rate_limited_after_a_few_tries(client, httpserver):
+    expect_orders(httpserver).respond_with_data("slow down", status=429, headers={"Retry-After": "0"})
+
+    with pytest.raises(RateLimited):
+        client.list_orders(datetime(2026, 1, 1, tzinfo=UTC)).__next__()
+
+    assert len(httpserver.log) == 4  # the first try and three more
