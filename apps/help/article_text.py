@@ -12,9 +12,11 @@ The format, line by line::
     Paragraph.
     - what to include in a support ticket
 
-Blank lines are allowed anywhere. Every mistake is reported with the line it
-is on, and nothing is half-read: ``parse_article`` returns a whole article or
-raises ``ArticleFormatError``.
+Blank lines are allowed anywhere. A line that begins with "Step" and a number
+is always a heading, so one typed slightly wrong ("Step 2 Title", "Step 2:
+Title") is reported rather than read as the step above's text. Every mistake
+is reported with the line it is on, and nothing is half-read:
+``parse_article`` returns a whole article or raises ``ArticleFormatError``.
 """
 
 from __future__ import annotations
@@ -23,8 +25,19 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
-STEP_HEADING = re.compile(r"^Step\s+(\d+)\s*[.:]\s*(.*)$")
-LOOSE_STEP_HEADING = re.compile(r"^Step\s+\S+\s*[.:]")
+STEP_HEADING = re.compile(r"^Step\s+(\d+)\s*\.\s*(.*)$")
+# "Step" then a step number in any other shape: "Step 2 Title", "Step 2: Title",
+# "step 2. Title", "Step two. Title", "Step II. Title". Prose that merely begins
+# with the word ("Step back and …", "Steps 1 to 3 …", "Stepping …") does not match.
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    "|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
+)
+LOOKS_LIKE_STEP_HEADING = re.compile(
+    rf"^step(?:\s*#?\s*\d|\s+(?:no\.?\s*|number\s+)?(?:{_NUMBER_WORDS})\b|\s+[ivx]+\s*[.:)]|\s+[a-z]\s*[.:)])",
+    re.IGNORECASE,
+)
+NUMBERED_STEP_HEADING = re.compile(r"^step\s*#?\s*(\d+)\s*[.:)\-–—]?\s*(.*)$", re.IGNORECASE)
 STILL_MISSING = re.compile(r"^Still missing\?\s*$", re.IGNORECASE)
 BULLET = re.compile(r"^[-*•]\s+(.*)$")
 MAX_TITLE_LENGTH = 200
@@ -92,10 +105,19 @@ class Article:
 
 def decode_article(data: bytes) -> str:
     """Bytes to text, refusing anything that is not UTF-8 text."""
+    return _decode_text(data, what="an article")
+
+
+def decode_step_checks(data: bytes) -> str:
+    """An article's ``.checks`` file as text, refused the same way as the article."""
+    return _decode_text(data, what="a list of step checks")
+
+
+def _decode_text(data: bytes, *, what: str) -> str:
     nul = data.find(b"\x00")
     if nul != -1:
         line = data.count(b"\n", 0, nul) + 1
-        raise ArticleFormatError(line, "this is a binary file, not an article (NUL byte)")
+        raise ArticleFormatError(line, f"this is a binary file, not {what} (NUL byte)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -112,7 +134,9 @@ def parse_article(text: str) -> Article:
         raise ArticleFormatError(1, "the file is empty; expected the article's title")
 
     title_line, title = content[0]
-    if STEP_HEADING.match(title) or STILL_MISSING.match(title) or BULLET.match(title):
+    if any(
+        pattern.match(title) for pattern in (STEP_HEADING, LOOKS_LIKE_STEP_HEADING, STILL_MISSING, BULLET)
+    ):
         raise ArticleFormatError(title_line, f"expected the article's title, found {title!r}")
     if len(title) > MAX_TITLE_LENGTH:
         raise ArticleFormatError(title_line, f"the title is longer than {MAX_TITLE_LENGTH} characters")
@@ -147,10 +171,8 @@ def parse_article(text: str) -> Article:
             steps.append(ArticleStep(number=number, title=step_title, line=line_number))
             current = steps[-1].text
             continue
-        if LOOSE_STEP_HEADING.match(line):
-            raise ArticleFormatError(
-                line_number, f"{line[:40]!r} looks like a step heading; write it as “Step N. Title”"
-            )
+        if LOOKS_LIKE_STEP_HEADING.match(line):
+            raise _malformed_step_heading(line_number, line)
         if STILL_MISSING.match(line):
             if still_missing is not None:
                 raise ArticleFormatError(line_number, "a second “Still missing?” section")
@@ -176,6 +198,21 @@ def parse_article(text: str) -> Article:
     if still_missing is not None and still_missing.text.is_empty() and not still_missing.ticket_items:
         raise ArticleFormatError(still_missing.line, "“Still missing?” has no text")
     return Article(title=title, intro=intro, steps=steps, still_missing=still_missing)
+
+
+def _malformed_step_heading(line_number: int, line: str) -> ArticleFormatError:
+    """A step heading the reader would have missed: without this it becomes the step above's text."""
+    numbered = NUMBERED_STEP_HEADING.match(line)
+    if numbered:
+        title = numbered.group(2).strip()[:40] or "Title"
+        expected = f"“Step {int(numbered.group(1))}. {title}”"
+    else:
+        expected = "“Step N. Title” with the step's number in digits"
+    return ArticleFormatError(
+        line_number,
+        f"{line[:40]!r} looks like a step heading; write it as {expected}, "
+        "or reword the paragraph so it does not begin with “Step” and a number",
+    )
 
 
 def _require_text(steps, still_missing) -> None:

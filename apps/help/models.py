@@ -57,10 +57,10 @@ class HelpIndexPage(Page):
         verbose_name = "help center home"
 
     def get_context(self, request, *args, **kwargs):
-        from .selectors import help_articles_for_index
+        from .selectors import help_articles_for_index, help_search_text
 
         context = super().get_context(request, *args, **kwargs)
-        query = request.GET.get("q", "").strip()[:200]
+        query = help_search_text(request.GET.get("q", ""))
         context["query"] = query
         context["articles"] = help_articles_for_index(self, query=query)
         return context

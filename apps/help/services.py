@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.text import slugify
@@ -20,6 +21,10 @@ HELP_CENTER_INTRO = (
     "<p>Answers for Commerce Kitty merchants. Where an article can look at your "
     "account for you, its steps carry a <b>Check this now</b> button.</p>"
 )
+
+
+class ArticleSlugError(ValueError):
+    """Neither the slug asked for nor the article's title makes a URL slug."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +82,11 @@ def article_import(
     same page. Step block ids are kept by step number, and so are the checks
     editors attached, unless ``checks_text`` (lines of ``Step N: check_key``)
     binds a step to another check.
-    Raises ``ArticleFormatError`` before writing anything if the text is malformed.
+    Raises ``ArticleFormatError`` before writing anything if the text is malformed, and
+    ``ArticleSlugError`` if neither ``slug`` nor the title makes a URL slug.
     """
     article = parse_article(decode_article(data))
+    slug = _article_slug(requested=slug, title=article.title)
     step_checks = {}
     if checks_text is not None:
         try:
@@ -91,7 +98,6 @@ def article_import(
             raise
     with transaction.atomic():
         index = help_center_get_or_create()
-        slug = slugify(slug or article.title)[:255]
         page = TroubleshootingPage.objects.child_of(index).filter(slug=slug).first()
         created = page is None
         if created:
@@ -108,6 +114,24 @@ def article_import(
         if publish:
             revision.publish(user=user)
     return ArticleImportResult(page=page, created=created, revision=revision)
+
+
+def _article_slug(*, requested: str, title: str) -> str:
+    """The slug the page is looked up by and saved with; the two must agree.
+
+    A slug that slugifies to nothing (a file called ``статья.txt`` or ``___.txt``) must not reach
+    Wagtail empty: it would make one up from the title on every save, and every import would add
+    another page. The title is slugified as Wagtail would have, so a page an earlier import left
+    under that made-up slug is the one found and updated.
+    """
+    slug = slugify(requested) or slugify(
+        title, allow_unicode=getattr(settings, "WAGTAIL_ALLOW_UNICODE_SLUGS", True)
+    )
+    if not slug:
+        raise ArticleSlugError(
+            f"neither {requested!r} nor the title {title[:40]!r} makes a URL slug; pass one with --slug"
+        )
+    return slug[:255]
 
 
 def _stream_data(article: Article, *, previous, step_checks: dict[int, str]) -> list[dict]:

@@ -107,6 +107,10 @@ MALFORMED = {
         b"A title\nStep 1. One\nBody.\nStep two. Two\n",
         "line 4: 'Step two. Two' looks like a step",
     ),
+    "step heading without its dot": (
+        b"A title\nStep 1. One\nBody.\nStep 2 Two\nBody.\n",
+        "line 4: 'Step 2 Two' looks like a step heading; write it as “Step 2. Two”",
+    ),
     "step after still missing": (
         b"A title\nStep 1. One\nBody.\nStill missing?\nAsk.\nStep 2. Two\nBody.\n",
         "line 6: Step 2 comes after “Still missing?”",
@@ -136,3 +140,75 @@ def test_malformed_article_names_the_line_and_changes_nothing(tmp_path, seed_art
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read the file"):
         run_import(tmp_path / "nope.txt")
+
+
+@pytest.mark.parametrize("name", ["статья.txt", "___.txt"])
+def test_file_whose_name_makes_no_slug_is_updated_in_place_on_every_import(
+    tmp_path, seed_article_bytes, name
+):
+    path = tmp_path / name
+    path.write_bytes(seed_article_bytes)
+    run_import(path)
+
+    path.write_bytes(seed_article_bytes.replace(b"wait a few minutes", b"wait five minutes"))
+    output = run_import(path)
+
+    page = TroubleshootingPage.objects.get()
+    assert page.url == "/help/an-order-did-not-import/"
+    assert "Updated “An Order Did Not Import”" in output
+    assert Revision.page_revisions.filter(object_id=str(page.pk)).count() == 2
+    assert "wait five minutes" in page.steps[0].value["body"].source
+
+
+def test_title_in_another_script_gives_the_slug_when_the_file_name_cannot(tmp_path):
+    path = tmp_path / "___.txt"
+    path.write_text("Заказ не пришёл\nStep 1. Проверьте плагин\nТекст.\n")
+    run_import(path)
+
+    output = run_import(path)
+
+    page = TroubleshootingPage.objects.get()
+    assert page.slug == "заказ-не-пришёл"
+    assert "Updated “Заказ не пришёл”" in output
+
+
+def test_no_slug_from_file_name_or_title_asks_for_one_and_changes_nothing(tmp_path):
+    path = tmp_path / "___.txt"
+    path.write_text("???\nStep 1. One\nBody.\n")
+
+    with pytest.raises(CommandError) as excinfo:
+        run_import(path)
+
+    assert "pass one with --slug" in str(excinfo.value)
+    assert "nothing was changed" in str(excinfo.value)
+    assert not TroubleshootingPage.objects.exists()
+
+
+UNREADABLE_CHECKS = {
+    "not utf-8": (
+        b"Step 1: import_orders_enabled\n# caf\xe9\nStep 2: order_age\n",
+        "line 2: this is not UTF-8 text",
+    ),
+    "binary": (b"Step 1: import_orders_enabled\n\n\x00\x01", "line 3: this is a binary file"),
+}
+
+
+@pytest.mark.parametrize("checks,message", UNREADABLE_CHECKS.values(), ids=UNREADABLE_CHECKS.keys())
+def test_unreadable_checks_file_names_the_file_and_line_and_changes_nothing(
+    tmp_path, seed_article_bytes, checks, message
+):
+    path = tmp_path / "order-did-not-import.txt"
+    path.write_bytes(seed_article_bytes)
+    run_import(path)
+    revisions_before = Revision.objects.count()
+    path.write_bytes(seed_article_bytes.replace(b"wait a few minutes", b"wait five minutes"))
+    checks_path = tmp_path / "order-did-not-import.checks"
+    checks_path.write_bytes(checks)
+
+    with pytest.raises(CommandError) as excinfo:
+        run_import(path)
+
+    assert f"{checks_path}: {message}" in str(excinfo.value)
+    assert "nothing was changed" in str(excinfo.value)
+    assert Revision.objects.count() == revisions_before
+    assert "wait a few minutes" in TroubleshootingPage.objects.get().steps[0].value["body"].source

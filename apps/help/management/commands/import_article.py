@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.help.article_text import ArticleFormatError
-from apps.help.services import article_import
+from apps.help.article_text import ArticleFormatError, decode_step_checks
+from apps.help.services import ArticleSlugError, article_import
 
 
 class Command(BaseCommand):
@@ -26,16 +26,28 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{path}: cannot read the file ({exc.strerror})") from None
         checks_path = path.with_suffix(".checks")
+        checks_text = None
+        if checks_path.exists():
+            try:
+                checks_text = decode_step_checks(checks_path.read_bytes())
+            except OSError as exc:
+                raise CommandError(
+                    f"{checks_path}: cannot read the file ({exc.strerror}); nothing was changed"
+                ) from None
+            except ArticleFormatError as exc:
+                raise CommandError(f"{checks_path}: {exc}; nothing was changed") from None
         try:
             result = article_import(
                 data=data,
                 slug=slug or path.stem,
-                checks_text=checks_path.read_text() if checks_path.exists() else None,
+                checks_text=checks_text,
                 publish=not draft,
             )
         except ArticleFormatError as exc:
             source = checks_path if getattr(exc, "in_checks_file", False) else path
             raise CommandError(f"{source}: {exc}; nothing was changed") from None
+        except ArticleSlugError as exc:
+            raise CommandError(f"{path}: {exc}; nothing was changed") from None
         page = result.page
         verb = "Created" if result.created else "Updated"
         state = "draft revision" if draft else "published revision"
