@@ -105,7 +105,7 @@ class Connection:
     """What a client needs to talk to one merchant's store."""
 
     bucket: str  # throttle bucket, one per plugin: "plugin:<id>"
-    credentials: dict
+    credentials: dict = field(repr=False)  # never in a traceback's locals or a log line
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, connect=3.0))
 
 

@@ -65,3 +65,12 @@ def test_admin_replaces_credentials_and_rejects_garbage(client):
     client.post(url, {**form, "new_credentials": '{"store": "x", "access_token": "new"}'})
     plugin.refresh_from_db()
     assert plugin.credentials == {"store": "x", "access_token": "new"}
+
+
+def test_a_connection_never_shows_its_credentials():
+    from apps.platforms.base import Connection
+
+    connection = Connection(bucket="plugin:1", credentials={"access_token": "shpat_never_print_me"})
+
+    assert "shpat_never_print_me" not in repr(connection)
+    assert "plugin:1" in repr(connection)
