@@ -6,6 +6,7 @@ never disagree with the importer. Registered into ``apps.checks`` at startup.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -21,13 +22,19 @@ from apps.checks.registry import register, set_account_directory
 from apps.platforms.base import NotAuthorized, PlatformError, RateLimited, SourceOrder
 
 from . import importing
-from .models import Membership, Notification, Order, Plugin
+from .models import Membership, Notification, Order, Plugin, SyncRun
 from .selectors import reauthorize_supported
 
 NOTIFICATION_WINDOW = timedelta(days=30)
 # A merchant is waiting: platform calls from a check give up well inside the
 # check task's 20 s soft time limit, even with two calls in one diagnosis.
 INTERACTIVE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+# "Sync historical orders" imports for this long while the merchant waits (the
+# order in question comes first: orders are listed oldest first from just
+# before it); a background sync carries on with the rest.
+BACKFILL_INLINE_SECONDS = 8.0
+
+logger = logging.getLogger(__name__)
 # Step 4 is about these; authorization and channel conflicts have steps of their own.
 STEP_4_KINDS = (
     Notification.Kind.MISSING_PRODUCT,
@@ -292,9 +299,15 @@ class OrderAge(Check):
         if placed_at is None:
             raise InputError("fix", "The order's placed date is unknown, so the backfill has no start.")
         try:
-            run = importing.plugin_sync(plugin=plugin, backfill_since=placed_at - timedelta(hours=1))
+            run = importing.plugin_sync(
+                plugin=plugin,
+                backfill_since=placed_at - timedelta(hours=1),
+                time_budget=BACKFILL_INLINE_SECONDS,
+            )
         except PlatformError as exc:
             raise InputError("fix", f"Couldn't finish the backfill: {exc}") from None
+        if run.resume_from is not None:
+            _backfill_continue(plugin, run.resume_from)
         return f"Synced historical orders since {placed_at:%b %-d, %Y}: {run.message}"
 
 
@@ -468,6 +481,16 @@ class ManualSync(Check):
         except PlatformError as exc:
             raise InputError("fix", f"Couldn't sync now: {exc}") from None
         return f"Synced “{plugin.name}”: {run.message}"
+
+
+def _backfill_continue(plugin: Plugin, since: datetime) -> None:
+    """The rest of a backfill the check's click could not wait for, as a background sync."""
+    from .tasks import sync_plugin
+
+    try:
+        sync_plugin.delay(plugin.pk, mode=SyncRun.Mode.BACKFILL, backfill_since=since.isoformat())
+    except Exception:
+        logger.exception("plugin %s: the rest of the backfill could not be queued", plugin.pk)
 
 
 def reauthorize_url(plugin: Plugin) -> str:

@@ -25,6 +25,7 @@ one bad order never stops the others.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -301,9 +302,17 @@ def catalog_sku_map(merchant_id: int) -> dict[str, int]:
 
 
 def plugin_sync(
-    *, plugin: Plugin, mode: str = SyncRun.Mode.MANUAL, backfill_since: datetime | None = None
+    *,
+    plugin: Plugin,
+    mode: str = SyncRun.Mode.MANUAL,
+    backfill_since: datetime | None = None,
+    time_budget: float | None = None,
 ) -> SyncRun:
     """Fetch the plugin's orders and import every one the rules allow.
+
+    With ``time_budget`` (seconds) the sync stops fetching once it is spent
+    and records in ``resume_from`` the placed date to carry on from (orders
+    come oldest first), so a merchant's click never waits on a long history.
 
     Idempotent: an order already imported for this plugin is never created
     again, even by two syncs at once. Every failing rule becomes a
@@ -315,8 +324,9 @@ def plugin_sync(
     if backfill_since is not None:
         mode = SyncRun.Mode.BACKFILL
     run = SyncRun.objects.create(plugin=plugin, mode=mode, since=None, started_at=now)
+    deadline = time.monotonic() + time_budget if time_budget is not None else None
     try:
-        return _sync(run, plugin, now=now, backfill_since=backfill_since)
+        return _sync(run, plugin, now=now, backfill_since=backfill_since, deadline=deadline)
     except Exception as exc:
         if run.outcome == SyncRun.Outcome.RUNNING:
             _finish_after_error(
@@ -327,7 +337,9 @@ def plugin_sync(
         raise
 
 
-def _sync(run: SyncRun, plugin: Plugin, *, now: datetime, backfill_since: datetime | None) -> SyncRun:
+def _sync(
+    run: SyncRun, plugin: Plugin, *, now: datetime, backfill_since: datetime | None, deadline: float | None
+) -> SyncRun:
     channels = list(plugin.channels.all())
 
     for result in (rule_import_orders_on(plugin), rule_exactly_one_channel(plugin, channels)):
@@ -352,7 +364,10 @@ def _sync(run: SyncRun, plugin: Plugin, *, now: datetime, backfill_since: dateti
             return _finish(run, SyncRun.Outcome.NOT_AUTHORIZED, auth.message)
         run.since = backfill_since or _scheduled_since(plugin)
         run.save(update_fields=["since"])
-        _import_stream(run, plugin, channels[0], client.list_orders(run.since), backfill_since=backfill_since)
+        orders = client.list_orders(run.since)
+        if deadline is not None:
+            orders = _until(orders, deadline, run)
+        _import_stream(run, plugin, channels[0], orders, backfill_since=backfill_since)
     except RateLimited as exc:
         plugin_rate_limit_record(plugin, exc, now=timezone.now())
         return _finish(run, SyncRun.Outcome.RATE_LIMITED, rule_not_rate_limited(plugin).message)
@@ -379,7 +394,22 @@ def _sync(run: SyncRun, plugin: Plugin, *, now: datetime, backfill_since: dateti
     summary = (
         f"{run.imported} imported, {run.already_imported} already here, {run.not_imported} not imported."
     )
+    if run.resume_from is not None:
+        summary += f" Orders placed from {run.resume_from:%b %-d, %Y} on continue in the background."
+        run.save(update_fields=["resume_from"])
     return _finish(run, SyncRun.Outcome.SUCCEEDED, summary)
+
+
+def _until(orders: Iterator[ListedOrder], deadline: float, run: SyncRun) -> Iterator[ListedOrder]:
+    """``orders`` until ``deadline`` (time.monotonic()); where it stopped goes in ``run.resume_from``."""
+    for order in orders:
+        yield order
+        placed_at = getattr(order, "placed_at", None)
+        if placed_at is not None and time.monotonic() > deadline:
+            # Orders come oldest first: from this one's moment on, a later sync finds the rest
+            # (this one again too, then as already imported).
+            run.resume_from = placed_at
+            return
 
 
 def _scheduled_since(plugin: Plugin) -> datetime:

@@ -267,6 +267,11 @@ class SyncRun(models.Model):
     not_imported = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=15, choices=Outcome.choices, default=Outcome.RUNNING)
     message = models.CharField(max_length=500, blank=True)
+    resume_from = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Where a time-boxed sync stopped; a background sync imports the rest from here.",
+    )
 
     class Meta:
         ordering = ["-started_at"]

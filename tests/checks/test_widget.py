@@ -171,6 +171,48 @@ def test_step_3_backfill_fix_imports_the_old_order(merchant_client, page):
     assert main.orders.filter(number="1003").exists()
 
 
+def test_a_long_backfill_imports_the_order_now_and_the_rest_in_the_background(
+    merchant_client, page, monkeypatch
+):
+    from apps.commerce.models import SyncRun
+    from apps.platforms.models import SandboxOrder
+
+    main = plugin_named("Main store")
+    first = SandboxOrder.objects.get(store__handle=main.credentials["store"], number="1003")
+    for n in range(3):  # more history after the order than one click may wait for
+        SandboxOrder.objects.create(
+            store=first.store,
+            number=f"10030{n}",
+            placed_at=first.placed_at + timedelta(hours=2 + n),
+            status=first.status,
+            email=first.email,
+            first_name=first.first_name,
+            last_name=first.last_name,
+            address_line1=first.address_line1,
+            city=first.city,
+            postcode=first.postcode,
+            country=first.country,
+            lines=first.lines,
+        )
+    monkeypatch.setattr("apps.commerce.diagnostics.BACKFILL_INLINE_SECONDS", 0)
+    start(merchant_client, page, main, step=3, number="1003")
+    run = CheckRun.objects.filter(check_key="order_age").latest("queued_at")
+
+    fixed = merchant_client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "sync_historical_orders"}, **HTMX)
+
+    html = text(fixed.content.decode())
+    assert status_of(fixed.content.decode()) == "passed"
+    assert "continue in the background" in html
+    assert SyncRun.objects.filter(mode="backfill", resume_from__isnull=False).count() == 1
+    # The background sync (eager here) carried on from where the click stopped.
+    assert set(main.orders.filter(number__startswith="1003").values_list("number", flat=True)) == {
+        "1003",
+        "100300",
+        "100301",
+        "100302",
+    }
+
+
 def test_step_5_offers_reauthorize_and_the_demo_consent_restores_access(merchant_client, page):
     gifts = plugin_named("Gift shop")
     html = start(merchant_client, page, gifts, step=5, number="5001").content.decode()

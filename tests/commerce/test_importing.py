@@ -180,6 +180,22 @@ def test_backfill_imports_orders_older_than_the_plugin(plugin):
     assert list(Order.objects.values_list("number", flat=True)) == ["1003"]
 
 
+def test_a_time_boxed_backfill_stops_and_says_where_to_carry_on(plugin):
+    start = timezone.now() - timedelta(days=50)
+    for day in range(3):
+        order_on(plugin, number=f"old-{day}", placed_at=start + timedelta(days=day))
+
+    first = plugin_sync(plugin=plugin, backfill_since=start - timedelta(hours=1), time_budget=0)
+
+    assert first.outcome == SyncRun.Outcome.SUCCEEDED, first.message
+    assert list(Order.objects.values_list("number", flat=True)) == ["old-0"]  # the oldest comes first
+    assert first.resume_from == start
+    assert "continue in the background" in first.message
+    rest = plugin_sync(plugin=plugin, backfill_since=first.resume_from)
+    assert rest.resume_from is None
+    assert sorted(Order.objects.values_list("number", flat=True)) == ["old-0", "old-1", "old-2"]
+
+
 def test_backfill_is_refused_where_the_platform_cannot_list_history(plugin):
     store = store_of(plugin)
     store.supports_backfill = False
