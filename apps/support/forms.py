@@ -58,6 +58,13 @@ class SupportTicketForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
         if not value:
             raise forms.ValidationError("Type the order number from the source platform.")
+        checked = self.initial.get("order_number")
+        if checked and value != checked:
+            # The ticket carries the checks of the diagnosis: they must be about this order.
+            raise forms.ValidationError(
+                f"These checks were about order #{checked}. To ask about order #{value}, type it "
+                "at the top of the article and run the checks for it first."
+            )
         return value
 
     def clean_placed_date(self):

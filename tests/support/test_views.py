@@ -181,6 +181,7 @@ def test_the_form_only_accepts_posts(owner_client):
         ("order_number", "10 42; DROP", "An order number has only letters, digits"),
         ("order_number", "", "Type the order number from the source platform."),
         ("order_number", "#", "Type the order number after the #."),
+        ("order_number", "2077", "These checks were about order #1042. To ask about order #2077"),
         ("placed_date", "02/03/2025", "Give the date the order was placed as YYYY-MM-DD."),
         ("placed_date", "2025-02-30", "Give the date the order was placed as YYYY-MM-DD."),
         ("placed_date", "2999-01-01", "cannot be in the future"),
