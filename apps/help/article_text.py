@@ -69,6 +69,9 @@ class TextBlock:
     def is_empty(self) -> bool:
         return not self.items
 
+    def first_paragraph(self) -> str:
+        return next((item for item in self.items if isinstance(item, str)), "")
+
     def to_html(self) -> str:
         parts = []
         for item in self.items:

@@ -104,16 +104,24 @@ def article_import(
             page = TroubleshootingPage(title=article.title, slug=slug, live=False)
             page.body = _stream_data(article, previous=[], step_checks=step_checks)
             page.intro = article.intro.to_html()
+            page.search_description = _summary(article)
             index.add_child(instance=page)
         else:
             page = page.get_latest_revision_as_object()
             page.title = article.title
             page.intro = article.intro.to_html()
+            page.search_description = _summary(article)
             page.body = _stream_data(article, previous=page.body.raw_data, step_checks=step_checks)
         revision = page.save_revision(user=user, log_action=True)
         if publish:
             revision.publish(user=user)
     return ArticleImportResult(page=page, created=created, revision=revision)
+
+
+def _summary(article) -> str:
+    """The intro's first paragraph: the line under the title in the help center's list (and in search engines)."""
+    text = article.intro.first_paragraph()
+    return text if len(text) <= 250 else text[:249].rsplit(" ", 1)[0] + "…"
 
 
 def _article_slug(*, requested: str, title: str) -> str:

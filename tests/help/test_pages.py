@@ -95,6 +95,13 @@ def test_help_center_lists_articles_and_searches_them(client, article):
     assert "An Order Did Not Import</a>" not in missing
 
 
+def test_each_article_in_the_list_says_what_it_is_about(client, article):
+    index = client.get("/help/").content.decode()
+
+    card = index[index.index('class="article-card"') :]
+    assert "When a marketplace order shows up on the source platform but never appears" in card
+
+
 def test_root_redirects_to_the_help_center(client):
     assert client.get("/").headers["Location"] == "/help/"
 
