@@ -40,6 +40,7 @@ import argparse
 import json
 import re
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -150,6 +151,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name} must be at least 1")
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (wrk needs one per thread)")
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed; on Debian: apt-get install -y wrk")
     return args
 
 
@@ -201,7 +204,7 @@ def sanity_checks(port: int, redis_url: str, cache_prefix: str) -> None:
 
 def wrk_run(url: str, *, seconds: int, threads: int, connections: int, script: Path) -> WrkResult:
     command = [
-        "/usr/bin/wrk",
+        shutil.which("wrk") or "wrk",
         f"-t{threads}",
         f"-c{connections}",
         f"-d{seconds}s",
