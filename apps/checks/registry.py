@@ -29,8 +29,17 @@ def get_check(key: str) -> type[Check] | None:
 
 
 def check_choices() -> list[tuple[str, str]]:
-    """Choices for the step block's check field, read when the editor opens."""
-    return sorted(((key, check.title) for key, check in _REGISTRY.items()), key=lambda c: c[1])
+    """Choices for the step block's check field, read when the editor opens.
+
+    Each reads "title — what it checks", so an editor can tell which fits a step.
+    """
+    return sorted(
+        (
+            (key, f"{check.title} — {check.description}" if check.description else check.title)
+            for key, check in _REGISTRY.items()
+        ),
+        key=lambda c: c[1],
+    )
 
 
 _directory: AccountDirectory | None = None

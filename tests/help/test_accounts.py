@@ -1,5 +1,6 @@
 """Signing in and out, and the three demo users."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -76,6 +77,20 @@ def test_support_editor_edits_help_pages_in_wagtail_but_not_django_admin(client,
     assert client.get("/cms/").status_code == 200
     assert client.get(f"/cms/pages/{page.pk}/edit/").status_code == 200
     assert client.get("/django-admin/auth/user/").status_code in (302, 403)
+
+
+def test_editor_sees_what_each_check_does_when_attaching_one_to_a_step(client, demo):
+    from html import unescape
+
+    from apps.help.models import TroubleshootingPage
+
+    client.login(username="editor", password="kitty-editor")
+    page = TroubleshootingPage.objects.get()
+
+    editor = unescape(client.get(f"/cms/pages/{page.pk}/edit/").content.decode())
+
+    # The choices travel as escaped JSON inside the page: the dash between title and description is escaped.
+    assert re.search(r"The plugin is on exactly one channel \S+ Step 2: names the plugin", editor)
 
 
 def test_merchant_cannot_open_the_wagtail_admin(client, demo):
