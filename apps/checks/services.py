@@ -202,16 +202,22 @@ def check_runs_execute(run_ids: list[int], *, task_id: str = "") -> int:
     """Claim and run each queued run (the Celery task's body); returns how many ran.
 
     The claim is a conditional update, so a redelivered or duplicated task
-    finds nothing left to do, and a run past its deadline is never started.
+    finds nothing left to do. A run is only claimed if its deadline lies beyond
+    the moment this task's hard time limit could end it; one that does not is
+    finished as "couldn't finish" at once instead of spinning until its deadline.
     """
     shared: dict = {}
     ran = 0
+    task_end = timezone.now() + timedelta(seconds=TASK_TIME_LIMIT)
     for run_id in run_ids:
         now = timezone.now()
         claimed = CheckRun.objects.filter(
-            pk=run_id, status=CheckRun.State.QUEUED, deadline__gt=now + timedelta(seconds=TASK_TIME_LIMIT)
+            pk=run_id, status=CheckRun.State.QUEUED, deadline__gt=task_end
         ).update(status=CheckRun.State.RUNNING, started_at=now, task_id=task_id or "")
         if not claimed:
+            CheckRun.objects.filter(pk=run_id, status=CheckRun.State.QUEUED, deadline__lte=task_end).update(
+                **_couldnt_finish()
+            )
             continue
         run = CheckRun.objects.select_related("diagnosis").get(pk=run_id)
         _execute(run, shared)
@@ -223,12 +229,18 @@ def _execute(run: CheckRun, shared: dict) -> None:
     started = time.perf_counter()
     check_class = get_check(run.check_key)
     diagnosis = run.diagnosis
+    # The inputs the run was started with: a teammate's later start may change the shared diagnosis.
+    inputs = run.inputs or {}
+    try:
+        placed_date = date.fromisoformat(inputs["placed_date"]) if inputs.get("placed_date") else None
+    except (TypeError, ValueError):
+        placed_date = None
     ctx = CheckContext(
         merchant_id=run.merchant_id,
         user_id=run.user_id,
-        subject_id=diagnosis.subject_id,
-        order_number=diagnosis.order_number,
-        placed_date=diagnosis.placed_date,
+        subject_id=inputs.get("subject_id", diagnosis.subject_id),
+        order_number=inputs.get("order_number", diagnosis.order_number),
+        placed_date=placed_date if "placed_date" in inputs else diagnosis.placed_date,
         shared=shared,
     )
     applied = list(run.fixes_applied)

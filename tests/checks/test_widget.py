@@ -549,6 +549,45 @@ def test_redelivered_or_late_task_never_runs_a_check_twice(merchant_client, page
     assert check_runs_execute([stale.pk]) == 0  # an expired task delivered late
 
 
+def test_a_run_the_task_could_not_finish_before_its_deadline_ends_at_once(merchant_client, page, monkeypatch):
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
+    start(merchant_client, page, plugin_named("Main store"), step=1)
+    run = CheckRun.objects.get()
+    CheckRun.objects.filter(pk=run.pk).update(deadline=timezone.now() + timedelta(seconds=20))  # long queued
+
+    assert check_runs_execute([run.pk]) == 0
+
+    run.refresh_from_db()
+    assert (run.status, run.summary) == ("unknown", "This check couldn't finish.")  # not "Checking…" for 20 s
+
+
+def test_a_teammates_start_does_not_change_a_check_already_queued(merchant_client, page, monkeypatch):
+    from apps.platforms.models import SandboxStore
+
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
+    main = plugin_named("Main store")
+    # The platform cannot be asked, so Step 3 goes by the date the merchant typed.
+    SandboxStore.objects.filter(handle=main.credentials["store"]).update(
+        throttled_until=timezone.now() + timedelta(hours=1)
+    )
+    start(merchant_client, page, main, step=3, number="1003", placed_date="2020-01-02")
+    owners = CheckRun.objects.get(check_key="order_age")
+    staff = UserFactory(username="staffer")
+    Membership.objects.create(user=staff, merchant=main.merchant, role=Membership.Role.STAFF)
+    teammate = Client()
+    teammate.force_login(staff)
+    start(teammate, page, main, step=1, number="1003", placed_date="")  # same order, no date
+
+    check_runs_execute([owners.pk])
+
+    owners.refresh_from_db()
+    assert owners.data.get("placed_at_from") == "the date you typed", owners.summary
+
+
 def test_without_javascript_the_button_posts_and_comes_back_to_the_step(merchant_client, page):
     response = start(merchant_client, page, plugin_named("Wholesale"), step=2, number="3001", htmx=False)
 
