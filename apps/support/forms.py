@@ -75,7 +75,7 @@ class SupportTicketForm(forms.Form):
 
     def clean_page_revision(self) -> int | None:
         raw = (self.cleaned_data.get("page_revision") or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 18 else None
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
 
 
 def parse_uuid(raw: str | None) -> uuid.UUID | None:

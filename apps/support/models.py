@@ -57,6 +57,8 @@ class SupportTicket(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     emailed_at = models.DateTimeField("e-mailed to support at", null=True, blank=True)
+    # Set while one worker sends the e-mail; a send that died leaves it to go stale and be retried.
+    email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

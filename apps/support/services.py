@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Page, Revision
 
@@ -100,6 +101,10 @@ def ticket_create(
     raise RuntimeError("Could not draw a free ticket reference.")
 
 
+# A claim older than this belongs to a send that died (the task's hard limit is far shorter).
+EMAIL_CLAIM = timedelta(minutes=5)
+
+
 def _ticket_email_enqueue(ticket_id: int) -> None:
     """Send the e-mail from a worker: a slow mail server must not hold up the merchant."""
     from .tasks import send_ticket_email
@@ -113,21 +118,30 @@ def _ticket_email_enqueue(ticket_id: int) -> None:
 
 
 def ticket_email_send(*, ticket_id: int) -> bool:
-    """E-mail the ticket to support once; returns whether this call sent it.
+    """E-mail the ticket to support; returns whether this call sent it.
 
-    The ticket is claimed with a conditional update, so a repeated call sends
-    nothing. A mail server that refuses leaves ``emailed_at`` empty (agents can
-    see unsent tickets in the admin) instead of failing the merchant's request.
+    The send is claimed with a conditional update (a lease), so a repeated
+    call sends nothing while another is sending or once it was sent. A mail
+    server that refuses releases the claim; a worker killed mid-send leaves a
+    claim that goes stale after EMAIL_CLAIM_SECONDS, and the sweep sends again.
+    ``emailed_at`` is only set once the mail server took the message.
     """
     now = timezone.now()
-    claimed = SupportTicket.objects.filter(pk=ticket_id, emailed_at__isnull=True).update(emailed_at=now)
+    claimed = (
+        SupportTicket.objects.filter(pk=ticket_id, emailed_at__isnull=True)
+        .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM))
+        .update(email_claimed_at=now)
+    )
     if not claimed:
         return False
     ticket = SupportTicket.objects.select_related("user", "page").get(pk=ticket_id)
     try:
         ticket_email(ticket).send()
-    except Exception:
+    except Exception as exc:
+        SupportTicket.objects.filter(pk=ticket_id, email_claimed_at=now).update(email_claimed_at=None)
+        if exc.__class__.__name__ == "SoftTimeLimitExceeded":
+            raise  # the task is out of time: stop here, the sweep carries on later
         logger.exception("support ticket %s could not be e-mailed", ticket.reference)
-        SupportTicket.objects.filter(pk=ticket_id, emailed_at=now).update(emailed_at=None)
         return False
+    SupportTicket.objects.filter(pk=ticket_id).update(emailed_at=timezone.now())
     return True

@@ -12,12 +12,12 @@ from .services import ticket_email_send
 UNSENT_GRACE = timedelta(minutes=2)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
 def send_ticket_email(ticket_id: int) -> bool:
     return ticket_email_send(ticket_id=ticket_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, soft_time_limit=240, time_limit=300)
 def tickets_email_unsent() -> int:
     """Beat: send the tickets whose e-mail failed (mail server or broker down); returns how many went."""
     unsent = SupportTicket.objects.filter(

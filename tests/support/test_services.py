@@ -130,3 +130,26 @@ def test_a_ticket_whose_email_failed_is_sent_by_the_next_sweep(
     assert len(mailoutbox) == 1
     assert ticket.reference in mailoutbox[0].subject
     assert tickets_email_unsent() == 0  # and only once
+
+
+def test_a_send_that_died_mid_way_is_sent_by_a_later_sweep(diagnosis, owner, mailoutbox, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.support.tasks import tickets_email_unsent
+
+    ticket = SupportTicketFactory(merchant_id=diagnosis.merchant_id)
+    # A worker claimed the send, then its hard time limit killed it before the mail server answered.
+    SupportTicket.objects.filter(pk=ticket.pk).update(
+        created_at=timezone.now() - timedelta(minutes=30),
+        email_claimed_at=timezone.now() - timedelta(minutes=1),
+    )
+    assert tickets_email_unsent() == 0  # the claim may still be live
+    SupportTicket.objects.filter(pk=ticket.pk).update(email_claimed_at=timezone.now() - timedelta(minutes=10))
+
+    assert tickets_email_unsent() == 1
+
+    ticket.refresh_from_db()
+    assert ticket.emailed_at is not None
+    assert len(mailoutbox) == 1

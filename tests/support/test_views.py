@@ -248,6 +248,14 @@ def test_a_forged_page_revision_falls_back_to_the_articles_live_revision(owner_c
     assert revisions == {diagnosis.page.live_revision_id}
 
 
+@pytest.mark.parametrize("revision", ["²", "١٢", "9" * 40, "-3", "abc"])
+def test_a_garbled_page_revision_is_ignored(owner_client, diagnosis, revision):
+    response = owner_client.post(NEW_TICKET_URL, ticket_post(diagnosis, page_revision=revision), **HTMX)
+
+    assert response.status_code == 200
+    assert SupportTicket.objects.get().page_revision_id == diagnosis.page.live_revision_id
+
+
 def test_an_unknown_ticket_reference_is_not_found(owner_client):
     assert owner_client.get("/support/tickets/CK-NOPE42/").status_code == 404
 
