@@ -298,14 +298,20 @@ class OrderAge(Check):
             placed_at = timezone.make_aware(datetime.combine(ctx.placed_date, time.min))
         if placed_at is None:
             raise InputError("fix", "The order's placed date is unknown, so the backfill has no start.")
+        since = placed_at - timedelta(hours=1)
         try:
             run = importing.plugin_sync(
                 plugin=plugin,
-                backfill_since=placed_at - timedelta(hours=1),
+                backfill_since=since,
                 time_budget=BACKFILL_INLINE_SECONDS,
+                timeout=INTERACTIVE_TIMEOUT,
             )
         except PlatformError as exc:
             raise InputError("fix", f"Couldn't finish the backfill: {exc}") from None
+        except Exception as exc:
+            if exc.__class__.__name__ == "SoftTimeLimitExceeded":
+                _backfill_continue(plugin, since)  # a slow platform ate the click's time: finish it later
+            raise
         if run.resume_from is not None:
             _backfill_continue(plugin, run.resume_from)
         return f"Synced historical orders since {placed_at:%b %-d, %Y}: {run.message}"

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import httpx
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -307,6 +308,7 @@ def plugin_sync(
     mode: str = SyncRun.Mode.MANUAL,
     backfill_since: datetime | None = None,
     time_budget: float | None = None,
+    timeout: httpx.Timeout | None = None,
 ) -> SyncRun:
     """Fetch the plugin's orders and import every one the rules allow.
 
@@ -326,7 +328,7 @@ def plugin_sync(
     run = SyncRun.objects.create(plugin=plugin, mode=mode, since=None, started_at=now)
     deadline = time.monotonic() + time_budget if time_budget is not None else None
     try:
-        return _sync(run, plugin, now=now, backfill_since=backfill_since, deadline=deadline)
+        return _sync(run, plugin, now=now, backfill_since=backfill_since, deadline=deadline, timeout=timeout)
     except Exception as exc:
         if run.outcome == SyncRun.Outcome.RUNNING:
             _finish_after_error(
@@ -338,7 +340,13 @@ def plugin_sync(
 
 
 def _sync(
-    run: SyncRun, plugin: Plugin, *, now: datetime, backfill_since: datetime | None, deadline: float | None
+    run: SyncRun,
+    plugin: Plugin,
+    *,
+    now: datetime,
+    backfill_since: datetime | None,
+    deadline: float | None,
+    timeout: httpx.Timeout | None,
 ) -> SyncRun:
     channels = list(plugin.channels.all())
 
@@ -351,7 +359,7 @@ def _sync(
     if not rate.passed:
         return _finish(run, SyncRun.Outcome.RATE_LIMITED, rate.message)
 
-    client = plugin.client()
+    client = plugin.client(timeout=timeout)
     if backfill_since is not None and not client.capabilities.backfill:
         return _finish(
             run, SyncRun.Outcome.BLOCKED, f"{plugin.get_platform_display()} cannot list older orders."

@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 # Two syncs of one plugin at once are harmless (imports are idempotent) but
 # wasteful of the platform's rate limit: the second one is skipped.
 SYNC_LOCK_SECONDS = 10 * 60
+# A backfill that finds another sync running tries again this often, this many times.
+BACKFILL_RETRY_SECONDS = 60
+BACKFILL_RETRIES = 15
 
 
 def _sync_lock_key(plugin_id: int) -> str:
@@ -56,6 +59,11 @@ def sync_plugin(
         return
     since: datetime | None = parse_datetime(backfill_since) if backfill_since else None
     if not cache.add(_sync_lock_key(plugin_id), self.request.id or "eager", SYNC_LOCK_SECONDS):
+        if since is not None and not self.request.is_eager:
+            # A backfill (often the rest of one a merchant started) must not be lost to a
+            # scheduled sync holding the lock: scheduled syncs never reach that far back.
+            logger.info("backfill of plugin %s waits: another sync is running", plugin_id)
+            raise self.retry(countdown=BACKFILL_RETRY_SECONDS, max_retries=BACKFILL_RETRIES)
         logger.info("sync of plugin %s skipped: another sync is running", plugin_id)
         return
     try:
