@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -20,6 +20,7 @@ from .services import TicketNotAllowed, ticket_create
 
 FORM_PARTIAL = "support/ticket_form.html#ticket_form"
 SENT_PARTIAL = "support/ticket_form.html#ticket_sent"
+NEWER_PARTIAL = "support/ticket_form.html#ticket_newer"
 NO_DIAGNOSIS = (
     "We could not tell which checks this ticket is about. Go back to the article, "
     "choose your plugin and order number, run the checks, and send the ticket from there."
@@ -42,8 +43,10 @@ def _get_ticket_for_user(user, reference: str) -> SupportTicket:
 
 def _render_form(request, context: dict, *, status: int):
     if request.htmx:
-        # htmx does not swap a 4xx answer by default: errors come back as 200.
-        return render(request, FORM_PARTIAL, context)
+        # htmx does not swap a 4xx answer by default: errors come back as 200. On the
+        # article, the form keeps following the checks (see ticket_form_view).
+        diagnosis = context.get("diagnosis")
+        return render(request, FORM_PARTIAL, {**context, "page": diagnosis.page if diagnosis else None})
     return render(request, "support/ticket_form_page.html", context, status=status)
 
 
@@ -96,6 +99,14 @@ def ticket_form_view(request):
     if not request.htmx:
         return HttpResponseRedirect(f"{page.url}#still-missing")
     diagnosis = session_diagnosis(request, page)
+    shown = request.GET.get("shown", "")
+    if request.GET.get("edited") and shown:
+        # The merchant has typed into the form: never replace it under their hands.
+        if diagnosis is None or str(diagnosis.uuid) == shown:
+            return HttpResponse(status=204)
+        response = render(request, NEWER_PARTIAL, {"diagnosis": diagnosis, "page": page})
+        response["HX-Reswap"] = "none"  # only the note, swapped out of band
+        return response
     context = {**selectors.ticket_form_context(diagnosis), "page": page}
     return render(request, FORM_PARTIAL, context)
 

@@ -119,3 +119,13 @@ def test_ticket_form_follows_the_checks_but_keeps_what_the_merchant_typed(demo_s
         "The buyer paid by bank transfer."
     )
     expect(tried).not_to_contain_text("Step 2")
+
+    # Checks for another order: the typed form stays, with an offer to switch to them.
+    page.get_by_label("Order number", exact=True).fill("1006")
+    page.locator("#step-6").get_by_role("button", name="Check again").click()
+    expect(ticket).to_contain_text("You have since checked order #1006")
+    expect(ticket.get_by_label("Anything else support should know (optional)")).to_have_value(
+        "The buyer paid by bank transfer."
+    )
+    ticket.get_by_role("button", name="Use the newer checks").click()
+    expect(ticket.get_by_label("Order number (from the source platform)")).to_have_value("1006")

@@ -352,3 +352,38 @@ def test_an_order_that_did_import_folds_the_form_away_behind_the_reason(owner_cl
 
     assert f"Order #{ORDER_NUMBER} is already in Commerce Kitty. There is nothing missing to report." in body
     assert "<summary>Send to support anyway</summary>" in body
+
+
+def test_a_form_the_merchant_typed_into_is_left_alone_when_its_checks_go_on(owner_client, diagnosis):
+    remember_diagnosis(owner_client, diagnosis)
+
+    response = owner_client.get(
+        FORM_URL, {"page": diagnosis.page_id, "shown": str(diagnosis.uuid), "edited": "1"}, **HTMX
+    )
+
+    assert response.status_code == 204  # htmx swaps nothing: what they typed stays
+
+
+def test_a_typed_into_form_for_older_checks_offers_the_newer_ones(owner_client, diagnosis, plugin, owner):
+    from .factories import DiagnosisFactory
+
+    newer = DiagnosisFactory(plugin=plugin, user=owner, page=diagnosis.page, order_number="2077")
+    remember_diagnosis(owner_client, newer)
+
+    response = owner_client.get(
+        FORM_URL, {"page": diagnosis.page_id, "shown": str(diagnosis.uuid), "edited": "1"}, **HTMX
+    )
+
+    body = response.content.decode()
+    assert response["HX-Reswap"] == "none"  # the typed form stays; only the note arrives
+    assert 'id="support-ticket-newer" hx-swap-oob="true"' in body
+    assert "You have since checked order #2077" in body
+    assert "Use the newer checks" in body
+
+
+def test_a_form_sent_back_with_errors_keeps_following_the_checks(owner_client, diagnosis):
+    response = owner_client.post(NEW_TICKET_URL, ticket_post(diagnosis, tried=""), **HTMX)
+
+    body = response.content.decode()
+    assert "checks-finished" in body
+    assert '<input type="hidden" name="edited" value="1">' in body
