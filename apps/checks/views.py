@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 from wagtail.models import Page
@@ -41,6 +44,7 @@ ALREADY_HERE_KEY = "order_already_imported"
 CHECKS_FINISHED_EVENT = "checks-finished"
 # Polling starts fast and backs off: the n-th look waits this long (ms).
 POLL_DELAYS_MS = [50, 100, 150, 250, 400, 650, 1000]
+CLOCK_MARGIN = timedelta(seconds=5)
 
 
 def poll_delay(n: int) -> int:
@@ -220,23 +224,43 @@ def diagnosis_summary(request, diagnosis_uuid):
     page = _article_of(diagnosis)
     if not request.htmx:
         return _back_to(page, "check-inputs")
-    return _summary_response(request, page, diagnosis, n=_poll_count(request))
+    return _summary_response(request, page, diagnosis, n=_poll_count(request), since=_poll_since(request))
 
 
-def _summary_response(request, page, diagnosis, *, n: int):
-    """The summary (most likely cause, how many passed) plus every step's widget, swapped out of band."""
+def _poll_since(request) -> datetime | None:
+    """When the previous look at the summary was answered (the ``since`` it sends back)."""
+    try:
+        return datetime.fromtimestamp(float(request.GET["since"]), tz=UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _summary_response(request, page, diagnosis, *, n: int, since: datetime | None = None):
+    """The summary (most likely cause, how many passed) plus the steps' widgets, swapped out of band.
+
+    The first answer carries every step (all "Checking…"); each later one only
+    the steps that ended since the previous one, so a screen reader hears each
+    result once and the page is not rebuilt on every look.
+    """
+    answered_at = timezone.now()
     panel = check_panel(request, page, diagnosis=diagnosis)
     widgets = list(panel.widgets.values())
     summary = summary_of(widgets)
+    changed = widgets
+    if since is not None:
+        # A margin for clocks that differ between web and worker hosts: a step may be sent twice, never missed.
+        since -= CLOCK_MARGIN
+        changed = [w for w in widgets if w.run and w.run.finished_at and w.run.finished_at >= since]
     context = {
         "page": page,
         "panel": panel,
         "diagnosis": diagnosis,
         "summary": summary,
-        "widgets": widgets,
+        "widgets": changed,
         "already_here": panel.already_here,
         "poll_delay": poll_delay(n),
         "next_n": n + 1,
+        "poll_since": f"{answered_at.timestamp():.6f}",
     }
     response = render(request, "checks/widget.html#summary_with_steps", context)
     if summary.done:

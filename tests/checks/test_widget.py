@@ -510,6 +510,29 @@ def test_abandoned_runs_end_as_couldnt_finish_without_anyone_looking(merchant_cl
     assert CheckRun.objects.filter(status="queued").count() == 1  # the fresh one is left to run
 
 
+def test_every_step_polls_carry_only_the_steps_that_ended_since_the_last_look(
+    merchant_client, page, monkeypatch
+):
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )
+    first = start(merchant_client, page, plugin_named("Main store"), number="1006").content.decode()
+    assert first.count('hx-swap-oob="outerHTML"') >= 7  # every step, each "Checking…"
+    since = re.search(r"since=([0-9.]+)", first).group(1)
+    diagnosis = CheckRun.objects.first().diagnosis
+    url = f"/checks/diagnoses/{diagnosis.uuid}/summary/"
+
+    quiet = merchant_client.get(url, {"n": 1, "since": since}, **HTMX).content.decode()
+    assert 'data-check-status="running"' not in quiet  # nothing ended: no step is sent again
+
+    step_1 = CheckRun.objects.get(check_key="import_orders_enabled")
+    check_runs_execute([step_1.pk])
+    CheckRun.objects.filter(pk=step_1.pk).update(finished_at=timezone.now() + timedelta(seconds=10))
+    later = merchant_client.get(url, {"n": 2, "since": since}, **HTMX).content.decode()
+    assert later.count('class="check" id="check-') == 1
+    assert f'id="check-{step_1.block_id}"' in later
+
+
 def test_run_left_running_past_its_deadline_shows_couldnt_finish_with_try_again(
     merchant_client, page, monkeypatch
 ):
