@@ -22,3 +22,11 @@ def merchant_client(client, demo):
 
 def plugin_named(fragment: str) -> Plugin:
     return Plugin.objects.get(name__contains=fragment)
+
+
+@pytest.fixture
+def tasks_held(monkeypatch):
+    """Checks are queued but no worker picks them up, until the test runs check_runs_execute."""
+    monkeypatch.setattr(
+        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
+    )

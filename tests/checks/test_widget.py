@@ -400,10 +400,7 @@ def test_redis_down_still_serves_the_article_and_says_checks_are_unavailable(
     assert "Checks are unavailable right now" in text(response.content.decode())
 
 
-def test_identical_check_in_flight_is_reused(merchant_client, page, monkeypatch):
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
+def test_identical_check_in_flight_is_reused(merchant_client, page, tasks_held):
     main = plugin_named("Main store")
 
     first = start(merchant_client, page, main, step=1, number="1001").content.decode()
@@ -413,10 +410,7 @@ def test_identical_check_in_flight_is_reused(merchant_client, page, monkeypatch)
     assert CheckRun.objects.filter(check_key="import_orders_enabled").count() == 1
 
 
-def test_a_teammate_checking_the_same_order_joins_the_running_check(merchant_client, page, monkeypatch):
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
+def test_a_teammate_checking_the_same_order_joins_the_running_check(merchant_client, page, tasks_held):
     wholesale = plugin_named("Wholesale")
     staff = UserFactory(username="staffer")
     Membership.objects.create(user=staff, merchant=wholesale.merchant, role=Membership.Role.STAFF)
@@ -446,10 +440,7 @@ def test_a_cleared_placed_date_is_forgotten(merchant_client, page):
     assert 'value="2020-01-01"' not in merchant_client.get(page.url).content.decode()
 
 
-def test_running_widget_polls_fast_then_backs_off(merchant_client, page, monkeypatch):
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
+def test_running_widget_polls_fast_then_backs_off(merchant_client, page, tasks_held):
     html = start(merchant_client, page, plugin_named("Main store"), step=1).content.decode()
     run = CheckRun.objects.get(check_key="import_orders_enabled")
 
@@ -464,11 +455,8 @@ def test_running_widget_polls_fast_then_backs_off(merchant_client, page, monkeyp
     assert "hx-get" not in final.split("<button")[0]  # the final answer stops the polling
 
 
-def test_the_answer_that_ends_a_check_tells_the_page_so(merchant_client, page, monkeypatch):
+def test_the_answer_that_ends_a_check_tells_the_page_so(merchant_client, page, tasks_held):
     # The "Still missing?" section listens for this event to show the ticket form.
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
     running = start(merchant_client, page, plugin_named("Main store"), step=1, number="1006")
     run = CheckRun.objects.get(check_key="import_orders_enabled")
     assert "HX-Trigger" not in running
@@ -478,10 +466,7 @@ def test_the_answer_that_ends_a_check_tells_the_page_so(merchant_client, page, m
     assert "checks-finished" in final["HX-Trigger"]
 
 
-def test_every_step_summary_tells_the_page_only_when_done(merchant_client, page, monkeypatch):
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
+def test_every_step_summary_tells_the_page_only_when_done(merchant_client, page, tasks_held):
     running = start(merchant_client, page, plugin_named("Main store"), number="1006", all="1")
     assert "HX-Trigger" not in running
 
@@ -492,12 +477,9 @@ def test_every_step_summary_tells_the_page_only_when_done(merchant_client, page,
     assert "checks-finished" in done["HX-Trigger"]
 
 
-def test_abandoned_runs_end_as_couldnt_finish_without_anyone_looking(merchant_client, page, monkeypatch):
+def test_abandoned_runs_end_as_couldnt_finish_without_anyone_looking(merchant_client, page, tasks_held):
     from apps.checks.tasks import expire_overdue_runs
 
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
     start(merchant_client, page, plugin_named("Main store"), number="1001")  # every step, never run
     CheckRun.objects.update(status="running", deadline=timezone.now() - timedelta(seconds=1))
     fresh = start(merchant_client, page, plugin_named("Outlet"), step=1)
@@ -511,11 +493,8 @@ def test_abandoned_runs_end_as_couldnt_finish_without_anyone_looking(merchant_cl
 
 
 def test_every_step_polls_carry_only_the_steps_that_ended_since_the_last_look(
-    merchant_client, page, monkeypatch
+    merchant_client, page, tasks_held
 ):
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
     first = start(merchant_client, page, plugin_named("Main store"), number="1006").content.decode()
     assert first.count('hx-swap-oob="outerHTML"') >= 7  # every step, each "Checking…"
     since = re.search(r"since=([0-9.]+)", first).group(1)
@@ -534,12 +513,9 @@ def test_every_step_polls_carry_only_the_steps_that_ended_since_the_last_look(
 
 
 def test_run_left_running_past_its_deadline_shows_couldnt_finish_with_try_again(
-    merchant_client, page, monkeypatch
+    merchant_client, page, tasks_held
 ):
     # A worker killed mid-check leaves its run "running": nobody will finish it.
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
     start(merchant_client, page, plugin_named("Main store"), step=1)
     run = CheckRun.objects.get()
     CheckRun.objects.filter(pk=run.pk).update(
@@ -572,10 +548,7 @@ def test_redelivered_or_late_task_never_runs_a_check_twice(merchant_client, page
     assert check_runs_execute([stale.pk]) == 0  # an expired task delivered late
 
 
-def test_a_run_the_task_could_not_finish_before_its_deadline_ends_at_once(merchant_client, page, monkeypatch):
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
+def test_a_run_the_task_could_not_finish_before_its_deadline_ends_at_once(merchant_client, page, tasks_held):
     start(merchant_client, page, plugin_named("Main store"), step=1)
     run = CheckRun.objects.get()
     CheckRun.objects.filter(pk=run.pk).update(deadline=timezone.now() + timedelta(seconds=20))  # long queued
@@ -586,12 +559,9 @@ def test_a_run_the_task_could_not_finish_before_its_deadline_ends_at_once(mercha
     assert (run.status, run.summary) == ("unknown", "This check couldn't finish.")  # not "Checking…" for 20 s
 
 
-def test_a_teammates_start_does_not_change_a_check_already_queued(merchant_client, page, monkeypatch):
+def test_a_teammates_start_does_not_change_a_check_already_queued(merchant_client, page, tasks_held):
     from apps.platforms.models import SandboxStore
 
-    monkeypatch.setattr(
-        "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
-    )
     main = plugin_named("Main store")
     # The platform cannot be asked, so Step 3 goes by the date the merchant typed.
     SandboxStore.objects.filter(handle=main.credentials["store"]).update(
