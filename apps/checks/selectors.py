@@ -163,9 +163,11 @@ def diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis:
     diagnosis = None
     if membership is not None:
         try:
-            diagnosis = Diagnosis.objects.filter(
-                uuid=diagnosis_uuid, merchant_id=membership.merchant_id
-            ).first()
+            diagnosis = (
+                Diagnosis.objects.filter(uuid=diagnosis_uuid, merchant_id=membership.merchant_id)
+                .select_related("page")
+                .first()
+            )
         except (ValueError, TypeError):
             diagnosis = None
     if diagnosis is None:

@@ -196,16 +196,6 @@ def merchant_id_for(user) -> int | None:
     return membership.merchant_id if membership is not None else None
 
 
-def diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis | None:
-    """The diagnosis with this uuid if it belongs to the user's merchant, else None."""
-    merchant_id = merchant_id_for(user)
-    if merchant_id is None:
-        return None
-    return (
-        Diagnosis.objects.filter(uuid=diagnosis_uuid, merchant_id=merchant_id).select_related("page").first()
-    )
-
-
 def ticket_for_user(user, reference: str) -> SupportTicket | None:
     """The ticket with this reference if it belongs to the user's merchant, else None."""
     merchant_id = merchant_id_for(user)

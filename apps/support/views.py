@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.checks.models import Diagnosis
-from apps.checks.selectors import live_article, session_diagnosis
+from apps.checks.selectors import diagnosis_for_user, live_article, session_diagnosis
 
 from . import selectors
 from .forms import SupportTicketForm, parse_uuid
@@ -25,13 +24,6 @@ NO_DIAGNOSIS = (
     "We could not tell which checks this ticket is about. Go back to the article, "
     "choose your plugin and order number, run the checks, and send the ticket from there."
 )
-
-
-def _get_diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis:
-    diagnosis = selectors.diagnosis_for_user(user, diagnosis_uuid)
-    if diagnosis is None:
-        raise Http404("No such diagnosis in your account.")
-    return diagnosis
 
 
 def _get_ticket_for_user(user, reference: str) -> SupportTicket:
@@ -59,7 +51,7 @@ def ticket_create_view(request):
     if diagnosis_uuid is None:
         context = {"diagnosis": None, "ticket_initial": None, "existing_ticket": None, "error": NO_DIAGNOSIS}
         return _render_form(request, context, status=400)
-    diagnosis = _get_diagnosis_for_user(request.user, diagnosis_uuid)
+    diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)  # someone else's is a 404
     initial = selectors.ticket_initial(diagnosis)
     form = SupportTicketForm(request.POST, initial=initial)
     if not form.is_valid():
