@@ -130,7 +130,7 @@ def _already_imported(ctx: CheckContext) -> Outcome | None:
 
 
 def _when(moment: datetime | None) -> str:
-    return importing._when(moment)
+    return importing.when(moment)
 
 
 # --- The checks -------------------------------------------------------------------

@@ -272,6 +272,14 @@ class SyncRun(models.Model):
         blank=True,
         help_text="Where a time-boxed sync stopped; a background sync imports the rest from here.",
     )
+    blocked_orders = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Order number → the rules that kept it out of Commerce Kitty (the first "
+        "BLOCKED_ORDERS_KEPT orders), so a merchant's Sync now can say why.",
+    )
+
+    BLOCKED_ORDERS_KEPT = 200
 
     class Meta:
         ordering = ["-started_at"]

@@ -297,7 +297,7 @@ def test_an_unexpected_error_fails_the_run_with_a_message_and_is_raised(plugin, 
     def broken(merchant_id):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("apps.commerce.importing.catalog_sku_map", broken)
+    monkeypatch.setattr("apps.commerce.importing.rules.catalog_sku_map", broken)
 
     with pytest.raises(RuntimeError):
         plugin_sync(plugin=plugin)

@@ -1,0 +1,74 @@
+"""What the importer writes besides orders: notifications, and what it learned about the plugin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from apps.platforms.base import RateLimited
+
+from ..models import Notification, Plugin
+from .rules import RuleResult, rule_not_rate_limited
+
+
+def notifications_record(plugin: Plugin, failures: list[tuple[str, RuleResult]], *, now: datetime) -> None:
+    """One notification per (plugin, order, kind): a repeat counts up instead of piling up."""
+    if not failures:
+        return
+    wanted = {
+        (number[:64], result.notification_kind): result
+        for number, result in failures
+        if result.notification_kind
+    }
+    open_rows = {
+        (n.order_number, n.kind): n
+        for n in Notification.objects.filter(
+            plugin=plugin,
+            read=False,
+            order_number__in={number for number, _ in wanted},
+            kind__in={k for _, k in wanted},
+        )
+    }
+    new, repeated = [], []
+    for (number, kind), result in wanted.items():
+        row = open_rows.get((number, kind))
+        if row is None:
+            new.append(
+                Notification(
+                    merchant_id=plugin.merchant_id,
+                    plugin=plugin,
+                    order_number=number,
+                    kind=kind,
+                    message=result.message[:500],
+                    evidence=result.evidence,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+        else:
+            row.message, row.evidence, row.last_seen_at = result.message[:500], result.evidence, now
+            row.occurrences += 1
+            repeated.append(row)
+    Notification.objects.bulk_create(new)
+    Notification.objects.bulk_update(repeated, ["message", "evidence", "last_seen_at", "occurrences"])
+
+
+def plugin_rate_limit_record(plugin: Plugin, exc: RateLimited, *, now: datetime) -> None:
+    plugin.rate_limited_until = exc.until(now)
+    Plugin.objects.filter(pk=plugin.pk).update(rate_limited_until=plugin.rate_limited_until)
+    notifications_record(plugin, [("", rule_not_rate_limited(plugin, now))], now=now)
+
+
+def plugin_authorization_record(plugin: Plugin, result: RuleResult, *, now: datetime) -> None:
+    """What the platform said of the plugin's credentials; an unknown answer changes nothing."""
+    if result.unknown:
+        return
+    plugin.authorization_status = (
+        Plugin.Authorization.AUTHORIZED if result.passed else Plugin.Authorization.REVOKED
+    )
+    plugin.authorization_error = "" if result.passed else result.evidence.get("platform_says", "")[:300]
+    plugin.authorization_checked_at = now
+    Plugin.objects.filter(pk=plugin.pk).update(
+        authorization_status=plugin.authorization_status,
+        authorization_error=plugin.authorization_error,
+        authorization_checked_at=now,
+    )

@@ -1,0 +1,543 @@
+"""What decides whether an order imports: the one rule set, and the verdict built from it.
+
+Each rule is a predicate that returns a ``RuleResult``: passed, failed, or
+unknown (it could not be judged, e.g. the platform did not answer), with a
+sentence a merchant understands and the evidence behind it.
+
+``import_verdict`` applies every rule to one order *as the platform reports
+it now* and the account as it is now, and returns all of them. The importer
+(``sync.py``) decides with it; the diagnosis (``diagnostics.py``) shows it.
+Nothing else decides, so a check can never disagree with the importer.
+
+Plugin rules (the importer asks them once per sync, before fetching anything):
+  1. Import Orders is on                      ``rule_import_orders_on``
+  2. the plugin is on exactly one channel     ``rule_exactly_one_channel``
+  3. the platform is not throttling us now    ``rule_not_rate_limited``
+  4. the platform accepts the credentials     ``rule_authorized``
+Order rules (for every order fetched):
+  5. the platform has the order, in a form we can read
+                                              ``rule_order_found`` / ``order_unreadable``
+  6. placed at/after Import Orders was turned on, unless backfilling
+                                              ``rule_placed_after_import_enabled``
+  7. paid and confirmed on the platform       ``rule_importable_state``
+  8. every line's SKU is in the catalog       ``rule_skus_in_catalog``
+  9. the buyer data makes a customer          ``rule_buyer_complete``
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from django.db.models.functions import Trim, Upper
+from django.utils import timezone
+
+from apps.platforms.base import (
+    NotAuthorized,
+    OrderState,
+    PlatformClient,
+    PlatformError,
+    RateLimited,
+    SourceOrder,
+    UnreadableOrder,
+)
+
+from ..models import Notification, Plugin, Product
+
+
+class RuleStatus(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # could not be judged: the message says why
+
+
+# Rule keys, in the order the importer asks them.
+IMPORT_ORDERS_ON = "import_orders_on"
+EXACTLY_ONE_CHANNEL = "exactly_one_channel"
+NOT_RATE_LIMITED = "not_rate_limited"
+AUTHORIZED = "authorized"
+ORDER_FOUND = "order_found"
+ORDER_READABLE = "order_readable"
+PLACED_AFTER_IMPORT_ENABLED = "placed_after_import_enabled"
+IMPORTABLE_STATE = "importable_state"
+SKUS_IN_CATALOG = "skus_in_catalog"
+BUYER_COMPLETE = "buyer_complete"
+
+PLUGIN_RULES = (IMPORT_ORDERS_ON, EXACTLY_ONE_CHANNEL, NOT_RATE_LIMITED, AUTHORIZED)
+ORDER_RULES = (
+    ORDER_FOUND,
+    ORDER_READABLE,
+    PLACED_AFTER_IMPORT_ENABLED,
+    IMPORTABLE_STATE,
+    SKUS_IN_CATALOG,
+    BUYER_COMPLETE,
+)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    status: RuleStatus
+    message: str
+    evidence: dict = field(default_factory=dict)
+    # The bell notification a failure writes during an import, if any.
+    notification_kind: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == RuleStatus.PASSED
+
+    @property
+    def failed(self) -> bool:
+        return self.status == RuleStatus.FAILED
+
+    @property
+    def unknown(self) -> bool:
+        return self.status == RuleStatus.UNKNOWN
+
+
+def _passed(rule: str, message: str, evidence: dict | None = None) -> RuleResult:
+    return RuleResult(rule, RuleStatus.PASSED, message, evidence or {})
+
+
+def _failed(rule: str, message: str, evidence: dict | None = None, kind: str = "") -> RuleResult:
+    return RuleResult(rule, RuleStatus.FAILED, message, evidence or {}, notification_kind=kind)
+
+
+def _unknown(rule: str, message: str, evidence: dict | None = None) -> RuleResult:
+    return RuleResult(rule, RuleStatus.UNKNOWN, message, evidence or {})
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as merchants read it in results ("Nov 28, 2026 14:05 UTC")."""
+    return timezone.localtime(moment).strftime("%b %-d, %Y %H:%M %Z") if moment else "never"
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def sku_fold(sku: str) -> str:
+    """How a SKU reads to a person: letter case and surrounding spaces do not count."""
+    return sku.strip().casefold()
+
+
+@dataclass
+class AccountState:
+    """The account as the rules read it, taken once per sync or per diagnosis."""
+
+    channels: tuple[str, ...]
+    # SKU → product id. The importer reads the whole catalog once per sync; a
+    # diagnosis only the products an order's SKUs could mean (``for_order``).
+    catalog: Mapping[str, int]
+    now: datetime
+
+    @classmethod
+    def of(
+        cls, plugin: Plugin, *, now: datetime | None = None, channels: Iterable | None = None
+    ) -> AccountState:
+        """The whole account, as the importer uses it for a sync."""
+        return cls(
+            channels=_channel_names(plugin, channels),
+            catalog=catalog_sku_map(plugin.merchant_id),
+            now=now or timezone.now(),
+        )
+
+    @classmethod
+    def for_order(
+        cls, plugin: Plugin, order: SourceOrder | UnreadableOrder | None, *, now: datetime | None = None
+    ) -> AccountState:
+        """The account as far as one order needs it: its channels and the products its SKUs name."""
+        skus = {line.sku for line in getattr(order, "lines", ()) if line.sku}
+        catalog: dict[str, int] = {}
+        if skus:
+            catalog = dict(
+                Product.objects.filter(merchant_id=plugin.merchant_id)
+                .annotate(folded=Upper(Trim("code")))
+                .filter(folded__in={sku.strip().upper() for sku in skus})
+                .values_list("code", "id")
+            )
+        return cls(channels=_channel_names(plugin, None), catalog=catalog, now=now or timezone.now())
+
+    @cached_property
+    def catalog_folded(self) -> dict[str, str]:
+        """Folded SKU → the catalog's own spelling, for "did you mean" (built on the first miss only)."""
+        return {sku_fold(code): code for code in self.catalog}
+
+
+def _channel_names(plugin: Plugin, channels: Iterable | None) -> tuple[str, ...]:
+    rows = channels if channels is not None else plugin.channels.all()
+    return tuple(sorted(c.name for c in rows))
+
+
+def catalog_sku_map(merchant_id: int) -> dict[str, int]:
+    """SKU → product id for one merchant, read once per sync."""
+    return dict(Product.objects.filter(merchant_id=merchant_id).values_list("code", "id"))
+
+
+# --- Plugin rules -----------------------------------------------------------
+
+
+def rule_import_orders_on(plugin: Plugin) -> RuleResult:
+    if plugin.import_orders:
+        return _passed(
+            IMPORT_ORDERS_ON,
+            f"Import Orders is on for “{plugin.name}” (since {when(plugin.import_orders_enabled_at)}).",
+            {"plugin": plugin.name, "enabled_at": iso(plugin.import_orders_enabled_at)},
+        )
+    return _failed(
+        IMPORT_ORDERS_ON,
+        f"Import Orders is off on “{plugin.name}”, so no orders from it are imported.",
+        {"plugin": plugin.name},
+    )
+
+
+def rule_exactly_one_channel(plugin: Plugin, channels: Iterable | None = None) -> RuleResult:
+    """``channels``: Channel rows or their names (an AccountState's); the plugin's own when omitted."""
+    if channels is None:
+        names = _channel_names(plugin, None)
+    else:
+        names = tuple(sorted(c if isinstance(c, str) else c.name for c in channels))
+    evidence = {"plugin": plugin.name, "channels": list(names)}
+    if len(names) == 1:
+        return _passed(EXACTLY_ONE_CHANNEL, f"“{plugin.name}” is on one channel: {names[0]}.", evidence)
+    if not names:
+        message = f"“{plugin.name}” is on no channel, so its orders have nowhere to go."
+    else:
+        message = (
+            f"“{plugin.name}” is on {len(names)} channels ({', '.join(names)}); "
+            "orders are not imported to avoid duplicates."
+        )
+    return _failed(EXACTLY_ONE_CHANNEL, message, evidence, Notification.Kind.CHANNEL_CONFLICT)
+
+
+def authorization_refused(plugin: Plugin, exc: NotAuthorized) -> RuleResult:
+    """The platform turned the plugin's credentials down, whichever call it said so to."""
+    return _failed(
+        AUTHORIZED,
+        f"The platform no longer accepts “{plugin.name}”'s authorization: {exc}",
+        {"plugin": plugin.name, "platform_says": str(exc)},
+        Notification.Kind.AUTHORIZATION,
+    )
+
+
+def rule_authorized(plugin: Plugin, client: PlatformClient) -> RuleResult:
+    """Ask the platform, live. RateLimited and PlatformUnavailable propagate: that is not an answer."""
+    try:
+        client.check_authorization()
+    except NotAuthorized as exc:
+        return authorization_refused(plugin, exc)
+    return _passed(AUTHORIZED, f"The platform accepts “{plugin.name}”'s authorization.")
+
+
+def rule_not_rate_limited(
+    plugin: Plugin, now: datetime | None = None, *, met: RateLimited | None = None
+) -> RuleResult:
+    """Throttled as recorded on the plugin, or as the platform said just now (``met``)."""
+    now = now or timezone.now()
+    until = plugin.rate_limited_until if plugin.is_rate_limited(now) else None
+    if met is not None:
+        until = max(filter(None, (until, met.until(now))))
+    if until is not None:
+        return _failed(
+            NOT_RATE_LIMITED,
+            f"The platform is throttling “{plugin.name}” until {when(until)}.",
+            {"plugin": plugin.name, "until": iso(until), "seconds_left": int((until - now).total_seconds())},
+            Notification.Kind.RATE_LIMIT,
+        )
+    return _passed(NOT_RATE_LIMITED, f"The platform is not throttling “{plugin.name}” right now.")
+
+
+# --- Order rules --------------------------------------------------------------
+
+
+def rule_order_found(plugin: Plugin, number: str, order: SourceOrder | UnreadableOrder | None) -> RuleResult:
+    if order is None:
+        return _failed(
+            ORDER_FOUND,
+            f"The platform has no order #{number} for “{plugin.name}”.",
+            {"number": number},
+        )
+    return _passed(ORDER_FOUND, f"The platform has order #{order.number}.", {"source_order_id": order.id})
+
+
+def order_unreadable(number: str, reason: str, evidence: dict | None = None) -> RuleResult:
+    """An order that was skipped because it could not be read."""
+    return _failed(
+        ORDER_READABLE,
+        f"Order #{number} could not be read: {reason} It was skipped so the other orders could "
+        "import; contact support with this order number.",
+        evidence or {},
+        Notification.Kind.UNREADABLE_ORDER,
+    )
+
+
+def rule_placed_after_import_enabled(
+    plugin: Plugin, *, number: str, placed_at: datetime, backfill_since: datetime | None = None
+) -> RuleResult:
+    evidence = {"placed_at": iso(placed_at), "import_enabled_at": iso(plugin.import_orders_enabled_at)}
+    if backfill_since is not None:
+        ok = placed_at >= backfill_since
+        evidence["backfill_since"] = iso(backfill_since)
+        where = "inside" if ok else "before the start of"
+        message = (
+            f"Order #{number} was placed {when(placed_at)}, {where} the backfill from {when(backfill_since)}."
+        )
+        return RuleResult(
+            PLACED_AFTER_IMPORT_ENABLED, RuleStatus.PASSED if ok else RuleStatus.FAILED, message, evidence
+        )
+    enabled_at = plugin.import_orders_enabled_at
+    if enabled_at is None:
+        return _failed(
+            PLACED_AFTER_IMPORT_ENABLED,
+            f"Order #{number} was placed {when(placed_at)}, and Import Orders has never been turned on "
+            f"for “{plugin.name}”; orders placed before it is turned on are not imported automatically.",
+            evidence,
+        )
+    if placed_at >= enabled_at:
+        return _passed(
+            PLACED_AFTER_IMPORT_ENABLED,
+            f"Order #{number} was placed {when(placed_at)}, after Import Orders was turned on ({when(enabled_at)}).",
+            evidence,
+        )
+    return _failed(
+        PLACED_AFTER_IMPORT_ENABLED,
+        f"Order #{number} was placed {when(placed_at)}, before Import Orders was turned on "
+        f"({when(enabled_at)}); older orders are not imported automatically.",
+        evidence,
+    )
+
+
+def rule_importable_state(order: SourceOrder) -> RuleResult:
+    evidence = {"state": order.state.value, "platform_status": order.platform_status}
+    if order.state == OrderState.IMPORTABLE:
+        return _passed(
+            IMPORTABLE_STATE,
+            f"Order #{order.number} is paid and confirmed on the platform ({order.platform_status}).",
+            evidence,
+        )
+    return _failed(
+        IMPORTABLE_STATE,
+        f"Order #{order.number} is {order.state.label} on the platform (“{order.platform_status}”); "
+        "it imports once it is paid and confirmed.",
+        evidence,
+    )
+
+
+def rule_skus_in_catalog(order: SourceOrder, catalog: Mapping[str, int] | AccountState) -> RuleResult:
+    """Every line's SKU, exactly as the importer matches it; a near miss (case, spaces) is named."""
+    state = catalog if isinstance(catalog, AccountState) else None
+    skus = state.catalog if state is not None else catalog
+    if not order.lines:
+        return _failed(
+            SKUS_IN_CATALOG,
+            f"Order #{order.number} has no lines to import.",
+            {"missing_skus": []},
+            Notification.Kind.MISSING_PRODUCT,
+        )
+    missing = sorted({line.sku or "(no SKU)" for line in order.lines if not line.sku or line.sku not in skus})
+    if not missing:
+        return _passed(
+            SKUS_IN_CATALOG,
+            f"Every SKU on order #{order.number} is in your catalog.",
+            {"skus": sorted({line.sku for line in order.lines})},
+        )
+    folded = state.catalog_folded if state is not None else {sku_fold(code): code for code in skus}
+    near = {sku: folded[sku_fold(sku)] for sku in missing if sku_fold(sku) in folded}
+    listed = ", ".join(missing)
+    message = f"Order #{order.number} has SKU{'s' if len(missing) > 1 else ''} {listed} that your catalog does not have."
+    if near:
+        hints = "; ".join(f"“{sku}” is not “{code}”" for sku, code in near.items())
+        message += f" Did you mean a product that differs only in letter case or spaces? {hints}."
+    return _failed(
+        SKUS_IN_CATALOG,
+        message,
+        {"missing_skus": missing, **({"near_matches": near} if near else {})},
+        Notification.Kind.MISSING_PRODUCT,
+    )
+
+
+def rule_buyer_complete(order: SourceOrder) -> RuleResult:
+    buyer = order.buyer
+    empty = []
+    if not buyer.email.strip() or "@" not in buyer.email:
+        empty.append("email")
+    if not (buyer.first_name.strip() or buyer.last_name.strip()):
+        empty.append("name")
+    if empty:
+        return _failed(
+            BUYER_COMPLETE,
+            f"Order #{order.number}'s buyer has no {' or '.join(empty)}, so no customer record can be created.",
+            {"empty_fields": empty},
+            Notification.Kind.MISSING_CUSTOMER_FIELDS,
+        )
+    return _passed(BUYER_COMPLETE, f"Order #{order.number}'s buyer details are complete.")
+
+
+# --- The verdict --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportVerdict:
+    """Every rule's result for one order: it imports when every one passed."""
+
+    results: tuple[RuleResult, ...]
+
+    @property
+    def would_import(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def blockers(self) -> list[RuleResult]:
+        return [r for r in self.results if r.failed]
+
+    @property
+    def unknowns(self) -> list[RuleResult]:
+        return [r for r in self.results if r.unknown]
+
+    def result(self, rule: str) -> RuleResult | None:
+        return next((r for r in self.results if r.rule == rule), None)
+
+
+class _NotFetched:
+    """The order was not asked for (no order number, or the platform did not answer)."""
+
+    def __repr__(self) -> str:
+        return "NOT_FETCHED"
+
+
+NOT_FETCHED = _NotFetched()
+
+
+def plugin_rule_results(
+    plugin: Plugin,
+    state: AccountState,
+    *,
+    authorization: RuleResult | None = None,
+    error: PlatformError | None = None,
+) -> list[RuleResult]:
+    """The plugin rules. ``authorization``: the platform's answer when asked; ``error``: what asking met."""
+    results = [rule_import_orders_on(plugin), rule_exactly_one_channel(plugin, state.channels)]
+    met = error if isinstance(error, RateLimited) else None
+    rate = rule_not_rate_limited(plugin, state.now, met=met)
+    heard = authorization is not None or (error is None or isinstance(error, NotAuthorized))
+    if rate.passed and not heard:
+        rate = _unknown(
+            NOT_RATE_LIMITED,
+            f"Couldn't ask whether the platform is throttling “{plugin.name}”: it did not answer.",
+            {"platform_says": str(error)},
+        )
+    results.append(rate)
+    if isinstance(error, NotAuthorized):
+        authorization = authorization_refused(plugin, error)
+    if authorization is None:
+        if error is None:
+            authorization = _passed(AUTHORIZED, f"The platform accepts “{plugin.name}”'s authorization.")
+        else:
+            why = "it is throttling the plugin" if met else "it did not answer"
+            authorization = _unknown(
+                AUTHORIZED,
+                f"Couldn't ask the platform whether it accepts “{plugin.name}”'s authorization: {why}.",
+                {"platform_says": str(error)},
+            )
+    results.append(authorization)
+    return results
+
+
+def order_rule_results(
+    plugin: Plugin,
+    order: SourceOrder | UnreadableOrder | None | _NotFetched,
+    state: AccountState,
+    *,
+    number: str = "",
+    backfill_since: datetime | None = None,
+    placed_at_typed: datetime | None = None,
+    why_not_fetched: str = "",
+) -> list[RuleResult]:
+    """The order rules, each passed, failed, or unknown when there is no order to judge."""
+    number = getattr(order, "number", "") or number
+    if order is NOT_FETCHED or order is None or isinstance(order, UnreadableOrder):
+        if order is NOT_FETCHED:
+            why = why_not_fetched or "the order was not looked up"
+            results = [_unknown(ORDER_FOUND, f"Couldn't look order #{number} up on the platform: {why}.")]
+        elif order is None:
+            results = [rule_order_found(plugin, number, None)]
+        else:
+            results = [
+                rule_order_found(plugin, number, order),
+                order_unreadable(order.number, order.reason, {"source_order_id": order.id}),
+            ]
+        if placed_at_typed is not None:
+            results.append(
+                rule_placed_after_import_enabled(
+                    plugin, number=number, placed_at=placed_at_typed, backfill_since=backfill_since
+                )
+            )
+        else:
+            results.append(
+                _unknown(PLACED_AFTER_IMPORT_ENABLED, f"When order #{number} was placed is unknown.")
+            )
+        results += [
+            _unknown(rule, f"Order #{number} could not be judged: the platform did not show it.")
+            for rule in (IMPORTABLE_STATE, SKUS_IN_CATALOG, BUYER_COMPLETE)
+        ]
+        return results
+    return [
+        rule_order_found(plugin, number, order),
+        _passed(ORDER_READABLE, f"Order #{order.number} is in a form Commerce Kitty can read."),
+        rule_placed_after_import_enabled(
+            plugin, number=order.number, placed_at=order.placed_at, backfill_since=backfill_since
+        ),
+        rule_importable_state(order),
+        rule_skus_in_catalog(order, state),
+        rule_buyer_complete(order),
+    ]
+
+
+def import_verdict(
+    plugin: Plugin,
+    order: SourceOrder | UnreadableOrder | None | _NotFetched,
+    state: AccountState,
+    *,
+    number: str = "",
+    authorization: RuleResult | None = None,
+    error: PlatformError | None = None,
+    backfill_since: datetime | None = None,
+    placed_at_typed: datetime | None = None,
+    plugin_results: list[RuleResult] | None = None,
+) -> ImportVerdict:
+    """What the importer does with ``order`` (as the platform reports it now) and the account as it is.
+
+    ``order`` is the platform's answer: an order, an unreadable one, None
+    (the platform has no such order) or NOT_FETCHED (it was not asked, or
+    ``error`` is what asking met). ``authorization`` is the platform's
+    answer to "do you accept these credentials?" when it was asked.
+    ``plugin_results`` lets the importer pass the plugin rules it already
+    asked once for the whole sync. Pure: reads only what it is given.
+    """
+    if plugin_results is None:
+        plugin_results = plugin_rule_results(plugin, state, authorization=authorization, error=error)
+    why = ""
+    if isinstance(error, RateLimited):
+        why = "the platform is throttling the plugin"
+    elif isinstance(error, NotAuthorized):
+        why = "the platform does not accept the plugin's authorization"
+    elif error is not None:
+        why = f"the platform did not answer ({error})"
+    return ImportVerdict(
+        (
+            *plugin_results,
+            *order_rule_results(
+                plugin,
+                order,
+                state,
+                number=number,
+                backfill_since=backfill_since,
+                placed_at_typed=placed_at_typed,
+                why_not_fetched=why,
+            ),
+        )
+    )
