@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commerce', '0003_syncrun_resume_from'),
+        ("commerce", "0003_syncrun_resume_from"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='syncrun',
-            name='blocked_orders',
-            field=models.JSONField(blank=True, default=dict, help_text="Order number → the rules that kept it out of Commerce Kitty (the first BLOCKED_ORDERS_KEPT orders), so a merchant's Sync now can say why."),
+            model_name="syncrun",
+            name="blocked_orders",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Order number → the rules that kept it out of Commerce Kitty (the first BLOCKED_ORDERS_KEPT orders), so a merchant's Sync now can say why.",
+            ),
         ),
     ]
