@@ -1,17 +1,19 @@
-"""The order-import checks behind "An Order Did Not Import", built on the importer's rule set.
+"""The order-import checks behind "An Order Did Not Import": a dry run of the importer.
 
-Each check asks the same predicates ``importing.py`` applies, so a check can
-never disagree with the importer. Registered into ``apps.checks`` at startup.
+A diagnosis fetches the order from the platform once, judges it with the
+importer's own ``import_verdict`` and the account as it is now, and each
+step shows the rules it is about (``RULES_BY_CHECK``). So no step can pass
+while its rule keeps the order out, and no check can disagree with the
+importer. Registered into ``apps.checks`` at startup.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 import httpx
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +21,11 @@ from django.utils import timezone
 from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.base import Membership as CheckMembership
 from apps.checks.registry import register, set_account_directory
-from apps.platforms.base import NotAuthorized, PlatformError, RateLimited, SourceOrder
+from apps.platforms.base import PlatformError, SourceOrder, UnreadableOrder
 
 from . import importing
+from .importing import rules
+from .importing.rules import NOT_FETCHED, ImportVerdict
 from .models import Membership, Notification, Order, Plugin, SyncRun
 from .selectors import reauthorize_supported
 
@@ -35,13 +39,30 @@ INTERACTIVE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 BACKFILL_INLINE_SECONDS = 8.0
 
 logger = logging.getLogger(__name__)
-# Step 4 is about these; authorization and channel conflicts have steps of their own.
+# Step 4's history: earlier notifications of these kinds, each checked again now.
 STEP_4_KINDS = (
     Notification.Kind.MISSING_PRODUCT,
     Notification.Kind.MISSING_CUSTOMER_FIELDS,
     Notification.Kind.RATE_LIMIT,
     Notification.Kind.UNREADABLE_ORDER,
 )
+
+# Which of the importer's rules each check (each step of the article) judges.
+# Every rule belongs to exactly one check, so a blocking rule always fails a step.
+RULES_BY_CHECK = {
+    "import_orders_enabled": (rules.IMPORT_ORDERS_ON,),
+    "plugin_on_one_channel": (rules.EXACTLY_ONE_CHANNEL,),
+    "order_age": (rules.PLACED_AFTER_IMPORT_ENABLED,),
+    "plugin_errors": (
+        rules.NOT_RATE_LIMITED,
+        rules.ORDER_READABLE,
+        rules.SKUS_IN_CATALOG,
+        rules.BUYER_COMPLETE,
+    ),
+    "plugin_authorized": (rules.AUTHORIZED,),
+    "source_order_state": (rules.ORDER_FOUND, rules.IMPORTABLE_STATE),
+}
+CHECK_OF_RULE = {rule: key for key, owned in RULES_BY_CHECK.items() for rule in owned}
 
 
 # --- Who may check what ---------------------------------------------------------
@@ -72,7 +93,7 @@ class CommerceAccounts:
 set_account_directory(CommerceAccounts())
 
 
-# --- Shared lookups (once per diagnosis task) -------------------------------------
+# --- One dry run per diagnosis task ------------------------------------------------
 
 
 def _plugin(ctx: CheckContext) -> Plugin:
@@ -93,28 +114,97 @@ def _imported_order(ctx: CheckContext) -> Order | None:
     )
 
 
-def _source_order(ctx: CheckContext, plugin: Plugin) -> SourceOrder | None:
-    """The order as the platform reports it, fetched once per diagnosis task."""
+def _typed_placed_at(ctx: CheckContext) -> datetime | None:
+    """The placed date the merchant typed, as the last moment of that day (the latest it can be)."""
+    if ctx.placed_date is None:
+        return None
+    return timezone.make_aware(datetime.combine(ctx.placed_date, time(23, 59, 59)))
+
+
+def account_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
+    """The rules the account alone decides (Import Orders, channels), without asking the platform."""
     return ctx.memo(
-        f"source_order:{plugin.pk}:{ctx.order_number}",
-        lambda: plugin.client(timeout=INTERACTIVE_TIMEOUT).get_order(ctx.order_number),
+        f"verdict:account:{plugin.pk}",
+        lambda: importing.import_verdict(
+            plugin,
+            NOT_FETCHED,
+            rules.AccountState.for_order(plugin, None),
+            number=ctx.order_number,
+            authorization=None,
+        ),
     )
 
 
-def _couldnt_ask(plugin: Plugin, exc: PlatformError, *, what: str) -> Outcome:
-    if isinstance(exc, NotAuthorized):
-        return Outcome.unknown(
-            f"Couldn't {what}: the platform does not accept “{plugin.name}”'s authorization.",
-            "See Step 5 (Check the plugin authorization).",
+def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
+    """The importer's verdict on the order as the platform reports it now, fetched once per task.
+
+    The platform is asked whether it accepts the plugin's credentials, then
+    for the order. What either call meets (throttling, no answer) becomes
+    the rules' "couldn't check", never a pass.
+    """
+
+    def dry_run() -> ImportVerdict:
+        client = plugin.client(timeout=INTERACTIVE_TIMEOUT)
+        authorization, error = None, None
+        order: SourceOrder | UnreadableOrder | None | object = NOT_FETCHED
+        try:
+            authorization = importing.rule_authorized(plugin, client)
+            if authorization.passed and ctx.order_number:
+                order = client.get_order(ctx.order_number)
+        except PlatformError as exc:
+            error = exc
+        if authorization is not None:
+            importing.plugin_authorization_record(plugin, authorization, now=timezone.now())
+        return importing.import_verdict(
+            plugin,
+            order,
+            rules.AccountState.for_order(plugin, None if order is NOT_FETCHED else order),
+            number=ctx.order_number,
+            authorization=authorization,
+            error=error,
+            placed_at_typed=_typed_placed_at(ctx),
         )
-    if isinstance(exc, RateLimited):
-        return Outcome.unknown(
-            f"Couldn't {what}: the platform is rate limiting “{plugin.name}”.",
-            f"Try again in {max(1, round(exc.retry_after / 60))} minute(s).",
+
+    return ctx.memo(f"verdict:live:{plugin.pk}:{ctx.order_number}", dry_run)
+
+
+def _retry_data(verdict: ImportVerdict) -> dict:
+    """When checking again can tell more: the end of the platform's throttling, when it said."""
+    rate = verdict.result(rules.NOT_RATE_LIMITED)
+    if rate is not None and rate.failed and rate.evidence.get("until"):
+        return {"retry_at": rate.evidence["until"]}
+    return {}
+
+
+def step_outcome(verdict: ImportVerdict, check_key: str, **kwargs) -> Outcome:
+    """What one step says of its rules: failed if any blocks, couldn't check if any is unknown."""
+    owned = [r for r in verdict.results if r.rule in RULES_BY_CHECK[check_key]]
+    failed = [r for r in owned if r.failed]
+    unknown = [r for r in owned if r.unknown]
+    evidence = list(kwargs.pop("evidence", ()))
+    data = {"rules": {r.rule: r.status.value for r in owned}, **kwargs.pop("data", {})}
+    if failed:
+        return Outcome.failed(
+            failed[0].message, *[r.message for r in failed[1:]], *evidence, data=data, **kwargs
         )
-    return Outcome.unknown(
-        f"Couldn't {what}: the platform did not answer.", str(exc), "Try again in a few minutes."
-    )
+    if unknown:
+        data.update(_retry_data(verdict))
+        # The first unknown rule says why; the others could not be judged for the same reason.
+        return Outcome.unknown(unknown[0].message, *evidence, *_unknown_advice(verdict), data=data)
+    return Outcome.passed(owned[0].message, *[r.message for r in owned[1:]], *evidence, data=data, **kwargs)
+
+
+def _unknown_advice(verdict: ImportVerdict) -> list[str]:
+    """What to do about a rule that could not be judged, from why it could not."""
+    rate = verdict.result(rules.NOT_RATE_LIMITED)
+    auth = verdict.result(rules.AUTHORIZED)
+    if rate is not None and rate.failed:
+        return [f"{rate.message} See Step 4; check again after that."]
+    if auth is not None and auth.failed:
+        return ["The platform does not accept the plugin's authorization: see Step 5 (Reauthorize)."]
+    if (rate is not None and rate.unknown) or (auth is not None and auth.unknown):
+        return ["The platform did not answer. Try again in a few minutes."]
+    return []
 
 
 def _already_imported(ctx: CheckContext) -> Outcome | None:
@@ -157,11 +247,11 @@ class ImportOrdersEnabled(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
-        result = importing.rule_import_orders_on(plugin)
-        if result.passed:
-            return Outcome.passed(result.message, data=result.evidence)
+        outcome = step_outcome(account_verdict(ctx, plugin), self.key)
+        if outcome.status != "failed":
+            return outcome
         return Outcome.failed(
-            result.message,
+            outcome.summary,
             "Orders placed from the moment it is turned on will import.",
             fixes=(
                 Fix(
@@ -171,7 +261,7 @@ class ImportOrdersEnabled(Check):
                     owner_only=True,
                 ),
             ),
-            data=result.evidence,
+            data=outcome.data,
         )
 
     def apply_fix(self, ctx: CheckContext, fix_key: str, choice: str = "") -> str:
@@ -193,10 +283,10 @@ class PluginOnOneChannel(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
+        outcome = step_outcome(account_verdict(ctx, plugin), self.key)
+        if outcome.status != "failed":
+            return outcome
         channels = list(plugin.channels.order_by("name"))
-        result = importing.rule_exactly_one_channel(plugin, channels)
-        if result.passed:
-            return Outcome.passed(result.message, data=result.evidence)
         evidence = [f"Channels: {', '.join(c.name for c in channels)}."] if channels else []
         fixes = ()
         if len(channels) > 1:
@@ -210,7 +300,7 @@ class PluginOnOneChannel(Check):
                     choice_label="Channel to keep",
                 ),
             )
-        return Outcome.failed(result.message, *evidence, fixes=fixes, data=result.evidence)
+        return Outcome.failed(outcome.summary, *evidence, fixes=fixes, data=outcome.data)
 
     def apply_fix(self, ctx: CheckContext, fix_key: str, choice: str = "") -> str:
         if fix_key != "keep_only_channel":
@@ -240,37 +330,29 @@ class OrderAge(Check):
             return Outcome.passed(
                 f"Order #{order.number} is already in Commerce Kitty (imported {_when(order.imported_at)})."
             )
-        placed_at, source = None, "the platform"
-        try:
-            source_order = _source_order(ctx, plugin)
-            placed_at = source_order.placed_at if source_order else None
-        except PlatformError as exc:
-            if ctx.placed_date is None:
-                outcome = _couldnt_ask(plugin, exc, what="ask the platform when the order was placed")
-                return Outcome.unknown(
-                    outcome.summary, *outcome.evidence, "Or type the date the order was placed above."
-                )
-        if placed_at is None and ctx.placed_date is not None:
-            placed_at = timezone.make_aware(datetime.combine(ctx.placed_date, time(23, 59, 59)))
-            source = "the date you typed"
-        if placed_at is None:
+        verdict = live_verdict(ctx, plugin)
+        placed = verdict.result(rules.PLACED_AFTER_IMPORT_ENABLED)
+        fetched = verdict.result(rules.ORDER_FOUND)
+        source = "the platform" if fetched is not None and fetched.passed else "the date you typed"
+        if placed.unknown:
+            outcome = step_outcome(verdict, self.key)
             return Outcome.unknown(
-                f"The platform has no order #{ctx.order_number}, so its age is unknown.",
-                "Check the number (Step 6), or type the date the order was placed above.",
+                outcome.summary,
+                *outcome.evidence,
+                "Or type the date the order was placed above.",
+                data=outcome.data,
             )
-        result = importing.rule_placed_after_import_enabled(
-            plugin, number=ctx.order_number, placed_at=placed_at
-        )
-        data = {**result.evidence, "placed_at_from": source}
-        if result.passed:
-            return Outcome.passed(result.message, data=data)
+        data = {**placed.evidence, "placed_at_from": source}
+        if placed.passed:
+            return step_outcome(verdict, self.key, data=data)
+        placed_at = datetime.fromisoformat(placed.evidence["placed_at"])
         capabilities = plugin.capabilities
         evidence = [f"Placed date from {source}."]
         if capabilities.history_days:
             evidence.append(
                 f"{plugin.get_platform_display()} shows only the last {capabilities.history_days} days of orders to plugins."
             )
-        if capabilities.backfill:
+        if capabilities.backfill and plugin.import_orders:
             fixes = (
                 Fix(
                     "sync_historical_orders",
@@ -279,9 +361,12 @@ class OrderAge(Check):
                     owner_only=True,
                 ),
             )
+        elif capabilities.backfill:
+            evidence.append("Turn on Import Orders (Step 1) first; then older orders can be synced.")
+            fixes = ()
         else:
             fixes = (Fix("create_order_manually", "Create the order by hand", url=settings.ORDER_WIZARD_URL),)
-        return Outcome.failed(result.message, *evidence, fixes=fixes, data=data)
+        return step_outcome(verdict, self.key, evidence=evidence, fixes=fixes, data=data)
 
     def apply_fix(self, ctx: CheckContext, fix_key: str, choice: str = "") -> str:
         if fix_key != "sync_historical_orders":
@@ -289,15 +374,13 @@ class OrderAge(Check):
         plugin = _plugin(ctx)
         if _imported_order(ctx) is not None:
             return f"Order #{ctx.order_number} was already imported."
-        try:
-            source_order = _source_order(ctx, plugin)
-        except PlatformError as exc:
-            raise InputError("fix", f"Couldn't start the backfill: {exc}") from None
-        placed_at = source_order.placed_at if source_order else None
-        if placed_at is None and ctx.placed_date:
+        verdict = live_verdict(ctx, plugin)
+        placed = verdict.result(rules.PLACED_AFTER_IMPORT_ENABLED)
+        if placed.unknown:
+            raise InputError("fix", f"Couldn't start the backfill: {placed.message}")
+        placed_at = datetime.fromisoformat(placed.evidence["placed_at"])
+        if not verdict.result(rules.ORDER_FOUND).passed:  # from the date typed: from that day's start
             placed_at = timezone.make_aware(datetime.combine(ctx.placed_date, time.min))
-        if placed_at is None:
-            raise InputError("fix", "The order's placed date is unknown, so the backfill has no start.")
         since = placed_at - timedelta(hours=1)
         try:
             run = importing.plugin_sync(
@@ -308,13 +391,12 @@ class OrderAge(Check):
             )
         except PlatformError as exc:
             raise InputError("fix", f"Couldn't finish the backfill: {exc}") from None
-        except Exception as exc:
-            if exc.__class__.__name__ == "SoftTimeLimitExceeded":
-                _backfill_continue(plugin, since)  # a slow platform ate the click's time: finish it later
+        except SoftTimeLimitExceeded:
+            _backfill_continue(plugin, since)  # a slow platform ate the click's time: finish it later
             raise
         if run.resume_from is not None:
             _backfill_continue(plugin, run.resume_from)
-        return f"Synced historical orders since {placed_at:%b %-d, %Y}: {run.message}"
+        return f"Synced historical orders since {placed_at:%b %-d, %Y}: {run.message}{_why_not_imported(ctx, run)}"
 
 
 @register
@@ -322,72 +404,63 @@ class PluginErrors(Check):
     key = "plugin_errors"
     title = "No open plugin errors"
     description = (
-        "Step 4: recent error notifications for the plugin or the order, grouped by kind, each "
-        "re-checked now (is the SKU in the catalog yet? is the throttle over?)."
+        "Step 4: the order itself as the importer would judge it now (every SKU against the catalog, "
+        "the buyer's details, the platform's throttling), with earlier error notifications as history."
     )
+    needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
+        verdict = live_verdict(ctx, plugin)
+        history = self._history(plugin, ctx, verdict)
+        outcome = step_outcome(verdict, self.key, evidence=[self._history_line(*entry) for entry in history])
+        still = [note for note, current in history if current]
+        if outcome.status == "unknown" and still:
+            # The order could not be judged now, but what was recorded about it still holds.
+            return Outcome.failed(still[0].message, *outcome.evidence, data=outcome.data)
+        return outcome
+
+    def _history(
+        self, plugin: Plugin, ctx: CheckContext, verdict: ImportVerdict
+    ) -> list[tuple[Notification, bool]]:
+        """Earlier notifications for the plugin or the order, each re-verified now: (note, still stands)."""
         since = timezone.now() - NOTIFICATION_WINDOW
         notes = list(
             Notification.objects.filter(plugin=plugin, last_seen_at__gte=since, kind__in=STEP_4_KINDS)
-            .filter(order_number__in=["", ctx.order_number] if ctx.order_number else [""])
+            .filter(order_number__in=["", ctx.order_number])
             .order_by("kind", "-last_seen_at")
         )
-        # A throttle the plugin records now counts even if no notification was written.
-        still, resolved = [], []
-        by_kind = defaultdict(list)
+        lines, seen = [], set()
         for note in notes:
-            by_kind[note.kind].append(note)
-        for kind, group in by_kind.items():
-            current = self._still_current(plugin, kind, group, ctx)
-            (still if current else resolved).append((kind, group, current))
-        rate = importing.rule_not_rate_limited(plugin)
-        if not rate.passed and Notification.Kind.RATE_LIMIT not in by_kind:
-            still.append((Notification.Kind.RATE_LIMIT, [], rate.message))
-        evidence = [f"{Notification.Kind(kind).label}: {detail}" for kind, _group, detail in still] + [
-            f"{Notification.Kind(kind).label} (resolved since): {group[0].message}"
-            for kind, group, _ in resolved
-        ]
-        if still:
-            kind, _group, detail = still[0]
-            return Outcome.failed(
-                f"{len(still)} plugin error{'s' if len(still) > 1 else ''} still stand{'s' if len(still) == 1 else ''} in the way.",
-                *evidence,
-                data={"open_kinds": [k for k, _, _ in still]},
-            )
-        if resolved:
-            return Outcome.passed("Earlier plugin errors are resolved now.", *evidence)
-        subject = f"“{plugin.name}” or order #{ctx.order_number}" if ctx.order_number else f"“{plugin.name}”"
-        return Outcome.passed(f"No error notifications for {subject} in the last 30 days.")
+            if note.kind in seen:
+                continue
+            seen.add(note.kind)
+            lines.append((note, self._still_current(plugin, note, verdict)))
+        return lines
 
-    def _still_current(self, plugin: Plugin, kind: str, group: list[Notification], ctx: CheckContext) -> str:
-        """Re-verify a kind of error now; return what still stands, or "" when it is resolved."""
-        if kind == Notification.Kind.MISSING_PRODUCT:
-            catalog = importing.catalog_sku_map(plugin.merchant_id)
-            missing = sorted(
-                {sku for n in group for sku in n.evidence.get("missing_skus", []) if sku not in catalog}
+    @staticmethod
+    def _history_line(note: Notification, current: bool) -> str:
+        state = "still so" if current else "resolved since"
+        return f"{note.get_kind_display()} (noted {_when(note.last_seen_at)}, {state}): {note.message}"
+
+    def _still_current(self, plugin: Plugin, note: Notification, verdict: ImportVerdict) -> bool:
+        """Whether a recorded error still holds: the live verdict where it judged the rule, else the catalog."""
+        rule = {
+            Notification.Kind.MISSING_PRODUCT: rules.SKUS_IN_CATALOG,
+            Notification.Kind.MISSING_CUSTOMER_FIELDS: rules.BUYER_COMPLETE,
+            Notification.Kind.RATE_LIMIT: rules.NOT_RATE_LIMITED,
+            Notification.Kind.UNREADABLE_ORDER: rules.ORDER_READABLE,
+        }[note.kind]
+        live = verdict.result(rule)
+        if live is not None and not live.unknown and (note.order_number or rule == rules.NOT_RATE_LIMITED):
+            return live.failed
+        if note.kind == Notification.Kind.MISSING_PRODUCT:
+            missing = set(note.evidence.get("missing_skus", []))
+            return bool(
+                missing
+                - set(plugin.merchant.products.filter(code__in=missing).values_list("code", flat=True))
             )
-            return (
-                f"SKU {', '.join(missing)} is still not in your catalog; import or create the product."
-                if missing
-                else ""
-            )
-        if kind == Notification.Kind.RATE_LIMIT:
-            rate = importing.rule_not_rate_limited(plugin)
-            return "" if rate.passed else rate.message
-        if kind == Notification.Kind.MISSING_CUSTOMER_FIELDS:
-            try:
-                source_order = _source_order(ctx, plugin) if ctx.order_number else None
-            except PlatformError:
-                source_order = None
-            if source_order is not None:
-                result = importing.rule_buyer_complete(source_order)
-                return "" if result.passed else f"{result.message} Support can help complete the buyer data."
-            return group[0].message
-        if kind == Notification.Kind.UNREADABLE_ORDER and ctx.order_number and _imported_order(ctx):
-            return ""  # it imported since (e.g. the platform's data was corrected)
-        return group[0].message
+        return note.kind != Notification.Kind.RATE_LIMIT
 
 
 @register
@@ -398,26 +471,21 @@ class PluginAuthorized(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
-        try:
-            result = ctx.memo(
-                f"authorized:{plugin.pk}",
-                lambda: importing.rule_authorized(plugin, plugin.client(timeout=INTERACTIVE_TIMEOUT)),
-            )
-        except PlatformError as exc:
-            return _couldnt_ask(plugin, exc, what="ask the platform")
-        importing.plugin_authorization_record(plugin, result, now=timezone.now())
-        if result.passed:
-            return Outcome.passed(result.message)
+        outcome = step_outcome(live_verdict(ctx, plugin), self.key)
+        if outcome.status != "failed":
+            return outcome
         url = reauthorize_url(plugin)
+        summary = outcome.summary
+        fixes = ()
         if url:
             fixes = (Fix("reauthorize", "Reauthorize", "Runs the platform's authorization again.", url=url),)
         else:
-            fixes = ()
-            result = replace(result, message=f"{result.message} Reconnect it from Configuration → Plugins.")
+            summary = f"{summary} Reconnect it from Configuration → Plugins."
         return Outcome.failed(
-            result.message,
+            summary,
             "Reauthorize with the same platform account; another account creates a new connection.",
             fixes=fixes,
+            data=outcome.data,
         )
 
 
@@ -432,25 +500,29 @@ class SourceOrderState(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
-        try:
-            source_order = _source_order(ctx, plugin)
-        except PlatformError as exc:
-            return _couldnt_ask(plugin, exc, what="look the order up on the platform")
-        if source_order is None:
-            return Outcome.failed(
-                f"The platform has no order #{ctx.order_number} for “{plugin.name}”.",
-                "Check the number on the source platform, and that it came through this plugin's store.",
-            )
-        result = importing.rule_importable_state(source_order)
-        status = Outcome.passed if result.passed else Outcome.failed
-        return status(result.message, data=result.evidence)
+        verdict = live_verdict(ctx, plugin)
+        found = verdict.result(rules.ORDER_FOUND)
+        evidence = []
+        if found.failed:
+            evidence = [
+                "Check the number on the source platform, and that it came through this plugin's store."
+            ]
+        outcome = step_outcome(verdict, self.key, evidence=evidence)
+        if outcome.status == "passed":
+            # The order's state is what this step is about; that the platform has it goes without saying.
+            state = verdict.result(rules.IMPORTABLE_STATE)
+            return Outcome.passed(state.message, data={**outcome.data, **state.evidence})
+        return outcome
 
 
 @register
 class ManualSync(Check):
     key = "manual_sync"
     title = "A fresh sync brings the order in"
-    description = "Step 7: is the order in Commerce Kitty now? The fix runs a manual sync, then checks again."
+    description = (
+        "Step 7: is the order in Commerce Kitty now, and would a sync bring it in? The fix runs a "
+        "manual sync when nothing stands in the way, then checks again."
+    )
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -458,20 +530,33 @@ class ManualSync(Check):
         here = _already_imported(ctx)
         if here is not None:
             return here
-        last = plugin.sync_runs.order_by("-started_at").first()
-        evidence = [
-            f"Last sync: {_when(last.started_at)}, {last.message}"
-            if last
-            else "This plugin has not synced yet."
-        ]
+        verdict = live_verdict(ctx, plugin)
+        evidence = [_last_sync_line(plugin)]
+        if verdict.blockers:
+            blocker = verdict.blockers[0]
+            return Outcome.failed(
+                f"Order #{ctx.order_number} is not in Commerce Kitty, and a sync would not bring it in: "
+                f"{blocker.message}",
+                *evidence,
+                data={"see_check": CHECK_OF_RULE[blocker.rule], "blocking_rule": blocker.rule},
+            )
+        if verdict.unknowns:
+            return Outcome.unknown(
+                f"Order #{ctx.order_number} is not in Commerce Kitty, and whether a sync would bring it in "
+                "couldn't be checked.",
+                *_unknown_advice(verdict),
+                *evidence,
+                data=_retry_data(verdict),
+            )
         if not plugin.capabilities.manual_sync:
             return Outcome.failed(
                 f"Order #{ctx.order_number} is not in Commerce Kitty, and {plugin.get_platform_display()} "
-                "does not support manual syncs.",
+                "does not support manual syncs; the next scheduled sync brings it in.",
                 *evidence,
             )
         return Outcome.failed(
-            f"Order #{ctx.order_number} is not in Commerce Kitty yet.",
+            f"Order #{ctx.order_number} is not in Commerce Kitty yet; nothing stands in its way, "
+            "so a sync brings it in.",
             *evidence,
             fixes=(
                 Fix("sync_now", "Sync now", f"Pulls {plugin.name}'s recent orders now, then checks again."),
@@ -483,10 +568,29 @@ class ManualSync(Check):
             return super().apply_fix(ctx, fix_key, choice)
         plugin = _plugin(ctx)
         try:
-            run = importing.plugin_sync(plugin=plugin, mode="manual")
+            run = importing.plugin_sync(plugin=plugin, mode="manual", timeout=INTERACTIVE_TIMEOUT)
         except PlatformError as exc:
             raise InputError("fix", f"Couldn't sync now: {exc}") from None
-        return f"Synced “{plugin.name}”: {run.message}"
+        if run.outcome != SyncRun.Outcome.SUCCEEDED:
+            raise InputError("fix", f"The sync did not run: {run.message}")
+        return f"Synced “{plugin.name}”: {run.message}{_why_not_imported(ctx, run)}"
+
+
+def _last_sync_line(plugin: Plugin) -> str:
+    last = plugin.sync_runs.order_by("-started_at").first()
+    if last is None:
+        return "This plugin has not synced yet."
+    return f"Last sync: {_when(last.started_at)} ({last.get_outcome_display().lower()}). {last.message}"
+
+
+def _why_not_imported(ctx: CheckContext, run: SyncRun) -> str:
+    """After a sync: why the merchant's order is still not in, in the blocking rule's words ("" if it is)."""
+    if not ctx.order_number or _imported_order(ctx) is not None:
+        return ""
+    blocked = run.blocked_orders.get(ctx.order_number)
+    if blocked:
+        return f" Order #{ctx.order_number} did not import: {blocked[0]['message']}"
+    return f" The sync did not see order #{ctx.order_number}; the steps above say why."
 
 
 def _backfill_continue(plugin: Plugin, since: datetime) -> None:

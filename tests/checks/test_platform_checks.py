@@ -91,7 +91,7 @@ def test_platform_too_slow_is_couldnt_check(merchant_client, shopify, httpserver
 
     page_text = start(merchant_client, shopify, step=6)
 
-    assert "Couldn't look the order up on the platform: the platform did not answer." in page_text
+    assert "Couldn't look order #1001 up on the platform: the platform did not answer" in page_text
     assert "shpat_secret" not in page_text
 
 
@@ -105,7 +105,7 @@ def test_revoked_token_is_unknown_for_the_order_and_failed_for_authorization(
     step_6 = start(merchant_client, shopify, step=6)
     step_5 = start(merchant_client, shopify, step=5)
 
-    assert "Couldn't look the order up on the platform: the platform does not accept" in step_6
+    assert "Couldn't look order #1001 up on the platform: the platform does not accept" in step_6
     assert "The platform no longer accepts “Shopify – Main store”'s authorization" in step_5
     assert "shpat_secret" not in step_5
 
@@ -117,8 +117,9 @@ def test_rate_limited_platform_is_couldnt_check_with_when_to_retry(merchant_clie
 
     page_text = start(merchant_client, shopify, step=6)
 
-    assert "the platform is rate limiting “Shopify – Main store”" in page_text
-    assert "Try again in 2 minute(s)." in page_text
+    assert "the platform is throttling the plugin" in page_text
+    assert "The platform is throttling “Shopify – Main store” until" in page_text
+    assert "(about 2 minutes from now)" in page_text
 
 
 def test_nonsense_from_the_platform_is_couldnt_check_not_a_500(merchant_client, shopify, httpserver):
@@ -126,4 +127,4 @@ def test_nonsense_from_the_platform_is_couldnt_check_not_a_500(merchant_client, 
 
     page_text = start(merchant_client, shopify, step=6)
 
-    assert "Couldn't look the order up on the platform" in page_text
+    assert "Couldn't look order #1001 up on the platform" in page_text

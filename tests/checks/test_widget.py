@@ -243,7 +243,8 @@ def test_step_4_names_an_order_the_import_could_not_read(merchant_client, page):
 
     html = text(response)
     assert status_of(response) == "failed"
-    assert "Order could not be read: Order #1099 could not be read: its placed date is missing." in html
+    assert "Failed: Order #1099 could not be read: its placed date is missing." in html
+    assert "Order could not be read (noted " in html
     assert Notification.objects.get(order_number="1099").get_kind_display() == "Order could not be read"
 
 
@@ -268,7 +269,7 @@ def test_rate_limited_platform_is_couldnt_check_not_failed(merchant_client, page
     html = start(merchant_client, page, plugin_named("EU store"), step=6, number="4001").content.decode()
 
     assert status_of(html) == "unknown"
-    assert "rate limiting" in text(html)
+    assert "the platform is throttling the plugin" in text(html)
 
 
 @pytest.mark.parametrize(

@@ -116,6 +116,19 @@ def when(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%b %-d, %Y %H:%M %Z") if moment else "never"
 
 
+def duration_words(seconds: float) -> str:
+    """A wait as people say it: "about 2 minutes", "about 24 hours", "less than a minute"."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return "less than a minute"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        # Up to two days reads better in hours ("about 24 hours"), up to two hours in minutes.
+        if seconds >= 2 * size or unit == "minute":
+            count = round(seconds / size)
+            return f"about {count} {unit}{'s' if count != 1 else ''}"
+    raise AssertionError("unreachable")
+
+
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -244,7 +257,8 @@ def rule_not_rate_limited(
     if until is not None:
         return _failed(
             NOT_RATE_LIMITED,
-            f"The platform is throttling “{plugin.name}” until {when(until)}.",
+            f"The platform is throttling “{plugin.name}” until {when(until)} "
+            f"({duration_words((until - now).total_seconds())} from now).",
             {"plugin": plugin.name, "until": iso(until), "seconds_left": int((until - now).total_seconds())},
             Notification.Kind.RATE_LIMIT,
         )
@@ -435,7 +449,9 @@ def plugin_rule_results(
         authorization = authorization_refused(plugin, error)
     if authorization is None:
         if error is None:
-            authorization = _passed(AUTHORIZED, f"The platform accepts “{plugin.name}”'s authorization.")
+            authorization = _unknown(
+                AUTHORIZED, f"The platform was not asked whether it accepts “{plugin.name}”'s authorization."
+            )
         else:
             why = "it is throttling the plugin" if met else "it did not answer"
             authorization = _unknown(
@@ -480,9 +496,12 @@ def order_rule_results(
             results.append(
                 _unknown(PLACED_AFTER_IMPORT_ENABLED, f"When order #{number} was placed is unknown.")
             )
+        unjudged = (IMPORTABLE_STATE, SKUS_IN_CATALOG, BUYER_COMPLETE)
+        if not isinstance(order, UnreadableOrder):
+            unjudged = (ORDER_READABLE, *unjudged)
         results += [
             _unknown(rule, f"Order #{number} could not be judged: the platform did not show it.")
-            for rule in (IMPORTABLE_STATE, SKUS_IN_CATALOG, BUYER_COMPLETE)
+            for rule in unjudged
         ]
         return results
     return [
@@ -527,6 +546,8 @@ def import_verdict(
         why = "the platform does not accept the plugin's authorization"
     elif error is not None:
         why = f"the platform did not answer ({error})"
+    elif authorization is not None and authorization.failed:
+        why = "the platform does not accept the plugin's authorization"
     return ImportVerdict(
         (
             *plugin_results,
