@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from kitty_troubleshoot.admin import ReadOnlyAdmin
 
 from .models import CheckRun, Diagnosis
+from .selectors import diagnosis_summary
 
 
 class CheckRunInline(admin.TabularInline):
@@ -28,6 +30,16 @@ class DiagnosisAdmin(ReadOnlyAdmin):
     search_fields = ["order_number", "subject_label", "user__username", "user__email"]
     list_select_related = ["user", "page"]
     inlines = [CheckRunInline]
+    readonly_fields = ["verdict"]
+
+    @admin.display(description="what the checks concluded")
+    def verdict(self, diagnosis: Diagnosis) -> str:
+        if not diagnosis.pk:
+            return ""
+        lines = diagnosis_summary(diagnosis).lines()
+        return (
+            format_html_join(mark_safe("<br>"), "{}", ((line.text,) for line in lines)) or "No check has run."
+        )
 
 
 @admin.register(CheckRun)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.http import Http404
+from django.utils import timezone
 from wagtail.models import Page
 
 from .base import Status
 from .models import CheckRun, Diagnosis
 from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
+from .words import duration_words, when
 
 SESSION_KEY = "checks:diagnosis:{page_id}"
 REFUSAL_KEY = "checks:refusal:{page_id}"
@@ -66,19 +69,6 @@ class StepWidget:
 
 
 @dataclass
-class Summary:
-    total: int
-    finished: int
-    passed: int
-    first_failing: StepWidget | None
-    unknown: int
-
-    @property
-    def done(self) -> bool:
-        return self.finished == self.total
-
-
-@dataclass
 class CheckPanel:
     """Everything the article needs to render the checks for one signed-in user."""
 
@@ -110,6 +100,14 @@ class CheckPanel:
         if typed is not None:
             return typed
         return self.diagnosis.placed_date.isoformat() if self.diagnosis and self.diagnosis.placed_date else ""
+
+    @property
+    def summary(self) -> Summary:
+        return summary_of(
+            list(self.widgets.values()),
+            already_here=self.already_here,
+            order_number=self.diagnosis.order_number if self.diagnosis else "",
+        )
 
     @property
     def summary_error(self) -> str:
@@ -225,14 +223,209 @@ def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPa
 ALREADY_HERE_BLOCK = "already-here"
 
 
-def summary_of(widgets: list[StepWidget]) -> Summary:
-    ran = [w for w in widgets if w.run is not None]
-    finished = [w for w in ran if not w.run.in_flight]
-    failing = [w for w in finished if w.run.status == Status.FAILED]
-    return Summary(
-        total=len(ran),
-        finished=len(finished),
-        passed=sum(1 for w in finished if w.run.status == Status.PASSED),
-        first_failing=min(failing, key=lambda w: w.step_number or 0) if failing else None,
-        unknown=sum(1 for w in finished if w.run.status == Status.UNKNOWN),
-    )
+@dataclass(frozen=True)
+class SummaryLine:
+    """One sentence of the summary; ``step`` is the step it is about, linked where it is shown."""
+
+    text: str
+    step: int | None = None
+    anchor: str = ""  # a place on the article other than a step
+
+    @property
+    def href(self) -> str:
+        return f"#step-{self.step}" if self.step is not None else (f"#{self.anchor}" if self.anchor else "")
+
+
+@dataclass
+class Summary:
+    """The verdict of a diagnosis, from its steps' latest runs: the one place it is worded.
+
+    The article (with and without JavaScript), the support ticket and Django
+    admin all show these sentences, so the same runs read the same everywhere.
+    """
+
+    steps: list[StepWidget]
+    already_here: CheckRun | None = None
+    order_number: str = ""
+
+    @property
+    def ran(self) -> list[StepWidget]:
+        return [w for w in self.steps if w.run is not None]
+
+    @property
+    def total(self) -> int:
+        return len(self.ran)
+
+    @property
+    def finished(self) -> int:
+        return sum(1 for w in self.ran if not w.run.in_flight)
+
+    @property
+    def done(self) -> bool:
+        return self.finished == self.total
+
+    def _with(self, status: str) -> list[StepWidget]:
+        ended = [w for w in self.ran if not w.run.in_flight and w.run.status == status]
+        return sorted(ended, key=lambda w: w.step_number or 0)
+
+    @property
+    def passed(self) -> int:
+        return len(self._with(Status.PASSED))
+
+    @property
+    def unknown_steps(self) -> list[StepWidget]:
+        return self._with(Status.UNKNOWN)
+
+    @property
+    def first_failing(self) -> StepWidget | None:
+        failing = self._with(Status.FAILED)
+        return failing[0] if failing else None
+
+    @property
+    def cause(self) -> StepWidget | None:
+        """The most likely cause: the first step that failed, if no step before it couldn't be checked."""
+        first = self.first_failing
+        if first is None:
+            return None
+        if any((w.step_number or 0) < (first.step_number or 0) for w in self.unknown_steps):
+            return None
+        return first
+
+    @property
+    def state(self) -> str:
+        """idle, running, already_here, cause, incomplete or passed."""
+        if not self.total:
+            return "idle"
+        if not self.done:
+            return "running"
+        if self.already_here is not None and self.already_here.status == Status.PASSED:
+            return "already_here"
+        if self.cause is not None:
+            return "cause"
+        if self.unknown_steps or self.first_failing is not None:
+            return "incomplete"
+        return "passed"
+
+    @property
+    def retry_at(self) -> datetime | None:
+        """When checking again can tell more (the end of a platform's throttling), if a step said."""
+        moments = []
+        for widget in [*self.unknown_steps, *self._with(Status.FAILED)]:
+            data = widget.run.data if isinstance(widget.run.data, dict) else {}
+            try:
+                moments.append(datetime.fromisoformat(str(data["retry_at"])))
+            except (KeyError, ValueError):
+                continue
+        return max(moments) if moments else None
+
+    def lines(self) -> list[SummaryLine]:
+        """The headline first, then what a person needs to act on it."""
+        state = self.state
+        if state == "idle":
+            return []
+        if state == "running":
+            return [SummaryLine(f"Checking every step… {self.finished} of {self.total} done.")]
+        if state == "already_here":
+            return [SummaryLine(f"Order #{self.order_number} is already in Commerce Kitty.")]
+        unknown = self.unknown_steps
+        counts = f"{self.passed} of {self.total} steps passed"
+        if unknown:
+            counts += f", {len(unknown)} couldn't be checked"
+        if state == "cause":
+            cause = self.cause
+            lines = [
+                SummaryLine(
+                    f"Most likely cause: Step {cause.step_number}. {cause.run.summary}", cause.step_number
+                )
+            ]
+            lines.append(SummaryLine(f"{counts}."))
+            lines += [self._unknown_line(w) for w in unknown]
+            return lines
+        if state == "incomplete":
+            lines = []
+            failing = self.first_failing
+            if failing is not None:
+                lines.append(
+                    SummaryLine(
+                        f"Step {failing.step_number} keeps the order out: {failing.run.summary}",
+                        failing.step_number,
+                    )
+                )
+            lines.append(
+                SummaryLine(
+                    f"The diagnosis is incomplete: {_steps_words(unknown)} couldn't be checked"
+                    + (", so an earlier step may be a cause too." if failing is not None else ".")
+                )
+            )
+            lines += [self._unknown_line(w) for w in unknown]
+            lines.append(SummaryLine(f"{counts}. {self.retry_advice()}"))
+            return lines
+        return [
+            SummaryLine(f"All {self.total} steps passed."),
+            SummaryLine(
+                "If the order is still missing, open a support ticket: it will carry this diagnosis.",
+                anchor="still-missing",
+            ),
+        ]
+
+    def retry_advice(self) -> str:
+        retry_at = self.retry_at
+        if retry_at is not None and retry_at > timezone.now():
+            wait = duration_words((retry_at - timezone.now()).total_seconds())
+            return f"Check again after {when(retry_at)} ({wait} from now)."
+        return "Check again in a few minutes."
+
+    @staticmethod
+    def _unknown_line(widget: StepWidget) -> SummaryLine:
+        return SummaryLine(
+            f"Step {widget.step_number} couldn't be checked: {widget.run.summary}", widget.step_number
+        )
+
+    @property
+    def tone(self) -> str:
+        """How the headline reads at a glance: passed, failed or unknown."""
+        if self.state == "incomplete":
+            return "unknown" if self.first_failing is None else "failed"
+        return "failed" if self.state == "cause" else "passed"
+
+    @property
+    def headline(self) -> str:
+        lines = self.lines()
+        return lines[0].text if lines else ""
+
+    def as_text(self) -> str:
+        return "\n".join(line.text for line in self.lines())
+
+
+def _steps_words(widgets: list[StepWidget]) -> str:
+    numbers = [str(w.step_number) for w in widgets]
+    if len(numbers) == 1:
+        return f"Step {numbers[0]}"
+    return f"Steps {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def summary_of(
+    widgets: list[StepWidget], *, already_here: CheckRun | None = None, order_number: str = ""
+) -> Summary:
+    return Summary(list(widgets), already_here=already_here, order_number=order_number)
+
+
+def diagnosis_summary(diagnosis: Diagnosis, *, page=None) -> Summary:
+    """The summary of a diagnosis from its runs alone (for the ticket and admin, where no panel is built).
+
+    Steps are numbered as when they ran; with ``page`` the article's current steps are used.
+    """
+    runs = latest_runs(diagnosis)
+    already_here = runs.pop(ALREADY_HERE_BLOCK, None)
+    if page is not None:
+        widgets = [
+            StepWidget(t.block_id, t.step_number, t.check_key, "", run=runs.get(t.block_id))
+            for t in step_targets(page)
+        ]
+    else:
+        widgets = [
+            StepWidget(run.block_id, run.step_number, run.check_key, "", run=run)
+            for run in runs.values()
+            if run.step_number is not None
+        ]
+    return summary_of(widgets, already_here=already_here, order_number=diagnosis.order_number)

@@ -26,7 +26,6 @@ from .selectors import (
     refusal_keep,
     run_for_user,
     step_targets,
-    summary_of,
 )
 from .services import (
     ChecksUnavailable,
@@ -245,7 +244,7 @@ def _summary_response(request, page, diagnosis, *, n: int, since: datetime | Non
     answered_at = timezone.now()
     panel = check_panel(request, page, diagnosis=diagnosis)
     widgets = list(panel.widgets.values())
-    summary = summary_of(widgets)
+    summary = panel.summary
     changed = widgets
     if since is not None:
         # A margin for clocks that differ between web and worker hosts: a step may be sent twice, never missed.

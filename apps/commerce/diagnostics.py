@@ -568,7 +568,9 @@ class ManualSync(Check):
             return super().apply_fix(ctx, fix_key, choice)
         plugin = _plugin(ctx)
         try:
-            run = importing.plugin_sync(plugin=plugin, mode="manual", timeout=INTERACTIVE_TIMEOUT)
+            run = importing.plugin_sync(
+                plugin=plugin, mode="manual", timeout=INTERACTIVE_TIMEOUT, order_numbers=(ctx.order_number,)
+            )
         except PlatformError as exc:
             raise InputError("fix", f"Couldn't sync now: {exc}") from None
         if run.outcome != SyncRun.Outcome.SUCCEEDED:

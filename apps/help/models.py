@@ -98,7 +98,7 @@ class TroubleshootingPage(Page):
         return [block for block in self.body if block.block_type == "step"]
 
     def get_context(self, request, *args, **kwargs):
-        from apps.checks.selectors import check_panel, summary_of
+        from apps.checks.selectors import check_panel
 
         context = super().get_context(request, *args, **kwargs)
         panel = check_panel(request, self)
@@ -113,8 +113,6 @@ class TroubleshootingPage(Page):
         context["numbered_blocks"] = numbered
         context["panel"] = panel
         context["has_checks"] = any(block.value.get("check") for block in self.steps)
-        if panel.diagnosis is not None:
-            context["panel_summary"] = summary_of(list(panel.widgets.values()))
         if panel.can_check:
             from apps.support.selectors import ticket_form_context
 

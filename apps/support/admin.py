@@ -37,6 +37,7 @@ class SupportTicketAdmin(admin.ModelAdmin):
         "placed_date",
         "tried",
         "message",
+        "verdict",
         "transcript_display",
         "diagnosis",
         "page",

@@ -54,6 +54,8 @@ class SupportTicket(models.Model):
     message = models.TextField("anything else", blank=True)
     # The latest run of each step of the diagnosis, as it stood when the ticket was sent.
     transcript = models.JSONField(default=list, blank=True)
+    # The diagnosis' summary when the ticket was sent, worded as the article showed it.
+    verdict = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     emailed_at = models.DateTimeField("e-mailed to support at", null=True, blank=True)

@@ -15,6 +15,7 @@ from wagtail.models import Page, Revision
 
 from apps.checks.models import Diagnosis
 from apps.checks.registry import account_directory
+from apps.checks.selectors import diagnosis_summary
 from kitty_troubleshoot.celery import is_broker_error
 
 from .emails import ticket_email
@@ -84,6 +85,7 @@ def ticket_create(
         "tried": cleaned_data.get("tried", ""),
         "message": cleaned_data.get("message", ""),
         "transcript": diagnosis_transcript(diagnosis),
+        "verdict": diagnosis_summary(diagnosis).as_text(),
         "created_at": timezone.now(),
     }
     for _attempt in range(REFERENCE_ATTEMPTS):

@@ -59,4 +59,4 @@ def test_check_every_step_on_the_worker_names_the_cause(client, live_demo):
     final, _polls = poll_until_done(client, started)
 
     assert 'data-summary-status="done"' in final
-    assert "Most likely cause: " in final and 'href="#step-4"' in final
+    assert "Step 4 keeps the order out: The platform is throttling" in final and 'href="#step-4"' in final

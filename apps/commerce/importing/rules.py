@@ -35,6 +35,7 @@ from functools import cached_property
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
+from apps.checks.words import duration_words, when
 from apps.platforms.base import (
     NotAuthorized,
     OrderState,
@@ -109,24 +110,6 @@ def _failed(rule: str, message: str, evidence: dict | None = None, kind: str = "
 
 def _unknown(rule: str, message: str, evidence: dict | None = None) -> RuleResult:
     return RuleResult(rule, RuleStatus.UNKNOWN, message, evidence or {})
-
-
-def when(moment: datetime | None) -> str:
-    """A moment as merchants read it in results ("Nov 28, 2026 14:05 UTC")."""
-    return timezone.localtime(moment).strftime("%b %-d, %Y %H:%M %Z") if moment else "never"
-
-
-def duration_words(seconds: float) -> str:
-    """A wait as people say it: "about 2 minutes", "about 24 hours", "less than a minute"."""
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return "less than a minute"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        # Up to two days reads better in hours ("about 24 hours"), up to two hours in minutes.
-        if seconds >= 2 * size or unit == "minute":
-            count = round(seconds / size)
-            return f"about {count} {unit}{'s' if count != 1 else ''}"
-    raise AssertionError("unreachable")
 
 
 def iso(moment: datetime | None) -> str | None:

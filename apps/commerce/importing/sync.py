@@ -77,8 +77,13 @@ def plugin_sync(
     backfill_since: datetime | None = None,
     time_budget: float | None = None,
     timeout: httpx.Timeout | None = None,
+    order_numbers: tuple[str, ...] = (),
 ) -> SyncRun:
     """Fetch the plugin's orders and import every one the rules allow.
+
+    ``order_numbers`` are orders a merchant is looking for: each one the
+    listing did not bring in is asked for by number and judged the same way
+    (a paid order placed before the listing's window still imports).
 
     With ``time_budget`` (seconds) the sync stops fetching once it is spent
     and records in ``resume_from`` the placed date to carry on from (orders
@@ -96,7 +101,15 @@ def plugin_sync(
     run = SyncRun.objects.create(plugin=plugin, mode=mode, since=None, started_at=now)
     deadline = time.monotonic() + time_budget if time_budget is not None else None
     try:
-        return _sync(run, plugin, now=now, backfill_since=backfill_since, deadline=deadline, timeout=timeout)
+        return _sync(
+            run,
+            plugin,
+            now=now,
+            backfill_since=backfill_since,
+            deadline=deadline,
+            timeout=timeout,
+            order_numbers=order_numbers,
+        )
     except Exception as exc:
         if run.outcome == SyncRun.Outcome.RUNNING:
             _finish_after_error(
@@ -115,6 +128,7 @@ def _sync(
     backfill_since: datetime | None,
     deadline: float | None,
     timeout: httpx.Timeout | None,
+    order_numbers: tuple[str, ...] = (),
 ) -> SyncRun:
     channels = list(plugin.channels.all())
     state = AccountState.of(plugin, now=now, channels=channels)
@@ -148,6 +162,7 @@ def _sync(
             orders = _until(orders, deadline, run)
         importing = _Importing(plugin, channels[0], state, plugin_results, backfill_since)
         _import_stream(run, importing, orders)
+        _import_stream(run, importing, _asked_for(run, plugin, client, order_numbers))
     except RateLimited as exc:
         plugin_rate_limit_record(plugin, exc, now=timezone.now())
         return _finish(run, SyncRun.Outcome.RATE_LIMITED, rule_not_rate_limited(plugin).message)
@@ -172,6 +187,17 @@ def _sync(
         summary += f" Orders placed from {run.resume_from:%b %-d, %Y} on continue in the background."
         run.save(update_fields=["resume_from"])
     return _finish(run, SyncRun.Outcome.SUCCEEDED, summary)
+
+
+def _asked_for(run: SyncRun, plugin: Plugin, client, numbers: tuple[str, ...]) -> Iterator[ListedOrder]:
+    """The orders in ``numbers`` that the listing neither imported nor judged, fetched one by one."""
+    imported = set(Order.objects.filter(plugin=plugin, number__in=numbers).values_list("number", flat=True))
+    for number in numbers:
+        if number in imported or number in run.blocked_orders:
+            continue
+        order = client.get_order(number)
+        if order is not None:
+            yield order
 
 
 def _until(orders: Iterator[ListedOrder], deadline: float, run: SyncRun) -> Iterator[ListedOrder]:
