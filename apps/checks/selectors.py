@@ -60,6 +60,15 @@ class StepWidget:
     title: str
     run: CheckRun | None = None
     error: str = ""  # why the last press of its button started nothing
+    # Check key → its step on the article, for a result that points at another step.
+    steps_by_check: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def see_step(self) -> int | None:
+        """The step a result points at (e.g. Step 7's "a sync would not bring it in": see Step 4)."""
+        data = self.run.data if self.run is not None and isinstance(self.run.data, dict) else {}
+        step = self.steps_by_check.get(str(data.get("see_check", "")))
+        return step if step != self.step_number else None
 
     @property
     def status(self) -> str:
@@ -155,6 +164,18 @@ def step_targets(page) -> list[StepTarget]:
     return targets
 
 
+def step_widgets(page) -> dict[str, StepWidget]:
+    """An empty widget for each of the article's steps that carries a check, by block id."""
+    targets = step_targets(page)
+    by_check = {t.check_key: t.step_number for t in targets}
+    return {
+        t.block_id: StepWidget(
+            t.block_id, t.step_number, t.check_key, get_check(t.check_key).title, steps_by_check=by_check
+        )
+        for t in targets
+    }
+
+
 def diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis:
     """The user's own diagnosis; anyone else's (or a malformed id) is a 404."""
     membership = account_directory().membership_for(user)
@@ -201,11 +222,7 @@ def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPa
         is_owner=membership.is_owner,
         subjects=directory.subject_choices(membership.merchant_id),
     )
-    targets = step_targets(page)
-    panel.widgets = {
-        t.block_id: StepWidget(t.block_id, t.step_number, t.check_key, get_check(t.check_key).title)
-        for t in targets
-    }
+    panel.widgets = step_widgets(page)
     panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=membership.merchant_id)
     if diagnosis is None:  # the article itself, loaded again after a refused start without JavaScript
         panel.refusal = _refusal_pop(request, page)

@@ -26,6 +26,7 @@ from .selectors import (
     refusal_keep,
     run_for_user,
     step_targets,
+    step_widgets,
 )
 from .services import (
     ChecksUnavailable,
@@ -163,12 +164,9 @@ def _refuse(
 
 def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0):
     runs = latest_runs(diagnosis)
-    target = next((t for t in step_targets(page) if t.block_id == block_id), None)
-    if target is None:
+    widget = step_widgets(page).get(block_id)
+    if widget is None:
         raise Http404("That step has no check.")
-    widget = StepWidget(
-        target.block_id, target.step_number, target.check_key, get_check(target.check_key).title
-    )
     widget.run = runs.get(block_id)
     response = _widget_response(request, page, widget, n=n)
     already = runs.get(ALREADY_HERE_BLOCK)

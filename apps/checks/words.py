@@ -18,9 +18,8 @@ def duration_words(seconds: float) -> str:
     if seconds < 60:
         return "less than a minute"
     for unit, size in (("day", 86400), ("hour", 3600)):
-        # Up to two days reads better in hours ("about 24 hours"), up to two hours in minutes.
-        if seconds >= 2 * size:
-            count = round(seconds / size)
-            return f"about {count} {unit}s"
+        # Below two of a unit the next smaller one reads better ("about 24 hours", "about 90 minutes").
+        if seconds >= 1.75 * size:
+            return f"about {round(seconds / size)} {unit}s"
     count = round(seconds / 60)
     return f"about {count} minute{'s' if count != 1 else ''}"

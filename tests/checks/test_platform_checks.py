@@ -128,3 +128,18 @@ def test_nonsense_from_the_platform_is_couldnt_check_not_a_500(merchant_client, 
     page_text = start(merchant_client, shopify, step=6)
 
     assert "Couldn't look order #1001 up on the platform" in page_text
+
+
+def test_a_platform_that_cannot_be_reached_leaves_the_diagnosis_incomplete_without_sync_now(
+    merchant_client, shopify, httpserver
+):
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_data("upstream down", status=503)
+
+    page_text = start(merchant_client, shopify)
+
+    assert "The diagnosis is incomplete: Steps 3, 4, 5, 6 and 7 couldn't be checked." in page_text
+    assert "Most likely cause" not in page_text
+    assert "Sync now" not in page_text
+    assert "whether a sync would bring it in couldn't be checked" in page_text
+    assert "Check again in a few minutes." in page_text
+    assert "When order #1001 was placed is unknown: the platform did not answer" in page_text

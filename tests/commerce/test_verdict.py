@@ -158,7 +158,9 @@ def test_a_throttle_recorded_on_the_plugin_blocks_without_asking(plugin):
 
 
 def test_refused_credentials_block_on_authorization(plugin):
-    verdict = verdict_of(plugin, NOT_FETCHED, number="1001", authorization=None, error=NotAuthorized("revoked"))
+    verdict = verdict_of(
+        plugin, NOT_FETCHED, number="1001", authorization=None, error=NotAuthorized("revoked")
+    )
 
     assert [b.rule for b in verdict.blockers] == [r.AUTHORIZED]
     assert "revoked" in verdict.result(r.AUTHORIZED).message
@@ -192,7 +194,9 @@ def test_a_typed_placed_date_judges_the_age_when_the_platform_cannot(plugin):
 
 
 def test_an_unreadable_order_is_blocked_at_order_readable(plugin):
-    verdict = verdict_of(plugin, UnreadableOrder(id="o-9", number="1099", reason="its placed date is missing."))
+    verdict = verdict_of(
+        plugin, UnreadableOrder(id="o-9", number="1099", reason="its placed date is missing.")
+    )
 
     assert [b.rule for b in verdict.blockers] == [r.ORDER_READABLE]
     assert verdict.result(r.ORDER_READABLE).notification_kind == "unreadable_order"

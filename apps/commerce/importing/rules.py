@@ -476,8 +476,13 @@ def order_rule_results(
                 )
             )
         else:
+            why = why_not_fetched or "the order was not looked up"
+            if order is None:
+                why = "the platform has no such order"
+            elif isinstance(order, UnreadableOrder):
+                why = "the platform's answer could not be read"
             results.append(
-                _unknown(PLACED_AFTER_IMPORT_ENABLED, f"When order #{number} was placed is unknown.")
+                _unknown(PLACED_AFTER_IMPORT_ENABLED, f"When order #{number} was placed is unknown: {why}.")
             )
         unjudged = (IMPORTABLE_STATE, SKUS_IN_CATALOG, BUYER_COMPLETE)
         if not isinstance(order, UnreadableOrder):
