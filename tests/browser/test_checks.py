@@ -129,3 +129,38 @@ def test_ticket_form_follows_the_checks_but_keeps_what_the_merchant_typed(demo_s
     )
     ticket.get_by_role("button", name="Use the newer checks").click()
     expect(ticket.get_by_label("Order number (from the source platform)")).to_have_value("1006")
+
+
+def test_a_fresh_order_with_an_unknown_sku_fails_step_4_on_the_first_try(demo_site, page):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.commerce.models import Plugin
+    from tests.factories import SandboxOrderFactory, store_of
+
+    main = Plugin.objects.get(name="Demo Marketplace – Main store")
+    # Placed a minute ago: no sync has seen it, so no notification names its SKU yet.
+    SandboxOrderFactory(
+        store=store_of(main),
+        number="1010",
+        placed_at=timezone.now() - timedelta(minutes=1),
+        lines=[{"sku": "TEAPOT-9", "quantity": 1, "title": "Teapot"}],
+    )
+    sign_in(page, demo_site.url)
+    page.get_by_label("Plugin", exact=True).select_option(label="Demo Marketplace – Main store")
+    page.get_by_label("Order number", exact=True).fill("1010")
+
+    page.get_by_role("button", name="Check every step").click()
+
+    summary = page.locator("#diagnosis-summary")
+    expect(summary).to_have_attribute("data-summary-status", "done")
+    expect(summary).to_contain_text("Most likely cause: Step 4. Order #1010 has SKU TEAPOT-9")
+    step_4 = page.locator("#step-4 [data-check-status]")
+    expect(step_4).to_have_attribute("data-check-status", "failed")
+    expect(step_4).to_contain_text("Order #1010 has SKU TEAPOT-9 that your catalog does not have.")
+    step_7 = page.locator("#step-7")
+    expect(step_7).to_contain_text("a sync would not bring it in")
+    expect(step_7.get_by_role("button", name="Sync now")).to_have_count(0)
+    step_7.get_by_role("link", name="See Step 4").click()
+    assert page.url.endswith("#step-4")
