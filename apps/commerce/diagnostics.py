@@ -21,7 +21,7 @@ from django.utils import timezone
 from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.base import Membership as CheckMembership
 from apps.checks.registry import register, set_account_directory
-from apps.platforms.base import PlatformError, SourceOrder, UnreadableOrder
+from apps.platforms.base import MalformedOrder, PlatformError, SourceOrder, UnreadableOrder
 
 from . import importing
 from .importing import rules
@@ -151,6 +151,10 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             authorization = importing.rule_authorized(plugin, client)
             if authorization.passed and ctx.order_number:
                 order = client.get_order(ctx.order_number)
+        except MalformedOrder as exc:
+            # The platform answered, but this order is in a shape we cannot read: the
+            # importer skips such an order too (rule "order_readable").
+            order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
         except PlatformError as exc:
             error = exc
         if authorization is not None:

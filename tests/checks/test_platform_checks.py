@@ -143,3 +143,15 @@ def test_a_platform_that_cannot_be_reached_leaves_the_diagnosis_incomplete_witho
     assert "whether a sync would bring it in couldn't be checked" in page_text
     assert "Check again in a few minutes." in page_text
     assert "When order #1001 was placed is unknown: the platform did not answer" in page_text
+
+
+def test_an_order_the_platform_sends_in_an_unreadable_shape_fails_step_4(
+    merchant_client, shopify, httpserver
+):
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_handler(
+        graphql_handler(order_node("1001", createdAt="not a date"))
+    )
+
+    step_4 = start(merchant_client, shopify, step=4)
+
+    assert "Failed: Order #1001 could not be read:" in step_4
