@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Protocol
@@ -32,6 +33,8 @@ class Fix:
     # For fixes that need a choice: [(value, label)], e.g. which channel to keep.
     choices: tuple[tuple[str, str], ...] = ()
     choice_label: str = "Choose one"  # the label of the choice's drop-down
+    # Why the fix cannot work right now, and when it will ("" when it can): shown disabled.
+    unavailable: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -42,6 +45,7 @@ class Fix:
             "owner_only": self.owner_only,
             "choices": [list(c) for c in self.choices],
             "choice_label": self.choice_label,
+            "unavailable": self.unavailable,
         }
 
 
@@ -79,8 +83,14 @@ class InputError(ValueError):
 
 
 def clean_order_number(raw: str | None) -> str:
-    """Trimmed, without a leading '#'; empty when not given. Raises InputError for garbage."""
+    """Trimmed, without a leading '#'; empty when not given. Raises InputError for garbage.
+
+    Compatibility forms are folded first (NFKC): full-width digits typed on a
+    Japanese keyboard ("１００４") or a full-width "＃" read as the order they mean.
+    """
     value = (raw or "").strip()
+    if len(value) <= ORDER_NUMBER_MAX * 4:  # NFKC of a huge paste is not worth computing
+        value = unicodedata.normalize("NFKC", value).strip()
     if len(value) > ORDER_NUMBER_MAX:
         raise InputError("order_number", f"An order number has at most {ORDER_NUMBER_MAX} characters.")
     if value and not ORDER_NUMBER_PATTERN.match(value):
@@ -88,8 +98,9 @@ def clean_order_number(raw: str | None) -> str:
             "order_number",
             "An order number has only letters, digits and - _ . # (copy it from the source platform).",
         )
+    typed = value
     value = value.lstrip("#")
-    if value == "" and (raw or "").strip():
+    if value == "" and typed:
         raise InputError("order_number", "Type the order number after the #.")
     return value
 

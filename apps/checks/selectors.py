@@ -64,6 +64,16 @@ class StepWidget:
     steps_by_check: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
+    def status_words(self) -> str:
+        return {
+            "idle": "not checked",
+            "running": "checking",
+            "passed": "passed",
+            "failed": "failed",
+            "unknown": "couldn't check",
+        }.get(self.status, self.status)
+
+    @property
     def see_step(self) -> int | None:
         """The step a result points at (e.g. Step 7's "a sync would not bring it in": see Step 4)."""
         data = self.run.data if self.run is not None and isinstance(self.run.data, dict) else {}
@@ -341,7 +351,7 @@ class Summary:
         if state == "idle":
             return []
         if state == "running":
-            return [SummaryLine(f"Checking every step… {self.finished} of {self.total} done.")]
+            return [SummaryLine(f"Checking… {self.finished} of {self.total} steps done.")]
         if state == "already_here":
             return [SummaryLine(f"Order #{self.order_number} is already in Commerce Kitty.")]
         unknown = self.unknown_steps

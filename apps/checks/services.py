@@ -161,7 +161,8 @@ def check_runs_start(
                 step_number=target.step_number,
                 check_key=target.check_key,
                 inputs=inputs,
-                fix_requested=fix_requested or {},
+                # A fix is applied by the first run of the task; the others check again after it.
+                fix_requested=(fix_requested or {}) if target is targets[0] else {},
                 queued_at=now,
                 deadline=now + RUN_DEADLINE,
             )
@@ -322,16 +323,22 @@ def check_runs_expire_overdue() -> int:
     )
 
 
-def check_fix_request(*, run: CheckRun, user, fix_key: str, choice: str = "") -> CheckRun:
+def check_fix_request(
+    *, run: CheckRun, user, fix_key: str, choice: str = "", rechecks: list[StepTarget] = ()
+) -> CheckRun:
     """Ask for one of the fixes a finished run offered; the re-check applies it first.
 
-    Raises InputError (not offered, owners only, a choice not on offer) and
-    the errors of ``check_runs_start``.
+    ``rechecks`` are the other steps to check again in the same task, after
+    the fix: what they said before it may no longer hold.
+    Raises InputError (not offered, owners only, a choice not on offer, not
+    possible right now) and the errors of ``check_runs_start``.
     """
     offered = {f["key"]: f for f in run.fixes_offered}
     fix = offered.get(fix_key)
     if fix is None or fix.get("url"):
         raise InputError("fix", "That fix is not offered for this result any more. Run the check again.")
+    if fix.get("unavailable"):
+        raise InputError("fix", fix["unavailable"])
     membership = account_directory().membership_for(user)
     if fix.get("owner_only") and not (membership and membership.is_owner):
         raise InputError("fix", "Only an owner of this account can apply this fix. Ask an owner to do it.")
@@ -339,10 +346,11 @@ def check_fix_request(*, run: CheckRun, user, fix_key: str, choice: str = "") ->
     if choices and choice not in choices:
         raise InputError("fix", "Choose one of the options first.")
     request = {"key": fix_key, "choice": choice, "by": user.get_username(), "from_run": str(run.uuid)}
-    (new_run,) = check_runs_start(
+    others = [t for t in rechecks if t.block_id != run.block_id]
+    new_run, *_ = check_runs_start(
         diagnosis=run.diagnosis,
         user=user,
-        targets=[StepTarget(run.check_key, run.block_id, run.step_number)],
+        targets=[StepTarget(run.check_key, run.block_id, run.step_number), *others],
         fix_requested=request,
     )
     return new_run
@@ -354,4 +362,8 @@ def latest_runs(diagnosis: Diagnosis) -> dict[str, CheckRun]:
         RowNumber(), partition_by=[F("block_id")], order_by=[F("queued_at").desc(), F("pk").desc()]
     )
     latest = diagnosis.runs.annotate(recency=newest_first).filter(recency=1)
-    return {run.block_id: check_run_expire_if_overdue(run) for run in latest}
+    runs = {}
+    for run in latest:
+        run.diagnosis = diagnosis  # the results say which plugin they are about, without a query each
+        runs[run.block_id] = check_run_expire_if_overdue(run)
+    return runs

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 from wagtail.models import Page
+
+from kitty_troubleshoot.decorators import login_required_htmx
 
 from .base import InputError, clean_order_number, clean_placed_date
 from .registry import get_check
@@ -26,7 +27,6 @@ from .selectors import (
     refusal_keep,
     run_for_user,
     step_targets,
-    step_widgets,
 )
 from .services import (
     ChecksUnavailable,
@@ -83,7 +83,7 @@ def _back_to(page, anchor: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{page.url}#{anchor}")
 
 
-@login_required
+@login_required_htmx(anchor="check-panel")
 @require_POST
 def check_start(request):
     """Start one step's check, or every step's ("check every step"), for the inputs typed above."""
@@ -107,6 +107,11 @@ def check_start(request):
         raise Http404("No such plugin.") from None
     try:
         order_number = clean_order_number(request.POST.get("order_number"))
+        if not order_number and any(get_check(t.check_key).needs_order_number for t in targets):
+            # Caught before anything runs: without the number most steps could only say "couldn't check".
+            raise InputError(
+                "order_number", "Type the missing order's number (as the source platform shows it)."
+            )
         placed_date = clean_placed_date(request.POST.get("placed_date"))
         diagnosis = diagnosis_for(
             user=request.user,
@@ -132,7 +137,10 @@ def check_start(request):
         return _back_to(page, anchor)
     if run_all:
         return _summary_response(request, page, diagnosis, n=0)
-    return _panel_widget_response(request, page, diagnosis, targets[-1].block_id)
+    shown = request.POST.get("shown", "")
+    return _panel_widget_response(
+        request, page, diagnosis, targets[-1].block_id, others=shown != str(diagnosis.uuid)
+    )
 
 
 def _refuse(
@@ -153,33 +161,56 @@ def _refuse(
         refusal_keep(request, page, refusal)
         return _back_to(page, anchor)
     if run_all or widget is None:
-        return render(
+        response = render(
             request, "checks/widget.html#summary", {"page": page, "error": message, "summary": None}
         )
-    check = get_check(widget.check_key)
-    widget.title = check.title if check is not None else widget.check_key
-    widget.error = message
-    return _widget_response(request, page, widget)
+    else:
+        check = get_check(widget.check_key)
+        widget.title = check.title if check is not None else widget.check_key
+        widget.error = message
+        response = _widget_response(request, page, widget)
+    if field:
+        # The field at fault is marked invalid and takes the focus, as it does without JavaScript.
+        panel = check_panel(request, page)
+        panel.refusal = Refusal(
+            block_id="" if run_all or widget is None else widget.block_id,
+            message=message,
+            field_name=field,
+            typed={name: request.POST.get(name, "")[:100] for name in TYPED_FIELDS},
+        )
+        response.content += render(
+            request, "checks/panel.html#inputs_oob", {"page": page, "panel": panel}
+        ).content
+    return response
 
 
-def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0):
-    runs = latest_runs(diagnosis)
-    widget = step_widgets(page).get(block_id)
+def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0, *, others: bool = False):
+    """One step's widget, with the summary, checklist and banner out of band.
+
+    ``others``: the page was showing another diagnosis (another order or
+    plugin), so every other step is sent too, for these inputs: a summary
+    never sits above results about something else.
+    """
+    panel = check_panel(request, page, diagnosis=diagnosis)
+    widget = panel.widgets.get(block_id)
     if widget is None:
         raise Http404("That step has no check.")
-    widget.run = runs.get(block_id)
     response = _widget_response(request, page, widget, n=n)
-    already = runs.get(ALREADY_HERE_BLOCK)
-    if already is not None:
-        # Keep the "already here?" banner above Step 1 in step with the runs.
-        banner = render(request, "checks/widget.html#already_here_oob", {"already_here": already}).content
-        response.content += banner
+    context = {
+        "page": page,
+        "panel": panel,
+        "diagnosis": diagnosis,
+        "summary": panel.summary,
+        "already_here": panel.already_here,
+        "widgets": [w for w in panel.widgets.values() if w.block_id != block_id] if others else [],
+    }
+    response.content += render(request, "checks/widget.html#summary_oob", context).content
     if widget.run is not None and not widget.run.in_flight:
         trigger_client_event(response, CHECKS_FINISHED_EVENT)
     return response
 
 
-@login_required
+@login_required_htmx(anchor="check-panel")
 @require_GET
 def check_run_poll(request, run_uuid):
     """The widget for one run: polled while it runs; the page itself without JavaScript."""
@@ -190,19 +221,25 @@ def check_run_poll(request, run_uuid):
     return _panel_widget_response(request, page, run.diagnosis, run.block_id, n=_poll_count(request))
 
 
-@login_required
+@login_required_htmx(anchor="check-panel")
 @require_POST
 def check_run_fix(request, run_uuid):
     """Apply a fix the run offered, then check again (one task: fix, then check)."""
     run = run_for_user(request.user, run_uuid)
     page = _article_of(run)
     anchor = f"step-{run.step_number}"
+    runs = latest_runs(run.diagnosis)
+    # Every step shown gets checked again after the fix: what it said before may no longer hold.
+    rechecks = [t for t in step_targets(page) if t.block_id in runs]
+    if ALREADY_HERE_BLOCK in runs:
+        rechecks.append(StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None))
     try:
         check_fix_request(
             run=run,
             user=request.user,
             fix_key=request.POST.get("fix", ""),
             choice=request.POST.get("choice", ""),
+            rechecks=rechecks,
         )
     except (InputError, TooManyChecks, ChecksUnavailable) as exc:
         # Show the step as it is now (a double click's second answer must not stop the first's polling).
@@ -211,10 +248,12 @@ def check_run_fix(request, run_uuid):
         return _refuse(request, page, widget, False, anchor, str(exc))
     if not request.htmx:
         return _back_to(page, anchor)
-    return _panel_widget_response(request, page, run.diagnosis, run.block_id)
+    # The summary follows every step as they are checked again, the fixed one among them.
+    response = _summary_response(request, page, run.diagnosis, n=0)
+    return reswap(retarget(response, "#diagnosis-summary"), "outerHTML")
 
 
-@login_required
+@login_required_htmx(anchor="check-panel")
 @require_GET
 def diagnosis_summary(request, diagnosis_uuid):
     diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)

@@ -21,11 +21,12 @@ from django.utils import timezone
 from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.base import Membership as CheckMembership
 from apps.checks.registry import register, set_account_directory
+from apps.checks.words import duration_words
 from apps.platforms.base import MalformedOrder, PlatformError, SourceOrder, UnreadableOrder
 
 from . import importing
 from .importing import rules
-from .importing.rules import NOT_FETCHED, ImportVerdict
+from .importing.rules import NOT_FETCHED, ImportVerdict, RuleResult
 from .models import Membership, Notification, Order, Plugin, SyncRun
 from .selectors import reauthorize_supported
 
@@ -246,7 +247,7 @@ class OrderAlreadyImported(Check):
 @register
 class ImportOrdersEnabled(Check):
     key = "import_orders_enabled"
-    title = "Import Orders is on"
+    title = "Import Orders on?"
     description = "Step 1: the plugin's Import Orders toggle; the fix turns it on (owners only)."
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -282,7 +283,7 @@ class ImportOrdersEnabled(Check):
 @register
 class PluginOnOneChannel(Check):
     key = "plugin_on_one_channel"
-    title = "The plugin is on exactly one channel"
+    title = "On exactly one channel?"
     description = "Step 2: names the plugin's channels; the fix keeps the one the merchant picks."
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -320,7 +321,7 @@ class PluginOnOneChannel(Check):
 @register
 class OrderAge(Check):
     key = "order_age"
-    title = "The order is newer than the plugin"
+    title = "Placed after Import Orders was turned on?"
     description = (
         "Step 3: the order's placed date (from the platform, or typed by the merchant) against the "
         "moment Import Orders was turned on; the fix backfills where the platform can."
@@ -406,7 +407,7 @@ class OrderAge(Check):
 @register
 class PluginErrors(Check):
     key = "plugin_errors"
-    title = "No open plugin errors"
+    title = "Plugin errors on this order?"
     description = (
         "Step 4: the order itself as the importer would judge it now (every SKU against the catalog, "
         "the buyer's details, the platform's throttling), with earlier error notifications as history."
@@ -470,7 +471,7 @@ class PluginErrors(Check):
 @register
 class PluginAuthorized(Check):
     key = "plugin_authorized"
-    title = "The plugin is authorized"
+    title = "Plugin authorized?"
     description = "Step 5: asks the platform, live, whether it accepts the plugin's credentials; the fix is Reauthorize."
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -496,7 +497,7 @@ class PluginAuthorized(Check):
 @register
 class SourceOrderState(Check):
     key = "source_order_state"
-    title = "The order is paid and confirmed on the platform"
+    title = "Paid and confirmed on the platform?"
     description = (
         "Step 6: finds the order on the source platform and shows its state in the platform's own word."
     )
@@ -522,7 +523,7 @@ class SourceOrderState(Check):
 @register
 class ManualSync(Check):
     key = "manual_sync"
-    title = "A fresh sync brings the order in"
+    title = "Would a sync bring it in?"
     description = (
         "Step 7: is the order in Commerce Kitty now, and would a sync bring it in? The fix runs a "
         "manual sync when nothing stands in the way, then checks again."
@@ -536,6 +537,28 @@ class ManualSync(Check):
             return here
         verdict = live_verdict(ctx, plugin)
         evidence = [_last_sync_line(plugin)]
+        if verdict.blockers and all(b.rule == rules.NOT_RATE_LIMITED for b in verdict.blockers):
+            # Only the platform's throttling stands in the way: Sync now will work once it ends.
+            rate = verdict.blockers[0]
+            return Outcome.failed(
+                f"Order #{ctx.order_number} is not in Commerce Kitty, and a sync cannot bring it in "
+                f"while {rate.message[0].lower()}{rate.message[1:]}",
+                *evidence,
+                fixes=(
+                    Fix(
+                        "sync_now",
+                        "Sync now",
+                        f"Pulls {plugin.name}'s recent orders now, then checks again.",
+                        unavailable=f"Sync now works again once the platform stops throttling this plugin, "
+                        f"{_throttle_end_words(rate)}.",
+                    ),
+                ),
+                data={
+                    "see_check": CHECK_OF_RULE[rate.rule],
+                    "blocking_rule": rate.rule,
+                    **_retry_data(verdict),
+                },
+            )
         if verdict.blockers:
             blocker = verdict.blockers[0]
             return Outcome.failed(
@@ -580,6 +603,13 @@ class ManualSync(Check):
         if run.outcome != SyncRun.Outcome.SUCCEEDED:
             raise InputError("fix", f"The sync did not run: {run.message}")
         return f"Synced “{plugin.name}”: {run.message}{_why_not_imported(ctx, run)}"
+
+
+def _throttle_end_words(rate: RuleResult) -> str:
+    """ "at 14:05 UTC, about 24 hours from now", from a failed not-rate-limited rule."""
+    until = datetime.fromisoformat(rate.evidence["until"])
+    wait = duration_words((until - timezone.now()).total_seconds())
+    return f"at {timezone.localtime(until):%H:%M %Z} on {timezone.localtime(until):%b %-d} ({wait} from now)"
 
 
 def _last_sync_line(plugin: Plugin) -> str:

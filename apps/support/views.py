@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.checks.selectors import diagnosis_for_user, live_article, session_diagnosis
+from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors
 from .forms import SupportTicketForm, parse_uuid
@@ -43,7 +43,7 @@ def _render_form(request, context: dict, *, status: int):
 
 
 @never_cache
-@login_required
+@login_required_htmx(anchor="still-missing")
 @require_POST
 def ticket_create_view(request):
     """Send the diagnosis to support as a ticket (one per open order)."""
@@ -79,7 +79,7 @@ def ticket_create_view(request):
 
 
 @never_cache
-@login_required
+@login_required_htmx(anchor="still-missing")
 @require_GET
 def ticket_form_view(request):
     """The "Still missing?" form for the article's current diagnosis, refreshed as checks finish.
@@ -104,7 +104,7 @@ def ticket_form_view(request):
 
 
 @never_cache
-@login_required
+@login_required_htmx()
 @require_GET
 def ticket_detail(request, reference: str):
     """The ticket as it was sent; only members of the ticket's merchant see it."""

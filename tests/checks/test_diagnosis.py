@@ -132,7 +132,12 @@ def test_a_platform_throttling_now_fails_step_4_and_says_the_diagnosis_is_incomp
     )
     assert re.search(r"Check again after .* \(about 2 hours from now\)\.", lines[-1])
     assert not any(line.startswith("Most likely cause") for line in lines)
-    assert "Sync now" not in html
+    step_7 = step_html(html, 7, page)
+    # Sync now cannot work while the platform throttles: shown disabled, with when it will.
+    assert re.search(r'<button type="button" class="button" disabled [^>]*>Sync now</button>', step_7)
+    assert "Sync now works again once the platform stops throttling this plugin, at " in text(step_7)
+    assert "(about 2 hours from now)" in text(step_7)
+    assert 'action="/checks/runs/' not in step_7
     assert ">Check again</button>" in html
 
 

@@ -90,7 +90,7 @@ def test_editor_sees_what_each_check_does_when_attaching_one_to_a_step(client, d
     editor = unescape(client.get(f"/cms/pages/{page.pk}/edit/").content.decode())
 
     # The choices travel as escaped JSON inside the page: the dash between title and description is escaped.
-    assert re.search(r"The plugin is on exactly one channel \S+ Step 2: names the plugin", editor)
+    assert re.search(r"On exactly one channel\? \S+ Step 2: names the plugin", editor)
 
 
 def test_merchant_cannot_open_the_wagtail_admin(client, demo):

@@ -18,7 +18,7 @@ def ticket_post(for_diagnosis, /, **overrides):
         "page_revision": str(for_diagnosis.page.live_revision_id),
         "order_number": ORDER_NUMBER,
         "placed_date": "2025-03-02",
-        "tried": "Step 1 (Import Orders is on): passed\nRestarted the store.",
+        "tried": "Step 1 (Import Orders on?): passed\nRestarted the store.",
         "message": "The buyer is waiting for a refund.",
     }
     data.update(overrides)
@@ -54,7 +54,7 @@ def test_submitting_creates_one_ticket_and_emails_support(
     assert email.reply_to == ["olive@kittygoods.example"]
     assert "Restarted the store." in email.body
     assert "The buyer is waiting for a refund." in email.body
-    assert "Step 3 (The order is newer than the plugin): FAILED" in email.body
+    assert "Step 3 (Placed after Import Orders was turned on?): FAILED" in email.body
     assert "Placed date from the platform." in email.body
     assert "Applied fix by olive" in email.body
 
