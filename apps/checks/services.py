@@ -114,6 +114,7 @@ def check_runs_start(
     user,
     targets: list[StepTarget],
     fix_requested: dict | None = None,
+    fix_applied: dict | None = None,
     count_towards_limit: bool = True,
 ) -> list[CheckRun]:
     """Queue one run per target (reusing identical runs already in flight) and one task for them all.
@@ -136,7 +137,7 @@ def check_runs_start(
             if get_check(target.check_key) is None:
                 continue
             in_flight = None
-            if not fix_requested:
+            if not (fix_requested or fix_applied):
                 in_flight = (
                     CheckRun.objects.filter(
                         diagnosis=diagnosis,
@@ -163,6 +164,8 @@ def check_runs_start(
                 inputs=inputs,
                 # A fix is applied by the first run of the task; the others check again after it.
                 fix_requested=(fix_requested or {}) if target is targets[0] else {},
+                # A fix applied elsewhere (e.g. Reauthorize on the platform) is said on the step it fixed.
+                fixes_applied=[fix_applied] if fix_applied and target is targets[0] else [],
                 queued_at=now,
                 deadline=now + RUN_DEADLINE,
             )
@@ -354,6 +357,45 @@ def check_fix_request(
         fix_requested=request,
     )
     return new_run
+
+
+def diagnosis_recheck_after_fix(*, user, subject_id: int, check_key: str, note: str) -> Diagnosis | None:
+    """After a fix applied outside the article (e.g. Reauthorize on the platform), check again.
+
+    The account's latest diagnosis of this subject that ran ``check_key``
+    gets that step checked again, with ``note`` shown on it as the fix
+    applied, and every other step it showed checked again after it. Returns
+    the diagnosis, or None when there is none (or checks cannot start now).
+    """
+    membership = account_directory().membership_for(user)
+    if membership is None:
+        return None
+    diagnosis = (
+        Diagnosis.objects.filter(
+            merchant_id=membership.merchant_id,
+            subject_id=subject_id,
+            updated_at__gte=timezone.now() - timedelta(hours=12),
+            runs__check_key=check_key,
+        )
+        .order_by("-updated_at")
+        .first()
+    )
+    if diagnosis is None:
+        return None
+    runs = latest_runs(diagnosis)
+    fixed = next((run for run in runs.values() if run.check_key == check_key), None)
+    if fixed is None:
+        return None
+    targets = [StepTarget(run.check_key, run.block_id, run.step_number) for run in runs.values()]
+    targets.sort(key=lambda t: t.block_id != fixed.block_id)  # the fixed step first
+    applied = {"key": "outside", "by": user.get_username(), "result": note, "at": timezone.now().isoformat()}
+    try:
+        check_runs_start(
+            diagnosis=diagnosis, user=user, targets=targets, fix_applied=applied, count_towards_limit=False
+        )
+    except ChecksUnavailable:
+        return None
+    return diagnosis
 
 
 def latest_runs(diagnosis: Diagnosis) -> dict[str, CheckRun]:

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.checks.services import diagnosis_recheck_after_fix
 from apps.platforms import oauth
 from apps.platforms.base import PlatformError
 
@@ -104,7 +105,7 @@ def shopify_callback(request):
         messages.error(request, f"“{plugin.name}” was not reauthorized: {exc}")
         return redirect(back)
     plugin_credentials_renew(plugin=plugin, new_credentials={"access_token": token})
-    messages.success(request, f"“{plugin.name}” is authorized again. Run the check to see it pass.")
+    _authorized_again(request, plugin)
     return redirect(back)
 
 
@@ -137,6 +138,16 @@ def woocommerce_callback(request):
     return JsonResponse({"ok": True})
 
 
+def _authorized_again(request, plugin: Plugin) -> None:
+    """Say so where the merchant left: on the authorization step, checked again; else at the top."""
+    note = f"“{plugin.name}” is authorized again."
+    if diagnosis_recheck_after_fix(
+        user=request.user, subject_id=plugin.pk, check_key="plugin_authorized", note=note
+    ):
+        return
+    messages.success(request, f"{note} Run the check to see it pass.")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def demo_authorize(request, plugin_id: int):
@@ -152,7 +163,7 @@ def demo_authorize(request, plugin_id: int):
             except PlatformError as exc:
                 messages.error(request, str(exc))
                 return redirect(back)
-            messages.success(request, f"“{plugin.name}” is authorized again. Run the check to see it pass.")
+            _authorized_again(request, plugin)
         else:
             messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")
         return redirect(back)

@@ -231,3 +231,20 @@ def test_the_article_passes_axe_and_is_photographed_before_and_after_a_diagnosis
     finally:
         context.close()
     assert os.path.getsize(SCREENSHOTS / f"article-after-{width}.png") > 10_000
+
+
+def test_reauthorize_lands_on_step_5_checked_again_with_the_confirmation_in_view(demo_site, page):
+    sign_in(page, demo_site.url)
+    choose(page, "Gift shop", "5001")
+    check_every_step(page)
+    expect(page.locator("#diagnosis-summary")).to_contain_text("Step 5 keeps the order out")
+
+    widget(page, 5).get_by_role("link", name="Reauthorize").click()
+    page.get_by_role("button", name="Allow").click()
+
+    expect(page).to_have_url(f"{demo_site.url}{ARTICLE}#step-5")
+    expect(widget(page, 5)).to_have_attribute("data-check-status", "passed")
+    confirmation = page.locator("#step-5 .check__applied")
+    expect(confirmation).to_contain_text("is authorized again")
+    expect(confirmation).to_be_in_viewport()
+    expect(page.locator("#diagnosis-summary")).not_to_contain_text("Step 5 keeps the order out")

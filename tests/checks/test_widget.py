@@ -233,6 +233,13 @@ def test_step_5_offers_reauthorize_and_the_demo_consent_restores_access(merchant
     back = merchant_client.post(consent_url, {"allow": "1", "next": page.url + "#step-5"})
     assert back.headers["Location"] == page.url + "#step-5"
 
+    # Back on the article, Step 5 was checked again and says what happened, where the merchant lands.
+    landed = merchant_client.get(page.url).content.decode()
+    step_5 = landed[landed.index('id="step-5"') : landed.index('id="step-6"')]
+    assert 'data-check-status="passed"' in step_5
+    assert "Fix applied: “Demo Marketplace – Gift shop” is authorized again." in unescape(step_5)
+    assert 'class="messages"' not in landed
+
     again = start(merchant_client, page, gifts, step=5, number="5001").content.decode()
     assert status_of(again) == "passed"
 
