@@ -1,29 +1,11 @@
 """A merchant finds why an order did not import, in a real browser, with the checks on a real worker."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.conftest import wagtail_tree_ensure
+from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture
-def demo_site(celery_worker, live_server):
-    from io import StringIO
-
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
-    return live_server
-
-
-def sign_in(page, base_url):
-    page.goto(f"{base_url}/accounts/login/?next=/help/order-did-not-import/")
-    page.get_by_label("Username").fill("merchant")
-    page.get_by_label("Password").fill("kitty-merchant")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="An Order Did Not Import")).to_be_visible()
 
 
 def test_merchant_keeps_one_channel_and_sees_step_2_pass(demo_site, page):

@@ -6,33 +6,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.conftest import wagtail_tree_ensure
+from tests.browser.conftest import ARTICLE, sign_in
 
 pytestmark = [pytest.mark.browser]
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-ARTICLE = "/help/order-did-not-import/"
-
-
-@pytest.fixture
-def demo_site(celery_worker, live_server):
-    from io import StringIO
-
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
-    return live_server
-
-
-def sign_in(page, base_url, *, username="merchant", password="kitty-merchant"):
-    page.goto(f"{base_url}/accounts/login/?next={ARTICLE}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="An Order Did Not Import")).to_be_visible()
 
 
 def choose(page, plugin: str, number: str):
