@@ -316,6 +316,8 @@ SHOPIFY_CLIENT_ID = env_str("SHOPIFY_CLIENT_ID")
 SHOPIFY_CLIENT_SECRET = env_str("SHOPIFY_CLIENT_SECRET")
 if bool(SHOPIFY_CLIENT_ID) != bool(SHOPIFY_CLIENT_SECRET):
     raise ImproperlyConfigured("Set both SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET, or neither.")
+# Seconds a merchant has to approve on the platform; the state is then refused.
+REAUTHORIZE_TIMEOUT = env_int("REAUTHORIZE_TIMEOUT", 10 * 60)
 
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Commerce Kitty Help Center"
