@@ -7,6 +7,7 @@ README.md lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_htmx",
     "template_partials",
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kitty_troubleshoot.urls"
@@ -229,6 +233,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out sign-ins before any password is checked.
+    "kitty_troubleshoot.signin.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes, attempts kept in the database): after
+# SIGN_IN_FAILURE_LIMIT wrong passwords for one username, or from one address,
+# that username or address is refused for SIGN_IN_LOCKOUT_MINUTES (each new
+# try while locked starts the wait again). A right password resets the count.
+SIGN_IN_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15)
+# How many proxies in front of the app append to X-Forwarded-For (0: use the
+# connection's address). Behind one, 0 would throttle every user as one address.
+SIGN_IN_TRUSTED_PROXIES = env_int("SIGN_IN_TRUSTED_PROXIES", 0)
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "kitty_troubleshoot.signin.client_address"
+AXES_LOCKOUT_CALLABLE = "kitty_troubleshoot.signin.locked_out"
+# Failed attempts are enough; a row per successful sign-in is not needed.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/help/"
 LOGOUT_REDIRECT_URL = "/help/"
