@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -100,6 +101,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the page cache, so cached pages carry the policy too.
+    "kitty_troubleshoot.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.help.middleware.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -318,6 +321,32 @@ SECURE_REFERRER_POLICY = "same-origin"
 # would blank out; SAMEORIGIN still refuses every other site's frames.
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SILENCED_SYSTEM_CHECKS = ["security.W019"]
+# Content-Security-Policy (django-csp 4): scripts, styles and everything else
+# from this site only; no inline script, no eval (htmx runs with allowEval off).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+# Added under Wagtail's admin only, its sign-in page excepted (see
+# kitty_troubleshoot/csp.py): Wagtail's own widgets (date filters, inline
+# panels) still write inline <script> and style attributes, and image uploads
+# preview from blob: URLs. Still no eval and nothing from other sites there.
+ADMIN_CSP_PREFIX = "/cms/"
+ADMIN_CSP_EXTRA = {
+    "script-src": ["'unsafe-inline'"],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["blob:"],
+}
 
 # Platform credentials are encrypted with this key (Fernet, urlsafe base64 of
 # 32 bytes). Development gets a fixed key; production must set its own.
@@ -349,6 +378,8 @@ REAUTHORIZE_TIMEOUT = env_int("REAUTHORIZE_TIMEOUT", 10 * 60)
 WAGTAIL_SITE_NAME = "Commerce Kitty Help Center"
 WAGTAILADMIN_BASE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# No avatars from gravatar.com: the admin loads nothing from other sites.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 
 # Extra views only the benchmarks in bench/ use (e.g. /_bench/baseline); off in production.
