@@ -104,6 +104,7 @@ MIDDLEWARE = [
     # Before the page cache, so cached pages carry the policy too.
     "kitty_troubleshoot.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kitty_troubleshoot.middleware.RefuseUnstorableInputMiddleware",
     "apps.help.middleware.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
