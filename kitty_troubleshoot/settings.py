@@ -391,8 +391,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"path_only_urls": {"()": "kitty_troubleshoot.logfilters.PathOnlyURLs"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # One line per background search-index update is noise, not news.
-    "loggers": {"django_tasks": {"level": "WARNING"}},
+    "loggers": {
+        # One line per background search-index update is noise, not news.
+        "django_tasks": {"level": "WARNING"},
+        # httpx logs every request's whole URL at INFO (a store's host, search=<order number>):
+        # platform URLs are logged as their path only.
+        "httpx": {"filters": ["path_only_urls"]},
+    },
 }
