@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import BadRequest
-from django.http import Http404
+from django.http import Http404, QueryDict
 
 # PostgreSQL text cannot hold NUL; a query with one is an error, not "no match".
 UNSTORABLE = "\x00"
@@ -16,7 +16,8 @@ def _has_unstorable(query) -> bool:
 
 
 class RefuseUnstorableInputMiddleware:
-    """A path with NUL is a 404 (nothing can be stored under it); a NUL in a parameter is a 400.
+    """A path with NUL is a 404 (nothing is stored under it), a form value with NUL a 400,
+    and a NUL in the query string is dropped.
 
     One place for every view, Wagtail's and Django admin's included, rather
     than a check in each lookup that someone will forget.
@@ -29,7 +30,13 @@ class RefuseUnstorableInputMiddleware:
         if UNSTORABLE in request.path_info:
             raise Http404("No such page.")
         if _has_unstorable(request.GET):
-            raise BadRequest("The request contains a character that cannot be stored (NUL).")
+            # A query only looks things up: the character is dropped, as the help
+            # search always did, so a link with one still finds what it can.
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(key.replace(UNSTORABLE, ""), [v.replace(UNSTORABLE, "") for v in values])
+            cleaned._mutable = False
+            request.GET = cleaned
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
