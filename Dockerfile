@@ -26,4 +26,5 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-a-secret-0000000000000000000 \
 USER kitty
 
 EXPOSE 8000
-CMD ["gunicorn", "kitty_troubleshoot.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# --no-control-socket: gunicorn would otherwise create a control socket in the user's home.
+CMD ["gunicorn", "kitty_troubleshoot.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--no-control-socket"]

@@ -7,6 +7,7 @@ README.md lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -88,6 +89,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_htmx",
     "template_partials",
+    "axes",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -98,7 +101,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the page cache, so cached pages carry the policy too.
+    "kitty_troubleshoot.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kitty_troubleshoot.middleware.RefuseUnstorableInputMiddleware",
     "apps.help.middleware.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +114,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kitty_troubleshoot.urls"
@@ -229,6 +237,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out sign-ins before any password is checked.
+    "kitty_troubleshoot.signin.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes, attempts kept in the database): after
+# SIGN_IN_FAILURE_LIMIT wrong passwords for one username, or from one address,
+# that username or address is refused for SIGN_IN_LOCKOUT_MINUTES (each new
+# try while locked starts the wait again). A right password resets the count.
+SIGN_IN_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15)
+# How many proxies in front of the app append to X-Forwarded-For (0: use the
+# connection's address). Behind one, 0 would throttle every user as one address.
+SIGN_IN_TRUSTED_PROXIES = env_int("SIGN_IN_TRUSTED_PROXIES", 0)
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "kitty_troubleshoot.signin.client_address"
+AXES_LOCKOUT_CALLABLE = "kitty_troubleshoot.signin.locked_out"
+# Failed attempts are enough; a row per successful sign-in is not needed.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/help/"
 LOGOUT_REDIRECT_URL = "/help/"
@@ -292,6 +322,32 @@ SECURE_REFERRER_POLICY = "same-origin"
 # would blank out; SAMEORIGIN still refuses every other site's frames.
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SILENCED_SYSTEM_CHECKS = ["security.W019"]
+# Content-Security-Policy (django-csp 4): scripts, styles and everything else
+# from this site only; no inline script, no eval (htmx runs with allowEval off).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+# Added under Wagtail's admin only, its sign-in page excepted (see
+# kitty_troubleshoot/csp.py): Wagtail's own widgets (date filters, inline
+# panels) still write inline <script> and style attributes, and image uploads
+# preview from blob: URLs. Still no eval and nothing from other sites there.
+ADMIN_CSP_PREFIX = "/cms/"
+ADMIN_CSP_EXTRA = {
+    "script-src": ["'unsafe-inline'"],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["blob:"],
+}
 
 # Platform credentials are encrypted with this key (Fernet, urlsafe base64 of
 # 32 bytes). Development gets a fixed key; production must set its own.
@@ -316,11 +372,15 @@ SHOPIFY_CLIENT_ID = env_str("SHOPIFY_CLIENT_ID")
 SHOPIFY_CLIENT_SECRET = env_str("SHOPIFY_CLIENT_SECRET")
 if bool(SHOPIFY_CLIENT_ID) != bool(SHOPIFY_CLIENT_SECRET):
     raise ImproperlyConfigured("Set both SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET, or neither.")
+# Seconds a merchant has to approve on the platform; the state is then refused.
+REAUTHORIZE_TIMEOUT = env_int("REAUTHORIZE_TIMEOUT", 10 * 60)
 
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Commerce Kitty Help Center"
 WAGTAILADMIN_BASE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# No avatars from gravatar.com: the admin loads nothing from other sites.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 
 # Extra views only the benchmarks in bench/ use (e.g. /_bench/baseline); off in production.
@@ -331,8 +391,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"path_only_urls": {"()": "kitty_troubleshoot.logfilters.PathOnlyURLs"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # One line per background search-index update is noise, not news.
-    "loggers": {"django_tasks": {"level": "WARNING"}},
+    "loggers": {
+        # One line per background search-index update is noise, not news.
+        "django_tasks": {"level": "WARNING"},
+        # httpx logs every request's whole URL at INFO (a store's host, search=<order number>):
+        # platform URLs are logged as their path only.
+        "httpx": {"filters": ["path_only_urls"]},
+    },
 }

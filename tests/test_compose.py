@@ -42,3 +42,22 @@ def test_dockerfile_installs_from_the_lock_file():
 
     assert "uv sync --frozen" in dockerfile
     assert "uv.lock" in dockerfile
+
+
+def test_gunicorn_is_started_without_a_control_socket_everywhere():
+    import json
+    import re
+    import sys
+    from pathlib import Path
+
+    # The flag exists in the locked gunicorn (older ones would refuse to start with it).
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    assert (
+        "--no-control-socket"
+        in subprocess.run([str(gunicorn), "--help"], capture_output=True, text=True, timeout=60).stdout
+    )
+    cmd = re.search(r"^CMD (\[.*\])$", (settings.BASE_DIR / "Dockerfile").read_text(), re.M).group(1)
+    assert "--no-control-socket" in json.loads(cmd)
+    compose = (settings.BASE_DIR / "docker-compose.yml").read_text()
+    web = compose.split("\n  web:\n", 1)[1].split("\n  worker:\n", 1)[0]
+    assert "gunicorn" in web and "- --no-control-socket" in web

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -31,7 +31,8 @@ TASK_TIME_LIMIT = 30
 # A queued task older than this is dropped by the broker (and by the task's
 # own staleness test), never run late.
 TASK_EXPIRES_SECONDS = 120
-STARTS_PER_MINUTE = getattr(settings, "CHECK_STARTS_PER_MINUTE", 30)
+# The per-user start limit counts runs queued in this sliding window.
+START_LIMIT_WINDOW = timedelta(seconds=60)
 
 
 class ChecksUnavailable(Exception):
@@ -95,17 +96,31 @@ def diagnosis_for(
     return diagnosis
 
 
-def _rate_limit(user) -> None:
-    key = f"checks:starts:{user.pk}:{int(time.time() // 60)}"
-    cache.add(key, 0, 90)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    if count > STARTS_PER_MINUTE:
-        raise TooManyChecks(
-            "You have started a lot of checks in the last minute. Wait a moment, then try again."
-        )
+def _start_limit_lock(user) -> None:
+    # Serializes one user's starts so two concurrent ones cannot both slip under
+    # the limit. NO KEY UPDATE does not conflict with the key-share locks that
+    # inserting CheckRun rows takes on the same user row.
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
+
+
+def _start_limit_enforce(user, *, now) -> None:
+    """Refuse the start when the user now has more than ``CHECK_STARTS_PER_MINUTE`` runs in 60 s.
+
+    Counted from the CheckRun rows themselves, inside the transaction that
+    adds the new ones (raising rolls them back): a sliding window with no
+    clock-minute reset, "Check every step" counts as the runs it makes, a
+    reused in-flight run is not counted again, and there is no second store
+    to be down (the cache is the store that degrades to a no-op; without the
+    database no check starts anyway).
+    """
+    recent = CheckRun.objects.filter(user=user, queued_at__gt=now - START_LIMIT_WINDOW)
+    if recent.count() <= settings.CHECK_STARTS_PER_MINUTE:
+        return
+    oldest = recent.order_by("queued_at").values_list("queued_at", flat=True).first()
+    wait = max(1, int((oldest + START_LIMIT_WINDOW - now).total_seconds()) + 1)
+    raise TooManyChecks(
+        f"You have started a lot of checks in the last minute. Wait {wait} seconds, then try again."
+    )
 
 
 def check_runs_start(
@@ -123,8 +138,6 @@ def check_runs_start(
     fetched once. Raises TooManyChecks, and ChecksUnavailable when the broker
     refuses the task (the runs are then finished as "couldn't check").
     """
-    if count_towards_limit:
-        _rate_limit(user)
     now = timezone.now()
     inputs = {
         "subject_id": diagnosis.subject_id,
@@ -133,6 +146,8 @@ def check_runs_start(
     }
     runs, new_runs = [], []
     with transaction.atomic():
+        if count_towards_limit:
+            _start_limit_lock(user)
         for target in targets:
             if get_check(target.check_key) is None:
                 continue
@@ -171,6 +186,8 @@ def check_runs_start(
             )
             runs.append(run)
             new_runs.append(run)
+        if count_towards_limit and new_runs:
+            _start_limit_enforce(user, now=now)
     if new_runs:
         _enqueue([r.pk for r in new_runs])
         fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])

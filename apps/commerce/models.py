@@ -286,3 +286,27 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"{self.get_mode_display()} sync of {self.plugin} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AuthorizationState(models.Model):
+    """One Reauthorize in progress: the opaque ``state`` a platform hands back, kept server-side.
+
+    Only a hash of the token is stored, so a database reader cannot finish
+    someone's authorization. The row binds the flow to the user who started
+    it and to one plugin; it expires in minutes and is used once.
+    WooCommerce's server POSTs the new keys before the merchant comes back,
+    so they wait here (encrypted) until that same user returns signed in.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    plugin = models.ForeignKey(Plugin, on_delete=models.CASCADE, related_name="+")
+    next_url = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    received_credentials = EncryptedJSONField(blank=True, default=dict)
+    received_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Reauthorize {self.plugin} by {self.user} at {self.created_at:%Y-%m-%d %H:%M}"

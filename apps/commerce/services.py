@@ -1,12 +1,17 @@
 """Writes to a merchant's account that are not part of the import itself."""
 
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.platforms.base import NotAuthorized
 from apps.platforms.models import SandboxStore
 
-from .models import Notification, Plugin
+from .models import AuthorizationState, Notification, Plugin
 
 
 @transaction.atomic
@@ -42,3 +47,87 @@ def plugin_credentials_renew(*, plugin: Plugin, new_credentials: dict) -> None:
     Notification.objects.filter(plugin=plugin, kind=Notification.Kind.AUTHORIZATION, read=False).update(
         read=True
     )
+
+
+class AuthorizationRefused(Exception):
+    """An authorization state that is unknown, expired, used, or someone else's; the message says which."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def authorization_state_start(*, plugin: Plugin, user, next_url: str) -> str:
+    """A new opaque, single-use state for one Reauthorize of ``plugin`` by ``user``; returns the token.
+
+    The token is random and says nothing about the plugin or the user; what it
+    stands for is kept here, for ``REAUTHORIZE_TIMEOUT`` seconds.
+    """
+    now = timezone.now()
+    # Housekeeping: states a day past their expiry are of no use to anyone.
+    AuthorizationState.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
+    token = secrets.token_urlsafe(32)
+    AuthorizationState.objects.create(
+        token_hash=_token_hash(token),
+        user=user,
+        plugin=plugin,
+        next_url=next_url,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.REAUTHORIZE_TIMEOUT),
+    )
+    return token
+
+
+def _usable_state(token: str, *, now) -> AuthorizationState:
+    state = (
+        AuthorizationState.objects.select_for_update()
+        .select_related("plugin")
+        .filter(token_hash=_token_hash(token or ""))
+        .first()
+    )
+    if state is None:
+        raise AuthorizationRefused("This authorization is not one we started. Start Reauthorize again.")
+    if state.used_at is not None:
+        raise AuthorizationRefused("This authorization was already used. Start Reauthorize again.")
+    if state.expires_at <= now:
+        minutes = max(1, settings.REAUTHORIZE_TIMEOUT // 60)
+        raise AuthorizationRefused(
+            f"This authorization has expired (it lasts {minutes} minutes). Start Reauthorize again."
+        )
+    return state
+
+
+@transaction.atomic
+def authorization_state_use(*, token: str, user, needs_received_keys: bool = False) -> AuthorizationState:
+    """Use the state once, as the user who started it; raises AuthorizationRefused otherwise.
+
+    Someone else's attempt does not use it up: the merchant it belongs to can
+    still finish.
+    """
+    now = timezone.now()
+    state = _usable_state(token, now=now)
+    if state.user_id != getattr(user, "pk", None):
+        raise AuthorizationRefused(
+            "This authorization was started by someone else. Sign in as that user, or start Reauthorize again."
+        )
+    if needs_received_keys and state.received_at is None:
+        raise AuthorizationRefused("WooCommerce did not send us the new API keys. Start Reauthorize again.")
+    state.used_at = now
+    state.save(update_fields=["used_at"])
+    return state
+
+
+@transaction.atomic
+def authorization_state_receive(*, token: str, credentials: dict) -> AuthorizationState:
+    """Keep the credentials a platform's server sent for this state, once, until the merchant returns.
+
+    Nothing about the plugin changes here: the sender is not signed in, so the
+    keys take effect only when the user who started the flow comes back.
+    """
+    state = _usable_state(token, now=timezone.now())
+    if state.received_at is not None:
+        raise AuthorizationRefused("Keys for this authorization were already received.")
+    state.received_credentials = credentials
+    state.received_at = timezone.now()
+    state.save(update_fields=["received_credentials", "received_at"])
+    return state

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,11 +20,16 @@ from apps.platforms.base import PlatformError
 
 from .models import Plugin
 from .selectors import plugin_for_user, reauthorize_supported
-from .services import plugin_credentials_renew, plugin_reauthorize_demo
+from .services import (
+    AuthorizationRefused,
+    authorization_state_receive,
+    authorization_state_start,
+    authorization_state_use,
+    plugin_credentials_renew,
+    plugin_reauthorize_demo,
+)
 
 logger = logging.getLogger(__name__)
-STATE_SALT = "commerce.reauthorize"
-STATE_MAX_AGE = 30 * 60  # seconds a merchant has to approve on the platform
 
 
 def _safe_next(request, value: str | None) -> str:
@@ -44,7 +48,8 @@ def reauthorize(request, plugin_id: int):
         raise Http404("This platform's authorization cannot be started from here.")
     if plugin.platform == "sandbox":
         return redirect(f"{reverse('commerce:demo_authorize', args=[plugin.pk])}?{urlencode({'next': back})}")
-    state = signing.dumps({"plugin": plugin.pk, "user": request.user.pk, "next": back}, salt=STATE_SALT)
+    # The platform hands back only this opaque token; what it stands for stays here.
+    state = authorization_state_start(plugin=plugin, user=request.user, next_url=back)
     try:
         if plugin.platform == "shopify":
             url = oauth.shopify_authorize_url(
@@ -58,7 +63,7 @@ def reauthorize(request, plugin_id: int):
                 plugin.credentials,
                 app_name="Commerce Kitty",
                 user_id=state,
-                return_url=request.build_absolute_uri(back),
+                return_url=request.build_absolute_uri(reverse("commerce:woocommerce_return")),
                 callback_url=request.build_absolute_uri(reverse("commerce:woocommerce_callback")),
             )
     except PlatformError as exc:
@@ -67,12 +72,8 @@ def reauthorize(request, plugin_id: int):
     return HttpResponseRedirect(url)
 
 
-def _state(value: str, *, max_age: int = STATE_MAX_AGE) -> dict | None:
-    try:
-        state = signing.loads(value, salt=STATE_SALT, max_age=max_age)
-    except signing.BadSignature:
-        return None
-    return state if isinstance(state, dict) and isinstance(state.get("plugin"), int) else None
+def _refused(exc: AuthorizationRefused):
+    return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
 
 
 @login_required
@@ -80,19 +81,21 @@ def _state(value: str, *, max_age: int = STATE_MAX_AGE) -> dict | None:
 def shopify_callback(request):
     """Shopify sends the merchant back here with a code to trade for a new token."""
     query = {key: request.GET.get(key, "") for key in request.GET}
-    state = _state(query.get("state", ""))
-    if state is None or state.get("user") != request.user.pk:
-        return HttpResponseBadRequest(
-            "This authorization link has expired or is not yours. Start Reauthorize again."
-        )
-    plugin = plugin_for_user(request.user, state["plugin"])
-    back = _safe_next(request, state.get("next"))
+    # The signature first: a forged request must not use up the merchant's state.
     if not settings.SHOPIFY_CLIENT_SECRET or not oauth.shopify_callback_is_genuine(
         query, client_secret=settings.SHOPIFY_CLIENT_SECRET
     ):
         return HttpResponseBadRequest(
             "This authorization did not come from Shopify. Start Reauthorize again."
         )
+    try:
+        state = authorization_state_use(token=query.get("state", ""), user=request.user)
+    except AuthorizationRefused as exc:
+        return _refused(exc)
+    plugin = plugin_for_user(request.user, state.plugin_id)
+    back = _safe_next(request, state.next_url)
+    if plugin.platform != "shopify":
+        return HttpResponseBadRequest("This authorization is not for a Shopify plugin.")
     try:
         token = oauth.shopify_exchange_code(
             plugin.credentials,
@@ -109,20 +112,21 @@ def shopify_callback(request):
     return redirect(back)
 
 
-@csrf_exempt  # called by the WooCommerce site, not a browser; the signed state authenticates it
+@csrf_exempt  # called by the WooCommerce site, not a browser; the opaque state identifies the flow
 @require_POST
 def woocommerce_callback(request):
-    """WooCommerce POSTs the new REST API keys here after the merchant approved."""
+    """WooCommerce's server POSTs the new REST API keys here after the merchant approved.
+
+    The keys are only kept with the state: the sender is not signed in, so they
+    take effect when the merchant who started the flow returns (woocommerce_return).
+    """
     try:
         payload = json.loads(request.body or b"{}")
     except ValueError:
         return HttpResponseBadRequest("Expected JSON.")
     if not isinstance(payload, dict):
         return HttpResponseBadRequest("Expected a JSON object.")
-    state = _state(str(payload.get("user_id", "")))
     key, secret = payload.get("consumer_key"), payload.get("consumer_secret")
-    if state is None:
-        return HttpResponseBadRequest("Unknown or expired authorization.")
     if not (
         isinstance(key, str)
         and key.startswith("ck_")
@@ -130,11 +134,14 @@ def woocommerce_callback(request):
         and secret.startswith("cs_")
     ):
         return HttpResponseBadRequest("Missing consumer_key / consumer_secret.")
-    plugin = Plugin.objects.filter(pk=state["plugin"]).first()
-    if plugin is None or plugin.platform != "woocommerce":
-        return HttpResponseBadRequest("Unknown or expired authorization.")
-    plugin_credentials_renew(plugin=plugin, new_credentials={"consumer_key": key, "consumer_secret": secret})
-    logger.info("WooCommerce plugin %s received new API keys", plugin.pk)
+    try:
+        state = authorization_state_receive(
+            token=str(payload.get("user_id", "")),
+            credentials={"consumer_key": key, "consumer_secret": secret},
+        )
+    except AuthorizationRefused as exc:
+        return _refused(exc)
+    logger.info("WooCommerce plugin %s: new API keys received, waiting for the merchant", state.plugin_id)
     return JsonResponse({"ok": True})
 
 
@@ -146,6 +153,28 @@ def _authorized_again(request, plugin: Plugin) -> None:
     ):
         return
     messages.success(request, f"{note} Run the check to see it pass.")
+
+
+@login_required
+@require_GET
+def woocommerce_return(request):
+    """WooCommerce sends the merchant back here (``success=1|0&user_id=<state>``); their keys take effect."""
+    try:
+        state = authorization_state_use(
+            token=request.GET.get("user_id", ""),
+            user=request.user,
+            needs_received_keys=request.GET.get("success") == "1",
+        )
+    except AuthorizationRefused as exc:
+        return _refused(exc)
+    plugin = plugin_for_user(request.user, state.plugin_id)
+    back = _safe_next(request, state.next_url)
+    if request.GET.get("success") != "1" or plugin.platform != "woocommerce":
+        messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")
+        return redirect(back)
+    plugin_credentials_renew(plugin=plugin, new_credentials=dict(state.received_credentials))
+    _authorized_again(request, plugin)
+    return redirect(back)
 
 
 @login_required

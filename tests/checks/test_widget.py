@@ -359,10 +359,8 @@ def test_htmx_posts_carry_the_csrf_token(merchant_client, page):
 
 
 def test_starting_too_many_checks_is_refused_kindly(merchant_client, page, settings):
-    from apps.checks import services
-
     main = plugin_named("Main store")
-    for _ in range(services.STARTS_PER_MINUTE):
+    for _ in range(settings.CHECK_STARTS_PER_MINUTE):
         start(merchant_client, page, main, step=1)
 
     refused = start(merchant_client, page, main, step=1).content.decode()

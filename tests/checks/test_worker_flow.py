@@ -27,7 +27,9 @@ def poll_until_done(client, html: str, *, timeout: float = 20) -> tuple[str, int
     """Follow the widget's own hx-get and delays, as htmx would; return the final HTML and poll count."""
     polls = 0
     deadline = time.monotonic() + timeout
-    while match := re.search(r'hx-get="([^"]+)" hx-trigger="load\[!document.hidden\] delay:(\d+)ms', html):
+    while match := re.search(
+        r'hx-get="([^"]+)" hx-trigger="load(?:\[!document.hidden\])? delay:(\d+)ms', html
+    ):
         assert time.monotonic() < deadline, "the check did not finish"
         time.sleep(int(match.group(2)) / 1000)
         html = client.get(match.group(1).replace("&amp;", "&"), **HTMX).content.decode()

@@ -32,7 +32,8 @@ def test_article_works_without_javascript_and_without_a_cdn(client, article):
     html = client.get(ARTICLE_URL).content.decode()
 
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
-    assert scripts == ["/static/vendor/htmx/htmx-2.0.11.min.js", "/static/js/checks.js"]
+    assert scripts == ["/static/vendor/htmx/htmx-2.0.11.min.js", "/static/js/site.js", "/static/js/checks.js"]
+    assert not re.findall(r"<script(?![^>]*\bsrc=)", html)  # nothing inline: the CSP would refuse it
     assert 'name="viewport"' in html
 
 
