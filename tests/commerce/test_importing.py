@@ -433,3 +433,16 @@ def test_a_short_woocommerce_throttle_is_waited_out_without_a_notification(wc_pl
     assert not Notification.objects.exists()
     wc_plugin.refresh_from_db()
     assert wc_plugin.rate_limited_until is None
+
+
+def test_sync_for_a_merchants_order_says_why_past_the_kept_reasons(plugin, monkeypatch):
+    monkeypatch.setattr(SyncRun, "BLOCKED_ORDERS_KEPT", 2)
+    for number in ("2001", "2002", "2003"):
+        order_on(plugin, number=number, status="pending_payment")
+    order_on(plugin, number="9999", lines=[{"sku": "NOPE-1", "quantity": 1}])
+
+    run = plugin_sync(plugin=plugin, order_numbers=("9999",))
+
+    assert run.blocked_orders["9999"][0]["rule"] == "skus_in_catalog"
+    assert run.seen == 4  # the merchant's order is not fetched again once the listing judged it
+    assert Notification.objects.get(order_number="9999").occurrences == 1

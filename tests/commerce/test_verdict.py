@@ -209,3 +209,13 @@ def test_the_diagnosis_reads_only_the_products_an_order_can_mean(plugin):
     state = AccountState.for_order(plugin, source, now=NOW)
 
     assert dict(state.catalog) == {"MUG-RED-404": state.catalog["MUG-RED-404"]}
+
+
+@pytest.mark.parametrize("sku", ["café-1", "straße-1", "MUG\t"])
+def test_a_sku_the_catalog_has_exactly_passes_whatever_its_letters(plugin, sku):
+    # The diagnosis reads only the products an order can mean; the exact code is always among them.
+    ProductFactory(merchant=plugin.merchant, code=sku)
+
+    verdict = verdict_of(plugin, order(lines=(SourceOrderLine(sku=sku, quantity=1),)))
+
+    assert verdict.would_import

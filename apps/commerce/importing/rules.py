@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from django.db.models import Q
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
@@ -150,10 +151,11 @@ class AccountState:
         skus = {line.sku for line in getattr(order, "lines", ()) if line.sku}
         catalog: dict[str, int] = {}
         if skus:
+            # The exact codes the importer matches, plus near misses for "did you mean".
             catalog = dict(
                 Product.objects.filter(merchant_id=plugin.merchant_id)
                 .annotate(folded=Upper(Trim("code")))
-                .filter(folded__in={sku.strip().upper() for sku in skus})
+                .filter(Q(code__in=skus) | Q(folded__in={sku.strip().upper() for sku in skus}))
                 .values_list("code", "id")
             )
         return cls(channels=_channel_names(plugin, None), catalog=catalog, now=now or timezone.now())

@@ -19,6 +19,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from apps.platforms.base import (
+    MalformedOrder,
     NotAuthorized,
     PlatformError,
     PlatformUnavailable,
@@ -160,9 +161,9 @@ def _sync(
         orders = client.list_orders(run.since)
         if deadline is not None:
             orders = _until(orders, deadline, run)
-        importing = _Importing(plugin, channels[0], state, plugin_results, backfill_since)
+        importing = _Importing(plugin, channels[0], state, plugin_results, backfill_since, order_numbers)
         _import_stream(run, importing, orders)
-        _import_stream(run, importing, _asked_for(run, plugin, client, order_numbers))
+        _import_stream(run, importing, _asked_for(importing, client))
     except RateLimited as exc:
         plugin_rate_limit_record(plugin, exc, now=timezone.now())
         return _finish(run, SyncRun.Outcome.RATE_LIMITED, rule_not_rate_limited(plugin).message)
@@ -189,13 +190,20 @@ def _sync(
     return _finish(run, SyncRun.Outcome.SUCCEEDED, summary)
 
 
-def _asked_for(run: SyncRun, plugin: Plugin, client, numbers: tuple[str, ...]) -> Iterator[ListedOrder]:
-    """The orders in ``numbers`` that the listing neither imported nor judged, fetched one by one."""
-    imported = set(Order.objects.filter(plugin=plugin, number__in=numbers).values_list("number", flat=True))
+def _asked_for(importing: _Importing, client) -> Iterator[ListedOrder]:
+    """The orders a merchant asked for that the listing neither imported nor judged, fetched one by one."""
+    numbers = importing.wanted
+    imported = set(
+        Order.objects.filter(plugin=importing.plugin, number__in=numbers).values_list("number", flat=True)
+    )
     for number in numbers:
-        if number in imported or number in run.blocked_orders:
+        if number in imported or number in importing.judged:
             continue
-        order = client.get_order(number)
+        try:
+            order = client.get_order(number)
+        except MalformedOrder as exc:
+            # Skipped with a notification, as the listing skips such an order.
+            order = UnreadableOrder(id="", number=number, reason=str(exc))
         if order is not None:
             yield order
 
@@ -274,6 +282,8 @@ class _Importing:
     state: AccountState
     plugin_results: list[RuleResult]
     backfill_since: datetime | None
+    wanted: tuple[str, ...] = ()  # the orders a merchant is looking for
+    judged: set[str] = field(default_factory=set)  # every order number this sync judged
 
     def verdict(self, order: ListedOrder) -> ImportVerdict:
         return import_verdict(
@@ -325,6 +335,10 @@ def _import_stream(run: SyncRun, importing: _Importing, orders: Iterator[ListedO
         room = SyncRun.BLOCKED_ORDERS_KEPT - len(run.blocked_orders)
         for number, rules in list(result.blocked.items())[: max(0, room)]:
             run.blocked_orders[number] = rules
+        for number in importing.wanted:  # the orders a merchant asked about are kept whatever the cap
+            if number in result.blocked:
+                run.blocked_orders[number] = result.blocked[number]
+        importing.judged.update(order.number for order in unique)
         notifications_record(importing.plugin, result.failures, now=timezone.now())
         run.save(
             update_fields=["seen", "imported", "already_imported", "not_imported", "since", "blocked_orders"]
