@@ -36,7 +36,8 @@ class DiagnosisAdmin(ReadOnlyAdmin):
     def verdict(self, diagnosis: Diagnosis) -> str:
         if not diagnosis.pk:
             return ""
-        lines = diagnosis_summary(diagnosis).lines()
+        page = diagnosis.page.specific if diagnosis.page else None
+        lines = diagnosis_summary(diagnosis, page=page).lines()
         return (
             format_html_join(mark_safe("<br>"), "{}", ((line.text,) for line in lines)) or "No check has run."
         )

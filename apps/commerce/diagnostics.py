@@ -357,7 +357,11 @@ class OrderAge(Check):
             evidence.append(
                 f"{plugin.get_platform_display()} shows only the last {capabilities.history_days} days of orders to plugins."
             )
-        if capabilities.backfill and plugin.import_orders:
+        # A backfill can only work when the account and the platform let the order through otherwise.
+        clear = all(
+            r.passed for r in verdict.results if r.rule in (*rules.PLUGIN_RULES, rules.ORDER_READABLE)
+        )
+        if capabilities.backfill and plugin.import_orders and clear:
             fixes = (
                 Fix(
                     "sync_historical_orders",
@@ -366,8 +370,13 @@ class OrderAge(Check):
                     owner_only=True,
                 ),
             )
-        elif capabilities.backfill:
+        elif capabilities.backfill and not plugin.import_orders:
             evidence.append("Turn on Import Orders (Step 1) first; then older orders can be synced.")
+            fixes = ()
+        elif capabilities.backfill:
+            evidence.append(
+                "Older orders can be synced once the other steps that fail or couldn't be checked pass."
+            )
             fixes = ()
         else:
             fixes = (Fix("create_order_manually", "Create the order by hand", url=settings.ORDER_WIZARD_URL),)
@@ -399,6 +408,8 @@ class OrderAge(Check):
         except SoftTimeLimitExceeded:
             _backfill_continue(plugin, since)  # a slow platform ate the click's time: finish it later
             raise
+        if run.outcome != SyncRun.Outcome.SUCCEEDED:
+            raise InputError("fix", f"The backfill did not run: {run.message}")
         if run.resume_from is not None:
             _backfill_continue(plugin, run.resume_from)
         return f"Synced historical orders since {placed_at:%b %-d, %Y}: {run.message}{_why_not_imported(ctx, run)}"

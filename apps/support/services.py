@@ -85,7 +85,9 @@ def ticket_create(
         "tried": cleaned_data.get("tried", ""),
         "message": cleaned_data.get("message", ""),
         "transcript": diagnosis_transcript(diagnosis),
-        "verdict": diagnosis_summary(diagnosis).as_text(),
+        "verdict": diagnosis_summary(
+            diagnosis, page=diagnosis.page.specific if diagnosis.page else None
+        ).as_text(),
         "created_at": timezone.now(),
     }
     for _attempt in range(REFERENCE_ATTEMPTS):
