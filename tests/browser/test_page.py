@@ -229,3 +229,54 @@ def test_reauthorize_lands_on_step_5_checked_again_with_the_confirmation_in_view
     expect(confirmation).to_contain_text("is authorized again")
     expect(confirmation).to_be_in_viewport()
     expect(page.locator("#diagnosis-summary")).not_to_contain_text("Step 5 keeps the order out")
+
+
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  let node = el.parentElement, background = "rgb(255, 255, 255)";
+  // The ring is drawn outside the element (outline-offset): what it sits on is the nearest opaque ancestor.
+  while (node) {
+    const color = getComputedStyle(node).backgroundColor;
+    if (color && !color.startsWith("rgba(0, 0, 0, 0)") && color !== "transparent") { background = color; break; }
+    node = node.parentElement;
+  }
+  return {what: el.outerHTML.slice(0, 80), style: style.outlineStyle, width: parseFloat(style.outlineWidth),
+          ring: style.outlineColor, background};
+}"""
+
+
+def relative_luminance(css: str) -> float:
+    red, green, blue = (int(part) / 255 for part in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+def contrast(first: str, second: str) -> float:
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_focus_ring_on_the_article_stands_out_at_3_to_1(demo_site, page):
+    sign_in(page, demo_site.url)
+    choose(page, "Outlet", "2001")  # a fix on a failed result, too
+    check_every_step(page)
+    expect(page.locator("#diagnosis-summary")).to_contain_text("Most likely cause")
+    page.locator("a").first.focus()  # from the top of the page
+
+    rings = []
+    for _ in range(80):  # every link, field and button a keyboard reaches, results and fixes included
+        page.keyboard.press("Tab")
+        if not page.evaluate("document.activeElement === document.body"):  # between rounds
+            rings.append(page.evaluate(FOCUS_RING))
+
+    assert len({ring["what"] for ring in rings}) > 30, [ring["what"] for ring in rings]
+    weak = [
+        ring
+        for ring in rings
+        if ring["style"] == "none" or ring["width"] < 2 or contrast(ring["ring"], ring["background"]) < 3
+    ]
+    assert not weak, weak
