@@ -308,13 +308,26 @@ class Summary:
         failing = self._with(Status.FAILED)
         return failing[0] if failing else None
 
+    def _failed_step_it_follows(self, widget: StepWidget) -> StepWidget | None:
+        """The failed step an unknown step could not be judged because of (e.g. no such order), if any."""
+        data = widget.run.data if isinstance(widget.run.data, dict) else {}
+        key = data.get("follows_from")
+        return next((w for w in self._with(Status.FAILED) if key and w.check_key == key), None)
+
     @property
     def cause(self) -> StepWidget | None:
-        """The most likely cause: the first step that failed, if no step before it couldn't be checked."""
+        """The most likely cause: the first step that failed, if no step before it couldn't be checked.
+
+        A step that couldn't be checked only because a later one failed (the
+        platform has no such order: there is nothing to judge) does not count.
+        """
         first = self.first_failing
         if first is None:
             return None
-        if any((w.step_number or 0) < (first.step_number or 0) for w in self.unknown_steps):
+        if any(
+            (w.step_number or 0) < (first.step_number or 0) and self._failed_step_it_follows(w) is None
+            for w in self.unknown_steps
+        ):
             return None
         return first
 
@@ -402,8 +415,13 @@ class Summary:
             return f"Check again after {when(retry_at)} ({wait} from now)."
         return "Check again in a few minutes."
 
-    @staticmethod
-    def _unknown_line(widget: StepWidget) -> SummaryLine:
+    def _unknown_line(self, widget: StepWidget) -> SummaryLine:
+        failed = self._failed_step_it_follows(widget)
+        if failed is not None:
+            return SummaryLine(
+                f"Step {widget.step_number} can be checked once Step {failed.step_number} is resolved.",
+                widget.step_number,
+            )
         return SummaryLine(
             f"Step {widget.step_number} couldn't be checked: {widget.run.summary}", widget.step_number
         )

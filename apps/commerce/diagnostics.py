@@ -10,7 +10,7 @@ importer. Registered into ``apps.checks`` at startup.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from celery.exceptions import SoftTimeLimitExceeded
@@ -22,7 +22,7 @@ from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.base import Membership as CheckMembership
 from apps.checks.registry import register, set_account_directory
 from apps.checks.words import duration_words
-from apps.platforms.base import MalformedOrder, PlatformError, SourceOrder, UnreadableOrder
+from apps.platforms.base import MalformedOrder, PlatformError, RateLimited, SourceOrder, UnreadableOrder
 
 from . import importing
 from .importing import rules
@@ -115,13 +115,6 @@ def _imported_order(ctx: CheckContext) -> Order | None:
     )
 
 
-def _typed_placed_at(ctx: CheckContext) -> datetime | None:
-    """The placed date the merchant typed, as the last moment of that day (the latest it can be)."""
-    if ctx.placed_date is None:
-        return None
-    return timezone.make_aware(datetime.combine(ctx.placed_date, time(23, 59, 59)))
-
-
 def account_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
     """The rules the account alone decides (Import Orders, channels), without asking the platform."""
     return ctx.memo(
@@ -158,6 +151,9 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
         except PlatformError as exc:
             error = exc
+            if isinstance(exc, RateLimited):
+                # What the importer would record too: the next sync and the other steps wait it out.
+                importing.plugin_rate_limit_record(plugin, exc, now=timezone.now())
         if authorization is not None:
             importing.plugin_authorization_record(plugin, authorization, now=timezone.now())
         return importing.import_verdict(
@@ -167,7 +163,7 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             number=ctx.order_number,
             authorization=authorization,
             error=error,
-            placed_at_typed=_typed_placed_at(ctx),
+            placed_on_typed=ctx.placed_date,
         )
 
     return ctx.memo(f"verdict:live:{plugin.pk}:{ctx.order_number}", dry_run)
@@ -194,6 +190,9 @@ def step_outcome(verdict: ImportVerdict, check_key: str, **kwargs) -> Outcome:
         )
     if unknown:
         data.update(_retry_data(verdict))
+        causes = {r.evidence.get(rules.FOLLOWS_FROM) for r in unknown}
+        if len(causes) == 1 and (cause := verdict.result(causes.pop() or "")) is not None and cause.failed:
+            data["follows_from"] = CHECK_OF_RULE[cause.rule]
         # The first unknown rule says why; the others could not be judged for the same reason.
         return Outcome.unknown(unknown[0].message, *evidence, *_unknown_advice(verdict), data=data)
     return Outcome.passed(owned[0].message, *[r.message for r in owned[1:]], *evidence, data=data, **kwargs)
@@ -340,28 +339,30 @@ class OrderAge(Check):
         fetched = verdict.result(rules.ORDER_FOUND)
         source = "the platform" if fetched is not None and fetched.passed else "the date you typed"
         if placed.unknown:
-            outcome = step_outcome(verdict, self.key)
-            return Outcome.unknown(
-                outcome.summary,
-                *outcome.evidence,
-                "Or type the date the order was placed above.",
-                data=outcome.data,
-            )
+            advice = () if ctx.placed_date else ("Or type the date the order was placed above.",)
+            return step_outcome(verdict, self.key, evidence=advice)
         data = {**placed.evidence, "placed_at_from": source}
         if placed.passed:
             return step_outcome(verdict, self.key, data=data)
         placed_at = datetime.fromisoformat(placed.evidence["placed_at"])
         capabilities = plugin.capabilities
         evidence = [f"Placed date from {source}."]
+        # The platform shows plugins only so much history: a backfill cannot reach further back.
+        reachable = not capabilities.history_days or placed_at >= timezone.now() - timedelta(
+            days=capabilities.history_days
+        )
         if capabilities.history_days:
             evidence.append(
-                f"{plugin.get_platform_display()} shows only the last {capabilities.history_days} days of orders to plugins."
+                f"{plugin.get_platform_display()} shows only the last {capabilities.history_days} days of orders to plugins"
+                + ("." if reachable else ", so no sync can reach this order; create it by hand.")
             )
         # A backfill can only work when the account and the platform let the order through otherwise.
         clear = all(
             r.passed for r in verdict.results if r.rule in (*rules.PLUGIN_RULES, rules.ORDER_READABLE)
         )
-        if capabilities.backfill and plugin.import_orders and clear:
+        if not (capabilities.backfill and reachable):
+            fixes = (Fix("create_order_manually", "Create the order by hand", url=settings.ORDER_WIZARD_URL),)
+        elif plugin.import_orders and clear:
             fixes = (
                 Fix(
                     "sync_historical_orders",
@@ -370,16 +371,14 @@ class OrderAge(Check):
                     owner_only=True,
                 ),
             )
-        elif capabilities.backfill and not plugin.import_orders:
+        elif not plugin.import_orders:
             evidence.append("Turn on Import Orders (Step 1) first; then older orders can be synced.")
             fixes = ()
-        elif capabilities.backfill:
+        else:
             evidence.append(
                 "Older orders can be synced once the other steps that fail or couldn't be checked pass."
             )
             fixes = ()
-        else:
-            fixes = (Fix("create_order_manually", "Create the order by hand", url=settings.ORDER_WIZARD_URL),)
         return step_outcome(verdict, self.key, evidence=evidence, fixes=fixes, data=data)
 
     def apply_fix(self, ctx: CheckContext, fix_key: str, choice: str = "") -> str:
@@ -392,9 +391,7 @@ class OrderAge(Check):
         placed = verdict.result(rules.PLACED_AFTER_IMPORT_ENABLED)
         if placed.unknown:
             raise InputError("fix", f"Couldn't start the backfill: {placed.message}")
-        placed_at = datetime.fromisoformat(placed.evidence["placed_at"])
-        if not verdict.result(rules.ORDER_FOUND).passed:  # from the date typed: from that day's start
-            placed_at = timezone.make_aware(datetime.combine(ctx.placed_date, time.min))
+        placed_at = datetime.fromisoformat(placed.evidence["placed_at"])  # a typed day: its start
         since = placed_at - timedelta(hours=1)
         try:
             run = importing.plugin_sync(
@@ -432,13 +429,13 @@ class PluginErrors(Check):
         outcome = step_outcome(verdict, self.key, evidence=[self._history_line(*entry) for entry in history])
         still = [note for note, current in history if current]
         if outcome.status == "unknown" and still:
-            # The order could not be judged now, but what was recorded about it still holds.
+            # The order could not be judged now, but what was recorded about it was verified to still hold.
             return Outcome.failed(still[0].message, *outcome.evidence, data=outcome.data)
         return outcome
 
     def _history(
         self, plugin: Plugin, ctx: CheckContext, verdict: ImportVerdict
-    ) -> list[tuple[Notification, bool]]:
+    ) -> list[tuple[Notification, bool | None]]:
         """Earlier notifications for the plugin or the order, each re-verified now: (note, still stands)."""
         since = timezone.now() - NOTIFICATION_WINDOW
         notes = list(
@@ -455,12 +452,18 @@ class PluginErrors(Check):
         return lines
 
     @staticmethod
-    def _history_line(note: Notification, current: bool) -> str:
-        state = "still so" if current else "resolved since"
+    def _history_line(note: Notification, current: bool | None) -> str:
+        state = {True: "still so", False: "resolved since", None: "couldn't be re-checked now"}[current]
         return f"{note.get_kind_display()} (noted {_when(note.last_seen_at)}, {state}): {note.message}"
 
-    def _still_current(self, plugin: Plugin, note: Notification, verdict: ImportVerdict) -> bool:
-        """Whether a recorded error still holds: the live verdict where it judged the rule, else the catalog."""
+    @staticmethod
+    def _still_current(plugin: Plugin, note: Notification, verdict: ImportVerdict) -> bool | None:
+        """Whether a recorded error still holds, or None when that cannot be told now.
+
+        The live verdict answers where it judged the note's rule on this
+        order; a missing product can also be looked up in the catalog with
+        the importer's own matching. Anything else is not guessed.
+        """
         rule = {
             Notification.Kind.MISSING_PRODUCT: rules.SKUS_IN_CATALOG,
             Notification.Kind.MISSING_CUSTOMER_FIELDS: rules.BUYER_COMPLETE,
@@ -471,12 +474,10 @@ class PluginErrors(Check):
         if live is not None and not live.unknown and (note.order_number or rule == rules.NOT_RATE_LIMITED):
             return live.failed
         if note.kind == Notification.Kind.MISSING_PRODUCT:
-            missing = set(note.evidence.get("missing_skus", []))
-            return bool(
-                missing
-                - set(plugin.merchant.products.filter(code__in=missing).values_list("code", flat=True))
-            )
-        return note.kind != Notification.Kind.RATE_LIMIT
+            noted = [sku for sku in note.evidence.get("missing_skus", []) if sku != rules.NO_SKU]
+            if noted and len(noted) == len(note.evidence.get("missing_skus", [])):
+                return bool(rules.skus_missing(noted, rules.AccountState.for_skus(plugin, noted).catalog))
+        return None
 
 
 @register
@@ -587,10 +588,26 @@ class ManualSync(Check):
                 data=_retry_data(verdict),
             )
         if not plugin.capabilities.manual_sync:
+            platform = plugin.get_platform_display()
+            placed_at = datetime.fromisoformat(
+                verdict.result(rules.PLACED_AFTER_IMPORT_ENABLED).evidence["placed_at"]
+            )
+            since = importing.scheduled_sync_since(plugin)
+            if placed_at >= since:
+                return Outcome.failed(
+                    f"Order #{ctx.order_number} is not in Commerce Kitty yet; nothing stands in its way, and "
+                    f"{platform} does not support manual syncs: the next scheduled sync (within "
+                    f"{_scheduled_sync_interval()}) brings it in.",
+                    *evidence,
+                )
             return Outcome.failed(
-                f"Order #{ctx.order_number} is not in Commerce Kitty, and {plugin.get_platform_display()} "
-                "does not support manual syncs; the next scheduled sync brings it in.",
+                f"Order #{ctx.order_number} is not in Commerce Kitty, and no sync will bring it in: "
+                f"{platform} does not support manual syncs, and scheduled syncs look back only to "
+                f"{_when(since)}, after it was placed ({_when(placed_at)}). Create it by hand.",
                 *evidence,
+                fixes=(
+                    Fix("create_order_manually", "Create the order by hand", url=settings.ORDER_WIZARD_URL),
+                ),
             )
         return Outcome.failed(
             f"Order #{ctx.order_number} is not in Commerce Kitty yet; nothing stands in its way, "
@@ -614,6 +631,13 @@ class ManualSync(Check):
         if run.outcome != SyncRun.Outcome.SUCCEEDED:
             raise InputError("fix", f"The sync did not run: {run.message}")
         return f"Synced “{plugin.name}”: {run.message}{_why_not_imported(ctx, run)}"
+
+
+def _scheduled_sync_interval() -> str:
+    """How often scheduled syncs run, as beat is configured: "about 5 minutes"."""
+    schedule = settings.CELERY_BEAT_SCHEDULE["sync-all-plugins"]["schedule"]
+    seconds = schedule.total_seconds() if isinstance(schedule, timedelta) else float(schedule)
+    return duration_words(seconds).removeprefix("about ")
 
 
 def _throttle_end_words(rate: RuleResult) -> str:

@@ -25,8 +25,8 @@ def page(demo):
     return Page.objects.get(slug="order-did-not-import").specific
 
 
-def start(client, page, plugin, number, *, step=None, htmx=True):
-    data = {"page": page.pk, "subject": plugin.pk, "order_number": number}
+def start(client, page, plugin, number, *, step=None, htmx=True, placed_date=""):
+    data = {"page": page.pk, "subject": plugin.pk, "order_number": number, "placed_date": placed_date}
     if step is None:
         data["all"] = "1"
     else:
@@ -229,3 +229,87 @@ def test_a_product_created_since_a_notification_resolves_step_4(merchant_client,
 
     assert "Every SKU on order #1004 is in your catalog." in step_4
     assert "resolved since" in step_4
+
+
+def test_an_order_the_platform_does_not_have_names_step_6_as_the_cause(merchant_client, page):
+    main = plugin_named("Main store")
+
+    html = start(merchant_client, page, main, "77777")
+
+    assert statuses(html, page)[6] == "failed"
+    lines = summary_lines(html)
+    # Nothing else can be judged without the order: that is not an incomplete diagnosis.
+    assert lines[0] == (
+        "Most likely cause: Step 6. The platform has no order #77777 for “Demo Marketplace – Main store”."
+    )
+    assert "Step 3 can be checked once Step 6 is resolved." in lines
+    assert "Step 4 can be checked once Step 6 is resolved." in lines
+    assert not any("incomplete" in line for line in lines)
+
+
+def test_a_typed_day_is_judged_as_the_whole_day_when_the_platform_cannot_be_asked(merchant_client, page):
+    main = plugin_named("Main store")
+    SandboxStore.objects.filter(pk=store_of(main).pk).update(
+        throttled_until=timezone.now() + timedelta(hours=2)
+    )
+    enabled_at = timezone.localtime(main.import_orders_enabled_at)
+
+    on_the_day = start(merchant_client, page, main, "1010", step=3, placed_date=f"{enabled_at:%Y-%m-%d}")
+    before = start(
+        merchant_client, page, main, "1011", step=3, placed_date=f"{enabled_at - timedelta(days=1):%Y-%m-%d}"
+    )
+    after = start(
+        merchant_client, page, main, "1012", step=3, placed_date=f"{enabled_at + timedelta(days=1):%Y-%m-%d}"
+    )
+
+    # The day Import Orders was turned on: the order may be from before or after that moment.
+    assert statuses(on_the_day, page)[3] == "unknown"
+    assert "depends on the time of day" in text(step_html(on_the_day, 3, page))
+    assert statuses(before, page)[3] == "failed"
+    assert "(the date you typed), before Import Orders was turned on" in text(step_html(before, 3, page))
+    assert statuses(after, page)[3] == "passed"
+
+
+def test_no_backfill_is_offered_for_an_order_older_than_the_platform_shows(merchant_client, page):
+    main = plugin_named("Main store")
+    SandboxStore.objects.filter(pk=store_of(main).pk).update(history_days=60)
+    typed = timezone.localdate() - timedelta(days=90)
+
+    step_3 = step_html(
+        start(merchant_client, page, main, "31337", step=3, placed_date=f"{typed:%Y-%m-%d}"), 3, page
+    )
+
+    assert "shows only the last 60 days of orders to plugins, so no sync can reach this order" in text(step_3)
+    assert "Sync historical orders" not in step_3
+    assert "Create the order by hand" in step_3
+
+
+def test_a_throttle_met_during_the_diagnosis_is_recorded_for_the_next_sync(merchant_client, page):
+    main = plugin_named("Main store")
+    fresh_order(main)
+    SandboxStore.objects.filter(pk=store_of(main).pk).update(
+        throttled_until=timezone.now() + timedelta(hours=2)
+    )
+
+    start(merchant_client, page, main, "1010", step=5)
+
+    main.refresh_from_db()
+    assert main.rate_limited_until is not None
+    assert main.rate_limited_until > timezone.now() + timedelta(minutes=100)
+
+
+def test_without_manual_syncs_step_7_says_whether_a_scheduled_sync_reaches_the_order(merchant_client, page):
+    main = plugin_named("Main store")
+    SandboxStore.objects.filter(pk=store_of(main).pk).update(supports_manual_sync=False)
+    fresh_order(main, number="1010")
+    # Paid, placed after Import Orders was turned on, but long before the last scheduled sync's window.
+    fresh_order(main, number="1011", placed_at=main.import_orders_enabled_at + timedelta(hours=1))
+    type(main).objects.filter(pk=main.pk).update(last_synced_at=timezone.now())
+
+    soon = text(step_html(start(merchant_client, page, main, "1010", step=7), 7, page))
+    never = step_html(start(merchant_client, page, main, "1011", step=7), 7, page)
+
+    assert "the next scheduled sync (within 5 minutes) brings it in" in soon
+    assert "no sync will bring it in" in text(never)
+    assert "scheduled syncs look back only to" in text(never)
+    assert "Create the order by hand" in never

@@ -2,14 +2,18 @@
 
 Each example stages an account and an order on the demo marketplace (Import
 Orders on or off, 0-3 channels, Import Orders turned on a moment around the
-order's placed time, a catalog with case variants, a buyer without e-mail,
-every platform status, a throttling platform, refused credentials), runs
-every step's check as "Check every step" does, then lets the importer sync
-the plugin. The diagnosis must predict the import, and no step may pass
-whose rule kept the order out.
+order's placed time, a catalog with case variants and non-ASCII SKUs, a buyer
+without e-mail, every platform status, a throttling platform, refused
+credentials, a platform that does not answer, an order the platform does not
+have or sends in a shape that cannot be read, a placed date typed by the
+merchant), runs every step's check as "Check every step" does, then lets the
+importer sync the plugin, as a scheduled sync or as Sync now. The diagnosis
+must predict the import, and no step may pass whose rule kept the order out.
 """
 
+from contextlib import nullcontext
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -23,7 +27,8 @@ from apps.checks.selectors import StepWidget, summary_of
 from apps.commerce.diagnostics import CHECK_OF_RULE
 from apps.commerce.importing import plugin_sync
 from apps.commerce.models import Order, Plugin, SyncRun
-from apps.platforms.models import SandboxOrderStatus
+from apps.platforms.base import PlatformUnavailable
+from apps.platforms.models import SandboxOrder, SandboxOrderStatus
 from tests.factories import (
     ChannelFactory,
     MerchantFactory,
@@ -64,10 +69,14 @@ CATALOGS = [
     {"MUG-1"},  # TEE-2 missing
     {"Mug-1", "TEE-2"},  # MUG-1 only as a case variant
     {"MUG-1", "Mug-1", "TEE-2"},
+    {"MUG-1", "TEE-2", "TASSE-É", "杯-3"},
     set(),
 ]
 GOOD_SKUS = st.lists(st.sampled_from(["MUG-1", "TEE-2"]), min_size=1, max_size=3)
-ANY_SKUS = st.lists(st.sampled_from(["MUG-1", "TEE-2", "mug-1", " TEE-2", ""]), max_size=3)
+ANY_SKUS = st.lists(
+    st.sampled_from(["MUG-1", "TEE-2", "mug-1", " TEE-2", "", "TASSE-É", "tasse-é", "TASSE-E", "杯-3"]),
+    max_size=3,
+)
 
 cases = st.fixed_dictionaries(
     {
@@ -84,6 +93,12 @@ cases = st.fixed_dictionaries(
         "platform_throttles": sometimes(True, False, every=6),
         "throttle_recorded": sometimes(True, False, every=6),
         "rejects_credentials": sometimes(True, False, every=6),
+        "platform_down": sometimes(True, False, every=10),
+        "on_platform": sometimes(False, True, every=10),
+        "unreadable": sometimes(True, False, every=10),
+        # The placed date the merchant typed, this many days from the real one (None: not typed).
+        "typed_day": sometimes(st.sampled_from([-1, 0, 1]), st.none(), every=5).flatmap(lambda s: s),
+        "sync_now": st.booleans(),
     }
 )
 
@@ -105,21 +120,39 @@ def stage(case: dict, number: str) -> Plugin:
     )
     for code in case["catalog"]:
         ProductFactory(merchant=merchant, code=code)
-    SandboxOrderFactory(
+    order = SandboxOrderFactory(
         store=store,
-        number=number,
+        # An order the platform does not have: the merchant's number names nothing there.
+        number=number if case["on_platform"] else f"{number}-other",
         placed_at=placed_at,
         status=case["status"],
         email=case["email"],
         lines=[{"sku": sku, "quantity": 1, "title": "Item"} for sku in case["skus"]],
     )
+    if case["unreadable"]:
+        # What a platform sends now and then: a field in a shape no client can read.
+        SandboxOrder.objects.filter(pk=order.pk).update(lines=[{"sku": "MUG-1", "quantity": "several"}])
     return Plugin.objects.get(pk=plugin.pk)
 
 
-def diagnose(plugin: Plugin, number: str) -> list[StepWidget]:
+def platform_down(down: bool):
+    """The demo marketplace not answering at all, as a platform timing out does."""
+    if not down:
+        return nullcontext()
+    return mock.patch(
+        "apps.platforms.sandbox.SandboxClient._authorized_store",
+        side_effect=PlatformUnavailable("The demo marketplace did not answer in time."),
+    )
+
+
+def diagnose(plugin: Plugin, number: str, placed_date=None) -> list[StepWidget]:
     """Every step's check in one task, as "Check every step" runs them."""
     ctx = CheckContext(
-        merchant_id=plugin.merchant_id, user_id=None, subject_id=plugin.pk, order_number=number
+        merchant_id=plugin.merchant_id,
+        user_id=None,
+        subject_id=plugin.pk,
+        order_number=number,
+        placed_date=placed_date,
     )
     widgets = []
     for step, key in enumerate(STEPS, start=1):
@@ -136,20 +169,27 @@ def diagnose(plugin: Plugin, number: str) -> list[StepWidget]:
     return widgets
 
 
-def importer_reason(run: SyncRun, plugin: Plugin, number: str) -> str:
-    """The rule that kept the order out, as the importer recorded it."""
+def importer_reason(run: SyncRun | None, plugin: Plugin, number: str, case: dict) -> str | None:
+    """The rule that kept the order out, as the importer recorded it (None: the platform did not answer)."""
+    if run is None or run.outcome == SyncRun.Outcome.FAILED:
+        return None
     if run.outcome in OUTCOME_RULES:
         return OUTCOME_RULES[run.outcome]
     if run.outcome == SyncRun.Outcome.BLOCKED:
         return "import_orders_on" if not plugin.import_orders else "exactly_one_channel"
     if number in run.blocked_orders:
         return run.blocked_orders[number][0]["rule"]
+    if not case["on_platform"]:
+        return "order_found"
+    if case["unreadable"]:
+        # Not listed (placed before the window), but unreadable whenever it is: its placed date too.
+        return "order_readable"
     # Not listed at all: the listing starts when Import Orders was turned on.
     return "placed_after_import_enabled"
 
 
 @settings(
-    max_examples=120,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -157,26 +197,45 @@ def importer_reason(run: SyncRun, plugin: Plugin, number: str) -> str:
 def test_the_diagnosis_predicts_what_the_importer_does(case, serial):
     number = str(serial)
     plugin = stage(case, number)
+    typed = None
+    if case["typed_day"] is not None:
+        typed = timezone.localdate() - timedelta(days=1 - case["typed_day"])
 
-    widgets = diagnose(plugin, number)
-    summary = summary_of(widgets, order_number=number)
-    status = {w.step_number: w.run.status for w in widgets}
-    would_import = all(status[step] == Status.PASSED for step in range(1, 7))
+    with platform_down(case["platform_down"]):
+        widgets = diagnose(plugin, number, typed)
+        summary = summary_of(widgets, order_number=number)
+        status = {w.step_number: w.run.status for w in widgets}
+        would_import = all(status[step] == Status.PASSED for step in range(1, 7))
 
-    run = plugin_sync(plugin=Plugin.objects.get(pk=plugin.pk), mode=SyncRun.Mode.MANUAL)
+        plugin = Plugin.objects.get(pk=plugin.pk)
+        try:
+            if case["sync_now"]:  # what the Sync now fix runs
+                run = plugin_sync(plugin=plugin, mode=SyncRun.Mode.MANUAL, order_numbers=(number,))
+            else:
+                run = plugin_sync(plugin=plugin, mode=SyncRun.Mode.SCHEDULED)
+        except PlatformUnavailable:
+            run = None
     imported = Order.objects.filter(plugin=plugin, number=number).exists()
-    event("imported" if imported else f"kept out by {importer_reason(run, plugin, number)}")
+    reason = importer_reason(run, plugin, number, case)
+    event("imported" if imported else f"kept out by {reason or 'a platform that did not answer'}")
 
-    assert would_import == imported, (case, status, run.outcome, run.message, run.blocked_orders)
+    assert would_import == imported, (case, status, run and run.outcome, run and run.message)
     if imported:
         assert summary.state == "cause" and summary.cause.step_number == 7
         offered = [f["key"] for f in widgets[6].run.fixes_offered]
         assert offered == ["sync_now"]
         return
-    reason = importer_reason(run, plugin, number)
+    # Sync now is not offered as something that works: absent, or disabled saying when it will.
+    assert all(f["unavailable"] for f in widgets[6].run.fixes_offered if f["key"] == "sync_now")
+    if reason is None:
+        # Nothing answered: the diagnosis says it is incomplete, unless what the account or the
+        # merchant's typed date alone show already keeps the order out.
+        if summary.state == "cause":
+            assert summary.cause.step_number in (1, 2, 3), (case, status, summary.as_text())
+        else:
+            assert summary.state == "incomplete", (case, status, summary.as_text())
+        return
     blocking_step = STEP_OF_CHECK[CHECK_OF_RULE[reason]]
     # No step passes whose rule kept the order out, and the summary names a failing step first.
     assert status[blocking_step] == Status.FAILED, (case, status, reason)
     assert summary.first_failing is not None and summary.first_failing.step_number <= blocking_step
-    # Sync now is not offered as something that works: absent, or disabled saying when it will.
-    assert all(f["unavailable"] for f in widgets[6].run.fixes_offered if f["key"] == "sync_now")

@@ -185,12 +185,48 @@ def test_an_order_the_platform_does_not_have_is_blocked_at_order_found(plugin):
     assert verdict.result(r.ORDER_FOUND).message == "The platform has no order #9999 for “Main store”."
 
 
-def test_a_typed_placed_date_judges_the_age_when_the_platform_cannot(plugin):
-    typed = ENABLED_AT - timedelta(days=2)
+def test_a_typed_day_before_import_orders_was_turned_on_fails_the_age_rule(plugin):
+    typed = (ENABLED_AT - timedelta(days=2)).date()
 
-    verdict = verdict_of(plugin, None, number="9999", placed_at_typed=typed)
+    verdict = verdict_of(plugin, None, number="9999", placed_on_typed=typed)
 
-    assert verdict.result(r.PLACED_AFTER_IMPORT_ENABLED).failed
+    result = verdict.result(r.PLACED_AFTER_IMPORT_ENABLED)
+    assert result.failed
+    assert "the date you typed" in result.message and "before Import Orders was turned on" in result.message
+
+
+def test_a_typed_day_after_import_orders_was_turned_on_passes_the_age_rule(plugin):
+    verdict = verdict_of(plugin, None, number="9999", placed_on_typed=(ENABLED_AT + timedelta(days=1)).date())
+
+    assert verdict.result(r.PLACED_AFTER_IMPORT_ENABLED).passed
+
+
+def test_a_typed_day_on_which_import_orders_was_turned_on_cannot_be_judged(plugin):
+    # Turned on at noon: an order of that day may be from the morning or the afternoon.
+    verdict = verdict_of(plugin, None, number="9999", placed_on_typed=ENABLED_AT.date())
+
+    result = verdict.result(r.PLACED_AFTER_IMPORT_ENABLED)
+    assert result.unknown
+    assert "depends on the time of day" in result.message
+
+
+def test_a_typed_day_is_judged_as_a_whole_day_against_a_backfill(plugin):
+    since = datetime.combine(ENABLED_AT.date(), datetime.min.time(), tzinfo=UTC)
+
+    same_day = verdict_of(plugin, None, number="9999", placed_on_typed=since.date(), backfill_since=since)
+    day_before = verdict_of(
+        plugin, None, number="9999", placed_on_typed=(since - timedelta(days=1)).date(), backfill_since=since
+    )
+
+    assert same_day.result(r.PLACED_AFTER_IMPORT_ENABLED).passed
+    assert day_before.result(r.PLACED_AFTER_IMPORT_ENABLED).failed
+
+
+def test_rules_left_unjudged_by_an_order_the_platform_does_not_have_follow_from_that(plugin):
+    verdict = verdict_of(plugin, None, number="9999")
+
+    unknown = verdict.unknowns
+    assert unknown and all(u.evidence.get(r.FOLLOWS_FROM) == r.ORDER_FOUND for u in unknown)
 
 
 def test_an_unreadable_order_is_blocked_at_order_readable(plugin):

@@ -23,11 +23,12 @@ from .rules import (
     rule_skus_in_catalog,
     when,
 )
-from .sync import SYNC_LOOKBACK, plugin_sync
+from .sync import SYNC_LOOKBACK, plugin_sync, scheduled_sync_since
 
 __all__ = [
     "NOT_FETCHED",
     "SYNC_LOOKBACK",
+    "scheduled_sync_since",
     "AccountState",
     "ImportVerdict",
     "RuleResult",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 from django.db.models import Q
@@ -67,6 +67,9 @@ PLACED_AFTER_IMPORT_ENABLED = "placed_after_import_enabled"
 IMPORTABLE_STATE = "importable_state"
 SKUS_IN_CATALOG = "skus_in_catalog"
 BUYER_COMPLETE = "buyer_complete"
+
+# Evidence key of an unknown result that only follows from another rule's failure.
+FOLLOWS_FROM = "follows_from"
 
 PLUGIN_RULES = (IMPORT_ORDERS_ON, EXACTLY_ONE_CHANNEL, NOT_RATE_LIMITED, AUTHORIZED)
 ORDER_RULES = (
@@ -148,7 +151,12 @@ class AccountState:
         cls, plugin: Plugin, order: SourceOrder | UnreadableOrder | None, *, now: datetime | None = None
     ) -> AccountState:
         """The account as far as one order needs it: its channels and the products its SKUs name."""
-        skus = {line.sku for line in getattr(order, "lines", ()) if line.sku}
+        return cls.for_skus(plugin, {line.sku for line in getattr(order, "lines", ())}, now=now)
+
+    @classmethod
+    def for_skus(cls, plugin: Plugin, skus: Iterable[str], *, now: datetime | None = None) -> AccountState:
+        """The account as far as these SKUs need it: its channels and the products they could mean."""
+        skus = {sku for sku in skus if sku}
         catalog: dict[str, int] = {}
         if skus:
             # The exact codes the importer matches, plus near misses for "did you mean".
@@ -310,6 +318,61 @@ def rule_placed_after_import_enabled(
     )
 
 
+def typed_day_span(day: date) -> tuple[datetime, datetime]:
+    """The first moment of a typed day and the first of the next, in the site's time zone."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def rule_placed_on_typed_day(
+    plugin: Plugin, *, number: str, day: date, backfill_since: datetime | None = None
+) -> RuleResult:
+    """The placed-date rule when only the day is known (the merchant typed it): the whole day must pass.
+
+    A day that ends before the line (Import Orders turned on, or a backfill's
+    start) fails; one that starts at or after it passes; one the line falls
+    inside cannot be judged without the time of day.
+    """
+    start, end = typed_day_span(day)
+    line = backfill_since if backfill_since is not None else plugin.import_orders_enabled_at
+    said = f"{day:%b %-d, %Y} (the date you typed)"
+    evidence = {
+        "placed_at": iso(start),
+        "placed_on": day.isoformat(),
+        "import_enabled_at": iso(plugin.import_orders_enabled_at),
+    }
+    if backfill_since is not None:
+        evidence["backfill_since"] = iso(backfill_since)
+    if line is None:
+        return _failed(
+            PLACED_AFTER_IMPORT_ENABLED,
+            f"Order #{number} was placed on {said}, and Import Orders has never been turned on for "
+            f"“{plugin.name}”; orders placed before it is turned on are not imported automatically.",
+            evidence,
+        )
+    what = (
+        f"the backfill from {when(line)}"
+        if backfill_since is not None
+        else (f"Import Orders was turned on ({when(line)})")
+    )
+    if start >= line:
+        return _passed(
+            PLACED_AFTER_IMPORT_ENABLED, f"Order #{number} was placed on {said}, after {what}.", evidence
+        )
+    if end <= line:
+        return _failed(
+            PLACED_AFTER_IMPORT_ENABLED,
+            f"Order #{number} was placed on {said}, before {what}; older orders are not imported automatically.",
+            evidence,
+        )
+    return _unknown(
+        PLACED_AFTER_IMPORT_ENABLED,
+        f"Order #{number} was placed on {said}, the same day {what}: whether it was before or after "
+        "depends on the time of day, which only the platform's record of the order shows.",
+        evidence,
+    )
+
+
 def rule_importable_state(order: SourceOrder) -> RuleResult:
     evidence = {"state": order.state.value, "platform_status": order.platform_status}
     if order.state == OrderState.IMPORTABLE:
@@ -326,6 +389,14 @@ def rule_importable_state(order: SourceOrder) -> RuleResult:
     )
 
 
+NO_SKU = "(no SKU)"
+
+
+def skus_missing(skus: Iterable[str], catalog: Mapping[str, int]) -> list[str]:
+    """The SKUs the importer finds no product for (exact match), sorted; a line without one is NO_SKU."""
+    return sorted({sku or NO_SKU for sku in skus if not sku or sku not in catalog})
+
+
 def rule_skus_in_catalog(order: SourceOrder, catalog: Mapping[str, int] | AccountState) -> RuleResult:
     """Every line's SKU, exactly as the importer matches it; a near miss (case, spaces) is named."""
     state = catalog if isinstance(catalog, AccountState) else None
@@ -337,7 +408,7 @@ def rule_skus_in_catalog(order: SourceOrder, catalog: Mapping[str, int] | Accoun
             {"missing_skus": []},
             Notification.Kind.MISSING_PRODUCT,
         )
-    missing = sorted({line.sku or "(no SKU)" for line in order.lines if not line.sku or line.sku not in skus})
+    missing = skus_missing([line.sku for line in order.lines], skus)
     if not missing:
         return _passed(
             SKUS_IN_CATALOG,
@@ -455,11 +526,14 @@ def order_rule_results(
     *,
     number: str = "",
     backfill_since: datetime | None = None,
-    placed_at_typed: datetime | None = None,
+    placed_on_typed: date | None = None,
     why_not_fetched: str = "",
 ) -> list[RuleResult]:
     """The order rules, each passed, failed, or unknown when there is no order to judge."""
     number = getattr(order, "number", "") or number
+    # An order the platform does not have leaves nothing else to judge: the rules
+    # left unknown follow from that one failure, they are not a cause of their own.
+    consequence = {FOLLOWS_FROM: ORDER_FOUND} if order is None else None
     if order is NOT_FETCHED or order is None or isinstance(order, UnreadableOrder):
         if order is NOT_FETCHED:
             why = why_not_fetched or "the order was not looked up"
@@ -471,10 +545,10 @@ def order_rule_results(
                 rule_order_found(plugin, number, order),
                 order_unreadable(order.number, order.reason, {"source_order_id": order.id}),
             ]
-        if placed_at_typed is not None:
+        if placed_on_typed is not None:
             results.append(
-                rule_placed_after_import_enabled(
-                    plugin, number=number, placed_at=placed_at_typed, backfill_since=backfill_since
+                rule_placed_on_typed_day(
+                    plugin, number=number, day=placed_on_typed, backfill_since=backfill_since
                 )
             )
         else:
@@ -484,13 +558,17 @@ def order_rule_results(
             elif isinstance(order, UnreadableOrder):
                 why = "the platform's answer could not be read"
             results.append(
-                _unknown(PLACED_AFTER_IMPORT_ENABLED, f"When order #{number} was placed is unknown: {why}.")
+                _unknown(
+                    PLACED_AFTER_IMPORT_ENABLED,
+                    f"When order #{number} was placed is unknown: {why}.",
+                    consequence,
+                )
             )
         unjudged = (IMPORTABLE_STATE, SKUS_IN_CATALOG, BUYER_COMPLETE)
         if not isinstance(order, UnreadableOrder):
             unjudged = (ORDER_READABLE, *unjudged)
         results += [
-            _unknown(rule, f"Order #{number} could not be judged: the platform did not show it.")
+            _unknown(rule, f"Order #{number} could not be judged: the platform did not show it.", consequence)
             for rule in unjudged
         ]
         return results
@@ -515,7 +593,7 @@ def import_verdict(
     authorization: RuleResult | None = None,
     error: PlatformError | None = None,
     backfill_since: datetime | None = None,
-    placed_at_typed: datetime | None = None,
+    placed_on_typed: date | None = None,
     plugin_results: list[RuleResult] | None = None,
 ) -> ImportVerdict:
     """What the importer does with ``order`` (as the platform reports it now) and the account as it is.
@@ -547,7 +625,7 @@ def import_verdict(
                 state,
                 number=number,
                 backfill_since=backfill_since,
-                placed_at_typed=placed_at_typed,
+                placed_on_typed=placed_on_typed,
                 why_not_fetched=why,
             ),
         )

@@ -156,7 +156,7 @@ def _sync(
             notifications_record(plugin, [("", auth)], now=now)
             return _finish(run, SyncRun.Outcome.NOT_AUTHORIZED, auth.message)
         plugin_results = plugin_rule_results(plugin, state, authorization=auth)
-        run.since = backfill_since or _scheduled_since(plugin)
+        run.since = backfill_since or scheduled_sync_since(plugin)
         run.save(update_fields=["since"])
         orders = client.list_orders(run.since)
         if deadline is not None:
@@ -220,7 +220,8 @@ def _until(orders: Iterator[ListedOrder], deadline: float, run: SyncRun) -> Iter
             return
 
 
-def _scheduled_since(plugin: Plugin) -> datetime:
+def scheduled_sync_since(plugin: Plugin) -> datetime:
+    """How far back the plugin's next scheduled sync lists orders."""
     enabled_at = plugin.import_orders_enabled_at or timezone.now()
     if plugin.last_synced_at is None:
         return enabled_at
