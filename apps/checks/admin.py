@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from kitty_troubleshoot.admin import ReadOnlyAdmin
+from kitty_troubleshoot.admin import MerchantNamedAdmin, ReadOnlyAdmin
 
 from .models import CheckRun, Diagnosis
 from .selectors import diagnosis_summary
@@ -24,9 +24,9 @@ class CheckRunInline(admin.TabularInline):
 
 
 @admin.register(Diagnosis)
-class DiagnosisAdmin(ReadOnlyAdmin):
-    list_display = ["updated_at", "merchant_id", "user", "subject_label", "order_number", "page"]
-    list_filter = ["page"]
+class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
+    list_display = ["updated_at", "merchant", "user", "subject_label", "order_number", "page", "read_only"]
+    list_filter = ["page", "read_only"]
     search_fields = ["order_number", "subject_label", "user__username", "user__email"]
     list_select_related = ["user", "page"]
     inlines = [CheckRunInline]
@@ -44,10 +44,10 @@ class DiagnosisAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CheckRun)
-class CheckRunAdmin(ReadOnlyAdmin):
+class CheckRunAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
     list_display = [
         "queued_at",
-        "merchant_id",
+        "merchant",
         "user",
         "step_number",
         "check_key",

@@ -137,6 +137,9 @@ class CheckContext:
     order_number: str = ""
     placed_date: date | None = None
     shared: dict[str, Any] = field(default_factory=dict)
+    # A look on someone else's behalf (a support agent's re-check): the checks
+    # record nothing on the account, and no fix is applied.
+    read_only: bool = False
 
     def memo(self, key: str, compute):
         """Compute once per diagnosis task (e.g. fetching the source order), then reuse."""
@@ -187,3 +190,7 @@ class AccountDirectory(Protocol):
     def subject_choices(self, merchant_id: int) -> list[tuple[int, str]]: ...
 
     def subject_label(self, merchant_id: int, subject_id: int) -> str | None: ...
+
+    def merchant_name_expression(self, merchant_id_field: str = "merchant_id"): ...
+
+    def merchant_ids_named(self, text: str) -> list[int]: ...

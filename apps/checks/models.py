@@ -31,6 +31,10 @@ class Diagnosis(models.Model):
     placed_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    read_only = models.BooleanField(
+        default=False,
+        help_text="Run by a support agent from a ticket: its checks look, and no fix can be applied.",
+    )
 
     class Meta:
         ordering = ["-updated_at"]

@@ -72,6 +72,7 @@ def diagnosis_for(
     diagnosis = (
         Diagnosis.objects.filter(
             merchant_id=membership.merchant_id,
+            read_only=False,
             page=page,
             subject_id=subject_id,
             order_number=order_number,
@@ -263,6 +264,7 @@ def _execute(run: CheckRun, shared: dict) -> None:
         order_number=inputs.get("order_number", diagnosis.order_number),
         placed_date=placed_date if "placed_date" in inputs else diagnosis.placed_date,
         shared=shared,
+        read_only=diagnosis.read_only,
     )
     applied = list(run.fixes_applied)
     fix_error = ""
@@ -273,7 +275,9 @@ def _execute(run: CheckRun, shared: dict) -> None:
             check = check_class()
             if check.needs_order_number and not ctx.order_number:
                 raise InputError("order_number", "Type the missing order's number above to check this step.")
-            if run.fix_requested:
+            if run.fix_requested and diagnosis.read_only:
+                fix_error = "this diagnosis only looks; fixes are applied from the merchant's own."
+            elif run.fix_requested:
                 fix_error = _fix_apply(check, ctx, run, applied)
                 shared.clear()  # what was fetched before the fix is stale now
             outcome = check.run(ctx)
@@ -353,6 +357,10 @@ def check_fix_request(
     Raises InputError (not offered, owners only, a choice not on offer, not
     possible right now) and the errors of ``check_runs_start``.
     """
+    if run.diagnosis.read_only:
+        raise InputError(
+            "fix", "This diagnosis was run by support to look only; no fix can be applied from it."
+        )
     offered = {f["key"]: f for f in run.fixes_offered}
     fix = offered.get(fix_key)
     if fix is None or fix.get("url"):
@@ -390,6 +398,7 @@ def diagnosis_recheck_after_fix(*, user, subject_id: int, check_key: str, note: 
     diagnosis = (
         Diagnosis.objects.filter(
             merchant_id=membership.merchant_id,
+            read_only=False,
             subject_id=subject_id,
             updated_at__gte=timezone.now() - timedelta(hours=12),
             runs__check_key=check_key,

@@ -177,11 +177,19 @@ class CustomerAdmin(admin.ModelAdmin):
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    raw_id_fields = ["product"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
+    """Imported orders as the importer wrote them: changing one here would hide what went wrong."""
+
     list_display = ["number", "merchant", "plugin", "channel", "placed_at", "imported_at", "platform_status"]
     list_filter = ["plugin__platform", "channel", "merchant"]
     search_fields = ["number", "source_order_id", "customer__email"]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import httpx
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from apps.platforms.base import MalformedOrder, PlatformError, RateLimited, Sour
 from . import importing
 from .importing import rules
 from .importing.rules import NOT_FETCHED, ImportVerdict, RuleResult
-from .models import Membership, Notification, Order, Plugin, SyncRun
+from .models import Membership, Merchant, Notification, Order, Plugin, SyncRun
 from .selectors import reauthorize_supported
 
 NOTIFICATION_WINDOW = timedelta(days=30)
@@ -90,6 +91,13 @@ class CommerceAccounts:
             .first()
         )
 
+    def merchant_name_expression(self, merchant_id_field: str = "merchant_id"):
+        """The merchant's name for a row that stores only its id, as a query expression (admin lists)."""
+        return Subquery(Merchant.objects.filter(pk=OuterRef(merchant_id_field)).values("name")[:1])
+
+    def merchant_ids_named(self, text: str) -> list[int]:
+        return list(Merchant.objects.filter(name__icontains=text.strip()).values_list("pk", flat=True)[:500])
+
 
 set_account_directory(CommerceAccounts())
 
@@ -151,10 +159,10 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
         except PlatformError as exc:
             error = exc
-            if isinstance(exc, RateLimited):
+            if isinstance(exc, RateLimited) and not ctx.read_only:
                 # What the importer would record too: the next sync and the other steps wait it out.
                 importing.plugin_rate_limit_record(plugin, exc, now=timezone.now())
-        if authorization is not None:
+        if authorization is not None and not ctx.read_only:
             importing.plugin_authorization_record(plugin, authorization, now=timezone.now())
         return importing.import_verdict(
             plugin,

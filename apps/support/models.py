@@ -61,6 +61,10 @@ class SupportTicket(models.Model):
     emailed_at = models.DateTimeField("e-mailed to support at", null=True, blank=True)
     # Set while one worker sends the e-mail; a send that died leaves it to go stale and be retried.
     email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Read-only diagnoses support ran from this ticket: what the account looks like now.
+    rechecks = models.ManyToManyField(
+        "checks.Diagnosis", blank=True, related_name="rechecked_tickets", verbose_name="re-checks by support"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -103,6 +104,69 @@ def ticket_create(
         transaction.on_commit(partial(_ticket_email_enqueue, ticket.pk))
         return ticket, True
     raise RuntimeError("Could not draw a free ticket reference.")
+
+
+SUPPORT_AGENTS_GROUP = "Support agents"
+# What an agent needs in Django admin: tickets (to open, close and re-check them) and diagnoses.
+AGENT_PERMISSIONS = (
+    ("support", "view_supportticket"),
+    ("support", "change_supportticket"),
+    ("checks", "view_diagnosis"),
+    ("checks", "view_checkrun"),
+)
+
+
+def support_agents_group_ensure() -> Group:
+    """The group that answers tickets in Django admin: tickets and diagnoses, nothing else."""
+    group, _ = Group.objects.get_or_create(name=SUPPORT_AGENTS_GROUP)
+    for app_label, codename in AGENT_PERMISSIONS:
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group
+
+
+class RecheckNotPossible(Exception):
+    """A ticket's diagnosis cannot be run again now; the message says why."""
+
+
+def ticket_recheck(*, ticket: SupportTicket, agent) -> Diagnosis:
+    """Run every step again for the ticket's plugin and order, as a read-only diagnosis by ``agent``.
+
+    It shows what the account looks like now, beside what the merchant saw:
+    the checks look and record nothing on the account, no fix can be applied
+    from it, and it is never the merchant's own diagnosis on the article.
+    Raises RecheckNotPossible (plugin gone, no article, checks unavailable).
+    """
+    from apps.checks.selectors import step_targets
+    from apps.checks.services import ChecksUnavailable, check_runs_start
+
+    label = (
+        account_directory().subject_label(ticket.merchant_id, ticket.plugin_id) if ticket.plugin_id else None
+    )
+    if label is None:
+        raise RecheckNotPossible("The ticket's plugin is no longer in the merchant's account.")
+    page = ticket.page.specific if ticket.page and ticket.page.live else None
+    if page is None or not hasattr(page, "body"):
+        raise RecheckNotPossible("The article the ticket came from is no longer published.")
+    targets = step_targets(page)
+    if not targets:
+        raise RecheckNotPossible("The article has no steps with checks any more.")
+    with transaction.atomic():
+        diagnosis = Diagnosis.objects.create(
+            merchant_id=ticket.merchant_id,
+            user=agent,
+            page=page,
+            subject_id=ticket.plugin_id,
+            subject_label=label,
+            order_number=ticket.order_number,
+            placed_date=ticket.placed_date,
+            read_only=True,
+        )
+        ticket.rechecks.add(diagnosis)
+    try:
+        check_runs_start(diagnosis=diagnosis, user=agent, targets=targets, count_towards_limit=False)
+    except ChecksUnavailable as exc:
+        raise RecheckNotPossible(str(exc)) from None
+    return diagnosis
 
 
 # A claim older than this belongs to a send that died (the task's hard limit is far shorter).

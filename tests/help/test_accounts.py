@@ -59,7 +59,12 @@ def test_demo_creates_merchant_editor_and_admin_and_prints_logins(db):
     call_command("demo_setup", stdout=StringIO())  # running it again is harmless
 
     printed = out.getvalue()
-    for line in ["merchant / kitty-merchant", "editor / kitty-editor", "admin / kitty-admin"]:
+    for line in [
+        "merchant / kitty-merchant",
+        "editor / kitty-editor",
+        "agent / kitty-agent",
+        "admin / kitty-admin",
+    ]:
         assert line in printed
     User = get_user_model()
     merchant, editor, admin = (User.objects.get(username=n) for n in ("merchant", "editor", "admin"))

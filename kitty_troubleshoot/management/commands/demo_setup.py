@@ -9,6 +9,7 @@ from django.db import transaction
 
 from apps.commerce.demo import ORDERS, demo_account_seed
 from apps.help.services import article_import, support_editors_group_ensure
+from apps.support.services import support_agents_group_ensure
 
 SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
 
@@ -16,23 +17,26 @@ SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
 DEMO_USERS = [
     ("merchant", "kitty-merchant", "merchant"),
     ("editor", "kitty-editor", "support editor"),
+    ("agent", "kitty-agent", "support agent"),
     ("admin", "kitty-admin", "admin"),
 ]
 
 
 def demo_users_ensure() -> dict:
-    """Create (or reset) the demo's merchant, support editor and admin."""
+    """Create (or reset) the demo's merchant, support editor, support agent and admin."""
     User = get_user_model()
     users = {}
     for username, password, role in DEMO_USERS:
         user, _ = User.objects.get_or_create(username=username)
         user.email = f"{username}@demo.commercekitty.example"
-        user.is_staff = role != "merchant"
+        # Django admin is for agents and admins; editors work in Wagtail's admin, which needs no staff flag.
+        user.is_staff = role in ("support agent", "admin")
         user.is_superuser = role == "admin"
         user.set_password(password)
         user.save()
         users[role] = user
     users["support editor"].groups.add(support_editors_group_ensure())
+    users["support agent"].groups.add(support_agents_group_ensure())
     return users
 
 
@@ -59,7 +63,7 @@ class Command(BaseCommand):
         out(f"  Article         {article_url}")
         out(f"  Sign in         {base_url}/accounts/login/")
         out(f"  Wagtail admin   {base_url}/cms/          (support editors, admins)")
-        out(f"  Django admin    {base_url}/django-admin/ (admins)")
+        out(f"  Django admin    {base_url}/django-admin/ (support agents, admins)")
         out("")
         out("  Logins (username / password):")
         for username, password, role in DEMO_USERS:
