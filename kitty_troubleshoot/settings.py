@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.commerce",
     "apps.platforms",
     "apps.support",
+    "apps.follow",
     "kitty_troubleshoot",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -131,6 +132,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.follow.context_processors.inbox",
             ],
         },
     },
@@ -228,6 +230,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "options": {"expires": 9 * 60},
     },
+    # Watched orders: arrivals a sync's own follow-up missed, deadlines, unsent e-mails.
+    "follow-watches": {
+        "task": "apps.follow.tasks.follow_watches",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -296,6 +304,8 @@ EMAIL_BACKEND = env_str(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# For django.core.mail.backends.filebased.EmailBackend (e.g. a test worker's outbox).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -365,6 +375,8 @@ if not CREDENTIALS_KEY:
 ORDER_WIZARD_URL = env_str("ORDER_WIZARD_URL", "https://app.commercekitty.example/orders/new")
 # How many checks one user may start in a minute.
 CHECK_STARTS_PER_MINUTE = env_int("CHECK_STARTS_PER_MINUTE", 30)
+# "Tell me when it arrives" follows the plugin's syncs this long, then checks once more and ends.
+ORDER_WATCH_HOURS = env_int("ORDER_WATCH_HOURS", 24)
 
 # Shopify app credentials: with them, "Reauthorize" runs Shopify's OAuth
 # flow for Shopify plugins. Both or neither.

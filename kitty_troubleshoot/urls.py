@@ -22,6 +22,7 @@ urlpatterns = [
     path("checks/", include("apps.checks.urls")),
     path("account/", include("apps.commerce.urls")),
     path("support/", include("apps.support.urls")),
+    path("notifications/", include("apps.follow.urls")),
     path("help/", include(wagtail_urls)),
 ]
 

@@ -160,6 +160,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "REDIS_URL": settings.REDIS_URL,
         "DEBUG": "1",
+        # What the worker e-mails lands in files the tests read (worker_outbox).
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(WORKER_OUTBOX),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log_path = Path(settings.BASE_DIR) / "var" / "test-worker.log"
@@ -194,6 +197,30 @@ def celery_worker(celery_worker_process, transactional_db):
     The test's data is committed (transactional_db) so the worker can read it.
     """
     return celery_worker_process
+
+
+WORKER_OUTBOX = Path(settings.BASE_DIR) / "var" / "test-worker-mail"
+
+
+@pytest.fixture
+def worker_outbox(celery_worker):
+    """The e-mails the real worker sends in this test, as parsed messages (read with ``outbox()``)."""
+    import email
+
+    WORKER_OUTBOX.mkdir(parents=True, exist_ok=True)
+    for old in WORKER_OUTBOX.iterdir():
+        old.unlink()
+
+    def outbox() -> list:
+        # The file backend appends each message to a per-connection file, separated by a line of dashes.
+        messages = []
+        for path in sorted(WORKER_OUTBOX.iterdir()):
+            for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if raw.strip():
+                    messages.append(email.message_from_bytes(raw))
+        return messages
+
+    return outbox
 
 
 def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.05):

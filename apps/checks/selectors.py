@@ -193,7 +193,9 @@ def diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis:
     if membership is not None:
         try:
             diagnosis = (
-                Diagnosis.objects.filter(uuid=diagnosis_uuid, merchant_id=membership.merchant_id)
+                Diagnosis.objects.filter(
+                    uuid=diagnosis_uuid, merchant_id=membership.merchant_id, read_only=False
+                )
                 .select_related("page")
                 .first()
             )
@@ -248,6 +250,12 @@ def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPa
 
 # The "is it already here?" check runs with every start and is shown above Step 1.
 ALREADY_HERE_BLOCK = "already-here"
+ALREADY_HERE_KEY = "order_already_imported"
+
+
+def every_step_targets(page) -> list[StepTarget]:
+    """What "Check every step" runs: "is it already here?", then each of the article's steps."""
+    return [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *step_targets(page)]
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,7 @@ def check_runs_start(
     fix_requested: dict | None = None,
     fix_applied: dict | None = None,
     count_towards_limit: bool = True,
+    enqueue: bool = True,
 ) -> list[CheckRun]:
     """Queue one run per target (reusing identical runs already in flight) and one task for them all.
 
@@ -189,7 +190,7 @@ def check_runs_start(
             new_runs.append(run)
         if count_towards_limit and new_runs:
             _start_limit_enforce(user, now=now)
-    if new_runs:
+    if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
         _enqueue([r.pk for r in new_runs])
         fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
         runs = [fresh.get(r.pk, r) for r in runs]

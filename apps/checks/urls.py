@@ -9,4 +9,5 @@ urlpatterns = [
     path("runs/<uuid:run_uuid>/", views.check_run_poll, name="run"),
     path("runs/<uuid:run_uuid>/fix/", views.check_run_fix, name="fix"),
     path("diagnoses/<uuid:diagnosis_uuid>/summary/", views.diagnosis_summary, name="summary"),
+    path("diagnoses/<uuid:diagnosis_uuid>/open/", views.diagnosis_open, name="open"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.http import Http404, HttpResponseRedirect
@@ -17,6 +18,7 @@ from .base import InputError, clean_order_number, clean_placed_date
 from .registry import get_check
 from .selectors import (
     ALREADY_HERE_BLOCK,
+    ALREADY_HERE_KEY,
     SESSION_KEY,
     TYPED_FIELDS,
     Refusal,
@@ -38,7 +40,6 @@ from .services import (
     latest_runs,
 )
 
-ALREADY_HERE_KEY = "order_already_imported"
 # Sent (as an htmx event on the page) when a response shows a check that has ended,
 # so other parts of the article, such as the support ticket form, can catch up.
 CHECKS_FINISHED_EVENT = "checks-finished"
@@ -302,3 +303,24 @@ def _summary_response(request, page, diagnosis, *, n: int, since: datetime | Non
     if summary.done:
         trigger_client_event(response, CHECKS_FINISHED_EVENT)
     return response
+
+
+# Where "open this diagnosis" may land on the article: a step, or the ticket form.
+_OPEN_TARGET = re.compile(r"step-\d{1,3}|still-missing")
+
+
+@login_required_htmx(anchor="check-panel")
+@require_GET
+def diagnosis_open(request, diagnosis_uuid):
+    """Make this diagnosis the one the article shows, and go to a step or the ticket form.
+
+    Links in e-mails and notifications use it: the article then shows that
+    diagnosis' results and prefills the ticket form from it.
+    """
+    diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)
+    if diagnosis.page is None or not diagnosis.page.live:
+        raise Http404("That article is no longer published.")
+    request.session[SESSION_KEY.format(page_id=diagnosis.page_id)] = str(diagnosis.uuid)
+    target = request.GET.get("to", "")
+    fragment = f"#{target}" if _OPEN_TARGET.fullmatch(target) else "#check-panel"
+    return HttpResponseRedirect(diagnosis.page.url + fragment)

@@ -48,6 +48,12 @@ STEP_4_KINDS = (
     Notification.Kind.RATE_LIMIT,
     Notification.Kind.UNREADABLE_ORDER,
 )
+# The check whose step explains an importer's notification (the inbox links to it).
+CHECK_OF_NOTIFICATION = {
+    **dict.fromkeys(STEP_4_KINDS, "plugin_errors"),
+    Notification.Kind.AUTHORIZATION: "plugin_authorized",
+    Notification.Kind.CHANNEL_CONFLICT: "plugin_on_one_channel",
+}
 
 # Which of the importer's rules each check (each step of the article) judges.
 # Every rule belongs to exactly one check, so a blocking rule always fails a step.

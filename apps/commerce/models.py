@@ -222,6 +222,9 @@ class Notification(models.Model):
         AUTHORIZATION = "authorization", "Authorization error"
         CHANNEL_CONFLICT = "channel_conflict", "Channel conflict"
         UNREADABLE_ORDER = "unreadable_order", "Order could not be read"
+        # What a watch on a missing order found ("Tell me when it arrives").
+        ORDER_ARRIVED = "order_arrived", "Order arrived"
+        ORDER_STILL_MISSING = "order_still_missing", "Order still missing"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="notifications")
     plugin = models.ForeignKey(Plugin, on_delete=models.CASCADE, related_name="notifications", null=True)

@@ -136,7 +136,7 @@ def ticket_recheck(*, ticket: SupportTicket, agent) -> Diagnosis:
     from it, and it is never the merchant's own diagnosis on the article.
     Raises RecheckNotPossible (plugin gone, no article, checks unavailable).
     """
-    from apps.checks.selectors import step_targets
+    from apps.checks.selectors import every_step_targets
     from apps.checks.services import ChecksUnavailable, check_runs_start
 
     label = (
@@ -147,8 +147,8 @@ def ticket_recheck(*, ticket: SupportTicket, agent) -> Diagnosis:
     page = ticket.page.specific if ticket.page and ticket.page.live else None
     if page is None or not hasattr(page, "body"):
         raise RecheckNotPossible("The article the ticket came from is no longer published.")
-    targets = step_targets(page)
-    if not targets:
+    targets = every_step_targets(page) if ticket.order_number else []
+    if len(targets) < 2:
         raise RecheckNotPossible("The article has no steps with checks any more.")
     with transaction.atomic():
         diagnosis = Diagnosis.objects.create(

@@ -29,6 +29,7 @@ from apps.platforms.base import (
 )
 
 from ..models import Channel, Customer, Order, OrderLine, Plugin, SyncRun
+from ..signals import orders_imported
 from .records import notifications_record, plugin_authorization_record, plugin_rate_limit_record
 from .rules import (
     AccountState,
@@ -119,6 +120,9 @@ def plugin_sync(
                 "before it are kept, and the next sync tries again.",
             )
         raise
+    finally:
+        if run.imported:  # also when it stopped on an error: what it imported is kept
+            orders_imported.send(sender=Plugin, plugin=plugin, run=run)
 
 
 def _sync(

@@ -1,0 +1,168 @@
+"""The notifications inbox, the e-mail settings, and starting or stopping a watch."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.checks.selectors import diagnosis_for_user
+from kitty_troubleshoot.decorators import login_required_htmx
+
+from . import selectors
+from .emails import unsubscribe_user_id
+from .services import (
+    WatchRefused,
+    email_preference_set,
+    emails_wanted,
+    watch_cancel,
+    watch_for,
+    watch_hours,
+    watch_start,
+)
+
+WATCH_BOX = "follow/watch_box.html"
+PAGE_SIZE = 30
+
+
+@never_cache
+@login_required_htmx()
+def inbox(request):
+    merchant_id = selectors.merchant_id_for(request.user)
+    if merchant_id is None:
+        return render(request, "follow/inbox.html", {"no_account": True}, status=404)
+    page = Paginator(selectors.account_notifications(merchant_id), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    entries = [(note, selectors.notification_link(note)) for note in page.object_list]
+    return render(
+        request,
+        "follow/inbox.html",
+        {"page": page, "entries": entries, "unread": selectors.unread_count(merchant_id)},
+    )
+
+
+@never_cache
+@login_required_htmx()
+def notification_open(request, pk: int):
+    """Mark the notification read and go where it is explained."""
+    note = selectors.notification_for_user(request.user, pk)
+    if note is None:
+        raise Http404("No such notification.")
+    if not note.read:
+        type(note).objects.filter(pk=note.pk).update(read=True)
+    return HttpResponseRedirect(selectors.notification_link(note) or reverse("follow:inbox"))
+
+
+@login_required_htmx()
+@require_POST
+def notification_read(request, pk: int):
+    note = selectors.notification_for_user(request.user, pk)
+    if note is None:
+        raise Http404("No such notification.")
+    type(note).objects.filter(pk=note.pk).update(read=True)
+    return HttpResponseRedirect(reverse("follow:inbox"))
+
+
+@login_required_htmx()
+@require_POST
+def notifications_read_all(request):
+    merchant_id = selectors.merchant_id_for(request.user)
+    if merchant_id is None:
+        raise Http404("No account.")
+    count = selectors.account_notifications(merchant_id).filter(read=False).update(read=True)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return HttpResponseRedirect(reverse("follow:inbox"))
+
+
+@never_cache
+@login_required_htmx()
+@require_http_methods(["GET", "POST"])
+def email_settings(request):
+    if request.method == "POST":
+        wanted = request.POST.get("watch_emails") == "on"
+        email_preference_set(user=request.user, watch_emails=wanted)
+        messages.success(
+            request, "We will e-mail you what watched orders did." if wanted else "No more watch e-mails."
+        )
+        return HttpResponseRedirect(reverse("follow:settings"))
+    return render(
+        request,
+        "follow/settings.html",
+        {"watch_emails": emails_wanted(request.user), "email": request.user.email},
+    )
+
+
+@csrf_exempt  # a mail client's one-click unsubscribe posts without a session; the signed token is the proof
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """GET asks (link scanners follow links); POST turns the e-mails off, from the page or the mail client."""
+    user = get_user_model().objects.filter(pk=unsubscribe_user_id(token)).first()
+    if user is None:
+        return render(request, "follow/unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        email_preference_set(user=user, watch_emails=False)
+        return render(request, "follow/unsubscribe.html", {"done": True})
+    return render(request, "follow/unsubscribe.html", {"token": token})
+
+
+def _watch_box(request, diagnosis, *, error: str = "", note: str = ""):
+    return render(
+        request,
+        WATCH_BOX,
+        {
+            "diagnosis": diagnosis,
+            "watch": watch_for(diagnosis),
+            "watch_hours": watch_hours(),
+            "watch_error": error,
+            "watch_note": note,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _back_to_article(request, diagnosis):
+    page = diagnosis.page
+    return HttpResponseRedirect(f"{page.url}#diagnosis-summary" if page else reverse("follow:inbox"))
+
+
+@login_required_htmx(anchor="diagnosis-summary")
+@require_POST
+def watch_start_view(request):
+    diagnosis = diagnosis_for_user(request.user, request.POST.get("diagnosis", ""))
+    try:
+        watch, created = watch_start(user=request.user, diagnosis=diagnosis)
+    except WatchRefused as exc:
+        if request.htmx:
+            return _watch_box(request, diagnosis, error=str(exc))
+        messages.error(request, str(exc))
+        return _back_to_article(request, diagnosis)
+    note = "" if created else "Someone in your account is already watching for this order."
+    if request.htmx:
+        return _watch_box(request, diagnosis, note=note)
+    messages.success(request, note or f"We will tell you when order #{watch.order_number} arrives.")
+    return _back_to_article(request, diagnosis)
+
+
+@login_required_htmx(anchor="diagnosis-summary")
+@require_POST
+def watch_cancel_view(request, watch_uuid):
+    watch = selectors.watch_for_user(request.user, watch_uuid)
+    if watch is None:
+        raise Http404("No such watch.")
+    watch_cancel(watch=watch)
+    if request.htmx and watch.diagnosis is not None:
+        return _watch_box(request, watch.diagnosis, note=f"Stopped watching for order #{watch.order_number}.")
+    messages.success(request, f"Stopped watching for order #{watch.order_number}.")
+    return HttpResponseRedirect(
+        f"{watch.diagnosis.page.url}#diagnosis-summary"
+        if watch.diagnosis and watch.diagnosis.page
+        else reverse("follow:inbox")
+    )

@@ -1,0 +1,49 @@
+"""Watching a missing order and reading the notifications inbox, in Chromium, with a real worker."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from apps.commerce.importing import plugin_sync
+from apps.commerce.models import Notification, Plugin
+from apps.follow.services import watches_follow
+from tests.browser.conftest import sign_in
+from tests.browser.test_page import check_every_step, choose
+from tests.factories import SandboxOrderFactory, store_of
+
+pytestmark = [pytest.mark.browser]
+
+
+def test_watch_an_order_then_read_that_it_arrived_in_the_inbox(demo_site, page):
+    main = Plugin.objects.get(name__contains="Main store")
+    SandboxOrderFactory(
+        store=store_of(main),
+        number="1010",
+        placed_at=timezone.now() - timedelta(minutes=1),
+        lines=[{"sku": "MUG-BLUE-001", "quantity": 1, "title": "Blue mug"}],
+    )
+    sign_in(page, demo_site.url)
+    choose(page, "Main store", "1010")
+    check_every_step(page)
+
+    page.get_by_role("button", name="Tell me when it arrives").click()
+    expect(page.locator("#watch-box")).to_contain_text("Watching for order #1010")
+
+    plugin_sync(plugin=main, mode="scheduled")  # the next sync brings it in
+    watches_follow()
+    unread = Notification.objects.filter(merchant=main.merchant, read=False).count()
+    page.reload()
+    bell = page.get_by_role("link", name=f"Notifications, {unread} unread")
+    expect(bell).to_be_visible()
+    bell.click()
+
+    item = page.locator(".inbox__item").first
+    expect(item).to_contain_text("Order arrived")
+    expect(item).to_contain_text("Order #1010 arrived in Commerce Kitty")
+    item.get_by_role("button", name="Mark as read").click()
+    expect(page.locator(".inbox")).to_contain_text(
+        f"{unread - 1} unread." if unread > 1 else "Nothing unread."
+    )
+    expect(page.locator(".inbox__item").first.locator(".inbox__new")).to_have_count(0)
