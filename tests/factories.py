@@ -109,3 +109,10 @@ class SandboxOrderFactory(factory.django.DjangoModelFactory):
 
 def store_of(plugin: Plugin) -> SandboxStore:
     return SandboxStore.objects.get(handle=plugin.credentials["store"])
+
+
+def fresh_order(plugin: Plugin, number: str = "1010", **fields) -> SandboxOrder:
+    """An order placed a minute ago on the plugin's demo store: no sync has seen it yet."""
+    fields.setdefault("placed_at", timezone.now() - timedelta(minutes=1))
+    fields.setdefault("lines", [{"sku": "MUG-BLUE-001", "quantity": 1, "title": "Blue mug"}])
+    return SandboxOrderFactory(store=store_of(plugin), number=number, **fields)

@@ -13,6 +13,7 @@ from apps.checks.services import check_fix_request, diagnosis_for
 from apps.commerce.models import Plugin
 from apps.support.models import SupportTicket
 from tests.checks.conftest import plugin_named
+from tests.html import text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -28,10 +29,6 @@ def agent(demo):
     client = Client()
     assert client.login(username="agent", password="kitty-agent")
     return client
-
-
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def ticket_for_outlet(merchant_client, page) -> SupportTicket:

@@ -14,7 +14,8 @@ from apps.commerce.models import Order, Product
 from apps.platforms.models import SandboxStore
 from apps.support.models import SupportTicket
 from tests.checks.conftest import plugin_named
-from tests.factories import ProductFactory, SandboxOrderFactory, store_of
+from tests.factories import ProductFactory, fresh_order, store_of
+from tests.html import text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -32,10 +33,6 @@ def start(client, page, plugin, number, *, step=None, htmx=True, placed_date="")
     else:
         data["block_id"] = page.steps[step - 1].id
     return client.post("/checks/start/", data, **(HTMX if htmx else {})).content.decode()
-
-
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def step_html(html: str, number: int, page) -> str:
@@ -57,13 +54,6 @@ def summary_lines(html: str) -> list[str]:
     return [
         text(p) for p in re.findall(r"<p class=\"(?:summary__verdict[^\"]*|muted)\">(.*?)</p>", block, re.S)
     ]
-
-
-def fresh_order(plugin, number="1010", **fields):
-    """An order placed a minute ago on the plugin's store: no sync has seen it yet."""
-    fields.setdefault("placed_at", timezone.now() - timedelta(minutes=1))
-    fields.setdefault("lines", [{"sku": "MUG-BLUE-001", "quantity": 1, "title": "Blue mug"}])
-    return SandboxOrderFactory(store=store_of(plugin), number=number, **fields)
 
 
 def test_a_fresh_order_with_an_unknown_sku_fails_step_4_naming_it_on_the_first_try(merchant_client, page):

@@ -14,6 +14,7 @@ from apps.checks.services import check_runs_execute
 from apps.commerce.models import Membership, Plugin
 from tests.checks.conftest import plugin_named
 from tests.factories import PluginFactory, UserFactory
+from tests.html import text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -45,10 +46,6 @@ def status_of(html: str) -> str:
     """
     statuses = re.findall(r'data-check-status="([a-z-]+)"', html)
     return next((status for status in statuses if status != "idle"), statuses[0])
-
-
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def test_signed_out_reader_sees_sign_in_links_not_buttons(client, page):

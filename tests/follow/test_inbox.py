@@ -1,7 +1,6 @@
 """The notifications bell and inbox: the account's notifications, each linked to the step that explains it."""
 
 import re
-from html import unescape
 
 import pytest
 from django.test import Client
@@ -10,12 +9,9 @@ from django.utils import timezone
 from apps.commerce.models import Notification
 from tests.checks.conftest import plugin_named
 from tests.factories import MembershipFactory
+from tests.html import text
 
 pytestmark = pytest.mark.django_db
-
-
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def notify(plugin, kind, message, **fields):

@@ -2,7 +2,6 @@
 
 import re
 from datetime import timedelta
-from html import unescape
 
 import pytest
 from django.core import mail
@@ -18,7 +17,8 @@ from apps.follow.models import OrderWatch
 from apps.follow.services import watches_follow
 from apps.follow.tasks import send_watch_email
 from tests.checks.conftest import plugin_named
-from tests.factories import MembershipFactory, SandboxOrderFactory, store_of
+from tests.factories import MembershipFactory, fresh_order
+from tests.html import text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -35,17 +35,6 @@ def committed(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))).strip()
-
-
-def fresh_order(plugin, number="1010", **fields):
-    """An order placed a minute ago on the plugin's store: no sync has seen it yet."""
-    fields.setdefault("placed_at", timezone.now() - timedelta(minutes=1))
-    fields.setdefault("lines", [{"sku": "MUG-BLUE-001", "quantity": 1, "title": "Blue mug"}])
-    return SandboxOrderFactory(store=store_of(plugin), number=number, **fields)
-
-
 def check_every_step(client, page, plugin, number) -> str:
     return client.post(
         "/checks/start/", {"page": page.pk, "subject": plugin.pk, "order_number": number, "all": "1"}, **HTMX
@@ -56,6 +45,15 @@ def watch(client, diagnosis, **extra) -> str:
     return client.post(
         "/notifications/watches/", {"diagnosis": str(diagnosis.uuid)}, **extra
     ).content.decode()
+
+
+def watching_a_fresh_order(client, page):
+    """A fresh #1010 on Main store, checked with every step and watched; returns the plugin."""
+    main = plugin_named("Main store")
+    fresh_order(main)
+    check_every_step(client, page, main, "1010")
+    watch(client, Diagnosis.objects.get(order_number="1010"), **HTMX)
+    return main
 
 
 def test_after_a_diagnosis_the_merchant_can_watch_the_order_once(merchant_client, page):
@@ -91,10 +89,7 @@ def test_an_order_already_imported_is_not_watched(merchant_client, page):
 
 
 def test_a_sync_that_imports_the_order_tells_the_merchant_once(merchant_client, page, committed):
-    main = plugin_named("Main store")
-    fresh_order(main)
-    check_every_step(merchant_client, page, main, "1010")
-    watch(merchant_client, Diagnosis.objects.get(order_number="1010"), **HTMX)
+    main = watching_a_fresh_order(merchant_client, page)
 
     with committed():
         plugin_sync(plugin=main, mode="scheduled")  # the next scheduled sync brings it in
@@ -120,10 +115,7 @@ def test_a_sync_that_imports_the_order_tells_the_merchant_once(merchant_client, 
 
 
 def test_the_same_email_task_delivered_twice_sends_one_email(merchant_client, page, committed):
-    main = plugin_named("Main store")
-    fresh_order(main)
-    check_every_step(merchant_client, page, main, "1010")
-    watch(merchant_client, Diagnosis.objects.get(order_number="1010"), **HTMX)
+    main = watching_a_fresh_order(merchant_client, page)
     with committed():
         plugin_sync(plugin=main, mode="manual")
     watched = OrderWatch.objects.get()
@@ -178,10 +170,7 @@ def test_at_the_deadline_it_checks_again_once_and_says_what_stands_in_the_way(
 
 
 def test_a_cancelled_watch_tells_nothing(merchant_client, page, committed):
-    main = plugin_named("Main store")
-    fresh_order(main)
-    check_every_step(merchant_client, page, main, "1010")
-    watch(merchant_client, Diagnosis.objects.get(order_number="1010"), **HTMX)
+    main = watching_a_fresh_order(merchant_client, page)
     watched = OrderWatch.objects.get()
 
     html = text(
@@ -232,10 +221,7 @@ def test_emails_can_be_turned_off_and_one_click_unsubscribed(
     settings_page = text(merchant_client.get("/notifications/settings/").content.decode())
     assert "E-mail me at merchant@demo.commercekitty.example" in settings_page
 
-    main = plugin_named("Main store")
-    fresh_order(main)
-    check_every_step(merchant_client, page, main, "1010")
-    watch(merchant_client, Diagnosis.objects.get(order_number="1010"), **HTMX)
+    main = watching_a_fresh_order(merchant_client, page)
     with committed():
         plugin_sync(plugin=main, mode="manual")
 
