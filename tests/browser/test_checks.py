@@ -114,21 +114,12 @@ def test_ticket_form_follows_the_checks_but_keeps_what_the_merchant_typed(demo_s
 
 
 def test_a_fresh_order_with_an_unknown_sku_fails_step_4_on_the_first_try(demo_site, page):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from apps.commerce.models import Plugin
-    from tests.factories import SandboxOrderFactory, store_of
+    from tests.factories import fresh_order
 
     main = Plugin.objects.get(name="Demo Marketplace – Main store")
     # Placed a minute ago: no sync has seen it, so no notification names its SKU yet.
-    SandboxOrderFactory(
-        store=store_of(main),
-        number="1010",
-        placed_at=timezone.now() - timedelta(minutes=1),
-        lines=[{"sku": "TEAPOT-9", "quantity": 1, "title": "Teapot"}],
-    )
+    fresh_order(main, lines=[{"sku": "TEAPOT-9", "quantity": 1, "title": "Teapot"}])
     sign_in(page, demo_site.url)
     page.get_by_label("Plugin", exact=True).select_option(label="Demo Marketplace – Main store")
     page.get_by_label("Order number", exact=True).fill("1010")

@@ -1,9 +1,6 @@
 """Watching a missing order and reading the notifications inbox, in Chromium, with a real worker."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.commerce.importing import plugin_sync
@@ -11,19 +8,14 @@ from apps.commerce.models import Notification, Plugin
 from apps.follow.services import watches_follow
 from tests.browser.conftest import sign_in
 from tests.browser.test_page import check_every_step, choose
-from tests.factories import SandboxOrderFactory, store_of
+from tests.factories import fresh_order
 
 pytestmark = [pytest.mark.browser]
 
 
 def test_watch_an_order_then_read_that_it_arrived_in_the_inbox(demo_site, page):
     main = Plugin.objects.get(name__contains="Main store")
-    SandboxOrderFactory(
-        store=store_of(main),
-        number="1010",
-        placed_at=timezone.now() - timedelta(minutes=1),
-        lines=[{"sku": "MUG-BLUE-001", "quantity": 1, "title": "Blue mug"}],
-    )
+    fresh_order(main)
     sign_in(page, demo_site.url)
     choose(page, "Main store", "1010")
     check_every_step(page)

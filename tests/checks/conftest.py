@@ -15,6 +15,14 @@ def demo(db, article):
 
 
 @pytest.fixture
+def page(demo):
+    """The article, as the demo publishes it (these tests drive it without a browser)."""
+    from wagtail.models import Page
+
+    return Page.objects.get(slug="order-did-not-import").specific
+
+
+@pytest.fixture
 def merchant_client(client, demo):
     assert client.login(username="merchant", password="kitty-merchant")
     return client

@@ -5,7 +5,6 @@ from html import unescape
 
 import pytest
 from django.test import Client
-from wagtail.models import Page
 
 from apps.checks.base import InputError
 from apps.checks.models import CheckRun, Diagnosis
@@ -17,11 +16,6 @@ from tests.html import text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def page(demo):
-    return Page.objects.get(slug="order-did-not-import").specific
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from html import unescape
 import pytest
 from django.test import Client
 from django.utils import timezone
-from wagtail.models import Page
 
 from apps.checks.models import CheckRun, Diagnosis
 from apps.commerce.models import Order, Product
@@ -19,11 +18,6 @@ from tests.html import text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def page(demo):
-    return Page.objects.get(slug="order-did-not-import").specific
 
 
 def start(client, page, plugin, number, *, step=None, htmx=True, placed_date=""):

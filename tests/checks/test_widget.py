@@ -7,7 +7,6 @@ from html import unescape
 import pytest
 from django.test import Client
 from django.utils import timezone
-from wagtail.models import Page
 
 from apps.checks.models import CheckRun
 from apps.checks.services import check_runs_execute
@@ -18,11 +17,6 @@ from tests.html import text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def page(demo):
-    return Page.objects.get(slug="order-did-not-import").specific
 
 
 def step_block(page, number: int) -> str:

@@ -1,1 +1,1 @@
-from tests.checks.conftest import demo, merchant_client  # noqa: F401 (the demo account and its merchant)
+from tests.checks.conftest import demo, merchant_client, page  # noqa: F401 (the demo account, its merchant, the article)

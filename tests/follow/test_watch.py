@@ -7,7 +7,6 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
-from wagtail.models import Page
 
 from apps.checks.models import Diagnosis
 from apps.commerce.importing import plugin_sync
@@ -22,11 +21,6 @@ from tests.html import text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def page(demo):
-    return Page.objects.get(slug="order-did-not-import").specific
 
 
 @pytest.fixture

@@ -1,12 +1,10 @@
 """With the real worker: a sync imports the watched order, and exactly one e-mail goes out."""
 
 import time
-from datetime import timedelta
 from io import StringIO
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.utils import timezone
 
 from apps.checks.models import Diagnosis
 from apps.commerce.models import Plugin
@@ -15,7 +13,7 @@ from apps.follow.models import OrderWatch
 from apps.follow.services import watch_start
 from apps.follow.tasks import send_watch_email
 from tests.conftest import service_missing, wagtail_tree_ensure, wait_for
-from tests.factories import SandboxOrderFactory, store_of
+from tests.factories import fresh_order
 
 
 def test_a_scheduled_sync_on_the_worker_ends_the_watch_with_one_email(celery_worker, worker_outbox):
@@ -25,12 +23,7 @@ def test_a_scheduled_sync_on_the_worker_ends_the_watch_with_one_email(celery_wor
     call_command("demo_setup", stdout=StringIO())
     main = Plugin.objects.get(name__contains="Main store")
     merchant = get_user_model().objects.get(username="merchant")
-    SandboxOrderFactory(
-        store=store_of(main),
-        number="1010",
-        placed_at=timezone.now() - timedelta(minutes=1),
-        lines=[{"sku": "MUG-BLUE-001", "quantity": 1, "title": "Blue mug"}],
-    )
+    fresh_order(main)
     diagnosis = Diagnosis.objects.create(
         merchant_id=main.merchant_id,
         user=merchant,
