@@ -211,6 +211,9 @@ CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for nam
 CELERY_TASK_ROUTES = {
     "apps.checks.tasks.run_checks": {"queue": "interactive"},
 }
+# Seconds of platform fetching one sync task does before it queues the rest
+# as a new task (from where it stopped), so no sync holds a worker for minutes.
+SYNC_TASK_SLICE_SECONDS = env_int("SYNC_TASK_SLICE_SECONDS", 30)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 20)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30)
 # Celery >= 5.6 closes Django's database connections before and after every
