@@ -112,7 +112,10 @@ class SlowShopifyStore:
             self.pages_served += 1
         data = {
             "orders": {
-                "pageInfo": {"hasNextPage": has_next, "endCursor": str(start + PAGE_SIZE) if has_next else None},
+                "pageInfo": {
+                    "hasNextPage": has_next,
+                    "endCursor": str(start + PAGE_SIZE) if has_next else None,
+                },
                 "nodes": [_node(n, at) for n, at in page],
             }
         }
