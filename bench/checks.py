@@ -14,10 +14,11 @@ What it does, all on 127.0.0.1 and nothing else:
    ``demo_setup`` (the merchant ``merchant`` / ``kitty-merchant``, the article
    /help/order-did-not-import/, demo plugins and orders on the built-in
    "sandbox" marketplace, which answers from local tables);
-3. starts gunicorn (2 sync workers by default) and one Celery worker
-   (``--concurrency=2``) with DEBUG=0, fresh SECRET_KEY and CREDENTIALS_KEY and
-   CHECK_STARTS_PER_MINUTE=100000 (so the per-user limit does not throttle the
-   bench), and waits until both answer;
+3. starts gunicorn (2 gthread workers x 8 threads by default) and a Celery
+   worker per queue (interactive ``--concurrency=2``, the one measured; bulk
+   1) with DEBUG=0, fresh SECRET_KEY and CREDENTIALS_KEY and
+   CHECK_STARTS_PER_MINUTE=100000 (so the per-user limit does not throttle
+   the bench), and waits until they answer;
 4. measures, each figure after a short unmeasured warm-up:
 
    * a framework round trip (reference): a run of an unregistered check key,
@@ -74,6 +75,7 @@ from stack import (
     BenchError,
     add_stack_arguments,
     cache_keys_delete,
+    celery_workers_start,
     database_drop,
     database_recreate,
     django_setup,
@@ -86,7 +88,6 @@ from stack import (
     process_tree_cpu_seconds,
     redis_client,
     server_environment,
-    spawn,
     wait_until_serving,
 )
 
@@ -99,7 +100,8 @@ NOOP_CHECK_KEY = "bench_noop"  # registered nowhere: the task answers "no longer
 FINAL = {"passed", "failed", "unknown"}
 IN_FLIGHT = {"queued", "running"}
 # Keys Celery/kombu keep in a Redis broker db; anything else means the db is someone else's.
-BROKER_KEY = re.compile(r"^(_kombu\.|celery|unacked)|\.pidbox$")
+# The queues are lists named after them (interactive, bulk), "\x06\x16N" added for priorities.
+BROKER_KEY = re.compile(r"^(_kombu\.|celery|unacked)|\.pidbox$|^(interactive|bulk)(\x06\x16\d)?$")
 
 TARGETS = {
     "click_p50_ms": 150.0,
@@ -204,25 +206,6 @@ def throttle_keys(url: str) -> set[bytes]:
 
 
 # --- The Celery worker and the children ------------------------------------
-
-
-def worker_start(env: dict[str, str], concurrency: int, logfile: Path) -> subprocess.Popen:
-    log(f"Celery worker, --concurrency={concurrency} (log: {logfile})")
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "kitty_troubleshoot",
-        "worker",
-        f"--concurrency={concurrency}",
-        "--loglevel=WARNING",
-        "--without-gossip",
-        "--without-mingle",
-        "-n",
-        f"bench-checks-{secrets.token_hex(3)}@%h",
-    ]
-    return spawn(command, env, logfile)
 
 
 def child(
@@ -822,8 +805,9 @@ def main(argv: list[str] | None = None) -> int:
     env = server_environment(args, cache_prefix, CHECK_STARTS_PER_MINUTE="100000")
     broker_url, cache_url = env["CELERY_BROKER_URL"], env["REDIS_URL"]
     workdir = Path(tempfile.mkdtemp(prefix="kitty-bench-checks-"))
-    gunicorn_log, worker_log = workdir / "gunicorn.log", workdir / "worker.log"
-    server = worker = None
+    gunicorn_log, worker_log = workdir / "gunicorn.log", workdir / "worker-interactive.log"
+    server = None
+    workers: dict = {}
     database_created = False
     throttle_before: set[bytes] = set()
     redis_claimed = failed = False
@@ -840,13 +824,17 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "demo_setup", "--base-url", f"http://{HOST}:{port}")
 
-        server = gunicorn_start(env, port, args.workers, gunicorn_log)
-        worker = worker_start(env, args.concurrency, worker_log)
+        server = gunicorn_start(env, port, args.workers, gunicorn_log, threads=args.gunicorn_threads)
+        # Checks run on the interactive queue's worker, the one measured; bulk is there as in production.
+        workers = celery_workers_start(
+            env, workdir, name="bench-checks", concurrency={"interactive": args.concurrency, "bulk": 1}
+        )
+        worker = workers["interactive"]
         wait_until_serving(server, port, gunicorn_log, timeout=60)
         figures = run_bench(args, env, f"http://{HOST}:{port}", worker, worker_log)
         figures["loadavg"]["before"] = load_before
-        if server.poll() is not None or worker.poll() is not None:
-            raise BenchError("gunicorn or the worker died during the run")
+        if server.poll() is not None or any(w.poll() is not None for w in workers.values()):
+            raise BenchError("gunicorn or a worker died during the run")
         return 0 if report(figures, args) else 1
     except BenchError as exc:
         print(f"[bench] ERROR: {exc}", file=sys.stderr, flush=True)
@@ -854,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = True
         return 2
     finally:
-        for name, process in (("worker", worker), ("gunicorn", server)):
+        for name, process in (*((f"{q} worker", w) for q, w in workers.items()), ("gunicorn", server)):
             if process is not None:
                 process_stop(process)
                 log(f"{name} stopped")

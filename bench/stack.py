@@ -72,9 +72,15 @@ def database_name(value: str) -> str:
 def add_stack_arguments(
     parser: argparse.ArgumentParser, *, db_name: str, redis_db: int, broker_db: int
 ) -> None:
-    """Add the server's options: ``--workers``, ``--port`` and its own services' ``--db-name``,
+    """Add the server's options: ``--workers``, ``--gunicorn-threads``, ``--port`` and its own services' ``--db-name``,
     ``--redis-db`` (the cache) and ``--broker-db`` (Celery's), with these defaults."""
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--gunicorn-threads",
+        type=int,
+        default=8,
+        help="threads per gunicorn worker (gthread; 1: sync workers, as before)",
+    )
     parser.add_argument("--port", type=int, default=0, help="gunicorn port (0: a free one)")
     parser.add_argument("--db-name", type=database_name, default=db_name, help="PostgreSQL database")
     parser.add_argument("--redis-db", type=int, default=redis_db, help="Redis db for the cache (REDIS_URL)")
@@ -210,9 +216,19 @@ def spawn(command: list[str], env: dict[str, str], logfile: Path) -> subprocess.
         )
 
 
-def gunicorn_start(env: dict[str, str], port: int, workers: int, logfile: Path) -> subprocess.Popen:
-    """Start gunicorn with ``workers`` sync workers on 127.0.0.1:``port``."""
-    log(f"gunicorn on {HOST}:{port} with {workers} sync workers (log: {logfile})")
+def gunicorn_start(
+    env: dict[str, str], port: int, workers: int, logfile: Path, threads: int = 8
+) -> subprocess.Popen:
+    """Start gunicorn on 127.0.0.1:``port``: ``workers`` processes of ``threads`` threads each.
+
+    As in production (Dockerfile, docker-compose.yml), gthread workers, so a
+    cached page never waits behind a slower request; ``threads=1`` starts
+    sync workers instead, the way it was served before.
+    """
+    worker_class = "gthread" if threads > 1 else "sync"
+    log(
+        f"gunicorn on {HOST}:{port} with {workers} {worker_class} workers x {threads} threads (log: {logfile})"
+    )
     command = [
         sys.executable,
         "-m",
@@ -223,7 +239,9 @@ def gunicorn_start(env: dict[str, str], port: int, workers: int, logfile: Path) 
         "--workers",
         str(workers),
         "--worker-class",
-        "sync",
+        worker_class,
+        "--threads",
+        str(threads),
         "--log-level",
         "warning",
         "--error-logfile",
@@ -231,6 +249,42 @@ def gunicorn_start(env: dict[str, str], port: int, workers: int, logfile: Path) 
         "--no-control-socket",
     ]
     return spawn(command, env, logfile)
+
+
+QUEUES = ("interactive", "bulk")
+
+
+def celery_workers_start(
+    env: dict[str, str], logdir: Path, *, name: str, concurrency: dict[str, int] | int = 2
+) -> dict[str, subprocess.Popen]:
+    """Start one Celery worker per queue, as in production: ``{"interactive": Popen, "bulk": Popen}``.
+
+    ``concurrency`` is one number for both or one per queue; each worker logs
+    to ``logdir/worker-<queue>.log`` and is named ``<name>-<queue>-<random>@<host>``.
+    """
+    workers = {}
+    for queue in QUEUES:
+        processes = concurrency if isinstance(concurrency, int) else concurrency[queue]
+        logfile = logdir / f"worker-{queue}.log"
+        log(f"Celery worker -Q {queue} --concurrency={processes} (log: {logfile})")
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "kitty_troubleshoot",
+            "worker",
+            "-Q",
+            queue,
+            f"--concurrency={processes}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{name}-{queue}-{secrets.token_hex(3)}@%h",
+        ]
+        workers[queue] = spawn(command, env, logfile)
+    return workers
 
 
 def process_stop(process: subprocess.Popen, timeout: float = 20) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -198,6 +199,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues by urgency, each served by its own worker process (`./dev worker`,
+# docker-compose.yml): "interactive" is work a merchant waits for (checks and
+# the fixes and inline backfills they apply), "bulk" everything else (syncs,
+# the rest of backfills, e-mail, beat's sweeps), in bounded slices. A task
+# nobody routed lands on bulk, so it can never hold an interactive worker.
+CELERY_TASK_DEFAULT_QUEUE = "bulk"
+# Both declared, so a worker started without -Q (an old one-worker set-up)
+# still serves checks, without the isolation; every documented one names its queue.
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("interactive", "bulk"))
+CELERY_TASK_ROUTES = {
+    "apps.checks.tasks.run_checks": {"queue": "interactive"},
+}
+# Seconds of platform fetching one sync task does before it queues the rest
+# as a new task (from where it stopped), so no sync holds a worker for minutes.
+SYNC_TASK_SLICE_SECONDS = env_int("SYNC_TASK_SLICE_SECONDS", 30)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 20)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30)
 # Celery >= 5.6 closes Django's database connections before and after every

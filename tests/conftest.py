@@ -134,11 +134,13 @@ def _database_url_for_workers() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real Celery worker on the configured broker, reading the test database.
+def celery_workers(django_db_setup, django_db_blocker):
+    """Real Celery workers on the configured broker, reading the test database: one per queue.
 
-    Started once per session. Without a broker (the zero-setup default) tasks
-    run eagerly in-process and this yields None.
+    As in production, "interactive" (checks) and "bulk" (syncs, e-mail,
+    sweeps) are served by separate worker processes; the dict maps the queue
+    to its worker's Popen. Started once per session. Without a broker (the
+    zero-setup default) tasks run eagerly in-process and this yields None.
     """
     import subprocess
     import sys
@@ -153,7 +155,6 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         service_missing("a real Celery worker needs PostgreSQL (set DATABASE_URL) to share the test database")
     app.control.purge()
-    name = f"tests-{uuid.uuid4().hex[:8]}@localhost"
     env = {
         **os.environ,
         "DATABASE_URL": _database_url_for_workers(),
@@ -165,29 +166,50 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "EMAIL_FILE_PATH": str(WORKER_OUTBOX),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    log_path = Path(settings.BASE_DIR) / "var" / "test-worker.log"
-    log_path.parent.mkdir(exist_ok=True)  # var/ is git-ignored: absent in a fresh clone run on PostgreSQL
-    log = open(log_path, "w")  # noqa: SIM115 (lives for the session)
-    worker = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
-            "--pool=prefork", "--concurrency=2", "--loglevel=INFO", "-n", name,
-            "--without-gossip", "--without-mingle",
-        ],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    log_dir = Path(settings.BASE_DIR) / "var"
+    log_dir.mkdir(exist_ok=True)  # var/ is git-ignored: absent in a fresh clone run on PostgreSQL
+    run_id = uuid.uuid4().hex[:8]
+    workers, logs, names = {}, {}, {}
+    for queue in ("interactive", "bulk"):
+        names[queue] = f"tests-{queue}-{run_id}@localhost"
+        logs[queue] = open(log_dir / f"test-worker-{queue}.log", "w")  # noqa: SIM115 (lives for the session)
+        workers[queue] = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
+                "-Q", queue, "--pool=prefork", "--concurrency=2", "--loglevel=INFO",
+                "-n", names[queue], "--without-gossip", "--without-mingle",
+            ],
+            cwd=settings.BASE_DIR, env=env, stdout=logs[queue], stderr=subprocess.STDOUT,
+        )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[name], timeout=0.5):
-        if worker.poll() is not None or time.monotonic() > deadline:
+    for queue, name in names.items():
+        while not app.control.ping(destination=[name], timeout=0.5):
+            if workers[queue].poll() is not None or time.monotonic() > deadline:
+                for worker in workers.values():
+                    worker.kill()
+                pytest.fail(f"the {queue} Celery worker did not start; see {logs[queue].name}")
+    yield workers
+    for worker in workers.values():
+        worker.terminate()
+    for worker in workers.values():
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
             worker.kill()
-            pytest.fail(f"the Celery worker did not start; see {log.name}")
-    yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-    log.close()
+    for log in logs.values():
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(celery_workers):
+    """The worker of the "interactive" queue, the one that runs checks (None without a broker)."""
+    return celery_workers["interactive"] if celery_workers else None
+
+
+@pytest.fixture(scope="session")
+def bulk_worker_process(celery_workers):
+    """The worker of the "bulk" queue: syncs, backfills, e-mail, beat's sweeps (None without a broker)."""
+    return celery_workers["bulk"] if celery_workers else None
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ def compose_config() -> str:
     return result.stdout
 
 
-def test_compose_runs_postgres_redis_web_worker_and_beat(compose_config):
-    for service in ("postgres:", "redis:", "web:", "worker:", "beat:"):
+def test_compose_runs_postgres_redis_web_workers_and_beat(compose_config):
+    for service in ("postgres:", "redis:", "web:", "worker-interactive:", "worker-bulk:", "beat:"):
         assert f"  {service}" in compose_config
     assert "gunicorn" in compose_config
     assert "celery" in compose_config and "beat" in compose_config
@@ -59,5 +59,63 @@ def test_gunicorn_is_started_without_a_control_socket_everywhere():
     cmd = re.search(r"^CMD (\[.*\])$", (settings.BASE_DIR / "Dockerfile").read_text(), re.M).group(1)
     assert "--no-control-socket" in json.loads(cmd)
     compose = (settings.BASE_DIR / "docker-compose.yml").read_text()
-    web = compose.split("\n  web:\n", 1)[1].split("\n  worker:\n", 1)[0]
+    web = compose.split("\n  web:\n", 1)[1].split("\n  worker-interactive:\n", 1)[0]
     assert "gunicorn" in web and "- --no-control-socket" in web
+
+
+def _service_commands(compose_config: str) -> dict[str, list[str]]:
+    """Each service's command, from ``config``'s normalized YAML (block lists, two-space indents)."""
+    import re
+
+    services = compose_config.split("services:\n", 1)[1]
+    commands = {}
+    for block in re.split(r"^  (?=[\w-]+:\n)", services, flags=re.M)[1:]:
+        name = block.split(":", 1)[0]
+        command = re.search(r"^    command:\n((?:    - .*\n)+)", block, re.M)
+        items = re.findall(r"^    - (.*)$", command.group(1), re.M) if command else []
+        commands[name] = [item.strip("'\"") for item in items]
+    return commands
+
+
+def test_each_queue_has_a_worker_of_its_own(compose_config):
+    """Checks never wait behind syncs: no worker serves both queues, and each queue is served."""
+    commands = _service_commands(compose_config)
+    served = {}
+    for name, command in commands.items():
+        if "worker" not in command:
+            continue
+        assert "-Q" in command, f"{name} would serve every queue"
+        served[name] = command[command.index("-Q") + 1].split(",")
+    assert sorted(served.values()) == [["bulk"], ["interactive"]]
+
+
+def test_checks_go_to_the_interactive_queue_and_everything_else_to_bulk():
+    from kitty_troubleshoot.celery import app
+
+    def queue_of(task_name: str) -> str:
+        return app.amqp.router.route({}, task_name)["queue"].name
+
+    assert queue_of("apps.checks.tasks.run_checks") == "interactive"
+    for bulk in (
+        "apps.commerce.tasks.sync_plugin",
+        "apps.commerce.tasks.sync_all_plugins",
+        "apps.checks.tasks.expire_overdue_runs",
+        "apps.support.tasks.send_ticket_email",
+        "apps.support.tasks.tickets_email_unsent",
+        "apps.follow.tasks.follow_watches",
+        "apps.follow.tasks.send_watch_email",
+        "a.task.nobody.routed",
+    ):
+        assert queue_of(bulk) == "bulk", bulk
+
+
+def test_web_serves_pages_from_threads_so_cached_pages_never_queue_behind_checks(compose_config):
+    import json
+    import re
+
+    web = _service_commands(compose_config)["web"]
+    assert "--worker-class=gthread" in web and any(arg.startswith("--threads=") for arg in web)
+    cmd = json.loads(
+        re.search(r"^CMD (\[.*\])$", (settings.BASE_DIR / "Dockerfile").read_text(), re.M).group(1)
+    )
+    assert cmd[cmd.index("--worker-class") + 1] == "gthread"

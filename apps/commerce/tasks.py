@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 
@@ -51,15 +52,21 @@ def sync_all_plugins() -> int:
     time_limit=360,
 )
 def sync_plugin(
-    self, plugin_id: int, mode: str = SyncRun.Mode.MANUAL, backfill_since: str | None = None
+    self,
+    plugin_id: int,
+    mode: str = SyncRun.Mode.MANUAL,
+    backfill_since: str | None = None,
+    resume_from: str | None = None,
 ) -> None:
     plugin = Plugin.objects.filter(pk=plugin_id).first()
     if plugin is None:
         logger.info("sync skipped: plugin %s no longer exists", plugin_id)
         return
     since: datetime | None = parse_datetime(backfill_since) if backfill_since else None
+    resume: datetime | None = parse_datetime(resume_from) if resume_from else None
     if not cache.add(_sync_lock_key(plugin_id), self.request.id or "eager", SYNC_LOCK_SECONDS):
-        if since is not None and not self.request.is_eager:
+        # A continuation (resume) is the rest of a sync already under way: it waits too.
+        if (since is not None or resume is not None) and not self.request.is_eager:
             # A backfill (often the rest of one a merchant started) must not be lost to a
             # scheduled sync holding the lock: scheduled syncs never reach that far back.
             logger.info("backfill of plugin %s waits: another sync is running", plugin_id)
@@ -67,7 +74,35 @@ def sync_plugin(
         logger.info("sync of plugin %s skipped: another sync is running", plugin_id)
         return
     try:
-        run = plugin_sync(plugin=plugin, mode=mode, backfill_since=since)
+        run = _sync_slice(plugin, mode=mode, backfill_since=since, resume_from=resume)
         logger.info("sync of plugin %s: %s (%s)", plugin_id, run.outcome, run.message)
     finally:
         cache.delete(_sync_lock_key(plugin_id))
+    _sync_continue(run, mode=mode, backfill_since=backfill_since)
+
+
+# --- Bounded syncs: one slice per task, the rest queued as the next task -------
+
+
+def _sync_slice(
+    plugin: Plugin, *, mode: str, backfill_since: datetime | None, resume_from: datetime | None
+) -> SyncRun:
+    """At most SYNC_TASK_SLICE_SECONDS of fetching (plus the page under way), so a bulk worker is
+    never held for minutes by one store; where it stopped is in ``run.resume_from``."""
+    return plugin_sync(
+        plugin=plugin,
+        mode=mode,
+        backfill_since=backfill_since,
+        resume_from=resume_from,
+        time_budget=settings.SYNC_TASK_SLICE_SECONDS,
+    )
+
+
+def _sync_continue(run: SyncRun, *, mode: str, backfill_since: str | None) -> None:
+    """Queue the rest of a sync that stopped at its slice's end, after its lock was released,
+    so the next task is not turned away by the lock of the one that queued it."""
+    if run.resume_from is None:
+        return
+    sync_plugin.delay(
+        run.plugin_id, mode, backfill_since=backfill_since, resume_from=run.resume_from.isoformat()
+    )

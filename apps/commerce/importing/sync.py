@@ -77,6 +77,7 @@ def plugin_sync(
     plugin: Plugin,
     mode: str = SyncRun.Mode.MANUAL,
     backfill_since: datetime | None = None,
+    resume_from: datetime | None = None,
     time_budget: float | None = None,
     timeout: httpx.Timeout | None = None,
     order_numbers: tuple[str, ...] = (),
@@ -90,6 +91,10 @@ def plugin_sync(
     With ``time_budget`` (seconds) the sync stops fetching once it is spent
     and records in ``resume_from`` the placed date to carry on from (orders
     come oldest first), so a merchant's click never waits on a long history.
+    ``resume_from`` carries on such a sync: it lists from there, judged by the
+    same rules as the sync it continues. Only a sync that reached the end of
+    the list moves ``last_synced_at``, so the next scheduled sync never
+    starts past orders a stopped one did not reach.
 
     Idempotent: an order already imported for this plugin is never created
     again, even by two syncs at once. Every failing rule becomes a
@@ -108,6 +113,7 @@ def plugin_sync(
             plugin,
             now=now,
             backfill_since=backfill_since,
+            resume_from=resume_from,
             deadline=deadline,
             timeout=timeout,
             order_numbers=order_numbers,
@@ -131,6 +137,7 @@ def _sync(
     *,
     now: datetime,
     backfill_since: datetime | None,
+    resume_from: datetime | None,
     deadline: float | None,
     timeout: httpx.Timeout | None,
     order_numbers: tuple[str, ...] = (),
@@ -160,7 +167,7 @@ def _sync(
             notifications_record(plugin, [("", auth)], now=now)
             return _finish(run, SyncRun.Outcome.NOT_AUTHORIZED, auth.message)
         plugin_results = plugin_rule_results(plugin, state, authorization=auth)
-        run.since = backfill_since or scheduled_sync_since(plugin)
+        run.since = resume_from or backfill_since or scheduled_sync_since(plugin)
         run.save(update_fields=["since"])
         orders = client.list_orders(run.since)
         if deadline is not None:
@@ -183,8 +190,9 @@ def _sync(
         # An answer that asking again would not change (e.g. paging in circles).
         return _finish(run, SyncRun.Outcome.FAILED, str(exc))
 
-    Plugin.objects.filter(pk=plugin.pk).update(last_synced_at=now)
-    plugin.last_synced_at = now
+    if run.resume_from is None:
+        Plugin.objects.filter(pk=plugin.pk).update(last_synced_at=now)
+        plugin.last_synced_at = now
     summary = (
         f"{run.imported} imported, {run.already_imported} already here, {run.not_imported} not imported."
     )
@@ -217,7 +225,10 @@ def _until(orders: Iterator[ListedOrder], deadline: float, run: SyncRun) -> Iter
     for order in orders:
         yield order
         placed_at = getattr(order, "placed_at", None)
-        if placed_at is not None and time.monotonic() > deadline:
+        # Never at the moment it started from: a sync that carries on from there would stop
+        # at the same place again, forever, if more orders share it than one slice reaches.
+        past_start = run.since is None or (placed_at is not None and placed_at > run.since)
+        if placed_at is not None and past_start and time.monotonic() > deadline:
             # Orders come oldest first: from this one's moment on, a later sync finds the rest
             # (this one again too, then as already imported).
             run.resume_from = placed_at
