@@ -88,5 +88,13 @@ class Incident(models.Model):
         return self.get_platform_display()
 
     @property
+    def share_percent(self) -> str:
+        return f"{self.share:.0%}"
+
+    @property
+    def latest_share_percent(self) -> str:
+        return f"{self.latest_share:.0%}" if self.latest_share is not None else "—"
+
+    @property
     def shown_to_merchants(self) -> bool:
         return self.state == self.State.CONFIRMED

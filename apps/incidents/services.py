@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.apps import apps as global_apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -225,11 +226,14 @@ INCIDENT_PERMISSIONS = ("view_incident", "change_incident")
 
 def support_editors_may_handle_incidents(**kwargs) -> None:
     """Support editors see, confirm, reword and dismiss incidents in Wagtail (they never add or delete one)."""
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
     from apps.help.services import SUPPORT_EDITORS_GROUP
 
     using = kwargs.get("using", "default")
+    # This app is listed before django.contrib.auth, so its permissions may not exist yet.
+    create_permissions(kwargs["app_config"], verbosity=0, using=using, apps=kwargs.get("apps", global_apps))
     permissions = list(
         Permission.objects.using(using).filter(
             content_type__app_label="incidents", codename__in=INCIDENT_PERMISSIONS
