@@ -63,11 +63,13 @@ def counted_runs(since: datetime) -> QuerySet[CheckRun]:
 
     Support agents' read-only re-checks look at someone else's account again:
     they are not more merchants failing. Further kinds of diagnosis to leave
-    out go in this one filter.
+    out go in this one filter. Runs no worker finished (ended as "couldn't
+    finish" when their deadline passed) tell of our own queue, not of a
+    platform: only runs a task completed count.
     """
     platform = Plugin.objects.filter(pk=OuterRef("diagnosis__subject_id")).values("platform")[:1]
     return (
-        CheckRun.objects.filter(finished_at__gte=since, status__in=FINISHED)
+        CheckRun.objects.filter(finished_at__gte=since, status__in=FINISHED, task_seconds__isnull=False)
         .exclude(diagnosis__read_only=True)
         .annotate(platform=Subquery(platform))
     )

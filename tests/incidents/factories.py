@@ -36,6 +36,7 @@ class CheckRunFactory(factory.django.DjangoModelFactory):
     finished_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))
     queued_at = factory.LazyAttribute(lambda r: (r.finished_at or timezone.now()) - timedelta(seconds=2))
     deadline = factory.LazyAttribute(lambda r: r.queued_at + timedelta(seconds=30))
+    task_seconds = factory.LazyAttribute(lambda r: 1.5 if r.finished_at else None)
 
 
 def runs_on(plugin, *statuses, check_key="plugin_authorized", ago=timedelta(minutes=1), **kwargs):

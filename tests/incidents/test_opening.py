@@ -133,6 +133,18 @@ def test_runs_still_in_flight_do_not_count():
     assert not Incident.objects.exists()  # 4 runs finished, 5 needed
 
 
+def test_runs_our_own_workers_never_finished_do_not_count():
+    # Ended as "couldn't finish" when their deadline passed: the queue's trouble, not the platform's.
+    for plugin in stores("shopify", 4):
+        for run in runs_on(plugin, UNKNOWN, UNKNOWN):
+            run.task_seconds = None
+            run.save()
+
+    incidents_evaluate()
+
+    assert not Incident.objects.exists()
+
+
 def test_steps_that_could_not_be_judged_because_the_order_does_not_exist_do_not_count():
     for plugin in stores("shopify", 4):
         for run in runs_on(plugin, UNKNOWN, UNKNOWN, check_key="order_age"):
