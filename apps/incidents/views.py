@@ -40,12 +40,12 @@ class IncidentEditView(generic.EditView):
         return incident
 
     def get_success_message(self):
-        return {
-            "confirm": "Confirmed: merchants of {platform} now see the note on the step.",
-            "dismiss": "Dismissed: merchants see nothing.",
-        }.get(self.request.POST.get(ACTION_FIELD, ""), "Wording saved.").format(
-            platform=self.object.platform_label
-        )
+        action = self.request.POST.get(ACTION_FIELD, "")
+        if action == "confirm" and self.object.state == Incident.State.CONFIRMED:
+            return f"Confirmed: merchants of {self.object.platform_label} now see the note on the step."
+        if action == "dismiss" and self.object.state == Incident.State.DISMISSED:
+            return "Dismissed: merchants see nothing."
+        return "Wording saved."
 
 
 class IncidentViewSet(ModelViewSet):

@@ -171,3 +171,16 @@ def test_the_ticket_form_says_support_already_knows(merchant_client, demo):
     # The form as the article asks for it again after each check.
     fresh = merchant_client.get(reverse("support:ticket_form") + f"?page={demo.pk}", HTTP_HX_REQUEST="true")
     assert "Support already knows:" in fresh.content.decode()
+
+
+def test_the_notes_cost_the_article_a_few_queries_however_many_steps(
+    merchant_client, demo, django_assert_max_num_queries
+):
+    choose_plugin(merchant_client, demo, demo_plugin("Main store"))
+    for check_key in ("plugin_authorized", "source_order_state", "manual_sync"):
+        incident_confirm(incident=incident(check_key=check_key), by=UserFactory())
+    merchant_client.get(demo.url)
+
+    with django_assert_max_num_queries(30):  # as without incidents (tests/checks/test_widget.py)
+        response = merchant_client.get(demo.url)
+    assert list(notes_on(response)) == [5, 6, 7]

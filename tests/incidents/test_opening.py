@@ -184,3 +184,12 @@ def test_the_database_refuses_a_second_ongoing_incident_for_the_same_check_and_p
             merchants=4,
             failing_merchants=4,
         )
+
+
+def test_beat_runs_the_evaluation_every_few_minutes(settings):
+    from kitty_troubleshoot.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["evaluate-incidents"]
+
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] <= settings.INCIDENT_WINDOW_MINUTES * 60
