@@ -2,7 +2,6 @@
 
 import re
 from datetime import timedelta
-from html import unescape
 from io import StringIO
 
 import pytest
@@ -16,6 +15,7 @@ from apps.commerce.models import Plugin
 from apps.incidents.models import Incident
 from apps.incidents.services import incident_confirm, incident_dismiss, incidents_evaluate
 from tests.factories import UserFactory
+from tests.html import text
 from tests.incidents.factories import runs_on, stores
 
 WORDING = "Many Demo marketplace stores can't be reached right now — this is on the platform's side."
@@ -74,17 +74,13 @@ def step_html(response, number: int) -> str:
     return match.group(0)
 
 
-def text_of(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
 def notes_on(response) -> dict[int, str]:
     """Step number → the incident note's text, for every step that shows one."""
     notes = {}
     for number in range(1, 8):
         note = re.search(r'<div class="incident-note[^>]*>(.*?)</div>', step_html(response, number), re.S)
         if note:
-            notes[number] = text_of(note.group(1))
+            notes[number] = text(note.group(1))
     return notes
 
 
@@ -166,7 +162,7 @@ def test_the_ticket_form_says_support_already_knows(merchant_client, demo):
     incident_confirm(incident=confirmed, by=UserFactory())
     page = merchant_client.get(demo.url).content.decode()
     form = re.search(r'<div id="support-ticket".*?</form>', page, re.S).group(0)
-    assert f"Support already knows: {WORDING}" in text_of(form)
+    assert f"Support already knows: {WORDING}" in text(form)
 
     # The form as the article asks for it again after each check.
     fresh = merchant_client.get(reverse("support:ticket_form") + f"?page={demo.pk}", HTTP_HX_REQUEST="true")
