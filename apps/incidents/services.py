@@ -13,7 +13,9 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.checks.models import CheckRun
+from apps.checks.registry import get_check
 from apps.commerce.models import Plugin
+from apps.platforms.registry import PLATFORM_CHOICES
 
 from .models import Incident
 
@@ -109,8 +111,6 @@ def failure_figures(*, since: datetime) -> dict[tuple[str, str], Figures]:
 
 def default_wording(figures: Figures) -> str:
     """What merchants read until someone edits it, from what most failing merchants saw."""
-    from apps.platforms.registry import PLATFORM_CHOICES
-
     platform = dict(PLATFORM_CHOICES).get(figures.platform, figures.platform)
     if figures.unknown_merchants * 2 >= figures.failing_merchants:
         return (
@@ -122,8 +122,6 @@ def default_wording(figures: Figures) -> str:
             f"{platform} is refusing many stores' connections right now — this is on the platform's side, "
             "so reauthorizing may not help yet; we'll update this note."
         )
-    from apps.checks.registry import get_check
-
     check = get_check(figures.check_key)
     title = check.title if check is not None else figures.check_key
     return (
