@@ -44,6 +44,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
@@ -74,6 +84,7 @@ INSTALLED_APPS = [
     "apps.platforms",
     "apps.support",
     "apps.follow",
+    "apps.incidents",
     "kitty_troubleshoot",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -252,7 +263,26 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    # Many stores failing one step on one platform opens an incident; recovery resolves it.
+    "evaluate-incidents": {
+        "task": "apps.incidents.tasks.incidents_evaluate",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
 }
+
+# --- Incidents (apps/incidents) ---------------------------------------------
+# Over the last INCIDENT_WINDOW_MINUTES, for each check on each platform, each
+# merchant counts once (their latest finished run). An incident opens when at
+# least INCIDENT_FAILURE_SHARE of those merchants failed or couldn't check,
+# with at least INCIDENT_MIN_MERCHANTS of them failing and INCIDENT_MIN_RUNS
+# finished runs in all. It resolves once the share falls below half the
+# threshold; the banner says "resolved" for INCIDENT_RESOLVED_BANNER_HOURS.
+INCIDENT_WINDOW_MINUTES = env_int("INCIDENT_WINDOW_MINUTES", 30)
+INCIDENT_FAILURE_SHARE = env_float("INCIDENT_FAILURE_SHARE", 0.5)
+INCIDENT_MIN_MERCHANTS = env_int("INCIDENT_MIN_MERCHANTS", 3)
+INCIDENT_MIN_RUNS = env_int("INCIDENT_MIN_RUNS", 5)
+INCIDENT_RESOLVED_BANNER_HOURS = env_int("INCIDENT_RESOLVED_BANNER_HOURS", 6)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

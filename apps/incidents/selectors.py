@@ -1,0 +1,69 @@
+"""Which incidents a merchant is told about: on the steps and on the ticket form."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.checks.models import Diagnosis
+from apps.commerce.models import Plugin
+
+from .models import Incident
+
+
+def plugin_platform(merchant_id: int, plugin_id: int | None) -> str:
+    """The platform key of the merchant's own plugin; "" for anyone else's or none."""
+    if plugin_id is None:
+        return ""
+    platform = Plugin.objects.filter(merchant_id=merchant_id, pk=plugin_id).values_list("platform", flat=True)
+    return platform.first() or ""
+
+
+def banner_incidents(platform: str, *, now: datetime | None = None) -> dict[str, Incident]:
+    """By check key: the confirmed incident on this platform, else one resolved lately after being confirmed.
+
+    An incident nobody confirmed is never shown, not even once resolved.
+    """
+    if not platform:
+        return {}
+    now = now or timezone.now()
+    recently = now - timedelta(hours=settings.INCIDENT_RESOLVED_BANNER_HOURS)
+    incidents = Incident.objects.filter(platform=platform, confirmed_at__isnull=False).filter(
+        Q(state=Incident.State.CONFIRMED) | Q(state=Incident.State.RESOLVED, resolved_at__gte=recently)
+    )
+    by_check: dict[str, Incident] = {}
+    # Ongoing before resolved, then the latest: what is true now wins.
+    for incident in sorted(
+        incidents,
+        key=lambda i: (i.state == Incident.State.CONFIRMED, i.resolved_at or i.opened_at),
+        reverse=True,
+    ):
+        by_check.setdefault(incident.check_key, incident)
+    return by_check
+
+
+def panel_incidents(panel) -> dict[str, Incident]:
+    """Banners for the article's check panel: for the platform of the plugin selected in it."""
+    if not getattr(panel, "can_check", False):
+        return {}
+    selected = panel.selected_subject
+    # The panel's plugins are the reader's own: a typed id outside them says nothing.
+    if selected is None or selected not in dict(panel.subjects):
+        return {}
+    platform = Plugin.objects.filter(pk=selected).values_list("platform", flat=True).first()
+    return banner_incidents(platform or "")
+
+
+def ticket_incidents(diagnosis: Diagnosis | None) -> list[Incident]:
+    """Confirmed, ongoing incidents on the platform of the diagnosis's plugin."""
+    if diagnosis is None:
+        return []
+    platform = plugin_platform(diagnosis.merchant_id, diagnosis.subject_id)
+    if not platform:
+        return []
+    return list(
+        Incident.objects.filter(platform=platform, state=Incident.State.CONFIRMED).order_by("opened_at", "pk")
+    )

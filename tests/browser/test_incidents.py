@@ -1,0 +1,49 @@
+"""A merchant on a platform with a confirmed incident reads it on the step, once, in an accessible note."""
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from apps.incidents.models import Incident
+from tests.browser.conftest import ARTICLE, sign_in
+from tests.browser.test_page import axe_violations, check_every_step, choose
+
+pytestmark = [pytest.mark.browser]
+
+WORDING = "Many Demo marketplace stores can't be reached right now — this is on the platform's side."
+
+
+def test_the_note_is_on_the_affected_step_after_a_diagnosis_and_passes_axe(demo_site, browser):
+    Incident.objects.create(
+        check_key="plugin_authorized",
+        platform="sandbox",
+        state=Incident.State.CONFIRMED,
+        wording=WORDING,
+        window_minutes=30,
+        share=0.8,
+        runs=12,
+        merchants=5,
+        failing_merchants=4,
+        confirmed_at=timezone.now(),
+    )
+    # axe is injected into the page, so the test bypasses the CSP (its own test is in test_csp.py).
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in(page, demo_site.url)
+        expect(page.locator(".incident-note")).to_have_count(0)  # no plugin chosen yet
+
+        choose(page, "Main store", "1004")
+        check_every_step(page)
+        page.goto(f"{demo_site.url}{ARTICLE}")
+
+        note = page.locator("#step-5").get_by_role("status")
+        expect(note).to_contain_text(f"Known problem: {WORDING}")
+        expect(page.locator(".step .incident-note")).to_have_count(1)
+        expect(page.locator("#support-ticket .incident-note")).to_contain_text(
+            f"Support already knows: {WORDING}"
+        )
+        assert axe_violations(page) == []
+    finally:
+        context.close()
