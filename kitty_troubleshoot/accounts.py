@@ -18,7 +18,7 @@ and an id from any other account is a 404, even for a member of that account.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -28,6 +28,8 @@ from apps.checks.registry import account_directory
 from .decorators import login_required_htmx
 
 SESSION_KEY = "account:merchant_id"
+# Sent by htmx from every page of a signed-in user (templates/base.html): the account the page shows.
+ACCOUNT_HEADER = "X-Kitty-Account"
 
 
 def account_resolve(request) -> tuple[list[Membership], Membership | None]:
@@ -47,14 +49,44 @@ def account_resolve(request) -> tuple[list[Membership], Membership | None]:
 
 
 class AccountMiddleware:
-    """Sets ``request.account`` and ``request.accounts``; after the session and authentication middleware."""
+    """Sets ``request.account`` and ``request.accounts``; after the session, auth and messages middleware.
+
+    A page tells htmx to send the account it shows (``ACCOUNT_HEADER``). When
+    the user has switched accounts since (in another tab), acting on that page
+    would be acting on the other account's ids: instead nothing is done and
+    the page is loaded again, in the account now chosen, saying why.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.accounts, request.account = account_resolve(request)
+        shown = request.headers.get(ACCOUNT_HEADER)
+        if (
+            shown is not None
+            and request.headers.get("HX-Request") == "true"
+            and request.user.is_authenticated
+        ):
+            current = request.account
+            if current is None or shown != str(current.merchant_id):
+                return _reload_in_current_account(request)
         return self.get_response(request)
+
+
+def _reload_in_current_account(request) -> HttpResponse:
+    current = request.account
+    if current is None:
+        messages.info(request, "You are no longer a member of that account. Nothing was done.")
+    else:
+        messages.info(
+            request,
+            f"You switched to “{current.merchant_name}” (in another tab or window), so this page now shows it. "
+            "Nothing was done; try again if this is the account you meant.",
+        )
+    response = HttpResponse(status=200)
+    response["HX-Refresh"] = "true"
+    return response
 
 
 def _safe_next(request, value: str | None) -> str:

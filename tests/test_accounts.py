@@ -225,3 +225,37 @@ def test_a_signed_out_reader_sees_no_switcher(client, article, two_accounts_user
 
     assert 'name="account"' not in html
     assert "Sign in to check your account" in html
+
+
+def test_pages_tell_htmx_which_account_they_show(pat, article, alpha):
+    html = pat.get(article.url).content.decode()
+
+    assert f'"X-Kitty-Account": "{alpha.pk}"' in html
+
+
+def test_a_page_left_open_on_the_other_account_reloads_instead_of_acting(pat, article, alpha, beta):
+    # A tab still shows Alpha; in another, the user switched to Beta. The old tab's check must not
+    # run (its plugin is Alpha's): the tab reloads, in Beta, and says why.
+    switch(pat, beta)
+    pat.get("/help/")  # the switch's own message has been shown
+
+    response = pat.post(
+        "/checks/start/",
+        {"page": article.pk, "subject": plugin_of(alpha).pk, "block_id": article.steps[0].id},
+        HTTP_X_KITTY_ACCOUNT=str(alpha.pk),
+        **HTMX,
+    )
+
+    assert response.status_code == 200 and response.headers["HX-Refresh"] == "true"
+    assert not CheckRun.objects.exists()
+    html = pat.get(article.url).content.decode()
+    assert "You switched to “Beta Crafts” (in another tab or window)" in text(html)
+    assert panel_plugins(pat, article) == ["Beta market stall"]
+    # A page that shows the current account acts as usual.
+    same = pat.post(
+        "/checks/start/",
+        {"page": article.pk, "subject": plugin_of(beta).pk, "block_id": article.steps[0].id},
+        HTTP_X_KITTY_ACCOUNT=str(beta.pk),
+        **HTMX,
+    )
+    assert "HX-Refresh" not in same.headers and CheckRun.objects.count() == 1
