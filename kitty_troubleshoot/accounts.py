@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -95,6 +96,20 @@ def _safe_next(request, value: str | None) -> str:
     ):
         return value
     return "/help/"
+
+
+def in_another_account(request, merchant_id: int | None) -> HttpResponse:
+    """The 404 for something of another account; if that is one of the user's own, it offers the switch.
+
+    Links in e-mails and notifications can be about any of the user's
+    accounts: the switch (a POST) comes back to the link, in that account.
+    Nothing is shown about an account the user is not a member of.
+    """
+    other = next((a for a in request.accounts if a.merchant_id == merchant_id), None)
+    if other is None or request.account is None or other.merchant_id == request.account.merchant_id:
+        raise Http404("Not in your account.")
+    context = {"other": other, "next": request.get_full_path()}
+    return render(request, "accounts/other_account.html", context, status=404)
 
 
 @login_required_htmx()

@@ -259,3 +259,31 @@ def test_a_page_left_open_on_the_other_account_reloads_instead_of_acting(pat, ar
         **HTMX,
     )
     assert "HX-Refresh" not in same.headers and CheckRun.objects.count() == 1
+
+
+def test_a_link_about_the_other_account_offers_to_switch_to_it(pat, article, two_accounts_user, alpha, beta):
+    # As an e-mail or notification links to a ticket or a diagnosis: here, of Beta while Alpha is chosen.
+    ticket = SupportTicketFactory(merchant_id=beta.pk, plugin=plugin_of(beta), user=two_accounts_user)
+    link = f"/support/tickets/{ticket.reference}/"
+
+    response = pat.get(link)
+
+    assert response.status_code == 404
+    page = text(response.content.decode())
+    assert "This is in your account “Beta Crafts”" in page
+    assert "You are working in “Alpha Goods” right now" in page
+    assert ticket.order_number not in page
+    back = pat.post("/account/switch/", {"account": beta.pk, "next": link})
+    assert back.headers["Location"] == link
+    assert ticket.order_number in text(pat.get(link).content.decode())
+
+
+def test_a_link_to_someone_elses_account_says_nothing_about_it(pat):
+    stranger = MerchantFactory(name="Someone Else")
+    ticket = SupportTicketFactory(merchant_id=stranger.pk, plugin=PluginFactory(merchant=stranger))
+
+    response = pat.get(f"/support/tickets/{ticket.reference}/")
+
+    assert response.status_code == 404
+    assert "Someone Else" not in response.content.decode()
+    assert "We can't find that" in text(response.content.decode())

@@ -201,6 +201,18 @@ def diagnosis_for_account(account: Membership | None, diagnosis_uuid) -> Diagnos
         return None
 
 
+def diagnosis_merchant_id(diagnosis_uuid) -> int | None:
+    """Whose diagnosis this is (the caller must not show it unless the user is a member of that account)."""
+    try:
+        return (
+            Diagnosis.objects.filter(uuid=diagnosis_uuid, read_only=False)
+            .values_list("merchant_id", flat=True)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
 def run_for_account(account: Membership | None, run_uuid) -> CheckRun | None:
     """The account's check run with this id (expired if overdue); None for anyone else's."""
     if account is None:

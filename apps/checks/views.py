@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 from wagtail.models import Page
 
+from kitty_troubleshoot.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from .base import InputError, clean_order_number, clean_placed_date
@@ -26,6 +27,7 @@ from .selectors import (
     StepWidget,
     check_panel,
     diagnosis_for_account,
+    diagnosis_merchant_id,
     live_article,
     refusal_keep,
     run_for_account,
@@ -327,7 +329,9 @@ def diagnosis_open(request, diagnosis_uuid):
     Links in e-mails and notifications use it: the article then shows that
     diagnosis' results and prefills the ticket form from it.
     """
-    diagnosis = _get_diagnosis_for_account(request, diagnosis_uuid)
+    diagnosis = diagnosis_for_account(request.account, diagnosis_uuid)
+    if diagnosis is None:  # a link about another of the user's accounts offers to switch to it
+        return in_another_account(request, diagnosis_merchant_id(diagnosis_uuid))
     if diagnosis.page is None or not diagnosis.page.live:
         raise Http404("That article is no longer published.")
     request.session[SESSION_KEY.format(page_id=diagnosis.page_id)] = str(diagnosis.uuid)

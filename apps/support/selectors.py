@@ -198,3 +198,12 @@ def ticket_for_account(account, reference: str) -> SupportTicket | None:
     return SupportTicket.objects.filter(
         reference=reference.strip().upper(), merchant_id=account.merchant_id
     ).first()
+
+
+def ticket_merchant_id(reference: str) -> int | None:
+    """Whose ticket this is (the caller must not show it unless the user is a member of that account)."""
+    return (
+        SupportTicket.objects.filter(reference=reference.strip().upper())
+        .values_list("merchant_id", flat=True)
+        .first()
+    )

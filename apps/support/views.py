@@ -10,11 +10,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.checks.selectors import diagnosis_for_account, live_article, session_diagnosis
+from kitty_troubleshoot.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors
 from .forms import SupportTicketForm, parse_uuid
-from .models import SupportTicket
 from .services import TicketNotAllowed, ticket_create
 
 FORM_PARTIAL = "support/ticket_form.html#ticket_form"
@@ -24,13 +24,6 @@ NO_DIAGNOSIS = (
     "We could not tell which checks this ticket is about. Go back to the article, "
     "choose your plugin and order number, run the checks, and send the ticket from there."
 )
-
-
-def _get_ticket_for_account(request, reference: str) -> SupportTicket:
-    ticket = selectors.ticket_for_account(request.account, reference)
-    if ticket is None:
-        raise Http404("No such ticket in your account.")
-    return ticket
 
 
 def _render_form(request, context: dict, *, status: int):
@@ -110,5 +103,7 @@ def ticket_form_view(request):
 @require_GET
 def ticket_detail(request, reference: str):
     """The ticket as it was sent, in the account it was opened from."""
-    ticket = _get_ticket_for_account(request, reference)
+    ticket = selectors.ticket_for_account(request.account, reference)
+    if ticket is None:  # a link about another of the user's accounts offers to switch to it
+        return in_another_account(request, selectors.ticket_merchant_id(reference))
     return render(request, "support/ticket_detail.html", {"ticket": ticket})
