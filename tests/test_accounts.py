@@ -287,3 +287,33 @@ def test_a_link_to_someone_elses_account_says_nothing_about_it(pat):
     assert response.status_code == 404
     assert "Someone Else" not in response.content.decode()
     assert "We can't find that" in text(response.content.decode())
+
+
+def test_an_authorization_finished_after_switching_accounts_changes_nothing_and_says_why(pat, alpha, beta):
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.commerce.test_reauthorize import woo_posts_keys
+
+    woo = PluginFactory(
+        merchant=alpha,
+        platform="woocommerce",
+        authorization_status="revoked",
+        credentials={
+            "site_url": "https://shop.example",
+            "consumer_key": "ck_old",
+            "consumer_secret": "cs_old",
+        },
+    )
+    consent = pat.get(f"/account/plugins/{woo.pk}/reauthorize/?next=/help/").headers["Location"]
+    state = parse_qs(urlsplit(consent).query)["user_id"][0]
+    woo_posts_keys(state)
+    switch(pat, beta)  # while on the platform's consent screen
+
+    response = pat.get("/account/oauth/woocommerce/return/", {"success": "1", "user_id": state})
+
+    assert response.status_code == 400
+    assert "started in your account “Alpha Goods”, and you have switched accounts since" in text(
+        response.content.decode()
+    )
+    woo.refresh_from_db()
+    assert woo.credentials["consumer_key"] == "ck_old" and woo.authorization_status == "revoked"

@@ -40,6 +40,24 @@ def _get_plugin_for_account(request, plugin_id: int) -> Plugin:
     return plugin
 
 
+def _plugin_of_state(request, state) -> Plugin:
+    """The plugin an authorization coming back is for, if it is in the account the user works in.
+
+    A user who switched accounts while on the platform's consent screen is
+    told so (nothing changed) rather than shown a bare 404.
+    """
+    plugin = plugin_for_account(request.account, state.plugin_id)
+    if plugin is not None:
+        return plugin
+    started_in = next((a for a in request.accounts if a.merchant_id == state.plugin.merchant_id), None)
+    if started_in is None:
+        raise Http404("No such plugin.")
+    raise AuthorizationRefused(
+        f"This authorization was started in your account “{started_in.merchant_name}”, and you have "
+        "switched accounts since. Nothing changed: switch back and start Reauthorize again."
+    )
+
+
 def _safe_next(request, value: str | None) -> str:
     if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
         return value
@@ -98,9 +116,9 @@ def shopify_callback(request):
         )
     try:
         state = authorization_state_use(token=query.get("state", ""), user=request.user)
+        plugin = _plugin_of_state(request, state)
     except AuthorizationRefused as exc:
         return _refused(exc)
-    plugin = _get_plugin_for_account(request, state.plugin_id)
     back = _safe_next(request, state.next_url)
     if plugin.platform != "shopify":
         return HttpResponseBadRequest("This authorization is not for a Shopify plugin.")
@@ -177,9 +195,9 @@ def woocommerce_return(request):
             user=request.user,
             needs_received_keys=request.GET.get("success") == "1",
         )
+        plugin = _plugin_of_state(request, state)
     except AuthorizationRefused as exc:
         return _refused(exc)
-    plugin = _get_plugin_for_account(request, state.plugin_id)
     back = _safe_next(request, state.next_url)
     if request.GET.get("success") != "1" or plugin.platform != "woocommerce":
         messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")
