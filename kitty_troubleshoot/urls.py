@@ -8,6 +8,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 
 from apps.help import views as help_views
 
+from .accounts import account_switch
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/help/", permanent=False)),
     path(
@@ -19,6 +21,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("healthz", help_views.healthz, name="healthz"),
+    path("account/switch/", account_switch, name="account_switch"),
     path("checks/", include("apps.checks.urls")),
     path("account/", include("apps.commerce.urls")),
     path("support/", include("apps.support.urls")),

@@ -178,14 +178,33 @@ class Check:
 
 @dataclass(frozen=True)
 class Membership:
+    """One user's place in one merchant account.
+
+    ``request.account`` is one of these (or None): the account the request
+    works in, chosen by the user when they belong to several. Everything
+    account-scoped reads ``request.account.merchant_id``.
+    """
+
     merchant_id: int
     is_owner: bool
+    role: str = ""
+    merchant_name: str = ""
 
 
 class AccountDirectory(Protocol):
     """Who may check what: provided by the app that owns accounts."""
 
-    def membership_for(self, user) -> Membership | None: ...
+    def memberships_for(self, user) -> list[Membership]:
+        """Every account the user belongs to, the one they work in by default first."""
+        ...
+
+    def membership_for(self, user, merchant_id: int | None = None) -> Membership | None:
+        """The user's membership of ``merchant_id`` (None if they are not a member).
+
+        Without ``merchant_id``: their default account. Code serving a request
+        uses ``request.account`` instead, the account the user chose.
+        """
+        ...
 
     def subject_choices(self, merchant_id: int) -> list[tuple[int, str]]: ...
 

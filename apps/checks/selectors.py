@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from wagtail.models import Page
 
-from .base import Status
+from .base import Membership, Status
 from .models import CheckRun, Diagnosis
 from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
@@ -149,15 +150,15 @@ def live_article(page_id) -> Page:
 
 
 def session_diagnosis(request, page, *, merchant_id: int | None = None) -> Diagnosis | None:
-    """The diagnosis this reader last started on the article: the one the article shows."""
+    """The diagnosis this reader last started on the article, if it is the request's account's."""
     uuid = request.session.get(SESSION_KEY.format(page_id=page.pk))
     if not uuid:
         return None
     if merchant_id is None:
-        membership = account_directory().membership_for(request.user)
-        if membership is None:
+        account = getattr(request, "account", None)
+        if account is None:
             return None
-        merchant_id = membership.merchant_id
+        merchant_id = account.merchant_id
     return Diagnosis.objects.filter(uuid=uuid, merchant_id=merchant_id).first()
 
 
@@ -186,56 +187,59 @@ def step_widgets(page) -> dict[str, StepWidget]:
     }
 
 
-def diagnosis_for_user(user, diagnosis_uuid) -> Diagnosis:
-    """The user's own diagnosis; anyone else's (or a malformed id) is a 404."""
-    membership = account_directory().membership_for(user)
-    diagnosis = None
-    if membership is not None:
-        try:
-            diagnosis = (
-                Diagnosis.objects.filter(
-                    uuid=diagnosis_uuid, merchant_id=membership.merchant_id, read_only=False
-                )
-                .select_related("page")
-                .first()
-            )
-        except (ValueError, TypeError):
-            diagnosis = None
-    if diagnosis is None:
-        raise Http404("No such diagnosis.")
-    return diagnosis
-
-
-def run_for_user(user, run_uuid) -> CheckRun:
-    membership = account_directory().membership_for(user)
-    run = None
-    if membership is not None:
-        run = (
-            CheckRun.objects.select_related("diagnosis")
-            .filter(uuid=run_uuid, merchant_id=membership.merchant_id)
+def diagnosis_for_account(account: Membership | None, diagnosis_uuid) -> Diagnosis | None:
+    """The account's own diagnosis with this id; None for anyone else's or a malformed id."""
+    if account is None:
+        return None
+    try:
+        return (
+            Diagnosis.objects.filter(uuid=diagnosis_uuid, merchant_id=account.merchant_id, read_only=False)
+            .select_related("page")
             .first()
         )
-    if run is None:
-        raise Http404("No such check run.")
-    return check_run_expire_if_overdue(run)
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def diagnosis_merchant_id(diagnosis_uuid) -> int | None:
+    """Whose diagnosis this is (the caller must not show it unless the user is a member of that account)."""
+    try:
+        return (
+            Diagnosis.objects.filter(uuid=diagnosis_uuid, read_only=False)
+            .values_list("merchant_id", flat=True)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def run_for_account(account: Membership | None, run_uuid) -> CheckRun | None:
+    """The account's check run with this id (expired if overdue); None for anyone else's."""
+    if account is None:
+        return None
+    try:
+        run = (
+            CheckRun.objects.select_related("diagnosis")
+            .filter(uuid=run_uuid, merchant_id=account.merchant_id)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return None
+    return check_run_expire_if_overdue(run) if run is not None else None
 
 
 def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPanel:
-    """The panel for this user; ``diagnosis`` (already scoped to them) overrides the session's."""
-    user = request.user
-    if not user.is_authenticated:
-        return CheckPanel(can_check=False)
-    directory = account_directory()
-    membership = directory.membership_for(user)
-    if membership is None:
+    """The panel for the request's account; ``diagnosis`` (already scoped to it) overrides the session's."""
+    account = getattr(request, "account", None)
+    if not request.user.is_authenticated or account is None:
         return CheckPanel(can_check=False)
     panel = CheckPanel(
         can_check=True,
-        is_owner=membership.is_owner,
-        subjects=directory.subject_choices(membership.merchant_id),
+        is_owner=account.is_owner,
+        subjects=account_directory().subject_choices(account.merchant_id),
     )
     panel.widgets = step_widgets(page)
-    panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=membership.merchant_id)
+    panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=account.merchant_id)
     if diagnosis is None:  # the article itself, loaded again after a refused start without JavaScript
         panel.refusal = _refusal_pop(request, page)
         if panel.refusal is not None and panel.refusal.block_id in panel.widgets:

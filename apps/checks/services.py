@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from kitty_troubleshoot.celery import is_broker_error
 
-from .base import CheckContext, InputError, Outcome
+from .base import CheckContext, InputError, Membership, Outcome
 from .models import CheckRun, Diagnosis
 from .registry import account_directory, get_check
 
@@ -53,25 +53,31 @@ class StepTarget:
 
 
 def diagnosis_for(
-    *, user, page, subject_id: int | None, order_number: str, placed_date: date | None
+    *,
+    account: Membership | None,
+    user,
+    page,
+    subject_id: int | None,
+    order_number: str,
+    placed_date: date | None,
 ) -> Diagnosis:
     """The account's current diagnosis for these inputs, shared by its members for 12 hours.
 
-    Raises InputError when the subject is not one of the user's (the caller
-    turns that into a 404) or is missing.
+    ``account`` is the one the user works in (``request.account``). Raises
+    LookupError when the subject is not one of the account's (the caller turns
+    that into a 404) and InputError when it is missing.
     """
-    membership = account_directory().membership_for(user)
-    if membership is None:
+    if account is None:
         raise InputError("subject", "Your user is not part of any Commerce Kitty account.")
     if subject_id is None:
         raise InputError("subject", "Choose the plugin the order should import through.")
-    label = account_directory().subject_label(membership.merchant_id, subject_id)
+    label = account_directory().subject_label(account.merchant_id, subject_id)
     if label is None:
         raise LookupError("no such plugin in this account")
     now = timezone.now()
     diagnosis = (
         Diagnosis.objects.filter(
-            merchant_id=membership.merchant_id,
+            merchant_id=account.merchant_id,
             read_only=False,
             page=page,
             subject_id=subject_id,
@@ -83,7 +89,7 @@ def diagnosis_for(
     )
     if diagnosis is None:
         return Diagnosis.objects.create(
-            merchant_id=membership.merchant_id,
+            merchant_id=account.merchant_id,
             user=user,
             page=page,
             subject_id=subject_id,
@@ -368,7 +374,8 @@ def check_fix_request(
         raise InputError("fix", "That fix is not offered for this result any more. Run the check again.")
     if fix.get("unavailable"):
         raise InputError("fix", fix["unavailable"])
-    membership = account_directory().membership_for(user)
+    # The user's role in the run's own account (the one the caller scoped the run to).
+    membership = account_directory().membership_for(user, merchant_id=run.merchant_id)
     if fix.get("owner_only") and not (membership and membership.is_owner):
         raise InputError("fix", "Only an owner of this account can apply this fix. Ask an owner to do it.")
     choices = {str(value) for value, _ in fix.get("choices") or []}
@@ -385,15 +392,17 @@ def check_fix_request(
     return new_run
 
 
-def diagnosis_recheck_after_fix(*, user, subject_id: int, check_key: str, note: str) -> Diagnosis | None:
+def diagnosis_recheck_after_fix(
+    *, user, merchant_id: int, subject_id: int, check_key: str, note: str
+) -> Diagnosis | None:
     """After a fix applied outside the article (e.g. Reauthorize on the platform), check again.
 
-    The account's latest diagnosis of this subject that ran ``check_key``
-    gets that step checked again, with ``note`` shown on it as the fix
+    The latest diagnosis of this subject that ran ``check_key``, in the
+    account ``merchant_id`` (of which the user must be a member), gets that step checked again, with ``note`` shown on it as the fix
     applied, and every other step it showed checked again after it. Returns
     the diagnosis, or None when there is none (or checks cannot start now).
     """
-    membership = account_directory().membership_for(user)
+    membership = account_directory().membership_for(user, merchant_id=merchant_id)
     if membership is None:
         return None
     diagnosis = (

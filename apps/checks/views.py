@@ -12,9 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 from wagtail.models import Page
 
+from kitty_troubleshoot.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from .base import InputError, clean_order_number, clean_placed_date
+from .models import CheckRun, Diagnosis
 from .registry import get_check
 from .selectors import (
     ALREADY_HERE_BLOCK,
@@ -24,10 +26,11 @@ from .selectors import (
     Refusal,
     StepWidget,
     check_panel,
-    diagnosis_for_user,
+    diagnosis_for_account,
+    diagnosis_merchant_id,
     live_article,
     refusal_keep,
-    run_for_user,
+    run_for_account,
     step_targets,
 )
 from .services import (
@@ -54,16 +57,24 @@ def poll_delay(n: int) -> int:
 
 def _widget_response(request, page, widget: StepWidget, *, n: int = 0, status: int = 200):
     context = {"page": page, "widget": widget, "poll_delay": poll_delay(n), "next_n": n + 1}
-    context["panel"] = {"is_owner": request.user.is_authenticated and _is_owner(request.user)}
+    context["panel"] = {"is_owner": bool(request.account and request.account.is_owner)}
     # A finished run renders without the polling trigger, which ends the polling.
     return render(request, "checks/widget.html#widget", context, status=status)
 
 
-def _is_owner(user) -> bool:
-    from .registry import account_directory
+def _get_run_for_account(request, run_uuid) -> CheckRun:
+    """The run if it is the request's account's; anyone else's (even the user's other account's) is a 404."""
+    run = run_for_account(request.account, run_uuid)
+    if run is None:
+        raise Http404("No such check run.")
+    return run
 
-    membership = account_directory().membership_for(user)
-    return bool(membership and membership.is_owner)
+
+def _get_diagnosis_for_account(request, diagnosis_uuid) -> Diagnosis:
+    diagnosis = diagnosis_for_account(request.account, diagnosis_uuid)
+    if diagnosis is None:
+        raise Http404("No such diagnosis.")
+    return diagnosis
 
 
 def _article_of(run_or_diagnosis) -> Page:
@@ -115,6 +126,7 @@ def check_start(request):
             )
         placed_date = clean_placed_date(request.POST.get("placed_date"))
         diagnosis = diagnosis_for(
+            account=request.account,
             user=request.user,
             page=page,
             subject_id=subject_id,
@@ -215,7 +227,7 @@ def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0, 
 @require_GET
 def check_run_poll(request, run_uuid):
     """The widget for one run: polled while it runs; the page itself without JavaScript."""
-    run = run_for_user(request.user, run_uuid)
+    run = _get_run_for_account(request, run_uuid)
     page = _article_of(run)
     if not request.htmx:
         return _back_to(page, f"step-{run.step_number}" if run.step_number else "check-inputs")
@@ -226,7 +238,7 @@ def check_run_poll(request, run_uuid):
 @require_POST
 def check_run_fix(request, run_uuid):
     """Apply a fix the run offered, then check again (one task: fix, then check)."""
-    run = run_for_user(request.user, run_uuid)
+    run = _get_run_for_account(request, run_uuid)
     page = _article_of(run)
     anchor = f"step-{run.step_number}"
     runs = latest_runs(run.diagnosis)
@@ -257,7 +269,7 @@ def check_run_fix(request, run_uuid):
 @login_required_htmx(anchor="check-panel")
 @require_GET
 def diagnosis_summary(request, diagnosis_uuid):
-    diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)
+    diagnosis = _get_diagnosis_for_account(request, diagnosis_uuid)
     page = _article_of(diagnosis)
     if not request.htmx:
         return _back_to(page, "check-inputs")
@@ -317,7 +329,9 @@ def diagnosis_open(request, diagnosis_uuid):
     Links in e-mails and notifications use it: the article then shows that
     diagnosis' results and prefills the ticket form from it.
     """
-    diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)
+    diagnosis = diagnosis_for_account(request.account, diagnosis_uuid)
+    if diagnosis is None:  # a link about another of the user's accounts offers to switch to it
+        return in_another_account(request, diagnosis_merchant_id(diagnosis_uuid))
     if diagnosis.page is None or not diagnosis.page.live:
         raise Http404("That article is no longer published.")
     request.session[SESSION_KEY.format(page_id=diagnosis.page_id)] = str(diagnosis.uuid)

@@ -164,3 +164,52 @@ def demo_account_seed(*, owner) -> Merchant:
     for plugin in merchant.plugins.filter(import_orders=True):
         plugin_sync(plugin=plugin, mode="scheduled")
     return merchant
+
+
+# A second, smaller account the demo merchant belongs to as staff, so the
+# account switcher can be tried: its plugin has Import Orders off, and only
+# its owner could turn it on.
+SECOND_DEMO_MERCHANT = "Purrfect Prints"
+SECOND_DEMO_PLUGIN = DemoPlugin("prints", "Demo Marketplace – Print shop", ("web",), import_orders=False)
+SECOND_DEMO_ORDER = DemoOrder("prints", "6001", "Import Orders is off; only the owner can turn it on", 1)
+
+
+@transaction.atomic
+def demo_second_account_seed(*, member) -> Merchant:
+    """(Re)build the small second account, with ``member`` as staff (not owner)."""
+    Merchant.objects.filter(name=SECOND_DEMO_MERCHANT).delete()
+    SandboxStore.objects.filter(handle=SECOND_DEMO_PLUGIN.store).delete()
+
+    merchant = Merchant.objects.create(name=SECOND_DEMO_MERCHANT)
+    Membership.objects.create(user=member, merchant=merchant, role=Membership.Role.STAFF)
+    Product.objects.create(merchant=merchant, code="POSTER-A3-CAT", name="Cat poster, A3")
+    channel = Channel.objects.create(
+        merchant=merchant, name="Print shop", code="web", hostname="prints.purrfect.example"
+    )
+    store = SandboxStore.objects.create(handle=SECOND_DEMO_PLUGIN.store, name="Print shop")
+    plugin = Plugin.objects.create(
+        merchant=merchant,
+        platform="sandbox",
+        name=SECOND_DEMO_PLUGIN.name,
+        import_orders=False,
+        credentials={"store": store.handle, "access_token": store.access_token},
+    )
+    plugin.channels.set([channel])
+    order = SECOND_DEMO_ORDER
+    SandboxOrder.objects.create(
+        store=store,
+        number=order.number,
+        placed_at=timezone.now() - timedelta(days=order.days_ago),
+        status=order.status,
+        lines=[{"sku": "POSTER-A3-CAT", "quantity": 1, "title": "Cat poster, A3"}],
+        email=order.email,
+        first_name="Demo",
+        last_name=f"Buyer {order.number}",
+        address_line1="1 Catnip Lane",
+        city="Portland",
+        postcode="97201",
+        country="US",
+        currency="USD",
+        total=Decimal("18.00"),
+    )
+    return merchant

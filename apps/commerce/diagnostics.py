@@ -79,13 +79,25 @@ CHECK_OF_RULE = {rule: key for key, owned in RULES_BY_CHECK.items() for rule in 
 class CommerceAccounts:
     """The checks framework's view of Commerce Kitty accounts: plugins are the subjects."""
 
-    def membership_for(self, user) -> CheckMembership | None:
+    def memberships_for(self, user) -> list[CheckMembership]:
+        if not getattr(user, "is_authenticated", False):
+            return []
+        # The oldest membership first: the account a user works in until they choose another.
+        rows = (
+            Membership.objects.filter(user=user)
+            .order_by("pk")
+            .values_list("merchant_id", "role", "merchant__name")
+        )
+        return [_check_membership(*row) for row in rows]
+
+    def membership_for(self, user, merchant_id: int | None = None) -> CheckMembership | None:
         if not getattr(user, "is_authenticated", False):
             return None
-        row = Membership.objects.filter(user=user).order_by("pk").values_list("merchant_id", "role").first()
-        if row is None:
-            return None
-        return CheckMembership(merchant_id=row[0], is_owner=row[1] == Membership.Role.OWNER)
+        rows = Membership.objects.filter(user=user)
+        if merchant_id is not None:
+            rows = rows.filter(merchant_id=merchant_id)
+        row = rows.order_by("pk").values_list("merchant_id", "role", "merchant__name").first()
+        return _check_membership(*row) if row is not None else None
 
     def subject_choices(self, merchant_id: int) -> list[tuple[int, str]]:
         return list(Plugin.objects.filter(merchant_id=merchant_id).order_by("name").values_list("pk", "name"))
@@ -103,6 +115,15 @@ class CommerceAccounts:
 
     def merchant_ids_named(self, text: str) -> list[int]:
         return list(Merchant.objects.filter(name__icontains=text.strip()).values_list("pk", flat=True)[:500])
+
+
+def _check_membership(merchant_id: int, role: str, merchant_name: str) -> CheckMembership:
+    return CheckMembership(
+        merchant_id=merchant_id,
+        is_owner=role == Membership.Role.OWNER,
+        role=role,
+        merchant_name=merchant_name,
+    )
 
 
 set_account_directory(CommerceAccounts())

@@ -1,18 +1,15 @@
-"""Reads scoped to the user's own account."""
+"""Reads scoped to the account a request works in (``request.account``)."""
 
 from django.conf import settings
-from django.http import Http404
 
-from .models import Membership, Plugin
+from .models import Plugin
 
 
-def plugin_for_user(user, plugin_id: int) -> Plugin:
-    """The plugin if it belongs to one of the user's accounts; otherwise 404, as if it did not exist."""
-    merchant_ids = Membership.objects.filter(user=user).values("merchant_id")
-    plugin = Plugin.objects.filter(pk=plugin_id, merchant_id__in=merchant_ids).first()
-    if plugin is None:
-        raise Http404("No such plugin.")
-    return plugin
+def plugin_for_account(account, plugin_id: int) -> Plugin | None:
+    """The plugin if it belongs to ``account``; None otherwise, even if it is in another of the user's."""
+    if account is None:
+        return None
+    return Plugin.objects.filter(pk=plugin_id, merchant_id=account.merchant_id).first()
 
 
 def reauthorize_supported(plugin: Plugin) -> bool:

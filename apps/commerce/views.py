@@ -19,7 +19,7 @@ from apps.platforms import oauth
 from apps.platforms.base import PlatformError
 
 from .models import Plugin
-from .selectors import plugin_for_user, reauthorize_supported
+from .selectors import plugin_for_account, reauthorize_supported
 from .services import (
     AuthorizationRefused,
     authorization_state_receive,
@@ -32,6 +32,32 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 
+def _get_plugin_for_account(request, plugin_id: int) -> Plugin:
+    """The plugin if it is in the account the user works in; anything else is a 404, as if it did not exist."""
+    plugin = plugin_for_account(request.account, plugin_id)
+    if plugin is None:
+        raise Http404("No such plugin.")
+    return plugin
+
+
+def _plugin_of_state(request, state) -> Plugin:
+    """The plugin an authorization coming back is for, if it is in the account the user works in.
+
+    A user who switched accounts while on the platform's consent screen is
+    told so (nothing changed) rather than shown a bare 404.
+    """
+    plugin = plugin_for_account(request.account, state.plugin_id)
+    if plugin is not None:
+        return plugin
+    started_in = next((a for a in request.accounts if a.merchant_id == state.plugin.merchant_id), None)
+    if started_in is None:
+        raise Http404("No such plugin.")
+    raise AuthorizationRefused(
+        f"This authorization was started in your account “{started_in.merchant_name}”, and you have "
+        "switched accounts since. Nothing changed: switch back and start Reauthorize again."
+    )
+
+
 def _safe_next(request, value: str | None) -> str:
     if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
         return value
@@ -42,7 +68,7 @@ def _safe_next(request, value: str | None) -> str:
 @require_GET
 def reauthorize(request, plugin_id: int):
     """Send the merchant to the platform's own consent screen for this plugin."""
-    plugin = plugin_for_user(request.user, plugin_id)
+    plugin = _get_plugin_for_account(request, plugin_id)
     back = _safe_next(request, request.GET.get("next"))
     if not reauthorize_supported(plugin):
         raise Http404("This platform's authorization cannot be started from here.")
@@ -90,9 +116,9 @@ def shopify_callback(request):
         )
     try:
         state = authorization_state_use(token=query.get("state", ""), user=request.user)
+        plugin = _plugin_of_state(request, state)
     except AuthorizationRefused as exc:
         return _refused(exc)
-    plugin = plugin_for_user(request.user, state.plugin_id)
     back = _safe_next(request, state.next_url)
     if plugin.platform != "shopify":
         return HttpResponseBadRequest("This authorization is not for a Shopify plugin.")
@@ -149,7 +175,11 @@ def _authorized_again(request, plugin: Plugin) -> None:
     """Say so where the merchant left: on the authorization step, checked again; else at the top."""
     note = f"“{plugin.name}” is authorized again."
     if diagnosis_recheck_after_fix(
-        user=request.user, subject_id=plugin.pk, check_key="plugin_authorized", note=note
+        user=request.user,
+        merchant_id=plugin.merchant_id,
+        subject_id=plugin.pk,
+        check_key="plugin_authorized",
+        note=note,
     ):
         return
     messages.success(request, f"{note} Run the check to see it pass.")
@@ -165,9 +195,9 @@ def woocommerce_return(request):
             user=request.user,
             needs_received_keys=request.GET.get("success") == "1",
         )
+        plugin = _plugin_of_state(request, state)
     except AuthorizationRefused as exc:
         return _refused(exc)
-    plugin = plugin_for_user(request.user, state.plugin_id)
     back = _safe_next(request, state.next_url)
     if request.GET.get("success") != "1" or plugin.platform != "woocommerce":
         messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")
@@ -181,7 +211,7 @@ def woocommerce_return(request):
 @require_http_methods(["GET", "POST"])
 def demo_authorize(request, plugin_id: int):
     """The demo marketplace's consent page."""
-    plugin = plugin_for_user(request.user, plugin_id)
+    plugin = _get_plugin_for_account(request, plugin_id)
     if plugin.platform != "sandbox":
         raise Http404("Only demo-marketplace plugins authorize here.")
     back = _safe_next(request, request.POST.get("next") or request.GET.get("next"))

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.checks.selectors import diagnosis_for_user
+from apps.checks.selectors import diagnosis_for_account
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors
@@ -136,7 +136,9 @@ def _back_to_article(request, diagnosis):
 @login_required_htmx(anchor="diagnosis-summary")
 @require_POST
 def watch_start_view(request):
-    diagnosis = diagnosis_for_user(request.user, request.POST.get("diagnosis", ""))
+    diagnosis = diagnosis_for_account(request.account, request.POST.get("diagnosis", ""))
+    if diagnosis is None:
+        raise Http404("No such diagnosis.")
     try:
         watch, created = watch_start(user=request.user, diagnosis=diagnosis)
     except WatchRefused as exc:

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.registry import account_directory, get_check
+from apps.checks.registry import get_check
 from apps.checks.selectors import ALREADY_HERE_BLOCK
 from apps.checks.services import latest_runs
 
@@ -191,14 +191,19 @@ def ticket_form_context(diagnosis: Diagnosis | None) -> dict[str, Any]:
     }
 
 
-def merchant_id_for(user) -> int | None:
-    membership = account_directory().membership_for(user)
-    return membership.merchant_id if membership is not None else None
-
-
-def ticket_for_user(user, reference: str) -> SupportTicket | None:
-    """The ticket with this reference if it belongs to the user's merchant, else None."""
-    merchant_id = merchant_id_for(user)
-    if merchant_id is None:
+def ticket_for_account(account, reference: str) -> SupportTicket | None:
+    """The ticket with this reference if it belongs to the account (``request.account``), else None."""
+    if account is None:
         return None
-    return SupportTicket.objects.filter(reference=reference.strip().upper(), merchant_id=merchant_id).first()
+    return SupportTicket.objects.filter(
+        reference=reference.strip().upper(), merchant_id=account.merchant_id
+    ).first()
+
+
+def ticket_merchant_id(reference: str) -> int | None:
+    """Whose ticket this is (the caller must not show it unless the user is a member of that account)."""
+    return (
+        SupportTicket.objects.filter(reference=reference.strip().upper())
+        .values_list("merchant_id", flat=True)
+        .first()
+    )

@@ -61,8 +61,7 @@ def ticket_create(
     conditional unique constraint decides the race). Raises TicketNotAllowed
     when the user is not a member of the diagnosis' merchant.
     """
-    membership = account_directory().membership_for(user)
-    if membership is None or membership.merchant_id != diagnosis.merchant_id:
+    if account_directory().membership_for(user, merchant_id=diagnosis.merchant_id) is None:
         raise TicketNotAllowed("This diagnosis is not one of your account's.")
 
     order_number: str = cleaned_data["order_number"]

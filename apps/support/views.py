@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.checks.selectors import diagnosis_for_user, live_article, session_diagnosis
+from apps.checks.selectors import diagnosis_for_account, live_article, session_diagnosis
+from kitty_troubleshoot.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors
 from .forms import SupportTicketForm, parse_uuid
-from .models import SupportTicket
 from .services import TicketNotAllowed, ticket_create
 
 FORM_PARTIAL = "support/ticket_form.html#ticket_form"
@@ -24,13 +24,6 @@ NO_DIAGNOSIS = (
     "We could not tell which checks this ticket is about. Go back to the article, "
     "choose your plugin and order number, run the checks, and send the ticket from there."
 )
-
-
-def _get_ticket_for_user(user, reference: str) -> SupportTicket:
-    ticket = selectors.ticket_for_user(user, reference)
-    if ticket is None:
-        raise Http404("No such ticket in your account.")
-    return ticket
 
 
 def _render_form(request, context: dict, *, status: int):
@@ -51,7 +44,9 @@ def ticket_create_view(request):
     if diagnosis_uuid is None:
         context = {"diagnosis": None, "ticket_initial": None, "existing_ticket": None, "error": NO_DIAGNOSIS}
         return _render_form(request, context, status=400)
-    diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)  # someone else's is a 404
+    diagnosis = diagnosis_for_account(request.account, diagnosis_uuid)
+    if diagnosis is None:  # another account's, even one of the user's own others
+        raise Http404("No such diagnosis in your account.")
     initial = selectors.ticket_initial(diagnosis)
     form = SupportTicketForm(request.POST, initial=initial)
     if not form.is_valid():
@@ -107,6 +102,8 @@ def ticket_form_view(request):
 @login_required_htmx()
 @require_GET
 def ticket_detail(request, reference: str):
-    """The ticket as it was sent; only members of the ticket's merchant see it."""
-    ticket = _get_ticket_for_user(request.user, reference)
+    """The ticket as it was sent, in the account it was opened from."""
+    ticket = selectors.ticket_for_account(request.account, reference)
+    if ticket is None:  # a link about another of the user's accounts offers to switch to it
+        return in_another_account(request, selectors.ticket_merchant_id(reference))
     return render(request, "support/ticket_detail.html", {"ticket": ticket})

@@ -8,6 +8,7 @@ from django.test import Client
 
 from apps.checks.base import InputError
 from apps.checks.models import CheckRun, Diagnosis
+from apps.checks.registry import account_directory
 from apps.checks.services import check_fix_request, diagnosis_for
 from apps.commerce.models import Plugin
 from apps.support.models import SupportTicket
@@ -98,7 +99,12 @@ def test_the_merchant_never_lands_in_the_agents_recheck(merchant_client, agent, 
     merchant = SupportTicket.objects.get(pk=ticket.pk).user
 
     own = diagnosis_for(
-        user=merchant, page=page, subject_id=ticket.plugin_id, order_number="2001", placed_date=None
+        account=account_directory().membership_for(merchant),
+        user=merchant,
+        page=page,
+        subject_id=ticket.plugin_id,
+        order_number="2001",
+        placed_date=None,
     )
 
     assert own == ticket.diagnosis and not own.read_only

@@ -11,7 +11,8 @@ import pytest
 from wagtail.models import Page
 from werkzeug import Response
 
-from apps.commerce.models import Membership
+from apps.commerce.demo import DEMO_MERCHANT
+from apps.commerce.models import Merchant
 from apps.platforms.shopify import API_VERSION
 from tests.factories import PluginFactory
 from tests.platforms.test_shopify import order_node, orders_body
@@ -24,7 +25,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def shopify(merchant_client, httpserver, monkeypatch):
     monkeypatch.setattr("apps.commerce.diagnostics.INTERACTIVE_TIMEOUT", httpx.Timeout(0.5, connect=0.5))
-    merchant = Membership.objects.get(user__username="merchant").merchant
+    merchant = Merchant.objects.get(name=DEMO_MERCHANT)
     plugin = PluginFactory(
         merchant=merchant,
         platform="shopify",

@@ -13,7 +13,8 @@ from wagtail.models import Page
 from werkzeug import Response
 
 from apps.checks.models import CheckRun
-from apps.commerce.models import Membership
+from apps.commerce.demo import DEMO_MERCHANT
+from apps.commerce.models import Merchant
 from apps.platforms.shopify import API_VERSION
 from tests.conftest import service_missing, wagtail_tree_ensure, wait_for
 from tests.factories import PluginFactory
@@ -38,7 +39,7 @@ def test_killed_worker_leaves_a_run_that_is_never_repeated_and_ends_as_couldnt_f
     wagtail_tree_ensure()
     call_command("demo_setup", stdout=StringIO())
     client.login(username="merchant", password="kitty-merchant")
-    merchant = Membership.objects.get(user__username="merchant").merchant
+    merchant = Merchant.objects.get(name=DEMO_MERCHANT)
     plugin = PluginFactory(
         merchant=merchant,
         platform="shopify",

@@ -50,3 +50,30 @@ def test_seeding_again_rebuilds_the_account(merchant):
 
     assert again.pk != merchant.pk
     assert Order.objects.count() == 2
+
+
+def test_the_demo_merchant_can_switch_to_a_second_account_where_they_are_staff(client, article):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.commerce.demo import SECOND_DEMO_MERCHANT
+    from apps.commerce.models import Merchant
+
+    call_command("demo_setup", stdout=StringIO())
+    assert client.login(username="merchant", password="kitty-merchant")
+    first = client.get("/help/order-did-not-import/").content.decode()
+    assert "Demo Marketplace – Main store" in first and "Print shop" not in first
+    assert "Purrfect Prints" in first  # offered by the switcher
+
+    second = Merchant.objects.get(name=SECOND_DEMO_MERCHANT)
+    client.post("/account/switch/", {"account": second.pk, "next": "/help/order-did-not-import/"})
+
+    html = client.get("/help/order-did-not-import/").content.decode()
+    assert "Demo Marketplace – Print shop" in html and "Main store" not in html
+    started = client.post(
+        "/checks/start/",
+        {"page": article.pk, "subject": second.plugins.get().pk, "block_id": article.steps[0].id},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Only an owner of this account can turn on import orders." in started.content.decode()

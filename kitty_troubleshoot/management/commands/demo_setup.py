@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.commerce.demo import ORDERS, demo_account_seed
+from apps.commerce.demo import ORDERS, SECOND_DEMO_ORDER, demo_account_seed, demo_second_account_seed
 from apps.help.services import article_import, support_editors_group_ensure
 from apps.support.services import support_agents_group_ensure
 
@@ -55,6 +55,8 @@ class Command(BaseCommand):
             )
             users = demo_users_ensure()
             merchant = demo_account_seed(owner=users["merchant"])
+            # After the main account: a user works in their oldest account until they switch.
+            second = demo_second_account_seed(member=users["merchant"])
         article_url = base_url + result.page.url
         out = self.stdout.write
         out("")
@@ -73,4 +75,8 @@ class Command(BaseCommand):
         for order in ORDERS:
             step = f"step {order.step}" if order.step else "      "
             out(f"    #{order.number}  {step}  {order.what_is_wrong}")
+        out(f"  Second account “{second.name}” (merchant is staff; switch in the header)")
+        out(
+            f"    #{SECOND_DEMO_ORDER.number}  step {SECOND_DEMO_ORDER.step}  {SECOND_DEMO_ORDER.what_is_wrong}"
+        )
         out("")
