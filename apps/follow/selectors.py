@@ -6,16 +6,10 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from apps.checks.registry import account_directory
 from apps.commerce.diagnostics import CHECK_OF_NOTIFICATION
 from apps.commerce.models import Notification
 
 from .models import OrderWatch
-
-
-def merchant_id_for(user) -> int | None:
-    membership = account_directory().membership_for(user)
-    return membership.merchant_id if membership is not None else None
 
 
 def account_notifications(merchant_id: int) -> QuerySet[Notification]:
@@ -30,19 +24,18 @@ def unread_count(merchant_id: int) -> int:
     return Notification.objects.filter(merchant_id=merchant_id, read=False).count()
 
 
-def notification_for_user(user, pk: int) -> Notification | None:
-    merchant_id = merchant_id_for(user)
-    if merchant_id is None:
+def notification_for_account(account, pk: int) -> Notification | None:
+    """The account's notification ``pk`` (``account`` is ``request.account``); None for anyone else's."""
+    if account is None:
         return None
-    return Notification.objects.filter(merchant_id=merchant_id, pk=pk).first()
+    return Notification.objects.filter(merchant_id=account.merchant_id, pk=pk).first()
 
 
-def watch_for_user(user, watch_uuid) -> OrderWatch | None:
-    merchant_id = merchant_id_for(user)
-    if merchant_id is None:
+def watch_for_account(account, watch_uuid) -> OrderWatch | None:
+    if account is None:
         return None
     try:
-        return OrderWatch.objects.filter(merchant_id=merchant_id, uuid=watch_uuid).first()
+        return OrderWatch.objects.filter(merchant_id=account.merchant_id, uuid=watch_uuid).first()
     except (ValueError, TypeError):
         return None
 

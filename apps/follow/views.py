@@ -34,9 +34,9 @@ PAGE_SIZE = 30
 @never_cache
 @login_required_htmx()
 def inbox(request):
-    merchant_id = selectors.merchant_id_for(request.user)
-    if merchant_id is None:
+    if request.account is None:
         return render(request, "follow/inbox.html", {"no_account": True}, status=404)
+    merchant_id = request.account.merchant_id
     page = Paginator(selectors.account_notifications(merchant_id), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -52,7 +52,7 @@ def inbox(request):
 @login_required_htmx()
 def notification_open(request, pk: int):
     """Mark the notification read and go where it is explained."""
-    note = selectors.notification_for_user(request.user, pk)
+    note = selectors.notification_for_account(request.account, pk)
     if note is None:
         raise Http404("No such notification.")
     if not note.read:
@@ -63,7 +63,7 @@ def notification_open(request, pk: int):
 @login_required_htmx()
 @require_POST
 def notification_read(request, pk: int):
-    note = selectors.notification_for_user(request.user, pk)
+    note = selectors.notification_for_account(request.account, pk)
     if note is None:
         raise Http404("No such notification.")
     type(note).objects.filter(pk=note.pk).update(read=True)
@@ -73,10 +73,9 @@ def notification_read(request, pk: int):
 @login_required_htmx()
 @require_POST
 def notifications_read_all(request):
-    merchant_id = selectors.merchant_id_for(request.user)
-    if merchant_id is None:
+    if request.account is None:
         raise Http404("No account.")
-    count = selectors.account_notifications(merchant_id).filter(read=False).update(read=True)
+    count = selectors.account_notifications(request.account.merchant_id).filter(read=False).update(read=True)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return HttpResponseRedirect(reverse("follow:inbox"))
 
@@ -156,7 +155,7 @@ def watch_start_view(request):
 @login_required_htmx(anchor="diagnosis-summary")
 @require_POST
 def watch_cancel_view(request, watch_uuid):
-    watch = selectors.watch_for_user(request.user, watch_uuid)
+    watch = selectors.watch_for_account(request.account, watch_uuid)
     if watch is None:
         raise Http404("No such watch.")
     watch_cancel(watch=watch)

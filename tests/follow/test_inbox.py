@@ -83,3 +83,25 @@ def test_signed_out_readers_are_sent_to_sign_in(client, notes):
 
     assert response.status_code == 302 and response.headers["Location"].startswith("/accounts/login/")
     assert "Notifications" not in text(client.get("/help/").content.decode())
+
+
+def test_the_inbox_and_the_bell_follow_the_chosen_account(merchant_client, notes):
+    from apps.commerce.models import Merchant, Plugin
+
+    other = Merchant.objects.get(name="Purrfect Prints")
+    theirs = notify(
+        Plugin.objects.filter(merchant=other).first(),
+        "rate_limit",
+        "The platform is throttling “Prints shop”.",
+    )
+
+    in_main = merchant_client.get("/notifications/").content.decode()
+    assert "throttling" not in in_main and "MUG-RED-404" in in_main
+    assert merchant_client.get(f"/notifications/{theirs.pk}/open/").status_code == 404
+
+    merchant_client.post("/account/switch/", {"account": other.pk, "next": "/notifications/"})
+    in_other = merchant_client.get("/notifications/").content.decode()
+
+    assert "throttling" in in_other and "MUG-RED-404" not in in_other
+    assert 'aria-label="Notifications, 1 unread"' in in_other
+    assert merchant_client.get(f"/notifications/{notes[0].pk}/open/").status_code == 404
