@@ -138,7 +138,7 @@ def authorization_state_receive(*, token: str, credentials: dict) -> Authorizati
 
 # Past the hard limit a sync's worker has certainly been stopped; the grace
 # covers clocks and the moment between the limit and the kill.
-SYNC_RUN_GRACE = timedelta(seconds=10)
+SYNC_RUN_GRACE = timedelta(seconds=5)
 
 
 def sync_runs_end_abandoned() -> int:
