@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -163,50 +163,55 @@ def check_runs_start(
         "placed_date": diagnosis.placed_date.isoformat() if diagnosis.placed_date else "",
     }
     runs, new_runs = [], []
-    with transaction.atomic():
-        if count_towards_limit:
-            _start_limit_lock(user)
-        for target in targets:
-            if get_check(target.check_key) is None:
-                continue
-            in_flight = None
-            if not (fix_requested or fix_applied):
-                in_flight = (
-                    CheckRun.objects.filter(
-                        diagnosis=diagnosis,
-                        check_key=target.check_key,
-                        inputs=inputs,
-                        block_id=target.block_id,
-                        status__in=CheckRun.IN_FLIGHT,
-                        deadline__gt=now,
+    try:
+        with transaction.atomic():
+            if count_towards_limit:
+                _start_limit_lock(user)
+            for target in targets:
+                if get_check(target.check_key) is None:
+                    continue
+                in_flight = None
+                if not (fix_requested or fix_applied):
+                    in_flight = (
+                        CheckRun.objects.filter(
+                            diagnosis=diagnosis,
+                            check_key=target.check_key,
+                            inputs=inputs,
+                            block_id=target.block_id,
+                            status__in=CheckRun.IN_FLIGHT,
+                            deadline__gt=now,
+                        )
+                        .order_by("-queued_at")
+                        .first()
                     )
-                    .order_by("-queued_at")
-                    .first()
+                if in_flight is not None:
+                    runs.append(in_flight)
+                    continue
+                run = CheckRun.objects.create(
+                    diagnosis=diagnosis,
+                    merchant_id=diagnosis.merchant_id,
+                    user=user,
+                    page_id=diagnosis.page_id,
+                    block_id=target.block_id,
+                    step_number=target.step_number,
+                    check_key=target.check_key,
+                    inputs=inputs,
+                    # A fix is applied by the first run of the task; the others check again after it.
+                    fix_requested=(fix_requested or {}) if target is targets[0] else {},
+                    # A fix applied elsewhere (e.g. Reauthorize on the platform) is said on the step it fixed.
+                    fixes_applied=[fix_applied] if fix_applied and target is targets[0] else [],
+                    queued_at=now,
+                    # Until a worker claims it: a task nobody picked up by then is dropped by the broker.
+                    deadline=now + timedelta(seconds=task_expires_seconds()),
                 )
-            if in_flight is not None:
-                runs.append(in_flight)
-                continue
-            run = CheckRun.objects.create(
-                diagnosis=diagnosis,
-                merchant_id=diagnosis.merchant_id,
-                user=user,
-                page_id=diagnosis.page_id,
-                block_id=target.block_id,
-                step_number=target.step_number,
-                check_key=target.check_key,
-                inputs=inputs,
-                # A fix is applied by the first run of the task; the others check again after it.
-                fix_requested=(fix_requested or {}) if target is targets[0] else {},
-                # A fix applied elsewhere (e.g. Reauthorize on the platform) is said on the step it fixed.
-                fixes_applied=[fix_applied] if fix_applied and target is targets[0] else [],
-                queued_at=now,
-                # Until a worker claims it: a task nobody picked up by then is dropped by the broker.
-                deadline=now + timedelta(seconds=task_expires_seconds()),
-            )
-            runs.append(run)
-            new_runs.append(run)
-        if count_towards_limit and new_runs:
-            _start_limit_enforce(user, now=now)
+                runs.append(run)
+                new_runs.append(run)
+            if count_towards_limit and new_runs:
+                _start_limit_enforce(user, now=now)
+    except DatabaseError as exc:
+        # E.g. the limit's row lock not granted in time: the start is refused in words, not a 500.
+        logger.warning("checks could not be started: %s", exc.__class__.__name__)
+        raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
         _enqueue([r.pk for r in new_runs])
         fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
