@@ -19,9 +19,9 @@ from tests.platforms.test_shopify import order_node, orders_body
 
 
 def test_sync_killed_mid_way_is_carried_on_by_its_redelivery_and_its_run_is_swept(
-    celery_worker, httpserver, settings
+    celery_worker, bulk_worker_process, httpserver, settings
 ):
-    if celery_worker is None:
+    if bulk_worker_process is None:
         service_missing("this needs a real Celery worker (set CELERY_BROKER_URL and DATABASE_URL)")
     plugin = PluginFactory(
         platform="shopify",
@@ -60,7 +60,7 @@ def test_sync_killed_mid_way_is_carried_on_by_its_redelivery_and_its_run_is_swep
         killed_run = SyncRun.objects.get(plugin=plugin)
         assert killed_run.outcome == "running"
 
-        for child in children_of(celery_worker.pid):
+        for child in children_of(bulk_worker_process.pid):  # the bulk worker runs syncs
             os.kill(child, signal.SIGKILL)
         killed_at = time.monotonic()
         release.set()  # the killed delivery's request is answered to nobody
