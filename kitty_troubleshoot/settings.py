@@ -229,6 +229,13 @@ CELERY_TASK_ROUTES = {
 SYNC_TASK_SLICE_SECONDS = env_int("SYNC_TASK_SLICE_SECONDS", 30)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 20)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30)
+# A check task still queued after this many seconds is dropped and its runs
+# show "couldn't finish": a click's answer is no use minutes later.
+CHECK_TASK_EXPIRES = env_int("CHECK_TASK_EXPIRES", 30)
+# Syncs and backfills: their own limits; a SyncRun left running past the hard
+# one (plus a little grace) is ended as failed by the sweeper (beat).
+SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 300)
+SYNC_TASK_TIME_LIMIT = env_int("SYNC_TASK_TIME_LIMIT", 360)
 # Celery >= 5.6 closes Django's database connections before and after every
 # task unless DB_REUSE_MAX is set (celery/celery#9824), whatever CONN_MAX_AGE
 # says: a new PostgreSQL connection per task. Keep them; celery.py retires
@@ -252,6 +259,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.checks.tasks.expire_overdue_runs",
         "schedule": 5 * 60,
         "options": {"expires": 4 * 60},
+    },
+    # SyncRuns whose worker died end as failed, so the next sync's page does not say "running".
+    "end-abandoned-syncs": {
+        "task": "apps.commerce.tasks.end_abandoned_syncs",
+        "schedule": 60,
+        "options": {"expires": 50},
     },
     # Tickets whose e-mail could not be sent (mail server or broker down) are sent again.
     "email-unsent-tickets": {

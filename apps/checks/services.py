@@ -7,9 +7,10 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -22,17 +23,32 @@ from .registry import account_directory, get_check
 
 logger = logging.getLogger(__name__)
 
-# A run not finished by then is shown as "couldn't finish". The task's limits
-# are well inside it, and a run is only claimed while a whole task's hard limit
-# still fits before its deadline, so a live task never outlives the deadline.
-RUN_DEADLINE = timedelta(seconds=60)
-TASK_SOFT_TIME_LIMIT = 20
-TASK_TIME_LIMIT = 30
-# A queued task older than this is dropped by the broker (and by the task's
-# own staleness test), never run late.
-TASK_EXPIRES_SECONDS = 120
+# The task limits are Django's CELERY_TASK_SOFT_TIME_LIMIT / CELERY_TASK_TIME_LIMIT,
+# read when a task is queued and sent with it, so the limit a worker enforces
+# and the deadline a run is given come from the same number. A claimed run's
+# deadline is the hard limit plus this grace: a run whose worker died shows
+# "couldn't finish" that soon after it started, not later.
+RUN_DEADLINE_GRACE = timedelta(seconds=5)
+# The per-user start limit counts runs queued in this sliding window.
 # The per-user start limit counts runs queued in this sliding window.
 START_LIMIT_WINDOW = timedelta(seconds=60)
+
+
+def task_time_limits() -> tuple[int, int]:
+    """(soft, hard) seconds a check task may run, as configured now."""
+    return settings.CELERY_TASK_SOFT_TIME_LIMIT, settings.CELERY_TASK_TIME_LIMIT
+
+
+def task_expires_seconds() -> int:
+    """How long a queued check task may wait for a worker; older ones are dropped, never run late."""
+    return settings.CHECK_TASK_EXPIRES
+
+
+def __getattr__(name: str):
+    # Still importable under its old name, but read from settings each time.
+    if name == "TASK_EXPIRES_SECONDS":
+        return task_expires_seconds()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ChecksUnavailable(Exception):
@@ -153,49 +169,55 @@ def check_runs_start(
         "placed_date": diagnosis.placed_date.isoformat() if diagnosis.placed_date else "",
     }
     runs, new_runs = [], []
-    with transaction.atomic():
-        if count_towards_limit:
-            _start_limit_lock(user)
-        for target in targets:
-            if get_check(target.check_key) is None:
-                continue
-            in_flight = None
-            if not (fix_requested or fix_applied):
-                in_flight = (
-                    CheckRun.objects.filter(
-                        diagnosis=diagnosis,
-                        check_key=target.check_key,
-                        inputs=inputs,
-                        block_id=target.block_id,
-                        status__in=CheckRun.IN_FLIGHT,
-                        deadline__gt=now,
+    try:
+        with transaction.atomic():
+            if count_towards_limit:
+                _start_limit_lock(user)
+            for target in targets:
+                if get_check(target.check_key) is None:
+                    continue
+                in_flight = None
+                if not (fix_requested or fix_applied):
+                    in_flight = (
+                        CheckRun.objects.filter(
+                            diagnosis=diagnosis,
+                            check_key=target.check_key,
+                            inputs=inputs,
+                            block_id=target.block_id,
+                            status__in=CheckRun.IN_FLIGHT,
+                            deadline__gt=now,
+                        )
+                        .order_by("-queued_at")
+                        .first()
                     )
-                    .order_by("-queued_at")
-                    .first()
+                if in_flight is not None:
+                    runs.append(in_flight)
+                    continue
+                run = CheckRun.objects.create(
+                    diagnosis=diagnosis,
+                    merchant_id=diagnosis.merchant_id,
+                    user=user,
+                    page_id=diagnosis.page_id,
+                    block_id=target.block_id,
+                    step_number=target.step_number,
+                    check_key=target.check_key,
+                    inputs=inputs,
+                    # A fix is applied by the first run of the task; the others check again after it.
+                    fix_requested=(fix_requested or {}) if target is targets[0] else {},
+                    # A fix applied elsewhere (e.g. Reauthorize on the platform) is said on the step it fixed.
+                    fixes_applied=[fix_applied] if fix_applied and target is targets[0] else [],
+                    queued_at=now,
+                    # Until a worker claims it: a task nobody picked up by then is dropped by the broker.
+                    deadline=now + timedelta(seconds=task_expires_seconds()),
                 )
-            if in_flight is not None:
-                runs.append(in_flight)
-                continue
-            run = CheckRun.objects.create(
-                diagnosis=diagnosis,
-                merchant_id=diagnosis.merchant_id,
-                user=user,
-                page_id=diagnosis.page_id,
-                block_id=target.block_id,
-                step_number=target.step_number,
-                check_key=target.check_key,
-                inputs=inputs,
-                # A fix is applied by the first run of the task; the others check again after it.
-                fix_requested=(fix_requested or {}) if target is targets[0] else {},
-                # A fix applied elsewhere (e.g. Reauthorize on the platform) is said on the step it fixed.
-                fixes_applied=[fix_applied] if fix_applied and target is targets[0] else [],
-                queued_at=now,
-                deadline=now + RUN_DEADLINE,
-            )
-            runs.append(run)
-            new_runs.append(run)
-        if count_towards_limit and new_runs:
-            _start_limit_enforce(user, now=now)
+                runs.append(run)
+                new_runs.append(run)
+            if count_towards_limit and new_runs:
+                _start_limit_enforce(user, now=now)
+    except DatabaseError as exc:
+        # E.g. the limit's row lock not granted in time: the start is refused in words, not a 500.
+        logger.warning("checks could not be started: %s", exc.__class__.__name__)
+        raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
         _enqueue([r.pk for r in new_runs])
         fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
@@ -206,10 +228,13 @@ def check_runs_start(
 def _enqueue(run_ids: list[int]) -> None:
     from .tasks import run_checks
 
+    soft_limit, hard_limit = task_time_limits()
     try:
         result = run_checks.apply_async(
             (run_ids,),
-            expires=TASK_EXPIRES_SECONDS,
+            expires=task_expires_seconds(),
+            soft_time_limit=soft_limit,
+            time_limit=hard_limit,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         )
@@ -227,24 +252,40 @@ def _enqueue(run_ids: list[int]) -> None:
     CheckRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=result.id or "")
 
 
-def check_runs_execute(run_ids: list[int], *, task_id: str = "") -> int:
-    """Claim and run each queued run (the Celery task's body); returns how many ran.
+def check_runs_execute(run_ids: list[int], *, task_id: str = "", time_limit: float | None = None) -> int:
+    """Claim and run each of the runs (the Celery task's body); returns how many ran.
 
-    The claim is a conditional update, so a redelivered or duplicated task
-    finds nothing left to do. A run is only claimed if its deadline lies beyond
-    the moment this task's hard time limit could end it; one that does not is
-    finished as "couldn't finish" at once instead of spinning until its deadline.
+    A queued run is claimed with a conditional update, so a duplicated task
+    finds nothing left to do. A run this same task (``task_id``) already
+    claimed is taken over: the broker redelivers a task whose worker died,
+    and its runs are finished by the new delivery rather than left to time
+    out. Either way the claimed run's deadline becomes the task's hard
+    ``time_limit`` (default: the configured one) plus a grace from now, the
+    moment by which a live task has certainly ended it. A queued run past its
+    deadline (a task delivered late) is finished as "couldn't finish".
     """
+    limit = timedelta(seconds=time_limit or task_time_limits()[1]) + RUN_DEADLINE_GRACE
     shared: dict = {}
     ran = 0
-    task_end = timezone.now() + timedelta(seconds=TASK_TIME_LIMIT)
     for run_id in run_ids:
         now = timezone.now()
-        claimed = CheckRun.objects.filter(
-            pk=run_id, status=CheckRun.State.QUEUED, deadline__gt=task_end
-        ).update(status=CheckRun.State.RUNNING, started_at=now, task_id=task_id or "")
+        claimed = CheckRun.objects.filter(pk=run_id, status=CheckRun.State.QUEUED, deadline__gt=now).update(
+            status=CheckRun.State.RUNNING, started_at=now, deadline=now + limit, task_id=task_id or ""
+        )
+        if not claimed and task_id:
+            # Taken over at most until twice the limit after it first started, so a
+            # run that kills its worker every time cannot be redelivered forever.
+            claimed = CheckRun.objects.filter(
+                pk=run_id,
+                status=CheckRun.State.RUNNING,
+                task_id=task_id,
+                deadline__gt=now,
+                started_at__gt=now - limit,
+            ).update(deadline=now + limit)
+            if claimed:
+                logger.info("check run %s taken over by its redelivered task", run_id)
         if not claimed:
-            CheckRun.objects.filter(pk=run_id, status=CheckRun.State.QUEUED, deadline__lte=task_end).update(
+            CheckRun.objects.filter(pk=run_id, status=CheckRun.State.QUEUED, deadline__lte=now).update(
                 **_couldnt_finish()
             )
             continue
@@ -284,21 +325,20 @@ def _execute(run: CheckRun, shared: dict) -> None:
                 raise InputError("order_number", "Type the missing order's number above to check this step.")
             if run.fix_requested and diagnosis.read_only:
                 fix_error = "this diagnosis only looks; fixes are applied from the merchant's own."
-            elif run.fix_requested:
+            elif run.fix_requested and not _fix_already_applied(run):
                 fix_error = _fix_apply(check, ctx, run, applied)
                 shared.clear()  # what was fetched before the fix is stale now
             outcome = check.run(ctx)
     except InputError as exc:
         outcome = Outcome.unknown(str(exc))
-    except Exception as exc:
-        if exc.__class__.__name__ == "SoftTimeLimitExceeded":
-            outcome = Outcome.unknown("This check took too long.", "Try again in a minute.")
-        else:
-            logger.exception("check %s failed (run %s)", run.check_key, run.uuid)
-            outcome = Outcome.unknown(
-                "Something went wrong on our side while checking.",
-                "Try again; if it keeps happening, contact support.",
-            )
+    except SoftTimeLimitExceeded:
+        outcome = Outcome.unknown("This check took too long.", "Try again in a minute.")
+    except Exception:
+        logger.exception("check %s failed (run %s)", run.check_key, run.uuid)
+        outcome = Outcome.unknown(
+            "Something went wrong on our side while checking.",
+            "Try again; if it keeps happening, contact support.",
+        )
     evidence = list(outcome.evidence)
     if fix_error:
         evidence.insert(0, f"The fix was not applied: {fix_error}")
@@ -311,6 +351,15 @@ def _execute(run: CheckRun, shared: dict) -> None:
         fixes_applied=applied,
         finished_at=timezone.now(),
         task_seconds=time.perf_counter() - started,
+    )
+
+
+def _fix_already_applied(run: CheckRun) -> bool:
+    # A run taken over from a task whose worker died may have applied its fix already.
+    return any(
+        a.get("from_run") == run.fix_requested.get("from_run")
+        and a.get("key") == run.fix_requested.get("key")
+        for a in run.fixes_applied
     )
 
 

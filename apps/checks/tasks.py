@@ -2,23 +2,21 @@
 
 from celery import shared_task
 
-from .services import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, check_runs_execute, check_runs_expire_overdue
+from .services import check_runs_execute, check_runs_expire_overdue
 
 
-@shared_task(
-    bind=True,
-    ignore_result=True,
-    soft_time_limit=TASK_SOFT_TIME_LIMIT,
-    time_limit=TASK_TIME_LIMIT,
-    acks_late=True,
-)
+# The time limits come with each task (services._enqueue sends the configured
+# ones), so a run's deadline and the limit its worker enforces always agree.
+@shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def run_checks(self, run_ids: list[int]) -> int:
-    """Run the queued checks ``run_ids`` in order, sharing what they fetch.
+    """Run the checks ``run_ids`` in order, sharing what they fetch.
 
-    Safe to deliver twice: each run is claimed with a conditional update, and
-    a run past its deadline (an expired task delivered late) is skipped.
+    Safe to deliver twice: a queued run is claimed with a conditional update,
+    a run this task claimed before its worker died is taken over, and a run
+    past its deadline (an expired task delivered late) is skipped.
     """
-    return check_runs_execute(run_ids, task_id=self.request.id or "")
+    hard_limit = (self.request.timelimit or (None, None))[0]
+    return check_runs_execute(run_ids, task_id=self.request.id or "", time_limit=hard_limit)
 
 
 @shared_task(ignore_result=True)

@@ -1,6 +1,7 @@
 """Writes to a merchant's account that are not part of the import itself."""
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -11,7 +12,9 @@ from django.utils import timezone
 from apps.platforms.base import NotAuthorized
 from apps.platforms.models import SandboxStore
 
-from .models import AuthorizationState, Notification, Plugin
+from .models import AuthorizationState, Notification, Plugin, SyncRun
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -131,3 +134,28 @@ def authorization_state_receive(*, token: str, credentials: dict) -> Authorizati
     state.received_at = timezone.now()
     state.save(update_fields=["received_credentials", "received_at"])
     return state
+
+
+# Past the hard limit a sync's worker has certainly been stopped; the grace
+# covers clocks and the moment between the limit and the kill.
+SYNC_RUN_GRACE = timedelta(seconds=5)
+
+
+def sync_runs_end_abandoned() -> int:
+    """End every SyncRun still running past the sync task's hard time limit as failed; returns how many.
+
+    Such a run's worker died (killed, out of memory, the machine restarted)
+    before it could record the end. Its lock went with it: the sync lock is
+    held by the worker's database connection, which PostgreSQL closed.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.SYNC_TASK_TIME_LIMIT) - SYNC_RUN_GRACE
+    ended = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING, started_at__lt=cutoff).update(
+        outcome=SyncRun.Outcome.FAILED,
+        finished_at=now,
+        message="This sync stopped without finishing (its worker was stopped). Orders imported before "
+        "that are kept; the next sync carries on.",
+    )
+    if ended:
+        logger.warning("%s abandoned sync runs ended as failed", ended)
+    return ended

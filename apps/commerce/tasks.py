@@ -7,26 +7,26 @@ from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 
 from apps.platforms.base import PlatformUnavailable
 
 from .importing import plugin_sync
+from .locks import Lock, sync_lock
 from .models import Plugin, SyncRun
+from .services import sync_runs_end_abandoned
 
 logger = logging.getLogger(__name__)
 
 # Two syncs of one plugin at once are harmless (imports are idempotent) but
-# wasteful of the platform's rate limit: the second one is skipped.
-SYNC_LOCK_SECONDS = 10 * 60
+# wasteful of the platform's rate limit: the second one is skipped while the
+# first holds the plugin's sync lock (locks.py).
 # A backfill that finds another sync running tries again this often, this many times.
 BACKFILL_RETRY_SECONDS = 60
 BACKFILL_RETRIES = 15
-
-
-def _sync_lock_key(plugin_id: int) -> str:
-    return f"commerce:sync-lock:{plugin_id}"
+# A sync whose lock could not be asked (the database did not answer) tries again this often.
+LOCK_UNAVAILABLE_RETRY_SECONDS = 30
+LOCK_UNAVAILABLE_RETRIES = 10
 
 
 @shared_task(ignore_result=True)
@@ -48,8 +48,10 @@ def sync_all_plugins() -> int:
     retry_backoff_max=600,
     retry_jitter=True,
     max_retries=4,
-    soft_time_limit=300,
-    time_limit=360,
+    soft_time_limit=settings.SYNC_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.SYNC_TASK_TIME_LIMIT,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def sync_plugin(
     self,
@@ -64,20 +66,25 @@ def sync_plugin(
         return
     since: datetime | None = parse_datetime(backfill_since) if backfill_since else None
     resume: datetime | None = parse_datetime(resume_from) if resume_from else None
-    if not cache.add(_sync_lock_key(plugin_id), self.request.id or "eager", SYNC_LOCK_SECONDS):
-        # A continuation (resume) is the rest of a sync already under way: it waits too.
-        if (since is not None or resume is not None) and not self.request.is_eager:
-            # A backfill (often the rest of one a merchant started) must not be lost to a
-            # scheduled sync holding the lock: scheduled syncs never reach that far back.
-            logger.info("backfill of plugin %s waits: another sync is running", plugin_id)
-            raise self.retry(countdown=BACKFILL_RETRY_SECONDS, max_retries=BACKFILL_RETRIES)
-        logger.info("sync of plugin %s skipped: another sync is running", plugin_id)
-        return
-    try:
+    with sync_lock(plugin_id) as lock:
+        if lock is Lock.UNAVAILABLE:
+            # Not a reason to skip: the lock could not be asked, so nobody knows whether
+            # another sync runs. Try again soon rather than run twice or never.
+            logger.warning("sync of plugin %s waits: its lock could not be asked", plugin_id)
+            if self.request.is_eager:
+                return
+            raise self.retry(countdown=LOCK_UNAVAILABLE_RETRY_SECONDS, max_retries=LOCK_UNAVAILABLE_RETRIES)
+        if lock is Lock.REFUSED:
+            # A continuation (resume) is the rest of a sync already under way: it waits too.
+            if (since is not None or resume is not None) and not self.request.is_eager:
+                # A backfill (often the rest of one a merchant started) must not be lost to a
+                # scheduled sync holding the lock: scheduled syncs never reach that far back.
+                logger.info("backfill of plugin %s waits: another sync is running", plugin_id)
+                raise self.retry(countdown=BACKFILL_RETRY_SECONDS, max_retries=BACKFILL_RETRIES)
+            logger.info("sync of plugin %s skipped: another sync is running", plugin_id)
+            return
         run = _sync_slice(plugin, mode=mode, backfill_since=since, resume_from=resume)
         logger.info("sync of plugin %s: %s (%s)", plugin_id, run.outcome, run.message)
-    finally:
-        cache.delete(_sync_lock_key(plugin_id))
     _sync_continue(run, mode=mode, backfill_since=backfill_since)
 
 
@@ -106,3 +113,9 @@ def _sync_continue(run: SyncRun, *, mode: str, backfill_since: str | None) -> No
     sync_plugin.delay(
         run.plugin_id, mode, backfill_since=backfill_since, resume_from=run.resume_from.isoformat()
     )
+
+
+@shared_task(ignore_result=True)
+def end_abandoned_syncs() -> int:
+    """Beat: SyncRuns left running past the sync's hard time limit end as failed."""
+    return sync_runs_end_abandoned()

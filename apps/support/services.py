@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
@@ -206,7 +207,7 @@ def ticket_email_send(*, ticket_id: int) -> bool:
         ticket_email(ticket).send()
     except Exception as exc:
         SupportTicket.objects.filter(pk=ticket_id, email_claimed_at=now).update(email_claimed_at=None)
-        if exc.__class__.__name__ == "SoftTimeLimitExceeded":
+        if isinstance(exc, SoftTimeLimitExceeded):
             raise  # the task is out of time: stop here, the sweep carries on later
         logger.exception("support ticket %s could not be e-mailed", ticket.reference)
         return False

@@ -555,15 +555,53 @@ def test_redelivered_or_late_task_never_runs_a_check_twice(merchant_client, page
     assert check_runs_execute([stale.pk]) == 0  # an expired task delivered late
 
 
-def test_a_run_the_task_could_not_finish_before_its_deadline_ends_at_once(merchant_client, page, tasks_held):
+def test_a_check_delivered_after_its_queue_deadline_ends_at_once(merchant_client, page, tasks_held, settings):
+    settings.CHECK_TASK_EXPIRES = 4
     start(merchant_client, page, plugin_named("Main store"), step=1)
     run = CheckRun.objects.get()
-    CheckRun.objects.filter(pk=run.pk).update(deadline=timezone.now() + timedelta(seconds=20))  # long queued
+    assert (run.deadline - run.queued_at).total_seconds() == pytest.approx(4)
+    CheckRun.objects.filter(pk=run.pk).update(
+        deadline=timezone.now() - timedelta(seconds=1)
+    )  # a late delivery
 
     assert check_runs_execute([run.pk]) == 0
 
     run.refresh_from_db()
-    assert (run.status, run.summary) == ("unknown", "This check couldn't finish.")  # not "Checking…" for 20 s
+    assert (run.status, run.summary) == ("unknown", "This check couldn't finish.")
+
+
+def test_a_claimed_check_must_end_by_the_hard_limit_in_settings_plus_grace(
+    merchant_client, page, tasks_held, settings
+):
+    settings.CELERY_TASK_TIME_LIMIT = 7
+    start(merchant_client, page, plugin_named("Main store"), step=1)
+    run = CheckRun.objects.get()
+
+    assert check_runs_execute([run.pk], task_id="t") == 1
+
+    run.refresh_from_db()
+    assert run.status == "passed"
+    assert (run.deadline - run.started_at).total_seconds() == pytest.approx(7 + 5, abs=0.5)
+
+
+def test_a_redelivered_task_takes_over_its_own_running_run_but_not_anothers(
+    merchant_client, page, tasks_held
+):
+    start(merchant_client, page, plugin_named("Main store"), step=1)
+    run = CheckRun.objects.get()
+    # Claimed by task "t", whose worker then died before finishing it.
+    CheckRun.objects.filter(pk=run.pk).update(
+        status="running",
+        task_id="t",
+        started_at=timezone.now(),
+        deadline=timezone.now() + timedelta(seconds=35),
+    )
+
+    assert check_runs_execute([run.pk], task_id="another") == 0
+    assert CheckRun.objects.get(pk=run.pk).status == "running"
+    assert check_runs_execute([run.pk], task_id="t") == 1
+    assert CheckRun.objects.get(pk=run.pk).status == "passed"
+    assert check_runs_execute([run.pk], task_id="t") == 0  # finished runs are never run again
 
 
 def test_a_teammates_start_does_not_change_a_check_already_queued(merchant_client, page, tasks_held):

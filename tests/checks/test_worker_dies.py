@@ -1,14 +1,15 @@
-"""A worker killed in the middle of a check: the check never runs twice and the widget offers Try again."""
+"""A worker killed in the middle of a check: the check is finished, never left "Checking…"."""
 
+import json
 import os
 import signal
 import threading
 import time
-from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
-from django.utils import timezone
 from wagtail.models import Page
 from werkzeug import Response
 
@@ -18,6 +19,7 @@ from apps.commerce.models import Merchant
 from apps.platforms.shopify import API_VERSION
 from tests.conftest import service_missing, wagtail_tree_ensure, wait_for
 from tests.factories import PluginFactory
+from tests.platforms.test_shopify import order_node, orders_body
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -29,13 +31,16 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def test_killed_worker_leaves_a_run_that_is_never_repeated_and_ends_as_couldnt_finish(
-    celery_worker, client, httpserver
-):
+@pytest.fixture
+def slow_store(celery_worker, client, httpserver):
+    """A signed-in merchant, the article, and a Shopify plugin whose first order lookup hangs.
+
+    Yields (page, plugin, lookups, asked, release): ``asked`` is set when the
+    first lookup arrives, which then waits for ``release``; later lookups
+    find order 1001, paid.
+    """
     if celery_worker is None:
         service_missing("this needs a real Celery worker (set CELERY_BROKER_URL and DATABASE_URL)")
-    from io import StringIO
-
     wagtail_tree_ensure()
     call_command("demo_setup", stdout=StringIO())
     client.login(username="merchant", password="kitty-merchant")
@@ -47,50 +52,72 @@ def test_killed_worker_leaves_a_run_that_is_never_repeated_and_ends_as_couldnt_f
         credentials={"shop": "slow", "access_token": "t", "base_url": httpserver.url_for("").rstrip("/")},
     )
     asked, release = threading.Event(), threading.Event()
-    order_lookups = []
+    lookups = []
 
-    def hang(request):
-        order_lookups.append(time.monotonic())
-        asked.set()
-        release.wait(timeout=8)
-        return Response("{}", status=503)
+    def first_lookup_hangs(request):
+        lookups.append(time.monotonic())
+        if len(lookups) == 1:
+            asked.set()
+            release.wait(timeout=10)
+            return Response("{}", status=503)
+        return Response(json.dumps(orders_body([order_node("1001")])), content_type="application/json")
 
     httpserver.expect_request(f"/admin/api/{API_VERSION}/graphql.json", method="POST").respond_with_handler(
-        hang
+        first_lookup_hangs
     )
     page = Page.objects.get(slug="order-did-not-import").specific
     try:
-        client.post(
-            "/checks/start/",
-            {"page": page.pk, "subject": plugin.pk, "order_number": "1001", "block_id": page.steps[5].id},
-            **HTMX,
-        )
-        assert asked.wait(timeout=20), "the worker never asked the platform"
-        run = CheckRun.objects.get(check_key="source_order_state")
-        assert run.status == "running"
-        started_at = run.started_at
-
-        for child in children_of(celery_worker.pid):  # the pool process running the check dies
-            os.kill(child, signal.SIGKILL)
-        release.set()
-        # The broker hands the task to a fresh pool process; it must find the run already claimed.
-        time.sleep(3)
+        yield page, plugin, lookups, asked, release
     finally:
         release.set()
 
-    run.refresh_from_db()
-    assert run.status == "running"
-    assert run.started_at == started_at
-    assert len(order_lookups) == 1
 
-    CheckRun.objects.filter(pk=run.pk).update(deadline=timezone.now() - timedelta(seconds=1))
-    html = client.get(f"/checks/runs/{run.uuid}/?n=4", **HTMX).content.decode()
-    assert 'data-check-status="unknown"' in html
-    assert "This check couldn" in html and ">Check again</button>" in html
-    # The worker is still serving: a new check runs to the end.
+def start_order_state_check(client, page, plugin) -> CheckRun:
     client.post(
         "/checks/start/",
-        {"page": page.pk, "subject": plugin.pk, "order_number": "1001", "block_id": page.steps[0].id},
+        {"page": page.pk, "subject": plugin.pk, "order_number": "1001", "block_id": page.steps[5].id},
         **HTMX,
     )
-    wait_for(lambda: CheckRun.objects.filter(check_key="import_orders_enabled", status="passed").exists())
+    return CheckRun.objects.get(check_key="source_order_state")
+
+
+def widget(client, run: CheckRun) -> str:
+    return client.get(f"/checks/runs/{run.uuid}/?n=4", **HTMX).content.decode()
+
+
+def test_killed_worker_child_the_redelivered_task_takes_over_and_finishes_the_check(
+    slow_store, client, celery_worker, settings
+):
+    page, plugin, lookups, asked, release = slow_store
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 8
+    settings.CELERY_TASK_TIME_LIMIT = 10
+    run = start_order_state_check(client, page, plugin)
+    assert asked.wait(timeout=20), "the worker never asked the platform"
+    run.refresh_from_db()
+    assert run.status == "running"
+
+    for child in children_of(celery_worker.pid):  # the pool process running the check dies
+        os.kill(child, signal.SIGKILL)
+    killed_at = time.monotonic()
+    release.set()
+
+    # The broker hands the task to a fresh pool process: it takes over its run and checks again.
+    wait_for(lambda: 'data-check-status="passed"' in widget(client, run), timeout=20)
+    assert time.monotonic() - killed_at < 10 + 5  # within the hard limit and the grace
+    html = widget(client, run)
+    assert "This check couldn" not in html
+    assert len(lookups) > 1  # the redelivered task asked the platform again
+    assert CheckRun.objects.filter(check_key="source_order_state").count() == 1
+
+
+def test_the_soft_time_limit_in_settings_is_the_one_the_check_gets(slow_store, client, settings):
+    page, plugin, lookups, asked, release = slow_store
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 1
+    settings.CELERY_TASK_TIME_LIMIT = 10
+    started = time.monotonic()
+    run = start_order_state_check(client, page, plugin)
+
+    wait_for(lambda: "This check took too long" in widget(client, run), timeout=8, interval=0.2)
+    assert time.monotonic() - started < 4
+    run.refresh_from_db()
+    assert (run.deadline - run.started_at).total_seconds() == pytest.approx(10 + 5, abs=0.5)

@@ -74,20 +74,14 @@ def test_sync_of_a_deleted_plugin_is_a_no_op(celery_worker):
 
 
 @pytest.mark.django_db
-def test_a_backfill_waits_for_a_running_sync_instead_of_being_dropped():
+def test_a_backfill_waits_for_a_running_sync_instead_of_being_dropped(other_process_holding_sync_lock):
     from celery.exceptions import Retry
-    from django.core.cache import cache
-
-    from apps.commerce.tasks import _sync_lock_key
 
     plugin = PluginFactory()
-    cache.add(_sync_lock_key(plugin.pk), "a scheduled sync", 60)
+    other_process_holding_sync_lock(plugin.pk)
     since = (timezone.now() - timedelta(days=60)).isoformat()
-    try:
-        with pytest.raises(Retry):  # called as a worker would, not eagerly
-            sync_plugin(plugin.pk, SyncRun.Mode.BACKFILL, since)
-        sync_plugin(plugin.pk, SyncRun.Mode.SCHEDULED)  # a scheduled sync just skips: the next one comes
-    finally:
-        cache.delete(_sync_lock_key(plugin.pk))
+    with pytest.raises(Retry):  # called as a worker would, not eagerly
+        sync_plugin(plugin.pk, SyncRun.Mode.BACKFILL, since)
+    sync_plugin(plugin.pk, SyncRun.Mode.SCHEDULED)  # a scheduled sync just skips: the next one comes
 
     assert not SyncRun.objects.exists()
