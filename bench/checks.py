@@ -476,8 +476,7 @@ def child_noop(spec: dict) -> dict:
     from django.utils import timezone
 
     from apps.checks.models import CheckRun
-    from apps.checks.services import TASK_EXPIRES_SECONDS
-    from apps.checks.tasks import run_checks
+    from apps.checks.services import check_runs_enqueue
 
     diagnosis = _bench_diagnosis(spec, "noop")
     ids, wall_ms = [], []
@@ -486,7 +485,7 @@ def child_noop(spec: dict) -> dict:
         run = _new_run(diagnosis, NOOP_CHECK_KEY, "noop", now, now + timedelta(seconds=60))
         run.save()
         started = time.perf_counter()
-        run_checks.apply_async(([run.pk],), expires=TASK_EXPIRES_SECONDS)
+        check_runs_enqueue([run.pk])  # as a click queues it: limits and expiry from settings
         # The first one waits for the worker to come up.
         limit = started + (spec["first_timeout"] if n == 0 else spec["timeout"])
         while not CheckRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
@@ -506,6 +505,7 @@ def child_burst(spec: dict) -> dict:
     from django.utils import timezone
 
     from apps.checks.models import CheckRun
+    from apps.checks.services import task_time_limits
     from apps.checks.tasks import run_checks
 
     diagnosis = _bench_diagnosis(spec, ORDER_NUMBER)
@@ -516,10 +516,14 @@ def child_burst(spec: dict) -> dict:
         _new_run(diagnosis, STEP_CHECK_KEY, spec["block_id"], now, deadline) for _ in range(spec["count"])
     )
     ids = [run.pk for run in runs]
+    soft, hard = task_time_limits()
     first_enqueue = timezone.now()
     started = time.perf_counter()
     for pk in ids:
-        run_checks.apply_async(([pk],), expires=int(spec["timeout"]) + 60)
+        # A longer expiry than a click's: the whole burst is queued before the worker drains it.
+        run_checks.apply_async(
+            ([pk],), expires=int(spec["timeout"]) + 60, soft_time_limit=soft, time_limit=hard
+        )
     enqueue_s = time.perf_counter() - started
     limit = started + spec["timeout"]
     mine = CheckRun.objects.filter(diagnosis=diagnosis)

@@ -44,13 +44,6 @@ def task_expires_seconds() -> int:
     return settings.CHECK_TASK_EXPIRES
 
 
-def __getattr__(name: str):
-    # Still importable under its old name, but read from settings each time.
-    if name == "TASK_EXPIRES_SECONDS":
-        return task_expires_seconds()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 class ChecksUnavailable(Exception):
     """The broker did not take the task: checks cannot run right now."""
 
@@ -219,13 +212,14 @@ def check_runs_start(
         logger.warning("checks could not be started: %s", exc.__class__.__name__)
         raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
-        _enqueue([r.pk for r in new_runs])
+        check_runs_enqueue([r.pk for r in new_runs])
         fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
         runs = [fresh.get(r.pk, r) for r in runs]
     return runs
 
 
-def _enqueue(run_ids: list[int]) -> None:
+def check_runs_enqueue(run_ids: list[int]) -> None:
+    """Queue one check task for these runs, with the configured time limits and expiry."""
     from .tasks import run_checks
 
     soft_limit, hard_limit = task_time_limits()

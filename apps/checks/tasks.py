@@ -5,7 +5,7 @@ from celery import shared_task
 from .services import check_runs_execute, check_runs_expire_overdue
 
 
-# The time limits come with each task (services._enqueue sends the configured
+# The time limits come with each task (services.check_runs_enqueue sends the configured
 # ones), so a run's deadline and the limit its worker enforces always agree.
 @shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def run_checks(self, run_ids: list[int]) -> int:
