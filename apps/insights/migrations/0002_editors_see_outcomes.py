@@ -1,8 +1,8 @@
-"""Wagtail's Editors and Moderators see the outcome report: they are who improves the articles."""
+"""Wagtail's Editors and Moderators (and our Support editors) see the outcome report: they improve the articles."""
 
 from django.db import migrations
 
-GROUPS = ("Editors", "Moderators")
+GROUPS = ("Editors", "Moderators", "Support editors")
 
 
 def grant(apps, schema_editor):
