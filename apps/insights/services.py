@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import html
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import transaction
+import nh3
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -17,7 +24,7 @@ from apps.checks.selectors import summary_of_runs
 from apps.commerce.models import Order
 from apps.support.models import SupportTicket
 
-from .models import ArticleDay, StepDay
+from .models import ArticleDay, HelpfulVote, SearchLog, StepDay
 
 BATCH_SIZE = 2000
 # "Order imported afterwards": within this long of the fix (or of the diagnosis).
@@ -229,3 +236,87 @@ def insights_aggregate_recent(*, today: date | None = None) -> int:
     """The scheduled count: the last few days, whose diagnoses may still gain runs, tickets or imports."""
     today = today or timezone.now().date()
     return insights_aggregate_days(today - timedelta(days=n) for n in range(RECOUNT_DAYS - 1, -1, -1))
+
+
+# --- "Was this helpful?" -----------------------------------------------------
+
+VOTE_COMMENT_MAX = 1000
+VOTES_PER_ADDRESS_PER_HOUR = 20
+
+
+class VoteRefused(Exception):
+    """Too many votes from one address: the message says when to try again."""
+
+
+def voter_key(*, user_id: int | None = None, reader_token: str = "") -> str:
+    """A keyed hash of who votes (an account, else the reader's cookie): votes tell apart, name nobody."""
+    who = f"user:{user_id}" if user_id is not None else f"reader:{reader_token}"
+    return hmac.new(settings.SECRET_KEY.encode(), who.encode(), hashlib.sha256).hexdigest()
+
+
+def comment_clean(raw: str | None) -> str:
+    """The comment as plain text: markup and control characters gone, cut to its length.
+
+    Stored as text and escaped wherever it is shown; no HTML survives it.
+    """
+    text = "".join(
+        ch for ch in (raw or "")[: VOTE_COMMENT_MAX * 4] if ch in "\n\t" or unicodedata.category(ch) != "Cc"
+    )
+    text = html.unescape(nh3.clean(text, tags=set()))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line).strip()[:VOTE_COMMENT_MAX]
+
+
+def _vote_limit(address: str | None) -> None:
+    key = "insights:votes:" + hashlib.sha256((address or "unknown").encode()).hexdigest()[:32]
+    cache.add(key, 0, 60 * 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the counter expired between add and incr
+        cache.set(key, 1, 60 * 60)
+        count = 1
+    if count and count > VOTES_PER_ADDRESS_PER_HOUR:
+        raise VoteRefused("You have sent a lot of feedback in the last hour. Thank you! Try again later.")
+
+
+def helpful_vote_record(
+    *, page, voter: str, helpful: bool, comment: str = "", address: str | None
+) -> HelpfulVote:
+    """Record the reader's vote on the revision they read; voting again changes it, not adds one.
+
+    Raises VoteRefused when the address has voted too often in the last hour.
+    """
+    _vote_limit(address)
+    fields = {"helpful": helpful, "comment": comment_clean(comment), "created_at": timezone.now()}
+    revision_id = page.live_revision_id or 0
+    try:
+        with transaction.atomic():
+            vote, _ = HelpfulVote.objects.update_or_create(
+                page=page, revision_id=revision_id, voter=voter, defaults=fields
+            )
+    except IntegrityError:  # the same reader's other tab voted at the same moment
+        HelpfulVote.objects.filter(page=page, revision_id=revision_id, voter=voter).update(**fields)
+        vote = HelpfulVote.objects.get(page=page, revision_id=revision_id, voter=voter)
+    return vote
+
+
+# --- Search --------------------------------------------------------------------
+
+
+def search_query_normalize(text: str) -> str:
+    return " ".join(text.lower().split())[:200]
+
+
+def search_log(*, query: str, results: int) -> SearchLog | None:
+    """Log one search (its normalized words and how many articles it found); nothing about who searched."""
+    normalized = search_query_normalize(query)
+    if not normalized:
+        return None
+    return SearchLog.objects.create(query=normalized, results=results)
+
+
+def search_click_record(*, search: SearchLog, page, step: int | None) -> None:
+    """The reader opened a result of this search: the first click is the one kept."""
+    SearchLog.objects.filter(pk=search.pk, clicked_page__isnull=True).update(
+        clicked_page=page, clicked_step=step
+    )

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import secrets
+from urllib.parse import urlparse
+
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden
+from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin.views.reports import ReportView
 
 from apps.help.models import TroubleshootingPage
+from kitty_troubleshoot.signin import client_address
 
-from . import charts
+from . import charts, services
+from .models import SearchLog
 from .selectors import (
     DEFAULT_PERIOD,
     PERIODS,
@@ -19,6 +30,7 @@ from .selectors import (
     searches_without_clicks,
     searches_without_results,
 )
+from .services import VoteRefused, voter_key
 
 OUTCOMES_PERMISSION = "insights.view_outcomes"
 
@@ -154,3 +166,80 @@ class ArticleOutcomesView(ReportView):
             context["no_results"] = searches_without_results(start=report.start, end=report.end)
             context["no_clicks"] = searches_without_clicks(start=report.start, end=report.end)
         return context
+
+
+# --- Readers: "Was this helpful?" and search clicks ---------------------------
+
+READER_COOKIE = "kt_reader"
+READER_COOKIE_AGE = 365 * 24 * 60 * 60
+
+
+def _same_origin(request) -> bool:
+    """The POST came from a page of this site (browsers send Origin with every POST)."""
+    origin = request.META.get("HTTP_ORIGIN", "")
+    if not origin or origin == "null":
+        return False
+    return urlparse(origin).netloc == request.get_host() or origin in settings.CSRF_TRUSTED_ORIGINS
+
+
+def _article(page_id) -> TroubleshootingPage:
+    page = TroubleshootingPage.objects.live().public().filter(pk=page_id).first()
+    if page is None:
+        raise Http404("No such article.")
+    return page
+
+
+# Published articles are served to anonymous readers from a shared cache, so
+# the form cannot carry a per-reader CSRF token; the Origin check stands in.
+@csrf_exempt
+@require_POST
+def helpful_vote(request, page_id: int):
+    """One vote per reader per revision: a second vote on the same revision replaces the first."""
+    if not _same_origin(request):
+        return HttpResponseForbidden("Send feedback from the article's page.")
+    page = _article(page_id)
+    answer = request.POST.get("helpful", "")
+    if answer not in ("yes", "no"):
+        return HttpResponseBadRequest("Answer yes or no.")
+    token = request.COOKIES.get(READER_COOKIE, "")
+    if not (request.user.is_authenticated or 16 <= len(token) <= 64):
+        token = secrets.token_urlsafe(24)
+    voter = voter_key(user_id=request.user.pk if request.user.is_authenticated else None, reader_token=token)
+    try:
+        services.helpful_vote_record(
+            page=page,
+            voter=voter,
+            helpful=answer == "yes",
+            comment=request.POST.get("comment", ""),
+            address=client_address(request),
+        )
+        outcome = "thanks"
+    except VoteRefused:
+        outcome = "limited"
+    if request.htmx:
+        response = render(request, "insights/helpful.html#answer", {"page": page, "feedback": outcome})
+    else:
+        response = redirect(f"{page.url}?feedback={outcome}#helpful")
+    if not request.user.is_authenticated:
+        response.set_cookie(
+            READER_COOKIE,
+            token,
+            max_age=READER_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+@never_cache
+@require_GET
+def search_click(request, search_uuid):
+    """A search result opened: remember it (for "searched, clicked nothing"), then go to the step."""
+    page = _article(request.GET.get("page") if str(request.GET.get("page", "")).isdigit() else 0)
+    step = request.GET.get("step", "")
+    step_number = int(step) if step.isdigit() and 0 < int(step) < 1000 else None
+    search = SearchLog.objects.filter(uuid=search_uuid).first()
+    if search is not None:
+        services.search_click_record(search=search, page=page, step=step_number)
+    return redirect(page.url + (f"#step-{step_number}" if step_number else ""))
