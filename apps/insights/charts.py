@@ -114,11 +114,19 @@ def daily_columns(
     parts = [
         format_html(
             '<text x="0" y="12" font-size="11" fill="#333">{} diagnoses</text>'
-            '<line x1="0" x2="{}" y1="{}" y2="{}" stroke="#999"></line>',
+            '<line x1="0" x2="{}" y1="{}" y2="{}" stroke="#999"></line>'
+            '<rect x="{}" y="2" width="10" height="10" fill="#007d7e"></rect>'
+            '<text x="{}" y="11" font-size="11" fill="#333">diagnoses</text>'
+            '<rect x="{}" y="2" width="10" height="10" fill="#e05a00"></rect>'
+            '<text x="{}" y="11" font-size="11" fill="#333">ended in a ticket</text>',
             peak,
             width,
             plot + 16,
             plot + 16,
+            width - 210,
+            width - 196,
+            width - 120,
+            width - 106,
         )
     ]
     for i, day in enumerate(days):

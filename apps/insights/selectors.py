@@ -229,8 +229,10 @@ def _label_revisions(page, figures: dict[int, RevisionFigures]) -> dict[str, str
             revision.label = "Revision not recorded" if not pk else f"Revision {pk} (deleted)"
             continue
         revision.published_at = found.created_at
-        author = found.user.get_full_name() or found.user.get_username() if found.user else "unknown"
-        revision.label = f"Revision {pk} · {found.created_at:%d %b %Y} · by {author}"
+        author = (found.user.get_full_name() or found.user.get_username()) if found.user else ""
+        revision.label = f"Revision {pk} · {found.created_at:%d %b %Y}" + (
+            f" · by {author}" if author else ""
+        )
         titles = _step_titles(found.content)
         for step in revision.steps.values():
             step.title = titles.get(step.block_id) or live_titles.get(step.block_id, "")

@@ -124,3 +124,10 @@ def test_anonymous_readers_are_sent_to_sign_in(client, counted):
 
     assert response.status_code == 302
     assert "/cms/login/" in response["Location"]
+
+
+def test_the_report_downloads_as_a_spreadsheet_too(editor_client, counted):
+    response = editor_client.get(URL, {"export": "xlsx"})
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="article-outcomes-order-did-not-import-')
