@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -110,6 +110,10 @@ class RevisionFigures:
         return _rate(self.diagnoses - self.tickets, self.diagnoses)
 
     @property
+    def cause_found_rate(self) -> float | None:
+        return _rate(self.with_cause, self.diagnoses)
+
+    @property
     def ticket_rate(self) -> float | None:
         return _rate(self.tickets, self.diagnoses)
 
@@ -141,6 +145,12 @@ class ArticleReport:
     revisions: list[RevisionFigures]  # newest first
     total: RevisionFigures
     days: list[DayFigures]
+
+    @property
+    def latest_change(self) -> tuple[RevisionFigures, RevisionFigures] | None:
+        """The newest revision with diagnoses or votes, and the one before it: did the last edit help?"""
+        counted = [r for r in self.revisions if r.diagnoses or r.helpful or r.not_helpful]
+        return (counted[0], counted[1]) if len(counted) > 1 else None
 
     def csv_rows(self) -> list[dict]:
         """One row per revision (the article) and one per step of it, newest revision first."""
@@ -296,8 +306,17 @@ def article_report(page, *, start: date, end: date) -> ArticleReport:
     return ArticleReport(page=page, start=start, end=end, revisions=ordered, total=total, days=every_day)
 
 
+def _moments(start: date, end: date) -> dict:
+    """A created_at filter for days ``start``..``end`` (UTC) that an index can serve."""
+    first = datetime.combine(start, time.min, tzinfo=UTC)
+    return {
+        "created_at__gte": first,
+        "created_at__lt": datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1),
+    }
+
+
 def _votes(page, start, end, figures, total, revision_of) -> None:
-    votes = HelpfulVote.objects.filter(page=page, created_at__date__gte=start, created_at__date__lte=end)
+    votes = HelpfulVote.objects.filter(page=page, **_moments(start, end))
     counted = votes.values("revision_id").annotate(
         yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False))
     )
@@ -323,7 +342,7 @@ class QueryFigures:
 
 def searches_without_results(*, start: date, end: date, limit: int = 20) -> list[QueryFigures]:
     rows = (
-        SearchLog.objects.filter(created_at__date__gte=start, created_at__date__lte=end, results=0)
+        SearchLog.objects.filter(results=0, **_moments(start, end))
         .values("query")
         .annotate(searches=Count("pk"))
         .order_by("-searches", "query")[:limit]
@@ -334,7 +353,7 @@ def searches_without_results(*, start: date, end: date, limit: int = 20) -> list
 def searches_without_clicks(*, start: date, end: date, limit: int = 20) -> list[QueryFigures]:
     """Queries that found something, and nobody opened any of it."""
     rows = (
-        SearchLog.objects.filter(created_at__date__gte=start, created_at__date__lte=end, results__gt=0)
+        SearchLog.objects.filter(results__gt=0, **_moments(start, end))
         .values("query")
         .annotate(searches=Count("pk"), clicks=Count("clicked_page"))
         .filter(clicks=0)

@@ -130,4 +130,41 @@ def test_the_report_downloads_as_a_spreadsheet_too(editor_client, counted):
     response = editor_client.get(URL, {"export": "xlsx"})
 
     assert response.status_code == 200
-    assert response["Content-Disposition"].startswith('attachment; filename="article-outcomes-order-did-not-import-')
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="article-outcomes-order-did-not-import-'
+    )
+
+
+@pytest.mark.parametrize(
+    "username,password,sees",
+    [
+        ("merchant", "kitty-merchant", False),
+        ("editor", "kitty-editor", True),
+        ("agent", "kitty-agent", False),
+        ("admin", "kitty-admin", True),
+    ],
+)
+def test_the_demos_editor_and_admin_see_the_report_and_no_one_else(client, counted, username, password, sees):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("demo_setup", stdout=StringIO())
+    assert client.login(username=username, password=password)
+
+    response = client.get(URL)
+    menu = client.get("/cms/").content.decode()
+
+    assert (response.status_code == 200 and 'data-figure="diagnoses">6<' in response.content.decode()) is sees
+    assert ("Article outcomes" in menu) is sees
+
+
+def test_the_report_says_whether_the_last_edit_helped(editor_client, counted):
+    page = editor_client.get(URL).content.decode()
+
+    change = re.sub(r"\s+", " ", re.search(r'<p id="latest-change">(.*?)</p>', page, re.S).group(1))
+    assert f"Since Revision {counted['second']} " in change
+    assert f"compared with Revision {counted['first']} " in change
+    # Second revision: 3 diagnoses, none ended in a ticket, 1 found a cause; the first: 1 ticket in 3.
+    assert "self-service rate 100% (was 67%)" in change
+    assert "most likely cause found 33% (was 33%)" in change
