@@ -55,3 +55,23 @@ def test_an_editor_reads_the_outcome_report_and_downloads_it(demo_site, page):
     assert (step_3["Diagnoses"], step_3["Most likely cause"], step_3["Most likely cause, share of diagnoses"]) == (
         "4", "3", "75.0%",
     )  # fmt: skip
+
+
+def test_an_anonymous_reader_says_the_article_did_not_help(demo_site, page):
+    from apps.insights.models import HelpfulVote
+
+    page.goto(f"{demo_site.url}/help/order-did-not-import/")
+    feedback = page.locator("#helpful")
+    feedback.get_by_label("What was missing or unclear?").fill(
+        "Step 3 <b>does not</b> say where the date is."
+    )
+    feedback.get_by_role("button", name="No").click()
+
+    expect(feedback).to_contain_text("Thank you for telling us")
+    vote = HelpfulVote.objects.get()
+    assert (vote.helpful, vote.comment) == (False, "Step 3 does not say where the date is.")
+    # The same reader voting again, after a reload, changes their vote rather than adding one.
+    page.reload()
+    page.locator("#helpful").get_by_role("button", name="Yes, it helped").click()
+    expect(page.locator("#helpful")).to_contain_text("Thank you for telling us")
+    assert list(HelpfulVote.objects.values_list("helpful", flat=True)) == [True]
