@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.support",
     "apps.follow",
     "apps.incidents",
+    "apps.insights",
     "kitty_troubleshoot",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -271,6 +272,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.support.tasks.tickets_email_unsent",
         "schedule": 10 * 60,
         "options": {"expires": 9 * 60},
+    },
+    # The editors' outcome report reads daily counts; the last days are counted again hourly.
+    "aggregate-article-outcomes": {
+        "task": "apps.insights.tasks.aggregate_recent_outcomes",
+        "schedule": 60 * 60,
+        "options": {"expires": 50 * 60},
     },
     # Watched orders: arrivals a sync's own follow-up missed, deadlines, unsent e-mails.
     "follow-watches": {

@@ -26,6 +26,7 @@ urlpatterns = [
     path("account/", include("apps.commerce.urls")),
     path("support/", include("apps.support.urls")),
     path("notifications/", include("apps.follow.urls")),
+    path("feedback/", include("apps.insights.urls")),
     path("help/", include(wagtail_urls)),
 ]
 

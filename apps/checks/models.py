@@ -61,6 +61,15 @@ class CheckRun(models.Model):
     merchant_id = models.BigIntegerField(db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
     page = models.ForeignKey("wagtailcore.Page", on_delete=models.SET_NULL, null=True, related_name="+")
+    # The article's live revision when the run was queued: what the reader was following.
+    page_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        verbose_name="article revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     block_id = models.CharField("step block id", max_length=64, blank=True)
     step_number = models.PositiveSmallIntegerField(null=True, blank=True)
     check_key = models.CharField(max_length=64)

@@ -472,7 +472,16 @@ def diagnosis_summary(diagnosis: Diagnosis, *, page=None) -> Summary:
 
     Steps are numbered as when they ran; with ``page`` the article's current steps are used.
     """
-    runs = latest_runs(diagnosis)
+    return summary_of_runs(latest_runs(diagnosis), order_number=diagnosis.order_number, page=page)
+
+
+def summary_of_runs(runs: dict[str, CheckRun], *, order_number: str = "", page=None) -> Summary:
+    """The summary of a diagnosis given its latest run of each step, by block id.
+
+    For readers that load many diagnoses' runs at once (the editors' outcome
+    statistics), so they reach the same verdict the merchant was shown.
+    """
+    runs = dict(runs)
     already_here = runs.pop(ALREADY_HERE_BLOCK, None)
     if page is not None:
         widgets = [
@@ -485,4 +494,4 @@ def diagnosis_summary(diagnosis: Diagnosis, *, page=None) -> Summary:
             for run in runs.values()
             if run.step_number is not None
         ]
-    return summary_of(widgets, already_here=already_here, order_number=diagnosis.order_number)
+    return summary_of(widgets, already_here=already_here, order_number=order_number)

@@ -14,6 +14,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from wagtail.models import Page
 
 from kitty_troubleshoot.celery import is_broker_error
 
@@ -162,6 +163,7 @@ def check_runs_start(
         "placed_date": diagnosis.placed_date.isoformat() if diagnosis.placed_date else "",
     }
     runs, new_runs = [], []
+    revision_id = _live_revision_id(diagnosis.page_id)
     try:
         with transaction.atomic():
             if count_towards_limit:
@@ -191,6 +193,7 @@ def check_runs_start(
                     merchant_id=diagnosis.merchant_id,
                     user=user,
                     page_id=diagnosis.page_id,
+                    page_revision_id=revision_id,
                     block_id=target.block_id,
                     step_number=target.step_number,
                     check_key=target.check_key,
@@ -216,6 +219,13 @@ def check_runs_start(
         fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
         runs = [fresh.get(r.pk, r) for r in runs]
     return runs
+
+
+def _live_revision_id(page_id: int | None) -> int | None:
+    """The revision of the article a reader sees now, recorded on each run so outcomes compare by edit."""
+    if page_id is None:
+        return None
+    return Page.objects.filter(pk=page_id).values_list("live_revision_id", flat=True).first()
 
 
 def check_runs_enqueue(run_ids: list[int]) -> None:

@@ -57,12 +57,17 @@ class HelpIndexPage(Page):
         verbose_name = "help center home"
 
     def get_context(self, request, *args, **kwargs):
-        from .selectors import help_articles_for_index, help_search_text
+        from .selectors import help_articles_for_index, help_search_text, search_hits
 
         context = super().get_context(request, *args, **kwargs)
         query = help_search_text(request.GET.get("q", ""))
         context["query"] = query
         context["articles"] = help_articles_for_index(self, query=query)
+        if query:
+            from apps.insights.services import search_log
+
+            context["hits"] = search_hits(context["articles"], query)
+            context["search"] = search_log(query=query, results=len(context["articles"]))
         return context
 
     def serve(self, request, *args, **kwargs):

@@ -180,7 +180,9 @@ def support_editors_group_ensure() -> Group:
     """The group that edits and publishes help pages in Wagtail, and nothing else."""
     group, _ = Group.objects.get_or_create(name=SUPPORT_EDITORS_GROUP)
     access_admin = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
-    group.permissions.add(access_admin)
+    # The report of how each step turns out (aggregates only): editors decide what to improve from it.
+    outcomes = Permission.objects.get(content_type__app_label="insights", codename="view_outcomes")
+    group.permissions.add(access_admin, outcomes)
     index = help_center_get_or_create()
     for permission_type in EDITOR_PAGE_PERMISSIONS:
         permission = Permission.objects.get(
