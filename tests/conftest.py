@@ -20,6 +20,12 @@ def service_missing(reason: str):
     pytest.skip(f"{reason}; CI runs this test")
 
 
+def postgresql_required(why: str = "this needs PostgreSQL (set DATABASE_URL)") -> None:
+    """Locally on SQLite, skip a test that needs PostgreSQL itself (row or advisory locks); CI fails it."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        service_missing(why)
+
+
 def redis_url_for_tests() -> str:
     url = settings.REDIS_URL or "redis://127.0.0.1:6379/15"
     parsed = urlparse(url)

@@ -141,6 +141,10 @@ def other_session():
     import psycopg
     from django.db import connection
 
+    from tests.conftest import postgresql_required
+
+    postgresql_required("this race needs PostgreSQL's row locks (set DATABASE_URL)")
+
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     session = psycopg.connect(**params, autocommit=True)

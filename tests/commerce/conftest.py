@@ -7,6 +7,9 @@ from django.db import connection
 def other_process_holding_sync_lock():
     """Take a plugin's sync lock from another database session, as a sync running elsewhere would."""
     from apps.commerce.locks import SYNC_LOCK_CLASS
+    from tests.conftest import postgresql_required
+
+    postgresql_required("the sync lock is a PostgreSQL advisory lock (set DATABASE_URL)")
 
     sessions = []
 

@@ -8,6 +8,7 @@ from apps.commerce import locks
 from apps.commerce.locks import Lock, sync_lock, sync_lock_acquire
 from apps.commerce.models import Order, SyncRun
 from apps.commerce.tasks import sync_plugin
+from tests.conftest import postgresql_required
 from tests.factories import PluginFactory, ProductFactory, SandboxOrderFactory, store_of
 
 
@@ -42,6 +43,8 @@ def test_a_lock_whose_database_connection_was_lost_says_unavailable(plugin, othe
 
 
 def test_a_sync_whose_lock_cannot_be_asked_tries_again_instead_of_being_skipped(plugin, monkeypatch, caplog):
+    postgresql_required("on SQLite there is no lock to ask (set DATABASE_URL)")
+
     def database_not_answering(sql, plugin_id):
         raise OperationalError("server closed the connection unexpectedly")
 
