@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.platforms.models import SandboxOrder, SandboxStore
+from apps.platforms.sandbox import SandboxClient
 
 from .importing import plugin_sync
 from .models import Channel, Membership, Merchant, Order, Plugin, Product
@@ -132,7 +133,7 @@ def demo_account_seed(*, owner) -> Merchant:
             store.rotate_token()  # the plugin keeps the old token, as after a password change
         plugin = Plugin.objects.create(
             merchant=merchant,
-            platform="sandbox",
+            platform=SandboxClient.key,
             name=spec.name,
             import_orders=spec.import_orders,
             import_orders_enabled_at=now - timedelta(days=IMPORT_ENABLED_DAYS_AGO)

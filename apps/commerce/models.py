@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.platforms.base import Capabilities, Connection, PlatformClient
-from apps.platforms.registry import PLATFORM_CHOICES, build_client
+from apps.platforms.registry import PLATFORM_CHOICES, Provider, provider
 
 from .fields import EncryptedJSONField
 
@@ -129,7 +129,12 @@ class Plugin(models.Model):
         connection = Connection(bucket=f"plugin:{self.pk}", credentials=dict(self.credentials))
         if timeout is not None:
             connection = replace(connection, timeout=timeout)
-        return build_client(self.platform, connection)
+        return self.provider.build_client(connection)
+
+    @property
+    def provider(self) -> Provider:
+        """What the plugin's platform can do, and its authorization flow."""
+        return provider(self.platform)
 
     @property
     def capabilities(self) -> Capabilities:

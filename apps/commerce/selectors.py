@@ -1,6 +1,5 @@
 """Reads scoped to the user's own account."""
 
-from django.conf import settings
 from django.http import Http404
 
 from .models import Membership, Plugin
@@ -17,6 +16,4 @@ def plugin_for_user(user, plugin_id: int) -> Plugin:
 
 def reauthorize_supported(plugin: Plugin) -> bool:
     """Whether "Reauthorize" can start this plugin's platform authorization from here."""
-    if plugin.platform == "shopify":
-        return bool(settings.SHOPIFY_CLIENT_ID)
-    return plugin.platform in {"sandbox", "woocommerce"}
+    return plugin.provider.flow.available()

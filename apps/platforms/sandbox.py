@@ -11,12 +11,16 @@ import hmac
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.db import transaction
 from django.utils import timezone
 
+from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart
 from apps.platforms.base import (
     Buyer,
     Capabilities,
+    Connection,
     MalformedOrder,
     NotAuthorized,
     PlatformClient,
@@ -233,3 +237,39 @@ def _normalized(row: tuple[Any, ...]) -> SourceOrder:
         currency=currency,
         total=total,
     )
+
+
+class SandboxAuthorization(AuthorizationFlow):
+    """The demo marketplace's consent page is served by this site; allowing issues a fresh token."""
+
+    consent_is_local = True
+
+    def available(self) -> bool:
+        return True
+
+    def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
+        return f"{start.local_consent_url}?{urlencode({'next': start.next_url})}"
+
+    def finish(
+        self, credentials: dict, params: dict[str, str], *, connection: Connection, received: dict
+    ) -> dict | None:
+        """The store takes the app back (clearing a staged disconnect) and issues a new token."""
+        with transaction.atomic():
+            store = (
+                SandboxStore.objects.select_for_update()
+                .filter(handle=str(credentials.get("store") or ""))
+                .first()
+            )
+            if store is None:
+                raise NotAuthorized(
+                    "The plugin is connected to a demo store that no longer exists. "
+                    "An admin can connect it to another store in Django admin."
+                )
+            store.reject_credentials = False
+            token = store.rotate_token()
+            store.save(update_fields=["reject_credentials"])
+        return {"access_token": token}
+
+
+CLIENT = SandboxClient
+AUTHORIZATION = SandboxAuthorization()
