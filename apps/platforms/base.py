@@ -34,6 +34,11 @@ class OrderState(enum.StrEnum):
     def label(self) -> str:
         return STATE_LABELS[self]
 
+    @property
+    def may_still_import(self) -> bool:
+        """Whether the order can become importable by itself (paid, confirmed, reviewed) without a new order."""
+        return self in {OrderState.PENDING_PAYMENT, OrderState.ON_HOLD, OrderState.CHECKOUT}
+
 
 STATE_LABELS = {
     OrderState.IMPORTABLE: "paid and confirmed",
@@ -77,6 +82,9 @@ class SourceOrder:
     buyer: Buyer = field(default_factory=Buyer)
     currency: str = ""
     total: Decimal | None = None
+    # When the state's label alone would mislead, what a merchant should read
+    # instead, e.g. "the payment was voided" or "waiting for the rest of the payment".
+    state_detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -142,10 +142,11 @@ def order_state(order: dict[str, Any]) -> tuple[OrderState, str]:
 
     Precedence, first match wins:
     - cancelledAt set -> CANCELLED, whatever was paid.
-    - REFUNDED -> REFUNDED. VOIDED (the authorization was released, no money
-      will come) -> REFUNDED too: the buyer is not charged, nothing ships.
-    - EXPIRED (the authorization lapsed before capture) -> FAILED.
-    - PENDING, PARTIALLY_PAID, or no status yet -> PENDING_PAYMENT.
+    - REFUNDED -> REFUNDED.
+    - VOIDED (the authorization was released, no money will come) and
+      EXPIRED (the authorization lapsed before capture) -> FAILED: the buyer
+      is not charged and nothing ships; ``payment_detail`` says which.
+    - PENDING, PARTIALLY_PAID (waiting for the rest), or no status yet -> PENDING_PAYMENT.
     - risk INVESTIGATE or CANCEL -> ON_HOLD, until the merchant reviews it.
     - PAID, AUTHORIZED, PARTIALLY_REFUNDED -> IMPORTABLE. A partially
       refunded order still has goods to ship; its lines carry the quantities
@@ -163,9 +164,9 @@ def order_state(order: dict[str, Any]) -> tuple[OrderState, str]:
         words.append("cancelled")
         return OrderState.CANCELLED, ", ".join(words)
     status = ", ".join(words)
-    if financial in {"REFUNDED", "VOIDED"}:
+    if financial == "REFUNDED":
         return OrderState.REFUNDED, status
-    if financial == "EXPIRED":
+    if financial in {"VOIDED", "EXPIRED"}:
         return OrderState.FAILED, status
     if financial in {"", "PENDING", "PARTIALLY_PAID"}:
         return OrderState.PENDING_PAYMENT, status
@@ -174,6 +175,22 @@ def order_state(order: dict[str, Any]) -> tuple[OrderState, str]:
     if financial in {"PAID", "AUTHORIZED", "PARTIALLY_REFUNDED"}:
         return OrderState.IMPORTABLE, status
     return OrderState.ON_HOLD, status
+
+
+# Payment statuses whose state label ("pending payment", "payment failed")
+# would not tell the merchant what happened.
+PAYMENT_DETAILS = {
+    "PARTIALLY_PAID": "waiting for the rest of the payment",
+    "VOIDED": "the payment was voided",
+    "EXPIRED": "the payment expired before it was captured",
+}
+
+
+def payment_detail(order: dict[str, Any]) -> str:
+    """What Step 6 says instead of the state's label, for a cancelled order nothing ("" then)."""
+    if order.get("cancelledAt"):
+        return ""
+    return PAYMENT_DETAILS.get((order.get("displayFinancialStatus") or "").upper(), "")
 
 
 def _parse_datetime(value: str) -> datetime:
@@ -401,6 +418,7 @@ class ShopifyClient(PlatformClient):
                 placed_at=_parse_datetime(node["createdAt"]),
                 state=state,
                 platform_status=platform_status,
+                state_detail=payment_detail(node),
                 lines=tuple(line for line in map(_line, nodes) if line is not None),
                 buyer=_buyer(node),
                 currency=text_or_empty(money.get("currencyCode")) or text_or_empty(node.get("currencyCode")),
