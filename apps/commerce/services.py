@@ -12,7 +12,7 @@ from .models import AuthorizationState, Notification, Plugin
 
 
 def plugin_authorization_finish(
-    *, plugin: Plugin, params: dict[str, str], received: dict | None = None
+    *, plugin: Plugin, params: dict[str, str], received: dict | None = None, callback_url: str = ""
 ) -> bool:
     """Finish the platform's authorization flow and keep what it returned; False when the merchant cancelled.
 
@@ -21,7 +21,11 @@ def plugin_authorization_finish(
     transaction: no row stays locked while a platform takes its time.
     """
     new_credentials = plugin.provider.flow.finish(
-        dict(plugin.credentials), params, connection=plugin.client().connection, received=received or {}
+        dict(plugin.credentials),
+        params,
+        connection=plugin.client().connection,
+        received=received or {},
+        callback_url=callback_url,
     )
     if new_credentials is None:
         return False

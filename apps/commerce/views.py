@@ -119,7 +119,10 @@ def authorization_return(request, platform: str):
         return HttpResponseBadRequest(f"This authorization is not for a {chosen.label} plugin.")
     try:
         renewed = plugin_authorization_finish(
-            plugin=plugin, params=params, received=dict(state.received_credentials or {})
+            plugin=plugin,
+            params=params,
+            received=dict(state.received_credentials or {}),
+            callback_url=request.build_absolute_uri(request.path),
         )
     except CallbackRejected as exc:
         return _refused(exc)

@@ -75,11 +75,19 @@ class AuthorizationFlow:
         return False
 
     def finish(
-        self, credentials: dict, params: dict[str, str], *, connection: Connection, received: dict
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
     ) -> dict | None:
         """New credentials to merge into the plugin's, or None when the merchant cancelled.
 
-        ``received`` holds what ``receive`` kept for this state. Raises
+        ``received`` holds what ``receive`` kept for this state;
+        ``callback_url`` is the address the platform sent the merchant back
+        to (some token exchanges must repeat it). Raises
         CallbackRejected for an answer that cannot be for this plugin, and
         PlatformError when the platform refuses the exchange.
         """

@@ -62,6 +62,7 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider("sandbox", "Demo marketplace", "apps.platforms.sandbox"),
     Provider("shopify", "Shopify", "apps.platforms.shopify"),
     Provider("woocommerce", "WooCommerce", "apps.platforms.woocommerce"),
+    Provider("bigcommerce", "BigCommerce", "apps.platforms.bigcommerce"),
 )
 
 PLATFORM_CHOICES = [(provider.key, provider.label) for provider in PROVIDERS]

@@ -251,7 +251,13 @@ class SandboxAuthorization(AuthorizationFlow):
         return f"{start.local_consent_url}?{urlencode({'next': start.next_url})}"
 
     def finish(
-        self, credentials: dict, params: dict[str, str], *, connection: Connection, received: dict
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
     ) -> dict | None:
         """The store takes the app back (clearing a staged disconnect) and issues a new token."""
         with transaction.atomic():

@@ -579,7 +579,13 @@ class ShopifyAuthorization(AuthorizationFlow):
             raise CallbackRejected("This authorization did not come from Shopify. Start Reauthorize again.")
 
     def finish(
-        self, credentials: dict, params: dict[str, str], *, connection: Connection, received: dict
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
     ) -> dict | None:
         token = exchange_code(
             credentials,

@@ -314,7 +314,13 @@ class WooCommerceAuthorization(AuthorizationFlow):
         return params.get("success") == "1"
 
     def finish(
-        self, credentials: dict, params: dict[str, str], *, connection: Connection, received: dict
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
     ) -> dict | None:
         if params.get("success") != "1":
             return None
