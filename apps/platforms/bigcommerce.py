@@ -167,7 +167,7 @@ class BigCommerceClient(PlatformClient):
         if not wanted.isdigit() or len(wanted) > 18:
             return None
         with self._http() as http:
-            response = http.request_json("GET", f"orders/{wanted}", not_found_is_an_answer=True)
+            response = http.request_json("GET", f"orders/{wanted}", accept_statuses=(404,))
             _pace(http, response.headers)
             if response.status_code == 404 or response.data is None:
                 return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -157,7 +157,7 @@ class PlatformHTTP:
         json: Any = None,
         cost: float = 1,
         max_wait: float = 2.0,
-        not_found_is_an_answer: bool = False,
+        accept_statuses: Collection[int] = (),
         data: dict[str, Any] | None = None,
     ) -> JSONResponse:
         """Send one request through the throttle and return its parsed JSON body.
@@ -168,10 +168,11 @@ class PlatformHTTP:
         so every process sharing it holds off too, and the request is sent
         again once the block ends, up to MAX_THROTTLE_RETRIES times.
 
-        With ``not_found_is_an_answer`` a 404 returns (``data`` None) rather
-        than raising: for an address naming one record, 404 means there is
-        none. A 204 (No Content) returns ``data`` None. ``data`` sends a form
-        body instead of ``json``.
+        A status in ``accept_statuses`` returns like a success (its body
+        parsed, or None when it is not JSON) rather than raising: for an
+        address naming one record a 404 means there is none, and a token
+        endpoint's 400 says why it refused. A 204 (No Content) returns
+        ``data`` None. ``data`` sends a form body instead of ``json``.
 
         Raises ``RateLimited`` (our throttle, or the platform's when its wait
         is longer, after blocking the bucket), ``NotAuthorized`` (401/403) or
@@ -185,8 +186,12 @@ class PlatformHTTP:
             response = self._send(method, path, params=params, json=json, data=data)
             wait = self._platform_wait(response)
             if wait is None:
-                if response.status_code == 404 and not_found_is_an_answer:
-                    return JSONResponse(data=None, status_code=404, headers=response.headers)
+                if response.status_code in accept_statuses:
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = None
+                    return JSONResponse(data=body, status_code=response.status_code, headers=response.headers)
                 self._raise_for_status(response)
                 data = self._parse(response)
                 wait = self.throttled_body_hook(data) if self.throttled_body_hook else None

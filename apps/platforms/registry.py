@@ -63,6 +63,7 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider("shopify", "Shopify", "apps.platforms.shopify"),
     Provider("woocommerce", "WooCommerce", "apps.platforms.woocommerce"),
     Provider("bigcommerce", "BigCommerce", "apps.platforms.bigcommerce"),
+    Provider("ebay", "eBay", "apps.platforms.ebay"),
 )
 
 PLATFORM_CHOICES = [(provider.key, provider.label) for provider in PROVIDERS]
