@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('commerce', '0007_plugin_platform_bigcommerce'),
+        ("commerce", "0007_plugin_platform_bigcommerce"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='plugin',
-            name='platform',
-            field=models.CharField(choices=[('sandbox', 'Demo marketplace'), ('shopify', 'Shopify'), ('woocommerce', 'WooCommerce'), ('bigcommerce', 'BigCommerce'), ('ebay', 'eBay')], max_length=30),
+            model_name="plugin",
+            name="platform",
+            field=models.CharField(
+                choices=[
+                    ("sandbox", "Demo marketplace"),
+                    ("shopify", "Shopify"),
+                    ("woocommerce", "WooCommerce"),
+                    ("bigcommerce", "BigCommerce"),
+                    ("ebay", "eBay"),
+                ],
+                max_length=30,
+            ),
         ),
     ]
