@@ -403,5 +403,9 @@ class BigCommerceAuthorization(AuthorizationFlow):
         return {"access_token": token}
 
 
+DEMO_STATUSES: dict[OrderState, tuple[str, str]] = {}
+for _state, _name, _detail in STATUSES.values():
+    DEMO_STATUSES.setdefault(_state, (_name, _detail))
+
 CLIENT = BigCommerceClient
 AUTHORIZATION = BigCommerceAuthorization()

@@ -485,5 +485,19 @@ class EbayAuthorization(AuthorizationFlow):
         )
 
 
+def _demo_statuses() -> dict[OrderState, tuple[str, str]]:
+    """Each state's first eBay status, read through order_state so the demo never says otherwise."""
+    samples = [{"orderPaymentStatus": payment} for payment in PAYMENT_STATES] + [
+        {"orderPaymentStatus": "PAID", "cancelStatus": {"cancelState": cancel}}
+        for cancel in ("CANCELED", "IN_PROGRESS")
+    ]
+    statuses: dict[OrderState, tuple[str, str]] = {}
+    for sample in samples:
+        state, words, detail = order_state({"orderFulfillmentStatus": "NOT_STARTED", **sample})
+        statuses.setdefault(state, (words, detail))
+    return statuses
+
+
+DEMO_STATUSES = _demo_statuses()
 CLIENT = EbayClient
 AUTHORIZATION = EbayAuthorization()

@@ -12,7 +12,9 @@ A provider module provides:
   ``key`` (the table's key), ``label``, ``capabilities`` and
   ``credential_fields``;
 - ``AUTHORIZATION`` (optional): an ``AuthorizationFlow`` instance; without
-  one, merchants are told to reconnect the plugin in Commerce Kitty.
+  one, merchants are told to reconnect the plugin in Commerce Kitty;
+- ``DEMO_STATUSES`` (optional): ``{OrderState: (platform's word, Step 6's
+  detail)}``, so a demo order can speak as the platform does.
 A module written before this table (a client class and nothing else) plugs
 in by naming its class: ``Provider("etsy", "Etsy", "apps.platforms.etsy", client="EtsyClient")``.
 """
@@ -24,7 +26,7 @@ from functools import cache
 from importlib import import_module
 
 from apps.platforms.authorization import NO_AUTHORIZATION, AuthorizationFlow
-from apps.platforms.base import Capabilities, Connection, PlatformClient
+from apps.platforms.base import Capabilities, Connection, OrderState, PlatformClient
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,17 @@ class Provider:
             return _attribute(self.module, self.authorization)
         except AttributeError:
             return NO_AUTHORIZATION
+
+    @property
+    def demo_statuses(self) -> dict[OrderState, tuple[str, str]]:
+        """The platform's word (and Step 6's detail) for each state, for the demo marketplace to imitate.
+
+        From the module's optional ``DEMO_STATUSES``; empty when it has none.
+        """
+        try:
+            return _attribute(self.module, "DEMO_STATUSES")
+        except AttributeError:
+            return {}
 
     def build_client(self, connection: Connection) -> PlatformClient:
         return self.client_class(connection)

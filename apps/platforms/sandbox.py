@@ -23,6 +23,7 @@ from apps.platforms.base import (
     Connection,
     MalformedOrder,
     NotAuthorized,
+    OrderState,
     PlatformClient,
     RateLimited,
     SourceOrder,
@@ -60,6 +61,7 @@ _ORDER_FIELDS = (
     "country",
     "currency",
     "total",
+    "imitates",
 )
 
 
@@ -172,6 +174,18 @@ class SandboxClient(PlatformClient):
         return store
 
 
+def _imitated_words(imitates: str, state: OrderState) -> tuple[str, str] | None:
+    """The imitated platform's word and detail for ``state``; None: the demo's own word."""
+    if not imitates:
+        return None
+    from apps.platforms.registry import UnknownPlatform, provider  # the table imports this module
+
+    try:
+        return provider(imitates).demo_statuses.get(state)
+    except UnknownPlatform:
+        return None
+
+
 def _listed_order(row: tuple[Any, ...]) -> SourceOrder | UnreadableOrder:
     """One order of a listing: normalized, or marked unreadable so the others still import."""
     try:
@@ -214,14 +228,18 @@ def _normalized(row: tuple[Any, ...]) -> SourceOrder:
         country,
         currency,
         total,
+        imitates,
     ) = row
     status = SandboxOrderStatus(status)
+    state = SANDBOX_STATES[status]
+    word, detail = _imitated_words(imitates, state) or (status.label, "")
     return SourceOrder(
         id=str(pk),
         number=number,
         placed_at=placed_at,
-        state=SANDBOX_STATES[status],
-        platform_status=status.label,
+        state=state,
+        platform_status=word,
+        state_detail=detail,
         lines=tuple(
             line for line in (_line(raw) for raw in lines or [] if isinstance(raw, dict)) if line is not None
         ),
