@@ -246,6 +246,10 @@ class EbayClient(PlatformClient):
     capabilities = Capabilities(backfill=True, manual_sync=True, history_days=90)
     credential_fields = ("access_token", "refresh_token")
 
+    # Renewed once already by this client: a token eBay turns down right
+    # after a refresh is not refreshed again.
+    _refreshed = False
+
     def get_order(self, number: str) -> SourceOrder | None:
         """The order with this order id (what Seller Hub shows as the order number), or None."""
         wanted = normalize_order_number(number)
@@ -320,14 +324,12 @@ class EbayClient(PlatformClient):
         try:
             with self._http() as http:
                 return http.request_json(method, path, **kwargs)
-        except NotAuthorized as exc:
-            if not (getattr(exc, "invalid_token", False) and self._can_refresh()) or self._refreshed:
+        except _InvalidToken:
+            if self._refreshed or not self._can_refresh():
                 raise
         self._refresh()
         with self._http() as http:
             return http.request_json(method, path, **kwargs)
-
-    _refreshed = False
 
     def _can_refresh(self) -> bool:
         return bool(self.connection.credentials.get("refresh_token")) and EbayAuthorization().available()
@@ -413,11 +415,14 @@ def _error_ids(response: httpx.Response) -> set[int]:
     }
 
 
+class _InvalidToken(NotAuthorized):
+    """eBay turned the access token down (a 401, or errorId 1001): a refresh may cure it, a 403 cannot."""
+
+
 class _EbayHTTP(PlatformHTTP):
     """eBay says what went wrong in ``errors[].errorId`` as well as the status:
-    1001 (invalid access token) is not authorized, which a refresh may cure,
-    whatever the status; 2001 (too many requests) is a rate limit, usually
-    without Retry-After."""
+    1001 (invalid access token) is not authorized, whatever the status; 2001
+    (too many requests) is a rate limit, usually without Retry-After."""
 
     def _platform_wait(self, response: httpx.Response) -> float | None:
         wait = super()._platform_wait(response)
@@ -426,15 +431,11 @@ class _EbayHTTP(PlatformHTTP):
         return wait
 
     def _raise_for_status(self, response: httpx.Response) -> None:
-        if response.status_code >= 400 and INVALID_TOKEN_ERROR in _error_ids(response):
-            exc = NotAuthorized(self.unauthorized_message)
-            exc.invalid_token = True
-            raise exc
-        try:
-            super()._raise_for_status(response)
-        except NotAuthorized as exc:
-            exc.invalid_token = response.status_code == 401
-            raise
+        if response.status_code == 401 or (
+            response.status_code >= 400 and INVALID_TOKEN_ERROR in _error_ids(response)
+        ):
+            raise _InvalidToken(self.unauthorized_message)
+        super()._raise_for_status(response)
 
 
 # --- Reauthorize: eBay's consent page -----------------------------------------

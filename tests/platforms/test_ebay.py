@@ -424,3 +424,26 @@ def test_the_parser_raises_only_the_malformed_order_error(order):
         return
     assert isinstance(parsed, SourceOrder)
     assert parsed.placed_at.tzinfo is not None
+
+
+def test_a_missing_scope_is_not_cured_by_a_refresh(make_client, httpserver, ebay_app):
+    client = make_client(refresh_token=REFRESH)
+    expect(httpserver).respond_with_json(error_body(1100, "Access denied"), status=403)
+
+    with pytest.raises(NotAuthorized, match="sell.fulfillment scope"):
+        client.check_authorization()
+
+    assert [request.path for request, _ in httpserver.log] == [ORDERS]
+
+
+def test_a_token_turned_down_right_after_a_refresh_is_not_refreshed_again(make_client, httpserver, ebay_app):
+    client = make_client(access_token="", refresh_token=REFRESH)
+    httpserver.expect_request("/identity/v1/oauth2/token", method="POST").respond_with_json(
+        {"access_token": TOKEN, "expires_in": 7200}
+    )
+    expect(httpserver).respond_with_json(error_body(1001, "Invalid access token"), status=401)
+
+    with pytest.raises(NotAuthorized, match="errorId 1001"):
+        client.check_authorization()
+
+    assert [request.path for request, _ in httpserver.log] == ["/identity/v1/oauth2/token", ORDERS]
