@@ -129,7 +129,7 @@ class Plugin(models.Model):
         connection = Connection(
             bucket=f"plugin:{self.pk}",
             credentials=dict(self.credentials),
-            save_credentials=self.keep_renewed_credentials,
+            credentials_renewed=self.keep_renewed_credentials,
         )
         if timeout is not None:
             connection = replace(connection, timeout=timeout)

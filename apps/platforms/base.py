@@ -115,10 +115,10 @@ class Connection:
     bucket: str  # throttle bucket, one per plugin: "plugin:<id>"
     credentials: dict = field(repr=False)  # never in a traceback's locals or a log line
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, connect=3.0))
-    # Keeps credentials a client renewed on its own (a refreshed access token,
-    # a rotated refresh token) with the plugin, encrypted like the rest; the
-    # dict holds only the fields that changed. None: nothing is kept.
-    save_credentials: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
+    # Called with the credential fields a client renewed on its own (a rotated
+    # refresh token, a fresh access token), so the caller keeps them: a
+    # platform that rotates refresh tokens accepts the old one no more.
+    credentials_renewed: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
 
 
 class PlatformError(Exception):

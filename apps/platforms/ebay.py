@@ -371,8 +371,8 @@ class EbayClient(PlatformClient):
         )
         self._refreshed = True
         credentials.update(renewed)
-        if self.connection.save_credentials is not None:
-            self.connection.save_credentials(renewed)
+        if self.connection.credentials_renewed is not None:
+            self.connection.credentials_renewed(renewed)
 
     def _http(self) -> PlatformHTTP:
         credentials = self.connection.credentials

@@ -155,10 +155,10 @@ class PlatformHTTP:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        data: dict[str, str] | None = None,
         cost: float = 1,
         max_wait: float = 2.0,
         accept_statuses: Collection[int] = (),
-        data: dict[str, Any] | None = None,
     ) -> JSONResponse:
         """Send one request through the throttle and return its parsed JSON body.
 
@@ -215,7 +215,13 @@ class PlatformHTTP:
             )
 
     def _send(
-        self, method: str, path: str, *, params: dict[str, Any] | None, json: Any, data: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: dict[str, str] | None = None,
     ) -> httpx.Response:
         started = time.monotonic()
         try:

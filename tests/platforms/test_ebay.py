@@ -107,7 +107,7 @@ def make_client(httpserver, make_connection):
             bucket=connection.bucket,
             credentials=connection.credentials,
             timeout=connection.timeout,
-            save_credentials=saved.append,
+            credentials_renewed=saved.append,
         )
         client = EbayClient(connection)
         client.saved = saved
