@@ -331,6 +331,8 @@ class AuthorizationState(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     received_credentials = EncryptedJSONField(blank=True, default=dict)
+    # Secrets the platform's flow keeps until it answers (a PKCE code verifier).
+    kept = EncryptedJSONField(blank=True, default=dict)
     received_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
 

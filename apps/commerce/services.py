@@ -12,7 +12,12 @@ from .models import AuthorizationState, Notification, Plugin
 
 
 def plugin_authorization_finish(
-    *, plugin: Plugin, params: dict[str, str], received: dict | None = None, callback_url: str = ""
+    *,
+    plugin: Plugin,
+    params: dict[str, str],
+    received: dict | None = None,
+    callback_url: str = "",
+    kept: dict | None = None,
 ) -> bool:
     """Finish the platform's authorization flow and keep what it returned; False when the merchant cancelled.
 
@@ -26,6 +31,7 @@ def plugin_authorization_finish(
         connection=plugin.client().connection,
         received=received or {},
         callback_url=callback_url,
+        kept=kept or {},
     )
     if new_credentials is None:
         return False
@@ -61,7 +67,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def authorization_state_start(*, plugin: Plugin, user, next_url: str) -> str:
+def authorization_state_start(*, plugin: Plugin, user, next_url: str, kept: dict | None = None) -> str:
     """A new opaque, single-use state for one Reauthorize of ``plugin`` by ``user``; returns the token.
 
     The token is random and says nothing about the plugin or the user; what it
@@ -76,6 +82,7 @@ def authorization_state_start(*, plugin: Plugin, user, next_url: str) -> str:
         user=user,
         plugin=plugin,
         next_url=next_url,
+        kept=kept or {},
         created_at=now,
         expires_at=now + timedelta(seconds=settings.REAUTHORIZE_TIMEOUT),
     )

@@ -63,10 +63,11 @@ def reauthorize(request, plugin_id: int):
     local_consent_url = reverse("commerce:demo_authorize", args=[plugin.pk])
     # The platform hands back only this opaque token; what it stands for stays here.
     # A consent page of our own needs none: the merchant never leaves the site.
+    kept = {} if flow.consent_is_local else flow.begin(dict(plugin.credentials))
     state = (
         ""
         if flow.consent_is_local
-        else authorization_state_start(plugin=plugin, user=request.user, next_url=back)
+        else authorization_state_start(plugin=plugin, user=request.user, next_url=back, kept=kept)
     )
     if flow.state_in_session:
         request.session[_SESSION_STATE.format(key=plugin.platform)] = state
@@ -80,6 +81,7 @@ def reauthorize(request, plugin_id: int):
         ),
         next_url=back,
         local_consent_url=local_consent_url,
+        kept=kept,
     )
     try:
         url = flow.authorize_url(dict(plugin.credentials), start)
@@ -123,6 +125,7 @@ def authorization_return(request, platform: str):
             params=params,
             received=dict(state.received_credentials or {}),
             callback_url=request.build_absolute_uri(request.path),
+            kept=dict(state.kept or {}),
         )
     except CallbackRejected as exc:
         return _refused(exc)

@@ -14,7 +14,7 @@ reconnect in Commerce Kitty instead of offering a button that fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .base import Connection
 
@@ -30,6 +30,7 @@ class AuthorizationStart:
     return_url: str  # absolute: where a platform that POSTs keys sends the merchant afterwards
     next_url: str  # local: where the merchant started, for a consent page served here
     local_consent_url: str = ""  # this site's consent page for the plugin (flows with consent_is_local)
+    kept: dict = field(default_factory=dict, repr=False)  # what ``begin`` returned, e.g. a PKCE verifier
 
 
 class CallbackRejected(Exception):
@@ -59,6 +60,15 @@ class AuthorizationFlow:
         """What a merchant does when ``available()`` is False; one or two sentences."""
         return DEFAULT_RECONNECT_ADVICE
 
+    def begin(self, credentials: dict) -> dict:
+        """Secrets this flow keeps with the state until the platform answers; {} for most.
+
+        OAuth with PKCE (Etsy) keeps its code verifier here: it is stored
+        encrypted with the state, its challenge goes into ``authorize_url``
+        (``start.kept``) and the verifier comes back to ``finish`` (``kept``).
+        """
+        return {}
+
     def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
         """The platform's consent page for this plugin; raises PlatformError when the plugin's address is unusable."""
         raise NotImplementedError
@@ -82,10 +92,12 @@ class AuthorizationFlow:
         connection: Connection,
         received: dict,
         callback_url: str,
+        kept: dict,
     ) -> dict | None:
         """New credentials to merge into the plugin's, or None when the merchant cancelled.
 
-        ``received`` holds what ``receive`` kept for this state;
+        ``received`` holds what ``receive`` kept for this state, ``kept``
+        what ``begin`` returned;
         ``callback_url`` is the address the platform sent the merchant back
         to (some token exchanges must repeat it). Raises
         CallbackRejected for an answer that cannot be for this plugin, and

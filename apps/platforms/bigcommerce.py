@@ -364,6 +364,7 @@ class BigCommerceAuthorization(AuthorizationFlow):
         connection: Connection,
         received: dict,
         callback_url: str,
+        kept: dict,
     ) -> dict | None:
         if params.get("error"):
             return None

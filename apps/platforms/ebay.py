@@ -474,6 +474,7 @@ class EbayAuthorization(AuthorizationFlow):
         connection: Connection,
         received: dict,
         callback_url: str,
+        kept: dict,
     ) -> dict | None:
         code = params.get("code", "")
         if not code:  # declined: eBay sends the seller back without a code

@@ -276,6 +276,7 @@ class SandboxAuthorization(AuthorizationFlow):
         connection: Connection,
         received: dict,
         callback_url: str,
+        kept: dict,
     ) -> dict | None:
         """The store takes the app back (clearing a staged disconnect) and issues a new token."""
         with transaction.atomic():

@@ -586,6 +586,7 @@ class ShopifyAuthorization(AuthorizationFlow):
         connection: Connection,
         received: dict,
         callback_url: str,
+        kept: dict,
     ) -> dict | None:
         token = exchange_code(
             credentials,

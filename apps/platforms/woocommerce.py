@@ -321,6 +321,7 @@ class WooCommerceAuthorization(AuthorizationFlow):
         connection: Connection,
         received: dict,
         callback_url: str,
+        kept: dict,
     ) -> dict | None:
         if params.get("success") != "1":
             return None
