@@ -452,6 +452,33 @@ SHOPIFY_CLIENT_ID = env_str("SHOPIFY_CLIENT_ID")
 SHOPIFY_CLIENT_SECRET = env_str("SHOPIFY_CLIENT_SECRET")
 if bool(SHOPIFY_CLIENT_ID) != bool(SHOPIFY_CLIENT_SECRET):
     raise ImproperlyConfigured("Set both SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET, or neither.")
+
+# BigCommerce app credentials (Developer Portal → My Apps): with them,
+# "Reauthorize" sends the merchant to install the app again and trades the
+# code BigCommerce sends to the app's Auth Callback URL
+# (https://<site>/account/oauth/bigcommerce/callback/). All three or none.
+BIGCOMMERCE_CLIENT_ID = env_str("BIGCOMMERCE_CLIENT_ID")
+BIGCOMMERCE_CLIENT_SECRET = env_str("BIGCOMMERCE_CLIENT_SECRET")
+BIGCOMMERCE_APP_ID = env_str("BIGCOMMERCE_APP_ID")
+if len({bool(BIGCOMMERCE_CLIENT_ID), bool(BIGCOMMERCE_CLIENT_SECRET), bool(BIGCOMMERCE_APP_ID)}) > 1:
+    raise ImproperlyConfigured(
+        "Set all of BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_CLIENT_SECRET and BIGCOMMERCE_APP_ID, or none."
+    )
+# Where BigCommerce's app install and token exchange live; a local server in tests.
+BIGCOMMERCE_LOGIN_URL = env_str("BIGCOMMERCE_LOGIN_URL", "https://login.bigcommerce.com")
+
+# eBay application keys (Developer Program → Application Keys, production):
+# with them, "Reauthorize" runs eBay's consent flow. EBAY_RU_NAME is the
+# RuName whose "auth accepted URL" is https://<site>/account/oauth/ebay/callback/.
+# All three or none.
+EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
+EBAY_CLIENT_SECRET = env_str("EBAY_CLIENT_SECRET")
+EBAY_RU_NAME = env_str("EBAY_RU_NAME")
+if len({bool(EBAY_CLIENT_ID), bool(EBAY_CLIENT_SECRET), bool(EBAY_RU_NAME)}) > 1:
+    raise ImproperlyConfigured("Set all of EBAY_CLIENT_ID, EBAY_CLIENT_SECRET and EBAY_RU_NAME, or none.")
+# eBay's consent page and API origins; local servers in tests.
+EBAY_AUTH_URL = env_str("EBAY_AUTH_URL", "https://auth.ebay.com")
+EBAY_API_URL = env_str("EBAY_API_URL", "https://api.ebay.com")
 # Seconds a merchant has to approve on the platform; the state is then refused.
 REAUTHORIZE_TIMEOUT = env_int("REAUTHORIZE_TIMEOUT", 10 * 60)
 

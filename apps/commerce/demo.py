@@ -13,7 +13,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from apps.platforms.bigcommerce import BigCommerceClient
+from apps.platforms.ebay import EbayClient
 from apps.platforms.models import SandboxOrder, SandboxStore
+from apps.platforms.sandbox import SandboxClient
 
 from .importing import plugin_sync
 from .models import Channel, Membership, Merchant, Order, Plugin, Product
@@ -65,6 +68,7 @@ class DemoOrder:
     status: str = "paid"
     skus: tuple[str, ...] = ("MUG-BLUE-001",)
     email: str = "buyer@example.com"
+    imitates: str = ""  # a platform whose words the demo marketplace reports this order's status in
 
 
 IMPORT_ENABLED_DAYS_AGO = 30
@@ -87,6 +91,17 @@ ORDERS = [
     DemoOrder("main", "1005", "the buyer has no email address", 4, email=""),
     DemoOrder("main", "1006", "still pending payment", 6, status="pending_payment"),
     DemoOrder("main", "1007", "on hold for review", 6, status="on_hold"),
+    DemoOrder(
+        "main", "1008", "as eBay reports it: the payment FAILED", 6, status="failed", imitates=EbayClient.key
+    ),
+    DemoOrder(
+        "main",
+        "1009",
+        "as BigCommerce reports it: Manual Verification Required",
+        6,
+        status="on_hold",
+        imitates=BigCommerceClient.key,
+    ),
     DemoOrder("outlet", "2001", "Import Orders is off on the Outlet plugin", 1),
     DemoOrder("wholesale", "3001", "the Wholesale plugin is on two channels", 2),
     DemoOrder("eu", "4001", "the platform is rate limiting the EU store plugin", 4),
@@ -132,7 +147,7 @@ def demo_account_seed(*, owner) -> Merchant:
             store.rotate_token()  # the plugin keeps the old token, as after a password change
         plugin = Plugin.objects.create(
             merchant=merchant,
-            platform="sandbox",
+            platform=SandboxClient.key,
             name=spec.name,
             import_orders=spec.import_orders,
             import_orders_enabled_at=now - timedelta(days=IMPORT_ENABLED_DAYS_AGO)
@@ -158,6 +173,7 @@ def demo_account_seed(*, owner) -> Merchant:
             country="US",
             currency="USD",
             total=Decimal("24.00") * len(order.skus),
+            imitates=order.imitates,
         )
         for order in ORDERS
     )

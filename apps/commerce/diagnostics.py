@@ -532,7 +532,7 @@ class PluginAuthorized(Check):
         if url:
             fixes = (Fix("reauthorize", "Reauthorize", "Runs the platform's authorization again.", url=url),)
         else:
-            summary = f"{summary} Reconnect it from Configuration → Plugins."
+            summary = f"{summary} {plugin.provider.flow.reconnect_advice()}"
         return Outcome.failed(
             summary,
             "Reauthorize with the same platform account; another account creates a new connection.",

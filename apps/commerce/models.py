@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import httpx
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from apps.platforms.base import Capabilities, Connection, PlatformClient
-from apps.platforms.registry import PLATFORM_CHOICES, build_client
+from apps.platforms.registry import PLATFORM_CHOICES, Provider, provider
 
 from .fields import EncryptedJSONField
 
@@ -126,10 +126,33 @@ class Plugin(models.Model):
         return instance
 
     def client(self, *, timeout: httpx.Timeout | None = None) -> PlatformClient:
-        connection = Connection(bucket=f"plugin:{self.pk}", credentials=dict(self.credentials))
+        connection = Connection(
+            bucket=f"plugin:{self.pk}",
+            credentials=dict(self.credentials),
+            credentials_renewed=self.keep_renewed_credentials,
+        )
         if timeout is not None:
             connection = replace(connection, timeout=timeout)
-        return build_client(self.platform, connection)
+        return self.provider.build_client(connection)
+
+    def keep_renewed_credentials(self, changed: dict) -> None:
+        """Merge credentials the platform renewed by itself (a refreshed token) into the stored ones.
+
+        The row is locked while merging: two syncs refreshing at once must
+        not write back each other's older fields.
+        """
+        if self.pk is None or not changed:
+            return
+        with transaction.atomic():
+            row = Plugin.objects.select_for_update().only("credentials").get(pk=self.pk)
+            merged = {**row.credentials, **changed}
+            Plugin.objects.filter(pk=self.pk).update(credentials=merged)
+        self.credentials = {**self.credentials, **changed}
+
+    @property
+    def provider(self) -> Provider:
+        """What the plugin's platform can do, and its authorization flow."""
+        return provider(self.platform)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -308,6 +331,8 @@ class AuthorizationState(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     received_credentials = EncryptedJSONField(blank=True, default=dict)
+    # Secrets the platform's flow keeps until it answers (a PKCE code verifier).
+    kept = EncryptedJSONField(blank=True, default=dict)
     received_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,7 +1,5 @@
 """Reads scoped to the account a request works in (``request.account``)."""
 
-from django.conf import settings
-
 from .models import Plugin
 
 
@@ -14,6 +12,4 @@ def plugin_for_account(account, plugin_id: int) -> Plugin | None:
 
 def reauthorize_supported(plugin: Plugin) -> bool:
     """Whether "Reauthorize" can start this plugin's platform authorization from here."""
-    if plugin.platform == "shopify":
-        return bool(settings.SHOPIFY_CLIENT_ID)
-    return plugin.platform in {"sandbox", "woocommerce"}
+    return plugin.provider.flow.available()

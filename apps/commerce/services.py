@@ -9,27 +9,37 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.platforms.base import NotAuthorized
-from apps.platforms.models import SandboxStore
-
 from .models import AuthorizationState, Notification, Plugin, SyncRun
 
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def plugin_reauthorize_demo(*, plugin: Plugin) -> None:
-    """The demo marketplace's consent: the store issues a fresh token and the plugin keeps it."""
-    store = SandboxStore.objects.select_for_update().filter(handle=plugin.credentials.get("store")).first()
-    if store is None:
-        raise NotAuthorized(
-            f"“{plugin.name}” is connected to a demo store that no longer exists. "
-            "An admin can connect it to another store in Django admin."
-        )
-    store.reject_credentials = False
-    token = store.rotate_token()
-    store.save(update_fields=["reject_credentials"])
-    plugin_credentials_renew(plugin=plugin, new_credentials={"access_token": token})
+def plugin_authorization_finish(
+    *,
+    plugin: Plugin,
+    params: dict[str, str],
+    received: dict | None = None,
+    callback_url: str = "",
+    kept: dict | None = None,
+) -> bool:
+    """Finish the platform's authorization flow and keep what it returned; False when the merchant cancelled.
+
+    Raises CallbackRejected (an answer not for this plugin) and PlatformError
+    (the platform refused). The exchange with the platform runs outside a
+    transaction: no row stays locked while a platform takes its time.
+    """
+    new_credentials = plugin.provider.flow.finish(
+        dict(plugin.credentials),
+        params,
+        connection=plugin.client().connection,
+        received=received or {},
+        callback_url=callback_url,
+        kept=kept or {},
+    )
+    if new_credentials is None:
+        return False
+    plugin_credentials_renew(plugin=plugin, new_credentials=new_credentials)
+    return True
 
 
 @transaction.atomic
@@ -60,7 +70,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def authorization_state_start(*, plugin: Plugin, user, next_url: str) -> str:
+def authorization_state_start(*, plugin: Plugin, user, next_url: str, kept: dict | None = None) -> str:
     """A new opaque, single-use state for one Reauthorize of ``plugin`` by ``user``; returns the token.
 
     The token is random and says nothing about the plugin or the user; what it
@@ -75,6 +85,7 @@ def authorization_state_start(*, plugin: Plugin, user, next_url: str) -> str:
         user=user,
         plugin=plugin,
         next_url=next_url,
+        kept=kept or {},
         created_at=now,
         expires_at=now + timedelta(seconds=settings.REAUTHORIZE_TIMEOUT),
     )
@@ -114,7 +125,9 @@ def authorization_state_use(*, token: str, user, needs_received_keys: bool = Fal
             "This authorization was started by someone else. Sign in as that user, or start Reauthorize again."
         )
     if needs_received_keys and state.received_at is None:
-        raise AuthorizationRefused("WooCommerce did not send us the new API keys. Start Reauthorize again.")
+        raise AuthorizationRefused(
+            f"{state.plugin.provider.label} did not send us the new keys. Start Reauthorize again."
+        )
     state.used_at = now
     state.save(update_fields=["used_at"])
     return state

@@ -1,10 +1,13 @@
-"""Reauthorize: each platform's authorization flow, started and finished here."""
+"""Reauthorize: each platform's authorization flow, started and finished here.
 
-import json
+The views keep what is the same for every platform (the single-use state
+bound to its user, finding the plugin, keeping the new credentials, saying
+so where the merchant left); the plugin's provider does the rest. No view
+knows a platform by name.
+"""
+
 import logging
-from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
@@ -12,11 +15,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.checks.services import diagnosis_recheck_after_fix
-from apps.platforms import oauth
+from apps.platforms.authorization import AuthorizationStart, CallbackRejected
 from apps.platforms.base import PlatformError
+from apps.platforms.registry import Provider, UnknownPlatform, provider
 
 from .models import Plugin
 from .selectors import plugin_for_account, reauthorize_supported
@@ -25,11 +29,13 @@ from .services import (
     authorization_state_receive,
     authorization_state_start,
     authorization_state_use,
-    plugin_credentials_renew,
-    plugin_reauthorize_demo,
+    plugin_authorization_finish,
 )
 
 logger = logging.getLogger(__name__)
+
+# Where a flow whose platform sets no state keeps it between start and callback.
+_SESSION_STATE = "authorization_state:{key}"
 
 
 def _get_plugin_for_account(request, plugin_id: int) -> Plugin:
@@ -64,6 +70,13 @@ def _safe_next(request, value: str | None) -> str:
     return "/help/"
 
 
+def _provider_or_404(key: str) -> Provider:
+    try:
+        return provider(key)
+    except UnknownPlatform:
+        raise Http404("No such platform.") from None
+
+
 @login_required
 @require_GET
 def reauthorize(request, plugin_id: int):
@@ -72,102 +85,104 @@ def reauthorize(request, plugin_id: int):
     back = _safe_next(request, request.GET.get("next"))
     if not reauthorize_supported(plugin):
         raise Http404("This platform's authorization cannot be started from here.")
-    if plugin.platform == "sandbox":
-        return redirect(f"{reverse('commerce:demo_authorize', args=[plugin.pk])}?{urlencode({'next': back})}")
+    flow = plugin.provider.flow
+    local_consent_url = reverse("commerce:demo_authorize", args=[plugin.pk])
     # The platform hands back only this opaque token; what it stands for stays here.
-    state = authorization_state_start(plugin=plugin, user=request.user, next_url=back)
+    # A consent page of our own needs none: the merchant never leaves the site.
+    kept = {} if flow.consent_is_local else flow.begin(dict(plugin.credentials))
+    state = (
+        ""
+        if flow.consent_is_local
+        else authorization_state_start(plugin=plugin, user=request.user, next_url=back, kept=kept)
+    )
+    if flow.state_in_session:
+        request.session[_SESSION_STATE.format(key=plugin.platform)] = state
+    start = AuthorizationStart(
+        state=state,
+        callback_url=request.build_absolute_uri(
+            reverse("commerce:authorization_callback", args=[plugin.platform])
+        ),
+        return_url=request.build_absolute_uri(
+            reverse("commerce:authorization_return", args=[plugin.platform])
+        ),
+        next_url=back,
+        local_consent_url=local_consent_url,
+        kept=kept,
+    )
     try:
-        if plugin.platform == "shopify":
-            url = oauth.shopify_authorize_url(
-                plugin.credentials,
-                client_id=settings.SHOPIFY_CLIENT_ID,
-                redirect_uri=request.build_absolute_uri(reverse("commerce:shopify_callback")),
-                state=state,
-            )
-        else:
-            url = oauth.woocommerce_authorize_url(
-                plugin.credentials,
-                app_name="Commerce Kitty",
-                user_id=state,
-                return_url=request.build_absolute_uri(reverse("commerce:woocommerce_return")),
-                callback_url=request.build_absolute_uri(reverse("commerce:woocommerce_callback")),
-            )
+        url = flow.authorize_url(dict(plugin.credentials), start)
     except PlatformError as exc:
         messages.error(request, str(exc))
         return redirect(back)
     return HttpResponseRedirect(url)
 
 
-def _refused(exc: AuthorizationRefused):
+def _refused(exc: Exception):
     return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
 
 
 @login_required
 @require_GET
-def shopify_callback(request):
-    """Shopify sends the merchant back here with a code to trade for a new token."""
-    query = {key: request.GET.get(key, "") for key in request.GET}
-    # The signature first: a forged request must not use up the merchant's state.
-    if not settings.SHOPIFY_CLIENT_SECRET or not oauth.shopify_callback_is_genuine(
-        query, client_secret=settings.SHOPIFY_CLIENT_SECRET
-    ):
-        return HttpResponseBadRequest(
-            "This authorization did not come from Shopify. Start Reauthorize again."
-        )
+def authorization_return(request, platform: str):
+    """The platform sends the merchant back here: with a code to trade, or after its server sent keys."""
+    chosen = _provider_or_404(platform)
+    flow = chosen.flow
+    params = {key: request.GET.get(key, "") for key in request.GET}
     try:
-        state = authorization_state_use(token=query.get("state", ""), user=request.user)
+        flow.verify_callback(params)
+    except CallbackRejected as exc:
+        return _refused(exc)
+    token = flow.callback_state(params)
+    if flow.state_in_session:
+        token = request.session.pop(_SESSION_STATE.format(key=chosen.key), "")
+    try:
+        state = authorization_state_use(
+            token=token, user=request.user, needs_received_keys=flow.needs_received_credentials(params)
+        )
         plugin = _plugin_of_state(request, state)
     except AuthorizationRefused as exc:
         return _refused(exc)
     back = _safe_next(request, state.next_url)
-    if plugin.platform != "shopify":
-        return HttpResponseBadRequest("This authorization is not for a Shopify plugin.")
+    if plugin.platform != chosen.key:
+        return HttpResponseBadRequest(f"This authorization is not for a {chosen.label} plugin.")
     try:
-        token = oauth.shopify_exchange_code(
-            plugin.credentials,
-            client_id=settings.SHOPIFY_CLIENT_ID,
-            client_secret=settings.SHOPIFY_CLIENT_SECRET,
-            code=query.get("code", ""),
-            connection=plugin.client().connection,
+        renewed = plugin_authorization_finish(
+            plugin=plugin,
+            params=params,
+            received=dict(state.received_credentials or {}),
+            callback_url=request.build_absolute_uri(request.path),
+            kept=dict(state.kept or {}),
         )
+    except CallbackRejected as exc:
+        return _refused(exc)
     except PlatformError as exc:
         messages.error(request, f"“{plugin.name}” was not reauthorized: {exc}")
         return redirect(back)
-    plugin_credentials_renew(plugin=plugin, new_credentials={"access_token": token})
+    if not renewed:
+        messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")
+        return redirect(back)
     _authorized_again(request, plugin)
     return redirect(back)
 
 
-@csrf_exempt  # called by the WooCommerce site, not a browser; the opaque state identifies the flow
-@require_POST
-def woocommerce_callback(request):
-    """WooCommerce's server POSTs the new REST API keys here after the merchant approved.
+@csrf_exempt  # a POST comes from the platform's server, not a browser; the opaque state identifies the flow
+@require_http_methods(["GET", "POST"])
+def authorization_callback(request, platform: str):
+    """GET: the merchant is back from the platform (see authorization_return).
 
-    The keys are only kept with the state: the sender is not signed in, so they
-    take effect when the merchant who started the flow returns (woocommerce_return).
+    POST: the platform's server sends new keys for a flow in progress. They
+    are only kept with the state: the sender is not signed in, so they take
+    effect when the merchant who started the flow returns.
     """
+    if request.method == "GET":
+        return authorization_return(request, platform)
+    chosen = _provider_or_404(platform)
     try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        return HttpResponseBadRequest("Expected JSON.")
-    if not isinstance(payload, dict):
-        return HttpResponseBadRequest("Expected a JSON object.")
-    key, secret = payload.get("consumer_key"), payload.get("consumer_secret")
-    if not (
-        isinstance(key, str)
-        and key.startswith("ck_")
-        and isinstance(secret, str)
-        and secret.startswith("cs_")
-    ):
-        return HttpResponseBadRequest("Missing consumer_key / consumer_secret.")
-    try:
-        state = authorization_state_receive(
-            token=str(payload.get("user_id", "")),
-            credentials={"consumer_key": key, "consumer_secret": secret},
-        )
-    except AuthorizationRefused as exc:
+        token, credentials = chosen.flow.receive(request.body)
+        state = authorization_state_receive(token=token, credentials=credentials)
+    except (CallbackRejected, AuthorizationRefused) as exc:
         return _refused(exc)
-    logger.info("WooCommerce plugin %s: new API keys received, waiting for the merchant", state.plugin_id)
+    logger.info("%s plugin %s: new keys received, waiting for the merchant", chosen.label, state.plugin_id)
     return JsonResponse({"ok": True})
 
 
@@ -186,41 +201,19 @@ def _authorized_again(request, plugin: Plugin) -> None:
 
 
 @login_required
-@require_GET
-def woocommerce_return(request):
-    """WooCommerce sends the merchant back here (``success=1|0&user_id=<state>``); their keys take effect."""
-    try:
-        state = authorization_state_use(
-            token=request.GET.get("user_id", ""),
-            user=request.user,
-            needs_received_keys=request.GET.get("success") == "1",
-        )
-        plugin = _plugin_of_state(request, state)
-    except AuthorizationRefused as exc:
-        return _refused(exc)
-    back = _safe_next(request, state.next_url)
-    if request.GET.get("success") != "1" or plugin.platform != "woocommerce":
-        messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")
-        return redirect(back)
-    plugin_credentials_renew(plugin=plugin, new_credentials=dict(state.received_credentials))
-    _authorized_again(request, plugin)
-    return redirect(back)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def demo_authorize(request, plugin_id: int):
-    """The demo marketplace's consent page."""
+    """The consent page of a platform whose consent is served here (the demo marketplace's)."""
     plugin = _get_plugin_for_account(request, plugin_id)
-    if plugin.platform != "sandbox":
-        raise Http404("Only demo-marketplace plugins authorize here.")
+    if not plugin.provider.flow.consent_is_local:
+        raise Http404("This plugin's platform shows its own consent page.")
     back = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST":
         if "allow" in request.POST:
             try:
-                plugin_reauthorize_demo(plugin=plugin)
+                plugin_authorization_finish(plugin=plugin, params={"allow": "1"})
             except PlatformError as exc:
-                messages.error(request, str(exc))
+                messages.error(request, f"“{plugin.name}” was not reauthorized: {exc}")
                 return redirect(back)
             _authorized_again(request, plugin)
         else:

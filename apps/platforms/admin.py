@@ -59,7 +59,7 @@ class SandboxOrderAdmin(admin.ModelAdmin):
     date_hierarchy = "placed_at"
     ordering = ["-placed_at", "-id"]
     fieldsets = [
-        (None, {"fields": ["store", "number", "placed_at", "status", "currency", "total"]}),
+        (None, {"fields": ["store", "number", "placed_at", "status", "imitates", "currency", "total"]}),
         ("Lines", {"fields": ["lines"]}),
         (
             "Buyer",

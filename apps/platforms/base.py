@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -33,6 +33,11 @@ class OrderState(enum.StrEnum):
     @property
     def label(self) -> str:
         return STATE_LABELS[self]
+
+    @property
+    def may_still_import(self) -> bool:
+        """Whether the order can become importable by itself (paid, confirmed, reviewed) without a new order."""
+        return self in {OrderState.PENDING_PAYMENT, OrderState.ON_HOLD, OrderState.CHECKOUT}
 
 
 STATE_LABELS = {
@@ -77,6 +82,9 @@ class SourceOrder:
     buyer: Buyer = field(default_factory=Buyer)
     currency: str = ""
     total: Decimal | None = None
+    # When the state's label alone would mislead, what a merchant should read
+    # instead, e.g. "the payment was voided" or "waiting for the rest of the payment".
+    state_detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,10 @@ class Connection:
     bucket: str  # throttle bucket, one per plugin: "plugin:<id>"
     credentials: dict = field(repr=False)  # never in a traceback's locals or a log line
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, connect=3.0))
+    # Called with the credential fields a client renewed on its own (a rotated
+    # refresh token, a fresh access token), so the caller keeps them: a
+    # platform that rotates refresh tokens accepts the old one no more.
+    credentials_renewed: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
 
 
 class PlatformError(Exception):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -155,8 +155,10 @@ class PlatformHTTP:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        data: dict[str, str] | None = None,
         cost: float = 1,
         max_wait: float = 2.0,
+        accept_statuses: Collection[int] = (),
     ) -> JSONResponse:
         """Send one request through the throttle and return its parsed JSON body.
 
@@ -165,6 +167,12 @@ class PlatformHTTP:
         Retry-After, a throttled body) that ends within it blocks the bucket,
         so every process sharing it holds off too, and the request is sent
         again once the block ends, up to MAX_THROTTLE_RETRIES times.
+
+        A status in ``accept_statuses`` returns like a success (its body
+        parsed, or None when it is not JSON) rather than raising: for an
+        address naming one record a 404 means there is none, and a token
+        endpoint's 400 says why it refused. A 204 (No Content) returns
+        ``data`` None. ``data`` sends a form body instead of ``json``.
 
         Raises ``RateLimited`` (our throttle, or the platform's when its wait
         is longer, after blocking the bucket), ``NotAuthorized`` (401/403) or
@@ -175,9 +183,15 @@ class PlatformHTTP:
         retries = 0
         while True:
             self.throttle.acquire(cost, max_wait=max(0.0, deadline - time.monotonic()))
-            response = self._send(method, path, params=params, json=json)
+            response = self._send(method, path, params=params, json=json, data=data)
             wait = self._platform_wait(response)
             if wait is None:
+                if response.status_code in accept_statuses:
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = None
+                    return JSONResponse(data=body, status_code=response.status_code, headers=response.headers)
                 self._raise_for_status(response)
                 data = self._parse(response)
                 wait = self.throttled_body_hook(data) if self.throttled_body_hook else None
@@ -200,10 +214,18 @@ class PlatformHTTP:
                 self.throttle.bucket,
             )
 
-    def _send(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: dict[str, str] | None = None,
+    ) -> httpx.Response:
         started = time.monotonic()
         try:
-            response = self._client.request(method, path, params=params, json=json)
+            response = self._client.request(method, path, params=params, json=json, data=data)
         except httpx.ConnectTimeout as exc:
             self._log(method, path, "connect timeout", started)
             raise PlatformUnavailable(
@@ -283,6 +305,8 @@ class PlatformHTTP:
         raise PlatformUnavailable(f"{self.label} refused the request (HTTP {code}).")
 
     def _parse(self, response: httpx.Response) -> Any:
+        if response.status_code == 204:
+            return None
         try:
             return response.json()
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors

@@ -149,6 +149,13 @@ class SandboxOrder(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text="ISO code, e.g. GB")
     currency = models.CharField(max_length=3, default="EUR")
     total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    imitates = models.CharField(
+        "speaks as",
+        max_length=30,
+        blank=True,
+        help_text="A platform's key (e.g. ebay, bigcommerce): the order's status is reported in that "
+        "platform's words, as its plugin would see it. Empty: the demo marketplace's own words.",
+    )
 
     class Meta:
         ordering = ["store", "placed_at", "id"]
@@ -174,6 +181,14 @@ class SandboxOrder(models.Model):
         self.number = normalize_order_number(self.number)
         if not self.number:
             raise ValidationError({"number": "An order number needs at least one letter or digit."})
+        if self.imitates:
+            from apps.platforms.registry import PROVIDERS  # the table imports this module's client
+
+            speaking = sorted(p.key for p in PROVIDERS if p.demo_statuses)
+            if self.imitates not in speaking:
+                raise ValidationError(
+                    {"imitates": f"Choose one of: {', '.join(speaking)}; or leave it empty."}
+                )
 
     @property
     def state(self) -> OrderState:

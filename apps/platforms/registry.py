@@ -1,27 +1,92 @@
-"""Every source platform, registered by key and imported only when used.
+"""Every source platform, in one table, each imported only when used.
 
-Like healthchecks.io's transports: the table below is the one place that
-knows which platforms exist; commerce code asks for a client by the key
-stored on a plugin and never imports a platform module itself.
+Like healthchecks.io's integrations: ``PROVIDERS`` is the one place that
+knows which platforms exist. A line names the platform's key (stored on a
+plugin), the label merchants see and the module that implements it; the
+model's choices are derived from it. Commerce code asks a provider what the
+platform can do ("does it support Reauthorize?", "start authorization",
+"handle the answer") and never branches on a platform's name.
+
+A provider module provides:
+- ``CLIENT``: its ``PlatformClient`` subclass, with the class attributes
+  ``key`` (the table's key), ``label``, ``capabilities`` and
+  ``credential_fields``;
+- ``AUTHORIZATION`` (optional): an ``AuthorizationFlow`` instance; without
+  one, merchants are told to reconnect the plugin in Commerce Kitty;
+- ``DEMO_STATUSES`` (optional): ``{OrderState: (platform's word, Step 6's
+  detail)}``, so a demo order can speak as the platform does.
+A module written before this table (a client class and nothing else) plugs
+in by naming its class: ``Provider("etsy", "Etsy", "apps.platforms.etsy", client="EtsyClient")``.
 """
 
 from __future__ import annotations
 
-from django.utils.module_loading import import_string
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
 
-from apps.platforms.base import Capabilities, Connection, PlatformClient
+from apps.platforms.authorization import NO_AUTHORIZATION, AuthorizationFlow
+from apps.platforms.base import Capabilities, Connection, OrderState, PlatformClient
 
-PLATFORM_CHOICES = [
-    ("sandbox", "Demo marketplace"),
-    ("shopify", "Shopify"),
-    ("woocommerce", "WooCommerce"),
-]
 
-_CLIENT_PATHS = {
-    "sandbox": "apps.platforms.sandbox.SandboxClient",
-    "shopify": "apps.platforms.shopify.ShopifyClient",
-    "woocommerce": "apps.platforms.woocommerce.WooCommerceClient",
-}
+@dataclass(frozen=True)
+class Provider:
+    """One line of the table: what is known without importing the platform's module."""
+
+    key: str
+    label: str
+    module: str
+    client: str = "CLIENT"  # attribute of the module holding the client class
+    authorization: str = "AUTHORIZATION"  # attribute holding the flow; absent: none
+
+    @property
+    def client_class(self) -> type[PlatformClient]:
+        return _attribute(self.module, self.client)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the platform can do in general, read from the client class (no client is built)."""
+        return self.client_class.capabilities
+
+    @property
+    def flow(self) -> AuthorizationFlow:
+        """The platform's authorization flow (one that is never available when the module has none)."""
+        try:
+            return _attribute(self.module, self.authorization)
+        except AttributeError:
+            return NO_AUTHORIZATION
+
+    @property
+    def demo_statuses(self) -> dict[OrderState, tuple[str, str]]:
+        """The platform's word (and Step 6's detail) for each state, for the demo marketplace to imitate.
+
+        From the module's optional ``DEMO_STATUSES``; empty when it has none.
+        """
+        try:
+            return _attribute(self.module, "DEMO_STATUSES")
+        except AttributeError:
+            return {}
+
+    def build_client(self, connection: Connection) -> PlatformClient:
+        return self.client_class(connection)
+
+
+PROVIDERS: tuple[Provider, ...] = (
+    Provider("sandbox", "Demo marketplace", "apps.platforms.sandbox"),
+    Provider("shopify", "Shopify", "apps.platforms.shopify"),
+    Provider("woocommerce", "WooCommerce", "apps.platforms.woocommerce"),
+    Provider("bigcommerce", "BigCommerce", "apps.platforms.bigcommerce"),
+    Provider("ebay", "eBay", "apps.platforms.ebay"),
+)
+
+PLATFORM_CHOICES = [(provider.key, provider.label) for provider in PROVIDERS]
+
+_BY_KEY = {provider.key: provider for provider in PROVIDERS}
+
+
+@cache
+def _attribute(module: str, name: str):
+    return getattr(import_module(module), name)
 
 
 class UnknownPlatform(KeyError):
@@ -31,21 +96,25 @@ class UnknownPlatform(KeyError):
         return str(self.args[0])
 
 
+def provider(key: str) -> Provider:
+    """The provider registered under ``key``; raises UnknownPlatform (a KeyError)."""
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        known = ", ".join(sorted(_BY_KEY))
+        raise UnknownPlatform(f"Unknown platform {key!r}; known platforms: {known}.") from None
+
+
 def client_class(key: str) -> type[PlatformClient]:
     """The client class registered under ``key``; raises UnknownPlatform (a KeyError)."""
-    try:
-        path = _CLIENT_PATHS[key]
-    except KeyError:
-        known = ", ".join(sorted(_CLIENT_PATHS))
-        raise UnknownPlatform(f"Unknown platform {key!r}; known platforms: {known}.") from None
-    return import_string(path)
+    return provider(key).client_class
 
 
 def capabilities(key: str) -> Capabilities:
     """What the platform can do in general (a connected client may know more, e.g. the demo)."""
-    return client_class(key).capabilities
+    return provider(key).capabilities
 
 
 def build_client(key: str, connection: Connection) -> PlatformClient:
     """A client for one plugin's connection to the platform ``key``."""
-    return client_class(key)(connection)
+    return provider(key).build_client(connection)

@@ -11,14 +11,19 @@ import hmac
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.db import transaction
 from django.utils import timezone
 
+from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart
 from apps.platforms.base import (
     Buyer,
     Capabilities,
+    Connection,
     MalformedOrder,
     NotAuthorized,
+    OrderState,
     PlatformClient,
     RateLimited,
     SourceOrder,
@@ -56,6 +61,7 @@ _ORDER_FIELDS = (
     "country",
     "currency",
     "total",
+    "imitates",
 )
 
 
@@ -168,6 +174,18 @@ class SandboxClient(PlatformClient):
         return store
 
 
+def _imitated_words(imitates: str, state: OrderState) -> tuple[str, str] | None:
+    """The imitated platform's word and detail for ``state``; None: the demo's own word."""
+    if not imitates:
+        return None
+    from apps.platforms.registry import UnknownPlatform, provider  # the table imports this module
+
+    try:
+        return provider(imitates).demo_statuses.get(state)
+    except UnknownPlatform:
+        return None
+
+
 def _listed_order(row: tuple[Any, ...]) -> SourceOrder | UnreadableOrder:
     """One order of a listing: normalized, or marked unreadable so the others still import."""
     try:
@@ -210,14 +228,18 @@ def _normalized(row: tuple[Any, ...]) -> SourceOrder:
         country,
         currency,
         total,
+        imitates,
     ) = row
     status = SandboxOrderStatus(status)
+    state = SANDBOX_STATES[status]
+    word, detail = _imitated_words(imitates, state) or (status.label, "")
     return SourceOrder(
         id=str(pk),
         number=number,
         placed_at=placed_at,
-        state=SANDBOX_STATES[status],
-        platform_status=status.label,
+        state=state,
+        platform_status=word,
+        state_detail=detail,
         lines=tuple(
             line for line in (_line(raw) for raw in lines or [] if isinstance(raw, dict)) if line is not None
         ),
@@ -233,3 +255,46 @@ def _normalized(row: tuple[Any, ...]) -> SourceOrder:
         currency=currency,
         total=total,
     )
+
+
+class SandboxAuthorization(AuthorizationFlow):
+    """The demo marketplace's consent page is served by this site; allowing issues a fresh token."""
+
+    consent_is_local = True
+
+    def available(self) -> bool:
+        return True
+
+    def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
+        return f"{start.local_consent_url}?{urlencode({'next': start.next_url})}"
+
+    def finish(
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
+        kept: dict,
+    ) -> dict | None:
+        """The store takes the app back (clearing a staged disconnect) and issues a new token."""
+        with transaction.atomic():
+            store = (
+                SandboxStore.objects.select_for_update()
+                .filter(handle=str(credentials.get("store") or ""))
+                .first()
+            )
+            if store is None:
+                raise NotAuthorized(
+                    "The plugin is connected to a demo store that no longer exists. "
+                    "An admin can connect it to another store in Django admin."
+                )
+            store.reject_credentials = False
+            token = store.rotate_token()
+            store.save(update_fields=["reject_credentials"])
+        return {"access_token": token}
+
+
+CLIENT = SandboxClient
+AUTHORIZATION = SandboxAuthorization()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
+from django.conf import settings
 
+from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
 from apps.platforms.base import (
     Buyer,
     Capabilities,
+    Connection,
     MalformedOrder,
     NotAuthorized,
     OrderState,
@@ -136,10 +142,11 @@ def order_state(order: dict[str, Any]) -> tuple[OrderState, str]:
 
     Precedence, first match wins:
     - cancelledAt set -> CANCELLED, whatever was paid.
-    - REFUNDED -> REFUNDED. VOIDED (the authorization was released, no money
-      will come) -> REFUNDED too: the buyer is not charged, nothing ships.
-    - EXPIRED (the authorization lapsed before capture) -> FAILED.
-    - PENDING, PARTIALLY_PAID, or no status yet -> PENDING_PAYMENT.
+    - REFUNDED -> REFUNDED.
+    - VOIDED (the authorization was released, no money will come) and
+      EXPIRED (the authorization lapsed before capture) -> FAILED: the buyer
+      is not charged and nothing ships; ``payment_detail`` says which.
+    - PENDING, PARTIALLY_PAID (waiting for the rest), or no status yet -> PENDING_PAYMENT.
     - risk INVESTIGATE or CANCEL -> ON_HOLD, until the merchant reviews it.
     - PAID, AUTHORIZED, PARTIALLY_REFUNDED -> IMPORTABLE. A partially
       refunded order still has goods to ship; its lines carry the quantities
@@ -157,9 +164,9 @@ def order_state(order: dict[str, Any]) -> tuple[OrderState, str]:
         words.append("cancelled")
         return OrderState.CANCELLED, ", ".join(words)
     status = ", ".join(words)
-    if financial in {"REFUNDED", "VOIDED"}:
+    if financial == "REFUNDED":
         return OrderState.REFUNDED, status
-    if financial == "EXPIRED":
+    if financial in {"VOIDED", "EXPIRED"}:
         return OrderState.FAILED, status
     if financial in {"", "PENDING", "PARTIALLY_PAID"}:
         return OrderState.PENDING_PAYMENT, status
@@ -168,6 +175,22 @@ def order_state(order: dict[str, Any]) -> tuple[OrderState, str]:
     if financial in {"PAID", "AUTHORIZED", "PARTIALLY_REFUNDED"}:
         return OrderState.IMPORTABLE, status
     return OrderState.ON_HOLD, status
+
+
+# Payment statuses whose state label ("pending payment", "payment failed")
+# would not tell the merchant what happened.
+PAYMENT_DETAILS = {
+    "PARTIALLY_PAID": "waiting for the rest of the payment",
+    "VOIDED": "the payment was voided",
+    "EXPIRED": "the payment expired before it was captured",
+}
+
+
+def payment_detail(order: dict[str, Any]) -> str:
+    """What Step 6 says instead of the state's label, for a cancelled order nothing ("" then)."""
+    if order.get("cancelledAt"):
+        return ""
+    return PAYMENT_DETAILS.get((order.get("displayFinancialStatus") or "").upper(), "")
 
 
 def _parse_datetime(value: str) -> datetime:
@@ -395,6 +418,7 @@ class ShopifyClient(PlatformClient):
                 placed_at=_parse_datetime(node["createdAt"]),
                 state=state,
                 platform_status=platform_status,
+                state_detail=payment_detail(node),
                 lines=tuple(line for line in map(_line, nodes) if line is not None),
                 buyer=_buyer(node),
                 currency=text_or_empty(money.get("currencyCode")) or text_or_empty(node.get("currencyCode")),
@@ -478,3 +502,101 @@ def _retry_after_from_429(response: httpx.Response) -> float | None:
     except ValueError:
         body = None
     return _throttled_wait(body) or parse_retry_after(response.headers.get("Retry-After"))
+
+
+# --- Reauthorize: the OAuth authorization-code grant --------------------------
+
+SCOPES = ("read_orders", "read_all_orders", "read_products", "read_customers")
+
+
+def admin_base(credentials: dict) -> str:
+    """The store's admin origin; a ``base_url`` credential stands in for a local test store."""
+    override = str(credentials.get("base_url") or "").rstrip("/")
+    return override or f"https://{shop_domain(str(credentials.get('shop') or ''))}"
+
+
+def callback_is_genuine(query: dict[str, str], *, client_secret: str) -> bool:
+    """Shopify signs the callback's query string (all parameters but ``hmac``, sorted) with the app secret."""
+    received = query.get("hmac", "")
+    message = "&".join(f"{key}={value}" for key, value in sorted(query.items()) if key != "hmac")
+    expected = hmac.new(client_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return bool(received) and hmac.compare_digest(received, expected)
+
+
+def exchange_code(
+    credentials: dict, *, client_id: str, client_secret: str, code: str, connection: Connection
+) -> str:
+    """Trade the callback's code for an access token; NotAuthorized when Shopify refuses it."""
+    with PlatformHTTP(
+        connection,
+        label="Shopify",
+        base_url=admin_base(credentials),
+        throttle=throttle_for(connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
+        unauthorized_message="Shopify did not accept the authorization. Start Reauthorize again.",
+        secrets=(client_secret, code),
+    ) as http:
+        answer = http.request_json(
+            "POST",
+            "/admin/oauth/access_token",
+            json={"client_id": client_id, "client_secret": client_secret, "code": code},
+        ).data
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not token:
+        raise NotAuthorized("Shopify did not return an access token. Start Reauthorize again.")
+    return token
+
+
+class ShopifyAuthorization(AuthorizationFlow):
+    """The merchant approves on their store's admin; Shopify redirects back with a signed code.
+
+    Configured by ``SHOPIFY_CLIENT_ID`` and ``SHOPIFY_CLIENT_SECRET`` (the app's API key and secret).
+    """
+
+    def available(self) -> bool:
+        return bool(settings.SHOPIFY_CLIENT_ID and settings.SHOPIFY_CLIENT_SECRET)
+
+    def reconnect_advice(self) -> str:
+        return (
+            "Reconnect it from Configuration → Plugins, pasting a new Admin API access token "
+            "from the store's custom app (Shopify admin → Settings → Apps and sales channels → Develop apps)."
+        )
+
+    def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
+        query = urlencode(
+            {
+                "client_id": settings.SHOPIFY_CLIENT_ID,
+                "scope": ",".join(SCOPES),
+                "redirect_uri": start.callback_url,
+                "state": start.state,
+            }
+        )
+        return f"{admin_base(credentials)}/admin/oauth/authorize?{query}"
+
+    def verify_callback(self, params: dict[str, str]) -> None:
+        # The signature first: a forged request must not use up the merchant's state.
+        secret = settings.SHOPIFY_CLIENT_SECRET
+        if not secret or not callback_is_genuine(params, client_secret=secret):
+            raise CallbackRejected("This authorization did not come from Shopify. Start Reauthorize again.")
+
+    def finish(
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
+        kept: dict,
+    ) -> dict | None:
+        token = exchange_code(
+            credentials,
+            client_id=settings.SHOPIFY_CLIENT_ID,
+            client_secret=settings.SHOPIFY_CLIENT_SECRET,
+            code=params.get("code", ""),
+            connection=connection,
+        )
+        return {"access_token": token}
+
+
+CLIENT = ShopifyClient
+AUTHORIZATION = ShopifyAuthorization()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
 from apps.platforms.base import (
     Buyer,
     Capabilities,
+    Connection,
     MalformedOrder,
     NotAuthorized,
     OrderState,
@@ -270,3 +273,77 @@ def api_base(site_url: str) -> str:
             "Correct it and reconnect the plugin."
         )
     return f"{site_url}{API_PREFIX}"
+
+
+# --- Reauthorize: the store's own /wc-auth/v1/authorize endpoint -------------
+
+SCOPE = "read"
+APP_NAME = "Commerce Kitty"
+
+
+class WooCommerceAuthorization(AuthorizationFlow):
+    """The merchant approves on their site; WooCommerce POSTs fresh REST API keys to our callback.
+
+    The keys are only kept with the state: the sender is not signed in, so
+    they take effect when the merchant who started the flow comes back
+    (``success=1&user_id=<state>`` on the return address). Needs no app keys
+    of ours, so it is always available.
+    """
+
+    def available(self) -> bool:
+        return True
+
+    def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
+        # api_base refuses anything but https (or a local test server).
+        site = api_base(str(credentials.get("site_url") or "")).split("/wp-json/", 1)[0]
+        query = urlencode(
+            {
+                "app_name": APP_NAME,
+                "scope": SCOPE,
+                "user_id": start.state,
+                "return_url": start.return_url,
+                "callback_url": start.callback_url,
+            }
+        )
+        return f"{site}/wc-auth/v1/authorize?{query}"
+
+    def callback_state(self, params: dict[str, str]) -> str:
+        return params.get("user_id", "")
+
+    def needs_received_credentials(self, params: dict[str, str]) -> bool:
+        return params.get("success") == "1"
+
+    def finish(
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
+        kept: dict,
+    ) -> dict | None:
+        if params.get("success") != "1":
+            return None
+        return dict(received)
+
+    def receive(self, body: bytes) -> tuple[str, dict]:
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            raise CallbackRejected("Expected JSON.") from None
+        if not isinstance(payload, dict):
+            raise CallbackRejected("Expected a JSON object.")
+        key, secret = payload.get("consumer_key"), payload.get("consumer_secret")
+        if not (
+            isinstance(key, str)
+            and key.startswith("ck_")
+            and isinstance(secret, str)
+            and secret.startswith("cs_")
+        ):
+            raise CallbackRejected("Missing consumer_key / consumer_secret.")
+        return str(payload.get("user_id", "")), {"consumer_key": key, "consumer_secret": secret}
+
+
+CLIENT = WooCommerceClient
+AUTHORIZATION = WooCommerceAuthorization()

@@ -123,7 +123,7 @@ def expect_graphql(httpserver):
         ("AUTHORIZED", "CANCEL", None, OrderState.ON_HOLD, "AUTHORIZED, risk CANCEL"),
         ("PAID", "ACCEPT", "2026-01-06T09:00:00Z", OrderState.CANCELLED, "PAID, cancelled"),
         ("REFUNDED", "ACCEPT", None, OrderState.REFUNDED, "REFUNDED"),
-        ("VOIDED", "NONE", None, OrderState.REFUNDED, "VOIDED"),
+        ("VOIDED", "NONE", None, OrderState.FAILED, "VOIDED"),
         ("EXPIRED", "NONE", None, OrderState.FAILED, "EXPIRED"),
     ],
 )

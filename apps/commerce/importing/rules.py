@@ -381,12 +381,21 @@ def rule_importable_state(order: SourceOrder) -> RuleResult:
             f"Order #{order.number} is paid and confirmed on the platform ({order.platform_status}).",
             evidence,
         )
-    return _failed(
-        IMPORTABLE_STATE,
-        f"Order #{order.number} is {order.state.label} on the platform (“{order.platform_status}”); "
-        "it imports once it is paid and confirmed.",
-        evidence,
-    )
+    if order.state_detail and order.state.may_still_import:
+        message = (
+            f"Order #{order.number} is not paid and confirmed yet: {order.state_detail} "
+            f"(“{order.platform_status}”); it imports once it is paid and confirmed."
+        )
+    elif order.state_detail:
+        message = f"Order #{order.number} will not import: {order.state_detail} (“{order.platform_status}”)."
+    else:
+        message = (
+            f"Order #{order.number} is {order.state.label} on the platform (“{order.platform_status}”); "
+            "it imports once it is paid and confirmed."
+        )
+    if order.state_detail:
+        evidence["detail"] = order.state_detail
+    return _failed(IMPORTABLE_STATE, message, evidence)
 
 
 NO_SKU = "(no SKU)"

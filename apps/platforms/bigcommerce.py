@@ -1,0 +1,412 @@
+"""BigCommerce, through the V2 Orders API with an app's (or API account's) access token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
+from apps.platforms.base import (
+    Buyer,
+    Capabilities,
+    Connection,
+    MalformedOrder,
+    NotAuthorized,
+    OrderState,
+    PaginationStuck,
+    PlatformClient,
+    PlatformUnavailable,
+    SourceOrder,
+    SourceOrderLine,
+    UnreadableOrder,
+    normalize_order_number,
+    parse_total,
+    text_or_empty,
+)
+from apps.platforms.http import PlatformHTTP, parse_retry_after
+from apps.platforms.throttle import Throttle, throttle_for
+
+API_ORIGIN = "https://api.bigcommerce.com"
+
+# BigCommerce's quota is per store, per 30-second window, and shared by every
+# app the merchant installed (150 requests on Standard plans): 3 requests/s
+# leaves room for the others. Each response says how many requests are left
+# and when the window resets; we stop early when none are (see _pace).
+RATE_PER_SECOND = 3.0
+BURST = 10
+# Without a reset hint, wait out one whole quota window.
+QUOTA_WINDOW_SECONDS = 30.0
+
+PAGE_SIZE = 250  # the API's maximum `limit`
+LIST_MAX_WAIT = 10.0
+# A listing that has not ended after this many pages (2.5 million orders) is
+# paging in circles; likewise one order's products after MAX_LINE_PAGES.
+MAX_PAGES = 10_000
+MAX_LINE_PAGES = 100
+
+_SHAPE_MESSAGE = "BigCommerce sent this order in a shape we did not expect."
+
+# status_id -> (our state, BigCommerce's name for it, what Step 6 says instead of the state label).
+STATUSES: dict[int, tuple[OrderState, str, str]] = {
+    0: (OrderState.CHECKOUT, "Incomplete", ""),
+    1: (OrderState.PENDING_PAYMENT, "Pending", ""),
+    7: (OrderState.PENDING_PAYMENT, "Awaiting Payment", ""),
+    12: (OrderState.ON_HOLD, "Manual Verification Required", "waiting for you to verify it in BigCommerce"),
+    11: (OrderState.IMPORTABLE, "Awaiting Fulfillment", ""),
+    9: (OrderState.IMPORTABLE, "Awaiting Shipment", ""),
+    8: (OrderState.IMPORTABLE, "Awaiting Pickup", ""),
+    2: (OrderState.IMPORTABLE, "Shipped", ""),
+    3: (OrderState.IMPORTABLE, "Partially Shipped", ""),
+    10: (OrderState.IMPORTABLE, "Completed", ""),
+    5: (OrderState.CANCELLED, "Cancelled", ""),
+    6: (OrderState.FAILED, "Declined", "the payment was declined"),
+    13: (OrderState.ON_HOLD, "Disputed", "the buyer disputed the payment"),
+    4: (OrderState.REFUNDED, "Refunded", ""),
+    # Paid, and part of it still ships: as Shopify's PARTIALLY_REFUNDED.
+    14: (OrderState.IMPORTABLE, "Partially Refunded", ""),
+}
+
+
+def order_state(order: dict[str, Any]) -> tuple[OrderState, str, str]:
+    """(our state, BigCommerce's word, Step 6's detail) for an order's ``status_id``.
+
+    A status id BigCommerce adds later is ON_HOLD, shown with its own word:
+    an unknown state is never imported silently.
+    """
+    raw = order.get("status_id")
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise MalformedOrder(_SHAPE_MESSAGE)
+    status_id = int(raw)
+    word = text_or_empty(order.get("status"))
+    state, name, detail = STATUSES.get(status_id, (OrderState.ON_HOLD, "", ""))
+    return state, word or name or f"status {status_id}", detail
+
+
+def _parse_date(value: Any) -> datetime:
+    """``date_created`` is RFC 2822 ("Tue, 05 Jan 2026 10:00:00 +0000")."""
+    if not isinstance(value, str):
+        raise MalformedOrder(_SHAPE_MESSAGE)
+    parsed = parsedate_to_datetime(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _line(item: Any) -> SourceOrderLine | None:
+    if not isinstance(item, dict):
+        raise MalformedOrder(_SHAPE_MESSAGE)
+    quantity = int(item.get("quantity") or 0) - int(item.get("quantity_refunded") or 0)
+    if quantity <= 0:  # refunded entirely: nothing left to import
+        return None
+    return SourceOrderLine(
+        sku=text_or_empty(item.get("sku")), quantity=quantity, title=text_or_empty(item.get("name"))
+    )
+
+
+def source_order(order: Any, products: list[Any]) -> SourceOrder:
+    """Normalize one V2 order object and its products (raises MalformedOrder on a bad shape)."""
+    try:
+        if not isinstance(order, dict) or not isinstance(products, list):
+            raise MalformedOrder(_SHAPE_MESSAGE)
+        state, word, detail = order_state(order)
+        order_id = order["id"]
+        if isinstance(order_id, bool) or not isinstance(order_id, int | str) or not str(order_id).strip():
+            raise MalformedOrder(_SHAPE_MESSAGE)
+        billing = order.get("billing_address") or {}
+        if not isinstance(billing, dict):
+            raise MalformedOrder(_SHAPE_MESSAGE)
+        return SourceOrder(
+            id=str(order_id),
+            number=normalize_order_number(str(order_id)),
+            placed_at=_parse_date(order.get("date_created")),
+            state=state,
+            platform_status=word,
+            state_detail=detail,
+            lines=tuple(line for line in map(_line, products) if line is not None),
+            buyer=Buyer(
+                email=text_or_empty(billing.get("email")),
+                first_name=text_or_empty(billing.get("first_name")),
+                last_name=text_or_empty(billing.get("last_name")),
+                address_line1=text_or_empty(billing.get("street_1")),
+                city=text_or_empty(billing.get("city")),
+                postcode=text_or_empty(billing.get("zip")),
+                country=text_or_empty(billing.get("country_iso2")),
+            ),
+            currency=text_or_empty(order.get("currency_code")),
+            total=parse_total(order.get("total_inc_tax")),
+        )
+    except MalformedOrder:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError) as exc:
+        raise MalformedOrder(_SHAPE_MESSAGE) from exc
+
+
+def _listed_id(raw: Any) -> str:
+    return text_or_empty(raw.get("id")) if isinstance(raw, dict) else ""
+
+
+class BigCommerceClient(PlatformClient):
+    """One BigCommerce store.
+
+    Credentials: ``{"store_hash": "abc123", "access_token": "…"}`` (an app's
+    token, or an API account's with Orders read-only). ``"base_url"``
+    replaces ``https://api.bigcommerce.com`` for tests against a local server.
+    """
+
+    key = "bigcommerce"
+    label = "BigCommerce"
+    capabilities = Capabilities(backfill=True, manual_sync=True, history_days=None)
+    credential_fields = ("store_hash", "access_token")
+
+    def get_order(self, number: str) -> SourceOrder | None:
+        """The order with this id (BigCommerce's order number is its id), or None."""
+        wanted = normalize_order_number(number)
+        if not wanted.isdigit() or len(wanted) > 18:
+            return None
+        with self._http() as http:
+            response = http.request_json("GET", f"orders/{wanted}", accept_statuses=(404,))
+            _pace(http, response.headers)
+            if response.status_code == 404 or response.data is None:
+                return None
+            source_order(response.data, [])  # an order we cannot read is not worth its products
+            return source_order(response.data, self._products(http, response.data, max_wait=2.0))
+
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder | UnreadableOrder]:
+        """Orders created at or after ``since``, oldest first, 250 per request, each with its products.
+
+        Raises PaginationStuck when a page repeats orders of the page before
+        (a cache ignoring ``page``) or after MAX_PAGES pages.
+        """
+        if since.tzinfo is None:  # callers should pass aware datetimes; naive means UTC here
+            since = since.replace(tzinfo=UTC)
+        since = since.astimezone(UTC)
+        params = {
+            "min_date_created": format_datetime(since.replace(microsecond=0), usegmt=True),
+            "sort": "date_created:asc",
+            "limit": PAGE_SIZE,
+        }
+        listed = 0
+        previous_ids: set[str] = set()
+        with self._http() as http:
+            for page in range(1, MAX_PAGES + 1):
+                orders = self._orders_page(http, {**params, "page": page})
+                ids = {_listed_id(raw) for raw in orders} - {""}
+                if ids and ids <= previous_ids:
+                    raise PaginationStuck(
+                        f"BigCommerce sent the same page of orders again (page {page} repeated page "
+                        f"{page - 1}), so we stopped after {listed} orders. This is a fault on "
+                        "BigCommerce's side or a proxy's; contact support if it lasts."
+                    )
+                previous_ids = ids
+                for raw in orders:
+                    order = self._listed_order(http, raw)
+                    if isinstance(order, UnreadableOrder) or order.placed_at >= since:
+                        listed += 1
+                        yield order
+                if len(orders) < PAGE_SIZE:
+                    return
+        raise PaginationStuck(
+            f"BigCommerce's order list did not end after {MAX_PAGES} pages, so we stopped after {listed} orders."
+        )
+
+    def check_authorization(self) -> None:
+        """Count the store's orders: the cheapest call that needs the Orders scope."""
+        with self._http() as http:
+            self._get(http, "orders/count", {}, max_wait=2.0)
+
+    # --- internals ---------------------------------------------------------
+
+    @property
+    def throttle(self) -> Throttle:
+        return throttle_for(self.connection.bucket, rate=RATE_PER_SECOND, burst=BURST)
+
+    def _http(self) -> PlatformHTTP:
+        credentials = self.connection.credentials
+        token = str(credentials.get("access_token") or "").strip()
+        store_hash = str(credentials.get("store_hash") or "").strip()
+        if not token or not store_hash.isalnum():
+            raise NotAuthorized(
+                "This BigCommerce plugin is missing its store hash or access token. "
+                "Reconnect it from Configuration → Plugins."
+            )
+        origin = str(credentials.get("base_url") or "").rstrip("/") or API_ORIGIN
+        return PlatformHTTP(
+            self.connection,
+            label=self.label,
+            base_url=f"{origin}/stores/{store_hash}/v2/",
+            throttle=self.throttle,
+            headers={"X-Auth-Token": token},
+            unauthorized_message=(
+                "BigCommerce rejected the access token: the app was uninstalled, the API account "
+                "was deleted, or the token is wrong. Reauthorize the plugin."
+            ),
+            forbidden_message=(
+                "BigCommerce refused access: the token lacks the Orders (read-only) scope. "
+                "Reauthorize the plugin and approve every scope it asks for."
+            ),
+            retry_after_hook=_retry_after_from_429,
+            secrets=[token],
+        )
+
+    def _get(self, http: PlatformHTTP, path: str, params: dict[str, Any], *, max_wait: float) -> Any:
+        response = http.request_json("GET", path, params=params, max_wait=max_wait)
+        _pace(http, response.headers)
+        return response.data
+
+    def _orders_page(self, http: PlatformHTTP, params: dict[str, Any]) -> list[Any]:
+        data = self._get(http, "orders", params, max_wait=LIST_MAX_WAIT)
+        if data is None:  # 204 No Content: no (more) orders
+            return []
+        if not isinstance(data, list):
+            raise PlatformUnavailable("BigCommerce sent an order list in a shape we did not expect.")
+        return data
+
+    def _products(self, http: PlatformHTTP, order: Any, *, max_wait: float) -> list[Any]:
+        order_id = _listed_id(order)
+        if not order_id.isdigit():
+            raise MalformedOrder(_SHAPE_MESSAGE)
+        products: list[Any] = []
+        previous_ids: set[str] = set()
+        for page in range(1, MAX_LINE_PAGES + 1):
+            data = self._get(
+                http, f"orders/{order_id}/products", {"page": page, "limit": PAGE_SIZE}, max_wait=max_wait
+            )
+            if data is None:
+                return products
+            if not isinstance(data, list):
+                raise MalformedOrder(_SHAPE_MESSAGE)
+            ids = {_listed_id(item) for item in data} - {""}
+            if ids and ids <= previous_ids:
+                raise PaginationStuck("BigCommerce sent the same page of an order's products again.")
+            previous_ids = ids
+            products.extend(data)
+            if len(data) < PAGE_SIZE:
+                return products
+        raise PaginationStuck(f"BigCommerce did not end one order's products after {MAX_LINE_PAGES} pages.")
+
+    def _listed_order(self, http: PlatformHTTP, raw: Any) -> SourceOrder | UnreadableOrder:
+        """One order of a listing: normalized, or marked unreadable so the others still import."""
+        try:
+            source_order(raw, [])  # an order we cannot read is not worth its products
+            return source_order(raw, self._products(http, raw, max_wait=LIST_MAX_WAIT))
+        except MalformedOrder:
+            order_id = _listed_id(raw)
+            return UnreadableOrder(id=order_id, number=order_id, reason=_SHAPE_MESSAGE)
+
+
+def _reset_seconds(headers: httpx.Headers) -> float | None:
+    try:
+        milliseconds = float(headers["X-Rate-Limit-Time-Reset-Ms"])
+    except (KeyError, ValueError):
+        return None
+    if milliseconds != milliseconds or milliseconds < 0:  # NaN, or nonsense
+        return None
+    return milliseconds / 1000
+
+
+def _retry_after_from_429(response: httpx.Response) -> float | None:
+    """BigCommerce says when its quota window resets; else Retry-After; else a whole window."""
+    for wait in (_reset_seconds(response.headers), parse_retry_after(response.headers.get("Retry-After"))):
+        if wait is not None:
+            return wait
+    return QUOTA_WINDOW_SECONDS
+
+
+def _pace(http: PlatformHTTP, headers: httpx.Headers) -> None:
+    """No requests left in this window: hold the bucket off until it resets, rather than earn a 429."""
+    left = headers.get("X-Rate-Limit-Requests-Left")
+    if left is not None and left.strip() == "0":
+        wait = _reset_seconds(headers)
+        if wait:
+            http.throttle.block_for(wait)
+
+
+# --- Reauthorize: install the app again ----------------------------------------
+
+
+class BigCommerceAuthorization(AuthorizationFlow):
+    """The merchant installs (or re-installs) our app on their store; BigCommerce calls the app's
+    Auth Callback URL with a code, the granted scopes and ``context=stores/<hash>``.
+
+    BigCommerce's install carries no state of ours, so the state is kept in
+    the merchant's session, and the answer is used only when it is for the
+    plugin's own store. Configured by ``BIGCOMMERCE_CLIENT_ID``,
+    ``BIGCOMMERCE_CLIENT_SECRET`` and ``BIGCOMMERCE_APP_ID``.
+    """
+
+    state_in_session = True
+
+    def available(self) -> bool:
+        return bool(
+            settings.BIGCOMMERCE_CLIENT_ID
+            and settings.BIGCOMMERCE_CLIENT_SECRET
+            and settings.BIGCOMMERCE_APP_ID
+        )
+
+    def reconnect_advice(self) -> str:
+        return (
+            "Reconnect it from Configuration → Plugins with a new access token: in BigCommerce, "
+            "Settings → API → Store-level API accounts, create one with Orders read-only."
+        )
+
+    def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
+        login = settings.BIGCOMMERCE_LOGIN_URL.rstrip("/")
+        return f"{login}/app/{settings.BIGCOMMERCE_APP_ID}/install"
+
+    def finish(
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
+        kept: dict,
+    ) -> dict | None:
+        if params.get("error"):
+            return None
+        store_hash = params.get("context", "").removeprefix("stores/")
+        if store_hash != str(credentials.get("store_hash") or ""):
+            raise CallbackRejected(
+                "This installation is for another BigCommerce store than the plugin's. "
+                "Sign in to the plugin's store and start Reauthorize again."
+            )
+        secret = settings.BIGCOMMERCE_CLIENT_SECRET
+        code = params.get("code", "")
+        with PlatformHTTP(
+            connection,
+            label="BigCommerce",
+            base_url=settings.BIGCOMMERCE_LOGIN_URL.rstrip("/"),
+            throttle=throttle_for(connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
+            unauthorized_message="BigCommerce did not accept the installation. Start Reauthorize again.",
+            forbidden_message="BigCommerce did not accept the installation. Start Reauthorize again.",
+            secrets=(secret, code),
+        ) as http:
+            answer = http.request_json(
+                "POST",
+                "/oauth2/token",
+                json={
+                    "client_id": settings.BIGCOMMERCE_CLIENT_ID,
+                    "client_secret": secret,
+                    "code": code,
+                    "scope": params.get("scope", ""),
+                    "grant_type": "authorization_code",
+                    "redirect_uri": callback_url,
+                    "context": params.get("context", ""),
+                },
+            ).data
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            raise NotAuthorized("BigCommerce did not return an access token. Start Reauthorize again.")
+        return {"access_token": token}
+
+
+DEMO_STATUSES: dict[OrderState, tuple[str, str]] = {}
+for _state, _name, _detail in STATUSES.values():
+    DEMO_STATUSES.setdefault(_state, (_name, _detail))
+
+CLIENT = BigCommerceClient
+AUTHORIZATION = BigCommerceAuthorization()
