@@ -155,11 +155,13 @@ class PlatformHTTP:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        data: dict[str, str] | None = None,
         cost: float = 1,
         max_wait: float = 2.0,
     ) -> JSONResponse:
         """Send one request through the throttle and return its parsed JSON body.
 
+        ``data`` sends a form-encoded body, as OAuth 2 token endpoints expect.
         ``max_wait`` is the longest this call may wait on throttling, ours and
         the platform's together. A platform's "slow down" (429, a 503 with
         Retry-After, a throttled body) that ends within it blocks the bucket,
@@ -175,7 +177,7 @@ class PlatformHTTP:
         retries = 0
         while True:
             self.throttle.acquire(cost, max_wait=max(0.0, deadline - time.monotonic()))
-            response = self._send(method, path, params=params, json=json)
+            response = self._send(method, path, params=params, json=json, data=data)
             wait = self._platform_wait(response)
             if wait is None:
                 self._raise_for_status(response)
@@ -200,10 +202,18 @@ class PlatformHTTP:
                 self.throttle.bucket,
             )
 
-    def _send(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: dict[str, str] | None = None,
+    ) -> httpx.Response:
         started = time.monotonic()
         try:
-            response = self._client.request(method, path, params=params, json=json)
+            response = self._client.request(method, path, params=params, json=json, data=data)
         except httpx.ConnectTimeout as exc:
             self._log(method, path, "connect timeout", started)
             raise PlatformUnavailable(
