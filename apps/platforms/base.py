@@ -77,6 +77,10 @@ class SourceOrder:
     buyer: Buyer = field(default_factory=Buyer)
     currency: str = ""
     total: Decimal | None = None
+    # False when the platform withholds the buyer's e-mail and name from apps
+    # like ours (Amazon, without a Restricted Data Token): their absence is
+    # then expected, not a fault of the order.
+    buyer_contact_shared: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class Capabilities:
     backfill: bool = False  # can list orders older than the plugin
     manual_sync: bool = True  # a merchant may trigger a pull on demand
     history_days: int | None = None  # how far back the platform shows orders; None: no limit
+    buyer_contact: bool = True  # the platform shares the buyer's e-mail and name with apps
 
 
 @dataclass(frozen=True)
