@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -112,6 +112,10 @@ class Connection:
     bucket: str  # throttle bucket, one per plugin: "plugin:<id>"
     credentials: dict = field(repr=False)  # never in a traceback's locals or a log line
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0, connect=3.0))
+    # Called with the credential fields a client renewed on its own (a rotated
+    # refresh token, a fresh access token), so the caller keeps them: a
+    # platform that rotates refresh tokens accepts the old one no more.
+    credentials_renewed: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)
 
 
 class PlatformError(Exception):
