@@ -250,8 +250,8 @@ def _retry_after(response: httpx.Response) -> float | None:
     return wait if wait is not None else _quota_wait(response.headers)
 
 
-class _ReceiptNotFound(Exception):
-    """Etsy answered 404 for a receipt: the shop has no such order."""
+class _NotFound(Exception):
+    """Etsy answered 404: no such receipt, shop or user."""
 
 
 class _TokenRejected(NotAuthorized):
@@ -270,8 +270,8 @@ class _EtsyHTTP(PlatformHTTP):
         return response
 
     def _raise_for_status(self, response: httpx.Response) -> None:
-        if response.status_code == 404 and "/receipts/" in str(response.request.url.path):
-            raise _ReceiptNotFound
+        if response.status_code == 404:
+            raise _NotFound
         if response.status_code == 401:
             raise _TokenRejected(self.unauthorized_message)
         super()._raise_for_status(response)
@@ -377,6 +377,49 @@ def refresh_tokens(
     return _credentials_from(answer)
 
 
+def shop_of_user(
+    credentials: dict[str, Any],
+    *,
+    keystring: str,
+    shared_secret: str,
+    connection: Connection,
+    base_url: str = API_URL,
+) -> dict[str, str]:
+    """The shop the authorizing user owns, from what ``exchange_code`` returned: ``{"shop_id", "shop_name"}``.
+
+    NotAuthorized when the account has no shop: only a shop owner's
+    authorization can read its orders.
+    """
+    token = str(credentials.get("access_token") or "")
+    user_id = str(credentials.get("user_id") or "")
+    if not token or not user_id.isdigit():
+        raise NotAuthorized(
+            "Etsy's authorization did not say which account approved it. Start Reauthorize again."
+        )
+    with _EtsyHTTP(
+        connection,
+        label=LABEL,
+        base_url=base_url.rstrip("/"),
+        throttle=throttle_for(connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
+        headers={
+            "x-api-key": f"{keystring}:{shared_secret}" if shared_secret else keystring,
+            "Authorization": f"Bearer {token}",
+        },
+        secrets=[token, shared_secret],
+    ) as http:
+        try:
+            shop = http.request_json("GET", f"{API_PREFIX}/users/{user_id}/shops").data
+        except _NotFound:
+            shop = None
+    shop_id = shop.get("shop_id") if isinstance(shop, dict) else None
+    if isinstance(shop_id, bool) or not isinstance(shop_id, int):
+        raise NotAuthorized(
+            "The Etsy account that approved the connection has no shop. Sign in to Etsy as the shop's owner "
+            "and start Reauthorize again."
+        )
+    return {"shop_id": str(shop_id), "shop_name": text_or_empty(shop.get("shop_name"))}
+
+
 # --- The client ------------------------------------------------------------------------------
 
 
@@ -410,7 +453,7 @@ class EtsyClient(PlatformClient):
             return None
         try:
             data = self._get(f"{self._shop_path()}/receipts/{wanted}")
-        except _ReceiptNotFound:
+        except _NotFound:
             return None
         return source_order(data)
 
@@ -431,7 +474,7 @@ class EtsyClient(PlatformClient):
         listed = 0
         previous_ids: set[str] = set()
         for page in range(MAX_PAGES):
-            data = self._get(path, {**params, "offset": page * PAGE_SIZE}, max_wait=LIST_MAX_WAIT)
+            data = self._shop_get(path, {**params, "offset": page * PAGE_SIZE}, max_wait=LIST_MAX_WAIT)
             results = data.get("results") if isinstance(data, dict) else None
             if not isinstance(results, list):
                 raise PlatformUnavailable("Etsy sent an order list in a shape we did not expect.")
@@ -456,7 +499,7 @@ class EtsyClient(PlatformClient):
 
     def check_authorization(self) -> None:
         """List one receipt: the cheapest call that needs the transactions_r scope."""
-        self._get(f"{self._shop_path()}/receipts", {"limit": 1})
+        self._shop_get(f"{self._shop_path()}/receipts", {"limit": 1})
 
     @property
     def throttle(self) -> Throttle:
@@ -538,6 +581,16 @@ class EtsyClient(PlatformClient):
             retry_after_hook=_retry_after,
             secrets=[token, shared, str(self._credentials.get("refresh_token") or "")],
         )
+
+    def _shop_get(self, path: str, params: dict[str, Any] | None = None, *, max_wait: float = 2.0) -> Any:
+        """GET a path under the shop, where 404 means the shop itself is gone or not this account's."""
+        try:
+            return self._get(path, params, max_wait=max_wait)
+        except _NotFound:
+            raise NotAuthorized(
+                "Etsy has no shop with this plugin's shop id: the shop was closed, or the plugin is "
+                "connected to another Etsy account. Reconnect the plugin from the shop's owner account."
+            ) from None
 
     def _get(self, path: str, params: dict[str, Any] | None = None, *, max_wait: float = 2.0) -> Any:
         """GET ``path``; an access token Etsy turns down that was not just issued is renewed once and the call sent again."""

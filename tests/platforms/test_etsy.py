@@ -638,3 +638,41 @@ def test_exchange_code_sends_the_verifier_and_returns_the_credentials_to_keep(ht
     assert credentials["refresh_token"] == NEW_REFRESH_TOKEN
     assert credentials["access_token"] == NEW_ACCESS_TOKEN
     assert credentials["user_id"] == "12345678"
+
+
+def test_shop_of_user_finds_the_shop_the_authorizing_owner_runs(httpserver, make_connection):
+    httpserver.expect_request(
+        "/v3/application/users/12345678/shops", headers={"Authorization": f"Bearer {NEW_ACCESS_TOKEN}"}
+    ).respond_with_json({"shop_id": int(SHOP_ID), "shop_name": "KittyMugs", "user_id": 12345678})
+
+    shop = etsy.shop_of_user(
+        {"access_token": NEW_ACCESS_TOKEN, "user_id": "12345678"},
+        keystring=KEYSTRING,
+        shared_secret=SHARED_SECRET,
+        connection=make_connection({}),
+        base_url=httpserver.url_for("/"),
+    )
+
+    assert shop == {"shop_id": SHOP_ID, "shop_name": "KittyMugs"}
+
+
+def test_an_account_without_a_shop_cannot_be_connected(httpserver, make_connection):
+    httpserver.expect_request("/v3/application/users/12345678/shops").respond_with_json(
+        {"error": "User with user_id 12345678 does not own a shop"}, status=404
+    )
+
+    with pytest.raises(NotAuthorized, match="has no shop"):
+        etsy.shop_of_user(
+            {"access_token": NEW_ACCESS_TOKEN, "user_id": "12345678"},
+            keystring=KEYSTRING,
+            shared_secret=SHARED_SECRET,
+            connection=make_connection({}),
+            base_url=httpserver.url_for("/"),
+        )
+
+
+def test_a_shop_that_is_gone_is_not_authorized(client, httpserver):
+    expect_receipts(httpserver).respond_with_json({"error": "Shop not found"}, status=404)
+
+    with pytest.raises(NotAuthorized, match="no shop with this plugin's shop id"):
+        client.check_authorization()
