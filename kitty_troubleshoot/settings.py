@@ -478,6 +478,21 @@ if len({bool(EBAY_CLIENT_ID), bool(EBAY_CLIENT_SECRET), bool(EBAY_RU_NAME)}) > 1
     raise ImproperlyConfigured("Set all of EBAY_CLIENT_ID, EBAY_CLIENT_SECRET and EBAY_RU_NAME, or none.")
 # eBay's consent page and API origins; local servers in tests.
 EBAY_AUTH_URL = env_str("EBAY_AUTH_URL", "https://auth.ebay.com")
+# Amazon (SP-API): the app's Login with Amazon keys refresh each plugin's access
+# token; with AMAZON_SPAPI_APPLICATION_ID too, "Reauthorize" runs Seller
+# Central's website authorization (AMAZON_SPAPI_DRAFT=1 while the app is unpublished).
+AMAZON_LWA_CLIENT_ID = env_str("AMAZON_LWA_CLIENT_ID")
+AMAZON_LWA_CLIENT_SECRET = env_str("AMAZON_LWA_CLIENT_SECRET")
+AMAZON_LWA_TOKEN_URL = env_str("AMAZON_LWA_TOKEN_URL")
+AMAZON_SPAPI_APPLICATION_ID = env_str("AMAZON_SPAPI_APPLICATION_ID")
+AMAZON_SPAPI_DRAFT = env_bool("AMAZON_SPAPI_DRAFT", False)
+AMAZON_SELLER_CENTRAL_URL = env_str("AMAZON_SELLER_CENTRAL_URL", "https://sellercentral.amazon.com")
+# Etsy (Open API v3): the app's keystring and shared secret; with them,
+# "Reauthorize" runs Etsy's OAuth 2 consent with PKCE.
+ETSY_KEYSTRING = env_str("ETSY_KEYSTRING")
+ETSY_SHARED_SECRET = env_str("ETSY_SHARED_SECRET")
+ETSY_TOKEN_URL = env_str("ETSY_TOKEN_URL")
+ETSY_CONNECT_URL = env_str("ETSY_CONNECT_URL", "https://www.etsy.com/oauth/connect")
 EBAY_API_URL = env_str("EBAY_API_URL", "https://api.ebay.com")
 # Seconds a merchant has to approve on the platform; the state is then refused.
 REAUTHORIZE_TIMEOUT = env_int("REAUTHORIZE_TIMEOUT", 10 * 60)

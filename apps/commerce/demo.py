@@ -205,7 +205,7 @@ def demo_second_account_seed(*, member) -> Merchant:
     store = SandboxStore.objects.create(handle=SECOND_DEMO_PLUGIN.store, name="Print shop")
     plugin = Plugin.objects.create(
         merchant=merchant,
-        platform="sandbox",
+        platform=SandboxClient.key,
         name=SECOND_DEMO_PLUGIN.name,
         import_orders=False,
         credentials={"store": store.handle, "access_token": store.access_token},

@@ -85,6 +85,10 @@ class SourceOrder:
     # When the state's label alone would mislead, what a merchant should read
     # instead, e.g. "the payment was voided" or "waiting for the rest of the payment".
     state_detail: str = ""
+    # False when the platform withholds the buyer's e-mail and name from apps
+    # like ours (Amazon, without a Restricted Data Token): their absence is
+    # then expected, not a fault of the order.
+    buyer_contact_shared: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Capabilities:
     backfill: bool = False  # can list orders older than the plugin
     manual_sync: bool = True  # a merchant may trigger a pull on demand
     history_days: int | None = None  # how far back the platform shows orders; None: no limit
+    buyer_contact: bool = True  # the platform shares the buyer's e-mail and name with apps
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,7 @@ class PlatformHTTP:
     ) -> JSONResponse:
         """Send one request through the throttle and return its parsed JSON body.
 
+        ``data`` sends a form-encoded body, as OAuth 2 token endpoints expect.
         ``max_wait`` is the longest this call may wait on throttling, ours and
         the platform's together. A platform's "slow down" (429, a 503 with
         Retry-After, a throttled body) that ends within it blocks the bucket,

@@ -77,6 +77,8 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider("woocommerce", "WooCommerce", "apps.platforms.woocommerce"),
     Provider("bigcommerce", "BigCommerce", "apps.platforms.bigcommerce"),
     Provider("ebay", "eBay", "apps.platforms.ebay"),
+    Provider("amazon", "Amazon", "apps.platforms.amazon", client="AmazonClient"),
+    Provider("etsy", "Etsy", "apps.platforms.etsy", client="EtsyClient"),
 )
 
 PLATFORM_CHOICES = [(provider.key, provider.label) for provider in PROVIDERS]

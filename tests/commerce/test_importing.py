@@ -9,7 +9,13 @@ from werkzeug import Request, Response
 
 from apps.commerce.importing import plugin_sync
 from apps.commerce.models import Customer, Notification, Order, OrderLine, SyncRun
-from apps.platforms.base import PlatformUnavailable
+from apps.platforms.base import (
+    Buyer,
+    OrderState,
+    PlatformUnavailable,
+    SourceOrder,
+    SourceOrderLine,
+)
 from apps.platforms.models import SandboxOrder, SandboxStore
 from tests.factories import (
     ChannelFactory,
@@ -73,6 +79,33 @@ def test_repeat_buyers_share_one_customer(plugin):
 
     assert Order.objects.count() == 2
     assert Customer.objects.count() == 1
+
+
+def test_orders_whose_platform_withholds_the_buyer_import_with_a_customer_each(plugin, monkeypatch):
+    def withheld(number):
+        return SourceOrder(
+            id=f"902-3159896-139091{number}",
+            number=f"902-3159896-139091{number}",
+            placed_at=timezone.now(),
+            state=OrderState.IMPORTABLE,
+            platform_status="Unshipped",
+            lines=(SourceOrderLine(sku="SKU-A", quantity=1),),
+            buyer=Buyer(city="Berlin", country="DE"),
+            buyer_contact_shared=False,
+        )
+
+    monkeypatch.setattr(
+        "apps.platforms.sandbox.SandboxClient.list_orders",
+        lambda self, since: iter([withheld(1), withheld(2)]),
+    )
+
+    run = plugin_sync(plugin=plugin)
+
+    assert (run.imported, run.not_imported) == (2, 0)
+    customers = {order.customer for order in Order.objects.all()}
+    assert len(customers) == 2  # not one customer with an empty e-mail for every buyer
+    assert all(customer.email.endswith(".invalid") and customer.city == "Berlin" for customer in customers)
+    assert not Notification.objects.exists()
 
 
 def test_each_failure_writes_one_notification_with_evidence(plugin):

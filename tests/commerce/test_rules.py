@@ -203,6 +203,22 @@ def test_complete_buyer_passes():
     assert rule_buyer_complete(source_order()).passed
 
 
+def test_a_buyer_the_platform_does_not_share_does_not_block_the_import():
+    withheld = source_order(buyer=Buyer(email="", city="Berlin", country="DE"), buyer_contact_shared=False)
+
+    result = rule_buyer_complete(withheld)
+
+    assert result.passed
+    assert "does not share the buyer's e-mail or name" in result.message
+
+
+def test_a_platform_that_shares_the_buyer_still_needs_an_email():
+    result = rule_buyer_complete(source_order(buyer=Buyer(email="", first_name="Ada")))
+
+    assert result.failed
+    assert result.evidence["empty_fields"] == ["email"]
+
+
 def test_turning_import_orders_on_records_when(plugin):
     plugin.import_orders = False
     plugin.save()

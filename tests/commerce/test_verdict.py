@@ -92,6 +92,14 @@ def test_every_blocking_rule_is_named_not_only_the_first(plugin):
     assert verdict.result(r.BUYER_COMPLETE).evidence == {"empty_fields": ["email"]}
 
 
+def test_an_order_whose_platform_withholds_the_buyer_would_import(plugin):
+    withheld = order(buyer=Buyer(city="Berlin", country="DE"), buyer_contact_shared=False)
+    shared_but_empty = order(buyer=Buyer(city="Berlin", country="DE"))
+
+    assert verdict_of(plugin, withheld).would_import
+    assert [b.rule for b in verdict_of(plugin, shared_but_empty).blockers] == [r.BUYER_COMPLETE]
+
+
 def test_a_plugin_on_two_channels_or_none_blocks(plugin):
     ChannelFactory(merchant=plugin.merchant, name="Wholesale")
     plugin.channels.add(*plugin.merchant.channels.all())

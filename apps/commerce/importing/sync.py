@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from apps.platforms.base import (
     MalformedOrder,
@@ -434,7 +435,7 @@ def _import_batch(importing: _Importing, batch: list[ListedOrder]) -> _BatchResu
                         merchant_id=plugin.merchant_id,
                         plugin=plugin,
                         channel=importing.channel,
-                        customer_id=customers[o.buyer.email.strip().lower()],
+                        customer_id=customers[customer_email(o)],
                         source_order_id=o.id,
                         number=o.number,
                         placed_at=o.placed_at,
@@ -463,11 +464,25 @@ def _import_batch(importing: _Importing, batch: list[ListedOrder]) -> _BatchResu
     return result
 
 
+def customer_email(order: SourceOrder) -> str:
+    """The e-mail an order's customer is kept under.
+
+    When the platform withholds the buyer's e-mail, each order gets a
+    customer of its own under an address in the reserved ``.invalid`` domain
+    (it can never receive mail), rather than every such buyer sharing one
+    customer with an empty address.
+    """
+    email = order.buyer.email.strip().lower()
+    if email or order.buyer_contact_shared:
+        return email
+    return f"order-{slugify(order.id)[:180]}@email-not-shared.invalid"
+
+
 def _customers_for(merchant_id: int, orders: list[SourceOrder], now: datetime) -> dict[str, int]:
     """Email → customer id, creating the customers not seen before (one query each way)."""
     buyers = {}
     for order in orders:
-        buyers.setdefault(order.buyer.email.strip().lower(), order.buyer)
+        buyers.setdefault(customer_email(order), order.buyer)
     known = dict(
         Customer.objects.filter(merchant_id=merchant_id, email__in=list(buyers)).values_list("email", "id")
     )

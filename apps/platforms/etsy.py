@@ -1,0 +1,674 @@
+"""Etsy, through the Open API v3 shop receipts (an Etsy order is a receipt).
+
+Every call carries the app's key (``x-api-key``) and the shop owner's OAuth
+access token. Access tokens last an hour; the refresh token that renews them
+*rotates*: each refresh returns a new one and the old one stops working. So
+a client that refreshes hands the new tokens to
+``Connection.credentials_renewed`` at once, for the caller to keep
+(encrypted, with the plugin's other credentials); losing them means the
+merchant has to reauthorize.
+
+Etsy counts requests per app, per second and per 24 hours, and reports what
+is left in ``x-remaining-this-second`` and ``x-remaining-today``; the plugin's
+bucket is blocked when either reaches zero.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from django.conf import settings
+
+from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
+from apps.platforms.base import (
+    Buyer,
+    Capabilities,
+    Connection,
+    MalformedOrder,
+    NotAuthorized,
+    OrderState,
+    PaginationStuck,
+    PlatformClient,
+    PlatformUnavailable,
+    SourceOrder,
+    SourceOrderLine,
+    UnreadableOrder,
+    normalize_order_number,
+    parse_total,
+    text_or_empty,
+)
+from apps.platforms.http import PlatformHTTP, parse_retry_after
+from apps.platforms.throttle import Throttle, throttle_for
+from apps.platforms.token_endpoint import EXPIRY_MARGIN, TokenAnswer, token_request
+
+logger = logging.getLogger(__name__)
+
+LABEL = "Etsy"
+
+API_URL = "https://api.etsy.com"
+API_PREFIX = "/v3/application"
+TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"
+CONNECT_URL = "https://www.etsy.com/oauth/connect"
+# Reading receipts needs transactions_r; nothing else is asked for.
+SCOPES = ("transactions_r",)
+
+# Etsy's default allowance is 10 requests/s for the whole app; one plugin
+# takes at most half of it so a backfill never starves the others.
+RATE_PER_SECOND = 5.0
+BURST = 10
+# Etsy's daily allowance is a sliding 24-hour window, so there is no moment
+# it "resets": capacity comes back as the requests of 24 hours ago age out.
+# A quarter of an hour is long enough not to ask in vain over and over, and
+# a 429's own retry-after, when Etsy sends one, overrides it.
+DAILY_QUOTA_PAUSE = 900.0
+
+PAGE_SIZE = 100  # the largest `limit` Etsy accepts
+LIST_MAX_WAIT = 10.0
+# A listing that has not ended after this many pages (a million receipts)
+# is paging in circles; no sync task lives long enough to fetch that many.
+MAX_PAGES = 10_000
+
+_SHAPE_MESSAGE = "Etsy sent this order in a shape we did not expect."
+
+# Etsy's receipt statuses, lower-cased, by what they mean for a paid receipt.
+_PAID_STATUSES = {"paid", "completed", "open", "partially refunded"}
+
+
+# --- Order numbers -------------------------------------------------------------------
+
+
+def receipt_id(number: str) -> str | None:
+    """The receipt id a merchant typed ('#2345678901', 'Order #2345678901'), or None when it cannot be one."""
+    value = normalize_order_number(number)
+    if value.lower().startswith("order"):
+        value = normalize_order_number(value[5:])
+    return value if value.isdigit() and len(value) <= 20 else None
+
+
+def order_number_problem(number: str) -> str | None:
+    """None when ``number`` can be an Etsy order (receipt) number; else a sentence saying what one looks like."""
+    if receipt_id(number) is not None:
+        return None
+    return (
+        "Etsy order numbers are digits only, like 2345678901: the number after “Order #” "
+        "on the Orders & Shipping page."
+    )
+
+
+# --- Reading Etsy's answers ---------------------------------------------------------------
+
+
+def receipt_state(status: str, is_paid: bool) -> tuple[OrderState, str]:
+    """Map a receipt's status and is_paid to (our state, Etsy's own words for it).
+
+    - canceled -> CANCELLED; fully refunded -> REFUNDED, whatever was paid.
+    - not paid (open, payment processing) -> PENDING_PAYMENT.
+    - paid and paid / completed / open / partially refunded -> IMPORTABLE (a
+      partially refunded receipt still has goods to ship).
+    - paid while "payment processing" -> PENDING_PAYMENT: the payment has not cleared.
+    - any status Etsy adds later -> ON_HOLD, shown with its own word.
+    """
+    word = status.strip().lower()
+    words = word or "no status"
+    if word == "canceled":
+        return OrderState.CANCELLED, words
+    if word == "fully refunded":
+        return OrderState.REFUNDED, words
+    if not is_paid:
+        return OrderState.PENDING_PAYMENT, words if word == "payment processing" else f"{words}, not paid"
+    if word in _PAID_STATUSES:
+        return OrderState.IMPORTABLE, words
+    if word == "payment processing":
+        return OrderState.PENDING_PAYMENT, words
+    return OrderState.ON_HOLD, words
+
+
+def _money(value: Any) -> tuple[Decimal | None, str]:
+    """Etsy's Money object ({amount, divisor, currency_code}) as (amount, currency)."""
+    if not isinstance(value, dict):
+        return None, ""
+    currency = text_or_empty(value.get("currency_code"))
+    amount, divisor = value.get("amount"), value.get("divisor")
+    if (
+        not isinstance(amount, int)
+        or isinstance(amount, bool)
+        or not isinstance(divisor, int)
+        or divisor <= 0
+    ):
+        return None, currency
+    try:
+        return parse_total(Decimal(amount) / Decimal(divisor)), currency
+    except InvalidOperation:
+        return None, currency
+
+
+def _line(transaction: Any) -> SourceOrderLine | None:
+    if not isinstance(transaction, dict):
+        raise TypeError("transaction")
+    quantity = transaction.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int | str):
+        raise TypeError("quantity")
+    quantity = int(quantity)
+    if quantity <= 0:
+        return None
+    return SourceOrderLine(
+        sku=text_or_empty(transaction.get("sku")),
+        quantity=quantity,
+        title=text_or_empty(transaction.get("title")),
+    )
+
+
+def source_order(receipt: Any) -> SourceOrder:
+    """Normalize one receipt (raises MalformedOrder on a bad shape).
+
+    Values of the wrong kind are coerced rather than passed on: text fields
+    become text (or empty), a total we cannot keep becomes None. Etsy sends
+    ``buyer_email`` as null when it does not share it with the app.
+    """
+    try:
+        if not isinstance(receipt, dict):
+            raise TypeError("receipt")
+        number = receipt["receipt_id"]
+        created = receipt.get("created_timestamp", receipt.get("create_timestamp"))
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise TypeError("receipt_id")
+        if isinstance(created, bool) or not isinstance(created, int | float):
+            raise TypeError("created_timestamp")
+        is_paid = receipt.get("is_paid")
+        if not isinstance(is_paid, bool):
+            raise TypeError("is_paid")
+        state, platform_status = receipt_state(text_or_empty(receipt.get("status")), is_paid)
+        transactions = receipt.get("transactions") or []
+        if not isinstance(transactions, list):
+            raise TypeError("transactions")
+        total, currency = _money(receipt.get("grandtotal"))
+        email = receipt.get("buyer_email")
+        first, _, last = text_or_empty(receipt.get("name")).strip().rpartition(" ")
+        if not first:
+            first, last = last, ""
+        return SourceOrder(
+            id=str(number),
+            number=str(number),
+            placed_at=datetime.fromtimestamp(created, UTC),
+            state=state,
+            platform_status=platform_status,
+            lines=tuple(line for line in map(_line, transactions) if line is not None),
+            buyer=Buyer(
+                email=text_or_empty(email),
+                first_name=first,
+                last_name=last,
+                address_line1=text_or_empty(receipt.get("first_line")),
+                city=text_or_empty(receipt.get("city")),
+                postcode=text_or_empty(receipt.get("zip")),
+                country=text_or_empty(receipt.get("country_iso")),
+            ),
+            currency=currency,
+            total=total,
+            buyer_contact_shared=email is not None,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+        raise MalformedOrder(_SHAPE_MESSAGE) from exc
+
+
+def _listed_order(raw: Any) -> SourceOrder | UnreadableOrder:
+    """One receipt of a listing: normalized, or marked unreadable so the others still import."""
+    try:
+        return source_order(raw)
+    except MalformedOrder:
+        order_id = text_or_empty(raw.get("receipt_id")) if isinstance(raw, dict) else ""
+        return UnreadableOrder(id=order_id, number=order_id, reason=_SHAPE_MESSAGE)
+
+
+def _header_int(headers: httpx.Headers, name: str) -> int | None:
+    try:
+        return int(headers.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _quota_wait(headers: httpx.Headers) -> float | None:
+    """Seconds until Etsy's allowance has room again, from its x-remaining-* headers; None: room now."""
+    if _header_int(headers, "x-remaining-today") == 0:
+        return DAILY_QUOTA_PAUSE
+    if _header_int(headers, "x-remaining-this-second") == 0:
+        return 1.0
+    return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """A 429's wait: retry-after when Etsy sends it, else what the x-remaining-* headers say."""
+    wait = parse_retry_after(response.headers.get("retry-after"))
+    return wait if wait is not None else _quota_wait(response.headers)
+
+
+class _NotFound(Exception):
+    """Etsy answered 404: no such receipt, shop or user."""
+
+
+class _TokenRejected(NotAuthorized):
+    """Etsy answered 401: the access token itself is expired or revoked (a 403 is a missing scope)."""
+
+
+class _EtsyHTTP(PlatformHTTP):
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = super()._send(method, path, **kwargs)
+        if 200 <= response.status_code < 300:
+            # Spent the allowance: everyone sharing the bucket holds off now,
+            # rather than each learning it from a 429.
+            wait = _quota_wait(response.headers)
+            if wait is not None:
+                self.throttle.block_for(wait)
+        return response
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        if response.status_code == 404:
+            raise _NotFound
+        if response.status_code == 401:
+            raise _TokenRejected(self.unauthorized_message)
+        super()._raise_for_status(response)
+
+
+# --- The shop owner's authorization (OAuth 2 with PKCE) -----------------------------------
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A fresh (code_verifier, code_challenge) pair, S256 (RFC 7636).
+
+    Keep the verifier with the authorization state; send the challenge in
+    the authorization URL and the verifier with the code exchange.
+    """
+    verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-]
+    return verifier, code_challenge(verifier)
+
+
+def code_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize_url(
+    *,
+    keystring: str,
+    redirect_uri: str,
+    state: str,
+    code_challenge: str,
+    scopes: tuple[str, ...] = SCOPES,
+    connect_url: str = CONNECT_URL,
+) -> str:
+    """Etsy's consent page; Etsy sends the shop owner back to ``redirect_uri`` with ``code`` and ``state``."""
+    query = urlencode(
+        {
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(scopes),
+            "client_id": keystring,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"{connect_url}?{query}"
+
+
+def _credentials_from(answer: TokenAnswer) -> dict[str, Any]:
+    if not answer.refresh_token:
+        raise NotAuthorized("Etsy did not return a refresh token. Start Reauthorize again.")
+    return {
+        "access_token": answer.access_token,
+        "refresh_token": answer.refresh_token,
+        "access_token_expires_at": time.time() + answer.expires_in,
+        # Etsy prefixes its tokens with the shop owner's user id.
+        "user_id": answer.access_token.split(".", 1)[0] if "." in answer.access_token else "",
+    }
+
+
+def exchange_code(
+    code: str,
+    *,
+    keystring: str,
+    redirect_uri: str,
+    code_verifier: str,
+    connection: Connection,
+    token_url: str = TOKEN_URL,
+) -> dict[str, Any]:
+    """Trade the callback's code (and the PKCE verifier) for the credentials to keep.
+
+    Returns ``{"access_token", "refresh_token", "access_token_expires_at", "user_id"}``.
+    """
+    answer = token_request(
+        token_url,
+        {
+            "grant_type": "authorization_code",
+            "client_id": keystring,
+            "redirect_uri": redirect_uri,
+            "code": code,
+            "code_verifier": code_verifier,
+        },
+        connection=connection,
+        label=LABEL,
+        refused_message="Etsy did not accept the authorization (it may have expired). Start Reauthorize again.",
+    )
+    return _credentials_from(answer)
+
+
+def refresh_tokens(
+    refresh_token: str, *, keystring: str, connection: Connection, token_url: str = TOKEN_URL
+) -> dict[str, Any]:
+    """Fresh tokens for the stored refresh token. The old refresh token is spent: keep what this returns."""
+    answer = token_request(
+        token_url,
+        {"grant_type": "refresh_token", "client_id": keystring, "refresh_token": refresh_token},
+        connection=connection,
+        label=LABEL,
+        refused_message=(
+            "Etsy no longer accepts this plugin's authorization: the shop owner removed the app's "
+            "access, or the authorization expired. Reauthorize the plugin."
+        ),
+    )
+    return _credentials_from(answer)
+
+
+def shop_of_user(
+    credentials: dict[str, Any],
+    *,
+    keystring: str,
+    shared_secret: str,
+    connection: Connection,
+    base_url: str = API_URL,
+) -> dict[str, str]:
+    """The shop the authorizing user owns, from what ``exchange_code`` returned: ``{"shop_id", "shop_name"}``.
+
+    NotAuthorized when the account has no shop: only a shop owner's
+    authorization can read its orders.
+    """
+    token = str(credentials.get("access_token") or "")
+    user_id = str(credentials.get("user_id") or "")
+    if not token or not user_id.isdigit():
+        raise NotAuthorized(
+            "Etsy's authorization did not say which account approved it. Start Reauthorize again."
+        )
+    with _EtsyHTTP(
+        connection,
+        label=LABEL,
+        base_url=base_url.rstrip("/"),
+        throttle=throttle_for(connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
+        headers={
+            "x-api-key": f"{keystring}:{shared_secret}" if shared_secret else keystring,
+            "Authorization": f"Bearer {token}",
+        },
+        secrets=[token, shared_secret],
+    ) as http:
+        try:
+            shop = http.request_json("GET", f"{API_PREFIX}/users/{user_id}/shops").data
+        except _NotFound:
+            shop = None
+    shop_id = shop.get("shop_id") if isinstance(shop, dict) else None
+    if isinstance(shop_id, bool) or not isinstance(shop_id, int):
+        raise NotAuthorized(
+            "The Etsy account that approved the connection has no shop. Sign in to Etsy as the shop's owner "
+            "and start Reauthorize again."
+        )
+    return {"shop_id": str(shop_id), "shop_name": text_or_empty(shop.get("shop_name"))}
+
+
+# --- The client ------------------------------------------------------------------------------
+
+
+class EtsyClient(PlatformClient):
+    """One Etsy shop, via its owner's OAuth authorization.
+
+    Credentials: ``{"shop_id": "12345678", "access_token": "…", "refresh_token": "…",
+    "access_token_expires_at": <unix seconds>}``. The app's keystring and
+    shared secret come from settings (``ETSY_KEYSTRING``, ``ETSY_SHARED_SECRET``)
+    unless the plugin carries its own (``keystring``, ``shared_secret``).
+    ``"base_url"`` and ``"token_url"`` point at a local server in tests.
+
+    ``renewed_credentials`` holds what the client renewed on its own (also
+    handed to ``Connection.credentials_renewed`` the moment it happened).
+    """
+
+    key = "etsy"
+    label = LABEL
+    capabilities = Capabilities(backfill=True, manual_sync=True, history_days=None)
+    credential_fields = ("shop_id", "access_token", "refresh_token")
+
+    def __init__(self, connection: Connection):
+        super().__init__(connection)
+        self._credentials = dict(connection.credentials)
+        self.renewed_credentials: dict[str, Any] = {}
+
+    def get_order(self, number: str) -> SourceOrder | None:
+        """The receipt with this number, or None (also when ``number`` cannot be one)."""
+        wanted = receipt_id(number)
+        if wanted is None:
+            return None
+        try:
+            data = self._get(f"{self._shop_path()}/receipts/{wanted}")
+        except _NotFound:
+            return None
+        return source_order(data)
+
+    def list_orders(self, since: datetime) -> Iterator[SourceOrder | UnreadableOrder]:
+        """Receipts created at or after ``since``, oldest first, 100 per request.
+
+        Raises PaginationStuck when a page repeats the one before it or after MAX_PAGES pages.
+        """
+        if since.tzinfo is None:  # callers should pass aware datetimes; naive means UTC here
+            since = since.replace(tzinfo=UTC)
+        params: dict[str, Any] = {
+            "min_created": int(since.timestamp()),
+            "limit": PAGE_SIZE,
+            "sort_on": "created",
+            "sort_order": "asc",
+        }
+        path = f"{self._shop_path()}/receipts"
+        listed = 0
+        previous_ids: set[str] = set()
+        for page in range(MAX_PAGES):
+            data = self._shop_get(path, {**params, "offset": page * PAGE_SIZE}, max_wait=LIST_MAX_WAIT)
+            results = data.get("results") if isinstance(data, dict) else None
+            if not isinstance(results, list):
+                raise PlatformUnavailable("Etsy sent an order list in a shape we did not expect.")
+            ids = {str(raw.get("receipt_id")) for raw in results if isinstance(raw, dict)}
+            if ids and ids <= previous_ids:
+                raise PaginationStuck(
+                    f"Etsy sent the same page of orders again, so we stopped after {listed} orders. "
+                    "This is a fault on Etsy's side; contact support if it lasts."
+                )
+            previous_ids = ids
+            for raw in results:
+                order = _listed_order(raw)
+                if isinstance(order, UnreadableOrder) or order.placed_at >= since:
+                    listed += 1
+                    yield order
+            count = data.get("count")
+            if len(results) < PAGE_SIZE or (isinstance(count, int) and (page + 1) * PAGE_SIZE >= count):
+                return
+        raise PaginationStuck(
+            f"Etsy's order list did not end after {MAX_PAGES} pages, so we stopped after {listed} orders."
+        )
+
+    def check_authorization(self) -> None:
+        """List one receipt: the cheapest call that needs the transactions_r scope."""
+        self._shop_get(f"{self._shop_path()}/receipts", {"limit": 1})
+
+    @property
+    def throttle(self) -> Throttle:
+        return throttle_for(self.connection.bucket, rate=RATE_PER_SECOND, burst=BURST)
+
+    # --- internals ---------------------------------------------------------
+
+    def _shop_path(self) -> str:
+        shop_id = text_or_empty(self._credentials.get("shop_id")).strip()
+        if not shop_id.isdigit():
+            raise NotAuthorized("This Etsy plugin does not say which shop it is for. Reconnect it from Etsy.")
+        return f"{API_PREFIX}/shops/{shop_id}"
+
+    def _app_keys(self) -> tuple[str, str]:
+        keystring = str(self._credentials.get("keystring") or getattr(settings, "ETSY_KEYSTRING", "") or "")
+        shared = str(
+            self._credentials.get("shared_secret") or getattr(settings, "ETSY_SHARED_SECRET", "") or ""
+        )
+        if not keystring:
+            raise NotAuthorized(
+                "Commerce Kitty's Etsy app key is not configured, so no Etsy plugin can connect. Contact support."
+            )
+        return keystring, shared
+
+    def _access_token(self, *, renew: bool = False) -> tuple[str, bool]:
+        """A usable access token and whether it was just issued (``renew``: refresh even if it looks valid)."""
+        token = str(self._credentials.get("access_token") or "")
+        try:
+            expires_at = float(self._credentials.get("access_token_expires_at") or 0)
+        except (TypeError, ValueError):
+            expires_at = 0.0
+        if token and not renew and expires_at - EXPIRY_MARGIN > time.time():
+            return token, False
+        refresh_token = str(self._credentials.get("refresh_token") or "").strip()
+        if not refresh_token:
+            raise NotAuthorized("This Etsy plugin has no authorization yet. Connect it from Etsy.")
+        keystring, _shared = self._app_keys()
+        token_url = str(
+            self._credentials.get("token_url") or getattr(settings, "ETSY_TOKEN_URL", "") or TOKEN_URL
+        )
+        renewed = refresh_tokens(
+            refresh_token, keystring=keystring, connection=self.connection, token_url=token_url
+        )
+        self._keep(renewed)
+        return renewed["access_token"], True
+
+    def _keep(self, renewed: dict[str, Any]) -> None:
+        """Use the renewed tokens from now on and hand them to whoever keeps the plugin's credentials."""
+        self._credentials.update(renewed)
+        self.renewed_credentials.update(renewed)
+        if self.connection.credentials_renewed is not None:
+            self.connection.credentials_renewed(dict(renewed))
+        else:
+            logger.warning(
+                "Etsy tokens renewed for bucket %s with nobody to keep them; the old refresh token is spent",
+                self.connection.bucket,
+            )
+
+    def _http(self, token: str) -> PlatformHTTP:
+        keystring, shared = self._app_keys()
+        base_url = str(self._credentials.get("base_url") or API_URL).rstrip("/")
+        return _EtsyHTTP(
+            self.connection,
+            label=self.label,
+            base_url=base_url,
+            throttle=self.throttle,
+            headers={
+                "x-api-key": f"{keystring}:{shared}" if shared else keystring,
+                "Authorization": f"Bearer {token}",
+            },
+            unauthorized_message=(
+                "Etsy rejected the plugin's access token: the shop owner removed the app's access, "
+                "or the authorization expired. Reauthorize the plugin."
+            ),
+            forbidden_message=(
+                "Etsy refused access: the authorization lacks the permission to read orders "
+                "(transactions_r), or it is for another shop. Reauthorize the plugin."
+            ),
+            retry_after_hook=_retry_after,
+            secrets=[token, shared, str(self._credentials.get("refresh_token") or "")],
+        )
+
+    def _shop_get(self, path: str, params: dict[str, Any] | None = None, *, max_wait: float = 2.0) -> Any:
+        """GET a path under the shop, where 404 means the shop itself is gone or not this account's."""
+        try:
+            return self._get(path, params, max_wait=max_wait)
+        except _NotFound:
+            raise NotAuthorized(
+                "Etsy has no shop with this plugin's shop id: the shop was closed, or the plugin is "
+                "connected to another Etsy account. Reconnect the plugin from the shop's owner account."
+            ) from None
+
+    def _get(self, path: str, params: dict[str, Any] | None = None, *, max_wait: float = 2.0) -> Any:
+        """GET ``path``; an access token Etsy turns down that was not just issued is renewed once and the call sent again."""
+        token, fresh = self._access_token()
+        try:
+            with self._http(token) as http:
+                return http.request_json("GET", path, params=params, max_wait=max_wait).data
+        except _TokenRejected:
+            if fresh:
+                raise
+        token, _fresh = self._access_token(renew=True)
+        with self._http(token) as http:
+            return http.request_json("GET", path, params=params, max_wait=max_wait).data
+
+
+class EtsyAuthorization(AuthorizationFlow):
+    """Etsy's OAuth 2 consent with PKCE: the verifier waits, encrypted, with the single-use state;
+    the code it brings back is traded for tokens, and the shop must be the plugin's.
+
+    Configured by ``ETSY_KEYSTRING`` (and ``ETSY_SHARED_SECRET`` for the API calls).
+    """
+
+    def available(self) -> bool:
+        return bool(settings.ETSY_KEYSTRING)
+
+    def reconnect_advice(self) -> str:
+        return "Reconnect it from Configuration → Plugins, signing in to Etsy as the shop's owner."
+
+    def begin(self, credentials: dict) -> dict:
+        verifier, _challenge = pkce_pair()
+        return {"code_verifier": verifier}
+
+    def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
+        return authorize_url(
+            keystring=settings.ETSY_KEYSTRING,
+            redirect_uri=start.callback_url,
+            state=start.state,
+            code_challenge=code_challenge(start.kept["code_verifier"]),
+            connect_url=settings.ETSY_CONNECT_URL,
+        )
+
+    def finish(
+        self,
+        credentials: dict,
+        params: dict[str, str],
+        *,
+        connection: Connection,
+        received: dict,
+        callback_url: str,
+        kept: dict,
+    ) -> dict | None:
+        code = params.get("code", "")
+        if not code:  # the owner declined (error=access_denied)
+            return None
+        if not kept.get("code_verifier"):
+            raise CallbackRejected("This authorization was not started here. Start Reauthorize again.")
+        tokens = exchange_code(
+            code,
+            keystring=settings.ETSY_KEYSTRING,
+            redirect_uri=callback_url,
+            code_verifier=kept["code_verifier"],
+            connection=connection,
+            token_url=settings.ETSY_TOKEN_URL or TOKEN_URL,
+        )
+        shop = shop_of_user(
+            tokens,
+            keystring=settings.ETSY_KEYSTRING,
+            shared_secret=settings.ETSY_SHARED_SECRET,
+            connection=connection,
+        )
+        known = str(credentials.get("shop_id") or "")
+        if known and str(shop["shop_id"]) != known:
+            raise CallbackRejected(
+                f"That Etsy account owns the shop “{shop['shop_name']}”, not this plugin's. Sign in as "
+                "the owner of the plugin's shop and start Reauthorize again."
+            )
+        return {**tokens, "shop_id": str(shop["shop_id"])}
+
+
+AUTHORIZATION = EtsyAuthorization()
