@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +26,9 @@ from .selectors import (
     check_panel,
     diagnosis_for_user,
     live_article,
+    preview_article,
+    preview_session_for_user,
+    preview_url,
     refusal_keep,
     run_for_user,
     step_targets,
@@ -38,6 +41,8 @@ from .services import (
     check_runs_start,
     diagnosis_for,
     latest_runs,
+    preview_diagnosis_for,
+    preview_sandbox_reset,
 )
 
 # Sent (as an htmx event on the page) when a response shows a check that has ended,
@@ -54,7 +59,12 @@ def poll_delay(n: int) -> int:
 
 def _widget_response(request, page, widget: StepWidget, *, n: int = 0, status: int = 200):
     context = {"page": page, "widget": widget, "poll_delay": poll_delay(n), "next_n": n + 1}
-    context["panel"] = {"is_owner": request.user.is_authenticated and _is_owner(request.user)}
+    preview = getattr(page, "preview_session", None) is not None
+    # In a preview the editor stands in for the sandbox account's owner.
+    context["panel"] = {
+        "is_owner": preview or (request.user.is_authenticated and _is_owner(request.user)),
+        "preview": preview,
+    }
     # A finished run renders without the polling trigger, which ends the polling.
     return render(request, "checks/widget.html#widget", context, status=status)
 
@@ -67,6 +77,10 @@ def _is_owner(user) -> bool:
 
 
 def _article_of(run_or_diagnosis) -> Page:
+    """The article a run or diagnosis answers for: the previewed draft for a preview's."""
+    diagnosis = getattr(run_or_diagnosis, "diagnosis", run_or_diagnosis)
+    if diagnosis.preview_session_id is not None:
+        return preview_article(diagnosis.preview_session)
     if run_or_diagnosis.page is None:
         raise Http404("The article of this check no longer exists.")
     return run_or_diagnosis.page.specific
@@ -81,14 +95,25 @@ def _poll_count(request) -> int:
 
 
 def _back_to(page, anchor: str) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{page.url}#{anchor}")
+    session = getattr(page, "preview_session", None)
+    url = preview_url(session) if session is not None else page.url
+    return HttpResponseRedirect(f"{url}#{anchor}")
 
 
 @login_required_htmx(anchor="check-panel")
 @require_POST
 def check_start(request):
-    """Start one step's check, or every step's ("check every step"), for the inputs typed above."""
-    page = live_article(request.POST.get("page"))
+    """Start one step's check, or every step's ("check every step"), for the inputs typed above.
+
+    From an article's preview (the form carries its signed token) the steps
+    are the previewed draft's, and the account is the editor's sandbox.
+    """
+    preview = None
+    if request.POST.get("preview"):
+        preview = preview_session_for_user(request.user, request.POST["preview"])
+        page = preview_article(preview)
+    else:
+        page = live_article(request.POST.get("page"))
     targets = step_targets(page)
     run_all = request.POST.get("all") == "1"
     block_id = request.POST.get("block_id", "")
@@ -114,19 +139,25 @@ def check_start(request):
                 "order_number", "Type the missing order's number (as the source platform shows it)."
             )
         placed_date = clean_placed_date(request.POST.get("placed_date"))
-        diagnosis = diagnosis_for(
-            user=request.user,
-            page=page,
-            subject_id=subject_id,
-            order_number=order_number,
-            placed_date=placed_date,
-        )
+        if preview is not None:
+            diagnosis = preview_diagnosis_for(
+                session=preview, subject_id=subject_id, order_number=order_number, placed_date=placed_date
+            )
+        else:
+            diagnosis = diagnosis_for(
+                user=request.user,
+                page=page,
+                subject_id=subject_id,
+                order_number=order_number,
+                placed_date=placed_date,
+            )
     except LookupError:
         raise Http404("No such plugin.") from None
     except InputError as exc:
         return _refuse(request, page, widget, run_all, anchor, str(exc), field=exc.field, typed=True)
 
-    request.session[SESSION_KEY.format(page_id=page.pk)] = str(diagnosis.uuid)
+    if preview is None:  # a preview shows its own latest diagnosis
+        request.session[SESSION_KEY.format(page_id=page.pk)] = str(diagnosis.uuid)
     if order_number:
         targets = [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *targets]
     try:
@@ -215,7 +246,7 @@ def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0, 
 @require_GET
 def check_run_poll(request, run_uuid):
     """The widget for one run: polled while it runs; the page itself without JavaScript."""
-    run = run_for_user(request.user, run_uuid)
+    run = run_for_user(request.user, run_uuid, previews=True)
     page = _article_of(run)
     if not request.htmx:
         return _back_to(page, f"step-{run.step_number}" if run.step_number else "check-inputs")
@@ -226,7 +257,7 @@ def check_run_poll(request, run_uuid):
 @require_POST
 def check_run_fix(request, run_uuid):
     """Apply a fix the run offered, then check again (one task: fix, then check)."""
-    run = run_for_user(request.user, run_uuid)
+    run = run_for_user(request.user, run_uuid, previews=True)
     page = _article_of(run)
     anchor = f"step-{run.step_number}"
     runs = latest_runs(run.diagnosis)
@@ -257,7 +288,7 @@ def check_run_fix(request, run_uuid):
 @login_required_htmx(anchor="check-panel")
 @require_GET
 def diagnosis_summary(request, diagnosis_uuid):
-    diagnosis = diagnosis_for_user(request.user, diagnosis_uuid)
+    diagnosis = diagnosis_for_user(request.user, diagnosis_uuid, previews=True)
     page = _article_of(diagnosis)
     if not request.htmx:
         return _back_to(page, "check-inputs")
@@ -324,3 +355,16 @@ def diagnosis_open(request, diagnosis_uuid):
     target = request.GET.get("to", "")
     fragment = f"#{target}" if _OPEN_TARGET.fullmatch(target) else "#check-panel"
     return HttpResponseRedirect(diagnosis.page.url + fragment)
+
+
+@login_required_htmx(anchor="check-panel")
+@require_POST
+def preview_sandbox_reset_view(request):
+    """Start the preview's sandbox account over: every cause staged again, fixes undone."""
+    session = preview_session_for_user(request.user, request.POST.get("preview", ""))
+    preview_sandbox_reset(editor=session.user)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return _back_to(preview_article(session), "check-panel")

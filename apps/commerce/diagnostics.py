@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 import httpx
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -103,6 +105,25 @@ class CommerceAccounts:
 
     def merchant_ids_named(self, text: str) -> list[int]:
         return list(Merchant.objects.filter(name__icontains=text.strip()).values_list("pk", flat=True)[:500])
+
+    def preview_account(self, editor, *, rebuild: bool = False) -> int:
+        """The sandbox account ``editor``'s previews check, built the first time (or again, on ``rebuild``)."""
+        from .demo import preview_sandbox_build
+
+        with transaction.atomic():
+            # One build at a time per editor: two preview tabs opened together share one sandbox.
+            get_user_model().objects.select_for_update().filter(pk=editor.pk).values_list("pk").first()
+            merchant_id = Merchant.objects.filter(preview_editor=editor).values_list("pk", flat=True).first()
+            if merchant_id is None or rebuild:
+                merchant_id = preview_sandbox_build(editor=editor).pk
+        return merchant_id
+
+    def preview_examples(self) -> list[tuple[str, str, str]]:
+        """(order number, plugin, what is wrong with it) for each cause the sandbox reproduces."""
+        from .demo import ORDERS, PLUGINS
+
+        plugins = {p.store: p.name for p in PLUGINS}
+        return [(o.number, plugins[o.store], o.what_is_wrong) for o in ORDERS]
 
 
 set_account_directory(CommerceAccounts())

@@ -113,7 +113,7 @@ class TroubleshootingPage(Page):
         context["numbered_blocks"] = numbered
         context["panel"] = panel
         context["has_checks"] = any(block.value.get("check") for block in self.steps)
-        if panel.can_check:
+        if panel.can_check and panel.preview is None:  # a preview files no tickets
             from apps.support.selectors import ticket_form_context
 
             context.update(ticket_form_context(panel.diagnosis))
