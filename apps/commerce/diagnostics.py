@@ -264,12 +264,19 @@ def _when(moment: datetime | None) -> str:
 
 # --- The checks -------------------------------------------------------------------
 
+# The article these checks were written for (its steps' numbers are in each check).
+ARTICLE = "An Order Did Not Import"
+
 
 @register
 class OrderAlreadyImported(Check):
     key = "order_already_imported"
     title = "Is the order already in Commerce Kitty?"
-    description = "Looks the order up among the imported orders; when it is there, the rest is moot."
+    description = (
+        "Looks the order up among the orders already imported; when it is there, the steps do not apply."
+    )
+    article = ARTICLE
+    step = None
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -282,7 +289,10 @@ class OrderAlreadyImported(Check):
 class ImportOrdersEnabled(Check):
     key = "import_orders_enabled"
     title = "Import Orders on?"
-    description = "Step 1: the plugin's Import Orders toggle; the fix turns it on (owners only)."
+    description = "The plugin's Import Orders toggle, and since when it has been on."
+    article = ARTICLE
+    step = 1
+    fix_notes = ("Turn on Import Orders (owners only)",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -318,7 +328,10 @@ class ImportOrdersEnabled(Check):
 class PluginOnOneChannel(Check):
     key = "plugin_on_one_channel"
     title = "On exactly one channel?"
-    description = "Step 2: names the plugin's channels; the fix keeps the one the merchant picks."
+    description = "The channels the plugin is on: an order imports only when it is on exactly one."
+    article = ARTICLE
+    step = 2
+    fix_notes = ("Keep only the channel the merchant picks (owners only)",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -357,8 +370,14 @@ class OrderAge(Check):
     key = "order_age"
     title = "Placed after Import Orders was turned on?"
     description = (
-        "Step 3: the order's placed date (from the platform, or typed by the merchant) against the "
-        "moment Import Orders was turned on; the fix backfills where the platform can."
+        "The order's placed date (from the platform, or typed by the merchant) against the moment "
+        "Import Orders was turned on: older orders never import on their own."
+    )
+    article = ARTICLE
+    step = 3
+    fix_notes = (
+        "Sync historical orders since the order was placed (owners only, where the platform can backfill)",
+        "Create the order by hand (a link, where it cannot)",
     )
     needs_order_number = True
 
@@ -452,9 +471,11 @@ class PluginErrors(Check):
     key = "plugin_errors"
     title = "Plugin errors on this order?"
     description = (
-        "Step 4: the order itself as the importer would judge it now (every SKU against the catalog, "
-        "the buyer's details, the platform's throttling), with earlier error notifications as history."
+        "The order itself as the importer would judge it now (every SKU against the catalog, the "
+        "buyer's details, the platform's throttling), with earlier error notifications as history."
     )
+    article = ARTICLE
+    step = 4
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -519,7 +540,10 @@ class PluginErrors(Check):
 class PluginAuthorized(Check):
     key = "plugin_authorized"
     title = "Plugin authorized?"
-    description = "Step 5: asks the platform, live, whether it accepts the plugin's credentials; the fix is Reauthorize."
+    description = "Asks the platform, live, whether it still accepts the plugin's credentials."
+    article = ARTICLE
+    step = 5
+    fix_notes = ("Reauthorize (a link to the platform's authorization)",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -545,9 +569,9 @@ class PluginAuthorized(Check):
 class SourceOrderState(Check):
     key = "source_order_state"
     title = "Paid and confirmed on the platform?"
-    description = (
-        "Step 6: finds the order on the source platform and shows its state in the platform's own word."
-    )
+    description = "Finds the order on the source platform and shows its state in the platform's own words (paid, held, pending…)."
+    article = ARTICLE
+    step = 6
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -571,9 +595,12 @@ class SourceOrderState(Check):
 class ManualSync(Check):
     key = "manual_sync"
     title = "Would a sync bring it in?"
-    description = (
-        "Step 7: is the order in Commerce Kitty now, and would a sync bring it in? The fix runs a "
-        "manual sync when nothing stands in the way, then checks again."
+    description = "Whether the order is in Commerce Kitty now, and whether a sync would bring it in."
+    article = ARTICLE
+    step = 7
+    fix_notes = (
+        "Sync now, when nothing else stands in the way",
+        "Create the order by hand (a link, where a sync cannot help)",
     )
     needs_order_number = True
 
