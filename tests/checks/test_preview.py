@@ -290,3 +290,37 @@ def test_reset_sandbox_stages_every_cause_again(client, draft, editor):
     assert not Plugin.objects.get(merchant=rebuilt, name__contains="Outlet").import_orders
     assert not Diagnosis.objects.exists()
     assert "Preview — sandbox data" in preview_of(client, page, revision)
+
+
+def test_the_editors_live_preview_checks_the_unsaved_form(client, demo, editor):
+    """Wagtail's preview panel posts the edit form unsaved; its steps are what the checks number."""
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
+
+    page = demo
+    steps = [
+        ("step", {"title": f"Unsaved step {n}", "body": rich_text("<p>Look.</p>"), "check": key})
+        for n, key in enumerate(["source_order_state", "import_orders_enabled"], start=1)
+    ]
+    form = nested_form_data(
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "intro": rich_text(page.intro),
+            "body": streamfield(steps),
+            "comments": inline_formset([]),
+        }
+    )
+    revisions = page.revisions.count()
+    client.force_login(editor)
+    preview = reverse("wagtailadmin_pages:preview_on_edit", args=[page.pk])
+    assert client.post(preview, form).json()["is_valid"]
+    html = client.get(preview).content.decode()
+    assert "Preview — sandbox data" in html
+    assert "Unsaved step 2" in html
+
+    response = start(
+        client, token_in(html), plugin_option(html, "Demo Marketplace – Outlet"), order_number="2001"
+    )
+    assert "Most likely cause: Step 2." in response.content.decode()
+    assert "of 2 steps passed" in response.content.decode()
+    assert page.revisions.count() == revisions  # the draft was checked without being saved
