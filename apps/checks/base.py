@@ -163,6 +163,19 @@ class Check:
     # An input the check cannot do without: the framework answers "couldn't
     # check, type the order number" instead of running it.
     needs_order_number: ClassVar[bool] = False
+    # For editors choosing a check for a step (the step block's chooser):
+    # the article and step it was written for (no step: it runs with every
+    # check, before Step 1), and the fixes it can offer, in a few words each.
+    article: ClassVar[str] = ""
+    step: ClassVar[int | None] = None
+    fix_notes: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def meant_for(cls) -> str:
+        """Where the check belongs, e.g. "An Order Did Not Import, Step 1"."""
+        if not cls.article:
+            return ""
+        return f"{cls.article}, Step {cls.step}" if cls.step else f"{cls.article}, before Step 1"
 
     def run(self, ctx: CheckContext) -> Outcome:
         raise NotImplementedError
@@ -213,3 +226,11 @@ class AccountDirectory(Protocol):
     def merchant_name_expression(self, merchant_id_field: str = "merchant_id"): ...
 
     def merchant_ids_named(self, text: str) -> list[int]: ...
+
+    def preview_account(self, editor, *, rebuild: bool = False) -> int:
+        """A sandbox account, never a merchant's, that ``editor``'s article previews check."""
+        ...
+
+    def preview_examples(self) -> list[tuple[str, str, str]]:
+        """(order number, subject, what is wrong) for each cause the preview account reproduces."""
+        ...

@@ -11,6 +11,41 @@ from django.utils import timezone
 from .base import Status
 
 
+class PreviewSession(models.Model):
+    """One editor previewing one article: the draft's blocks as previewed, checked on a sandbox account.
+
+    The draft is stored here when the preview is rendered, so a check started
+    from the preview runs the draft's steps (numbered as the draft numbers
+    them) and never a block list sent by the browser.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Empty while previewing a page that has not been saved yet.
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, null=True, related_name="+")
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=255)
+    body = models.JSONField(default=list, help_text="The previewed draft's blocks, as stored.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "page"], name="one_preview_session_per_editor_and_page")
+        ]
+
+    def __str__(self):
+        return f"Preview of {self.title} by {self.user}"
+
+    def article(self):
+        """The previewed draft as a page object: the article the preview's checks number their steps by."""
+        model = self.content_type.model_class()
+        page = (model.objects.filter(pk=self.page_id).first() if self.page_id else None) or model()
+        page.title = self.title
+        page.body = self.body
+        return page
+
+
 class Diagnosis(models.Model):
     """One account looking for one missing order through one plugin, on one article.
 
@@ -34,6 +69,14 @@ class Diagnosis(models.Model):
     read_only = models.BooleanField(
         default=False,
         help_text="Run by a support agent from a ticket: its checks look, and no fix can be applied.",
+    )
+    preview_session = models.ForeignKey(
+        PreviewSession,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="diagnoses",
+        help_text="Run from an editor's preview, on a sandbox account: not a merchant's, and left out of statistics.",
     )
 
     class Meta:

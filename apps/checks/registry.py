@@ -28,18 +28,18 @@ def get_check(key: str) -> type[Check] | None:
     return _REGISTRY.get(key)
 
 
-def check_choices() -> list[tuple[str, str]]:
-    """Choices for the step block's check field, read when the editor opens.
+def check_catalog() -> list[type[Check]]:
+    """Every registered check, in the order of the steps they were written for."""
+    return sorted(_REGISTRY.values(), key=lambda c: (c.article, c.step or 0, c.title))
 
-    Each reads "title — what it checks", so an editor can tell which fits a step.
+
+def check_choices() -> list[tuple[str, str]]:
+    """Choices for the step block's check field, read when the editor opens: each check by its title.
+
+    The chooser (``apps.help.widgets.CheckChooser``) shows the rest: what it
+    looks at, where it belongs, and its fixes.
     """
-    return sorted(
-        (
-            (key, f"{check.title} — {check.description}" if check.description else check.title)
-            for key, check in _REGISTRY.items()
-        ),
-        key=lambda c: c[1],
-    )
+    return [(check.key, check.title) for check in check_catalog()]
 
 
 _directory: AccountDirectory | None = None

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Page
 
 from .base import Membership, Status
-from .models import CheckRun, Diagnosis
+from .models import CheckRun, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
 from .words import duration_words, when
@@ -99,6 +101,13 @@ class CheckPanel:
     widgets: dict[str, StepWidget] = field(default_factory=dict)
     already_here: CheckRun | None = None
     refusal: Refusal | None = None
+    # Set in an article's preview: the checks run on the editor's sandbox account.
+    preview: PreviewSession | None = None
+    preview_examples: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def preview_token(self) -> str:
+        return preview_token(self.preview) if self.preview is not None else ""
 
     @property
     def selected_subject(self) -> int | None:
@@ -159,7 +168,7 @@ def session_diagnosis(request, page, *, merchant_id: int | None = None) -> Diagn
         if account is None:
             return None
         merchant_id = account.merchant_id
-    return Diagnosis.objects.filter(uuid=uuid, merchant_id=merchant_id).first()
+    return Diagnosis.objects.filter(uuid=uuid, merchant_id=merchant_id, preview_session=None).first()
 
 
 def step_targets(page) -> list[StepTarget]:
@@ -188,12 +197,17 @@ def step_widgets(page) -> dict[str, StepWidget]:
 
 
 def diagnosis_for_account(account: Membership | None, diagnosis_uuid) -> Diagnosis | None:
-    """The account's own diagnosis with this id; None for anyone else's or a malformed id."""
+    """The account's own diagnosis with this id; None for anyone else's, a preview's or a malformed id."""
     if account is None:
         return None
     try:
         return (
-            Diagnosis.objects.filter(uuid=diagnosis_uuid, merchant_id=account.merchant_id, read_only=False)
+            Diagnosis.objects.filter(
+                uuid=diagnosis_uuid,
+                merchant_id=account.merchant_id,
+                read_only=False,
+                preview_session=None,
+            )
             .select_related("page")
             .first()
         )
@@ -205,7 +219,7 @@ def diagnosis_merchant_id(diagnosis_uuid) -> int | None:
     """Whose diagnosis this is (the caller must not show it unless the user is a member of that account)."""
     try:
         return (
-            Diagnosis.objects.filter(uuid=diagnosis_uuid, read_only=False)
+            Diagnosis.objects.filter(uuid=diagnosis_uuid, read_only=False, preview_session=None)
             .values_list("merchant_id", flat=True)
             .first()
         )
@@ -214,13 +228,13 @@ def diagnosis_merchant_id(diagnosis_uuid) -> int | None:
 
 
 def run_for_account(account: Membership | None, run_uuid) -> CheckRun | None:
-    """The account's check run with this id (expired if overdue); None for anyone else's."""
+    """The account's check run with this id (expired if overdue); None for anyone else's or a preview's."""
     if account is None:
         return None
     try:
         run = (
             CheckRun.objects.select_related("diagnosis")
-            .filter(uuid=run_uuid, merchant_id=account.merchant_id)
+            .filter(uuid=run_uuid, merchant_id=account.merchant_id, diagnosis__preview_session=None)
             .first()
         )
     except (ValueError, TypeError, ValidationError):
@@ -228,19 +242,141 @@ def run_for_account(account: Membership | None, run_uuid) -> CheckRun | None:
     return check_run_expire_if_overdue(run) if run is not None else None
 
 
+def diagnosis_for_preview(user, diagnosis_uuid) -> Diagnosis | None:
+    """A diagnosis run from ``user``'s own article preview; None for any other (a merchant's among them).
+
+    Found by its editor only, never by account: the sandbox account has no
+    members, and a real account's lookups never return a preview's.
+    """
+    if not may_preview(user):
+        return None
+    try:
+        return (
+            Diagnosis.objects.filter(uuid=diagnosis_uuid, read_only=False, preview_session__user_id=user.pk)
+            .select_related("page", "preview_session")
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def run_for_preview(user, run_uuid) -> CheckRun | None:
+    """A check run from ``user``'s own article preview (expired if overdue); None for any other."""
+    if not may_preview(user):
+        return None
+    try:
+        run = (
+            CheckRun.objects.select_related("diagnosis", "diagnosis__preview_session")
+            .filter(uuid=run_uuid, diagnosis__preview_session__user_id=user.pk)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return None
+    return check_run_expire_if_overdue(run) if run is not None else None
+
+
+# --- Previews: the draft's checks, run on a sandbox account -----------------------
+
+PREVIEW_TOKEN_SALT = "checks.preview"
+PREVIEW_TOKEN_MAX_AGE = 12 * 60 * 60  # a preview left open overnight asks to be opened again
+
+
+def may_preview(user) -> bool:
+    """Editors (anyone who may use Wagtail's admin, where previews are) may check in a preview."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm("wagtailadmin.access_admin"))
+
+
+def preview_token(session: PreviewSession) -> str:
+    """What the preview's forms send to name the preview session; signed, for its editor only."""
+    return signing.dumps({"s": str(session.uuid), "u": session.user_id}, salt=PREVIEW_TOKEN_SALT)
+
+
+def preview_session_for_user(user, token: str) -> PreviewSession:
+    """The preview session a token names, if it is this user's and still fresh; otherwise a 404."""
+    try:
+        data = signing.loads(token, salt=PREVIEW_TOKEN_SALT, max_age=PREVIEW_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        raise Http404("This preview has expired: open the preview again.") from None
+    if not isinstance(data, dict) or data.get("u") != user.pk or not may_preview(user):
+        raise Http404("No such preview.")
+    try:
+        session = (
+            PreviewSession.objects.select_related("content_type")
+            .filter(uuid=data.get("s"), user=user)
+            .first()
+        )
+    except (ValueError, ValidationError):
+        session = None
+    if session is None:
+        raise Http404("No such preview.")
+    return session
+
+
+def preview_article(session: PreviewSession):
+    """The draft the preview shows, as a page, knowing it is a preview (views send the reader back to it)."""
+    page = session.article()
+    page.preview_session = session
+    return page
+
+
+def preview_url(session: PreviewSession) -> str:
+    """Where a preview is shown again, for a form posted without JavaScript."""
+    if session.page_id:
+        return reverse("wagtailadmin_pages:preview_on_edit", args=[session.page_id])
+    return reverse("wagtailadmin_home")
+
+
 def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPanel:
-    """The panel for the request's account; ``diagnosis`` (already scoped to it) overrides the session's."""
+    """The panel for the request's account; ``diagnosis`` (already scoped to it) overrides the session's.
+
+    In an article's preview (Wagtail's, or a page a preview's check answers
+    for) the panel is the editor's sandbox account's, whatever account the
+    request is in.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return CheckPanel(can_check=False)
+    session = getattr(page, "preview_session", None)
+    if session is None and diagnosis is not None and diagnosis.preview_session_id:
+        session = diagnosis.preview_session
+    if session is None and getattr(request, "is_preview", False):
+        from .services import preview_session_record
+
+        session = preview_session_record(user=user, page=page)
+    if session is not None:
+        return _preview_panel(request, page, session, diagnosis=diagnosis)
     account = getattr(request, "account", None)
-    if not request.user.is_authenticated or account is None:
+    if account is None:
         return CheckPanel(can_check=False)
     panel = CheckPanel(
         can_check=True,
         is_owner=account.is_owner,
         subjects=account_directory().subject_choices(account.merchant_id),
     )
-    panel.widgets = step_widgets(page)
     panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=account.merchant_id)
-    if diagnosis is None:  # the article itself, loaded again after a refused start without JavaScript
+    return _panel_fill(request, page, panel, refusal=diagnosis is None)
+
+
+def _preview_panel(request, page, session: PreviewSession, *, diagnosis: Diagnosis | None) -> CheckPanel:
+    directory = account_directory()
+    merchant_id = directory.preview_account(session.user)
+    panel = CheckPanel(
+        can_check=True,
+        is_owner=True,  # the editor stands in for the sandbox account's owner
+        subjects=directory.subject_choices(merchant_id),
+        preview=session,
+        preview_examples=directory.preview_examples(),
+    )
+    panel.diagnosis = (
+        diagnosis or session.diagnoses.filter(merchant_id=merchant_id).order_by("-updated_at").first()
+    )
+    return _panel_fill(request, page, panel, refusal=diagnosis is None)
+
+
+def _panel_fill(request, page, panel: CheckPanel, *, refusal: bool) -> CheckPanel:
+    """The article's steps, each with its latest run in the panel's diagnosis (and a refusal kept for it)."""
+    panel.widgets = step_widgets(page)
+    if refusal:  # the article itself, loaded again after a refused start without JavaScript
         panel.refusal = _refusal_pop(request, page)
         if panel.refusal is not None and panel.refusal.block_id in panel.widgets:
             panel.widgets[panel.refusal.block_id].error = panel.refusal.message

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -19,7 +20,7 @@ from wagtail.models import Page
 from kitty_troubleshoot.celery import is_broker_error
 
 from .base import CheckContext, InputError, Membership, Outcome
-from .models import CheckRun, Diagnosis
+from .models import CheckRun, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 
 logger = logging.getLogger(__name__)
@@ -79,17 +80,58 @@ def diagnosis_for(
     """
     if account is None:
         raise InputError("subject", "Your user is not part of any Commerce Kitty account.")
+    return _diagnosis_get_or_create(
+        merchant_id=account.merchant_id,
+        user=user,
+        page_id=page.pk,
+        subject_id=subject_id,
+        order_number=order_number,
+        placed_date=placed_date,
+    )
+
+
+def preview_diagnosis_for(
+    *, session: PreviewSession, subject_id: int | None, order_number: str, placed_date: date | None
+) -> Diagnosis:
+    """The preview's current diagnosis for these inputs, on the editor's sandbox account.
+
+    Whoever previews, and whatever accounts they are a member of, the
+    subject must be one of the sandbox's: a real merchant's plugin is a
+    LookupError (a 404), exactly as someone else's is on the help center.
+    """
+    return _diagnosis_get_or_create(
+        merchant_id=account_directory().preview_account(session.user),
+        user=session.user,
+        page_id=session.page_id,
+        subject_id=subject_id,
+        order_number=order_number,
+        placed_date=placed_date,
+        preview_session=session,
+    )
+
+
+def _diagnosis_get_or_create(
+    *,
+    merchant_id: int,
+    user,
+    page_id: int | None,
+    subject_id: int | None,
+    order_number: str,
+    placed_date: date | None,
+    preview_session: PreviewSession | None = None,
+) -> Diagnosis:
     if subject_id is None:
         raise InputError("subject", "Choose the plugin the order should import through.")
-    label = account_directory().subject_label(account.merchant_id, subject_id)
+    label = account_directory().subject_label(merchant_id, subject_id)
     if label is None:
         raise LookupError("no such plugin in this account")
     now = timezone.now()
     diagnosis = (
         Diagnosis.objects.filter(
-            merchant_id=account.merchant_id,
+            merchant_id=merchant_id,
             read_only=False,
-            page=page,
+            preview_session=preview_session,
+            page_id=page_id,
             subject_id=subject_id,
             order_number=order_number,
             updated_at__gte=now - timedelta(hours=12),
@@ -99,18 +141,46 @@ def diagnosis_for(
     )
     if diagnosis is None:
         return Diagnosis.objects.create(
-            merchant_id=account.merchant_id,
+            merchant_id=merchant_id,
             user=user,
-            page=page,
+            page_id=page_id,
             subject_id=subject_id,
             subject_label=label,
             order_number=order_number,
             placed_date=placed_date,
+            preview_session=preview_session,
         )
     diagnosis.placed_date = placed_date  # what was typed now, even when the field was cleared
     diagnosis.updated_at = now
     diagnosis.save(update_fields=["placed_date", "updated_at"])
     return diagnosis
+
+
+def preview_session_record(*, user, page) -> PreviewSession:
+    """Keep the draft ``user`` is previewing (its blocks as they are now), for the preview's checks."""
+    body = page.body.get_prep_value()  # gives every block its id, as the preview renders them
+    content_type = ContentType.objects.get_for_model(page)
+    page_id = page.pk or None
+    session = PreviewSession.objects.filter(user=user, page_id=page_id, content_type=content_type).first()
+    if session is None:
+        try:
+            with transaction.atomic():
+                return PreviewSession.objects.create(
+                    user=user, page_id=page_id, content_type=content_type, title=page.title, body=body
+                )
+        except IntegrityError:  # the same preview, rendered twice at once
+            session = PreviewSession.objects.get(user=user, page_id=page_id)
+    if session.body != body or session.title != page.title:
+        session.body, session.title, session.updated_at = body, page.title, timezone.now()
+        session.save(update_fields=["body", "title", "updated_at"])
+    return session
+
+
+def preview_sandbox_reset(*, editor) -> int:
+    """Build ``editor``'s sandbox account again, every cause staged anew, and forget its preview runs."""
+    with transaction.atomic():
+        Diagnosis.objects.filter(preview_session__user=editor).delete()
+        return account_directory().preview_account(editor, rebuild=True)
 
 
 def _start_limit_lock(user) -> None:
@@ -163,7 +233,8 @@ def check_runs_start(
         "placed_date": diagnosis.placed_date.isoformat() if diagnosis.placed_date else "",
     }
     runs, new_runs = [], []
-    revision_id = _live_revision_id(diagnosis.page_id)
+    # A preview checks a draft, not the revision readers see: its runs record no revision.
+    revision_id = None if diagnosis.preview_session_id else _live_revision_id(diagnosis.page_id)
     try:
         with transaction.atomic():
             if count_towards_limit:
@@ -427,9 +498,10 @@ def check_fix_request(
         raise InputError("fix", "That fix is not offered for this result any more. Run the check again.")
     if fix.get("unavailable"):
         raise InputError("fix", fix["unavailable"])
-    # The user's role in the run's own account (the one the caller scoped the run to).
-    membership = account_directory().membership_for(user, merchant_id=run.merchant_id)
-    if fix.get("owner_only") and not (membership and membership.is_owner):
+    # In a preview the editor stands in for the sandbox account's owner; otherwise
+    # the user's role in the run's own account (the one the caller scoped the run to).
+    is_owner = run.diagnosis.preview_session_id is not None or _is_owner_of(user, run.merchant_id)
+    if fix.get("owner_only") and not is_owner:
         raise InputError("fix", "Only an owner of this account can apply this fix. Ask an owner to do it.")
     choices = {str(value) for value, _ in fix.get("choices") or []}
     if choices and choice not in choices:
@@ -443,6 +515,11 @@ def check_fix_request(
         fix_requested=request,
     )
     return new_run
+
+
+def _is_owner_of(user, merchant_id: int) -> bool:
+    membership = account_directory().membership_for(user, merchant_id=merchant_id)
+    return bool(membership and membership.is_owner)
 
 
 def diagnosis_recheck_after_fix(
@@ -462,6 +539,7 @@ def diagnosis_recheck_after_fix(
         Diagnosis.objects.filter(
             merchant_id=membership.merchant_id,
             read_only=False,
+            preview_session=None,
             subject_id=subject_id,
             updated_at__gte=timezone.now() - timedelta(hours=12),
             runs__check_key=check_key,

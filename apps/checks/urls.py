@@ -10,4 +10,5 @@ urlpatterns = [
     path("runs/<uuid:run_uuid>/fix/", views.check_run_fix, name="fix"),
     path("diagnoses/<uuid:diagnosis_uuid>/summary/", views.diagnosis_summary, name="summary"),
     path("diagnoses/<uuid:diagnosis_uuid>/open/", views.diagnosis_open, name="open"),
+    path("preview/reset/", views.preview_sandbox_reset_view, name="preview_reset"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -27,10 +27,15 @@ from .selectors import (
     StepWidget,
     check_panel,
     diagnosis_for_account,
+    diagnosis_for_preview,
     diagnosis_merchant_id,
     live_article,
+    preview_article,
+    preview_session_for_user,
+    preview_url,
     refusal_keep,
     run_for_account,
+    run_for_preview,
     step_targets,
 )
 from .services import (
@@ -41,6 +46,8 @@ from .services import (
     check_runs_start,
     diagnosis_for,
     latest_runs,
+    preview_diagnosis_for,
+    preview_sandbox_reset,
 )
 
 # Sent (as an htmx event on the page) when a response shows a check that has ended,
@@ -57,27 +64,44 @@ def poll_delay(n: int) -> int:
 
 def _widget_response(request, page, widget: StepWidget, *, n: int = 0, status: int = 200):
     context = {"page": page, "widget": widget, "poll_delay": poll_delay(n), "next_n": n + 1}
-    context["panel"] = {"is_owner": bool(request.account and request.account.is_owner)}
+    preview = getattr(page, "preview_session", None) is not None
+    # In a preview the editor stands in for the sandbox account's owner.
+    context["panel"] = {
+        "is_owner": preview or bool(request.account and request.account.is_owner),
+        "preview": preview,
+    }
     # A finished run renders without the polling trigger, which ends the polling.
     return render(request, "checks/widget.html#widget", context, status=status)
 
 
 def _get_run_for_account(request, run_uuid) -> CheckRun:
-    """The run if it is the request's account's; anyone else's (even the user's other account's) is a 404."""
-    run = run_for_account(request.account, run_uuid)
+    """The run if it is of the user's own article preview, or the request's account's.
+
+    A preview's is looked for first, so answering for it never reads the
+    editor's own accounts. Anyone else's (even the user's other account's, or
+    another editor's preview's) is a 404.
+    """
+    run = run_for_preview(request.user, run_uuid) or run_for_account(request.account, run_uuid)
     if run is None:
         raise Http404("No such check run.")
     return run
 
 
 def _get_diagnosis_for_account(request, diagnosis_uuid) -> Diagnosis:
-    diagnosis = diagnosis_for_account(request.account, diagnosis_uuid)
+    """The diagnosis if it is of the user's own article preview (looked for first), or the request's account's."""
+    diagnosis = diagnosis_for_preview(request.user, diagnosis_uuid) or diagnosis_for_account(
+        request.account, diagnosis_uuid
+    )
     if diagnosis is None:
         raise Http404("No such diagnosis.")
     return diagnosis
 
 
 def _article_of(run_or_diagnosis) -> Page:
+    """The article a run or diagnosis answers for: the previewed draft for a preview's."""
+    diagnosis = getattr(run_or_diagnosis, "diagnosis", run_or_diagnosis)
+    if diagnosis.preview_session_id is not None:
+        return preview_article(diagnosis.preview_session)
     if run_or_diagnosis.page is None:
         raise Http404("The article of this check no longer exists.")
     return run_or_diagnosis.page.specific
@@ -92,14 +116,25 @@ def _poll_count(request) -> int:
 
 
 def _back_to(page, anchor: str) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{page.url}#{anchor}")
+    session = getattr(page, "preview_session", None)
+    url = preview_url(session) if session is not None else page.url
+    return HttpResponseRedirect(f"{url}#{anchor}")
 
 
 @login_required_htmx(anchor="check-panel")
 @require_POST
 def check_start(request):
-    """Start one step's check, or every step's ("check every step"), for the inputs typed above."""
-    page = live_article(request.POST.get("page"))
+    """Start one step's check, or every step's ("check every step"), for the inputs typed above.
+
+    From an article's preview (the form carries its signed token) the steps
+    are the previewed draft's, and the account is the editor's sandbox.
+    """
+    preview = None
+    if request.POST.get("preview"):
+        preview = preview_session_for_user(request.user, request.POST["preview"])
+        page = preview_article(preview)
+    else:
+        page = live_article(request.POST.get("page"))
     targets = step_targets(page)
     run_all = request.POST.get("all") == "1"
     block_id = request.POST.get("block_id", "")
@@ -125,20 +160,26 @@ def check_start(request):
                 "order_number", "Type the missing order's number (as the source platform shows it)."
             )
         placed_date = clean_placed_date(request.POST.get("placed_date"))
-        diagnosis = diagnosis_for(
-            account=request.account,
-            user=request.user,
-            page=page,
-            subject_id=subject_id,
-            order_number=order_number,
-            placed_date=placed_date,
-        )
+        if preview is not None:
+            diagnosis = preview_diagnosis_for(
+                session=preview, subject_id=subject_id, order_number=order_number, placed_date=placed_date
+            )
+        else:
+            diagnosis = diagnosis_for(
+                account=request.account,
+                user=request.user,
+                page=page,
+                subject_id=subject_id,
+                order_number=order_number,
+                placed_date=placed_date,
+            )
     except LookupError:
         raise Http404("No such plugin.") from None
     except InputError as exc:
         return _refuse(request, page, widget, run_all, anchor, str(exc), field=exc.field, typed=True)
 
-    request.session[SESSION_KEY.format(page_id=page.pk)] = str(diagnosis.uuid)
+    if preview is None:  # a preview shows its own latest diagnosis
+        request.session[SESSION_KEY.format(page_id=page.pk)] = str(diagnosis.uuid)
     if order_number:
         targets = [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *targets]
     try:
@@ -338,3 +379,16 @@ def diagnosis_open(request, diagnosis_uuid):
     target = request.GET.get("to", "")
     fragment = f"#{target}" if _OPEN_TARGET.fullmatch(target) else "#check-panel"
     return HttpResponseRedirect(diagnosis.page.url + fragment)
+
+
+@login_required_htmx(anchor="check-panel")
+@require_POST
+def preview_sandbox_reset_view(request):
+    """Start the preview's sandbox account over: every cause staged again, fixes undone."""
+    session = preview_session_for_user(request.user, request.POST.get("preview", ""))
+    preview_sandbox_reset(editor=session.user)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return _back_to(preview_article(session), "check-panel")

@@ -112,14 +112,48 @@ ORDERS = [
 @transaction.atomic
 def demo_account_seed(*, owner) -> Merchant:
     """(Re)build the demo account owned by ``owner`` and run its first sync."""
-    now = timezone.now()
     # Orders first: they protect the plugins, customers and products they point at.
-    Order.objects.filter(merchant__name=DEMO_MERCHANT).delete()
-    Merchant.objects.filter(name=DEMO_MERCHANT).delete()
+    Order.objects.filter(merchant__name=DEMO_MERCHANT, merchant__preview_editor=None).delete()
+    Merchant.objects.filter(name=DEMO_MERCHANT, preview_editor=None).delete()
     SandboxStore.objects.filter(handle__in=[p.store for p in PLUGINS]).delete()
 
     merchant = Merchant.objects.create(name=DEMO_MERCHANT)
     Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
+    _account_stage(merchant, store_handle=lambda store: store)
+    return merchant
+
+
+PREVIEW_MERCHANT = "Preview sandbox"
+
+
+def preview_store_handle(editor_id: int, store: str) -> str:
+    """The demo store behind one editor's sandbox plugin: each editor's sandbox has its own stores."""
+    return f"preview-{editor_id}-{store}"
+
+
+@transaction.atomic
+def preview_sandbox_build(*, editor) -> Merchant:
+    """(Re)build the sandbox account ``editor``'s article previews check: the demo's causes, staged again.
+
+    It has no members, so it is never anyone's account on the help center;
+    only a preview reaches it. Building again starts it over (fixes undone).
+    """
+    Order.objects.filter(merchant__preview_editor=editor).delete()
+    Merchant.objects.filter(preview_editor=editor).delete()
+    SandboxStore.objects.filter(
+        handle__in=[preview_store_handle(editor.pk, p.store) for p in PLUGINS]
+    ).delete()
+
+    merchant = Merchant.objects.create(
+        name=f"{PREVIEW_MERCHANT} ({editor.get_username()})", preview_editor=editor
+    )
+    _account_stage(merchant, store_handle=lambda store: preview_store_handle(editor.pk, store))
+    return merchant
+
+
+def _account_stage(merchant: Merchant, *, store_handle) -> None:
+    """Give ``merchant`` the demo catalog, channels, plugins and source orders, then sync once."""
+    now = timezone.now()
     Product.objects.bulk_create(Product(merchant=merchant, code=code, name=name) for code, name in CATALOG)
     channels = {
         code: Channel.objects.create(
@@ -137,7 +171,7 @@ def demo_account_seed(*, owner) -> Merchant:
     for spec in PLUGINS:
         throttle_hours = (spec.store_kwargs or {}).get("throttle_hours")
         store = SandboxStore.objects.create(
-            handle=spec.store,
+            handle=store_handle(spec.store),
             name=spec.name.split("– ")[-1],
             throttled_until=now + timedelta(hours=throttle_hours) if throttle_hours else None,
         )
@@ -179,7 +213,6 @@ def demo_account_seed(*, owner) -> Merchant:
     )
     for plugin in merchant.plugins.filter(import_orders=True):
         plugin_sync(plugin=plugin, mode="scheduled")
-    return merchant
 
 
 # A second, smaller account the demo merchant belongs to as staff, so the

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 import httpx
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -115,6 +117,25 @@ class CommerceAccounts:
 
     def merchant_ids_named(self, text: str) -> list[int]:
         return list(Merchant.objects.filter(name__icontains=text.strip()).values_list("pk", flat=True)[:500])
+
+    def preview_account(self, editor, *, rebuild: bool = False) -> int:
+        """The sandbox account ``editor``'s previews check, built the first time (or again, on ``rebuild``)."""
+        from .demo import preview_sandbox_build
+
+        with transaction.atomic():
+            # One build at a time per editor: two preview tabs opened together share one sandbox.
+            get_user_model().objects.select_for_update().filter(pk=editor.pk).values_list("pk").first()
+            merchant_id = Merchant.objects.filter(preview_editor=editor).values_list("pk", flat=True).first()
+            if merchant_id is None or rebuild:
+                merchant_id = preview_sandbox_build(editor=editor).pk
+        return merchant_id
+
+    def preview_examples(self) -> list[tuple[str, str, str]]:
+        """(order number, plugin, what is wrong with it) for each cause the sandbox reproduces."""
+        from .demo import ORDERS, PLUGINS
+
+        plugins = {p.store: p.name for p in PLUGINS}
+        return [(o.number, plugins[o.store], o.what_is_wrong) for o in ORDERS]
 
 
 def _check_membership(merchant_id: int, role: str, merchant_name: str) -> CheckMembership:
@@ -264,12 +285,19 @@ def _when(moment: datetime | None) -> str:
 
 # --- The checks -------------------------------------------------------------------
 
+# The article these checks were written for (its steps' numbers are in each check).
+ARTICLE = "An Order Did Not Import"
+
 
 @register
 class OrderAlreadyImported(Check):
     key = "order_already_imported"
     title = "Is the order already in Commerce Kitty?"
-    description = "Looks the order up among the imported orders; when it is there, the rest is moot."
+    description = (
+        "Looks the order up among the orders already imported; when it is there, the steps do not apply."
+    )
+    article = ARTICLE
+    step = None
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -282,7 +310,10 @@ class OrderAlreadyImported(Check):
 class ImportOrdersEnabled(Check):
     key = "import_orders_enabled"
     title = "Import Orders on?"
-    description = "Step 1: the plugin's Import Orders toggle; the fix turns it on (owners only)."
+    description = "The plugin's Import Orders toggle, and since when it has been on."
+    article = ARTICLE
+    step = 1
+    fix_notes = ("Turn on Import Orders (owners only)",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -318,7 +349,10 @@ class ImportOrdersEnabled(Check):
 class PluginOnOneChannel(Check):
     key = "plugin_on_one_channel"
     title = "On exactly one channel?"
-    description = "Step 2: names the plugin's channels; the fix keeps the one the merchant picks."
+    description = "The channels the plugin is on: an order imports only when it is on exactly one."
+    article = ARTICLE
+    step = 2
+    fix_notes = ("Keep only the channel the merchant picks (owners only)",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -357,8 +391,14 @@ class OrderAge(Check):
     key = "order_age"
     title = "Placed after Import Orders was turned on?"
     description = (
-        "Step 3: the order's placed date (from the platform, or typed by the merchant) against the "
-        "moment Import Orders was turned on; the fix backfills where the platform can."
+        "The order's placed date (from the platform, or typed by the merchant) against the moment "
+        "Import Orders was turned on: older orders never import on their own."
+    )
+    article = ARTICLE
+    step = 3
+    fix_notes = (
+        "Sync historical orders since the order was placed (owners only, where the platform can backfill)",
+        "Create the order by hand (a link, where it cannot)",
     )
     needs_order_number = True
 
@@ -452,9 +492,11 @@ class PluginErrors(Check):
     key = "plugin_errors"
     title = "Plugin errors on this order?"
     description = (
-        "Step 4: the order itself as the importer would judge it now (every SKU against the catalog, "
-        "the buyer's details, the platform's throttling), with earlier error notifications as history."
+        "The order itself as the importer would judge it now (every SKU against the catalog, the "
+        "buyer's details, the platform's throttling), with earlier error notifications as history."
     )
+    article = ARTICLE
+    step = 4
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -519,7 +561,10 @@ class PluginErrors(Check):
 class PluginAuthorized(Check):
     key = "plugin_authorized"
     title = "Plugin authorized?"
-    description = "Step 5: asks the platform, live, whether it accepts the plugin's credentials; the fix is Reauthorize."
+    description = "Asks the platform, live, whether it still accepts the plugin's credentials."
+    article = ARTICLE
+    step = 5
+    fix_notes = ("Reauthorize (a link to the platform's authorization)",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -545,9 +590,9 @@ class PluginAuthorized(Check):
 class SourceOrderState(Check):
     key = "source_order_state"
     title = "Paid and confirmed on the platform?"
-    description = (
-        "Step 6: finds the order on the source platform and shows its state in the platform's own word."
-    )
+    description = "Finds the order on the source platform and shows its state in the platform's own words (paid, held, pending…)."
+    article = ARTICLE
+    step = 6
     needs_order_number = True
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -571,9 +616,12 @@ class SourceOrderState(Check):
 class ManualSync(Check):
     key = "manual_sync"
     title = "Would a sync bring it in?"
-    description = (
-        "Step 7: is the order in Commerce Kitty now, and would a sync bring it in? The fix runs a "
-        "manual sync when nothing stands in the way, then checks again."
+    description = "Whether the order is in Commerce Kitty now, and whether a sync would bring it in."
+    article = ARTICLE
+    step = 7
+    fix_notes = (
+        "Sync now, when nothing else stands in the way",
+        "Create the order by hand (a link, where a sync cannot help)",
     )
     needs_order_number = True
 

@@ -18,6 +18,16 @@ from .fields import EncryptedJSONField
 class Merchant(models.Model):
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    # A sandbox account for previewing articles: checks run in an editor's
+    # preview read and fix this account only, never a merchant's.
+    preview_editor = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="preview_sandbox",
+        help_text="Set on the sandbox account an editor's article previews check; empty for real merchants.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -3,22 +3,44 @@
 from __future__ import annotations
 
 from django.utils.functional import cached_property
+from django.utils.html import escape
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from apps.checks.registry import check_choices
+from apps.checks.registry import check_choices, get_check
+
+from .widgets import CheckChooser
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul", "code"]
 
 
+class CheckChoiceBlock(blocks.ChoiceBlock):
+    """A step's check, chosen from cards that explain each; shown by its title (compare, history)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=check_choices, widget=CheckChooser(), **kwargs)
+
+    def render_basic(self, value, context=None):
+        if not value:
+            return "No check"
+        check = get_check(value)
+        return check.title if check is not None else f"{value} (no longer a check)"
+
+    def deconstruct(self):
+        # The choices are read from the registry, never stored in migrations.
+        path, args, kwargs = super().deconstruct()
+        kwargs.pop("choices", None)
+        return "apps.help.models.CheckChoiceBlock", args, kwargs
+
+
 class StepBlock(blocks.StructBlock):
-    title = blocks.CharBlock(max_length=200, help_text="Shown as “Step N. <title>”.")
+    # Wagtail shows help text as HTML: escaped, "<title>" reads as written.
+    title = blocks.CharBlock(max_length=200, help_text=escape("Shown as “Step N. <title>”."))
     body = blocks.RichTextBlock(features=RICH_TEXT_FEATURES)
-    check = blocks.ChoiceBlock(
-        choices=check_choices,
+    check = CheckChoiceBlock(
         required=False,
         help_text="A live check merchants can run on their own account from this step.",
     )
@@ -118,7 +140,7 @@ class TroubleshootingPage(Page):
         context["numbered_blocks"] = numbered
         context["panel"] = panel
         context["has_checks"] = any(block.value.get("check") for block in self.steps)
-        if panel.can_check:
+        if panel.can_check and panel.preview is None:  # a preview files no tickets
             from apps.support.selectors import ticket_form_context
 
             context.update(ticket_form_context(panel.diagnosis))

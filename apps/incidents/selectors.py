@@ -49,6 +49,9 @@ def panel_incidents(panel) -> dict[str, Incident]:
     """Banners for the article's check panel: for the platform of the plugin selected in it."""
     if not getattr(panel, "can_check", False):
         return {}
+    # A preview checks a sandbox account: incidents on merchants' platforms are not its news.
+    if getattr(panel, "preview", None) is not None:
+        return {}
     selected = panel.selected_subject
     # The panel's plugins are the reader's own: a typed id outside them says nothing.
     if selected is None or selected not in dict(panel.subjects):

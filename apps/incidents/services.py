@@ -63,9 +63,10 @@ class Figures:
 def counted_runs(since: datetime) -> QuerySet[CheckRun]:
     """Finished merchant runs since ``since``, each with its plugin's platform.
 
-    Support agents' read-only re-checks look at someone else's account again:
-    they are not more merchants failing. Further kinds of diagnosis to leave
-    out go in this one filter. Runs no worker finished (ended as "couldn't
+    Support agents' read-only re-checks look at someone else's account again,
+    and an editor's preview checks a sandbox account: neither is more
+    merchants failing. Further kinds of diagnosis to leave out go in this one
+    filter. Runs no worker finished (ended as "couldn't
     finish" when their deadline passed) tell of our own queue, not of a
     platform: only runs a task completed count.
     """
@@ -73,6 +74,7 @@ def counted_runs(since: datetime) -> QuerySet[CheckRun]:
     return (
         CheckRun.objects.filter(finished_at__gte=since, status__in=FINISHED, task_seconds__isnull=False)
         .exclude(diagnosis__read_only=True)
+        .filter(diagnosis__preview_session__isnull=True)
         .annotate(platform=Subquery(platform))
     )
 

@@ -61,10 +61,11 @@ FOLLOWS_A_FAILED_STEP = "Waits on an earlier step that failed"
 def counted_diagnoses() -> QuerySet[Diagnosis]:
     """The diagnoses the figures count: merchants' own on an article.
 
-    Support's read-only re-checks from a ticket are not a reader's outcome.
-    Anything else to leave out (e.g. diagnoses run in preview) is filtered here.
+    Support's read-only re-checks from a ticket are not a reader's outcome,
+    nor are an editor's checks of a draft in preview (on a sandbox account).
+    Anything else to leave out is filtered here.
     """
-    return Diagnosis.objects.filter(read_only=False, page__isnull=False)
+    return Diagnosis.objects.filter(read_only=False, page__isnull=False, preview_session__isnull=True)
 
 
 def reason_words(summary: str) -> str:

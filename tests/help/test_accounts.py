@@ -1,6 +1,5 @@
 """Signing in and out, and the three demo users."""
 
-import re
 from io import StringIO
 
 import pytest
@@ -94,8 +93,10 @@ def test_editor_sees_what_each_check_does_when_attaching_one_to_a_step(client, d
 
     editor = unescape(client.get(f"/cms/pages/{page.pk}/edit/").content.decode())
 
-    # The choices travel as escaped JSON inside the page: the dash between title and description is escaped.
-    assert re.search(r"On exactly one channel\? \S+ Step 2: names the plugin", editor)
+    # The chooser travels as escaped JSON inside the page: each check's card, with what it looks at and where.
+    assert "On exactly one channel?" in editor
+    assert "The channels the plugin is on: an order imports only when it is on exactly one." in editor
+    assert "An Order Did Not Import, Step 2" in editor
 
 
 def test_merchant_cannot_open_the_wagtail_admin(client, demo):

@@ -48,12 +48,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, base_url: str, **options):
         with transaction.atomic():
+            users = demo_users_ensure()
             result = article_import(
                 data=SEED_ARTICLE.read_bytes(),
                 slug=SEED_ARTICLE.stem,
                 checks_text=SEED_ARTICLE.with_suffix(".checks").read_text(),
+                user=users["support editor"],  # the article's history names who wrote it
             )
-            users = demo_users_ensure()
             merchant = demo_account_seed(owner=users["merchant"])
             # After the main account: a user works in their oldest account until they switch.
             second = demo_second_account_seed(member=users["merchant"])

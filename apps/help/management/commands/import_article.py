@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.help.article_text import ArticleFormatError, decode_step_checks
@@ -19,8 +20,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--draft", action="store_true", help="save a draft revision instead of publishing"
         )
+        parser.add_argument(
+            "--user",
+            default="",
+            help="the username the revision is saved by, as page history shows it (default: none, shown as System)",
+        )
 
-    def handle(self, *args, path: Path, slug: str, draft: bool, **options):
+    def handle(self, *args, path: Path, slug: str, draft: bool, user: str, **options):
+        author = None
+        if user:
+            author = get_user_model().objects.filter(username=user).first()
+            if author is None:
+                raise CommandError(f"--user {user}: no such user; nothing was changed")
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -42,6 +53,7 @@ class Command(BaseCommand):
                 slug=slug or path.stem,
                 checks_text=checks_text,
                 publish=not draft,
+                user=author,
             )
         except ArticleFormatError as exc:
             source = checks_path if getattr(exc, "in_checks_file", False) else path
