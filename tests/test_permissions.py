@@ -135,3 +135,16 @@ def test_the_matrix_covers_every_registered_model(clients):
     } <= labels
     assert clients["agent"].get(reverse("admin:commerce_order_changelist")).status_code == 403
     assert clients["agent"].get(reverse("admin:support_supportticket_changelist")).status_code == 200
+
+
+# Wagtail pages for editors: the outcome report and incidents; aggregates and platform-wide notes only.
+EDITOR_PAGES = ["/cms/reports/article-outcomes/", "/cms/incidents/"]
+
+
+@pytest.mark.parametrize("url", EDITOR_PAGES)
+@pytest.mark.parametrize(
+    "role,status",
+    [("anonymous", 302), ("merchant", 302), ("editor", 200), ("agent", 302), ("admin", 200)],
+)
+def test_editor_pages_in_wagtail_by_role(clients, url, role, status):
+    assert clients[role].get(url).status_code == status
