@@ -13,8 +13,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from apps.platforms.amazon import AmazonClient
 from apps.platforms.bigcommerce import BigCommerceClient
 from apps.platforms.ebay import EbayClient
+from apps.platforms.etsy import EtsyClient
 from apps.platforms.models import SandboxOrder, SandboxStore
 from apps.platforms.sandbox import SandboxClient
 
@@ -101,6 +103,22 @@ ORDERS = [
         6,
         status="on_hold",
         imitates=BigCommerceClient.key,
+    ),
+    DemoOrder(
+        "main",
+        "1013",
+        "as Amazon reports it: still Pending",
+        6,
+        status="pending_payment",
+        imitates=AmazonClient.key,
+    ),
+    DemoOrder(
+        "main",
+        "1014",
+        "as Etsy reports it: a receipt not paid yet",
+        6,
+        status="pending_payment",
+        imitates=EtsyClient.key,
     ),
     DemoOrder("outlet", "2001", "Import Orders is off on the Outlet plugin", 1),
     DemoOrder("wholesale", "3001", "the Wholesale plugin is on two channels", 2),

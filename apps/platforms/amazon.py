@@ -710,3 +710,9 @@ class AmazonAuthorization(AuthorizationFlow):
 
 
 AUTHORIZATION = AmazonAuthorization()
+
+
+# Amazon's own word for each state, for the demo marketplace to imitate (the first status mapped to it).
+DEMO_STATUSES: dict[OrderState, tuple[str, str]] = {}
+for _word, _state in STATES.items():
+    DEMO_STATUSES.setdefault(_state, (_word, ""))

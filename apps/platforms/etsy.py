@@ -672,3 +672,10 @@ class EtsyAuthorization(AuthorizationFlow):
 
 
 AUTHORIZATION = EtsyAuthorization()
+
+
+# Etsy's own words for each state, read through receipt_state so the demo never says otherwise.
+DEMO_STATUSES: dict[OrderState, tuple[str, str]] = {}
+for _status, _paid in (("paid", True), ("open", False), ("canceled", False), ("fully refunded", True)):
+    _state, _words = receipt_state(_status, _paid)
+    DEMO_STATUSES.setdefault(_state, (_words, ""))
