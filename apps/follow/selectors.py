@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db.models import QuerySet
 
 from apps.commerce.diagnostics import CHECK_OF_NOTIFICATION
@@ -40,29 +38,30 @@ def watch_for_account(account, watch_uuid) -> OrderWatch | None:
         return None
 
 
-@dataclass(frozen=True)
-class ArticleStep:
-    url: str
-    number: int
-
-
-def step_explaining(check_key: str) -> ArticleStep | None:
-    """The first published article step that carries this check."""
+def steps_explaining() -> dict[str, str]:
+    """Check key → the first published article step that carries it (its URL), read once for a page of notes."""
     from apps.checks.selectors import step_targets
     from apps.help.models import TroubleshootingPage
 
+    links: dict[str, str] = {}
     for page in TroubleshootingPage.objects.live().order_by("path"):
         for target in step_targets(page):
-            if target.check_key == check_key:
-                return ArticleStep(f"{page.url}#step-{target.step_number}", target.step_number)
-    return None
+            links.setdefault(target.check_key, f"{page.url}#step-{target.step_number}")
+    return links
+
+
+def notification_links(notes) -> list[tuple[Notification, str]]:
+    """Each notification with where it is explained ("" if nowhere), the articles read once for all."""
+    steps: dict[str, str] | None = None
+    linked = []
+    for note in notes:
+        recorded = (note.evidence or {}).get("url") if isinstance(note.evidence, dict) else ""
+        if not recorded and steps is None:
+            steps = steps_explaining()
+        linked.append((note, recorded or (steps or {}).get(CHECK_OF_NOTIFICATION.get(note.kind, ""), "")))
+    return linked
 
 
 def notification_link(note: Notification) -> str:
     """Where a notification is explained: what it recorded (a watch's diagnosis), else its step ("" if none)."""
-    recorded = (note.evidence or {}).get("url") if isinstance(note.evidence, dict) else ""
-    if recorded:
-        return recorded
-    check_key = CHECK_OF_NOTIFICATION.get(note.kind)
-    step = step_explaining(check_key) if check_key else None
-    return step.url if step else ""
+    return notification_links([note])[0][1]

@@ -40,7 +40,7 @@ def inbox(request):
     page = Paginator(selectors.account_notifications(merchant_id), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    entries = [(note, selectors.notification_link(note)) for note in page.object_list]
+    entries = selectors.notification_links(page.object_list)
     return render(
         request,
         "follow/inbox.html",
