@@ -71,7 +71,6 @@ from pathlib import Path
 import httpx
 from stack import (
     HOST,
-    REPO,
     BenchError,
     add_stack_arguments,
     cache_keys_delete,
@@ -87,6 +86,7 @@ from stack import (
     process_stop,
     process_tree_cpu_seconds,
     redis_client,
+    run_child,
     server_environment,
     wait_until_serving,
 )
@@ -212,18 +212,11 @@ def child(
     kind: str, spec: dict, env: dict[str, str], timeout: float, worker: subprocess.Popen, logfile: Path
 ):
     """Run this script as a Django process (``--child``) and return the JSON it prints last."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--spec", json.dumps(spec)]
     try:
-        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"the {kind} child did not finish within {timeout:.0f} s") from None
-    if result.returncode != 0 or not result.stdout.strip():
+        return run_child(Path(__file__), kind, spec, env, timeout)
+    except BenchError as exc:
         state = "exited" if worker.poll() is not None else "running"
-        raise BenchError(
-            f"the {kind} child failed (exit {result.returncode}; worker {state}):\n"
-            f"{result.stdout[-2000:]}{result.stderr[-4000:]}\nworker log:\n{logfile.read_text()[-3000:]}"
-        )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        raise BenchError(f"{exc}\nworker {state}; worker log:\n{logfile.read_text()[-3000:]}") from None
 
 
 # --- The merchant's browser -------------------------------------------------

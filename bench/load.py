@@ -88,7 +88,6 @@ from checks import (
 )
 from stack import (
     HOST,
-    REPO,
     BenchError,
     add_stack_arguments,
     cache_keys_delete,
@@ -103,6 +102,7 @@ from stack import (
     pg_connect,
     process_stop,
     redis_client,
+    run_child,
     server_environment,
     wait_until_serving,
 )
@@ -345,16 +345,7 @@ def child_main(kind: str, spec: dict) -> int:
 
 
 def child(kind: str, spec: dict, env: dict[str, str], timeout: float) -> dict:
-    import subprocess
-
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--spec", json.dumps(spec)]
-    try:
-        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"the {kind} child did not finish within {timeout:.0f} s") from None
-    if result.returncode != 0 or not result.stdout.strip():
-        raise BenchError(f"the {kind} child failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_child(Path(__file__), kind, spec, env, timeout)
 
 
 # --- Merchants' browsers ----------------------------------------------------

@@ -345,3 +345,26 @@ def wait_until_serving(process: subprocess.Popen, port: int, logfile: Path, time
             return
         raise BenchError(f"/healthz answered {status}:\n{body[:2000]}\n{logfile.read_text()[-4000:]}")
     raise BenchError(f"gunicorn did not answer within {timeout:.0f} s:\n{logfile.read_text()[-4000:]}")
+
+
+def run_child(
+    script: Path, kind: str, spec: dict, env: dict[str, str], timeout: float, *, context: str = ""
+) -> dict:
+    """Run a bench script again as a Django process (``--child kind``) and return the JSON it prints last.
+
+    ``context`` (a worker's state and log, say) is added to the error when the child fails.
+    """
+    import json
+    import sys
+
+    command = [sys.executable, str(script.resolve()), "--child", kind, "--spec", json.dumps(spec)]
+    try:
+        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"the {kind} child did not finish within {timeout:.0f} s") from None
+    if result.returncode != 0 or not result.stdout.strip():
+        raise BenchError(
+            f"the {kind} child failed (exit {result.returncode}):\n"
+            f"{result.stdout[-2000:]}{result.stderr[-4000:]}{context}"
+        )
+    return json.loads(result.stdout.strip().splitlines()[-1])
