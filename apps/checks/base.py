@@ -223,6 +223,13 @@ class AccountDirectory(Protocol):
 
     def subject_label(self, merchant_id: int, subject_id: int) -> str | None: ...
 
+    def order_number_for(self, merchant_id: int, subject_id: int, typed: str) -> str:
+        """``typed`` as the subject's platform writes order numbers.
+
+        Raises InputError (on ``order_number``) when it cannot be one of that platform's.
+        """
+        ...
+
     def merchant_name_expression(self, merchant_id_field: str = "merchant_id"): ...
 
     def merchant_ids_named(self, text: str) -> list[int]: ...

@@ -122,9 +122,13 @@ def _diagnosis_get_or_create(
 ) -> Diagnosis:
     if subject_id is None:
         raise InputError("subject", "Choose the plugin the order should import through.")
-    label = account_directory().subject_label(merchant_id, subject_id)
+    directory = account_directory()
+    label = directory.subject_label(merchant_id, subject_id)
     if label is None:
         raise LookupError("no such plugin in this account")
+    if order_number:
+        # An Amazon order id typed as 17 digits is the order Amazon writes 3-7-7, and "1004" is none.
+        order_number = directory.order_number_for(merchant_id, subject_id, order_number)
     now = timezone.now()
     diagnosis = (
         Diagnosis.objects.filter(

@@ -25,7 +25,15 @@ from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.base import Membership as CheckMembership
 from apps.checks.registry import register, set_account_directory
 from apps.checks.words import duration_words
-from apps.platforms.base import MalformedOrder, PlatformError, RateLimited, SourceOrder, UnreadableOrder
+from apps.platforms.base import (
+    MalformedOrder,
+    OrderNumberProblem,
+    PlatformError,
+    RateLimited,
+    SourceOrder,
+    UnreadableOrder,
+)
+from apps.platforms.registry import provider
 
 from . import importing
 from .importing import rules
@@ -110,6 +118,19 @@ class CommerceAccounts:
             .values_list("name", flat=True)
             .first()
         )
+
+    def order_number_for(self, merchant_id: int, subject_id: int, typed: str) -> str:
+        platform = (
+            Plugin.objects.filter(merchant_id=merchant_id, pk=subject_id)
+            .values_list("platform", flat=True)
+            .first()
+        )
+        if platform is None:
+            return typed
+        try:
+            return provider(platform).order_number(typed)
+        except OrderNumberProblem as exc:
+            raise InputError("order_number", str(exc)) from None
 
     def merchant_name_expression(self, merchant_id_field: str = "merchant_id"):
         """The merchant's name for a row that stores only its id, as a query expression (admin lists)."""

@@ -34,6 +34,7 @@ from apps.platforms.base import (
     Connection,
     MalformedOrder,
     NotAuthorized,
+    OrderNumberProblem,
     OrderState,
     PaginationStuck,
     PlatformClient,
@@ -122,14 +123,18 @@ def amazon_order_id(number: str) -> str | None:
     return value if _ORDER_NUMBER.match(value) else None
 
 
-def order_number_problem(number: str) -> str | None:
-    """None when ``number`` can be an Amazon order id; else a sentence telling the merchant what one looks like."""
-    if amazon_order_id(number) is not None:
-        return None
-    return (
-        f"Amazon order numbers look like {ORDER_NUMBER_EXAMPLE}: 3, 7 and 7 digits with dashes between. "
-        "Copy it from Seller Central's Manage Orders page."
-    )
+def order_number_read(number: str) -> str:
+    """The Amazon order id ``number`` means, in its 3-7-7 form.
+
+    Raises OrderNumberProblem, saying what an Amazon order id looks like, when it cannot be one.
+    """
+    order_id = amazon_order_id(number)
+    if order_id is None:
+        raise OrderNumberProblem(
+            f"Amazon order numbers look like {ORDER_NUMBER_EXAMPLE}: 3, 7 and 7 digits with dashes between. "
+            "Copy it from Seller Central's Manage Orders page."
+        )
+    return order_id
 
 
 # --- Reading Amazon's answers ----------------------------------------------------

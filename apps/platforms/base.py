@@ -153,6 +153,10 @@ class MalformedOrder(PlatformUnavailable):
     """One order came in a shape we cannot read; the rest of the answer may be fine."""
 
 
+class OrderNumberProblem(ValueError):
+    """What a merchant typed cannot be an order number on this platform; the message says what one looks like."""
+
+
 class PaginationStuck(PlatformError):
     """The platform's paging did not move on (a repeated cursor or page, or no end in sight).
 

@@ -36,6 +36,7 @@ from apps.platforms.base import (
     Connection,
     MalformedOrder,
     NotAuthorized,
+    OrderNumberProblem,
     OrderState,
     PaginationStuck,
     PlatformClient,
@@ -95,14 +96,15 @@ def receipt_id(number: str) -> str | None:
     return value if value.isdigit() and len(value) <= 20 else None
 
 
-def order_number_problem(number: str) -> str | None:
-    """None when ``number`` can be an Etsy order (receipt) number; else a sentence saying what one looks like."""
-    if receipt_id(number) is not None:
-        return None
-    return (
-        "Etsy order numbers are digits only, like 2345678901: the number after “Order #” "
-        "on the Orders & Shipping page."
-    )
+def order_number_read(number: str) -> str:
+    """The receipt id ``number`` means; raises OrderNumberProblem, saying what one looks like, when it cannot be one."""
+    value = receipt_id(number)
+    if value is None:
+        raise OrderNumberProblem(
+            "Etsy order numbers are digits only, like 2345678901: the number after “Order #” "
+            "on the Orders & Shipping page."
+        )
+    return value
 
 
 # --- Reading Etsy's answers ---------------------------------------------------------------

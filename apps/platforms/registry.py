@@ -13,6 +13,9 @@ A provider module provides:
   ``credential_fields``;
 - ``AUTHORIZATION`` (optional): an ``AuthorizationFlow`` instance; without
   one, merchants are told to reconnect the plugin in Commerce Kitty;
+- ``order_number_read`` (optional): the order number a merchant typed, as the
+  platform writes it, raising ``OrderNumberProblem`` when it cannot be one;
+  without it, any number is taken as typed;
 - ``DEMO_STATUSES`` (optional): ``{OrderState: (platform's word, Step 6's
   detail)}``, so a demo order can speak as the platform does.
 A module written before this table (a client class and nothing else) plugs
@@ -66,6 +69,14 @@ class Provider:
             return _attribute(self.module, "DEMO_STATUSES")
         except AttributeError:
             return {}
+
+    def order_number(self, typed: str) -> str:
+        """``typed`` as the platform writes its order numbers; raises OrderNumberProblem when it cannot be one."""
+        try:
+            read = _attribute(self.module, "order_number_read")
+        except AttributeError:
+            return typed
+        return read(typed)
 
     def build_client(self, connection: Connection) -> PlatformClient:
         return self.client_class(connection)

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from apps.checks.models import CheckRun
+from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.services import check_runs_execute
 from apps.commerce.models import Membership, Plugin
 from tests.checks.conftest import plugin_named
@@ -301,6 +301,47 @@ def test_order_number_is_trimmed_and_hash_ignored(merchant_client, page):
     start(merchant_client, page, plugin_named("Main store"), step=6, number="  #1006 ")
 
     assert CheckRun.objects.filter(check_key="source_order_state").get().inputs["order_number"] == "1006"
+
+
+def _platform_plugin(platform: str, name: str) -> Plugin:
+    main = plugin_named("Main store")
+    return PluginFactory(merchant=main.merchant, platform=platform, name=name, credentials={})
+
+
+@pytest.mark.parametrize(
+    "platform,typed,message",
+    [
+        ("amazon", "1004", "Amazon order numbers look like 123-1234567-1234567"),
+        ("amazon", "902-3159896", "Amazon order numbers look like 123-1234567-1234567"),
+        ("etsy", "KT-1001", "Etsy order numbers are digits only, like 2345678901"),
+    ],
+)
+def test_a_number_the_platform_cannot_have_is_refused_in_its_words_before_anything_runs(
+    merchant_client, page, platform, typed, message
+):
+    plugin = _platform_plugin(platform, f"{platform} shop")
+
+    for htmx in (True, False):
+        response = start(merchant_client, page, plugin, number=typed, htmx=htmx)
+        html = (merchant_client.get(page.url) if not htmx else response).content.decode()
+
+        assert message in text(html)
+        assert re.search(r'id="check-order-number"[^>]*aria-invalid="true"', html)
+        assert f'value="{typed}"' in html  # what was typed stays, to be corrected
+    assert not CheckRun.objects.exists()
+    assert not Diagnosis.objects.exists()
+
+
+def test_an_amazon_order_id_typed_without_dashes_is_checked_as_amazon_writes_it(
+    merchant_client, page, tasks_held
+):
+    plugin = _platform_plugin("amazon", "Amazon EU")
+
+    start(merchant_client, page, plugin, step=6, number="90231598961390916")
+
+    run = CheckRun.objects.get(check_key="source_order_state")
+    assert run.inputs["order_number"] == "902-3159896-1390916"
+    assert run.diagnosis.order_number == "902-3159896-1390916"
 
 
 def test_no_plugin_chosen_is_a_clear_message(merchant_client, page):

@@ -17,12 +17,13 @@ from apps.platforms.amazon import (
     GET_ORDER,
     GET_ORDERS,
     AmazonClient,
-    order_number_problem,
+    order_number_read,
     source_order,
 )
 from apps.platforms.base import (
     MalformedOrder,
     NotAuthorized,
+    OrderNumberProblem,
     OrderState,
     PaginationStuck,
     PlatformUnavailable,
@@ -299,17 +300,14 @@ def test_a_number_that_cannot_be_an_amazon_order_is_not_looked_up(client, httpse
 
 
 @pytest.mark.parametrize("typed", [ORDER_ID, f"#{ORDER_ID}", " 902 3159896 1390916 ", "90231598961390916"])
-def test_order_number_problem_accepts_the_ways_merchants_type_an_amazon_order_id(typed):
-    assert order_number_problem(typed) is None
-    assert amazon.amazon_order_id(typed) == ORDER_ID
+def test_the_ways_merchants_type_an_amazon_order_id_read_as_amazon_writes_it(typed):
+    assert order_number_read(typed) == ORDER_ID
 
 
 @pytest.mark.parametrize("typed", ["1001", "#KT-1001", "902-31598961-390916", "902-3159896-13909160"])
-def test_order_number_problem_tells_the_merchant_what_an_amazon_order_id_looks_like(typed):
-    problem = order_number_problem(typed)
-
-    assert problem is not None
-    assert "Amazon order numbers look like 123-1234567-1234567" in problem
+def test_a_number_that_is_not_an_amazon_order_id_says_what_one_looks_like(typed):
+    with pytest.raises(OrderNumberProblem, match="Amazon order numbers look like 123-1234567-1234567"):
+        order_number_read(typed)
 
 
 # --- Listing -------------------------------------------------------------------------
