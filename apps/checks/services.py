@@ -290,7 +290,7 @@ def check_runs_start(
         logger.warning("checks could not be started: %s", exc.__class__.__name__)
         raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
-        check_runs_enqueue([r.pk for r in new_runs])
+        check_runs_enqueue([r.pk for r in new_runs], priority=check_task_priority(new_runs))
         fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
         runs = [fresh.get(r.pk, r) for r in runs]
     return runs
@@ -303,8 +303,23 @@ def _live_revision_id(page_id: int | None) -> int | None:
     return Page.objects.filter(pk=page_id).values_list("live_revision_id", flat=True).first()
 
 
-def check_runs_enqueue(run_ids: list[int]) -> None:
-    """Queue one check task for these runs, with the configured time limits and expiry."""
+# Broker priorities (Redis: 0 is served first). A person waiting on one step's answer (or a fix) is
+# served before the eight runs of someone's "Check every step": shortest job first, so one click does
+# not wait behind a burst of whole diagnoses, and a diagnosis waits at most a click's length longer.
+CHECK_PRIORITY_ONE_STEP = 0
+CHECK_PRIORITY_EVERY_STEP = 6
+
+
+def check_task_priority(runs: list[CheckRun]) -> int:
+    """One step (with its "already here?") or a fix first; a task checking more steps after them."""
+    steps = {run.block_id for run in runs if run.step_number is not None}  # not "already here?"
+    if len(steps) <= 1 or any(run.fix_requested for run in runs):
+        return CHECK_PRIORITY_ONE_STEP
+    return CHECK_PRIORITY_EVERY_STEP
+
+
+def check_runs_enqueue(run_ids: list[int], *, priority: int = CHECK_PRIORITY_ONE_STEP) -> None:
+    """Queue one check task for these runs, with the configured time limits, expiry and ``priority``."""
     from .tasks import run_checks
 
     soft_limit, hard_limit = task_time_limits()
@@ -314,6 +329,7 @@ def check_runs_enqueue(run_ids: list[int]) -> None:
             expires=task_expires_seconds(),
             soft_time_limit=soft_limit,
             time_limit=hard_limit,
+            priority=priority,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         )

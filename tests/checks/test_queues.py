@@ -75,3 +75,51 @@ def test_a_check_finishes_in_under_2_s_while_slow_syncs_fill_the_bulk_queue(
     assert elapsed < 2.0, f"the check took {elapsed:.2f} s"
     # The syncs were still holding the bulk worker the whole time.
     assert bulk_queue_saturated.count() == 2
+
+
+def test_one_steps_check_goes_ahead_of_every_step_checks_waiting_for_the_interactive_worker(
+    live_demo, celery_worker, slow_store
+):
+    """Shortest job first: a click queued after five "Check every step" starts is answered before them."""
+    from apps.checks.models import CheckRun, Diagnosis
+    from apps.checks.selectors import every_step_targets, step_targets
+    from apps.checks.services import check_runs_start
+
+    if celery_worker is None:
+        service_missing("this needs a real Celery worker (set CELERY_BROKER_URL and DATABASE_URL)")
+    main_store = Plugin.objects.get(name__contains="Main store")
+    user = main_store.merchant.memberships.first().user
+    slow = PluginFactory(
+        merchant=main_store.merchant, platform="shopify", credentials=slow_store.credentials()
+    )
+    step_1, *_, step_6, _step_7 = step_targets(live_demo)
+
+    def start(plugin, number, targets):
+        diagnosis = Diagnosis.objects.create(
+            merchant_id=plugin.merchant_id,
+            user=user,
+            page_id=live_demo.pk,
+            subject_id=plugin.pk,
+            subject_label=plugin.name,
+            order_number=number,
+        )
+        check_runs_start(diagnosis=diagnosis, user=user, targets=targets, count_towards_limit=False)
+        return CheckRun.objects.filter(diagnosis=diagnosis)
+
+    # Both interactive processes wait on the slow store, so what is started next waits in the queue.
+    for number in ("1001", "1002"):
+        start(slow, number, [step_6])
+    wait_for(
+        lambda: (
+            CheckRun.objects.filter(status=CheckRun.State.RUNNING, diagnosis__subject_id=slow.pk).count() == 2
+        )
+    )
+    every_step = [start(main_store, f"100{n}", every_step_targets(live_demo)) for n in range(1, 6)]
+    click = start(main_store, "1001", [step_1])
+    slow_store.release()
+
+    wait_for(lambda: not CheckRun.objects.filter(status__in=CheckRun.IN_FLIGHT).exists(), timeout=20)
+    click_started = click.get().started_at
+    started_before = [runs for runs in every_step if min(run.started_at for run in runs) < click_started]
+    # At most the one the other process took as the slow checks ended together; in turn, it would be all five.
+    assert len(started_before) <= 1
