@@ -136,7 +136,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--interactive-concurrency", type=int, default=2, help="interactive worker processes")
     parser.add_argument("--bulk-concurrency", type=int, default=2, help="bulk worker processes")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (-t)")
-    parser.add_argument("--readers", type=int, default=2, help="anonymous reader connections (wrk -c)")
+    parser.add_argument("--readers", type=int, default=4, help="anonymous reader connections (wrk -c)")
+    parser.add_argument(
+        "--article-rate",
+        type=float,
+        default=200.0,
+        help="anonymous article reads per second, all readers together (0: as fast as they can)",
+    )
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for runs in flight")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds one round may take")
     add_stack_arguments(parser, db_name="kitty_bench_load", redis_db=5, broker_db=4)
@@ -513,12 +519,23 @@ async def probe_loop(probe: Merchant, done: asyncio.Event, timeout: float, click
 # --- Anonymous readers ------------------------------------------------------
 
 
+def reader_pause_ms(connections: int, rate: float) -> float:
+    """How long each reader waits between its reads so that all of them read ``rate`` times a second."""
+    return connections * 1000 / rate if rate > 0 else 0.0
+
+
 async def wrk_reader(
-    url: str, stop: asyncio.Event, threads: int, connections: int, workdir: Path
+    url: str, stop: asyncio.Event, threads: int, connections: int, workdir: Path, rate: float
 ) -> WrkResult:
-    """wrk on ``url`` until ``stop`` is set (SIGINT: wrk then prints its figures as at its end)."""
+    """wrk on ``url`` until ``stop`` is set (SIGINT: wrk then prints its figures as at its end).
+
+    With a ``rate``, each connection pauses between reads (wrk's ``delay()``),
+    so the readers ask at that rate instead of as fast as the server answers;
+    the pause is not part of the latencies wrk reports.
+    """
     script = workdir / "report.lua"
-    script.write_text(WRK_REPORT_LUA)
+    pause = reader_pause_ms(connections, rate)
+    script.write_text(WRK_REPORT_LUA + (f"delay = function() return {pause:.3f} end\n" if pause else ""))
     process = await asyncio.create_subprocess_exec(
         shutil.which("wrk") or "wrk",
         f"-t{threads}",
@@ -541,8 +558,10 @@ async def wrk_reader(
     return WrkResult(**json.loads(match.group(1)))
 
 
-async def asyncio_reader(base_url: str, stop: asyncio.Event, connections: int, tally: Tally) -> list[float]:
-    """Without wrk: ``connections`` closed loops reading the article, each on its own connection.
+async def asyncio_reader(
+    base_url: str, stop: asyncio.Event, connections: int, tally: Tally, rate: float
+) -> list[float]:
+    """Without wrk: ``connections`` loops reading the article, each on its own connection, at ``rate`` in all.
 
     They share this process with the merchants' clients, so their latencies include its event loop's lag.
     """
@@ -557,7 +576,9 @@ async def asyncio_reader(base_url: str, stop: asyncio.Event, connections: int, t
                 tally.requests += 1
                 if response.status_code >= 500:
                     tally.server_errors += 1
+                await asyncio.sleep(pause)
 
+    pause = reader_pause_ms(connections, rate) / 1000
     await asyncio.gather(*(loop() for _ in range(connections)))
     return latencies
 
@@ -588,10 +609,19 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
         merchants_done, probe_done = asyncio.Event(), asyncio.Event()
         if shutil.which("wrk"):
             reader = asyncio.ensure_future(
-                wrk_reader(f"{base_url}{ARTICLE_PATH}", probe_done, args.wrk_threads, args.readers, workdir)
+                wrk_reader(
+                    f"{base_url}{ARTICLE_PATH}",
+                    probe_done,
+                    args.wrk_threads,
+                    args.readers,
+                    workdir,
+                    args.article_rate,
+                )
             )
         else:
-            reader = asyncio.ensure_future(asyncio_reader(base_url, probe_done, args.readers, tally))
+            reader = asyncio.ensure_future(
+                asyncio_reader(base_url, probe_done, args.readers, tally, args.article_rate)
+            )
         await asyncio.sleep(1)  # the readers are under way before the merchants press
         log(
             f"{len(merchants)} merchants press 'Check every step' at once ({args.rounds} round(s) each), "
@@ -619,6 +649,7 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
         article = {
             "tool": f"wrk -t{args.wrk_threads} -c{args.readers}",
             "requests": read.requests,
+            "per_second": read.requests / max(read.duration_us / 1e6, 1e-9),
             "p50_ms": read.p50_us / 1000,
             "p99_ms": read.p99_us / 1000,
             "max_ms": read.max_us / 1000,
@@ -628,6 +659,7 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
         article = {
             "tool": f"asyncio reader x{args.readers}",
             "requests": len(read),
+            "per_second": len(read) / max(load_seconds, 1e-9),
             "p50_ms": pct(read, 50),
             "p99_ms": pct(read, 99),
             "max_ms": max(read) if read else float("nan"),
@@ -667,6 +699,7 @@ def slow_syncs_running(dbname: str, plugin_ids: list[int]) -> int:
 
 def report(figures: dict, args: argparse.Namespace) -> bool:
     article = figures["article"]
+    paced = f"paced at {args.article_rate:.0f}/s" if args.article_rate > 0 else "as fast as answered"
     print()
     print("=== Load: 50 merchants, slow syncs on bulk, anonymous readers ===")
     print(
@@ -683,7 +716,8 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
         f"p95 {figures['click_p95_ms']:.0f} ms"
     )
     print(
-        f"anonymous article ({article['tool']}): {article['requests']} requests: "
+        f"anonymous article ({article['tool']}, {paced}): {article['requests']} requests, "
+        f"{article['per_second']:.0f}/s: "
         f"p50 {article['p50_ms']:.1f} ms, p99 {article['p99_ms']:.1f} ms, max {article['max_ms']:.1f} ms"
     )
     print(
