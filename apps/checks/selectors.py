@@ -393,6 +393,19 @@ ALREADY_HERE_BLOCK = "already-here"
 ALREADY_HERE_KEY = "order_already_imported"
 
 
+def runs_queued_ahead(runs) -> int | None:
+    """How many runs wait in the queue ahead of these, when every one of them is still queued; else None.
+
+    None as soon as one of them has started or ended: from then on the
+    answers come within moments.
+    """
+    runs = [run for run in runs if run is not None]
+    if not runs or any(run.status != CheckRun.State.QUEUED for run in runs):
+        return None
+    first = min(run.queued_at for run in runs)
+    return CheckRun.objects.filter(status=CheckRun.State.QUEUED, queued_at__lt=first).count()
+
+
 def every_step_targets(page) -> list[StepTarget]:
     """What "Check every step" runs: "is it already here?", then each of the article's steps."""
     return [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *step_targets(page)]

@@ -36,6 +36,7 @@ from .selectors import (
     refusal_keep,
     run_for_account,
     run_for_preview,
+    runs_queued_ahead,
     step_targets,
 )
 from .services import (
@@ -58,8 +59,17 @@ POLL_DELAYS_MS = [50, 100, 150, 250, 400, 650, 1000]
 CLOCK_MARGIN = timedelta(seconds=5)
 
 
-def poll_delay(n: int) -> int:
-    return POLL_DELAYS_MS[min(n, len(POLL_DELAYS_MS) - 1)]
+# While a diagnosis's runs all wait in the queue, the next look waits about as long as this per run
+# ahead of them (at most the longest delay): fifty merchants pressing together do not look fifty
+# times a second at checks that cannot have started. Two processes answer a run in a few ms each.
+POLL_MS_PER_RUN_AHEAD = 3
+
+
+def poll_delay(n: int, *, runs_ahead: int | None = None) -> int:
+    delay = POLL_DELAYS_MS[min(n, len(POLL_DELAYS_MS) - 1)]
+    if runs_ahead:
+        delay = max(delay, min(runs_ahead * POLL_MS_PER_RUN_AHEAD, POLL_DELAYS_MS[-1]))
+    return delay
 
 
 def _widget_response(request, page, widget: StepWidget, *, n: int = 0, status: int = 200):
@@ -336,6 +346,7 @@ def _summary_response(request, page, diagnosis, *, n: int, since: datetime | Non
     panel = check_panel(request, page, diagnosis=diagnosis)
     widgets = list(panel.widgets.values())
     summary = panel.summary
+    runs = [w.run for w in widgets] + [panel.already_here]
     changed = widgets
     if since is not None:
         # A margin for clocks that differ between web and worker hosts: a step may be sent twice, never missed.
@@ -348,7 +359,7 @@ def _summary_response(request, page, diagnosis, *, n: int, since: datetime | Non
         "summary": summary,
         "widgets": changed,
         "already_here": panel.already_here,
-        "poll_delay": poll_delay(n),
+        "poll_delay": poll_delay(n, runs_ahead=None if summary.done else runs_queued_ahead(runs)),
         "next_n": n + 1,
         "poll_since": f"{answered_at.timestamp():.6f}",
     }

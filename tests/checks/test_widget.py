@@ -344,6 +344,39 @@ def test_an_amazon_order_id_typed_without_dashes_is_checked_as_amazon_writes_it(
     assert run.diagnosis.order_number == "902-3159896-1390916"
 
 
+def _summary_poll_delay(html: str) -> int:
+    return int(re.search(r'id="diagnosis-summary"[^>]*hx-trigger="load delay:(\d+)ms', html, re.S).group(1))
+
+
+def test_while_its_checks_wait_behind_others_the_summary_looks_again_later(merchant_client, page, tasks_held):
+    other = PluginFactory()
+    waiting = Diagnosis.objects.create(
+        merchant_id=other.merchant_id, page_id=page.pk, subject_id=other.pk, subject_label=other.name
+    )
+    earlier = timezone.now() - timedelta(seconds=1)
+    CheckRun.objects.bulk_create(
+        CheckRun(
+            diagnosis=waiting,
+            merchant_id=other.merchant_id,
+            block_id=f"block-{n}",
+            check_key="import_orders_on",
+            queued_at=earlier,
+            deadline=earlier + timedelta(minutes=1),
+        )
+        for n in range(200)
+    )
+    main = plugin_named("Main store")
+
+    first = start(merchant_client, page, main, number="1001").content.decode()
+    assert "Checking" in text(first)
+    assert _summary_poll_delay(first) == 600  # 200 runs ahead, 3 ms each
+
+    CheckRun.objects.filter(diagnosis__subject_id=main.pk).update(status=CheckRun.State.RUNNING)
+    poll = re.search(r'id="diagnosis-summary"[^>]*hx-get="([^"]+)"', first, re.S).group(1)
+    again = merchant_client.get(unescape(poll), **HTMX).content.decode()
+    assert _summary_poll_delay(again) == 100  # its checks started: the next answer is moments away
+
+
 def test_no_plugin_chosen_is_a_clear_message(merchant_client, page):
     html = start(merchant_client, page, None, step=1).content.decode()
 
