@@ -243,27 +243,21 @@ def check_runs_start(
         with transaction.atomic():
             if count_towards_limit:
                 _start_limit_lock(user)
+            # One look for the runs of this diagnosis already in flight with these inputs (the newest per step).
+            in_flight: dict[tuple[str, str], CheckRun] = {}
+            if not (fix_requested or fix_applied):
+                for run in CheckRun.objects.filter(
+                    diagnosis=diagnosis, inputs=inputs, status__in=CheckRun.IN_FLIGHT, deadline__gt=now
+                ).order_by("queued_at", "pk"):
+                    in_flight[(run.check_key, run.block_id)] = run
             for target in targets:
                 if get_check(target.check_key) is None:
                     continue
-                in_flight = None
-                if not (fix_requested or fix_applied):
-                    in_flight = (
-                        CheckRun.objects.filter(
-                            diagnosis=diagnosis,
-                            check_key=target.check_key,
-                            inputs=inputs,
-                            block_id=target.block_id,
-                            status__in=CheckRun.IN_FLIGHT,
-                            deadline__gt=now,
-                        )
-                        .order_by("-queued_at")
-                        .first()
-                    )
-                if in_flight is not None:
-                    runs.append(in_flight)
+                reused = in_flight.get((target.check_key, target.block_id))
+                if reused is not None:
+                    runs.append(reused)
                     continue
-                run = CheckRun.objects.create(
+                run = CheckRun(
                     diagnosis=diagnosis,
                     merchant_id=diagnosis.merchant_id,
                     user=user,
@@ -283,6 +277,7 @@ def check_runs_start(
                 )
                 runs.append(run)
                 new_runs.append(run)
+            CheckRun.objects.bulk_create(new_runs)
             if count_towards_limit and new_runs:
                 _start_limit_enforce(user, now=now)
     except DatabaseError as exc:
