@@ -504,6 +504,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # No avatars from gravatar.com: the admin loads nothing from other sites.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+# How long the front (nginx, deploy/nginx/kitty.conf.template) may answer anonymous readers with a
+# published help page it keeps (X-Accel-Expires): a published edit reaches them within this. 0: never kept.
+HELP_PAGE_FRONT_CACHE_SECONDS = env_int("HELP_PAGE_FRONT_CACHE_SECONDS", 10)
 
 # Extra views only the benchmarks in bench/ use (e.g. /_bench/baseline); off in production.
 BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS", False)

@@ -119,3 +119,15 @@ def test_web_serves_pages_from_threads_so_cached_pages_never_queue_behind_checks
         re.search(r"^CMD (\[.*\])$", (settings.BASE_DIR / "Dockerfile").read_text(), re.M).group(1)
     )
     assert cmd[cmd.index("--worker-class") + 1] == "gthread"
+
+
+def test_the_only_way_in_is_the_front_that_tests_test_front_runs(compose_config):
+    import re
+
+    blocks = dict(re.findall(r"^  ([a-z-]+):\n((?:    .*\n|\n)*)", compose_config, re.M))
+    published = {name for name, block in blocks.items() if re.search(r"^    ports:", block, re.M)}
+
+    assert published == {"proxy"}
+    assert "KITTY_UPSTREAM: web:8000" in blocks["proxy"]
+    assert "deploy/nginx/kitty.conf.template:/etc/nginx/templates/default.conf.template:ro" in blocks["proxy"]
+    assert "SIGN_IN_TRUSTED_PROXIES: '1'" in blocks["web"]

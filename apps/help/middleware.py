@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 CACHE_VERSION_KEY = "help:pages:version"
@@ -62,10 +63,24 @@ class AnonymousPageCacheMiddleware:
         version = _current_version(found.get(CACHE_VERSION_KEY))
         entry = found.get(key)
         if entry is not None and entry[0] == version:
-            return entry[1]
+            return front_may_keep(entry[1])
         response = self.get_response(request)
         if getattr(response, "help_page_cacheable", False) and response.status_code == 200:
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
             cache.set(key, (version, response), CACHE_SECONDS)
+            return front_may_keep(response)
         return response
+
+
+def front_may_keep(response):
+    """Let the front (nginx) keep this page for everyone without a session, briefly.
+
+    X-Accel-Expires is read by nginx and never sent on to readers. Only pages
+    this middleware itself would serve from its cache carry it: the front
+    stores nothing else (deploy/nginx/kitty.conf.template sets no default time).
+    """
+    seconds = settings.HELP_PAGE_FRONT_CACHE_SECONDS
+    if seconds > 0:
+        response["X-Accel-Expires"] = str(seconds)
+    return response

@@ -1,0 +1,111 @@
+"""The production front (nginx, deploy/nginx/kitty.conf.template) in front of the app.
+
+A real nginx, configured as docker-compose.yml configures it, proxies to the
+test's live server. Anonymous readers of a published help page are answered
+from nginx's cache; anyone with a session, any query string and anything the
+app did not mark is passed through and never stored.
+"""
+
+import socket
+import time
+from io import StringIO
+
+import httpx
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from apps.help.services import article_import
+from deploy import nginx_local
+from tests.conftest import SEED_ARTICLE, service_missing, wagtail_tree_ensure
+
+ARTICLE = "/help/order-did-not-import/"
+
+
+class Browserless:
+    """GETs through the front, each with no cookie but those it is given (nothing is remembered)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.get(f"{self.base_url}{path}", timeout=10, trust_env=False, **kwargs)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def front(live_server, tmp_path, settings):
+    """nginx on a port of its own in front of the live server; yields an HTTP client talking to it."""
+    if nginx_local.nginx_binary() is None:
+        service_missing("nginx is not installed (apt-get install -y nginx-light)")
+    settings.HELP_PAGE_FRONT_CACHE_SECONDS = 2
+    wagtail_tree_ensure()
+    call_command("demo_setup", stdout=StringIO())
+    upstream_port = int(live_server.url.rsplit(":", 1)[1])
+    port = _free_port()
+    process = nginx_local.start(port=port, upstream_port=upstream_port, workdir=tmp_path / "nginx")
+    try:
+        yield Browserless(f"http://127.0.0.1:{port}")
+    finally:
+        nginx_local.stop(process)
+
+
+def _signed_in(username: str, password: str) -> dict[str, str]:
+    """Request headers of a signed-in browser (per request: the client itself stays anonymous)."""
+    client = Client()
+    assert client.login(username=username, password=password)
+    return {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+
+
+def test_anonymous_readers_are_answered_from_the_front_and_its_marker_stays_inside(front):
+    first = front.get(ARTICLE)
+    second = front.get(ARTICLE)
+
+    assert first.status_code == second.status_code == 200
+    assert first.headers["X-Cache"] == "MISS"
+    assert second.headers["X-Cache"] == "HIT"
+    assert second.text == first.text
+    assert "X-Accel-Expires" not in second.headers  # nginx keeps it to itself
+    assert "Content-Security-Policy" in second.headers  # the kept page keeps its headers
+
+
+def test_a_signed_in_merchant_is_never_answered_from_nor_stored_in_the_front(front):
+    front.get(ARTICLE)  # the anonymous page is kept
+
+    mine = front.get(ARTICLE, headers=_signed_in("merchant", "kitty-merchant"))
+    anonymous = front.get(ARTICLE)
+
+    assert mine.headers["X-Cache"] == "BYPASS"
+    assert "Check this now" in mine.text and "Main store" in mine.text
+    assert anonymous.headers["X-Cache"] == "HIT"
+    assert "Check this now" not in anonymous.text and "Main store" not in anonymous.text
+
+
+def test_what_the_app_does_not_mark_is_never_kept(front):
+    searches = [front.get("/help/", params={"q": "import"}) for _ in range(2)]
+    sign_in = [front.get("/accounts/login/") for _ in range(2)]
+
+    assert [r.headers["X-Cache"] for r in searches] == ["BYPASS", "BYPASS"]
+    assert "An Order Did Not Import" in searches[1].text
+    # A page that sets a cookie (the CSRF token) is not under /help/ and says no-store: never kept.
+    assert all("X-Cache" not in r.headers for r in sign_in)
+    assert sign_in[0].cookies.get("csrftoken") != sign_in[1].cookies.get("csrftoken")
+
+
+def test_a_published_edit_reaches_anonymous_readers_within_the_front_cache_time(front):
+    assert "Most fixes are quick" in front.get(ARTICLE).text
+    article_import(
+        data=SEED_ARTICLE.read_bytes().replace(b"Most fixes are quick", b"Most fixes are fast"),
+        slug="order-did-not-import",
+    )
+
+    deadline = time.monotonic() + 2 + 3  # HELP_PAGE_FRONT_CACHE_SECONDS, and a margin
+    while "Most fixes are fast" not in (page := front.get(ARTICLE)).text:
+        assert time.monotonic() < deadline, "the edit did not reach readers in time"
+        time.sleep(0.2)
+    assert page.status_code == 200
