@@ -88,6 +88,7 @@ from checks import (
 )
 from stack import (
     HOST,
+    REPO,
     BenchError,
     add_stack_arguments,
     cache_keys_delete,
@@ -106,6 +107,9 @@ from stack import (
     server_environment,
     wait_until_serving,
 )
+
+sys.path.insert(0, str(REPO))
+from deploy import nginx_local  # noqa: E402  (the production front, deploy/nginx)
 
 ARTICLE_PATH = "/help/order-did-not-import/"
 PASSWORD = "bench-merchant-pass"
@@ -146,6 +150,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for runs in flight")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds one round may take")
     add_stack_arguments(parser, db_name="kitty_bench_load", redis_db=5, broker_db=4)
+    parser.add_argument(
+        "--front",
+        choices=["nginx", "none"],
+        default="nginx",
+        help="nginx: every request through the production front (deploy/nginx); none: straight to gunicorn",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--keep", action="store_true", help="keep the database, the Redis keys and the logs afterwards"
@@ -704,7 +714,7 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
     print("=== Load: 50 merchants, slow syncs on bulk, anonymous readers ===")
     print(
         f"machine: {os.cpu_count()} CPUs; 1-min load average {figures['loadavg']:.2f} at the end; "
-        f"gunicorn {args.workers} x {args.gunicorn_threads} threads"
+        f"gunicorn {args.workers} x {args.gunicorn_threads} threads; front: {args.front}"
     )
     print(
         f'"Check every step": {figures["rounds"]} rounds by {args.merchants} merchants in '
@@ -760,12 +770,19 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args.child, json.loads(args.spec))
 
     port = args.port or free_port()
+    if args.front == "nginx" and nginx_local.nginx_binary() is None:
+        print(
+            "[bench] nginx is not installed: apt-get install -y nginx-light (or --front none)",
+            file=sys.stderr,
+        )
+        return 2
+    front_port = free_port() if args.front == "nginx" else port
     cache_prefix = f"kt-bench-load-{secrets.token_hex(4)}"
     env = server_environment(args, cache_prefix, CHECK_STARTS_PER_MINUTE="100000")
     args.broker_url, cache_url = env["CELERY_BROKER_URL"], env["REDIS_URL"]
     workdir = Path(tempfile.mkdtemp(prefix="kitty-bench-load-"))
     gunicorn_log = workdir / "gunicorn.log"
-    server = None
+    server = front = None
     workers: dict = {}
     slow_store = None
     database_created = redis_claimed = failed = False
@@ -779,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
         database_created = True
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
-        manage(env, "demo_setup", "--base-url", f"http://{HOST}:{port}")
+        manage(env, "demo_setup", "--base-url", f"http://{HOST}:{front_port}")
         slow_store = SlowStore(args.page_seconds)
         log(f"slow store on {slow_store.url}: each page of orders after {args.page_seconds:.0f} s")
         made = child("setup", {"merchants": args.merchants, "slow_url": slow_store.url}, env, 600)
@@ -792,11 +809,14 @@ def main(argv: list[str] | None = None) -> int:
             concurrency={"interactive": args.interactive_concurrency, "bulk": args.bulk_concurrency},
         )
         wait_until_serving(server, port, gunicorn_log, timeout=60)
+        if args.front == "nginx":
+            front = nginx_local.start(port=front_port, upstream_port=port, workdir=workdir / "nginx")
+            log(f"nginx on {HOST}:{front_port} in front of gunicorn (deploy/nginx/kitty.conf.template)")
         log("queueing the slow syncs and a sync of every plugin, as beat would")
         child("saturate", {"slow_plugin_ids": made["slow_plugin_ids"]}, env, 120)
 
         first_run = last_run_id(args.db_name)
-        figures = asyncio.run(load(args, f"http://{HOST}:{port}", made["usernames"], workdir))
+        figures = asyncio.run(load(args, f"http://{HOST}:{front_port}", made["usernames"], workdir))
         figures["slow_syncs_running"] = slow_syncs_running(args.db_name, made["slow_plugin_ids"])
         deadline = time.monotonic() + args.settle
         while (left := runs_in_flight(args.db_name)) and time.monotonic() < deadline:
@@ -807,6 +827,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["loadavg"] = os.getloadavg()[0]
         if server.poll() is not None or any(w.poll() is not None for w in workers.values()):
             raise BenchError("gunicorn or a worker died during the run")
+        if front is not None and front.poll() is not None:
+            raise BenchError("nginx died during the run")
         return 0 if report(figures, args) else 1
     except BenchError as exc:
         print(f"[bench] ERROR: {exc}", file=sys.stderr, flush=True)
@@ -814,6 +836,9 @@ def main(argv: list[str] | None = None) -> int:
         failed = True
         return 2
     finally:
+        if front is not None:
+            nginx_local.stop(front)
+            log("nginx stopped")
         if slow_store is not None:
             slow_store.stop()
         for name, process in (*((f"{q} worker", w) for q, w in workers.items()), ("gunicorn", server)):
