@@ -343,46 +343,49 @@ def check_runs_enqueue(run_ids: list[int], *, priority: int = CHECK_PRIORITY_ONE
 
 
 def check_runs_execute(run_ids: list[int], *, task_id: str = "", time_limit: float | None = None) -> int:
-    """Claim and run each of the runs (the Celery task's body); returns how many ran.
+    """Claim the runs and run each of them in order (the Celery task's body); returns how many ran.
 
-    A queued run is claimed with a conditional update, so a duplicated task
-    finds nothing left to do. A run this same task (``task_id``) already
-    claimed is taken over: the broker redelivers a task whose worker died,
-    and its runs are finished by the new delivery rather than left to time
-    out. Either way the claimed run's deadline becomes the task's hard
-    ``time_limit`` (default: the configured one) plus a grace from now, the
-    moment by which a live task has certainly ended it. A queued run past its
-    deadline (a task delivered late) is finished as "couldn't finish".
+    Queued runs are claimed together with a conditional update, so a
+    duplicated task finds nothing left to do. Runs this same task
+    (``task_id``) already claimed are taken over: the broker redelivers a
+    task whose worker died, and its runs are finished by the new delivery
+    rather than left to time out. Either way a claimed run's deadline becomes
+    the task's hard ``time_limit`` (default: the configured one) plus a grace
+    from now, the moment by which a live task has certainly ended it. A
+    queued run past its deadline (a task delivered late) is finished as
+    "couldn't finish".
     """
     limit = timedelta(seconds=time_limit or task_time_limits()[1]) + RUN_DEADLINE_GRACE
+    now = timezone.now()
+    deadline = now + limit
+    mine = CheckRun.objects.filter(pk__in=run_ids)
+    mine.filter(status=CheckRun.State.QUEUED, deadline__gt=now).update(
+        status=CheckRun.State.RUNNING, started_at=now, deadline=deadline, task_id=task_id or ""
+    )
+    if task_id:
+        # Taken over at most until twice the limit after it first started, so a
+        # run that kills its worker every time cannot be redelivered forever.
+        taken_over = mine.filter(
+            status=CheckRun.State.RUNNING,
+            task_id=task_id,
+            deadline__gt=now,
+            started_at__gt=now - limit,
+            started_at__lt=now,
+        ).update(deadline=deadline)
+        if taken_over:
+            logger.info("%s check run(s) taken over by their redelivered task %s", taken_over, task_id)
+    mine.filter(status=CheckRun.State.QUEUED, deadline__lte=now).update(**_couldnt_finish())
+    claimed = {
+        run.pk: run
+        for run in mine.filter(
+            status=CheckRun.State.RUNNING, task_id=task_id or "", deadline=deadline
+        ).select_related("diagnosis")
+    }
     shared: dict = {}
-    ran = 0
-    for run_id in run_ids:
-        now = timezone.now()
-        claimed = CheckRun.objects.filter(pk=run_id, status=CheckRun.State.QUEUED, deadline__gt=now).update(
-            status=CheckRun.State.RUNNING, started_at=now, deadline=now + limit, task_id=task_id or ""
-        )
-        if not claimed and task_id:
-            # Taken over at most until twice the limit after it first started, so a
-            # run that kills its worker every time cannot be redelivered forever.
-            claimed = CheckRun.objects.filter(
-                pk=run_id,
-                status=CheckRun.State.RUNNING,
-                task_id=task_id,
-                deadline__gt=now,
-                started_at__gt=now - limit,
-            ).update(deadline=now + limit)
-            if claimed:
-                logger.info("check run %s taken over by its redelivered task", run_id)
-        if not claimed:
-            CheckRun.objects.filter(pk=run_id, status=CheckRun.State.QUEUED, deadline__lte=now).update(
-                **_couldnt_finish()
-            )
-            continue
-        run = CheckRun.objects.select_related("diagnosis").get(pk=run_id)
-        _execute(run, shared)
-        ran += 1
-    return ran
+    for run_id in run_ids:  # in the order they were started: a fix first, then the checks after it
+        if run_id in claimed:
+            _execute(claimed[run_id], shared)
+    return len(claimed)
 
 
 def _execute(run: CheckRun, shared: dict) -> None:
