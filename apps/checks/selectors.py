@@ -248,21 +248,23 @@ def diagnosis_for_preview(user, diagnosis_uuid) -> Diagnosis | None:
     Found by its editor only, never by account: the sandbox account has no
     members, and a real account's lookups never return a preview's.
     """
-    if not may_preview(user):
+    if not getattr(user, "is_authenticated", False):
         return None
     try:
-        return (
+        diagnosis = (
             Diagnosis.objects.filter(uuid=diagnosis_uuid, read_only=False, preview_session__user_id=user.pk)
             .select_related("page", "preview_session")
             .first()
         )
     except (ValueError, TypeError, ValidationError):
         return None
+    # Permissions asked last: a merchant's poll (no preview of theirs has this id) costs no lookup of them.
+    return diagnosis if diagnosis is not None and may_preview(user) else None
 
 
 def run_for_preview(user, run_uuid) -> CheckRun | None:
     """A check run from ``user``'s own article preview (expired if overdue); None for any other."""
-    if not may_preview(user):
+    if not getattr(user, "is_authenticated", False):
         return None
     try:
         run = (
@@ -272,7 +274,9 @@ def run_for_preview(user, run_uuid) -> CheckRun | None:
         )
     except (ValueError, TypeError, ValidationError):
         return None
-    return check_run_expire_if_overdue(run) if run is not None else None
+    if run is None or not may_preview(user):
+        return None
+    return check_run_expire_if_overdue(run)
 
 
 # --- Previews: the draft's checks, run on a sandbox account -----------------------
