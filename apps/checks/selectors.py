@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -96,7 +97,9 @@ class CheckPanel:
 
     can_check: bool
     is_owner: bool = False
-    subjects: list[tuple[int, str]] = field(default_factory=list)
+    # The account whose subjects (plugins) the inputs offer, read only when the inputs are shown:
+    # the summary's polls never show them.
+    subjects_of: int | None = None
     diagnosis: Diagnosis | None = None
     widgets: dict[str, StepWidget] = field(default_factory=dict)
     already_here: CheckRun | None = None
@@ -104,6 +107,10 @@ class CheckPanel:
     # Set in an article's preview: the checks run on the editor's sandbox account.
     preview: PreviewSession | None = None
     preview_examples: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @cached_property
+    def subjects(self) -> list[tuple[int, str]]:
+        return account_directory().subject_choices(self.subjects_of) if self.subjects_of is not None else []
 
     @property
     def preview_token(self) -> str:
@@ -355,7 +362,7 @@ def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPa
     panel = CheckPanel(
         can_check=True,
         is_owner=account.is_owner,
-        subjects=account_directory().subject_choices(account.merchant_id),
+        subjects_of=account.merchant_id,
     )
     panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=account.merchant_id)
     return _panel_fill(request, page, panel, refusal=diagnosis is None)
@@ -367,7 +374,7 @@ def _preview_panel(request, page, session: PreviewSession, *, diagnosis: Diagnos
     panel = CheckPanel(
         can_check=True,
         is_owner=True,  # the editor stands in for the sandbox account's owner
-        subjects=directory.subject_choices(merchant_id),
+        subjects_of=merchant_id,
         preview=session,
         preview_examples=directory.preview_examples(),
     )
