@@ -28,14 +28,17 @@ def nginx_binary() -> str | None:
     return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
 
 
-def configuration(*, listen: str, upstream: str, workdir: Path) -> Path:
+def configuration(*, listen: str, upstream: str, workdir: Path, diagnoses_upstream: str = "") -> Path:
     """Write ``workdir/nginx.conf``: the front's template inside a main block of its own."""
     cache = workdir / "cache"
     temp = workdir / "temp"
     for directory in (cache, temp):
         directory.mkdir(parents=True, exist_ok=True)
     front = Template(TEMPLATE.read_text()).safe_substitute(
-        KITTY_LISTEN=listen, KITTY_UPSTREAM=upstream, KITTY_CACHE_DIR=str(cache)
+        KITTY_LISTEN=listen,
+        KITTY_UPSTREAM=upstream,
+        KITTY_DIAGNOSES_UPSTREAM=diagnoses_upstream or upstream,
+        KITTY_CACHE_DIR=str(cache),
     )
     main = "\n".join(
         [
@@ -63,8 +66,17 @@ def configuration(*, listen: str, upstream: str, workdir: Path) -> Path:
     return path
 
 
-def start(*, port: int, upstream_port: int, workdir: Path, host: str = "127.0.0.1") -> subprocess.Popen:
+def start(
+    *,
+    port: int,
+    upstream_port: int,
+    workdir: Path,
+    diagnoses_port: int | None = None,
+    host: str = "127.0.0.1",
+) -> subprocess.Popen:
     """Start nginx on ``host:port`` in front of gunicorn on ``host:upstream_port``; return once it listens.
+
+    "Check every step" goes to ``diagnoses_port`` (default: the same gunicorn).
 
     Raises FileNotFoundError when nginx is not installed, RuntimeError when it does not start.
     """
@@ -72,7 +84,12 @@ def start(*, port: int, upstream_port: int, workdir: Path, host: str = "127.0.0.
     if binary is None:
         raise FileNotFoundError("nginx is not installed (apt-get install -y nginx-light)")
     workdir.mkdir(parents=True, exist_ok=True)
-    conf = configuration(listen=f"{host}:{port}", upstream=f"{host}:{upstream_port}", workdir=workdir)
+    conf = configuration(
+        listen=f"{host}:{port}",
+        upstream=f"{host}:{upstream_port}",
+        diagnoses_upstream=f"{host}:{diagnoses_port or upstream_port}",
+        workdir=workdir,
+    )
     process = subprocess.Popen(
         [binary, "-p", str(workdir), "-e", str(workdir / "error.log"), "-c", str(conf)],
         stdout=subprocess.DEVNULL,

@@ -44,7 +44,7 @@ def test_dockerfile_installs_from_the_lock_file():
     assert "uv.lock" in dockerfile
 
 
-def test_gunicorn_is_started_without_a_control_socket_everywhere():
+def test_gunicorn_is_started_without_a_control_socket_everywhere(compose_config):
     import json
     import re
     import sys
@@ -58,9 +58,9 @@ def test_gunicorn_is_started_without_a_control_socket_everywhere():
     )
     cmd = re.search(r"^CMD (\[.*\])$", (settings.BASE_DIR / "Dockerfile").read_text(), re.M).group(1)
     assert "--no-control-socket" in json.loads(cmd)
-    compose = (settings.BASE_DIR / "docker-compose.yml").read_text()
-    web = compose.split("\n  web:\n", 1)[1].split("\n  worker-interactive:\n", 1)[0]
-    assert "gunicorn" in web and "- --no-control-socket" in web
+    commands = _service_commands(compose_config)
+    for web in ("web", "web-diagnoses"):
+        assert commands[web][0] == "gunicorn" and "--no-control-socket" in commands[web]
 
 
 def _service_commands(compose_config: str) -> dict[str, list[str]]:
@@ -129,5 +129,7 @@ def test_the_only_way_in_is_the_front_that_tests_test_front_runs(compose_config)
 
     assert published == {"proxy"}
     assert "KITTY_UPSTREAM: web:8000" in blocks["proxy"]
+    assert "KITTY_DIAGNOSES_UPSTREAM: web-diagnoses:8000" in blocks["proxy"]
+    assert blocks["web-diagnoses"] == blocks["web"]  # the same app, the same way
     assert "deploy/nginx/kitty.conf.template:/etc/nginx/templates/default.conf.template:ro" in blocks["proxy"]
     assert "SIGN_IN_TRUSTED_PROXIES: '1'" in blocks["web"]

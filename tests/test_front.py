@@ -7,7 +7,10 @@ app did not mark is passed through and never stored.
 """
 
 import socket
+import threading
 import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 import httpx
@@ -38,21 +41,72 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+class DiagnosesLane:
+    """Stands in for the web processes that serve "Check every step": answers 200 and notes each path."""
+
+    def __init__(self):
+        self.paths: list[str] = []
+        lane = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self):
+                lane.paths.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "13")
+                self.end_headers()
+                self.wfile.write(b"diagnoses web")
+
+            do_GET = do_POST = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _front_before(live_server, workdir, diagnoses_port=None):
+    if nginx_local.nginx_binary() is None:
+        service_missing("nginx is not installed (apt-get install -y nginx-light)")
+    wagtail_tree_ensure()
+    call_command("demo_setup", stdout=StringIO())
+    port = _free_port()
+    process = nginx_local.start(
+        port=port,
+        upstream_port=int(live_server.url.rsplit(":", 1)[1]),
+        diagnoses_port=diagnoses_port,
+        workdir=workdir,
+    )
+    return process, Browserless(f"http://127.0.0.1:{port}")
+
+
 @pytest.fixture
 def front(live_server, tmp_path, settings):
     """nginx on a port of its own in front of the live server; yields an HTTP client talking to it."""
-    if nginx_local.nginx_binary() is None:
-        service_missing("nginx is not installed (apt-get install -y nginx-light)")
     settings.HELP_PAGE_FRONT_CACHE_SECONDS = 2
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
-    upstream_port = int(live_server.url.rsplit(":", 1)[1])
-    port = _free_port()
-    process = nginx_local.start(port=port, upstream_port=upstream_port, workdir=tmp_path / "nginx")
+    process, client = _front_before(live_server, tmp_path / "nginx")
     try:
-        yield Browserless(f"http://127.0.0.1:{port}")
+        yield client
     finally:
         nginx_local.stop(process)
+
+
+@pytest.fixture
+def lanes(live_server, tmp_path):
+    """The front with "Check every step" sent to a lane of its own: yields (client, that lane)."""
+    lane = DiagnosesLane()
+    process, client = _front_before(live_server, tmp_path / "nginx", diagnoses_port=lane.port)
+    try:
+        yield client, lane
+    finally:
+        nginx_local.stop(process)
+        lane.stop()
 
 
 def _signed_in(username: str, password: str) -> dict[str, str]:
@@ -109,3 +163,20 @@ def test_a_published_edit_reaches_anonymous_readers_within_the_front_cache_time(
         assert time.monotonic() < deadline, "the edit did not reach readers in time"
         time.sleep(0.2)
     assert page.status_code == 200
+
+
+def test_every_step_starts_and_their_polls_go_to_web_processes_of_their_own(lanes):
+    client, lane = lanes
+    some = uuid.uuid4()
+
+    every_step = httpx.post(f"{client.base_url}/checks/start/every-step/", data={"all": "1"}, timeout=10)
+    summary = client.get(f"/checks/diagnoses/{some}/summary/?n=1")
+    one_step = httpx.post(f"{client.base_url}/checks/start/", data={"block_id": "x"}, timeout=10)
+    run = client.get(f"/checks/runs/{some}/")
+    page = client.get(ARTICLE)
+
+    assert every_step.text == summary.text == "diagnoses web"
+    assert lane.paths == ["/checks/start/every-step/", f"/checks/diagnoses/{some}/summary/?n=1"]
+    # A click on one step, its polls and pages stay with the app's other processes.
+    assert "diagnoses web" not in (one_step.text + run.text + page.text)
+    assert "An Order Did Not Import" in page.text

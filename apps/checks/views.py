@@ -133,8 +133,11 @@ def _back_to(page, anchor: str) -> HttpResponseRedirect:
 
 @login_required_htmx(anchor="check-panel")
 @require_POST
-def check_start(request):
+def check_start(request, every_step: bool = False):
     """Start one step's check, or every step's ("check every step"), for the inputs typed above.
+
+    Every step's is asked for at its own address (``every_step``) or, from a
+    page rendered before it had one, with ``all=1``.
 
     From an article's preview (the form carries its signed token) the steps
     are the previewed draft's, and the account is the editor's sandbox.
@@ -146,7 +149,7 @@ def check_start(request):
     else:
         page = live_article(request.POST.get("page"))
     targets = step_targets(page)
-    run_all = request.POST.get("all") == "1"
+    run_all = every_step or request.POST.get("all") == "1"
     block_id = request.POST.get("block_id", "")
     if not run_all:
         targets = [t for t in targets if t.block_id == block_id]

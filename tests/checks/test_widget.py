@@ -377,6 +377,17 @@ def test_while_its_checks_wait_behind_others_the_summary_looks_again_later(merch
     assert _summary_poll_delay(again) == 100  # its checks started: the next answer is moments away
 
 
+def test_check_every_step_posts_to_an_address_of_its_own(merchant_client, page, tasks_held):
+    article = merchant_client.get(page.url).content.decode()
+    data = {"page": page.pk, "subject": plugin_named("Main store").pk, "order_number": "1001"}
+
+    html = merchant_client.post("/checks/start/every-step/", data, **HTMX).content.decode()
+
+    assert re.search(r'id="check-every-step"[^>]*hx-post="/checks/start/every-step/"', article, re.S)
+    assert 'id="diagnosis-summary"' in html
+    assert CheckRun.objects.count() == 8  # "already here?" and the seven steps, with no all=1
+
+
 def test_no_plugin_chosen_is_a_clear_message(merchant_client, page):
     html = start(merchant_client, page, None, step=1).content.decode()
 
