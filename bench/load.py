@@ -156,6 +156,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="nginx",
         help="nginx: every request through the production front (deploy/nginx); none: straight to gunicorn",
     )
+    parser.add_argument(
+        "--diagnoses-workers",
+        type=int,
+        default=2,
+        help='gunicorn worker processes of their own for "Check every step" and its polls (with --front nginx)',
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--keep", action="store_true", help="keep the database, the Redis keys and the logs afterwards"
@@ -432,6 +438,7 @@ class Merchant:
     page_id: str = ""
     subject_id: str = ""
     step_1_block: str = ""
+    every_step_url: str = ""  # where the page's "Check every step" button posts (its hx-post)
     rounds_ms: list[float] = field(default_factory=list)
 
 
@@ -458,15 +465,16 @@ async def sign_in_and_read(
     subject = options.get(plugin_name) if plugin_name else next(iter(options.values()), None)
     steps = dict(re.findall(r'id="check-([^"]+)" data-check-status="[^"]*" data-check-key="([^"]+)"', body))
     step_1 = [block for block, key in steps.items() if key == STEP_1_KEY]
-    if not subject or len(step_1) != 1:
-        raise BenchError(f"{username}: no plugin to check ({sorted(options)}) or no Step 1 widget")
-    return Merchant(browser, page.group(1), subject, step_1[0])
+    every_step = re.search(r'<button[^>]*id="check-every-step"[^>]*hx-post="([^"]+)"', body, re.S)
+    if not subject or len(step_1) != 1 or not every_step:
+        raise BenchError(f"{username}: no plugin to check ({sorted(options)}), Step 1 or 'Check every step'")
+    return Merchant(browser, page.group(1), subject, step_1[0], html.unescape(every_step.group(1)))
 
 
 async def follow(merchant: Merchant, first: httpx.Response, read, done, deadline: float) -> str:
     """Poll as htmx would: wait the trigger's delay, GET the hx-get URL, until ``done(status)``."""
     if first.status_code != 200:
-        raise BenchError(f"POST /checks/start/ answered {first.status_code}:\n{first.text[:500]}")
+        raise BenchError(f"POST {first.request.url.path} answered {first.status_code}:\n{first.text[:500]}")
     state = read(first.text)
     while not done(state.status):
         if not state.url or time.perf_counter() > deadline:
@@ -487,7 +495,7 @@ async def check_every_step(merchant: Merchant, timeout: float) -> float:
         "all": "1",
     }
     started = time.perf_counter()
-    response = await merchant.browser.post("/checks/start/", {**data, "placed_date": ""}, htmx=True)
+    response = await merchant.browser.post(merchant.every_step_url, {**data, "placed_date": ""}, htmx=True)
     await follow(merchant, response, summary_state, lambda s: s == "done", started + timeout)
     return (time.perf_counter() - started) * 1000
 
@@ -714,7 +722,12 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
     print("=== Load: 50 merchants, slow syncs on bulk, anonymous readers ===")
     print(
         f"machine: {os.cpu_count()} CPUs; 1-min load average {figures['loadavg']:.2f} at the end; "
-        f"gunicorn {args.workers} x {args.gunicorn_threads} threads; front: {args.front}"
+        f"gunicorn {args.workers} x {args.gunicorn_threads} threads"
+        + (
+            f" (+ {args.diagnoses_workers} for every-step starts); front: nginx"
+            if args.front == "nginx"
+            else ""
+        )
     )
     print(
         f'"Check every step": {figures["rounds"]} rounds by {args.merchants} merchants in '
@@ -777,12 +790,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     front_port = free_port() if args.front == "nginx" else port
+    diagnoses_port = free_port() if args.front == "nginx" else port
     cache_prefix = f"kt-bench-load-{secrets.token_hex(4)}"
     env = server_environment(args, cache_prefix, CHECK_STARTS_PER_MINUTE="100000")
     args.broker_url, cache_url = env["CELERY_BROKER_URL"], env["REDIS_URL"]
     workdir = Path(tempfile.mkdtemp(prefix="kitty-bench-load-"))
     gunicorn_log = workdir / "gunicorn.log"
-    server = front = None
+    server = front = diagnoses_server = None
     workers: dict = {}
     slow_store = None
     database_created = redis_claimed = failed = False
@@ -810,8 +824,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         wait_until_serving(server, port, gunicorn_log, timeout=60)
         if args.front == "nginx":
-            front = nginx_local.start(port=front_port, upstream_port=port, workdir=workdir / "nginx")
-            log(f"nginx on {HOST}:{front_port} in front of gunicorn (deploy/nginx/kitty.conf.template)")
+            diagnoses_log = workdir / "gunicorn-diagnoses.log"
+            diagnoses_server = gunicorn_start(
+                env, diagnoses_port, args.diagnoses_workers, diagnoses_log, threads=args.gunicorn_threads
+            )
+            wait_until_serving(diagnoses_server, diagnoses_port, diagnoses_log, timeout=60)
+            front = nginx_local.start(
+                port=front_port, upstream_port=port, diagnoses_port=diagnoses_port, workdir=workdir / "nginx"
+            )
+            log(
+                f"nginx on {HOST}:{front_port} in front of both (deploy/nginx/kitty.conf.template): "
+                f'"Check every step" and its polls to {HOST}:{diagnoses_port}, the rest to {HOST}:{port}'
+            )
         log("queueing the slow syncs and a sync of every plugin, as beat would")
         child("saturate", {"slow_plugin_ids": made["slow_plugin_ids"]}, env, 120)
 
@@ -829,6 +853,8 @@ def main(argv: list[str] | None = None) -> int:
             raise BenchError("gunicorn or a worker died during the run")
         if front is not None and front.poll() is not None:
             raise BenchError("nginx died during the run")
+        if diagnoses_server is not None and diagnoses_server.poll() is not None:
+            raise BenchError("the diagnoses' gunicorn died during the run")
         return 0 if report(figures, args) else 1
     except BenchError as exc:
         print(f"[bench] ERROR: {exc}", file=sys.stderr, flush=True)
@@ -841,7 +867,11 @@ def main(argv: list[str] | None = None) -> int:
             log("nginx stopped")
         if slow_store is not None:
             slow_store.stop()
-        for name, process in (*((f"{q} worker", w) for q, w in workers.items()), ("gunicorn", server)):
+        for name, process in (
+            *((f"{q} worker", w) for q, w in workers.items()),
+            ("gunicorn", server),
+            ("the diagnoses' gunicorn", diagnoses_server),
+        ):
             if process is not None:
                 process_stop(process)
                 log(f"{name} stopped")
