@@ -139,28 +139,14 @@ def _database_url_for_workers() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_workers(django_db_setup, django_db_blocker):
-    """Real Celery workers on the configured broker, reading the test database: one per queue.
+def celery_worker_spawn(queue: str, name: str):
+    """Start a real Celery worker (2 pool processes) on ``queue``, reading the test database.
 
-    As in production, "interactive" (checks) and "bulk" (syncs, e-mail,
-    sweeps) are served by separate worker processes; the dict maps the queue
-    to its worker's Popen. Started once per session. Without a broker (the
-    zero-setup default) tasks run eagerly in-process and this yields None.
+    Returns (process, its log file); the caller waits for it (``ping``) and stops it.
     """
     import subprocess
     import sys
-    import time
-    import uuid
 
-    from kitty_troubleshoot.celery import app
-
-    if app.conf.task_always_eager:
-        yield None
-        return
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        service_missing("a real Celery worker needs PostgreSQL (set DATABASE_URL) to share the test database")
-    app.control.purge()
     env = {
         **os.environ,
         "DATABASE_URL": _database_url_for_workers(),
@@ -174,19 +160,44 @@ def celery_workers(django_db_setup, django_db_blocker):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log_dir = Path(settings.BASE_DIR) / "var"
     log_dir.mkdir(exist_ok=True)  # var/ is git-ignored: absent in a fresh clone run on PostgreSQL
+    log = open(log_dir / f"test-worker-{queue}.log", "w")  # noqa: SIM115 (lives as long as the worker)
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
+            "-Q", queue, "--pool=prefork", "--concurrency=2", "--loglevel=INFO",
+            "-n", name, "--without-gossip", "--without-mingle",
+        ],
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    return process, log
+
+
+@pytest.fixture(scope="session")
+def celery_workers(django_db_setup, django_db_blocker):
+    """Real Celery workers on the configured broker, reading the test database: one per queue.
+
+    As in production, "interactive" (checks) and "bulk" (syncs, e-mail,
+    sweeps) are served by separate worker processes; the dict maps the queue
+    to its worker's Popen. Started once per session. Without a broker (the
+    zero-setup default) tasks run eagerly in-process and this yields None.
+    """
+    import subprocess
+    import time
+    import uuid
+
+    from kitty_troubleshoot.celery import app
+
+    if app.conf.task_always_eager:
+        yield None
+        return
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        service_missing("a real Celery worker needs PostgreSQL (set DATABASE_URL) to share the test database")
+    app.control.purge()
     run_id = uuid.uuid4().hex[:8]
     workers, logs, names = {}, {}, {}
     for queue in ("interactive", "bulk"):
         names[queue] = f"tests-{queue}-{run_id}@localhost"
-        logs[queue] = open(log_dir / f"test-worker-{queue}.log", "w")  # noqa: SIM115 (lives for the session)
-        workers[queue] = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
-                "-Q", queue, "--pool=prefork", "--concurrency=2", "--loglevel=INFO",
-                "-n", names[queue], "--without-gossip", "--without-mingle",
-            ],
-            cwd=settings.BASE_DIR, env=env, stdout=logs[queue], stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        workers[queue], logs[queue] = celery_worker_spawn(queue, names[queue])
     deadline = time.monotonic() + 60
     for queue, name in names.items():
         while not app.control.ping(destination=[name], timeout=0.5):

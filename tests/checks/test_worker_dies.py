@@ -121,3 +121,57 @@ def test_the_soft_time_limit_in_settings_is_the_one_the_check_gets(slow_store, c
     assert time.monotonic() - started < 4
     run.refresh_from_db()
     assert (run.deadline - run.started_at).total_seconds() == pytest.approx(10 + 5, abs=0.5)
+
+
+@pytest.fixture
+def doomed_worker(celery_worker, monkeypatch):
+    """A worker of its own, serving a queue of its own that check tasks are sent to: it can die for good."""
+    import uuid
+
+    from apps.checks import tasks
+    from kitty_troubleshoot.celery import app
+    from tests.conftest import celery_worker_spawn
+
+    queue = f"doomed-{uuid.uuid4().hex[:8]}"
+    name = f"tests-{queue}@localhost"
+    process, log = celery_worker_spawn(queue, name)
+    try:
+        wait_for(lambda: app.control.ping(destination=[name], timeout=0.5), timeout=60)
+        send = tasks.run_checks.apply_async
+        monkeypatch.setattr(
+            tasks.run_checks, "apply_async", lambda *a, **k: send(*a, **{**k, "queue": queue})
+        )
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+        log.close()
+        app.control.purge()  # nothing of this test waits for a worker that will never come
+
+
+def test_a_run_whose_worker_died_for_good_ends_couldnt_finish_within_the_hard_limit(
+    slow_store, client, doomed_worker, settings
+):
+    page, plugin, lookups, asked, release = slow_store
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 2
+    settings.CELERY_TASK_TIME_LIMIT = 3
+    started = time.monotonic()
+    run = start_order_state_check(client, page, plugin)
+    assert asked.wait(timeout=20), "the worker never asked the platform"
+
+    # The whole worker is gone (the machine's OOM killer, a lost host): nothing redelivers the task.
+    for child in children_of(doomed_worker.pid):
+        os.kill(child, signal.SIGKILL)
+    os.kill(doomed_worker.pid, signal.SIGKILL)
+    release.set()
+    assert 'data-check-status="running"' in widget(client, run)
+
+    def ended() -> str | None:
+        html = widget(client, run)
+        return html if 'data-check-status="unknown"' in html else None
+
+    html = wait_for(ended, timeout=15)
+    assert time.monotonic() - started <= 3 + 5 + 2  # the hard limit, the grace, and a poll
+    assert "This check couldn" in html and "Try again" in html
+    run.refresh_from_db()
+    assert (run.status, run.summary) == ("unknown", "This check couldn't finish.")
