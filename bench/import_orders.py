@@ -195,11 +195,28 @@ def pacing_ceiling(platform: str) -> tuple[float, str]:
 # --- The import (a child process) -----------------------------------------------
 
 
+def peak_rss_kb() -> int:
+    """This process' own peak resident set size, in kB.
+
+    Linux's VmHWM rather than getrusage's ru_maxrss: Linux carries ru_maxrss
+    over an exec, so a child would report its parent's size when that is larger
+    (here, the seeding and the stub's rendered orders).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def run_import(spec: dict) -> None:
     """Child process: one real sync, then report timing and peak RSS as JSON."""
     django_setup()
-    import resource
-
     from apps.commerce.importing import plugin_sync
     from apps.commerce.models import Plugin
 
@@ -207,7 +224,7 @@ def run_import(spec: dict) -> None:
     started = time.perf_counter()
     run = plugin_sync(plugin=plugin, mode="manual", time_budget=spec["time_limit"] or None)
     elapsed = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = peak_rss_kb()
     print(
         json.dumps(
             {
