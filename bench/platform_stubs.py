@@ -231,12 +231,6 @@ class PlatformStub:
             self.server.shutdown()
             self.server.server_close()
 
-    def __enter__(self) -> PlatformStub:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
 
 def _answer(status: int, data: object, headers: dict[str, str] | None = None) -> Answer:
     return status, headers or {}, _json(data)
