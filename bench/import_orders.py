@@ -34,6 +34,11 @@ in production: a platform whose pacing needs longer stops there, imports what
 it fetched and fails. Amazon fetches each order's items on its own at
 getOrderItems' published 0.5 requests/s, so 10,000 orders take 5.5 hours.
 
+``--unpaced`` takes the plugins' throttles out of the child process (every
+token granted at once): the figure is then what our clients and the importer
+manage, the part this code decides; the default run is what a merchant's
+import gets at the platforms' published limits.
+
 It creates (and afterwards drops) its own database on the local PostgreSQL
 server: ``kitty_bench_import`` for the demo marketplace alone, as before,
 and ``kitty_bench_import_platforms`` otherwise, so both can run at once
@@ -221,6 +226,11 @@ def run_import(spec: dict) -> None:
     from apps.commerce.models import Plugin
 
     plugin = Plugin.objects.get(pk=spec["plugin_id"])
+    if spec.get("unpaced"):
+        from apps.platforms.throttle import Throttle
+
+        # Every token granted at once: the stub never asks us to slow down, so nothing else waits.
+        Throttle.acquire = lambda self, cost=1, *, max_wait=2.0: None
     started = time.perf_counter()
     run = plugin_sync(plugin=plugin, mode="manual", time_budget=spec["time_limit"] or None)
     elapsed = time.perf_counter() - started
@@ -260,7 +270,7 @@ def platform_bench(platform: str, args: argparse.Namespace, env: dict[str, str])
         stub = STUBS[platform](bench_orders(args.orders, args.lines, skus)).start()
         plugin_id = plugin_seed(platform, merchant, channel, stub.credentials(stub.url))
     connections.close_all()
-    spec = {"plugin_id": plugin_id, "time_limit": args.time_limit}
+    spec = {"plugin_id": plugin_id, "time_limit": args.time_limit, "unpaced": args.unpaced}
     # Enough for the import's setup and the page under way when the time budget ends.
     timeout = args.time_limit + 600 if args.time_limit else 86_400
     try:
@@ -348,6 +358,12 @@ def main() -> int:
         default=180,
         help="seconds each import may fetch before the importer's time budget ends it (0: no limit)",
     )
+    parser.add_argument(
+        "--unpaced",
+        action="store_true",
+        help="take the plugins' throttles out: what the clients and the importer manage, "
+        "without the pacing at the platforms' published limits",
+    )
     parser.add_argument("--db-name", type=database_name, help="PostgreSQL database (created and dropped)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -376,7 +392,7 @@ def main() -> int:
             database_drop(db_name)
 
     print()
-    print(summary(results, args.orders))
+    print(("unpaced " if args.unpaced else "") + summary(results, args.orders))
     return 0 if all(passed(result, args.orders) for result in results.values()) else 1
 
 
