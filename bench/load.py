@@ -17,18 +17,22 @@ What it does, all on 127.0.0.1 and nothing else:
    once; and a 51st merchant with two Shopify plugins on a slow store: a
    local server, started by this script, that answers each page of orders
    only after ``--page-seconds`` (8 s);
-3. starts the production-shaped stack: gunicorn (DEBUG=0, 2 gthread workers x
-   8 threads by default, ``--no-control-socket``) and one Celery worker per
-   queue (interactive ``--concurrency=2``, bulk ``--concurrency=2``);
+3. starts the production-shaped stack, as docker-compose.yml runs it: gunicorn
+   (DEBUG=0, 2 gthread workers x 8 threads by default, ``--no-control-socket``),
+   a second gunicorn for "Check every step" and its polls
+   (``--diagnoses-workers``), the nginx front of deploy/nginx in front of both
+   (``--front none``: straight to gunicorn), and one Celery worker per queue
+   (interactive ``--concurrency=2``, bulk ``--concurrency=2``);
 4. queues, as beat would, a sync of both slow plugins and ``sync_all_plugins``
    (52 more syncs), and waits until both bulk processes are held by the slow
    syncs: the bulk queue is saturated from here on;
 5. all at once:
 
-   * ``wrk -t1 -c2`` (``apt-get install -y wrk``; else an asyncio reader
+   * ``wrk -t1 -c4`` (``apt-get install -y wrk``; else an asyncio reader
      with ``--readers`` connections) reads /help/order-did-not-import/
-     anonymously, served from the cache, from a second before the merchants
-     press until the last click below has its result;
+     anonymously at ``--article-rate`` reads/s (200; 0: as fast as answered),
+     from a second before the merchants press until the last click below
+     has its result;
    * the 50 merchants, each signed in over HTTP, press "Check every step" at
      the same moment: POST /checks/start/ with ``all=1`` (their plugin,
      order #1001), then follow the summary's ``hx-get`` after the delay its
