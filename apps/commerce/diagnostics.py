@@ -175,11 +175,16 @@ set_account_directory(CommerceAccounts())
 
 
 def _plugin(ctx: CheckContext) -> Plugin:
-    # Re-read every time: a fix earlier in the same task may have changed it.
-    plugin = Plugin.objects.filter(merchant_id=ctx.merchant_id, pk=ctx.subject_id).first()
-    if plugin is None:
-        raise InputError("subject", "That plugin is no longer in your account. Choose another.")
-    return plugin
+    """The plugin, read once per task: a fix clears what the task read (``ctx.shared``), and what a
+    check records on it (a throttle met, the authorization seen) is set on this same object too."""
+
+    def read() -> Plugin:
+        plugin = Plugin.objects.filter(merchant_id=ctx.merchant_id, pk=ctx.subject_id).first()
+        if plugin is None:
+            raise InputError("subject", "That plugin is no longer in your account. Choose another.")
+        return plugin
+
+    return ctx.memo(f"plugin:{ctx.subject_id}", read)
 
 
 def _imported_order(ctx: CheckContext) -> Order | None:
