@@ -59,10 +59,12 @@
 
   function restoreFocus() {
     if (!focusWidgetId) return;
-    var active = document.activeElement;
-    if (active && active !== document.body && document.body.contains(active)) return; // the person moved on
     var widget = document.getElementById(focusWidgetId);
     if (!widget) return;
+    var active = document.activeElement;
+    // htmx gives the focus back to the pressed button when the answer has one with the same id (a
+    // check that ended at once): that is still this widget. Focus anywhere else: the person moved on.
+    if (active && active !== document.body && document.body.contains(active) && !widget.contains(active)) return;
     var target = widget.querySelector(".check__result") ||
       widget.querySelector(".check__button:not([disabled])") ||
       widget.querySelector(".check__running");
