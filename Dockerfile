@@ -28,4 +28,4 @@ USER kitty
 EXPOSE 8000
 # --no-control-socket: gunicorn would otherwise create a control socket in the user's home.
 # gthread: a cached help page is served by a free thread instead of queueing behind check requests.
-CMD ["gunicorn", "kitty_troubleshoot.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "8", "--access-logfile", "-", "--no-control-socket"]
+CMD ["gunicorn", "kitty_troubleshoot.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-", "--no-control-socket"]

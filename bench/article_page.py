@@ -12,7 +12,7 @@ What it does, all on 127.0.0.1 and nothing else:
    a cache key prefix of its own;
 2. runs ``migrate``, ``collectstatic`` (DEBUG=0 uses the manifest storage) and
    ``import_article content/order-did-not-import.txt``;
-3. starts gunicorn (2 gthread workers x 8 threads by default) with DEBUG=0, fresh SECRET_KEY
+3. starts gunicorn (2 gthread workers x 4 threads by default) with DEBUG=0, fresh SECRET_KEY
    and CREDENTIALS_KEY, and BENCHMARK_VIEWS=1 for ``/_bench/baseline``;
 4. checks the article answers 200 with ``id="step-7"``, its stylesheet is
    served, and the baseline answers 200;

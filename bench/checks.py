@@ -14,7 +14,7 @@ What it does, all on 127.0.0.1 and nothing else:
    ``demo_setup`` (the merchant ``merchant`` / ``kitty-merchant``, the article
    /help/order-did-not-import/, demo plugins and orders on the built-in
    "sandbox" marketplace, which answers from local tables);
-3. starts gunicorn (2 gthread workers x 8 threads by default) and a Celery
+3. starts gunicorn (2 gthread workers x 4 threads by default) and a Celery
    worker per queue (interactive ``--concurrency=2``, the one measured; bulk
    1) with DEBUG=0, fresh SECRET_KEY and CREDENTIALS_KEY and
    CHECK_STARTS_PER_MINUTE=100000 (so the per-user limit does not throttle

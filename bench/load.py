@@ -18,7 +18,7 @@ What it does, all on 127.0.0.1 and nothing else:
    local server, started by this script, that answers each page of orders
    only after ``--page-seconds`` (8 s);
 3. starts the production-shaped stack, as docker-compose.yml runs it: gunicorn
-   (DEBUG=0, 2 gthread workers x 8 threads by default, ``--no-control-socket``),
+   (DEBUG=0, 2 gthread workers x 4 threads by default, ``--no-control-socket``),
    a second gunicorn for "Check every step" and its polls
    (``--diagnoses-workers``), the nginx front of deploy/nginx in front of both
    (``--front none``: straight to gunicorn), and one Celery worker per queue

@@ -78,7 +78,7 @@ def add_stack_arguments(
     parser.add_argument(
         "--gunicorn-threads",
         type=int,
-        default=8,
+        default=4,
         help="threads per gunicorn worker (gthread; 1: sync workers, as before)",
     )
     parser.add_argument("--port", type=int, default=0, help="gunicorn port (0: a free one)")
@@ -217,7 +217,7 @@ def spawn(command: list[str], env: dict[str, str], logfile: Path) -> subprocess.
 
 
 def gunicorn_start(
-    env: dict[str, str], port: int, workers: int, logfile: Path, threads: int = 8
+    env: dict[str, str], port: int, workers: int, logfile: Path, threads: int = 4
 ) -> subprocess.Popen:
     """Start gunicorn on 127.0.0.1:``port``: ``workers`` processes of ``threads`` threads each.
 
