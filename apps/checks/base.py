@@ -223,10 +223,11 @@ class AccountDirectory(Protocol):
 
     def subject_label(self, merchant_id: int, subject_id: int) -> str | None: ...
 
-    def order_number_for(self, merchant_id: int, subject_id: int, typed: str) -> str:
-        """``typed`` as the subject's platform writes order numbers.
+    def subject_for(self, merchant_id: int, subject_id: int, typed: str) -> tuple[str, str] | None:
+        """The subject's label, and the order number ``typed`` as its platform writes them (one lookup).
 
-        Raises InputError (on ``order_number``) when it cannot be one of that platform's.
+        None when the subject is not one of the account's. Raises InputError
+        (on ``order_number``) when ``typed`` cannot be one of that platform's.
         """
         ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -78,7 +79,7 @@ def diagnosis_for(
     """
     if account is None:
         raise InputError("subject", "Your user is not part of any Commerce Kitty account.")
-    return _diagnosis_get_or_create(
+    diagnosis = _diagnosis_get_or_create(
         merchant_id=account.merchant_id,
         user=user,
         page_id=page.pk,
@@ -86,6 +87,8 @@ def diagnosis_for(
         order_number=order_number,
         placed_date=placed_date,
     )
+    diagnosis.page = page  # as this request loaded it: its live revision is what the runs record
+    return diagnosis
 
 
 def preview_diagnosis_for(
@@ -120,13 +123,11 @@ def _diagnosis_get_or_create(
 ) -> Diagnosis:
     if subject_id is None:
         raise InputError("subject", "Choose the plugin the order should import through.")
-    directory = account_directory()
-    label = directory.subject_label(merchant_id, subject_id)
-    if label is None:
+    # An Amazon order id typed as 17 digits is the order Amazon writes 3-7-7, and "1004" is none.
+    subject = account_directory().subject_for(merchant_id, subject_id, order_number)
+    if subject is None:
         raise LookupError("no such plugin in this account")
-    if order_number:
-        # An Amazon order id typed as 17 digits is the order Amazon writes 3-7-7, and "1004" is none.
-        order_number = directory.order_number_for(merchant_id, subject_id, order_number)
+    label, order_number = subject
     now = timezone.now()
     diagnosis = (
         Diagnosis.objects.filter(
@@ -235,8 +236,10 @@ def check_runs_start(
         "placed_date": diagnosis.placed_date.isoformat() if diagnosis.placed_date else "",
     }
     runs, new_runs = [], []
+    # The task's id is the runs' from the start: a redelivered task takes over exactly these runs.
+    task_id = str(uuid.uuid4()) if enqueue else ""
     # A preview checks a draft, not the revision readers see: its runs record no revision.
-    revision_id = None if diagnosis.preview_session_id else _live_revision_id(diagnosis.page_id)
+    revision_id = None if diagnosis.preview_session_id else _live_revision_id(diagnosis)
     try:
         with transaction.atomic():
             if count_towards_limit:
@@ -270,6 +273,7 @@ def check_runs_start(
                     # A fix applied elsewhere (e.g. Reauthorize on the platform) is said on the step it fixed.
                     fixes_applied=[fix_applied] if fix_applied and target is targets[0] else [],
                     queued_at=now,
+                    task_id=task_id,
                     # Until a worker claims it: a task nobody picked up by then is dropped by the broker.
                     deadline=now + timedelta(seconds=task_expires_seconds()),
                 )
@@ -283,17 +287,23 @@ def check_runs_start(
         logger.warning("checks could not be started: %s", exc.__class__.__name__)
         raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
-        check_runs_enqueue([r.pk for r in new_runs], priority=check_task_priority(new_runs))
-        fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
-        runs = [fresh.get(r.pk, r) for r in runs]
+        check_runs_enqueue([r.pk for r in new_runs], priority=check_task_priority(new_runs), task_id=task_id)
+        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):  # the task ran in this call: as it left them
+            fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
+            runs = [fresh.get(r.pk, r) for r in runs]
     return runs
 
 
-def _live_revision_id(page_id: int | None) -> int | None:
-    """The revision of the article a reader sees now, recorded on each run so outcomes compare by edit."""
-    if page_id is None:
+def _live_revision_id(diagnosis: Diagnosis) -> int | None:
+    """The revision of the article a reader sees now, recorded on each run so outcomes compare by edit.
+
+    Read from the article the request already loaded, when the diagnosis carries it.
+    """
+    if diagnosis.page_id is None:
         return None
-    return Page.objects.filter(pk=page_id).values_list("live_revision_id", flat=True).first()
+    if Diagnosis.page.is_cached(diagnosis):
+        return diagnosis.page.live_revision_id
+    return Page.objects.filter(pk=diagnosis.page_id).values_list("live_revision_id", flat=True).first()
 
 
 # Broker priorities (Redis: 0 is served first). A person waiting on one step's answer (or a fix) is
@@ -311,14 +321,15 @@ def check_task_priority(runs: list[CheckRun]) -> int:
     return CHECK_PRIORITY_EVERY_STEP
 
 
-def check_runs_enqueue(run_ids: list[int], *, priority: int = CHECK_PRIORITY_ONE_STEP) -> None:
-    """Queue one check task for these runs, with the configured time limits, expiry and ``priority``."""
+def check_runs_enqueue(run_ids: list[int], *, task_id: str, priority: int = CHECK_PRIORITY_ONE_STEP) -> None:
+    """Queue the check task ``task_id`` (the runs carry it) with the configured time limits, expiry and ``priority``."""
     from .tasks import run_checks
 
     soft_limit, hard_limit = task_time_limits()
     try:
-        result = run_checks.apply_async(
+        run_checks.apply_async(
             (run_ids,),
+            task_id=task_id,
             expires=task_expires_seconds(),
             soft_time_limit=soft_limit,
             time_limit=hard_limit,
@@ -337,7 +348,6 @@ def check_runs_enqueue(run_ids: list[int], *, priority: int = CHECK_PRIORITY_ONE
             finished_at=timezone.now(),
         )
         raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
-    CheckRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=result.id or "")
 
 
 def check_runs_execute(run_ids: list[int], *, task_id: str = "", time_limit: float | None = None) -> int:

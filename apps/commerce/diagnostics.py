@@ -119,16 +119,19 @@ class CommerceAccounts:
             .first()
         )
 
-    def order_number_for(self, merchant_id: int, subject_id: int, typed: str) -> str:
-        platform = (
+    def subject_for(self, merchant_id: int, subject_id: int, typed: str) -> tuple[str, str] | None:
+        found = (
             Plugin.objects.filter(merchant_id=merchant_id, pk=subject_id)
-            .values_list("platform", flat=True)
+            .values_list("name", "platform")
             .first()
         )
-        if platform is None:
-            return typed
+        if found is None:
+            return None
+        name, platform = found
+        if not typed:
+            return name, typed
         try:
-            return provider(platform).order_number(typed)
+            return name, provider(platform).order_number(typed)
         except OrderNumberProblem as exc:
             raise InputError("order_number", str(exc)) from None
 
