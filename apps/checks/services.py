@@ -367,9 +367,27 @@ def check_runs_execute(run_ids: list[int], *, task_id: str = "", time_limit: flo
     now = timezone.now()
     deadline = now + limit
     mine = CheckRun.objects.filter(pk__in=run_ids)
-    mine.filter(status=CheckRun.State.QUEUED, deadline__gt=now).update(
+    fresh = mine.filter(status=CheckRun.State.QUEUED, deadline__gt=now).update(
         status=CheckRun.State.RUNNING, started_at=now, deadline=deadline, task_id=task_id or ""
     )
+    # The first delivery claims every run: nothing left to take over or to end as late.
+    if fresh < len(set(run_ids)):
+        _claim_leftovers(mine, task_id=task_id, now=now, limit=limit, deadline=deadline)
+    claimed = {
+        run.pk: run
+        for run in mine.filter(
+            status=CheckRun.State.RUNNING, task_id=task_id or "", deadline=deadline
+        ).select_related("diagnosis")
+    }
+    shared: dict = {}
+    for run_id in run_ids:  # in the order they were started: a fix first, then the checks after it
+        if run_id in claimed:
+            _execute(claimed[run_id], shared)
+    return len(claimed)
+
+
+def _claim_leftovers(mine, *, task_id: str, now, limit: timedelta, deadline) -> None:
+    """Take over the runs this task claimed in an earlier delivery; end those delivered too late."""
     if task_id:
         # Taken over at most until twice the limit after it first started, so a
         # run that kills its worker every time cannot be redelivered forever.
@@ -383,17 +401,6 @@ def check_runs_execute(run_ids: list[int], *, task_id: str = "", time_limit: flo
         if taken_over:
             logger.info("%s check run(s) taken over by their redelivered task %s", taken_over, task_id)
     mine.filter(status=CheckRun.State.QUEUED, deadline__lte=now).update(**_couldnt_finish())
-    claimed = {
-        run.pk: run
-        for run in mine.filter(
-            status=CheckRun.State.RUNNING, task_id=task_id or "", deadline=deadline
-        ).select_related("diagnosis")
-    }
-    shared: dict = {}
-    for run_id in run_ids:  # in the order they were started: a fix first, then the checks after it
-        if run_id in claimed:
-            _execute(claimed[run_id], shared)
-    return len(claimed)
 
 
 def _execute(run: CheckRun, shared: dict) -> None:

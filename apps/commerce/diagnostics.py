@@ -200,6 +200,14 @@ def _imported_order(ctx: CheckContext) -> Order | None:
     )
 
 
+def _imported_order_seen(ctx: CheckContext) -> Order | None:
+    """The imported order as this task's checks first saw it (one query for every step that asks).
+
+    Fixes read it afresh (``_imported_order``): a sync they run may import it.
+    """
+    return ctx.memo(f"imported:{ctx.subject_id}:{ctx.order_number}", lambda: _imported_order(ctx))
+
+
 def account_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
     """The rules the account alone decides (Import Orders, channels), without asking the platform."""
     return ctx.memo(
@@ -298,7 +306,7 @@ def _unknown_advice(verdict: ImportVerdict) -> list[str]:
 
 def _already_imported(ctx: CheckContext) -> Outcome | None:
     """Passed, with where and when, if the order is in Commerce Kitty; None if it is not."""
-    order = _imported_order(ctx)
+    order = _imported_order_seen(ctx)
     if order is None:
         return None
     return Outcome.passed(
@@ -433,7 +441,7 @@ class OrderAge(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
-        order = _imported_order(ctx)
+        order = _imported_order_seen(ctx)
         if order is not None:
             return Outcome.passed(
                 f"Order #{order.number} is already in Commerce Kitty (imported {_when(order.imported_at)})."
