@@ -217,13 +217,14 @@ def spawn(command: list[str], env: dict[str, str], logfile: Path) -> subprocess.
 
 
 def gunicorn_start(
-    env: dict[str, str], port: int, workers: int, logfile: Path, threads: int = 4
+    env: dict[str, str], port: int, workers: int, logfile: Path, threads: int = 4, nice: int = 0
 ) -> subprocess.Popen:
     """Start gunicorn on 127.0.0.1:``port``: ``workers`` processes of ``threads`` threads each.
 
     As in production (Dockerfile, docker-compose.yml), gthread workers, so a
     cached page never waits behind a slower request; ``threads=1`` starts
-    sync workers instead, the way it was served before.
+    sync workers instead, the way it was served before. ``nice`` lowers its
+    CPU weight, as a container's ``cpu_shares`` does (nice 3: about half).
     """
     worker_class = "gthread" if threads > 1 else "sync"
     log(
@@ -248,6 +249,8 @@ def gunicorn_start(
         "-",
         "--no-control-socket",
     ]
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
     return spawn(command, env, logfile)
 
 

@@ -63,6 +63,13 @@ def test_gunicorn_is_started_without_a_control_socket_everywhere(compose_config)
         assert commands[web][0] == "gunicorn" and "--no-control-socket" in commands[web]
 
 
+def _service_blocks(compose_config: str) -> dict[str, str]:
+    """Each service's block of ``config``'s normalized YAML, by name."""
+    import re
+
+    return dict(re.findall(r"^  ([a-z-]+):\n((?:    .*\n|\n)*)", compose_config, re.M))
+
+
 def _service_commands(compose_config: str) -> dict[str, list[str]]:
     """Each service's command, from ``config``'s normalized YAML (block lists, two-space indents)."""
     import re
@@ -124,12 +131,27 @@ def test_web_serves_pages_from_threads_so_cached_pages_never_queue_behind_checks
 def test_the_only_way_in_is_the_front_that_tests_test_front_runs(compose_config):
     import re
 
-    blocks = dict(re.findall(r"^  ([a-z-]+):\n((?:    .*\n|\n)*)", compose_config, re.M))
+    blocks = _service_blocks(compose_config)
     published = {name for name, block in blocks.items() if re.search(r"^    ports:", block, re.M)}
 
     assert published == {"proxy"}
     assert "KITTY_UPSTREAM: web:8000" in blocks["proxy"]
     assert "KITTY_DIAGNOSES_UPSTREAM: web-diagnoses:8000" in blocks["proxy"]
-    assert blocks["web-diagnoses"] == blocks["web"]  # the same app, the same way
+    # The same app, the same way, at a lower CPU weight.
+    assert blocks["web-diagnoses"].replace("    cpu_shares: 512\n", "") == blocks["web"]
     assert "deploy/nginx/kitty.conf.template:/etc/nginx/templates/default.conf.template:ro" in blocks["proxy"]
     assert "SIGN_IN_TRUSTED_PROXIES: '1'" in blocks["web"]
+
+
+def test_the_every_step_lane_yields_the_cpu_to_clicks_and_pages(compose_config):
+    """On a busy host a click on one step, a fix or a page gets the CPU before a burst of whole diagnoses."""
+    import re
+
+    blocks = _service_blocks(compose_config)
+
+    def shares(name: str) -> int:
+        found = re.search(r"^    cpu_shares: (\d+)$", blocks[name], re.M)
+        return int(found.group(1)) if found else 1024  # Docker's default weight
+
+    assert shares("web-diagnoses") < shares("web")
+    assert shares("web") == shares("worker-interactive") == shares("proxy") == 1024
