@@ -20,7 +20,8 @@ What it does, all on 127.0.0.1 and nothing else:
 3. starts the production-shaped stack, as docker-compose.yml runs it: gunicorn
    (DEBUG=0, 2 gthread workers x 4 threads by default, ``--no-control-socket``),
    a second gunicorn for "Check every step" and its polls
-   (``--diagnoses-workers``), the nginx front of deploy/nginx in front of both
+   (``--diagnoses-workers``, at ``--diagnoses-nice`` 3: about half the CPU
+   weight of the rest, as ``cpu_shares: 512`` gives it in compose), the nginx front of deploy/nginx in front of both
    (``--front none``: straight to gunicorn), and one Celery worker per queue
    (interactive ``--concurrency=2``, bulk ``--concurrency=2``);
 4. queues, as beat would, a sync of both slow plugins and ``sync_all_plugins``
@@ -40,7 +41,11 @@ What it does, all on 127.0.0.1 and nothing else:
      ``data-summary-status="done"`` (``--rounds`` times each);
    * the demo merchant clicks Step 1's "Check this now" (Main store, #1001)
      and follows the widget to its result, one click after another, until
-     the merchants are done (at least three clicks);
+     the merchants are done (at least three clicks), from a process of its
+     own: a person's browser does not wait on fifty others' client work;
+
+   each browser keeps its connection to the nginx front open, as browsers do
+   (straight to gunicorn, ``--front none``, it opens one per request);
 
 6. waits up to ``--settle`` seconds for runs still in flight, counts the runs
    left queued or running, prints the figures, the last line holding them
@@ -62,7 +67,9 @@ import argparse
 import asyncio
 import html
 import json
+import multiprocessing
 import os
+import queue
 import re
 import secrets
 import shutil
@@ -165,6 +172,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=2,
         help='gunicorn worker processes of their own for "Check every step" and its polls (with --front nginx)',
+    )
+    parser.add_argument(
+        "--diagnoses-nice",
+        type=int,
+        default=3,
+        help="their nice value: 3 weighs them about half the rest, as cpu_shares: 512 does in docker-compose.yml",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
@@ -387,16 +400,20 @@ class Tally:
 
 
 class AsyncBrowser:
-    """An htmx-like async client keeping its own cookies (with DEBUG=0 they are Secure; this is http)."""
+    """An htmx-like async client keeping its own cookies (with DEBUG=0 they are Secure; this is http).
 
-    def __init__(self, base_url: str, tally: Tally, timeout: float):
-        # A connection per request: gunicorn closes idle kept-alive ones after 2 s, and a request
-        # sent on one as it closes fails (ReadError) where a browser would quietly send it again.
+    ``keep_alive``: reuse its connection, as a browser does with the nginx
+    front. Straight to gunicorn it opens a connection per request: gunicorn
+    closes idle kept-alive ones after 2 s, and a request sent on one as it
+    closes fails (ReadError) where a browser would quietly send it again.
+    """
+
+    def __init__(self, base_url: str, tally: Tally, timeout: float, *, keep_alive: bool = False):
         self.client = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
             trust_env=False,
-            limits=httpx.Limits(max_keepalive_connections=0),
+            limits=httpx.Limits(max_keepalive_connections=1 if keep_alive else 0),
         )
         self.cookies: dict[str, str] = {}
         self.tally = tally
@@ -529,13 +546,52 @@ async def merchant_rounds(merchant: Merchant, rounds: int, timeout: float) -> No
         merchant.rounds_ms.append(await check_every_step(merchant, timeout))
 
 
-async def probe_loop(probe: Merchant, done: asyncio.Event, timeout: float, clicks: list[float]) -> None:
-    """Step 1 clicks, one after the other, while the merchants run (at least three)."""
-    while not done.is_set() or len(clicks) < 3:
-        ms, status = await click_step_1(probe, timeout)
-        if status != "passed":
-            raise BenchError(f"Step 1 for {PROBE_PLUGIN} should pass, but it is {status!r}")
-        clicks.append(ms)
+def probe_process(base_url: str, timeout: float, keep_alive: bool, go, stop, out) -> None:
+    """The demo merchant's browser, in a process of its own: Step 1 clicks while the merchants run.
+
+    A person's browser does not share an event loop with fifty others: in the
+    merchants' process a click's answer would wait for their clients' own
+    work. Signs in, clicks once unmeasured, puts ``("ready",)`` on ``out``,
+    then clicks one after the other from ``go`` until ``stop`` (at least
+    three), and puts ``("clicks", [ms…], requests, 5xx)`` (or ``("error", why)``).
+    """
+    try:
+        out.put(asyncio.run(_probe(base_url, timeout, keep_alive, go, stop, out)))
+    except BenchError as exc:
+        out.put(("error", str(exc)))
+    except Exception as exc:  # anything else still ends the bench with a reason
+        out.put(("error", f"{exc.__class__.__name__}: {exc}"))
+
+
+async def _probe(base_url: str, timeout: float, keep_alive: bool, go, stop, out) -> tuple:
+    tally = Tally()
+    browser = AsyncBrowser(base_url, tally, timeout, keep_alive=keep_alive)
+    try:
+        probe = await sign_in_and_read(browser, PROBE_USER, PROBE_PASSWORD, PROBE_PLUGIN)
+        await click_step_1(probe, timeout)
+        out.put(("ready",))
+        await asyncio.to_thread(go.wait)
+        tally.requests = tally.server_errors = 0
+        clicks: list[float] = []
+        while not stop.is_set() or len(clicks) < 3:
+            ms, status = await click_step_1(probe, timeout)
+            if status != "passed":
+                raise BenchError(f"Step 1 for {PROBE_PLUGIN} should pass, but it is {status!r}")
+            clicks.append(ms)
+        return ("clicks", clicks, tally.requests, tally.server_errors)
+    finally:
+        await browser.close()
+
+
+async def probe_result(out, timeout: float) -> tuple:
+    """The probe's next message (an error becomes a BenchError)."""
+    try:
+        message = await asyncio.to_thread(out.get, True, timeout)
+    except queue.Empty:
+        raise BenchError(f"the clicking browser said nothing for {timeout:.0f} s") from None
+    if message[0] == "error":
+        raise BenchError(message[1])
+    return message
 
 
 # --- Anonymous readers ------------------------------------------------------
@@ -610,9 +666,16 @@ async def asyncio_reader(
 
 async def load(args: argparse.Namespace, base_url: str, usernames: list[str], workdir: Path) -> dict:
     tally = Tally()
-    browsers = [AsyncBrowser(base_url, tally, args.timeout) for _ in range(len(usernames) + 1)]
+    keep_alive = args.front == "nginx"
+    browsers = [AsyncBrowser(base_url, tally, args.timeout, keep_alive=keep_alive) for _ in usernames]
+    spawn = multiprocessing.get_context("spawn")
+    go, stop, out = spawn.Event(), spawn.Event(), spawn.Queue()
+    prober = spawn.Process(
+        target=probe_process, args=(base_url, args.timeout, keep_alive, go, stop, out), daemon=True
+    )
+    prober.start()
     try:
-        log(f"signing in {len(usernames)} merchants and the demo merchant")
+        log(f"signing in {len(usernames)} merchants and, in a process of its own, the demo merchant")
         merchants = []
         for chunk in range(0, len(usernames), 10):  # a few at a time: sign-in hashes a password
             merchants += await asyncio.gather(
@@ -621,19 +684,17 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
                     for n in range(chunk, min(chunk + 10, len(usernames)))
                 )
             )
-        probe = await sign_in_and_read(browsers[-1], PROBE_USER, PROBE_PASSWORD, PROBE_PLUGIN)
         # One unmeasured round each: every process has its connections and templates warm.
         await asyncio.gather(*(check_every_step(m, args.timeout) for m in merchants[:4]))
-        await click_step_1(probe, args.timeout)
+        await probe_result(out, 60)  # signed in, one click done
 
         bulk_depth_before = redis_client(args.broker_url).llen("bulk")
-        clicks: list[float] = []
-        merchants_done, probe_done = asyncio.Event(), asyncio.Event()
+        reader_done = asyncio.Event()
         if shutil.which("wrk"):
             reader = asyncio.ensure_future(
                 wrk_reader(
                     f"{base_url}{ARTICLE_PATH}",
-                    probe_done,
+                    reader_done,
                     args.wrk_threads,
                     args.readers,
                     workdir,
@@ -642,7 +703,7 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
             )
         else:
             reader = asyncio.ensure_future(
-                asyncio_reader(base_url, probe_done, args.readers, tally, args.article_rate)
+                asyncio_reader(base_url, reader_done, args.readers, tally, args.article_rate)
             )
         await asyncio.sleep(1)  # the readers are under way before the merchants press
         log(
@@ -650,21 +711,27 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
             "the demo merchant clicks Step 1, anonymous readers read the article"
         )
         started = time.perf_counter()
-        probe_task = asyncio.ensure_future(probe_loop(probe, merchants_done, args.timeout, clicks))
+        go.set()
         try:
             await asyncio.gather(*(merchant_rounds(m, args.rounds, args.timeout) for m in merchants))
         finally:
-            merchants_done.set()
+            stop.set()
             try:
-                await probe_task
+                _, clicks, probe_requests, probe_errors = await probe_result(out, args.timeout + 5)
             finally:
-                probe_done.set()
+                reader_done.set()
                 if not reader.done():
                     await asyncio.wait([reader])
         load_seconds = time.perf_counter() - started
         read = reader.result()
         bulk_depth_after = redis_client(args.broker_url).llen("bulk")
+        tally.requests += probe_requests
+        tally.server_errors += probe_errors
     finally:
+        stop.set()
+        prober.join(10)
+        if prober.is_alive():
+            prober.kill()
         await asyncio.gather(*(b.close() for b in browsers))
 
     if isinstance(read, WrkResult):
@@ -830,7 +897,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.front == "nginx":
             diagnoses_log = workdir / "gunicorn-diagnoses.log"
             diagnoses_server = gunicorn_start(
-                env, diagnoses_port, args.diagnoses_workers, diagnoses_log, threads=args.gunicorn_threads
+                env,
+                diagnoses_port,
+                args.diagnoses_workers,
+                diagnoses_log,
+                threads=args.gunicorn_threads,
+                nice=args.diagnoses_nice,
             )
             wait_until_serving(diagnoses_server, diagnoses_port, diagnoses_log, timeout=60)
             front = nginx_local.start(
