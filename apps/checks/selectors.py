@@ -154,11 +154,21 @@ class CheckPanel:
         return self.refusal.typed.get(name) if self.refusal and self.refusal.typed else None
 
 
+# Each page's own type, by id, once seen: Wagtail never changes a page's type, so later
+# lookups read the page's own row in one query instead of the base page, then its type's.
+_page_types: dict[int, type[Page]] = {}
+
+
 def live_article(page_id) -> Page:
     """The live article (a page with steps) with this id; a 404 for anything else."""
     try:
-        page = Page.objects.live().get(pk=int(page_id or "")).specific
-    except (TypeError, ValueError, Page.DoesNotExist):
+        pk = int(page_id or "")
+        page_type = _page_types.get(pk)
+        page = page_type.objects.live().filter(pk=pk).first() if page_type is not None else None
+        if page is None:  # not seen yet, or no longer that (or any) live page: asked in full
+            page = Page.objects.live().get(pk=pk).specific
+            _page_types[pk] = type(page)
+    except (TypeError, ValueError, OverflowError, Page.DoesNotExist):
         raise Http404("No such article.") from None
     if not hasattr(page, "body"):  # a page without steps (e.g. the help center's home)
         raise Http404("No such article.")

@@ -193,8 +193,11 @@ def check_start(request, every_step: bool = False):
     except InputError as exc:
         return _refuse(request, page, widget, run_all, anchor, str(exc), field=exc.field, typed=True)
 
-    if preview is None:  # a preview shows its own latest diagnosis
-        request.session[SESSION_KEY.format(page_id=page.pk)] = str(diagnosis.uuid)
+    # The article shows this diagnosis from now on (a preview shows its own latest); the
+    # session is written only when that changes, not on every check again.
+    session_key = SESSION_KEY.format(page_id=page.pk)
+    if preview is None and request.session.get(session_key) != str(diagnosis.uuid):
+        request.session[session_key] = str(diagnosis.uuid)
     if order_number:
         targets = [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *targets]
     try:

@@ -44,3 +44,26 @@ def test_check_every_step_names_the_true_cause(merchant_client, demo, order):
         assert "The diagnosis is incomplete: Steps 3, " in text(html)
     else:
         assert verdict.startswith(f"Most likely cause: Step {order.step}."), verdict
+
+
+def test_the_article_keeps_showing_the_diagnosis_and_checking_again_does_not_rewrite_the_session(
+    merchant_client, demo
+):
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    page = Page.objects.get(slug="order-did-not-import")
+    plugin = plugin_named("Main store")
+    check_every_step(merchant_client, page, plugin, "1001")
+
+    reset_queries()  # with DEBUG on, each request empties the log the context reads from
+    with CaptureQueriesContext(connection) as queries:
+        check_every_step(merchant_client, page, plugin, "1001")
+    session_writes = [q["sql"] for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    article = merchant_client.get(page.url).content.decode()
+
+    assert session_writes == []
+    assert 'data-summary-status="done"' in article and "Order #1001 is already in Commerce Kitty." in article
+
+    check_every_step(merchant_client, page, plugin, "1002")  # another order: the article shows that one now
+    assert "order #1002" in merchant_client.get(page.url).content.decode()
