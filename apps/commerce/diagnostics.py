@@ -113,11 +113,8 @@ class CommerceAccounts:
         return list(Plugin.objects.filter(merchant_id=merchant_id).order_by("name").values_list("pk", "name"))
 
     def subject_label(self, merchant_id: int, subject_id: int) -> str | None:
-        return (
-            Plugin.objects.filter(merchant_id=merchant_id, pk=subject_id)
-            .values_list("name", flat=True)
-            .first()
-        )
+        found = self.subject_for(merchant_id, subject_id, "")
+        return found[0] if found else None
 
     def subject_for(self, merchant_id: int, subject_id: int, typed: str) -> tuple[str, str] | None:
         found = (
