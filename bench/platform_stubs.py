@@ -205,7 +205,7 @@ class PlatformStub:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+                query = _form(parts.query)
                 try:
                     status, headers, payload = stub.answer(
                         self.command, parts.path, query, self.headers, body
@@ -241,6 +241,31 @@ def _answer(status: int, data: object, headers: dict[str, str] | None = None) ->
 
 def _not_found() -> Answer:
     return _answer(404, {"error": "not found"})
+
+
+def _form(encoded: str) -> dict[str, str]:
+    """A query string's or form body's fields, the first value of each."""
+    return {name: values[0] for name, values in parse_qs(encoded).items()}
+
+
+def _refresh_refused(
+    form: dict[str, str],
+    *,
+    client_ok: bool,
+    refresh_token: str,
+    client_error: str = "",
+    grant_error: str = "",
+) -> Answer | None:
+    """A token endpoint's OAuth error for a refresh (RFC 6749 5.2), in the platform's words; None: granted."""
+    if not client_ok:
+        return _answer(
+            401, {"error": "invalid_client", **({"error_description": client_error} if client_error else {})}
+        )
+    if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != refresh_token:
+        return _answer(
+            400, {"error": "invalid_grant", **({"error_description": grant_error} if grant_error else {})}
+        )
+    return None
 
 
 # --- Shopify ---------------------------------------------------------------------
@@ -592,19 +617,15 @@ class EbayStub(PlatformStub):
         if method == "POST" and path == self.TOKEN_PATH:
             self.count("token")
             app = "Basic " + base64.b64encode(f"{self.CLIENT_ID}:{self.CLIENT_SECRET}".encode()).decode()
-            form = {name: values[0] for name, values in parse_qs(body.decode()).items()}
-            if headers.get("Authorization") != app:
-                return _answer(
-                    401, {"error": "invalid_client", "error_description": "client authentication failed"}
-                )
-            if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != self.REFRESH_TOKEN:
-                return _answer(
-                    400,
-                    {
-                        "error": "invalid_grant",
-                        "error_description": "the provided authorization grant is invalid",
-                    },
-                )
+            refused = _refresh_refused(
+                _form(body.decode()),
+                client_ok=headers.get("Authorization") == app,
+                refresh_token=self.REFRESH_TOKEN,
+                client_error="client authentication failed",
+                grant_error="the provided authorization grant is invalid",
+            )
+            if refused:
+                return refused
             return _answer(
                 200, {"access_token": self.FRESH_TOKEN, "expires_in": 7200, "token_type": "User Access Token"}
             )
@@ -722,19 +743,17 @@ class AmazonStub(PlatformStub):
     def answer(self, method, path, query, headers, body) -> Answer:
         if method == "POST" and path == self.TOKEN_PATH:
             self.count("token")
-            form = {name: values[0] for name, values in parse_qs(body.decode()).items()}
-            if form.get("client_id") != self.CLIENT_ID or form.get("client_secret") != self.CLIENT_SECRET:
-                return _answer(
-                    401, {"error": "invalid_client", "error_description": "Client authentication failed"}
-                )
-            if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != self.REFRESH_TOKEN:
-                return _answer(
-                    400,
-                    {
-                        "error": "invalid_grant",
-                        "error_description": "The request has an invalid grant parameter",
-                    },
-                )
+            form = _form(body.decode())
+            refused = _refresh_refused(
+                form,
+                client_ok=form.get("client_id") == self.CLIENT_ID
+                and form.get("client_secret") == self.CLIENT_SECRET,
+                refresh_token=self.REFRESH_TOKEN,
+                client_error="Client authentication failed",
+                grant_error="The request has an invalid grant parameter",
+            )
+            if refused:
+                return refused
             answer = {
                 "access_token": self.ACCESS_TOKEN,
                 "refresh_token": self.REFRESH_TOKEN,
@@ -868,17 +887,16 @@ class EtsyStub(PlatformStub):
     def answer(self, method, path, query, headers, body) -> Answer:
         if method == "POST" and path == self.TOKEN_PATH:
             self.count("token")
-            form = {name: values[0] for name, values in parse_qs(body.decode()).items()}
+            form = _form(body.decode())
             with self._token_lock:
-                if form.get("client_id") != self.KEYSTRING:
-                    return _answer(401, {"error": "invalid_client"})
-                if (
-                    form.get("grant_type") != "refresh_token"
-                    or form.get("refresh_token") != self._refresh_token
-                ):
-                    return _answer(
-                        400, {"error": "invalid_grant", "error_description": "Invalid refresh token"}
-                    )
+                refused = _refresh_refused(
+                    form,
+                    client_ok=form.get("client_id") == self.KEYSTRING,
+                    refresh_token=self._refresh_token,
+                    grant_error="Invalid refresh token",
+                )
+                if refused:
+                    return refused
                 # Refresh tokens rotate: the one just used is spent.
                 self._issued += 1
                 self._access_token = f"{self.USER_ID}.bench-access-{self._issued}"
