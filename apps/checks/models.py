@@ -79,6 +79,10 @@ class Diagnosis(models.Model):
         help_text="Run from an editor's preview, on a sandbox account: not a merchant's, and left out of statistics.",
     )
 
+    # Not a column: True on the instance just created, until its first runs are started. Such a
+    # diagnosis has no runs, so a start need not look for any in flight.
+    is_new = False
+
     class Meta:
         ordering = ["-updated_at"]
         verbose_name_plural = "diagnoses"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import Page
+from wagtail.models import Page, get_page_models
 
 from .base import Membership, Status
 from .models import CheckRun, Diagnosis, PreviewSession
@@ -175,6 +175,34 @@ def live_article(page_id) -> Page:
     return page
 
 
+@cache
+def _article_types() -> tuple[str, ...]:
+    """How a base page reaches each page type with steps (a ``body``): the reverse one-to-one's name."""
+    return tuple(
+        model._meta.model_name
+        for model in get_page_models()
+        if Page in model._meta.parents and any(f.name == "body" for f in model._meta.local_fields)
+    )
+
+
+def with_article(queryset, field: str = "page"):
+    """``queryset`` reading the article its rows point at (``field``) as its own page type, in the same query."""
+    return queryset.select_related(*(f"{field}__{name}" for name in _article_types()))
+
+
+def article_from(page: Page | None) -> Page | None:
+    """The page as its own type: read already when it came through :func:`with_article`, else asked for."""
+    if page is None:
+        return None
+    for name in _article_types():
+        if getattr(type(page), name).is_cached(page):
+            try:
+                return getattr(page, name)
+            except ObjectDoesNotExist:  # read with it, and not of this type
+                continue
+    return page.specific
+
+
 def session_diagnosis(request, page, *, merchant_id: int | None = None) -> Diagnosis | None:
     """The diagnosis this reader last started on the article, if it is the request's account's."""
     uuid = request.session.get(SESSION_KEY.format(page_id=page.pk))
@@ -213,23 +241,41 @@ def step_widgets(page) -> dict[str, StepWidget]:
     }
 
 
-def diagnosis_for_account(account: Membership | None, diagnosis_uuid) -> Diagnosis | None:
-    """The account's own diagnosis with this id; None for anyone else's, a preview's or a malformed id."""
-    if account is None:
-        return None
+def diagnosis_for_viewer(user, account: Membership | None, diagnosis_uuid) -> Diagnosis | None:
+    """The diagnosis with this id, if it is of ``user``'s own article preview or of ``account``; else None.
+
+    Read in one query by its id alone, with its article and preview session:
+    the query names no account, so answering for a preview never reads the
+    editor's own. Whose it is is then decided on the row: a preview's belongs
+    to its editor (while they may still preview), any other to its account.
+    Anyone else's (another account's, another editor's preview's), a
+    read-only one or a malformed id is None.
+    """
     try:
-        return (
-            Diagnosis.objects.filter(
-                uuid=diagnosis_uuid,
-                merchant_id=account.merchant_id,
-                read_only=False,
-                preview_session=None,
-            )
-            .select_related("page")
+        diagnosis = (
+            with_article(Diagnosis.objects.filter(uuid=diagnosis_uuid, read_only=False))
+            .select_related("preview_session")
             .first()
         )
     except (ValueError, TypeError, ValidationError):
         return None
+    return diagnosis if diagnosis is not None and _seen_by(diagnosis, user, account) else None
+
+
+def _seen_by(diagnosis: Diagnosis, user, account: Membership | None) -> bool:
+    if diagnosis.preview_session_id is not None:
+        # Permissions asked last: a merchant's look at their own account's costs no lookup of them.
+        return (
+            getattr(user, "is_authenticated", False)
+            and diagnosis.preview_session.user_id == user.pk
+            and may_preview(user)
+        )
+    return account is not None and diagnosis.merchant_id == account.merchant_id
+
+
+def diagnosis_for_account(account: Membership | None, diagnosis_uuid) -> Diagnosis | None:
+    """The account's own diagnosis with this id; None for anyone else's, a preview's or a malformed id."""
+    return diagnosis_for_viewer(None, account, diagnosis_uuid) if account is not None else None
 
 
 def diagnosis_merchant_id(diagnosis_uuid) -> int | None:
@@ -244,54 +290,21 @@ def diagnosis_merchant_id(diagnosis_uuid) -> int | None:
         return None
 
 
-def run_for_account(account: Membership | None, run_uuid) -> CheckRun | None:
-    """The account's check run with this id (expired if overdue); None for anyone else's or a preview's."""
-    if account is None:
-        return None
-    try:
-        run = (
-            CheckRun.objects.select_related("diagnosis")
-            .filter(uuid=run_uuid, merchant_id=account.merchant_id, diagnosis__preview_session=None)
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        return None
-    return check_run_expire_if_overdue(run) if run is not None else None
+def run_for_viewer(user, account: Membership | None, run_uuid) -> CheckRun | None:
+    """The check run with this id (expired if overdue), if ``user``'s preview's or ``account``'s; else None.
 
-
-def diagnosis_for_preview(user, diagnosis_uuid) -> Diagnosis | None:
-    """A diagnosis run from ``user``'s own article preview; None for any other (a merchant's among them).
-
-    Found by its editor only, never by account: the sandbox account has no
-    members, and a real account's lookups never return a preview's.
+    One query by its id alone, with its diagnosis and article; whose it is is
+    decided as for :func:`diagnosis_for_viewer`.
     """
-    if not getattr(user, "is_authenticated", False):
-        return None
-    try:
-        diagnosis = (
-            Diagnosis.objects.filter(uuid=diagnosis_uuid, read_only=False, preview_session__user_id=user.pk)
-            .select_related("page", "preview_session")
-            .first()
-        )
-    except (ValueError, TypeError, ValidationError):
-        return None
-    # Permissions asked last: a merchant's poll (no preview of theirs has this id) costs no lookup of them.
-    return diagnosis if diagnosis is not None and may_preview(user) else None
-
-
-def run_for_preview(user, run_uuid) -> CheckRun | None:
-    """A check run from ``user``'s own article preview (expired if overdue); None for any other."""
-    if not getattr(user, "is_authenticated", False):
-        return None
     try:
         run = (
-            CheckRun.objects.select_related("diagnosis", "diagnosis__preview_session")
-            .filter(uuid=run_uuid, diagnosis__preview_session__user_id=user.pk)
+            with_article(CheckRun.objects.filter(uuid=run_uuid))
+            .select_related("diagnosis", "diagnosis__preview_session")
             .first()
         )
     except (ValueError, TypeError, ValidationError):
         return None
-    if run is None or not may_preview(user):
+    if run is None or not _seen_by(run.diagnosis, user, account):
         return None
     return check_run_expire_if_overdue(run)
 
@@ -347,8 +360,13 @@ def preview_url(session: PreviewSession) -> str:
     return reverse("wagtailadmin_home")
 
 
-def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPanel:
+def check_panel(
+    request, page, *, diagnosis: Diagnosis | None = None, runs: list[CheckRun] | None = None
+) -> CheckPanel:
     """The panel for the request's account; ``diagnosis`` (already scoped to it) overrides the session's.
+
+    ``runs``: every run ``diagnosis`` has, when the caller holds them (it has
+    just created both); otherwise each step's latest is read.
 
     In an article's preview (Wagtail's, or a page a preview's check answers
     for) the panel is the editor's sandbox account's, whatever account the
@@ -365,7 +383,7 @@ def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPa
 
         session = preview_session_record(user=user, page=page)
     if session is not None:
-        return _preview_panel(request, page, session, diagnosis=diagnosis)
+        return _preview_panel(request, page, session, diagnosis=diagnosis, runs=runs)
     account = getattr(request, "account", None)
     if account is None:
         return CheckPanel(can_check=False)
@@ -375,10 +393,12 @@ def check_panel(request, page, *, diagnosis: Diagnosis | None = None) -> CheckPa
         subjects_of=account.merchant_id,
     )
     panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=account.merchant_id)
-    return _panel_fill(request, page, panel, refusal=diagnosis is None)
+    return _panel_fill(request, page, panel, refusal=diagnosis is None, runs=runs)
 
 
-def _preview_panel(request, page, session: PreviewSession, *, diagnosis: Diagnosis | None) -> CheckPanel:
+def _preview_panel(
+    request, page, session: PreviewSession, *, diagnosis: Diagnosis | None, runs: list[CheckRun] | None
+) -> CheckPanel:
     directory = account_directory()
     merchant_id = directory.preview_account(session.user)
     panel = CheckPanel(
@@ -391,10 +411,12 @@ def _preview_panel(request, page, session: PreviewSession, *, diagnosis: Diagnos
     panel.diagnosis = (
         diagnosis or session.diagnoses.filter(merchant_id=merchant_id).order_by("-updated_at").first()
     )
-    return _panel_fill(request, page, panel, refusal=diagnosis is None)
+    return _panel_fill(request, page, panel, refusal=diagnosis is None, runs=runs)
 
 
-def _panel_fill(request, page, panel: CheckPanel, *, refusal: bool) -> CheckPanel:
+def _panel_fill(
+    request, page, panel: CheckPanel, *, refusal: bool, runs: list[CheckRun] | None
+) -> CheckPanel:
     """The article's steps, each with its latest run in the panel's diagnosis (and a refusal kept for it)."""
     panel.widgets = step_widgets(page)
     if refusal:  # the article itself, loaded again after a refused start without JavaScript
@@ -402,10 +424,10 @@ def _panel_fill(request, page, panel: CheckPanel, *, refusal: bool) -> CheckPane
         if panel.refusal is not None and panel.refusal.block_id in panel.widgets:
             panel.widgets[panel.refusal.block_id].error = panel.refusal.message
     if panel.diagnosis is not None:
-        runs = latest_runs(panel.diagnosis)
+        latest = latest_runs(panel.diagnosis, known=runs)
         for block_id, widget in panel.widgets.items():
-            widget.run = runs.get(block_id)
-        panel.already_here = runs.get(ALREADY_HERE_BLOCK)
+            widget.run = latest.get(block_id)
+        panel.already_here = latest.get(ALREADY_HERE_BLOCK)
     return panel
 
 

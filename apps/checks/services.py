@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.result import EagerResult
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -143,7 +144,7 @@ def _diagnosis_get_or_create(
         .first()
     )
     if diagnosis is None:
-        return Diagnosis.objects.create(
+        diagnosis = Diagnosis.objects.create(
             merchant_id=merchant_id,
             user=user,
             page_id=page_id,
@@ -153,6 +154,8 @@ def _diagnosis_get_or_create(
             placed_date=placed_date,
             preview_session=preview_session,
         )
+        diagnosis.is_new = True
+        return diagnosis
     diagnosis.placed_date = placed_date  # what was typed now, even when the field was cleared
     diagnosis.updated_at = now
     diagnosis.save(update_fields=["placed_date", "updated_at"])
@@ -246,7 +249,7 @@ def check_runs_start(
                 _start_limit_lock(user)
             # One look for the runs of this diagnosis already in flight with these inputs (the newest per step).
             in_flight: dict[tuple[str, str], CheckRun] = {}
-            if not (fix_requested or fix_applied):
+            if not (fix_requested or fix_applied or diagnosis.is_new):
                 for run in CheckRun.objects.filter(
                     diagnosis=diagnosis, inputs=inputs, status__in=CheckRun.IN_FLIGHT, deadline__gt=now
                 ).order_by("queued_at", "pk"):
@@ -280,6 +283,7 @@ def check_runs_start(
                 runs.append(run)
                 new_runs.append(run)
             CheckRun.objects.bulk_create(new_runs)
+            diagnosis.is_new = False  # it has runs now: a later start on it looks for them
             if count_towards_limit and new_runs:
                 _start_limit_enforce(user, now=now)
     except DatabaseError as exc:
@@ -287,8 +291,10 @@ def check_runs_start(
         logger.warning("checks could not be started: %s", exc.__class__.__name__)
         raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
-        check_runs_enqueue([r.pk for r in new_runs], priority=check_task_priority(new_runs), task_id=task_id)
-        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):  # the task ran in this call: as it left them
+        ran = check_runs_enqueue(
+            [r.pk for r in new_runs], priority=check_task_priority(new_runs), task_id=task_id
+        )
+        if ran:  # the task ran in this call (eagerly): the runs as it left them
             fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
             runs = [fresh.get(r.pk, r) for r in runs]
     return runs
@@ -321,13 +327,16 @@ def check_task_priority(runs: list[CheckRun]) -> int:
     return CHECK_PRIORITY_EVERY_STEP
 
 
-def check_runs_enqueue(run_ids: list[int], *, task_id: str, priority: int = CHECK_PRIORITY_ONE_STEP) -> None:
-    """Queue the check task ``task_id`` (the runs carry it) with the configured time limits, expiry and ``priority``."""
+def check_runs_enqueue(run_ids: list[int], *, task_id: str, priority: int = CHECK_PRIORITY_ONE_STEP) -> bool:
+    """Queue the check task ``task_id`` (the runs carry it) with the configured time limits, expiry and ``priority``.
+
+    Returns whether the task has already run, in this call: eagerly, as in the demo without a broker.
+    """
     from .tasks import run_checks
 
     soft_limit, hard_limit = task_time_limits()
     try:
-        run_checks.apply_async(
+        result = run_checks.apply_async(
             (run_ids,),
             task_id=task_id,
             expires=task_expires_seconds(),
@@ -348,6 +357,7 @@ def check_runs_enqueue(run_ids: list[int], *, task_id: str, priority: int = CHEC
             finished_at=timezone.now(),
         )
         raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
+    return isinstance(result, EagerResult)
 
 
 def check_runs_execute(run_ids: list[int], *, task_id: str = "", time_limit: float | None = None) -> int:
@@ -598,16 +608,21 @@ def diagnosis_recheck_after_fix(
     return diagnosis
 
 
-def latest_runs(diagnosis: Diagnosis) -> dict[str, CheckRun]:
+def latest_runs(diagnosis: Diagnosis, *, known: list[CheckRun] | None = None) -> dict[str, CheckRun]:
     """The newest run of each step in this diagnosis, by block id.
 
     One row per step on PostgreSQL (DISTINCT ON); elsewhere (the demo's
     SQLite) the diagnosis's runs, newest first per step. Not a window
     function: compiling one cost each poll more than running the query.
+    ``known``: every run the diagnosis has, already in hand (a diagnosis and
+    its first runs just created), so none is read.
     """
-    newest_first = diagnosis.runs.order_by("block_id", "-queued_at", "-pk")
-    if connection.features.can_distinct_on_fields:
-        newest_first = newest_first.distinct("block_id")
+    if known is not None:
+        newest_first = sorted(known, key=lambda run: (run.queued_at, run.pk or 0), reverse=True)
+    else:
+        newest_first = diagnosis.runs.order_by("block_id", "-queued_at", "-pk")
+        if connection.features.can_distinct_on_fields:
+            newest_first = newest_first.distinct("block_id")
     runs: dict[str, CheckRun] = {}
     for run in newest_first:
         if run.block_id in runs:

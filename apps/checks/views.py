@@ -25,17 +25,17 @@ from .selectors import (
     TYPED_FIELDS,
     Refusal,
     StepWidget,
+    article_from,
     check_panel,
     diagnosis_for_account,
-    diagnosis_for_preview,
+    diagnosis_for_viewer,
     diagnosis_merchant_id,
     live_article,
     preview_article,
     preview_session_for_user,
     preview_url,
     refusal_keep,
-    run_for_account,
-    run_for_preview,
+    run_for_viewer,
     runs_queued_ahead,
     step_targets,
 )
@@ -89,21 +89,19 @@ def _widget_response(request, page, widget: StepWidget, *, n: int = 0, status: i
 def _get_run_for_account(request, run_uuid) -> CheckRun:
     """The run if it is of the user's own article preview, or the request's account's.
 
-    A preview's is looked for first, so answering for it never reads the
+    Found by its id alone, so answering for a preview never reads the
     editor's own accounts. Anyone else's (even the user's other account's, or
     another editor's preview's) is a 404.
     """
-    run = run_for_preview(request.user, run_uuid) or run_for_account(request.account, run_uuid)
+    run = run_for_viewer(request.user, request.account, run_uuid)
     if run is None:
         raise Http404("No such check run.")
     return run
 
 
 def _get_diagnosis_for_account(request, diagnosis_uuid) -> Diagnosis:
-    """The diagnosis if it is of the user's own article preview (looked for first), or the request's account's."""
-    diagnosis = diagnosis_for_preview(request.user, diagnosis_uuid) or diagnosis_for_account(
-        request.account, diagnosis_uuid
-    )
+    """The diagnosis if it is of the user's own article preview, or the request's account's; else a 404."""
+    diagnosis = diagnosis_for_viewer(request.user, request.account, diagnosis_uuid)
     if diagnosis is None:
         raise Http404("No such diagnosis.")
     return diagnosis
@@ -114,9 +112,10 @@ def _article_of(run_or_diagnosis) -> Page:
     diagnosis = getattr(run_or_diagnosis, "diagnosis", run_or_diagnosis)
     if diagnosis.preview_session_id is not None:
         return preview_article(diagnosis.preview_session)
-    if run_or_diagnosis.page is None:
+    page = article_from(run_or_diagnosis.page)
+    if page is None:
         raise Http404("The article of this check no longer exists.")
-    return run_or_diagnosis.page.specific
+    return page
 
 
 def _poll_count(request) -> int:
@@ -200,18 +199,21 @@ def check_start(request, every_step: bool = False):
         request.session[session_key] = str(diagnosis.uuid)
     if order_number:
         targets = [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *targets]
+    new_diagnosis = diagnosis.is_new
     try:
-        check_runs_start(diagnosis=diagnosis, user=request.user, targets=targets)
+        started = check_runs_start(diagnosis=diagnosis, user=request.user, targets=targets)
     except (TooManyChecks, ChecksUnavailable) as exc:
         return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
 
     if not request.htmx:
         return _back_to(page, anchor)
+    # A diagnosis this request created has no runs but these: they are shown without reading them back.
+    runs = started if new_diagnosis else None
     if run_all:
-        return _summary_response(request, page, diagnosis, n=0)
+        return _summary_response(request, page, diagnosis, n=0, runs=runs)
     shown = request.POST.get("shown", "")
     return _panel_widget_response(
-        request, page, diagnosis, targets[-1].block_id, others=shown != str(diagnosis.uuid)
+        request, page, diagnosis, targets[-1].block_id, others=shown != str(diagnosis.uuid), runs=runs
     )
 
 
@@ -256,14 +258,23 @@ def _refuse(
     return response
 
 
-def _panel_widget_response(request, page, diagnosis, block_id: str, n: int = 0, *, others: bool = False):
+def _panel_widget_response(
+    request,
+    page,
+    diagnosis,
+    block_id: str,
+    n: int = 0,
+    *,
+    others: bool = False,
+    runs: list[CheckRun] | None = None,
+):
     """One step's widget, with the summary, checklist and banner out of band.
 
     ``others``: the page was showing another diagnosis (another order or
     plugin), so every other step is sent too, for these inputs: a summary
-    never sits above results about something else.
+    never sits above results about something else. ``runs``: see ``check_panel``.
     """
-    panel = check_panel(request, page, diagnosis=diagnosis)
+    panel = check_panel(request, page, diagnosis=diagnosis, runs=runs)
     widget = panel.widgets.get(block_id)
     if widget is None:
         raise Http404("That step has no check.")
@@ -343,15 +354,17 @@ def _poll_since(request) -> datetime | None:
         return None
 
 
-def _summary_response(request, page, diagnosis, *, n: int, since: datetime | None = None):
+def _summary_response(
+    request, page, diagnosis, *, n: int, since: datetime | None = None, runs: list[CheckRun] | None = None
+):
     """The summary (most likely cause, how many passed) plus the steps' widgets, swapped out of band.
 
     The first answer carries every step (all "Checking…"); each later one only
     the steps that ended since the previous one, so a screen reader hears each
-    result once and the page is not rebuilt on every look.
+    result once and the page is not rebuilt on every look. ``runs``: see ``check_panel``.
     """
     answered_at = timezone.now()
-    panel = check_panel(request, page, diagnosis=diagnosis)
+    panel = check_panel(request, page, diagnosis=diagnosis, runs=runs)
     widgets = list(panel.widgets.values())
     summary = panel.summary
     runs = [w.run for w in widgets] + [panel.already_here]

@@ -15,10 +15,9 @@ from django.utils import timezone
 from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.selectors import (
     diagnosis_for_account,
-    diagnosis_for_preview,
+    diagnosis_for_viewer,
     diagnosis_merchant_id,
-    run_for_account,
-    run_for_preview,
+    run_for_viewer,
 )
 from apps.commerce.models import Membership, Merchant
 from apps.incidents.models import Incident
@@ -53,16 +52,16 @@ def test_no_account_lookup_finds_a_preview_diagnosis(previewed, editor):  # noqa
     # Even an account that names the sandbox itself (nobody is a member of it) finds nothing.
     sandbox = SimpleNamespace(merchant_id=diagnosis.merchant_id, is_owner=True)
     assert diagnosis_for_account(sandbox, diagnosis.uuid) is None
-    assert run_for_account(sandbox, run.uuid) is None
+    assert run_for_viewer(None, sandbox, run.uuid) is None
     assert diagnosis_merchant_id(diagnosis.uuid) is None  # no "switch to that account?" for a preview
     # Its own editor finds it; another editor and a merchant do not.
-    assert diagnosis_for_preview(editor, diagnosis.uuid) == diagnosis
-    assert run_for_preview(editor, run.uuid) == run
+    assert diagnosis_for_viewer(editor, None, diagnosis.uuid) == diagnosis
+    assert run_for_viewer(editor, None, run.uuid) == run
     other_editor = UserFactory(is_superuser=True)
-    assert diagnosis_for_preview(other_editor, diagnosis.uuid) is None
-    assert run_for_preview(other_editor, run.uuid) is None
+    assert diagnosis_for_viewer(other_editor, None, diagnosis.uuid) is None
+    assert run_for_viewer(other_editor, None, run.uuid) is None
     merchant = UserFactory()
-    assert diagnosis_for_preview(merchant, diagnosis.uuid) is None
+    assert diagnosis_for_viewer(merchant, None, diagnosis.uuid) is None
 
 
 def test_another_editor_cannot_poll_or_fix_a_preview_run(client, previewed):
