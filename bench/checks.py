@@ -64,6 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -476,9 +477,12 @@ def child_noop(spec: dict) -> dict:
     for n in range(spec["count"]):
         now = timezone.now()
         run = _new_run(diagnosis, NOOP_CHECK_KEY, "noop", now, now + timedelta(seconds=60))
+        run.task_id = str(uuid.uuid4())  # as a start gives it: the task takes over exactly this run
         run.save()
         started = time.perf_counter()
-        check_runs_enqueue([run.pk])  # as a click queues it: limits and expiry from settings
+        check_runs_enqueue(
+            [run.pk], task_id=run.task_id
+        )  # as a click queues it: limits and expiry from settings
         # The first one waits for the worker to come up.
         limit = started + (spec["first_timeout"] if n == 0 else spec["timeout"])
         while not CheckRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
