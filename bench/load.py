@@ -461,6 +461,7 @@ class Merchant:
     step_1_block: str = ""
     every_step_url: str = ""  # where the page's "Check every step" button posts (its hx-post)
     rounds_ms: list[float] = field(default_factory=list)
+    rounds_polls: list[int] = field(default_factory=list)  # the summary's looks after each press
 
 
 async def sign_in_and_read(
@@ -492,20 +493,25 @@ async def sign_in_and_read(
     return Merchant(browser, page.group(1), subject, step_1[0], html.unescape(every_step.group(1)))
 
 
-async def follow(merchant: Merchant, first: httpx.Response, read, done, deadline: float) -> str:
-    """Poll as htmx would: wait the trigger's delay, GET the hx-get URL, until ``done(status)``."""
+async def follow(merchant: Merchant, first: httpx.Response, read, done, deadline: float) -> tuple[str, int]:
+    """Poll as htmx would: wait the trigger's delay, GET the hx-get URL, until ``done(status)``.
+
+    Returns the final status and how many looks (GETs) it took.
+    """
     if first.status_code != 200:
         raise BenchError(f"POST {first.request.url.path} answered {first.status_code}:\n{first.text[:500]}")
     state = read(first.text)
+    looks = 0
     while not done(state.status):
         if not state.url or time.perf_counter() > deadline:
             raise BenchError(f"still {state.status!r} after the round's timeout ({state.url})")
         await asyncio.sleep(state.delay_ms / 1000)
         response = await merchant.browser.get(state.url, htmx=True)
+        looks += 1
         if response.status_code != 200:
             raise BenchError(f"GET {state.url} answered {response.status_code}")
         state = read(response.text)
-    return state.status
+    return state.status, looks
 
 
 async def check_every_step(merchant: Merchant, timeout: float) -> float:
@@ -517,7 +523,8 @@ async def check_every_step(merchant: Merchant, timeout: float) -> float:
     }
     started = time.perf_counter()
     response = await merchant.browser.post(merchant.every_step_url, {**data, "placed_date": ""}, htmx=True)
-    await follow(merchant, response, summary_state, lambda s: s == "done", started + timeout)
+    _, looks = await follow(merchant, response, summary_state, lambda s: s == "done", started + timeout)
+    merchant.rounds_polls.append(looks)
     return (time.perf_counter() - started) * 1000
 
 
@@ -531,7 +538,7 @@ async def click_step_1(merchant: Merchant, timeout: float) -> tuple[float, str]:
     }
     started = time.perf_counter()
     response = await merchant.browser.post("/checks/start/", data, htmx=True)
-    status = await follow(
+    status, _ = await follow(
         merchant,
         response,
         lambda body: widget_state(body, merchant.step_1_block),
@@ -755,12 +762,15 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
             "bad": 0,
         }
     rounds = [ms for m in merchants for ms in m.rounds_ms]
+    polls = [n for m in merchants for n in m.rounds_polls]
     return {
         "load_seconds": load_seconds,
         "rounds": len(rounds),
         "every_step_p50_ms": pct(rounds, 50),
         "every_step_p95_ms": pct(rounds, 95),
         "every_step_max_ms": max(rounds),
+        "every_step_polls_p50": pct(polls, 50),
+        "every_step_polls_max": max(polls),
         "clicks": len(clicks),
         "click_p50_ms": pct(clicks, 50),
         "click_p95_ms": pct(clicks, 95),
@@ -803,7 +813,9 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
     print(
         f'"Check every step": {figures["rounds"]} rounds by {args.merchants} merchants in '
         f"{figures['load_seconds']:.1f} s: p50 {figures['every_step_p50_ms']:.0f} ms, "
-        f"p95 {figures['every_step_p95_ms']:.0f} ms, max {figures['every_step_max_ms']:.0f} ms"
+        f"p95 {figures['every_step_p95_ms']:.0f} ms, max {figures['every_step_max_ms']:.0f} ms; "
+        f"looks at the summary per round p50 {figures['every_step_polls_p50']:.0f}, "
+        f"max {figures['every_step_polls_max']}"
     )
     print(
         f"Step 1 click-to-result: {figures['clicks']} clicks: p50 {figures['click_p50_ms']:.0f} ms, "
