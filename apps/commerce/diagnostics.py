@@ -179,7 +179,12 @@ def _plugin(ctx: CheckContext) -> Plugin:
     check records on it (a throttle met, the authorization seen) is set on this same object too."""
 
     def read() -> Plugin:
-        plugin = Plugin.objects.filter(merchant_id=ctx.merchant_id, pk=ctx.subject_id).first()
+        # Its channels with it: the account's rules and the platform's verdict both ask for them.
+        plugin = (
+            Plugin.objects.filter(merchant_id=ctx.merchant_id, pk=ctx.subject_id)
+            .prefetch_related("channels")
+            .first()
+        )
         if plugin is None:
             raise InputError("subject", "That plugin is no longer in your account. Choose another.")
         return plugin
