@@ -19,9 +19,10 @@ What it does, all on 127.0.0.1 and nothing else:
    only after ``--page-seconds`` (8 s);
 3. starts the production-shaped stack, as docker-compose.yml runs it: gunicorn
    (DEBUG=0, 2 gthread workers x 4 threads by default, ``--no-control-socket``),
-   a second gunicorn for "Check every step" and its polls
-   (``--diagnoses-workers``, at ``--diagnoses-nice`` 3: about half the CPU
-   weight of the rest, as ``cpu_shares: 512`` gives it in compose), the nginx front of deploy/nginx in front of both
+   a second gunicorn for "Check every step" and its polls (one process,
+   ``--diagnoses-workers``, as compose's ``WEB_CONCURRENCY`` gives it, at
+   ``--diagnoses-nice`` 3: about half the CPU weight of the rest, as
+   ``cpu_shares: 512`` gives it in compose), the nginx front of deploy/nginx in front of both
    (``--front none``: straight to gunicorn), and one Celery worker per queue
    (interactive ``--concurrency=2``, bulk ``--concurrency=2``);
 4. queues, as beat would, a sync of both slow plugins and ``sync_all_plugins``
@@ -170,7 +171,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--diagnoses-workers",
         type=int,
-        default=2,
+        default=1,
         help='gunicorn worker processes of their own for "Check every step" and its polls (with --front nginx)',
     )
     parser.add_argument(

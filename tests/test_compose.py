@@ -137,8 +137,9 @@ def test_the_only_way_in_is_the_front_that_tests_test_front_runs(compose_config)
     assert published == {"proxy"}
     assert "KITTY_UPSTREAM: web:8000" in blocks["proxy"]
     assert "KITTY_DIAGNOSES_UPSTREAM: web-diagnoses:8000" in blocks["proxy"]
-    # The same app, the same way, at a lower CPU weight.
-    assert blocks["web-diagnoses"].replace("    cpu_shares: 512\n", "") == blocks["web"]
+    # The same app, the same way, at a lower CPU weight and in fewer processes.
+    same = blocks["web-diagnoses"].replace("    cpu_shares: 512\n", "").replace("WEB_CONCURRENCY: '1'", "")
+    assert same == blocks["web"].replace("WEB_CONCURRENCY: '3'", "")
     assert "deploy/nginx/kitty.conf.template:/etc/nginx/templates/default.conf.template:ro" in blocks["proxy"]
     assert "SIGN_IN_TRUSTED_PROXIES: '1'" in blocks["web"]
 
@@ -155,3 +156,16 @@ def test_the_every_step_lane_yields_the_cpu_to_clicks_and_pages(compose_config):
 
     assert shares("web-diagnoses") < shares("web")
     assert shares("web") == shares("worker-interactive") == shares("proxy") == 1024
+
+
+def test_the_every_step_lane_is_one_process_so_a_burst_leaves_cores_to_the_workers(compose_config):
+    """Its threads share one core: a burst of starts never takes the CPU the check workers need."""
+    blocks = _service_blocks(compose_config)
+    commands = _service_commands(compose_config)
+
+    # gunicorn reads WEB_CONCURRENCY when the command does not name a number of workers.
+    assert not [
+        arg for web in ("web", "web-diagnoses") for arg in commands[web] if arg.startswith("--workers")
+    ]
+    assert "WEB_CONCURRENCY: '1'" in blocks["web-diagnoses"]
+    assert "WEB_CONCURRENCY: '3'" in blocks["web"]
