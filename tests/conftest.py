@@ -11,6 +11,40 @@ from django.conf import settings
 
 SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# pytest-xdist's worker ("gw0", "gw1", …), or "" in a single process.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _own_redis_databases() -> None:
+    """Under pytest-xdist, each worker process but the first gets a broker and a cache database of its own.
+
+    Otherwise one worker's Celery workers would take the other's tasks (each
+    reads its own test database), and emptying the cache before every test
+    would empty the other's mid-test. gw1 uses Redis databases 10 and 11, gw2
+    12 and 13, gw3 14 and 15.
+    """
+    n = int(XDIST_WORKER.removeprefix("gw") or 0)
+    if n == 0 or not settings.CELERY_BROKER_URL.startswith("redis://"):
+        return
+    if n > 3:
+        raise pytest.UsageError("run at most 4 xdist workers (-n 4): Redis has 16 databases")
+
+    def on(url: str, db: int) -> str:
+        return urlparse(url)._replace(path=f"/{db}").geturl()
+
+    from django.test.utils import override_settings
+
+    from kitty_troubleshoot.celery import app
+
+    broker, cache = on(settings.CELERY_BROKER_URL, 8 + 2 * n), on(settings.REDIS_URL, 9 + 2 * n)
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": cache}}
+    override_settings(CELERY_BROKER_URL=broker, REDIS_URL=cache, CACHES=caches).enable()
+    # Celery reads its broker from the environment before its configuration.
+    os.environ.update(CELERY_BROKER_URL=broker, REDIS_URL=cache)
+    app.conf.broker_url = broker
+
+
+_own_redis_databases()
 
 
 def service_missing(reason: str):
@@ -160,7 +194,7 @@ def celery_worker_spawn(queue: str, name: str):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log_dir = Path(settings.BASE_DIR) / "var"
     log_dir.mkdir(exist_ok=True)  # var/ is git-ignored: absent in a fresh clone run on PostgreSQL
-    log = open(log_dir / f"test-worker-{queue}.log", "w")  # noqa: SIM115 (lives as long as the worker)
+    log = open(log_dir / f"test-worker-{queue}{XDIST_WORKER and '-' + XDIST_WORKER}.log", "w")  # noqa: SIM115 (lives as long as the worker)
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
@@ -238,7 +272,7 @@ def celery_worker(celery_worker_process, transactional_db):
     return celery_worker_process
 
 
-WORKER_OUTBOX = Path(settings.BASE_DIR) / "var" / "test-worker-mail"
+WORKER_OUTBOX = Path(settings.BASE_DIR) / "var" / f"test-worker-mail{XDIST_WORKER and '-' + XDIST_WORKER}"
 
 
 @pytest.fixture
