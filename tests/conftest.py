@@ -11,8 +11,9 @@ from django.conf import settings
 
 SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-# pytest-xdist's worker ("gw0", "gw1", …), or "" in a single process.
+# pytest-xdist's worker ("gw0", "gw1", …), or "" in a single process; files of one process end with its suffix.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PROCESS_SUFFIX = f"-{XDIST_WORKER}" if XDIST_WORKER else ""
 
 
 def _own_redis_databases() -> None:
@@ -194,7 +195,7 @@ def celery_worker_spawn(queue: str, name: str):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log_dir = Path(settings.BASE_DIR) / "var"
     log_dir.mkdir(exist_ok=True)  # var/ is git-ignored: absent in a fresh clone run on PostgreSQL
-    log = open(log_dir / f"test-worker-{queue}{XDIST_WORKER and '-' + XDIST_WORKER}.log", "w")  # noqa: SIM115 (lives as long as the worker)
+    log = open(log_dir / f"test-worker-{queue}{PROCESS_SUFFIX}.log", "w")  # noqa: SIM115 (lives as long as the worker)
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
@@ -272,7 +273,7 @@ def celery_worker(celery_worker_process, transactional_db):
     return celery_worker_process
 
 
-WORKER_OUTBOX = Path(settings.BASE_DIR) / "var" / f"test-worker-mail{XDIST_WORKER and '-' + XDIST_WORKER}"
+WORKER_OUTBOX = Path(settings.BASE_DIR) / "var" / f"test-worker-mail{PROCESS_SUFFIX}"
 
 
 @pytest.fixture
