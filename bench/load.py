@@ -111,6 +111,7 @@ from stack import (
     free_port,
     gunicorn_start,
     log,
+    machine_cpu_seconds,
     manage,
     pg_connect,
     process_stop,
@@ -672,7 +673,10 @@ async def asyncio_reader(
 # --- The load ---------------------------------------------------------------
 
 
-async def load(args: argparse.Namespace, base_url: str, usernames: list[str], workdir: Path) -> dict:
+async def load(
+    args: argparse.Namespace, base_url: str, usernames: list[str], workdir: Path, roots: dict[str, int]
+) -> dict:
+    """The load itself; ``roots``: the processes the bench started, by name, to tell where the CPU went."""
     tally = Tally()
     keep_alive = args.front == "nginx"
     browsers = [AsyncBrowser(base_url, tally, args.timeout, keep_alive=keep_alive) for _ in usernames]
@@ -718,6 +722,8 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
             f"{len(merchants)} merchants press 'Check every step' at once ({args.rounds} round(s) each), "
             "the demo merchant clicks Step 1, anonymous readers read the article"
         )
+        roots = {**roots, "the bench's clients": os.getpid()}  # the merchants, the probe and wrk
+        cpu_before = machine_cpu_seconds(roots)
         started = time.perf_counter()
         go.set()
         try:
@@ -731,6 +737,7 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
                 if not reader.done():
                     await asyncio.wait([reader])
         load_seconds = time.perf_counter() - started
+        cpu_after = machine_cpu_seconds(roots)
         read = reader.result()
         bulk_depth_after = redis_client(args.broker_url).llen("bulk")
         tally.requests += probe_requests
@@ -779,6 +786,12 @@ async def load(args: argparse.Namespace, base_url: str, usernames: list[str], wo
         "requests": tally.requests,
         "server_errors": tally.server_errors + article["bad"],
         "bulk_queue_depth": [bulk_depth_before, bulk_depth_after],
+        "cpu_seconds": {
+            name: round(seconds - cpu_before.get(name, 0.0), 2)
+            for name, seconds in sorted(
+                cpu_after.items(), key=lambda item: -item[1] + cpu_before.get(item[0], 0.0)
+            )
+        },
     }
 
 
@@ -836,6 +849,13 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
         f"check tasks: queue wait p50 {tasks['queue_wait']['p50']:.0f} ms p95 {tasks['queue_wait']['p95']:.0f} ms; "
         f"task span p50 {tasks['task_span']['p50']:.0f} ms p95 {tasks['task_span']['p95']:.0f} ms "
         f"(n={tasks['task_span']['n']}); the rest of a click is the web answering its POST and polls"
+    )
+    cpu = figures["cpu_seconds"]
+    spent = sum(cpu.values())
+    print(
+        f"CPU during the load: {spent:.1f} s on {os.cpu_count()} cores in {figures['load_seconds']:.1f} s "
+        f"({spent / (os.cpu_count() * figures['load_seconds']):.0%} busy): "
+        + ", ".join(f"{name} {seconds:.2f}" for name, seconds in cpu.items() if seconds >= 0.01)
     )
     print(f"runs left queued or running after {args.settle:.0f} s: {figures['left_in_flight']}")
     print(f"5xx: {figures['server_errors']} of {figures['requests'] + article['requests']} requests")
@@ -929,7 +949,10 @@ def main(argv: list[str] | None = None) -> int:
         child("saturate", {"slow_plugin_ids": made["slow_plugin_ids"]}, env, 120)
 
         first_run = last_run_id(args.db_name)
-        figures = asyncio.run(load(args, f"http://{HOST}:{front_port}", made["usernames"], workdir))
+        roots = {"web gunicorn": server.pid, **{f"{q} worker": w.pid for q, w in workers.items()}}
+        if front is not None:
+            roots |= {"every-step gunicorn": diagnoses_server.pid, "nginx": front.pid}
+        figures = asyncio.run(load(args, f"http://{HOST}:{front_port}", made["usernames"], workdir, roots))
         figures["slow_syncs_running"] = slow_syncs_running(args.db_name, made["slow_plugin_ids"])
         deadline = time.monotonic() + args.settle
         while (left := runs_in_flight(args.db_name)) and time.monotonic() < deadline:

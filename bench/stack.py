@@ -302,22 +302,59 @@ def process_stop(process: subprocess.Popen, timeout: float = 20) -> None:
         process.wait(timeout=5)
 
 
+def _process_stat(pid: int | str) -> tuple[int, str, float] | None:
+    """A process's parent, name and CPU time (user + system) so far; None once it is gone."""
+    try:
+        head, tail = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+    except (OSError, ValueError):
+        return None
+    fields = tail.split()
+    return (
+        int(fields[1]),
+        head.split("(", 1)[1],
+        (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+    )
+
+
 def process_tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of a process and its direct children so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
     pids = [pid]
     try:
         pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return 0.0
-    total = 0.0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a worker that was just replaced
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    # A worker that was just replaced is gone: it counts for nothing.
+    return sum(stat[2] for p in pids if (stat := _process_stat(p)) is not None)
+
+
+# Processes the bench did not start, by name: the services it runs on.
+_SERVICES = {"postgres": "PostgreSQL", "redis-server": "Redis"}
+
+
+def machine_cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """CPU time so far of every process on the machine, summed by what it is.
+
+    ``roots`` names the processes the bench started (a process's children
+    count with it); PostgreSQL and Redis are told by their names; the rest
+    is "other". Compare two of these to see where a stretch of load spent
+    the machine's CPU: processes still running at both count.
+    """
+    stats = {
+        int(entry.name): stat
+        for entry in os.scandir("/proc")
+        if entry.name.isdigit()
+        if (stat := _process_stat(entry.name)) is not None
+    }
+    named = {pid: name for name, pid in roots.items()}
+    totals: dict[str, float] = {}
+    for pid, (_, comm, seconds) in stats.items():
+        role, ancestor = None, pid
+        while role is None and ancestor in stats:
+            role = named.get(ancestor)
+            ancestor = stats[ancestor][0]
+        role = role or _SERVICES.get(comm, "other")
+        totals[role] = totals.get(role, 0.0) + seconds
+    return totals
 
 
 def http_get(port: int, path: str, timeout: float = 10.0) -> tuple[int, dict[str, str], str]:
