@@ -50,7 +50,11 @@ What it does, all on 127.0.0.1 and nothing else:
 
 6. waits up to ``--settle`` seconds for runs still in flight, counts the runs
    left queued or running, prints the figures, the last line holding them
-   all, and PASS/FAIL;
+   all, and PASS/FAIL; among them the CPU time each part of the stack
+   (each gunicorn, each worker, nginx, PostgreSQL, Redis, this script's
+   clients) spent while the merchants ran, and how busy that kept the
+   machine's cores: near 100% busy, the targets wait on the machine, not on
+   a queue or a lock;
 7. stops everything, drops the database and deletes its Redis keys (unless
    ``--keep``).
 
