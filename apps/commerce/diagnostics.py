@@ -27,6 +27,7 @@ from apps.checks.registry import register, set_account_directory
 from apps.checks.words import duration_words
 from apps.platforms.base import (
     MalformedOrder,
+    NotAuthorized,
     OrderNumberProblem,
     PlatformError,
     RateLimited,
@@ -227,9 +228,15 @@ def account_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
 def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
     """The importer's verdict on the order as the platform reports it now, fetched once per task.
 
-    The platform is asked whether it accepts the plugin's credentials, then
-    for the order. What either call meets (throttling, no answer) becomes
-    the rules' "couldn't check", never a pass.
+    The platform is asked for the order first. An order it hands over in
+    full also says it accepts the plugin's credentials: each client's
+    authorization check is its cheapest call that needs access to orders,
+    and reading an order needs the same, so that is one request instead of
+    two. Without such an order (no number, none found, which a client may
+    answer without asking for a number its platform cannot have, or one in
+    a shape we cannot read) the platform is asked about the credentials
+    too. What either call meets (throttling, no answer) becomes the rules'
+    "couldn't check", never a pass.
     """
 
     def dry_run() -> ImportVerdict:
@@ -237,12 +244,23 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
         authorization, error = None, None
         order: SourceOrder | UnreadableOrder | None | object = NOT_FETCHED
         try:
-            authorization = importing.rule_authorized(plugin, client)
-            if authorization.passed and ctx.order_number:
-                order = client.get_order(ctx.order_number)
+            if ctx.order_number:
+                try:
+                    order = client.get_order(ctx.order_number)
+                except MalformedOrder as exc:
+                    # The platform answered, but this order is in a shape we cannot read: the
+                    # importer skips such an order too (rule "order_readable").
+                    order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
+            if isinstance(order, SourceOrder):
+                authorization = importing.authorization_accepted(plugin)
+            else:
+                authorization = importing.rule_authorized(plugin, client)
+                if not authorization.passed:
+                    order = NOT_FETCHED  # what the platform said of the order is not to be trusted then
+        except NotAuthorized as exc:  # refused while asked for the order
+            authorization, order = rules.authorization_refused(plugin, exc), NOT_FETCHED
         except MalformedOrder as exc:
-            # The platform answered, but this order is in a shape we cannot read: the
-            # importer skips such an order too (rule "order_readable").
+            # The answer about the credentials was in a shape we cannot read either.
             order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
         except PlatformError as exc:
             error = exc

@@ -58,9 +58,17 @@ def answer(body: dict, status: int = 200):
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
-def graphql_handler(order: dict | None):
+def graphql_handler(order: dict | None, asked: list | None = None):
+    """Shopify's GraphQL endpoint holding ``order`` (or none); each query it is asked goes to ``asked``.
+
+    Counted here rather than in the server's log, which may still take in a
+    request a slow answer of the test before held up.
+    """
+
     def handle(request):
         query = request.get_json()["query"]
+        if asked is not None:
+            asked.append(query)
         if "shop" in query and "name:#" not in json.dumps(request.get_json()):
             return answer({"data": {"shop": {"name": "Kitty"}, "orders": {"nodes": []}}, "extensions": {}})
         return answer(orders_body([order] if order else []))
@@ -81,6 +89,37 @@ def test_check_every_step_fetches_the_source_order_once(merchant_client, shopify
 
     assert "Most likely cause: Step 6." in page_text
     assert order_queries(httpserver) == 1
+
+
+def test_an_order_the_platform_hands_over_also_proves_it_accepts_the_plugin_in_one_request(
+    merchant_client, shopify, httpserver
+):
+    asked = []
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_handler(
+        graphql_handler(order_node("1001", createdAt=f"{date.today().isoformat()}T00:00:01Z"), asked)
+    )
+
+    page_text = start(merchant_client, shopify)
+
+    assert "The platform accepts “Shopify – Main store”'s authorization." in page_text
+    assert "Step 6 passed: Order #1001 is paid and confirmed on the platform (PAID)." in page_text
+    assert len(asked) == 1  # the order's request, not a second one for the credentials
+    shopify.refresh_from_db()
+    assert shopify.authorization_status == shopify.Authorization.AUTHORIZED
+    assert shopify.authorization_checked_at is not None
+
+
+def test_an_order_the_platform_does_not_have_still_asks_whether_it_accepts_the_plugin(
+    merchant_client, shopify, httpserver
+):
+    asked = []
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_handler(graphql_handler(None, asked))
+
+    page_text = start(merchant_client, shopify)
+
+    assert "The platform accepts “Shopify – Main store”'s authorization." in page_text
+    assert "The platform has no order #1001 for “Shopify – Main store”." in page_text
+    assert len(asked) == 2  # the order, then the credentials on their own
 
 
 def test_platform_too_slow_is_couldnt_check(merchant_client, shopify, httpserver):
@@ -109,6 +148,11 @@ def test_revoked_token_is_unknown_for_the_order_and_failed_for_authorization(
     assert "Couldn't look order #1001 up on the platform: the platform does not accept" in step_6
     assert "The platform no longer accepts “Shopify – Main store”'s authorization" in step_5
     assert "shpat_secret" not in step_5
+    # Refused while asked for the order: that answer is the authorization's, nothing more is asked.
+    refused = [request for request, response in httpserver.log if response.status_code == 401]
+    assert len(refused) == 2  # one for each start
+    shopify.refresh_from_db()
+    assert shopify.authorization_status == shopify.Authorization.REVOKED
 
 
 def test_rate_limited_platform_is_couldnt_check_with_when_to_retry(merchant_client, shopify, httpserver):

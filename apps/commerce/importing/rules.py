@@ -230,13 +230,18 @@ def authorization_refused(plugin: Plugin, exc: NotAuthorized) -> RuleResult:
     )
 
 
+def authorization_accepted(plugin: Plugin) -> RuleResult:
+    """The platform answered a call that needs the plugin's authorization to read orders."""
+    return _passed(AUTHORIZED, f"The platform accepts “{plugin.name}”'s authorization.")
+
+
 def rule_authorized(plugin: Plugin, client: PlatformClient) -> RuleResult:
     """Ask the platform, live. RateLimited and PlatformUnavailable propagate: that is not an answer."""
     try:
         client.check_authorization()
     except NotAuthorized as exc:
         return authorization_refused(plugin, exc)
-    return _passed(AUTHORIZED, f"The platform accepts “{plugin.name}”'s authorization.")
+    return authorization_accepted(plugin)
 
 
 def rule_not_rate_limited(
