@@ -856,11 +856,12 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
     )
     cpu = figures["cpu_seconds"]
     spent = sum(cpu.values())
-    print(
-        f"CPU during the load: {spent:.1f} s on {os.cpu_count()} cores in {figures['load_seconds']:.1f} s "
-        f"({spent / (os.cpu_count() * figures['load_seconds']):.0%} busy): "
-        + ", ".join(f"{name} {seconds:.2f}" for name, seconds in cpu.items() if seconds >= 0.01)
-    )
+    if cpu:  # where /proc could be read
+        print(
+            f"CPU during the load: {spent:.1f} s on {os.cpu_count()} cores in {figures['load_seconds']:.1f} s "
+            f"({spent / (os.cpu_count() * figures['load_seconds']):.0%} busy): "
+            + ", ".join(f"{name} {seconds:.2f}" for name, seconds in cpu.items() if seconds >= 0.01)
+        )
     print(f"runs left queued or running after {args.settle:.0f} s: {figures['left_in_flight']}")
     print(f"5xx: {figures['server_errors']} of {figures['requests'] + article['requests']} requests")
     results = [

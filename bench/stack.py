@@ -337,8 +337,11 @@ def machine_cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
     ``roots`` names the processes the bench started (a process's children
     count with it); PostgreSQL and Redis are told by their names; the rest
     is "other". Compare two of these to see where a stretch of load spent
-    the machine's CPU: processes still running at both count.
+    the machine's CPU: processes still running at both count. Empty where
+    there is no ``/proc`` to read.
     """
+    if not Path("/proc/self/stat").exists():
+        return {}
     stats = {
         int(entry.name): stat
         for entry in os.scandir("/proc")
