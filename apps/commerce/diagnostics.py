@@ -252,7 +252,7 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
                     # importer skips such an order too (rule "order_readable").
                     order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
             if isinstance(order, SourceOrder):
-                authorization = importing.authorization_accepted(plugin)
+                authorization = rules.authorization_accepted(plugin)
             else:
                 authorization = importing.rule_authorized(plugin, client)
                 if not authorization.passed:
@@ -263,7 +263,8 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             # The answer about the credentials was in a shape we cannot read either.
             order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
         except PlatformError as exc:
-            error = exc
+            # Met by either call. Without the credentials answered, "no such order" is not judged either.
+            error, order = exc, NOT_FETCHED
             if isinstance(exc, RateLimited) and not ctx.read_only:
                 # What the importer would record too: the next sync and the other steps wait it out.
                 importing.plugin_rate_limit_record(plugin, exc, now=timezone.now())

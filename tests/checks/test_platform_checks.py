@@ -122,6 +122,24 @@ def test_an_order_the_platform_does_not_have_still_asks_whether_it_accepts_the_p
     assert len(asked) == 2  # the order, then the credentials on their own
 
 
+def test_a_platform_that_throttles_the_credentials_question_leaves_the_order_unjudged(
+    merchant_client, shopify, httpserver
+):
+    """No order found, then 429 when asked about the credentials: "couldn't check", never "no such order"."""
+
+    def handle(request):
+        if "name:#" in json.dumps(request.get_json()):
+            return answer(orders_body([]))
+        return Response("Too many requests", status=429, headers={"Retry-After": "120"})
+
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_handler(handle)
+
+    step_6 = start(merchant_client, shopify, step=6)
+
+    assert "Couldn't look order #1001 up on the platform: the platform is throttling the plugin" in step_6
+    assert "The platform has no order #1001" not in step_6
+
+
 def test_platform_too_slow_is_couldnt_check(merchant_client, shopify, httpserver):
     def slow(request):
         time.sleep(1.0)
