@@ -28,8 +28,19 @@ def nginx_binary() -> str | None:
     return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
 
 
-def configuration(*, listen: str, upstream: str, workdir: Path, diagnoses_upstream: str = "") -> Path:
-    """Write ``workdir/nginx.conf``: the front's template inside a main block of its own."""
+def configuration(
+    *,
+    listen: str,
+    upstream: str,
+    workdir: Path,
+    diagnoses_upstream: str = "",
+    trusted_proxy: str = "127.0.0.1",
+) -> Path:
+    """Write ``workdir/nginx.conf``: the front's template inside a main block of its own.
+
+    ``trusted_proxy`` (an address or CIDR) is the TLS-terminating proxy whose
+    X-Forwarded-Proto the front believes; locally, whoever connects from 127.0.0.1.
+    """
     cache = workdir / "cache"
     temp = workdir / "temp"
     for directory in (cache, temp):
@@ -39,6 +50,7 @@ def configuration(*, listen: str, upstream: str, workdir: Path, diagnoses_upstre
         KITTY_UPSTREAM=upstream,
         KITTY_DIAGNOSES_UPSTREAM=diagnoses_upstream or upstream,
         KITTY_CACHE_DIR=str(cache),
+        KITTY_TRUSTED_PROXY=trusted_proxy,
     )
     main = "\n".join(
         [
@@ -73,6 +85,7 @@ def start(
     workdir: Path,
     diagnoses_port: int | None = None,
     host: str = "127.0.0.1",
+    trusted_proxy: str = "127.0.0.1",
 ) -> subprocess.Popen:
     """Start nginx on ``host:port`` in front of gunicorn on ``host:upstream_port``; return once it listens.
 
@@ -89,6 +102,7 @@ def start(
         upstream=f"{host}:{upstream_port}",
         diagnoses_upstream=f"{host}:{diagnoses_port or upstream_port}",
         workdir=workdir,
+        trusted_proxy=trusted_proxy,
     )
     process = subprocess.Popen(
         [binary, "-p", str(workdir), "-e", str(workdir / "error.log"), "-c", str(conf)],

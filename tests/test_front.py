@@ -6,6 +6,8 @@ from nginx's cache; anyone with a session, any query string and anything the
 app did not mark is passed through and never stored.
 """
 
+import os
+import re
 import socket
 import threading
 import time
@@ -20,7 +22,7 @@ from django.test import Client
 
 from apps.help.services import article_import
 from deploy import nginx_local
-from tests.conftest import SEED_ARTICLE, service_missing, wagtail_tree_ensure
+from tests.conftest import SEED_ARTICLE, postgresql_required, service_missing, wagtail_tree_ensure
 
 ARTICLE = "/help/order-did-not-import/"
 
@@ -180,3 +182,134 @@ def test_every_step_starts_and_their_polls_go_to_web_processes_of_their_own(lane
     # A click on one step, its polls and pages stay with the app's other processes.
     assert "diagnoses web" not in (one_step.text + run.text + page.text)
     assert "An Order Did Not Import" in page.text
+
+
+# --- HTTPS behind the front -------------------------------------------------
+# TLS ends at a proxy in front of nginx (a load balancer, a CDN); these requests are that
+# proxy's, made from the address the front trusts (127.0.0.1), or a client's, made from
+# another one (127.0.0.2). The app runs in gunicorn with production's security settings.
+
+SITE = "help.example.test"
+
+
+def _web_process_spawn(workdir) -> tuple[object, int]:
+    """gunicorn serving the test database with HTTPS redirect and HSTS on, as DEBUG=0 has them."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from tests.conftest import _database_url_for_workers
+
+    port = _free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_workers(),
+        "DEBUG": "1",  # static files from the finders; the security settings below are production's
+        "SECURE_SSL_REDIRECT": "1",
+        "SECURE_HSTS_SECONDS": "31536000",
+        "ALLOWED_HOSTS": SITE,
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115 (lives as long as the process)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "kitty_troubleshoot.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--worker-class", "gthread", "--threads", "4", "--no-control-socket"],
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": SITE}, timeout=2)
+            if health.status_code == 200:
+                return process, port
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"gunicorn did not answer: {(workdir / 'gunicorn.log').read_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def secure_front(transactional_db, tmp_path, settings):
+    """nginx in front of gunicorn with HTTPS enforced; yields the front's base URL."""
+    postgresql_required("gunicorn reads the test database, which must be PostgreSQL (set DATABASE_URL)")
+    if nginx_local.nginx_binary() is None:
+        service_missing("nginx is not installed (apt-get install -y nginx-light)")
+    # The demo's passwords hashed as gunicorn's settings can check them (the tests' fast hasher is not there).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    wagtail_tree_ensure()
+    call_command("demo_setup", stdout=StringIO())
+    web, web_port = _web_process_spawn(tmp_path / "web")
+    port = _free_port()
+    try:
+        nginx = nginx_local.start(port=port, upstream_port=web_port, workdir=tmp_path / "nginx")
+    except Exception:
+        web.kill()
+        raise
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        nginx_local.stop(nginx)
+        web.terminate()
+        web.wait(timeout=20)
+
+
+def _via_tls_proxy(**headers) -> dict[str, str]:
+    return {"Host": SITE, "X-Forwarded-Proto": "https", **headers}
+
+
+def test_a_page_asked_for_over_https_is_served_with_hsts_and_no_redirect(secure_front):
+    page = httpx.get(f"{secure_front}{ARTICLE}", headers=_via_tls_proxy(), timeout=10, trust_env=False)
+
+    assert page.status_code == 200
+    assert "An Order Did Not Import" in page.text
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_plain_http_is_sent_to_https_once(secure_front):
+    with httpx.Client(base_url=secure_front, trust_env=False, timeout=10) as client:
+        plain = client.get(ARTICLE, headers={"Host": SITE, "X-Forwarded-Proto": "http"})
+        followed = client.get(ARTICLE, headers=_via_tls_proxy())
+
+    assert plain.status_code == 301
+    assert plain.headers["Location"] == f"https://{SITE}{ARTICLE}"
+    assert "Strict-Transport-Security" not in plain.headers  # HSTS only over HTTPS
+    assert followed.status_code == 200
+
+
+def test_a_client_cannot_claim_https_past_the_proxy(secure_front):
+    # Straight to the front from an address that is not the TLS proxy's: its header is not believed.
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(transport=transport, trust_env=False, timeout=10) as client:
+        spoofed = client.get(f"{secure_front}{ARTICLE}", headers=_via_tls_proxy())
+
+    assert spoofed.status_code == 301
+    assert spoofed.headers["Location"].startswith("https://")
+
+
+def test_signing_in_from_an_https_page_is_accepted(secure_front):
+    with httpx.Client(base_url=secure_front, trust_env=False, timeout=10) as client:
+        form = client.get("/accounts/login/", headers=_via_tls_proxy())
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+        signed_in = client.post(
+            "/accounts/login/?next=/help/",
+            data={"username": "merchant", "password": "kitty-merchant", "csrfmiddlewaretoken": token},
+            headers=_via_tls_proxy(Origin=f"https://{SITE}", Referer=f"https://{SITE}/accounts/login/"),
+        )
+
+    assert form.status_code == 200
+    assert signed_in.status_code == 302, signed_in.text[:500]
+    assert signed_in.headers["Location"] == "/help/"
+    assert "sessionid" in signed_in.cookies
+
+
+def test_the_front_passes_on_the_host_without_its_port_and_the_app_refuses_strangers(secure_front):
+    with httpx.Client(base_url=secure_front, trust_env=False, timeout=10) as client:
+        with_port = client.get(ARTICLE, headers=_via_tls_proxy(Host=f"{SITE}:443"))
+        stranger = client.get(ARTICLE, headers=_via_tls_proxy(Host="evil.example"))
+
+    assert with_port.status_code == 200
+    assert stranger.status_code == 400
