@@ -20,11 +20,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from apps.checks.base import Membership
 from apps.checks.registry import account_directory
+from kitty_troubleshoot.params import int_param, safe_next
 
 from .decorators import login_required_htmx
 
@@ -90,14 +90,6 @@ def _reload_in_current_account(request) -> HttpResponse:
     return response
 
 
-def _safe_next(request, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return "/help/"
-
-
 def in_another_account(request, merchant_id: int | None) -> HttpResponse:
     """The 404 for something of another account; if that is one of the user's own, it offers the switch.
 
@@ -119,10 +111,7 @@ def account_switch(request):
 
     An account the user is not a member of is a 404 and changes nothing.
     """
-    try:
-        merchant_id = int(request.POST.get("account", ""))
-    except ValueError:
-        raise Http404("No such account.") from None
+    merchant_id = int_param(request.POST.get("account"))
     account = next((a for a in request.accounts if a.merchant_id == merchant_id), None)
     if account is None:
         raise Http404("No such account.")
@@ -131,4 +120,4 @@ def account_switch(request):
         request.account = account
         messages.success(request, f"You are now working in “{account.merchant_name}”.")
     # 303: the page is loaded again with a GET, in the account just chosen.
-    return HttpResponseRedirect(_safe_next(request, request.POST.get("next")), status=303)
+    return HttpResponseRedirect(safe_next(request, request.POST.get("next")), status=303)

@@ -94,3 +94,44 @@ def test_nul_in_a_form_value_is_a_400(client):
 def test_nul_in_a_query_is_dropped_not_a_500(clients, url):
     for client in clients.values():
         assert client.get(url, {"q": "order\x00", "page": "\x00", "next": "/\x00"}).status_code < 500
+
+
+# Query parameters as a forger or a phone keyboard sends them: Unicode digits that are not
+# ASCII (full-width, Arabic-Indic, superscript), a bare word as the return address, and a
+# JSON body nested thousands deep.
+ODD_QUERY = {"page": "²", "step": "١", "n": "²", "next": "help", "hmac": "１", "state": "１", "account": "²"}
+DEEP_JSON = b"[" * 5000 + b"]" * 5000
+
+
+def _odd_input_urls() -> list[str]:
+    """Every URL with 1 for each parameter, and those that take a uuid with one."""
+    some_uuid = "00000000-0000-4000-8000-000000000001"
+    with_uuid = [u for u in urls_for(some_uuid) if "<uuid:" in _uuid_routes_marker(u, some_uuid)]
+    return urls_for("1") + with_uuid
+
+
+def _uuid_routes_marker(url: str, some_uuid: str) -> str:
+    for _name, pattern, (_parent_route, parent) in every_pattern():
+        if "/" + (_route(parent, some_uuid) if parent else "") + _route(pattern, some_uuid) == url:
+            return str(parent) + str(pattern)
+    return ""
+
+
+def test_no_url_answers_a_5xx_to_unicode_digits_or_deep_json(clients, article):
+    failures = []
+    for url in _odd_input_urls():
+        for who, client in clients.items():
+            answers = {
+                "GET": client.get(url, ODD_QUERY),
+                "POST": client.post(
+                    url, DEEP_JSON, content_type="application/json", QUERY_STRING="next=help"
+                ),
+            }
+            failures += [
+                f"{how} {url[:120]} as {who}: {r.status_code}"
+                for how, r in answers.items()
+                if r.status_code >= 500
+            ]
+
+    assert any("/feedback/search/00000000-" in url for url in _odd_input_urls())
+    assert failures == []

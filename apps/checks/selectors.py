@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Page, get_page_models
 
+from kitty_troubleshoot.params import int_param
+
 from .base import Membership, Status
 from .models import CheckRun, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
@@ -120,7 +122,7 @@ class CheckPanel:
     def selected_subject(self) -> int | None:
         typed = self._typed("subject")
         if typed is not None:
-            return int(typed) if typed.isdigit() else None
+            return int_param(typed)
         if self.diagnosis is not None:
             return self.diagnosis.subject_id
         return self.subjects[0][0] if len(self.subjects) == 1 else None
@@ -161,8 +163,10 @@ _page_types: dict[int, type[Page]] = {}
 
 def live_article(page_id) -> Page:
     """The live article (a page with steps) with this id; a 404 for anything else."""
+    pk = int_param(str(page_id or ""))
     try:
-        pk = int(page_id or "")
+        if pk is None:
+            raise ValueError(page_id)
         page_type = _page_types.get(pk)
         page = page_type.objects.live().filter(pk=pk).first() if page_type is not None else None
         if page is None:  # not seen yet, or no longer that (or any) live page: asked in full

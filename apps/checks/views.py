@@ -14,6 +14,7 @@ from wagtail.models import Page
 
 from kitty_troubleshoot.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
+from kitty_troubleshoot.params import int_param
 
 from .base import InputError, clean_order_number, clean_placed_date
 from .models import CheckRun, Diagnosis
@@ -120,10 +121,7 @@ def _article_of(run_or_diagnosis) -> Page:
 
 def _poll_count(request) -> int:
     """How many times the widget has polled (the ``n`` it sends), for the backoff."""
-    try:
-        return max(0, int(request.GET.get("n", "0")))
-    except ValueError:
-        return 0
+    return int_param(request.GET.get("n"), default=0)
 
 
 def _back_to(page, anchor: str) -> HttpResponseRedirect:

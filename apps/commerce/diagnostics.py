@@ -35,6 +35,7 @@ from apps.platforms.base import (
     UnreadableOrder,
 )
 from apps.platforms.registry import provider
+from kitty_troubleshoot.params import int_param
 
 from . import importing
 from .importing import rules
@@ -437,7 +438,7 @@ class PluginOnOneChannel(Check):
         if fix_key != "keep_only_channel":
             return super().apply_fix(ctx, fix_key, choice)
         plugin = _plugin(ctx)
-        keep = plugin.channels.filter(pk=choice).first() if choice.isdigit() else None
+        keep = plugin.channels.filter(pk=pk).first() if (pk := int_param(choice)) else None
         if keep is None:
             raise InputError("fix", "That channel is not one of this plugin's channels any more.")
         plugin.channels.set([keep])

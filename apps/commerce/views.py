@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -21,6 +20,7 @@ from apps.checks.services import diagnosis_recheck_after_fix
 from apps.platforms.authorization import AuthorizationStart, CallbackRejected
 from apps.platforms.base import PlatformError
 from apps.platforms.registry import Provider, UnknownPlatform, provider
+from kitty_troubleshoot.params import safe_next
 
 from .models import Plugin
 from .selectors import plugin_for_account, reauthorize_supported
@@ -64,12 +64,6 @@ def _plugin_of_state(request, state) -> Plugin:
     )
 
 
-def _safe_next(request, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
-        return value
-    return "/help/"
-
-
 def _provider_or_404(key: str) -> Provider:
     try:
         return provider(key)
@@ -82,7 +76,7 @@ def _provider_or_404(key: str) -> Provider:
 def reauthorize(request, plugin_id: int):
     """Send the merchant to the platform's own consent screen for this plugin."""
     plugin = _get_plugin_for_account(request, plugin_id)
-    back = _safe_next(request, request.GET.get("next"))
+    back = safe_next(request, request.GET.get("next"))
     if not reauthorize_supported(plugin):
         raise Http404("This platform's authorization cannot be started from here.")
     flow = plugin.provider.flow
@@ -142,7 +136,7 @@ def authorization_return(request, platform: str):
         plugin = _plugin_of_state(request, state)
     except AuthorizationRefused as exc:
         return _refused(exc)
-    back = _safe_next(request, state.next_url)
+    back = safe_next(request, state.next_url)
     if plugin.platform != chosen.key:
         return HttpResponseBadRequest(f"This authorization is not for a {chosen.label} plugin.")
     try:
@@ -207,7 +201,7 @@ def demo_authorize(request, plugin_id: int):
     plugin = _get_plugin_for_account(request, plugin_id)
     if not plugin.provider.flow.consent_is_local:
         raise Http404("This plugin's platform shows its own consent page.")
-    back = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    back = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST":
         if "allow" in request.POST:
             try:

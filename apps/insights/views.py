@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin.views.reports import ReportView
 
 from apps.help.models import TroubleshootingPage
+from kitty_troubleshoot.params import int_param
 from kitty_troubleshoot.signin import client_address
 
 from . import charts, services
@@ -236,9 +237,8 @@ def helpful_vote(request, page_id: int):
 @require_GET
 def search_click(request, search_uuid):
     """A search result opened: remember it (for "searched, clicked nothing"), then go to the step."""
-    page = _article(request.GET.get("page") if str(request.GET.get("page", "")).isdigit() else 0)
-    step = request.GET.get("step", "")
-    step_number = int(step) if step.isdigit() and 0 < int(step) < 1000 else None
+    page = _article(int_param(request.GET.get("page"), default=0))
+    step_number = int_param(request.GET.get("step"), minimum=1, maximum=999)
     search = SearchLog.objects.filter(uuid=search_uuid).first()
     if search is not None:
         services.search_click_record(search=search, page=page, step=step_number)

@@ -33,6 +33,7 @@ from apps.platforms.base import (
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
 from apps.platforms.throttle import Throttle, throttle_for
+from kitty_troubleshoot.params import same_secret
 
 # Pinned: Shopify changes fields between versions and retires a version a
 # year after release. Move it forward deliberately, with the tests.
@@ -520,7 +521,7 @@ def callback_is_genuine(query: dict[str, str], *, client_secret: str) -> bool:
     received = query.get("hmac", "")
     message = "&".join(f"{key}={value}" for key, value in sorted(query.items()) if key != "hmac")
     expected = hmac.new(client_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return bool(received) and hmac.compare_digest(received, expected)
+    return same_secret(received, expected)
 
 
 def exchange_code(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from apps.platforms.base import (
 )
 from apps.platforms.http import PlatformHTTP
 from apps.platforms.throttle import Throttle, throttle_for
+from kitty_troubleshoot.params import BodyRefused, json_body
 
 API_PREFIX = "/wp-json/wc/v3/"
 
@@ -329,9 +329,9 @@ class WooCommerceAuthorization(AuthorizationFlow):
 
     def receive(self, body: bytes) -> tuple[str, dict]:
         try:
-            payload = json.loads(body or b"{}")
-        except ValueError:
-            raise CallbackRejected("Expected JSON.") from None
+            payload = json_body(body)
+        except BodyRefused as exc:
+            raise CallbackRejected(str(exc)) from None
         if not isinstance(payload, dict):
             raise CallbackRejected("Expected a JSON object.")
         key, secret = payload.get("consumer_key"), payload.get("consumer_secret")

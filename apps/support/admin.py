@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from apps.checks.selectors import diagnosis_summary
 from apps.checks.words import when
 from kitty_troubleshoot.admin import MerchantNamedAdmin
+from kitty_troubleshoot.params import int_param
 
 from .models import SupportTicket
 from .selectors import diagnosis_transcript, transcript_heading
@@ -71,7 +72,7 @@ class SupportTicketAdmin(MerchantNamedAdmin):
         """POST: check every step again for the ticket's plugin and order, read-only, as this agent."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        ticket = get_object_or_404(SupportTicket, pk=object_id) if str(object_id).isdigit() else None
+        ticket = get_object_or_404(SupportTicket, pk=pk) if (pk := int_param(str(object_id))) else None
         if ticket is None:
             return HttpResponseRedirect(reverse("admin:support_supportticket_changelist"))
         if not self.has_change_permission(request, ticket):

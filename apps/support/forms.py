@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from apps.checks.base import ORDER_NUMBER_MAX, InputError, clean_order_number
+from kitty_troubleshoot.params import int_param
 
 TRIED_MAX = 10_000
 MESSAGE_MAX = 5_000
@@ -75,7 +76,7 @@ class SupportTicketForm(forms.Form):
 
     def clean_page_revision(self) -> int | None:
         raw = (self.cleaned_data.get("page_revision") or "").strip()
-        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else None
+        return int_param(raw)
 
 
 def parse_uuid(raw: str | None) -> uuid.UUID | None:
