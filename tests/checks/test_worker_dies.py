@@ -5,11 +5,13 @@ import os
 import signal
 import threading
 import time
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from wagtail.models import Page
 from werkzeug import Response
 
@@ -81,6 +83,18 @@ def start_order_state_check(client, page, plugin) -> CheckRun:
     return CheckRun.objects.get(check_key="source_order_state")
 
 
+def worker_asks_the_platform(asked: threading.Event, run: CheckRun) -> None:
+    """Wait until the worker's lookup reaches the store: however long a busy machine takes to hand
+    the task over, as long as the run is still waiting for it (queued or running)."""
+
+    def reached_or_over() -> bool:
+        run.refresh_from_db()
+        return asked.is_set() or run.status not in {"queued", "running"}
+
+    wait_for(reached_or_over, timeout=120, interval=0.1)
+    assert asked.is_set(), f"the run ended {run.status} before the worker asked the platform"
+
+
 def widget(client, run: CheckRun) -> str:
     return client.get(f"/checks/runs/{run.uuid}/?n=4", **HTMX).content.decode()
 
@@ -92,7 +106,7 @@ def test_killed_worker_child_the_redelivered_task_takes_over_and_finishes_the_ch
     settings.CELERY_TASK_SOFT_TIME_LIMIT = 8
     settings.CELERY_TASK_TIME_LIMIT = 10
     run = start_order_state_check(client, page, plugin)
-    assert asked.wait(timeout=20), "the worker never asked the platform"
+    worker_asks_the_platform(asked, run)
     run.refresh_from_db()
     assert run.status == "running"
 
@@ -114,12 +128,17 @@ def test_the_soft_time_limit_in_settings_is_the_one_the_check_gets(slow_store, c
     page, plugin, lookups, asked, release = slow_store
     settings.CELERY_TASK_SOFT_TIME_LIMIT = 1
     settings.CELERY_TASK_TIME_LIMIT = 10
-    started = time.monotonic()
     run = start_order_state_check(client, page, plugin)
 
-    wait_for(lambda: "This check took too long" in widget(client, run), timeout=8, interval=0.2)
-    assert time.monotonic() - started < 4
+    def final() -> str | None:
+        html = widget(client, run)
+        return html if 'data-check-status="running"' not in html else None
+
+    html = wait_for(final, timeout=90, interval=0.2)
     run.refresh_from_db()
+    assert "This check took too long" in html, (run.status, run.summary)
+    # Timed on the run itself, from when the worker took it: a busy machine's wait for a worker does not count.
+    assert (run.finished_at - run.started_at).total_seconds() < 4
     assert (run.deadline - run.started_at).total_seconds() == pytest.approx(10 + 5, abs=0.5)
 
 
@@ -155,9 +174,8 @@ def test_a_run_whose_worker_died_for_good_ends_couldnt_finish_within_the_hard_li
     page, plugin, lookups, asked, release = slow_store
     settings.CELERY_TASK_SOFT_TIME_LIMIT = 2
     settings.CELERY_TASK_TIME_LIMIT = 3
-    started = time.monotonic()
     run = start_order_state_check(client, page, plugin)
-    assert asked.wait(timeout=20), "the worker never asked the platform"
+    worker_asks_the_platform(asked, run)
 
     # The whole worker is gone (the machine's OOM killer, a lost host): nothing redelivers the task.
     for child in children_of(doomed_worker.pid):
@@ -170,8 +188,11 @@ def test_a_run_whose_worker_died_for_good_ends_couldnt_finish_within_the_hard_li
         html = widget(client, run)
         return html if 'data-check-status="unknown"' in html else None
 
-    html = wait_for(ended, timeout=15)
-    assert time.monotonic() - started <= 3 + 5 + 2  # the hard limit, the grace, and a poll
+    html = wait_for(ended, timeout=30)
+    seen_at = timezone.now()
     assert "This check couldn" in html and "Try again" in html
     run.refresh_from_db()
+    # Told within the run's deadline (its start, the hard limit and the grace) and one poll.
+    assert run.deadline == run.started_at + timedelta(seconds=3 + 5)
+    assert seen_at <= run.deadline + timedelta(seconds=3)
     assert (run.status, run.summary) == ("unknown", "This check couldn't finish.")
