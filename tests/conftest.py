@@ -207,6 +207,18 @@ def celery_worker_spawn(queue: str, name: str):
     return process, log
 
 
+# The Celery node name of each queue's session worker, while they run.
+workers_names: dict[str, str] = {}
+
+
+def workers_answering(timeout: float = 60.0) -> None:
+    """Wait until every session worker answers a ping (one may still be replacing a killed pool process)."""
+    from kitty_troubleshoot.celery import app
+
+    for name in workers_names.values():
+        wait_for(lambda name=name: app.control.ping(destination=[name], timeout=0.5), timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def celery_workers(django_db_setup, django_db_blocker):
     """Real Celery workers on the configured broker, reading the test database: one per queue.
@@ -240,7 +252,9 @@ def celery_workers(django_db_setup, django_db_blocker):
                 for worker in workers.values():
                     worker.kill()
                 pytest.fail(f"the {queue} Celery worker did not start; see {logs[queue].name}")
+    workers_names.update(names)
     yield workers
+    workers_names.clear()
     for worker in workers.values():
         worker.terminate()
     for worker in workers.values():
@@ -269,7 +283,11 @@ def celery_worker(celery_worker_process, transactional_db):
     """Tasks queued in this test run on a real worker (or eagerly without a broker).
 
     The test's data is committed (transactional_db) so the worker can read it.
+    The test starts once the workers answer: a busy machine may still be
+    starting one an earlier test stopped or killed.
     """
+    if celery_worker_process is not None:
+        workers_answering()
     return celery_worker_process
 
 
