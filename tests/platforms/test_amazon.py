@@ -176,7 +176,7 @@ def token_requests(httpserver) -> list[Request]:
         ("Shipped", OrderState.IMPORTABLE),
         ("InvoiceUnconfirmed", OrderState.IMPORTABLE),
         ("Canceled", OrderState.CANCELLED),
-        ("Unfulfillable", OrderState.ON_HOLD),
+        ("Unfulfillable", OrderState.FAILED),
         ("SomethingAmazonAddsLater", OrderState.ON_HOLD),
     ],
 )

@@ -176,7 +176,7 @@ def test_an_order_number_eBay_cannot_have_is_not_asked_for(client, httpserver):
             "NONE_REQUESTED",
             OrderState.PENDING_PAYMENT,
             "PENDING, NOT_STARTED",
-            "still processing the buyer's payment",
+            "waiting for eBay to finish processing the buyer's payment",
         ),
         ("FAILED", "NONE_REQUESTED", OrderState.FAILED, "FAILED, NOT_STARTED", "the buyer's payment failed"),
         ("FULLY_REFUNDED", "NONE_REQUESTED", OrderState.REFUNDED, "FULLY_REFUNDED, NOT_STARTED", ""),
@@ -186,7 +186,8 @@ def test_an_order_number_eBay_cannot_have_is_not_asked_for(client, httpserver):
             "IN_PROGRESS",
             OrderState.ON_HOLD,
             "PAID, NOT_STARTED, cancellation requested",
-            "the buyer asked to cancel it",
+            "not ready to import yet (“PAID, NOT_STARTED, cancellation requested”): it is waiting for you to "
+            "accept or decline the buyer's cancel request",
         ),
         ("SOMETHING_NEW", "NONE_REQUESTED", OrderState.ON_HOLD, "SOMETHING_NEW, NOT_STARTED", ""),
     ],
