@@ -36,6 +36,7 @@ from django.db.models import Q
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
+from apps.checks.base import Arrival
 from apps.checks.words import duration_words, when
 from apps.platforms.base import (
     ImportOutcome,
@@ -409,6 +410,32 @@ def rule_importable_state(order: SourceOrder) -> RuleResult:
     evidence["detail"] = order.state_detail
     sentence = STATE_NOT_YET if order.outcome == ImportOutcome.NOT_YET else STATE_NEVER
     return _failed(IMPORTABLE_STATE, sentence.format(**words), evidence)
+
+
+def rules_arrival(results: Iterable[RuleResult]) -> Arrival | None:
+    """Whether an order kept out by these failed rules may still arrive by itself; None: someone must act.
+
+    Its state on the platform decides when it will never import (NEVER) or
+    may later (NOT_YET); a platform without the order has nothing to send
+    (ABSENT); a throttle ends by itself (NOT_YET). Any other failed rule needs
+    the merchant (Import Orders off, a missing SKU...): None.
+    """
+    found: set[Arrival | None] = set()
+    for result in results:
+        if not result.failed:
+            continue
+        if result.rule == IMPORTABLE_STATE:
+            found.add(Arrival(result.evidence["outcome"]))
+        elif result.rule == ORDER_FOUND:
+            found.add(Arrival.ABSENT)
+        elif result.rule == NOT_RATE_LIMITED:
+            found.add(Arrival.NOT_YET)
+        else:
+            found.add(None)
+    for decisive in (Arrival.NEVER, Arrival.ABSENT, None):
+        if decisive in found:
+            return decisive
+    return Arrival.NOT_YET if found else None
 
 
 NO_SKU = "(no SKU)"
