@@ -248,7 +248,11 @@ def test_an_order_waiting_for_its_payment_is_offered_the_watch(merchant_client, 
         # The payment failed: it will never arrive.
         ("Main store", "1008", "There is nothing to watch for: order #1008 will not arrive by itself."),
         # No such order on the platform.
-        ("Main store", "9999", "There is nothing to watch for: the platform has no order #9999 for this plugin."),
+        (
+            "Main store",
+            "9999",
+            "There is nothing to watch for: the platform has no order #9999 for this plugin.",
+        ),
         # An order of another plugin's store.
         ("Outlet", "1006", "There is nothing to watch for: the platform has no order #1006 for this plugin."),
     ],
