@@ -70,6 +70,21 @@ class Outcome:
         return cls(Status.UNKNOWN, summary, tuple(evidence), **kwargs)
 
 
+class Arrival(enum.StrEnum):
+    """What a run found about its subject arriving by itself, kept in its data under ``ARRIVAL_KEY``.
+
+    A diagnosis' subject may be watched ("tell me when it arrives") only when
+    every failed step says it may still arrive (NOT_YET), and none says it
+    never will or that there is nothing to arrive (see ``Summary.watch_refusal``).
+    """
+
+    NOT_YET = "not_yet"  # it waits for something that happens by itself (a payment, a sync, a throttle's end)
+    NEVER = "never"  # cancelled, refunded, failed: it will not arrive, whatever happens next
+    ABSENT = "absent"  # the source has no such thing (a mistyped number, another store's order)
+
+
+ARRIVAL_KEY = "outcome"
+
 ORDER_NUMBER_MAX = 64
 ORDER_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9\-_.#]+$")
 

@@ -15,7 +15,7 @@ from wagtail.models import Page, get_page_models
 
 from kitty_troubleshoot.params import int_param
 
-from .base import Membership, Status
+from .base import ARRIVAL_KEY, Arrival, Membership, Status
 from .models import CheckRun, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
@@ -553,6 +553,52 @@ class Summary:
         if self.unknown_steps or self.first_failing is not None:
             return "incomplete"
         return "passed"
+
+    @property
+    def watch_refusal(self) -> str:
+        """Why the diagnosis' order may not be watched ("tell me when it arrives"); "" when it may.
+
+        The one decision the summary's button and the watch service both use.
+        Watching is for an order that may still arrive by itself: every step
+        that failed says so (``Arrival.NOT_YET`` in its data: a payment, a
+        review, a throttle's end or a sync it waits for), and no step found it
+        will never come (cancelled, refunded, failed) or is not on the platform
+        at all (a mistyped number, or an order of another plugin's store).
+        """
+        number = self.order_number
+        if not number:
+            return "Type the missing order's number and check it first."
+        state = self.state
+        if state in ("idle", "running"):
+            return f"Wait until the checks of order #{number} have finished, then watch it."
+        if state == "already_here":
+            return f"Order #{number} is already in Commerce Kitty."
+        ended = [w for w in self.ran if not w.run.in_flight]
+        for widget in sorted(ended, key=lambda w: w.step_number or 0):
+            arrival = self._arrival(widget)
+            if arrival == Arrival.NEVER:
+                return f"There is nothing to watch for: order #{number} will not arrive by itself. {widget.run.summary}"
+            if arrival == Arrival.ABSENT:
+                return (
+                    f"There is nothing to watch for: the platform has no order #{number} for this plugin. "
+                    "Check the number, and the plugin whose store it was placed in."
+                )
+        for widget in self._with(Status.FAILED):
+            if self._arrival(widget) != Arrival.NOT_YET:
+                return f"Order #{number} will not arrive by itself until Step {widget.step_number} is resolved: {widget.run.summary}"
+        return ""
+
+    @property
+    def may_watch(self) -> bool:
+        return not self.watch_refusal
+
+    @staticmethod
+    def _arrival(widget: StepWidget) -> Arrival | None:
+        data = widget.run.data if isinstance(widget.run.data, dict) else {}
+        try:
+            return Arrival(data.get(ARRIVAL_KEY))
+        except ValueError:
+            return None
 
     @property
     def retry_at(self) -> datetime | None:

@@ -21,7 +21,7 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
+from apps.checks.base import ARRIVAL_KEY, Arrival, Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.base import Membership as CheckMembership
 from apps.checks.registry import register, set_account_directory
 from apps.checks.words import duration_words
@@ -300,6 +300,9 @@ def step_outcome(verdict: ImportVerdict, check_key: str, **kwargs) -> Outcome:
     evidence = list(kwargs.pop("evidence", ()))
     data = {"rules": {r.rule: r.status.value for r in owned}, **kwargs.pop("data", {})}
     if failed:
+        arrival = rules.rules_arrival(failed)
+        if arrival is not None:
+            data[ARRIVAL_KEY] = arrival.value
         return Outcome.failed(
             failed[0].message, *[r.message for r in failed[1:]], *evidence, data=data, **kwargs
         )
@@ -311,6 +314,12 @@ def step_outcome(verdict: ImportVerdict, check_key: str, **kwargs) -> Outcome:
         # The first unknown rule says why; the others could not be judged for the same reason.
         return Outcome.unknown(unknown[0].message, *evidence, *_unknown_advice(verdict), data=data)
     return Outcome.passed(owned[0].message, *[r.message for r in owned[1:]], *evidence, data=data, **kwargs)
+
+
+def _arrival_data(blockers) -> dict:
+    """Whether the order may still arrive by itself though these rules keep it out now (none: a sync brings it)."""
+    arrival = rules.rules_arrival(blockers) if blockers else Arrival.NOT_YET
+    return {ARRIVAL_KEY: arrival.value} if arrival is not None else {}
 
 
 def _unknown_advice(verdict: ImportVerdict) -> list[str]:
@@ -710,6 +719,7 @@ class ManualSync(Check):
                 data={
                     "see_check": CHECK_OF_RULE[rate.rule],
                     "blocking_rule": rate.rule,
+                    ARRIVAL_KEY: Arrival.NOT_YET.value,
                     **_retry_data(verdict),
                 },
             )
@@ -719,7 +729,11 @@ class ManualSync(Check):
                 f"Order #{ctx.order_number} is not in Commerce Kitty, and a sync would not bring it in: "
                 f"{blocker.message}",
                 *evidence,
-                data={"see_check": CHECK_OF_RULE[blocker.rule], "blocking_rule": blocker.rule},
+                data={
+                    "see_check": CHECK_OF_RULE[blocker.rule],
+                    "blocking_rule": blocker.rule,
+                    **_arrival_data(verdict.blockers),
+                },
             )
         if verdict.unknowns:
             return Outcome.unknown(
@@ -741,6 +755,7 @@ class ManualSync(Check):
                     f"{platform} does not support manual syncs: the next scheduled sync (within "
                     f"{_scheduled_sync_interval()}) brings it in.",
                     *evidence,
+                    data=_arrival_data(()),
                 )
             return Outcome.failed(
                 f"Order #{ctx.order_number} is not in Commerce Kitty, and no sync will bring it in: "
@@ -758,6 +773,7 @@ class ManualSync(Check):
             fixes=(
                 Fix("sync_now", "Sync now", f"Pulls {plugin.name}'s recent orders now, then checks again."),
             ),
+            data=_arrival_data(()),
         )
 
     def apply_fix(self, ctx: CheckContext, fix_key: str, choice: str = "") -> str:

@@ -53,7 +53,9 @@ def watch_start(*, user, diagnosis: Diagnosis) -> tuple[OrderWatch, bool]:
 
     Returns ``(watch, True)``, or the account's open watch and False: one
     watch per account, plugin and order, even under two simultaneous presses.
-    Raises WatchRefused when there is nothing to wait for.
+    Raises WatchRefused, saying why, when there is nothing to wait for: the
+    order is here, will never arrive, is not on the platform, or needs the
+    merchant first (the diagnosis' ``Summary.watch_refusal``).
     """
     if not diagnosis.order_number:
         raise WatchRefused("Type the missing order's number and check it first.")
@@ -65,6 +67,9 @@ def watch_start(*, user, diagnosis: Diagnosis) -> tuple[OrderWatch, bool]:
     existing = watch_for(diagnosis)
     if existing is not None:
         return existing, False
+    refusal = diagnosis_summary(diagnosis).watch_refusal
+    if refusal:
+        raise WatchRefused(refusal)
     now = timezone.now()
     try:
         with transaction.atomic():

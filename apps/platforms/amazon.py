@@ -32,6 +32,7 @@ from apps.platforms.base import (
     Buyer,
     Capabilities,
     Connection,
+    ImportOutcome,
     MalformedOrder,
     NotAuthorized,
     OrderNumberProblem,
@@ -41,8 +42,11 @@ from apps.platforms.base import (
     PlatformUnavailable,
     SourceOrder,
     SourceOrderLine,
+    StatusTable,
+    StatusWord,
     UnreadableOrder,
     parse_total,
+    source_state,
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
@@ -90,20 +94,60 @@ _SHAPE_MESSAGE = "Amazon sent this order in a shape we did not expect."
 ORDER_NUMBER_EXAMPLE = "123-1234567-1234567"
 _ORDER_NUMBER = re.compile(r"^\d{3}-\d{7}-\d{7}$")
 
-STATES = {
-    "Pending": OrderState.PENDING_PAYMENT,
-    # A pre-order: placed, payment not yet authorized, released later.
-    "PendingAvailability": OrderState.PENDING_PAYMENT,
-    "Unshipped": OrderState.IMPORTABLE,
-    "PartiallyShipped": OrderState.IMPORTABLE,
-    "Shipped": OrderState.IMPORTABLE,
-    # Shipped; only the invoice confirmation (China) is outstanding.
-    "InvoiceUnconfirmed": OrderState.IMPORTABLE,
-    "Canceled": OrderState.CANCELLED,
-    # A Multi-Channel Fulfillment order Amazon cannot fulfil: not a sale to
-    # import, and nothing a payment would fix.
-    "Unfulfillable": OrderState.ON_HOLD,
-}
+_I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
+
+# Amazon's OrderStatus values, read whole (Orders API v0 reference).
+STATUSES = StatusTable(
+    "amazon",
+    [
+        StatusWord(
+            "Pending",
+            "Placed, payment not yet authorized; not ready for shipment.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "Amazon to authorize the buyer's payment",
+        ),
+        StatusWord(
+            "PendingAvailability",
+            "A pre-order: placed, payment not authorized, the release date in the future.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "the item's release, when Amazon authorizes the buyer's payment",
+        ),
+        StatusWord(
+            "Unshipped",
+            "Payment authorized; ready for shipment, nothing shipped yet.",
+            OrderState.IMPORTABLE,
+            _I,
+        ),
+        StatusWord("PartiallyShipped", "One or more items shipped, not all.", OrderState.IMPORTABLE, _I),
+        StatusWord("Shipped", "Every item shipped.", OrderState.IMPORTABLE, _I),
+        StatusWord(
+            "InvoiceUnconfirmed",
+            "Every item shipped; the seller has not confirmed the invoice to Amazon yet.",
+            OrderState.IMPORTABLE,
+            _I,
+        ),
+        StatusWord(
+            "Canceled", "The order was cancelled.", OrderState.CANCELLED, _X, "it was cancelled on Amazon"
+        ),
+        # A Multi-Channel Fulfillment order Amazon cannot fulfil: not a sale, nothing a payment would fix.
+        StatusWord(
+            "Unfulfillable",
+            "The order cannot be fulfilled (Multi-Channel Fulfillment orders only).",
+            OrderState.FAILED,
+            _X,
+            "Amazon cannot fulfil it (a Multi-Channel Fulfillment order)",
+        ),
+    ],
+    unknown=lambda word, field: StatusWord(
+        word,
+        "An OrderStatus this version of Commerce Kitty does not know.",
+        OrderState.ON_HOLD,
+        ImportOutcome.NOT_YET,
+        f"you to check it in Seller Central (its status “{word}” is one Commerce Kitty does not know yet)",
+    ),
+)
 
 _tokens = AccessTokenCache()
 
@@ -140,9 +184,9 @@ def order_number_read(number: str) -> str:
 # --- Reading Amazon's answers ----------------------------------------------------
 
 
-def order_state(status: str) -> OrderState:
-    """Our state for an Amazon OrderStatus; a status Amazon adds later is ON_HOLD, never imported silently."""
-    return STATES.get(status.strip(), OrderState.ON_HOLD)
+def order_state(status: str) -> StatusWord:
+    """The table entry for an Amazon OrderStatus; one Amazon adds later keeps the order out, never imported silently."""
+    return STATUSES.read(status.strip())
 
 
 def _parse_datetime(value: str) -> datetime:
@@ -214,8 +258,8 @@ def source_order(order: Any, items: Any) -> SourceOrder:
             id=order_id,
             number=order_id,
             placed_at=_parse_datetime(placed),
-            state=order_state(status),
             platform_status=status,
+            **source_state(order_state(status)),
             lines=tuple(lines),
             buyer=buyer,
             currency=text_or_empty(total.get("CurrencyCode")),
@@ -717,7 +761,5 @@ class AmazonAuthorization(AuthorizationFlow):
 AUTHORIZATION = AmazonAuthorization()
 
 
-# Amazon's own word for each state, for the demo marketplace to imitate (the first status mapped to it).
-DEMO_STATUSES: dict[OrderState, tuple[str, str]] = {}
-for _word, _state in STATES.items():
-    DEMO_STATUSES.setdefault(_state, (_word, ""))
+# Amazon's own word for each state, for the demo marketplace to imitate (the first status with it).
+DEMO_STATUSES = STATUSES.demo_words()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -36,8 +36,25 @@ class OrderState(enum.StrEnum):
 
     @property
     def may_still_import(self) -> bool:
-        """Whether the order can become importable by itself (paid, confirmed, reviewed) without a new order."""
-        return self in {OrderState.PENDING_PAYMENT, OrderState.ON_HOLD, OrderState.CHECKOUT}
+        """What a state usually means, for an order built without its platform's table (tests, fixtures).
+
+        A provider never relies on it: each reads its platform's words
+        through a ``StatusTable``, whose outcome decides.
+        """
+        return STATE_OUTCOMES[self] == ImportOutcome.NOT_YET
+
+
+class ImportOutcome(enum.StrEnum):
+    """What an order's state on its platform means for the import, the only question Step 6 answers."""
+
+    IMPORTABLE = "importable"
+    NOT_YET = "not_yet"  # it may import by itself later: the entry says what it waits for
+    NEVER = "never"  # cancelled, refunded, failed, deleted: it will not import whatever happens next
+
+    @property
+    def severity(self) -> int:
+        """Of several words that apply to one order, the most severe decides."""
+        return {ImportOutcome.IMPORTABLE: 0, ImportOutcome.NOT_YET: 1, ImportOutcome.NEVER: 2}[self]
 
 
 STATE_LABELS = {
@@ -49,6 +66,105 @@ STATE_LABELS = {
     OrderState.FAILED: "payment failed",
     OrderState.CHECKOUT: "still in checkout",
 }
+
+
+# The outcome, and what Step 6 says, for an order built with a state alone.
+STATE_OUTCOMES = {
+    OrderState.IMPORTABLE: ImportOutcome.IMPORTABLE,
+    OrderState.PENDING_PAYMENT: ImportOutcome.NOT_YET,
+    OrderState.ON_HOLD: ImportOutcome.NOT_YET,
+    OrderState.CHECKOUT: ImportOutcome.NOT_YET,
+    OrderState.CANCELLED: ImportOutcome.NEVER,
+    OrderState.REFUNDED: ImportOutcome.NEVER,
+    OrderState.FAILED: ImportOutcome.NEVER,
+}
+STATE_REASONS = {
+    OrderState.IMPORTABLE: "",
+    OrderState.PENDING_PAYMENT: "the buyer's payment",
+    OrderState.ON_HOLD: "you to review it on the platform",
+    OrderState.CHECKOUT: "the buyer to finish checkout",
+    OrderState.CANCELLED: "it was cancelled on the platform",
+    OrderState.REFUNDED: "it was refunded in full",
+    OrderState.FAILED: "the payment failed",
+}
+
+
+@dataclass(frozen=True)
+class StatusWord:
+    """One word of a platform's documented order-state vocabulary, and what it means for the import.
+
+    ``reason`` completes Step 6's sentence: for NOT_YET what the order waits
+    for ("the buyer's payment"), for NEVER what happened ("the payment was
+    voided"). ``field`` names the part of the order the word comes from, for
+    platforms that say it in several (Shopify's payment, risk and holds).
+    """
+
+    word: str
+    meaning: str  # what the platform's documentation says it means
+    state: OrderState
+    outcome: ImportOutcome
+    reason: str = ""
+    field: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.outcome == ImportOutcome.IMPORTABLE) != (self.state == OrderState.IMPORTABLE):
+            raise ValueError(f"{self.word}: only an importable word has the importable state")
+        if self.outcome != ImportOutcome.IMPORTABLE and not self.reason:
+            raise ValueError(f"{self.word}: a word that keeps an order out says why (reason)")
+
+
+class StatusTable:
+    """A platform's whole order-state vocabulary: one ``StatusWord`` per (field, word).
+
+    The one place a platform's words are judged; the client reads the
+    order's words through it, the demo marketplace imitates it, and a test
+    walks every entry through the client and Step 6's rule.
+    """
+
+    def __init__(
+        self, platform: str, words: Iterable[StatusWord], *, unknown: Callable[[str, str], StatusWord]
+    ):
+        self.platform = platform
+        self.words = tuple(words)
+        self._by_key = {(w.field, self._key(w.word)): w for w in self.words}
+        if len(self._by_key) != len(self.words):
+            raise ValueError(f"{platform}: a word is in its table twice")
+        self._unknown = unknown
+
+    @staticmethod
+    def _key(word: str) -> str:
+        return word.strip().casefold()
+
+    def __iter__(self) -> Iterator[StatusWord]:
+        return iter(self.words)
+
+    def get(self, word: str, field: str = "") -> StatusWord | None:
+        return self._by_key.get((field, self._key(word)))
+
+    def read(self, word: str, field: str = "") -> StatusWord:
+        """The entry for ``word`` in ``field``.
+
+        A word the platform added after this table was written comes from
+        ``unknown(word, field)``: it keeps the order out, shown with its own
+        word, so nothing unknown is imported silently.
+        """
+        return self.get(word, field) or self._unknown(word, field)
+
+    def in_field(self, field: str) -> tuple[StatusWord, ...]:
+        return tuple(w for w in self.words if w.field == field)
+
+    def demo_words(self) -> dict[OrderState, StatusWord]:
+        """Each state's first word, for the demo marketplace to imitate the platform."""
+        words: dict[OrderState, StatusWord] = {}
+        for word in self.words:
+            words.setdefault(word.state, word)
+        return words
+
+
+def most_severe(words: Iterable[StatusWord]) -> StatusWord:
+    """Of the words that apply to one order, the one that decides: never over not yet over importable;
+    among equals, the first."""
+    return max(words, key=lambda w: w.outcome.severity)  # max keeps the first of equals
 
 
 @dataclass(frozen=True)
@@ -82,13 +198,33 @@ class SourceOrder:
     buyer: Buyer = field(default_factory=Buyer)
     currency: str = ""
     total: Decimal | None = None
-    # When the state's label alone would mislead, what a merchant should read
-    # instead, e.g. "the payment was voided" or "waiting for the rest of the payment".
+    # What Step 6 says after "waiting for" (not yet) or "will not import:"
+    # (never), from the platform's table entry, e.g. "the rest of the payment"
+    # or "the payment was voided"; filled from the state when a caller gives none.
     state_detail: str = ""
+    # Whether it imports now, may by itself later, or never: from the
+    # platform's table entry; filled from the state when a caller gives none.
+    outcome: ImportOutcome | None = None
     # False when the platform withholds the buyer's e-mail and name from apps
     # like ours (Amazon, without a Restricted Data Token): their absence is
     # then expected, not a fault of the order.
     buyer_contact_shared: bool = True
+
+    def __post_init__(self) -> None:
+        if self.outcome is None:
+            object.__setattr__(self, "outcome", STATE_OUTCOMES[self.state])
+        if not self.state_detail:
+            object.__setattr__(self, "state_detail", STATE_REASONS[self.state])
+
+    @property
+    def may_still_import(self) -> bool:
+        """Whether the order may import by itself later (paid, reviewed, the request settled)."""
+        return self.outcome == ImportOutcome.NOT_YET
+
+
+def source_state(word: StatusWord) -> dict:
+    """A SourceOrder's state fields from its table entry: ``SourceOrder(..., **source_state(word))``."""
+    return {"state": word.state, "outcome": word.outcome, "state_detail": word.reason}
 
 
 @dataclass(frozen=True)

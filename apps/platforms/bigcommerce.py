@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -15,6 +16,7 @@ from apps.platforms.base import (
     Buyer,
     Capabilities,
     Connection,
+    ImportOutcome,
     MalformedOrder,
     NotAuthorized,
     OrderState,
@@ -23,9 +25,12 @@ from apps.platforms.base import (
     PlatformUnavailable,
     SourceOrder,
     SourceOrderLine,
+    StatusTable,
+    StatusWord,
     UnreadableOrder,
     normalize_order_number,
     parse_total,
+    source_state,
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after
@@ -51,40 +56,119 @@ MAX_LINE_PAGES = 100
 
 _SHAPE_MESSAGE = "BigCommerce sent this order in a shape we did not expect."
 
-# status_id -> (our state, BigCommerce's name for it, what Step 6 says instead of the state label).
-STATUSES: dict[int, tuple[OrderState, str, str]] = {
-    0: (OrderState.CHECKOUT, "Incomplete", ""),
-    1: (OrderState.PENDING_PAYMENT, "Pending", ""),
-    7: (OrderState.PENDING_PAYMENT, "Awaiting Payment", ""),
-    12: (OrderState.ON_HOLD, "Manual Verification Required", "waiting for you to verify it in BigCommerce"),
-    11: (OrderState.IMPORTABLE, "Awaiting Fulfillment", ""),
-    9: (OrderState.IMPORTABLE, "Awaiting Shipment", ""),
-    8: (OrderState.IMPORTABLE, "Awaiting Pickup", ""),
-    2: (OrderState.IMPORTABLE, "Shipped", ""),
-    3: (OrderState.IMPORTABLE, "Partially Shipped", ""),
-    10: (OrderState.IMPORTABLE, "Completed", ""),
-    5: (OrderState.CANCELLED, "Cancelled", ""),
-    6: (OrderState.FAILED, "Declined", "the payment was declined"),
-    13: (OrderState.ON_HOLD, "Disputed", "the buyer disputed the payment"),
-    4: (OrderState.REFUNDED, "Refunded", ""),
-    # Paid, and part of it still ships: as Shopify's PARTIALLY_REFUNDED.
-    14: (OrderState.IMPORTABLE, "Partially Refunded", ""),
-}
+_I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
+
+# BigCommerce's order statuses by status_id, read whole (the Orders V2
+# reference and "Understanding Order Statuses"); ``word`` is the id, the
+# name is the start of the meaning. The order's own ``status`` text is shown,
+# since a store may rename its statuses.
+STATUSES = StatusTable(
+    "bigcommerce",
+    [
+        StatusWord(
+            "0",
+            "Incomplete: the shopper reached the payment page but did not complete the transaction.",
+            OrderState.CHECKOUT,
+            _N,
+            "the buyer to complete checkout and pay",
+        ),
+        StatusWord(
+            "1",
+            "Pending: the customer started checkout but did not complete it.",
+            OrderState.CHECKOUT,
+            _N,
+            "the buyer to complete checkout",
+        ),
+        StatusWord(
+            "7",
+            "Awaiting Payment: checkout completed, payment not confirmed yet (authorized, not captured).",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "the payment to be confirmed",
+        ),
+        StatusWord(
+            "12",
+            "Manual Verification Required: on hold while something is confirmed by hand.",
+            OrderState.ON_HOLD,
+            _N,
+            "you to verify it in BigCommerce",
+        ),
+        StatusWord(
+            "13",
+            "Disputed: the customer opened a dispute over the payment, or the store marked "
+            "the order fraudulent.",
+            OrderState.ON_HOLD,
+            _N,
+            "the payment dispute to be resolved",
+        ),
+        StatusWord(
+            "11", "Awaiting Fulfillment: checkout completed and payment confirmed.", OrderState.IMPORTABLE, _I
+        ),
+        StatusWord(
+            "9", "Awaiting Shipment: pulled and packaged, awaiting the carrier.", OrderState.IMPORTABLE, _I
+        ),
+        StatusWord(
+            "8", "Awaiting Pickup: packaged, awaiting the customer's pickup.", OrderState.IMPORTABLE, _I
+        ),
+        StatusWord("2", "Shipped: shipped, receipt not confirmed.", OrderState.IMPORTABLE, _I),
+        StatusWord("3", "Partially Shipped: only some items shipped.", OrderState.IMPORTABLE, _I),
+        StatusWord(
+            "10",
+            "Completed: shipped or picked up and received, or a digital order paid for.",
+            OrderState.IMPORTABLE,
+            _I,
+        ),
+        # Paid, and part of it still ships: as Shopify's PARTIALLY_REFUNDED.
+        StatusWord(
+            "14", "Partially Refunded: the store refunded part of the order.", OrderState.IMPORTABLE, _I
+        ),
+        StatusWord(
+            "5",
+            "Cancelled: the store cancelled the order.",
+            OrderState.CANCELLED,
+            _X,
+            "it was cancelled in BigCommerce",
+        ),
+        StatusWord(
+            "6",
+            "Declined: the store declined the order (e.g. no manual payment arrived).",
+            OrderState.FAILED,
+            _X,
+            "the order was declined in BigCommerce",
+        ),
+        StatusWord(
+            "4", "Refunded: the store refunded the order.", OrderState.REFUNDED, _X, "it was refunded"
+        ),
+    ],
+    unknown=lambda word, field: StatusWord(
+        word,
+        "A status id this version of Commerce Kitty does not know.",
+        OrderState.ON_HOLD,
+        ImportOutcome.NOT_YET,
+        f"you to check it in BigCommerce (status id {word} is one Commerce Kitty does not know yet)",
+    ),
+)
 
 
-def order_state(order: dict[str, Any]) -> tuple[OrderState, str, str]:
-    """(our state, BigCommerce's word, Step 6's detail) for an order's ``status_id``.
+def status_name(word: StatusWord) -> str:
+    """BigCommerce's default name for a status: "Awaiting Payment"."""
+    return word.meaning.split(":", 1)[0]
 
-    A status id BigCommerce adds later is ON_HOLD, shown with its own word:
-    an unknown state is never imported silently.
+
+def order_state(order: dict[str, Any]) -> tuple[StatusWord, str]:
+    """(the table entry, BigCommerce's word) for an order's ``status_id``.
+
+    A status id BigCommerce adds later keeps the order out, shown with its
+    own word: an unknown state is never imported silently.
     """
     raw = order.get("status_id")
     if isinstance(raw, bool) or not isinstance(raw, int | str):
         raise MalformedOrder(_SHAPE_MESSAGE)
     status_id = int(raw)
+    entry = STATUSES.read(str(status_id))
+    known = STATUSES.get(str(status_id))
     word = text_or_empty(order.get("status"))
-    state, name, detail = STATUSES.get(status_id, (OrderState.ON_HOLD, "", ""))
-    return state, word or name or f"status {status_id}", detail
+    return entry, word or (status_name(known) if known else f"status {status_id}")
 
 
 def _parse_date(value: Any) -> datetime:
@@ -111,7 +195,7 @@ def source_order(order: Any, products: list[Any]) -> SourceOrder:
     try:
         if not isinstance(order, dict) or not isinstance(products, list):
             raise MalformedOrder(_SHAPE_MESSAGE)
-        state, word, detail = order_state(order)
+        status, word = order_state(order)
         order_id = order["id"]
         if isinstance(order_id, bool) or not isinstance(order_id, int | str) or not str(order_id).strip():
             raise MalformedOrder(_SHAPE_MESSAGE)
@@ -122,9 +206,8 @@ def source_order(order: Any, products: list[Any]) -> SourceOrder:
             id=str(order_id),
             number=normalize_order_number(str(order_id)),
             placed_at=_parse_date(order.get("date_created")),
-            state=state,
             platform_status=word,
-            state_detail=detail,
+            **source_state(status),
             lines=tuple(line for line in map(_line, products) if line is not None),
             buyer=Buyer(
                 email=text_or_empty(billing.get("email")),
@@ -404,9 +487,10 @@ class BigCommerceAuthorization(AuthorizationFlow):
         return {"access_token": token}
 
 
-DEMO_STATUSES: dict[OrderState, tuple[str, str]] = {}
-for _state, _name, _detail in STATUSES.values():
-    DEMO_STATUSES.setdefault(_state, (_name, _detail))
+# Each state's first status, for the demo marketplace to imitate (by its name, as a store shows it).
+DEMO_STATUSES = {
+    state: replace(word, word=status_name(word)) for state, word in STATUSES.demo_words().items()
+}
 
 CLIENT = BigCommerceClient
 AUTHORIZATION = BigCommerceAuthorization()

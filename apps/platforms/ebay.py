@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from apps.platforms.base import (
     Buyer,
     Capabilities,
     Connection,
+    ImportOutcome,
     MalformedOrder,
     NotAuthorized,
     OrderState,
@@ -24,9 +26,13 @@ from apps.platforms.base import (
     PlatformUnavailable,
     SourceOrder,
     SourceOrderLine,
+    StatusTable,
+    StatusWord,
     UnreadableOrder,
+    most_severe,
     normalize_order_number,
     parse_total,
+    source_state,
     text_or_empty,
 )
 from apps.platforms.http import DEFAULT_RETRY_AFTER, PlatformHTTP, parse_retry_after
@@ -55,44 +61,141 @@ _SHAPE_MESSAGE = "eBay sent this order in a shape we did not expect."
 # Order ids are like "12-34567-89012" (older ones "123456789012-1234567890").
 _ORDER_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,39}$")
 
-# orderPaymentStatus -> (our state, what Step 6 says instead of the state's label).
-PAYMENT_STATES: dict[str, tuple[OrderState, str]] = {
-    "PAID": (OrderState.IMPORTABLE, ""),
-    # Paid, and part of it still ships: as Shopify's PARTIALLY_REFUNDED.
-    "PARTIALLY_REFUNDED": (OrderState.IMPORTABLE, ""),
-    "PENDING": (OrderState.PENDING_PAYMENT, "eBay is still processing the buyer's payment"),
-    "FAILED": (OrderState.FAILED, "the buyer's payment failed"),
-    "FULLY_REFUNDED": (OrderState.REFUNDED, ""),
-}
+_I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
+
+PAYMENT = "orderPaymentStatus"
+CANCEL = "cancelStatus.cancelState"
+CANCEL_REQUEST = "cancelRequests.cancelRequestState"
+FULFILLMENT = "orderFulfillmentStatus"
+
+# eBay's words for an order's state, read whole (Sell Fulfillment API:
+# OrderPaymentStatusEnum, CancelStateEnum, CancelRequestStateEnum,
+# OrderFulfillmentStatus). Of the words one order carries the most severe
+# decides. Only orders whose checkout is complete are returned at all.
+STATUSES = StatusTable(
+    "ebay",
+    [
+        StatusWord("PAID", "The buyer's payment was made.", OrderState.IMPORTABLE, _I, field=PAYMENT),
+        # Paid, and part of it still ships: as Shopify's PARTIALLY_REFUNDED.
+        StatusWord(
+            "PARTIALLY_REFUNDED",
+            "Part of the payment was refunded.",
+            OrderState.IMPORTABLE,
+            _I,
+            field=PAYMENT,
+        ),
+        StatusWord(
+            "PENDING",
+            "The buyer's payment is in process but not complete.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "eBay to finish processing the buyer's payment",
+            PAYMENT,
+        ),
+        StatusWord(
+            "FAILED",
+            "The buyer's payment failed.",
+            OrderState.FAILED,
+            _X,
+            "the buyer's payment failed",
+            PAYMENT,
+        ),
+        StatusWord(
+            "FULLY_REFUNDED",
+            "The whole payment was refunded.",
+            OrderState.REFUNDED,
+            _X,
+            "it was refunded in full",
+            PAYMENT,
+        ),
+        StatusWord(
+            "NONE_REQUESTED", "No cancellation was requested.", OrderState.IMPORTABLE, _I, field=CANCEL
+        ),
+        StatusWord("", "No cancellation status was returned.", OrderState.IMPORTABLE, _I, field=CANCEL),
+        StatusWord(
+            "IN_PROGRESS",
+            "A cancellation was requested and is not settled yet.",
+            OrderState.ON_HOLD,
+            _N,
+            "you to accept or decline the buyer's cancel request",
+            CANCEL,
+        ),
+        StatusWord(
+            "CANCELED",
+            "The order was cancelled.",
+            OrderState.CANCELLED,
+            _X,
+            "it was cancelled on eBay",
+            CANCEL,
+        ),
+        StatusWord(
+            "REQUESTED",
+            "The buyer asked to cancel; the seller has not accepted or rejected it yet.",
+            OrderState.ON_HOLD,
+            _N,
+            "you to accept or decline the buyer's cancel request",
+            CANCEL_REQUEST,
+        ),
+        StatusWord(
+            "REJECTED",
+            "The seller rejected the buyer's cancel request.",
+            OrderState.IMPORTABLE,
+            _I,
+            field=CANCEL_REQUEST,
+        ),
+        StatusWord(
+            "COMPLETED",
+            "The cancel request was processed and the order cancelled.",
+            OrderState.CANCELLED,
+            _X,
+            "it was cancelled on eBay at the buyer's request",
+            CANCEL_REQUEST,
+        ),
+        # How far it shipped decides nothing: a paid order imports however far it has gone.
+        StatusWord("NOT_STARTED", "No item has shipped yet.", OrderState.IMPORTABLE, _I, field=FULFILLMENT),
+        StatusWord("IN_PROGRESS", "Some items have shipped.", OrderState.IMPORTABLE, _I, field=FULFILLMENT),
+        StatusWord("FULFILLED", "Every item has shipped.", OrderState.IMPORTABLE, _I, field=FULFILLMENT),
+        StatusWord("", "No fulfillment status was returned.", OrderState.IMPORTABLE, _I, field=FULFILLMENT),
+    ],
+    unknown=lambda word, field: StatusWord(
+        word,
+        f"An {field} value this version of Commerce Kitty does not know.",
+        OrderState.ON_HOLD,
+        ImportOutcome.NOT_YET,
+        f"you to check it on eBay (its {field} “{word}” is one Commerce Kitty does not know yet)",
+        field,
+    ),
+)
 
 
-def order_state(order: dict[str, Any]) -> tuple[OrderState, str, str]:
-    """(our state, eBay's words, Step 6's detail) from the payment and cancellation status.
+def order_state(order: dict[str, Any]) -> tuple[StatusWord, str]:
+    """(the deciding table entry, eBay's words) from the payment, cancellation and fulfillment status.
 
-    - cancelStatus.cancelState CANCELED -> CANCELLED, whatever was paid;
-      IN_PROGRESS (the buyer asked to cancel) -> ON_HOLD until it is settled.
-    - orderPaymentStatus decides the rest (PAYMENT_STATES); one eBay adds
-      later is ON_HOLD with its own word, never imported silently.
-    - orderFulfillmentStatus (NOT_STARTED, IN_PROGRESS, FULFILLED) is shown
-      but decides nothing: a paid order imports however far it has shipped.
+    The most severe word decides: a cancellation over a payment, a pending
+    cancel request (cancelState IN_PROGRESS, or a request still REQUESTED)
+    over PAID: the order waits for the seller's answer, paid as it is.
     """
     payment = text_or_empty(order.get("orderPaymentStatus")).upper()
     fulfillment = text_or_empty(order.get("orderFulfillmentStatus")).upper()
     cancel_status = order.get("cancelStatus") or {}
     if not isinstance(cancel_status, dict):
         raise MalformedOrder(_SHAPE_MESSAGE)
+    requests = cancel_status.get("cancelRequests") or []
+    if not isinstance(requests, list):
+        raise MalformedOrder(_SHAPE_MESSAGE)
     cancel = text_or_empty(cancel_status.get("cancelState")).upper()
-    words = [payment or "NO PAYMENT STATUS"]
-    if fulfillment:
-        words.append(fulfillment)
-    if cancel == "CANCELED":
-        words.append("CANCELED")
-        return OrderState.CANCELLED, ", ".join(words), ""
-    if cancel == "IN_PROGRESS":
-        words.append("cancellation requested")
-        return OrderState.ON_HOLD, ", ".join(words), "the buyer asked to cancel it"
-    state, detail = PAYMENT_STATES.get(payment, (OrderState.ON_HOLD, ""))
-    return state, ", ".join(words), detail
+    found = [(STATUSES.read(payment, PAYMENT), payment or "NO PAYMENT STATUS")]
+    found.append((STATUSES.read(fulfillment, FULFILLMENT), fulfillment))
+    found.append(
+        (STATUSES.read(cancel, CANCEL), {"CANCELED": "CANCELED"}.get(cancel, "cancellation requested"))
+    )
+    for request in requests:
+        state = text_or_empty((request or {}).get("cancelRequestState")).upper()
+        found.append((STATUSES.read(state, CANCEL_REQUEST), f"cancel request {state}"))
+    deciding = most_severe(word for word, _said in found)
+    words = [found[0][1]] + ([fulfillment] if fulfillment else [])
+    words += [said for word, said in found[2:] if word.outcome != ImportOutcome.IMPORTABLE]
+    return deciding, ", ".join(dict.fromkeys(words))
 
 
 def _parse_datetime(value: Any) -> datetime:
@@ -150,7 +253,7 @@ def source_order(order: Any) -> SourceOrder:
         order_id = order["orderId"]
         if not isinstance(order_id, str) or not order_id.strip():
             raise MalformedOrder(_SHAPE_MESSAGE)
-        state, words, detail = order_state(order)
+        status, words = order_state(order)
         lines = order.get("lineItems") or []
         if not isinstance(lines, list):
             raise MalformedOrder(_SHAPE_MESSAGE)
@@ -159,9 +262,8 @@ def source_order(order: Any) -> SourceOrder:
             id=order_id,
             number=normalize_order_number(order_id),
             placed_at=_parse_datetime(order.get("creationDate")),
-            state=state,
             platform_status=words,
-            state_detail=detail,
+            **source_state(status),
             lines=tuple(line for line in map(_line, lines) if line is not None),
             buyer=_buyer(order),
             currency=text_or_empty(total.get("currency")),
@@ -487,16 +589,19 @@ class EbayAuthorization(AuthorizationFlow):
         )
 
 
-def _demo_statuses() -> dict[OrderState, tuple[str, str]]:
-    """Each state's first eBay status, read through order_state so the demo never says otherwise."""
-    samples = [{"orderPaymentStatus": payment} for payment in PAYMENT_STATES] + [
-        {"orderPaymentStatus": "PAID", "cancelStatus": {"cancelState": cancel}}
-        for cancel in ("CANCELED", "IN_PROGRESS")
-    ]
-    statuses: dict[OrderState, tuple[str, str]] = {}
-    for sample in samples:
-        state, words, detail = order_state({"orderFulfillmentStatus": "NOT_STARTED", **sample})
-        statuses.setdefault(state, (words, detail))
+def _demo_statuses() -> dict[OrderState, StatusWord]:
+    """Each state's first eBay word, with eBay's words as order_state says them, so the demo never says otherwise."""
+    statuses: dict[OrderState, StatusWord] = {}
+    for entry in STATUSES:
+        sample: dict[str, Any] = {"orderPaymentStatus": "PAID", "orderFulfillmentStatus": "NOT_STARTED"}
+        if entry.field == PAYMENT:
+            sample["orderPaymentStatus"] = entry.word
+        elif entry.field == CANCEL:
+            sample["cancelStatus"] = {"cancelState": entry.word}
+        else:
+            continue
+        deciding, words = order_state(sample)
+        statuses.setdefault(deciding.state, replace(deciding, word=words))
     return statuses
 
 

@@ -21,6 +21,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,6 +35,7 @@ from apps.platforms.base import (
     Buyer,
     Capabilities,
     Connection,
+    ImportOutcome,
     MalformedOrder,
     NotAuthorized,
     OrderNumberProblem,
@@ -43,9 +45,13 @@ from apps.platforms.base import (
     PlatformUnavailable,
     SourceOrder,
     SourceOrderLine,
+    StatusTable,
+    StatusWord,
     UnreadableOrder,
+    most_severe,
     normalize_order_number,
     parse_total,
+    source_state,
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after
@@ -81,9 +87,6 @@ MAX_PAGES = 10_000
 
 _SHAPE_MESSAGE = "Etsy sent this order in a shape we did not expect."
 
-# Etsy's receipt statuses, lower-cased, by what they mean for a paid receipt.
-_PAID_STATUSES = {"paid", "completed", "open", "partially refunded"}
-
 
 # --- Order numbers -------------------------------------------------------------------
 
@@ -110,29 +113,84 @@ def order_number_read(number: str) -> str:
 # --- Reading Etsy's answers ---------------------------------------------------------------
 
 
-def receipt_state(status: str, is_paid: bool) -> tuple[OrderState, str]:
-    """Map a receipt's status and is_paid to (our state, Etsy's own words for it).
+_I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
 
-    - canceled -> CANCELLED; fully refunded -> REFUNDED, whatever was paid.
-    - not paid (open, payment processing) -> PENDING_PAYMENT.
-    - paid and paid / completed / open / partially refunded -> IMPORTABLE (a
-      partially refunded receipt still has goods to ship).
-    - paid while "payment processing" -> PENDING_PAYMENT: the payment has not cleared.
-    - any status Etsy adds later -> ON_HOLD, shown with its own word.
+STATUS = "status"
+IS_PAID = "is_paid"
+
+# Etsy's words for a receipt's state, read whole (Open API v3 ShopReceipt:
+# ``status`` and ``is_paid``). Of the two, the more severe decides: an open
+# receipt that is not paid waits for the payment.
+STATUSES = StatusTable(
+    "etsy",
+    [
+        StatusWord("paid", "The buyer paid.", OrderState.IMPORTABLE, _I, field=STATUS),
+        StatusWord("completed", "Paid and shipped.", OrderState.IMPORTABLE, _I, field=STATUS),
+        StatusWord("open", "Placed and not shipped yet.", OrderState.IMPORTABLE, _I, field=STATUS),
+        # Paid, and part of it still ships: as Shopify's PARTIALLY_REFUNDED.
+        StatusWord(
+            "partially refunded", "Part of the payment was refunded.", OrderState.IMPORTABLE, _I, field=STATUS
+        ),
+        StatusWord(
+            "payment processing",
+            "The buyer's payment has not cleared yet.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "Etsy to finish processing the buyer's payment",
+            STATUS,
+        ),
+        StatusWord(
+            "canceled",
+            "The order was cancelled.",
+            OrderState.CANCELLED,
+            _X,
+            "it was cancelled on Etsy",
+            STATUS,
+        ),
+        StatusWord(
+            "fully refunded",
+            "The whole payment was refunded.",
+            OrderState.REFUNDED,
+            _X,
+            "it was refunded in full",
+            STATUS,
+        ),
+        StatusWord("true", "The receipt is paid.", OrderState.IMPORTABLE, _I, field=IS_PAID),
+        StatusWord(
+            "false",
+            "The receipt is not paid yet.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "the buyer's payment",
+            IS_PAID,
+        ),
+    ],
+    unknown=lambda word, field: StatusWord(
+        word,
+        "A receipt status this version of Commerce Kitty does not know.",
+        OrderState.ON_HOLD,
+        ImportOutcome.NOT_YET,
+        f"you to check it on Etsy (its status “{word}” is one Commerce Kitty does not know yet)",
+        field,
+    ),
+)
+
+
+def receipt_state(status: str, is_paid: bool) -> tuple[StatusWord, str]:
+    """(the deciding table entry, Etsy's own words) for a receipt's status and is_paid.
+
+    canceled and fully refunded never import, whatever was paid; a receipt
+    that is not paid waits for the payment; "payment processing" waits for
+    it to clear even when is_paid says true.
     """
     word = status.strip().lower()
-    words = word or "no status"
-    if word == "canceled":
-        return OrderState.CANCELLED, words
-    if word == "fully refunded":
-        return OrderState.REFUNDED, words
-    if not is_paid:
-        return OrderState.PENDING_PAYMENT, words if word == "payment processing" else f"{words}, not paid"
-    if word in _PAID_STATUSES:
-        return OrderState.IMPORTABLE, words
-    if word == "payment processing":
-        return OrderState.PENDING_PAYMENT, words
-    return OrderState.ON_HOLD, words
+    said = word or "no status"
+    by_status = STATUSES.read(word, STATUS)
+    by_payment = STATUSES.read("true" if is_paid else "false", IS_PAID)
+    deciding = most_severe([by_status, by_payment])
+    if not is_paid and by_status.outcome == ImportOutcome.IMPORTABLE:
+        said = f"{said}, not paid"
+    return deciding, said
 
 
 def _money(value: Any) -> tuple[Decimal | None, str]:
@@ -189,7 +247,7 @@ def source_order(receipt: Any) -> SourceOrder:
         is_paid = receipt.get("is_paid")
         if not isinstance(is_paid, bool):
             raise TypeError("is_paid")
-        state, platform_status = receipt_state(text_or_empty(receipt.get("status")), is_paid)
+        status, platform_status = receipt_state(text_or_empty(receipt.get("status")), is_paid)
         transactions = receipt.get("transactions") or []
         if not isinstance(transactions, list):
             raise TypeError("transactions")
@@ -202,8 +260,8 @@ def source_order(receipt: Any) -> SourceOrder:
             id=str(number),
             number=str(number),
             placed_at=datetime.fromtimestamp(created, UTC),
-            state=state,
             platform_status=platform_status,
+            **source_state(status),
             lines=tuple(line for line in map(_line, transactions) if line is not None),
             buyer=Buyer(
                 email=text_or_empty(email),
@@ -676,8 +734,8 @@ class EtsyAuthorization(AuthorizationFlow):
 AUTHORIZATION = EtsyAuthorization()
 
 
-# Etsy's own words for each state, read through receipt_state so the demo never says otherwise.
-DEMO_STATUSES: dict[OrderState, tuple[str, str]] = {}
+# Each state's Etsy words, read through receipt_state so the demo never says otherwise.
+DEMO_STATUSES: dict[OrderState, StatusWord] = {}
 for _status, _paid in (("paid", True), ("open", False), ("canceled", False), ("fully refunded", True)):
-    _state, _words = receipt_state(_status, _paid)
-    DEMO_STATUSES.setdefault(_state, (_words, ""))
+    _deciding, _words = receipt_state(_status, _paid)
+    DEMO_STATUSES.setdefault(_deciding.state, replace(_deciding, word=_words))

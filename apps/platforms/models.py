@@ -15,7 +15,14 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
-from apps.platforms.base import Capabilities, OrderState, normalize_order_number
+from apps.platforms.base import (
+    Capabilities,
+    ImportOutcome,
+    OrderState,
+    StatusTable,
+    StatusWord,
+    normalize_order_number,
+)
 
 # Ten years is more history than any platform shows (Amazon: two); the cap
 # also keeps "now - history_days" inside the calendar.
@@ -98,15 +105,66 @@ class SandboxOrderStatus(models.TextChoices):
     CHECKOUT = "checkout", "in checkout"
 
 
-SANDBOX_STATES = {
-    SandboxOrderStatus.PAID: OrderState.IMPORTABLE,
-    SandboxOrderStatus.PENDING_PAYMENT: OrderState.PENDING_PAYMENT,
-    SandboxOrderStatus.ON_HOLD: OrderState.ON_HOLD,
-    SandboxOrderStatus.CANCELLED: OrderState.CANCELLED,
-    SandboxOrderStatus.REFUNDED: OrderState.REFUNDED,
-    SandboxOrderStatus.FAILED: OrderState.FAILED,
-    SandboxOrderStatus.CHECKOUT: OrderState.CHECKOUT,
-}
+_I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
+
+# The demo marketplace's whole vocabulary: one word per status, its meaning, and its outcome.
+STATUSES = StatusTable(
+    "sandbox",
+    [
+        StatusWord(SandboxOrderStatus.PAID, "Paid and confirmed.", OrderState.IMPORTABLE, _I),
+        StatusWord(
+            SandboxOrderStatus.PENDING_PAYMENT,
+            "Placed; the buyer has not paid yet.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "the buyer's payment",
+        ),
+        StatusWord(
+            SandboxOrderStatus.ON_HOLD,
+            "Held for the store's review.",
+            OrderState.ON_HOLD,
+            _N,
+            "you to review it on the demo marketplace",
+        ),
+        StatusWord(
+            SandboxOrderStatus.CHECKOUT,
+            "The buyer is still in checkout.",
+            OrderState.CHECKOUT,
+            _N,
+            "the buyer to finish checkout",
+        ),
+        StatusWord(
+            SandboxOrderStatus.CANCELLED,
+            "The order was cancelled.",
+            OrderState.CANCELLED,
+            _X,
+            "it was cancelled on the demo marketplace",
+        ),
+        StatusWord(
+            SandboxOrderStatus.REFUNDED,
+            "The whole payment was refunded.",
+            OrderState.REFUNDED,
+            _X,
+            "it was refunded in full",
+        ),
+        StatusWord(
+            SandboxOrderStatus.FAILED,
+            "The buyer's payment failed.",
+            OrderState.FAILED,
+            _X,
+            "the buyer's payment failed",
+        ),
+    ],
+    # Every status is a choice of the model's field: an unknown one is a row that skipped validation.
+    unknown=lambda word, field: StatusWord(
+        word,
+        "Not a demo status.",
+        OrderState.ON_HOLD,
+        ImportOutcome.NOT_YET,
+        f"you to fix the demo order's status (“{word}” is not one)",
+    ),
+)
+SANDBOX_STATES = {SandboxOrderStatus(word.word): word.state for word in STATUSES}
 
 
 def validate_lines(value: object) -> None:

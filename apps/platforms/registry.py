@@ -16,8 +16,11 @@ A provider module provides:
 - ``order_number_read`` (optional): the order number a merchant typed, as the
   platform writes it, raising ``OrderNumberProblem`` when it cannot be one;
   without it, any number is taken as typed;
-- ``DEMO_STATUSES`` (optional): ``{OrderState: (platform's word, Step 6's
-  detail)}``, so a demo order can speak as the platform does.
+- ``STATUSES``: a ``StatusTable``, the platform's whole order-state
+  vocabulary (each word, its meaning, and whether it imports, not yet, or never);
+- ``DEMO_STATUSES`` (optional): ``{OrderState: StatusWord}``, one entry of
+  ``STATUSES`` per state with the words as the platform says them, so a demo
+  order can speak as the platform does.
 A module written before this table (a client class and nothing else) plugs
 in by naming its class: ``Provider("etsy", "Etsy", "apps.platforms.etsy", client="EtsyClient")``.
 """
@@ -29,7 +32,7 @@ from functools import cache
 from importlib import import_module
 
 from apps.platforms.authorization import NO_AUTHORIZATION, AuthorizationFlow
-from apps.platforms.base import Capabilities, Connection, OrderState, PlatformClient
+from apps.platforms.base import Capabilities, Connection, OrderState, PlatformClient, StatusWord
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ class Provider:
             return NO_AUTHORIZATION
 
     @property
-    def demo_statuses(self) -> dict[OrderState, tuple[str, str]]:
-        """The platform's word (and Step 6's detail) for each state, for the demo marketplace to imitate.
+    def demo_statuses(self) -> dict[OrderState, StatusWord]:
+        """The platform's table entry (its word as the platform says it) for each state, for the demo to imitate.
 
         From the module's optional ``DEMO_STATUSES``; empty when it has none.
         """

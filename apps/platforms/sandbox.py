@@ -28,10 +28,12 @@ from apps.platforms.base import (
     RateLimited,
     SourceOrder,
     SourceOrderLine,
+    StatusWord,
     UnreadableOrder,
     normalize_order_number,
+    source_state,
 )
-from apps.platforms.models import SANDBOX_STATES, SandboxOrder, SandboxOrderStatus, SandboxStore
+from apps.platforms.models import STATUSES, SandboxOrder, SandboxOrderStatus, SandboxStore
 from apps.platforms.throttle import Throttle, throttle_for
 
 # Generous: the demo store is a local table. One "request" returns a page of
@@ -174,8 +176,8 @@ class SandboxClient(PlatformClient):
         return store
 
 
-def _imitated_words(imitates: str, state: OrderState) -> tuple[str, str] | None:
-    """The imitated platform's word and detail for ``state``; None: the demo's own word."""
+def _imitated_words(imitates: str, state: OrderState) -> StatusWord | None:
+    """The imitated platform's table entry for ``state`` (with its words); None: the demo's own word."""
     if not imitates:
         return None
     from apps.platforms.registry import UnknownPlatform, provider  # the table imports this module
@@ -231,15 +233,15 @@ def _normalized(row: tuple[Any, ...]) -> SourceOrder:
         imitates,
     ) = row
     status = SandboxOrderStatus(status)
-    state = SANDBOX_STATES[status]
-    word, detail = _imitated_words(imitates, state) or (status.label, "")
+    own = STATUSES.read(status)
+    imitated = _imitated_words(imitates, own.state)
+    entry = imitated or own
     return SourceOrder(
         id=str(pk),
         number=number,
         placed_at=placed_at,
-        state=state,
-        platform_status=word,
-        state_detail=detail,
+        platform_status=imitated.word if imitated else status.label,
+        **source_state(entry),
         lines=tuple(
             line for line in (_line(raw) for raw in lines or [] if isinstance(raw, dict)) if line is not None
         ),

@@ -18,6 +18,7 @@ from apps.platforms.base import (
     Buyer,
     Capabilities,
     Connection,
+    ImportOutcome,
     MalformedOrder,
     NotAuthorized,
     OrderState,
@@ -26,9 +27,13 @@ from apps.platforms.base import (
     PlatformUnavailable,
     SourceOrder,
     SourceOrderLine,
+    StatusTable,
+    StatusWord,
     UnreadableOrder,
+    most_severe,
     normalize_order_number,
     parse_total,
+    source_state,
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
@@ -47,11 +52,14 @@ API_VERSION = "2025-07"
 RATE_PER_SECOND = 4.0
 BURST = 10
 
-# 25 orders x 30 lines keeps the *requested* cost (which Shopify checks
+# 20 orders x (30 lines + 5 fulfillment orders) keeps the *requested* cost (which Shopify checks
 # before running a query, max 1000 points) well below the limit; orders with
 # more lines fetch the rest separately.
-ORDERS_PAGE_SIZE = 25
+ORDERS_PAGE_SIZE = 20
 LINES_PER_ORDER = 30
+# An order is split into a fulfillment order per location; a hold on any of
+# them keeps it out. Five covers nearly every shop and keeps the cost in bounds.
+FULFILLMENT_ORDERS_PER_ORDER = 5
 MORE_LINES_PAGE_SIZE = 100
 
 # How long a background listing may sit out our own pacing or a short
@@ -77,7 +85,11 @@ _ORDER_FIELDS = f"""
   createdAt
   cancelledAt
   displayFinancialStatus
+  displayFulfillmentStatus
   risk {{ recommendation }}
+  fulfillmentOrders(first: {FULFILLMENT_ORDERS_PER_ORDER}) {{
+    nodes {{ status fulfillmentHolds {{ reason reasonNotes }} }}
+  }}
   email
   currencyCode
   totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
@@ -138,60 +150,282 @@ def shop_domain(shop: str) -> str:
     return value
 
 
-def order_state(order: dict[str, Any]) -> tuple[OrderState, str]:
-    """Map a Shopify order to (our state, Shopify's own words for it).
+# --- Shopify's order-state vocabulary, read whole ------------------------------------
+# One table for every word Shopify uses about an order's state, by the field
+# it comes in (Admin GraphQL API reference: Order.cancelledAt,
+# OrderDisplayFinancialStatus, OrderRiskSummary.recommendation,
+# OrderDisplayFulfillmentStatus, FulfillmentOrderStatus, FulfillmentHoldReason).
+# Of the words one order carries, the most severe decides (never > not yet >
+# importable), so a PAID order with a fraud hold is not yet importable.
 
-    Precedence, first match wins:
-    - cancelledAt set -> CANCELLED, whatever was paid.
-    - REFUNDED -> REFUNDED.
-    - VOIDED (the authorization was released, no money will come) and
-      EXPIRED (the authorization lapsed before capture) -> FAILED: the buyer
-      is not charged and nothing ships; ``payment_detail`` says which.
-    - PENDING, PARTIALLY_PAID (waiting for the rest), or no status yet -> PENDING_PAYMENT.
-    - risk INVESTIGATE or CANCEL -> ON_HOLD, until the merchant reviews it.
-    - PAID, AUTHORIZED, PARTIALLY_REFUNDED -> IMPORTABLE. A partially
-      refunded order still has goods to ship; its lines carry the quantities
-      left after refunds (currentQuantity).
-    - any status Shopify adds later -> ON_HOLD, shown with its own word, so an
-      unknown state is never imported silently.
+CANCELLED = "cancelledAt"
+FINANCIAL = "displayFinancialStatus"
+RISK = "risk.recommendation"
+FULFILLMENT = "displayFulfillmentStatus"
+FULFILLMENT_ORDER = "fulfillmentOrders.status"
+HOLD = "fulfillmentHolds.reason"
+
+_I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
+_HOLD_RELEASE = "you to release the fulfillment hold in Shopify"
+
+
+def _word(field: str, word: str, meaning: str, state: OrderState, outcome: ImportOutcome, reason: str = ""):
+    return StatusWord(word, meaning, state, outcome, reason, field)
+
+
+STATUSES = StatusTable(
+    "shopify",
+    [
+        _word(
+            CANCELLED,
+            "cancelled",
+            "The order was cancelled (cancelledAt is set).",
+            OrderState.CANCELLED,
+            _X,
+            "it was cancelled in Shopify",
+        ),
+        # displayFinancialStatus
+        _word(
+            FINANCIAL,
+            "PENDING",
+            "Payment is pending: it is being processed, or a manual payment method "
+            "(bank deposit, cash on delivery) is not marked paid yet.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "the buyer's payment",
+        ),
+        _word(
+            FINANCIAL,
+            "AUTHORIZED",
+            "The payment was authorized and can be captured.",
+            OrderState.IMPORTABLE,
+            _I,
+        ),
+        _word(
+            FINANCIAL,
+            "PARTIALLY_PAID",
+            "Part of the total was paid.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "the rest of the payment",
+        ),
+        _word(FINANCIAL, "PAID", "The order was paid.", OrderState.IMPORTABLE, _I),
+        # It was paid; what is left after the refund ships (lines carry currentQuantity).
+        _word(
+            FINANCIAL, "PARTIALLY_REFUNDED", "Part of the payment was refunded.", OrderState.IMPORTABLE, _I
+        ),
+        _word(
+            FINANCIAL,
+            "REFUNDED",
+            "The whole payment was refunded.",
+            OrderState.REFUNDED,
+            _X,
+            "it was refunded in full",
+        ),
+        _word(
+            FINANCIAL,
+            "VOIDED",
+            "The authorized payment was voided: no money will be captured.",
+            OrderState.FAILED,
+            _X,
+            "the payment was voided",
+        ),
+        _word(
+            FINANCIAL,
+            "EXPIRED",
+            "The authorization expired before the payment was captured.",
+            OrderState.FAILED,
+            _X,
+            "the payment expired before it was captured",
+        ),
+        _word(
+            FINANCIAL,
+            "",
+            "No payment status yet (the field is null).",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "the buyer's payment",
+        ),
+        # risk.recommendation (OrderRiskSummary)
+        _word(RISK, "ACCEPT", "Fraud analysis recommends fulfilling the order.", OrderState.IMPORTABLE, _I),
+        _word(RISK, "NONE", "There is no fraud recommendation.", OrderState.IMPORTABLE, _I),
+        _word(RISK, "", "No risk assessment was returned.", OrderState.IMPORTABLE, _I),
+        _word(
+            RISK,
+            "INVESTIGATE",
+            "Fraud analysis recommends investigating the order before fulfilling it.",
+            OrderState.ON_HOLD,
+            _N,
+            "you to review Shopify's fraud analysis and accept or cancel it",
+        ),
+        _word(
+            RISK,
+            "CANCEL",
+            "Fraud analysis recommends cancelling the order.",
+            OrderState.ON_HOLD,
+            _N,
+            "you to review Shopify's fraud analysis, which recommends cancelling it",
+        ),
+        # displayFulfillmentStatus: only ON_HOLD stands in the way; how far it shipped does not.
+        *(
+            _word(FULFILLMENT, word, meaning, OrderState.IMPORTABLE, _I)
+            for word, meaning in (
+                ("UNFULFILLED", "None of the items were fulfilled."),
+                ("PARTIALLY_FULFILLED", "Some of the items were fulfilled."),
+                ("FULFILLED", "All the items were fulfilled."),
+                ("IN_PROGRESS", "A fulfillment request was sent, or items are marked in progress."),
+                ("OPEN", "None of the items were fulfilled (replaced by UNFULFILLED)."),
+                (
+                    "PENDING_FULFILLMENT",
+                    "A fulfillment request awaits the service's answer (replaced by IN_PROGRESS).",
+                ),
+                ("RESTOCKED", "All the items were restocked (replaced by UNFULFILLED)."),
+                ("SCHEDULED", "The unfulfilled items are scheduled for fulfillment later."),
+                ("REQUEST_DECLINED", "The fulfillment service declined some of the items."),
+                ("", "No fulfillment status was returned."),
+            )
+        ),
+        _word(
+            FULFILLMENT,
+            "ON_HOLD",
+            "All the unfulfilled items are on hold.",
+            OrderState.ON_HOLD,
+            _N,
+            _HOLD_RELEASE,
+        ),
+        # fulfillmentOrders.status: ON_HOLD says a hold without its reason (the holds say which).
+        *(
+            _word(FULFILLMENT_ORDER, word, meaning, OrderState.IMPORTABLE, _I)
+            for word, meaning in (
+                ("OPEN", "Ready for fulfillment."),
+                ("IN_PROGRESS", "Being fulfilled."),
+                ("SCHEDULED", "To be fulfilled at a later date."),
+                ("INCOMPLETE", "The fulfillment service could not complete it."),
+                ("CLOSED", "Fulfilled, or its remaining items were moved elsewhere."),
+                ("CANCELLED", "Its items were cancelled or moved to another fulfillment order."),
+            )
+        ),
+        _word(FULFILLMENT_ORDER, "ON_HOLD", "Fulfillment is on hold.", OrderState.ON_HOLD, _N, _HOLD_RELEASE),
+        # fulfillmentHolds.reason (FulfillmentHoldReason): every hold keeps the order out until released.
+        _word(
+            HOLD,
+            "AWAITING_PAYMENT",
+            "Held because payment is pending.",
+            OrderState.ON_HOLD,
+            _N,
+            "the payment Shopify is holding it for",
+        ),
+        _word(
+            HOLD,
+            "AWAITING_RETURN_ITEMS",
+            "Held until the returned items of an exchange arrive.",
+            OrderState.ON_HOLD,
+            _N,
+            "the returned items of the exchange to arrive",
+        ),
+        _word(
+            HOLD,
+            "HIGH_RISK_OF_FRAUD",
+            "Held because of a high risk of fraud.",
+            OrderState.ON_HOLD,
+            _N,
+            "you to review it and release Shopify's fraud hold",
+        ),
+        _word(
+            HOLD,
+            "INCORRECT_ADDRESS",
+            "Held because the address is incorrect.",
+            OrderState.ON_HOLD,
+            _N,
+            "you to correct the address and release the hold in Shopify",
+        ),
+        _word(
+            HOLD,
+            "INVENTORY_OUT_OF_STOCK",
+            "Held because inventory is out of stock.",
+            OrderState.ON_HOLD,
+            _N,
+            "stock to arrive and the hold to be released in Shopify",
+        ),
+        _word(
+            HOLD,
+            "ONLINE_STORE_POST_PURCHASE_CROSS_SELL",
+            "Held while the buyer sees a post-purchase offer.",
+            OrderState.ON_HOLD,
+            _N,
+            "the buyer to answer a post-purchase offer",
+        ),
+        _word(
+            HOLD,
+            "OTHER",
+            "Held for another reason (see the hold's notes).",
+            OrderState.ON_HOLD,
+            _N,
+            _HOLD_RELEASE,
+        ),
+        _word(
+            HOLD,
+            "UNKNOWN_DELIVERY_DATE",
+            "Held because the delivery date is not known.",
+            OrderState.ON_HOLD,
+            _N,
+            "a delivery date, and the hold to be released in Shopify",
+        ),
+    ],
+    unknown=lambda word, field: StatusWord(
+        word,
+        f"A {field} value this version of Commerce Kitty does not know.",
+        OrderState.ON_HOLD,
+        ImportOutcome.NOT_YET,
+        f"you to check it in Shopify (its {field} “{word}” is one Commerce Kitty does not know yet)",
+        field,
+    ),
+)
+
+
+def _text_upper(value: Any) -> str:
+    return text_or_empty(value).strip().upper()
+
+
+def order_words(order: dict[str, Any]) -> list[tuple[StatusWord, str]]:
+    """Every table entry that applies to the order, each with how Step 6 names it, most decisive field first."""
+    found: list[tuple[StatusWord, str]] = []
+    if order.get("cancelledAt"):
+        found.append((STATUSES.read("cancelled", CANCELLED), "cancelled"))
+    financial = _text_upper(order.get("displayFinancialStatus"))
+    found.append((STATUSES.read(financial, FINANCIAL), financial or "NO PAYMENT STATUS"))
+    fulfillment_orders = ((order.get("fulfillmentOrders") or {}).get("nodes")) or []
+    for fulfillment_order in fulfillment_orders:
+        for hold in fulfillment_order.get("fulfillmentHolds") or []:
+            reason = _text_upper((hold or {}).get("reason"))
+            found.append((STATUSES.read(reason, HOLD), f"hold {reason or 'without a reason'}"))
+    risk = _text_upper((order.get("risk") or {}).get("recommendation"))
+    found.append((STATUSES.read(risk, RISK), f"risk {risk}"))
+    for fulfillment_order in fulfillment_orders:
+        status = _text_upper(fulfillment_order.get("status"))
+        found.append((STATUSES.read(status, FULFILLMENT_ORDER), f"fulfillment order {status}"))
+    fulfillment = _text_upper(order.get("displayFulfillmentStatus"))
+    found.append((STATUSES.read(fulfillment, FULFILLMENT), f"fulfillment {fulfillment}"))
+    return found
+
+
+def order_state(order: dict[str, Any]) -> tuple[StatusWord, str]:
+    """(the deciding table entry, Shopify's own words for the order's state).
+
+    The most severe entry decides; the words name the payment status and
+    whatever else keeps the order out (a hold, a risk review, a cancellation),
+    one of each, so the merchant sees the word to look for in Shopify.
     """
-    financial = (order.get("displayFinancialStatus") or "").upper()
-    risk = ((order.get("risk") or {}).get("recommendation") or "").upper()
-    words = [financial or "NO PAYMENT STATUS"]
-    risky = risk in {"INVESTIGATE", "CANCEL"}
-    if risky:
-        words.append(f"risk {risk}")
-    if order.get("cancelledAt"):
-        words.append("cancelled")
-        return OrderState.CANCELLED, ", ".join(words)
-    status = ", ".join(words)
-    if financial == "REFUNDED":
-        return OrderState.REFUNDED, status
-    if financial in {"VOIDED", "EXPIRED"}:
-        return OrderState.FAILED, status
-    if financial in {"", "PENDING", "PARTIALLY_PAID"}:
-        return OrderState.PENDING_PAYMENT, status
-    if risky:
-        return OrderState.ON_HOLD, status
-    if financial in {"PAID", "AUTHORIZED", "PARTIALLY_REFUNDED"}:
-        return OrderState.IMPORTABLE, status
-    return OrderState.ON_HOLD, status
-
-
-# Payment statuses whose state label ("pending payment", "payment failed")
-# would not tell the merchant what happened.
-PAYMENT_DETAILS = {
-    "PARTIALLY_PAID": "waiting for the rest of the payment",
-    "VOIDED": "the payment was voided",
-    "EXPIRED": "the payment expired before it was captured",
-}
-
-
-def payment_detail(order: dict[str, Any]) -> str:
-    """What Step 6 says instead of the state's label, for a cancelled order nothing ("" then)."""
-    if order.get("cancelledAt"):
-        return ""
-    return PAYMENT_DETAILS.get((order.get("displayFinancialStatus") or "").upper(), "")
+    found = order_words(order)
+    deciding = most_severe(word for word, _said in found)
+    financial = [said for word, said in found if word.field == FINANCIAL]
+    standing = [
+        said
+        for word, said in found
+        if word.field not in (FINANCIAL, CANCELLED) and word.outcome != ImportOutcome.IMPORTABLE
+    ]
+    cancelled = [said for word, said in found if word.field == CANCELLED]
+    return deciding, ", ".join(dict.fromkeys([*financial, *standing, *cancelled]))
 
 
 def _parse_datetime(value: str) -> datetime:
@@ -259,7 +493,7 @@ class ShopifyClient(PlatformClient):
         return None
 
     def list_orders(self, since: datetime) -> Iterator[SourceOrder | UnreadableOrder]:
-        """Orders created at or after ``since``, oldest first, 25 per request.
+        """Orders created at or after ``since``, oldest first, 20 per request.
 
         Raises PaginationStuck when Shopify hands back a cursor it gave
         before, or a page of the orders it just sent, or after MAX_PAGES pages.
@@ -411,15 +645,14 @@ class ShopifyClient(PlatformClient):
             page_info = node["lineItems"].get("pageInfo") or {}
             if page_info.get("hasNextPage"):
                 nodes.extend(self._more_lines(http, node["id"], page_info["endCursor"], max_wait))
-            state, platform_status = order_state(node)
+            status, platform_status = order_state(node)
             money = ((node.get("totalPriceSet") or {}).get("shopMoney")) or {}
             return SourceOrder(
                 id=str(node["id"]),
                 number=normalize_order_number(node["name"]),
                 placed_at=_parse_datetime(node["createdAt"]),
-                state=state,
                 platform_status=platform_status,
-                state_detail=payment_detail(node),
+                **source_state(status),
                 lines=tuple(line for line in map(_line, nodes) if line is not None),
                 buyer=_buyer(node),
                 currency=text_or_empty(money.get("currencyCode")) or text_or_empty(node.get("currencyCode")),
@@ -507,7 +740,16 @@ def _retry_after_from_429(response: httpx.Response) -> float | None:
 
 # --- Reauthorize: the OAuth authorization-code grant --------------------------
 
-SCOPES = ("read_orders", "read_all_orders", "read_products", "read_customers")
+# The fulfillment-order scopes let Step 6 read an order's fulfillment holds (a fraud hold, say).
+SCOPES = (
+    "read_orders",
+    "read_all_orders",
+    "read_products",
+    "read_customers",
+    "read_merchant_managed_fulfillment_orders",
+    "read_assigned_fulfillment_orders",
+    "read_third_party_fulfillment_orders",
+)
 
 
 def admin_base(credentials: dict) -> str:

@@ -12,6 +12,7 @@ from apps.platforms.base import (
     Buyer,
     Capabilities,
     Connection,
+    ImportOutcome,
     MalformedOrder,
     NotAuthorized,
     OrderState,
@@ -20,9 +21,12 @@ from apps.platforms.base import (
     PlatformUnavailable,
     SourceOrder,
     SourceOrderLine,
+    StatusTable,
+    StatusWord,
     UnreadableOrder,
     normalize_order_number,
     parse_total,
+    source_state,
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP
@@ -48,28 +52,89 @@ MAX_PAGES = 10_000
 
 _SHAPE_MESSAGE = "WooCommerce sent this order in a shape we did not expect."
 
-STATES = {
-    "processing": OrderState.IMPORTABLE,
-    "completed": OrderState.IMPORTABLE,
-    "pending": OrderState.PENDING_PAYMENT,
-    "on-hold": OrderState.ON_HOLD,
-    "cancelled": OrderState.CANCELLED,
-    "refunded": OrderState.REFUNDED,
-    "failed": OrderState.FAILED,
-    "checkout-draft": OrderState.CHECKOUT,
-}
+_I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
+
+# WooCommerce's order statuses, read whole (woocommerce.com "Order Statuses";
+# the REST API's status enum). Statuses a plugin adds are unknown words: they
+# keep the order out, shown with their own word.
+STATUSES = StatusTable(
+    "woocommerce",
+    [
+        StatusWord(
+            "processing",
+            "Payment received, stock reduced; the order awaits fulfillment.",
+            OrderState.IMPORTABLE,
+            _I,
+        ),
+        StatusWord(
+            "completed", "Fulfilled and complete; no further action required.", OrderState.IMPORTABLE, _I
+        ),
+        StatusWord(
+            "pending",
+            "Order received, no payment made yet; it awaits the customer's action.",
+            OrderState.PENDING_PAYMENT,
+            _N,
+            "the buyer's payment",
+        ),
+        StatusWord(
+            "on-hold",
+            "Awaiting payment confirmation (an offline or delayed payment, or an "
+            "authorization not captured yet); stock is reduced.",
+            OrderState.ON_HOLD,
+            _N,
+            "you (or the payment gateway) to confirm the payment in WooCommerce",
+        ),
+        StatusWord(
+            "checkout-draft",
+            "A draft the block checkout keeps while the buyer is still in checkout.",
+            OrderState.CHECKOUT,
+            _N,
+            "the buyer to finish checkout",
+        ),
+        StatusWord(
+            "cancelled",
+            "Cancelled by the store or the customer; stock increased.",
+            OrderState.CANCELLED,
+            _X,
+            "it was cancelled in WooCommerce",
+        ),
+        StatusWord(
+            "refunded", "Refunded in full by the store.", OrderState.REFUNDED, _X, "it was refunded in full"
+        ),
+        StatusWord(
+            "failed",
+            "The payment failed or was declined (unpaid).",
+            OrderState.FAILED,
+            _X,
+            "the payment failed or was declined",
+        ),
+        StatusWord(
+            "trash",
+            "The order was moved to the trash.",
+            OrderState.CANCELLED,
+            _X,
+            "it was deleted (moved to the trash) in WooCommerce",
+        ),
+    ],
+    unknown=lambda word, field: StatusWord(
+        word,
+        "A status added by a plugin on the store; what it means for payment is not known.",
+        OrderState.ON_HOLD,
+        ImportOutcome.NOT_YET,
+        "the order to move to “processing” or “completed” (its status was added by a plugin on the store)",
+    ),
+)
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
-def order_state(status: str) -> OrderState:
-    """Our state for a WooCommerce status.
+def order_state(status: str) -> StatusWord:
+    """The table entry for a WooCommerce status ("wc-" prefixed or not).
 
-    Statuses added by plugins (e.g. "shipped") map to ON_HOLD: we cannot know
-    whether they mean paid, and an unknown order must not be imported silently.
+    Statuses added by plugins (e.g. "shipped") keep the order out: we cannot
+    know whether they mean paid, and an unknown order must not be imported silently.
     """
-    status = status.strip().lower().removeprefix("wc-")
-    return STATES.get(status, OrderState.ON_HOLD)
+    return STATUSES.read(status.strip().lower().removeprefix("wc-"))
 
 
 def _parse_gmt(value: str) -> datetime:
@@ -103,8 +168,8 @@ def source_order(order: dict[str, Any]) -> SourceOrder:
             id=str(order["id"]),
             number=normalize_order_number(str(order.get("number") or order["id"])),
             placed_at=_parse_gmt(created),
-            state=order_state(status),
             platform_status=status,
+            **source_state(order_state(status)),
             lines=tuple(line for line in map(_line, order.get("line_items") or []) if line is not None),
             buyer=Buyer(
                 email=text_or_empty(billing.get("email")),

@@ -269,7 +269,7 @@ def test_step_6_names_the_platform_word_and_a_wrong_number(merchant_client, page
     pending = text(start(merchant_client, page, main, step=6, number="#1006").content.decode())
     missing = text(start(merchant_client, page, main, step=6, number="NOPE-1").content.decode())
 
-    assert "pending payment on the platform (“awaiting payment”)" in pending
+    assert "not ready to import yet (“awaiting payment”): it is waiting for the buyer's payment" in pending
     assert "The platform has no order #NOPE-1" in missing
 
 

@@ -16,7 +16,7 @@ from apps.commerce.importing import (
     rule_skus_in_catalog,
 )
 from apps.commerce.models import Plugin
-from apps.platforms.base import Buyer, OrderState, SourceOrder, SourceOrderLine
+from apps.platforms.base import STATE_REASONS, Buyer, OrderState, SourceOrder, SourceOrderLine
 from tests.factories import ChannelFactory, PluginFactory, store_of
 
 pytestmark = pytest.mark.django_db
@@ -165,7 +165,27 @@ def test_order_not_paid_and_confirmed_fails_with_the_platform_word(state, word):
 
     assert not result.passed
     assert f"“{word}”" in result.message
-    assert state.label in result.message
+    assert STATE_REASONS[state] in result.message
+
+
+def test_an_order_that_will_never_import_is_not_told_to_wait():
+    result = rule_importable_state(source_order(state=OrderState.REFUNDED, platform_status="refunded"))
+
+    assert result.message == (
+        "Order #1001 will not import: it was refunded in full (“refunded”). "
+        "If it is still wanted, create it by hand in Commerce Kitty."
+    )
+    assert result.evidence["outcome"] == "never"
+
+
+def test_an_order_that_may_still_import_says_what_it_waits_for():
+    result = rule_importable_state(source_order(state=OrderState.PENDING_PAYMENT, platform_status="pending"))
+
+    assert result.message == (
+        "Order #1001 is not ready to import yet (“pending”): it is waiting for the buyer's payment, "
+        "and imports with the first sync after that."
+    )
+    assert result.evidence["outcome"] == "not_yet"
 
 
 def test_paid_order_passes_state():

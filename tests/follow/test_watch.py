@@ -128,9 +128,12 @@ def test_at_the_deadline_it_checks_again_once_and_says_what_stands_in_the_way(
     merchant_client, page, committed
 ):
     main = plugin_named("Main store")
-    fresh_order(main, lines=[{"sku": "TEAPOT-9", "quantity": 1, "title": "Teapot"}])
+    order = fresh_order(main)
     check_every_step(merchant_client, page, main, "1010")
     watch(merchant_client, Diagnosis.objects.get(order_number="1010"), **HTMX)
+    # While it is watched, the buyer's order changes to a SKU the catalog does not have.
+    order.lines = [{"sku": "TEAPOT-9", "quantity": 1, "title": "Teapot"}]
+    order.save()
     now = timezone.now()
     OrderWatch.objects.update(
         created_at=now - timedelta(hours=24, seconds=1), deadline=now - timedelta(seconds=1)
@@ -225,3 +228,63 @@ def test_emails_can_be_turned_off_and_one_click_unsubscribed(
 
     merchant_client.post("/notifications/settings/", {"watch_emails": "on"})
     assert "checked" in merchant_client.get("/notifications/settings/").content.decode()
+
+
+# --- Only an order that may still arrive by itself is offered the watch ---------------
+
+
+def test_an_order_waiting_for_its_payment_is_offered_the_watch(merchant_client, page):
+    summary = text(check_every_step(merchant_client, page, plugin_named("Main store"), "1006"))
+
+    assert "it is waiting for the buyer's payment" in summary
+    assert "Tell me when it arrives" in summary
+    watch(merchant_client, Diagnosis.objects.get(order_number="1006"), **HTMX)
+    assert OrderWatch.objects.filter(order_number="1006", state="watching").exists()
+
+
+@pytest.mark.parametrize(
+    ("plugin", "number", "said"),
+    [
+        # The payment failed: it will never arrive.
+        ("Main store", "1008", "There is nothing to watch for: order #1008 will not arrive by itself."),
+        # No such order on the platform.
+        (
+            "Main store",
+            "9999",
+            "There is nothing to watch for: the platform has no order #9999 for this plugin.",
+        ),
+        # An order of another plugin's store.
+        ("Outlet", "1006", "There is nothing to watch for: the platform has no order #1006 for this plugin."),
+    ],
+)
+def test_an_order_that_will_not_arrive_by_itself_is_not_offered_the_watch_and_refused_in_words(
+    merchant_client, page, plugin, number, said
+):
+    summary = text(check_every_step(merchant_client, page, plugin_named(plugin), number))
+    diagnosis = Diagnosis.objects.get(order_number=number)
+
+    response = merchant_client.post("/notifications/watches/", {"diagnosis": str(diagnosis.uuid)}, **HTMX)
+
+    assert "Tell me when it arrives" not in summary
+    assert response.status_code == 400
+    assert said in text(response.content.decode())
+    assert not OrderWatch.objects.exists()
+
+
+def test_a_never_order_says_what_the_merchant_can_still_do(merchant_client, page):
+    summary = text(check_every_step(merchant_client, page, plugin_named("Main store"), "1008"))
+
+    assert "will not import: the buyer's payment failed" in summary
+    assert "create it by hand in Commerce Kitty" in summary
+    assert "once it is paid" not in summary
+
+
+def test_an_order_that_needs_the_merchant_first_is_refused_naming_the_step(merchant_client, page):
+    main = plugin_named("Main store")
+    check_every_step(merchant_client, page, main, "1004")  # a SKU that is not in the catalog
+    diagnosis = Diagnosis.objects.get(order_number="1004")
+
+    html = text(watch(merchant_client, diagnosis, **HTMX))
+
+    assert "Order #1004 will not arrive by itself until Step 4 is resolved:" in html
+    assert not OrderWatch.objects.exists()

@@ -16,6 +16,7 @@ from apps.platforms import amazon
 from apps.platforms.amazon import (
     GET_ORDER,
     GET_ORDERS,
+    STATUSES,
     AmazonClient,
     order_number_read,
     source_order,
@@ -31,6 +32,7 @@ from apps.platforms.base import (
     SourceOrder,
     UnreadableOrder,
 )
+from tests.platforms.status_words import assert_step_six_follows, every_word
 
 REFRESH_TOKEN = "Atzr|IwEBIJ-refresh-token-very-secret"
 ACCESS_TOKEN = "Atza|IwEBIA-access-token-secret"
@@ -176,7 +178,7 @@ def token_requests(httpserver) -> list[Request]:
         ("Shipped", OrderState.IMPORTABLE),
         ("InvoiceUnconfirmed", OrderState.IMPORTABLE),
         ("Canceled", OrderState.CANCELLED),
-        ("Unfulfillable", OrderState.ON_HOLD),
+        ("Unfulfillable", OrderState.FAILED),
         ("SomethingAmazonAddsLater", OrderState.ON_HOLD),
     ],
 )
@@ -739,3 +741,22 @@ def test_an_expired_authorization_code_is_not_authorized(httpserver, make_connec
             connection=make_connection({}),
             token_url=httpserver.url_for(TOKEN_PATH),
         )
+
+
+# --- Every status, read whole -------------------------------------------------------
+
+
+def test_the_table_holds_every_documented_order_status():
+    assert {e.word for e in STATUSES} == {
+        "PendingAvailability", "Pending", "Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirmed",
+        "Canceled", "Unfulfillable",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(**every_word(STATUSES))
+def test_each_status_is_read_through_the_client_and_step_six_follows_its_outcome(
+    client, httpserver, lwa, entry
+):
+    expect_order(httpserver, amazon_order(status=entry.word))
+
+    assert_step_six_follows(entry, client.get_order(ORDER_ID))

@@ -21,7 +21,8 @@ from apps.platforms.base import (
     SourceOrder,
     UnreadableOrder,
 )
-from apps.platforms.bigcommerce import STATUSES, BigCommerceClient, source_order
+from apps.platforms.bigcommerce import STATUSES, BigCommerceClient, source_order, status_name
+from tests.platforms.status_words import assert_step_six_follows, every_word
 
 TOKEN = "bc-token-5f4e3d2c1b0a99887766"
 HASH = "abc123"
@@ -36,7 +37,7 @@ def bc_order(
         "customer_id": 7,
         "date_created": created,
         "status_id": status_id,
-        "status": STATUSES.get(status_id, (None, "Something new", ""))[1],
+        "status": status_name(known) if (known := STATUSES.get(str(status_id))) else "Something new",
         "currency_code": "EUR",
         "total_inc_tax": "24.9000",
         "billing_address": {
@@ -145,19 +146,31 @@ def test_refunded_products_are_left_out(client, httpserver):
     assert [(line.sku, line.quantity) for line in order.lines] == [("MUG-BLUE-001", 1)]
 
 
-@pytest.mark.parametrize(("status_id", "expected"), [(key, value) for key, value in STATUSES.items()])
-def test_each_status_id_maps_to_a_state_and_keeps_bigcommerces_word(client, httpserver, status_id, expected):
-    state, word, detail = expected
-    serve_order(httpserver, bc_order(status_id=status_id))
+# Every status id in BigCommerce's Orders reference: the table reads them all.
+DOCUMENTED = {str(n) for n in range(15)}
+
+
+def test_the_table_holds_every_documented_status_id():
+    assert {entry.word for entry in STATUSES} == DOCUMENTED
+
+
+@pytest.mark.parametrize(**every_word(STATUSES))
+def test_each_status_id_is_read_whole_and_step_six_follows_its_outcome(client, httpserver, entry):
+    serve_order(httpserver, bc_order(status_id=int(entry.word)))
 
     order = client.get_order("1001")
-    step_six = rule_importable_state(order)
 
-    assert (order.state, order.platform_status) == (state, word)
-    assert step_six.passed == (state == OrderState.IMPORTABLE)
-    assert word in step_six.message
-    if detail:
-        assert detail in step_six.message
+    assert order.platform_status == status_name(entry)
+    assert_step_six_follows(entry, order)
+
+
+def test_pending_is_a_checkout_never_completed_not_a_pending_payment(client, httpserver):
+    serve_order(httpserver, bc_order(status_id=1))
+
+    step_six = rule_importable_state(client.get_order("1001"))
+
+    assert "it is waiting for the buyer to complete checkout" in step_six.message
+    assert "payment" not in step_six.message
 
 
 @pytest.mark.parametrize("status_id", [11, 9, 8, 2, 3, 10, 14])

@@ -23,6 +23,7 @@ from apps.platforms.base import (
     UnreadableOrder,
 )
 from apps.platforms.ebay import EbayClient, source_order
+from tests.platforms.status_words import assert_step_six_follows, every_word
 
 TOKEN = "v^1.1#i^1#access-token-abcdef"
 REFRESH = "v^1.1#i^1#refresh-token-123456"
@@ -176,7 +177,7 @@ def test_an_order_number_eBay_cannot_have_is_not_asked_for(client, httpserver):
             "NONE_REQUESTED",
             OrderState.PENDING_PAYMENT,
             "PENDING, NOT_STARTED",
-            "still processing the buyer's payment",
+            "waiting for eBay to finish processing the buyer's payment",
         ),
         ("FAILED", "NONE_REQUESTED", OrderState.FAILED, "FAILED, NOT_STARTED", "the buyer's payment failed"),
         ("FULLY_REFUNDED", "NONE_REQUESTED", OrderState.REFUNDED, "FULLY_REFUNDED, NOT_STARTED", ""),
@@ -186,7 +187,8 @@ def test_an_order_number_eBay_cannot_have_is_not_asked_for(client, httpserver):
             "IN_PROGRESS",
             OrderState.ON_HOLD,
             "PAID, NOT_STARTED, cancellation requested",
-            "the buyer asked to cancel it",
+            "not ready to import yet (“PAID, NOT_STARTED, cancellation requested”): it is waiting for you to "
+            "accept or decline the buyer's cancel request",
         ),
         ("SOMETHING_NEW", "NONE_REQUESTED", OrderState.ON_HOLD, "SOMETHING_NEW, NOT_STARTED", ""),
     ],
@@ -447,3 +449,47 @@ def test_a_token_turned_down_right_after_a_refresh_is_not_refreshed_again(make_c
         client.check_authorization()
 
     assert [request.path for request, _ in httpserver.log] == ["/identity/v1/oauth2/token", ORDERS]
+
+
+# --- Every word, read whole ---------------------------------------------------------
+
+DOCUMENTED = {
+    ebay.PAYMENT: {"PAID", "PARTIALLY_REFUNDED", "PENDING", "FAILED", "FULLY_REFUNDED"},
+    ebay.CANCEL: {"NONE_REQUESTED", "IN_PROGRESS", "CANCELED", ""},
+    ebay.CANCEL_REQUEST: {"REQUESTED", "REJECTED", "COMPLETED"},
+    ebay.FULFILLMENT: {"NOT_STARTED", "IN_PROGRESS", "FULFILLED", ""},
+}
+
+
+def test_the_table_holds_every_documented_word_of_every_field():
+    assert {field: {e.word for e in ebay.STATUSES.in_field(field)} for field in DOCUMENTED} == DOCUMENTED
+
+
+def order_saying(entry) -> dict:
+    if entry.field == ebay.PAYMENT:
+        return ebay_order(payment=entry.word)
+    if entry.field == ebay.CANCEL:
+        return ebay_order(cancelStatus={"cancelState": entry.word, "cancelRequests": []})
+    if entry.field == ebay.CANCEL_REQUEST:
+        request = {"cancelRequestState": entry.word, "cancelInitiator": "Buyer"}
+        return ebay_order(cancelStatus={"cancelState": "NONE_REQUESTED", "cancelRequests": [request]})
+    return ebay_order(orderFulfillmentStatus=entry.word)
+
+
+@pytest.mark.parametrize(**every_word(ebay.STATUSES))
+def test_each_word_is_read_through_the_client_and_step_six_follows_its_outcome(client, httpserver, entry):
+    expect(httpserver, f"{ORDERS}/12-34567-89012").respond_with_json(order_saying(entry))
+
+    assert_step_six_follows(entry, client.get_order("12-34567-89012"))
+
+
+def test_a_cancel_request_on_a_paid_order_waits_for_the_seller_not_the_payment(client, httpserver):
+    request = {"cancelRequestState": "REQUESTED", "cancelInitiator": "Buyer"}
+    expect(httpserver, f"{ORDERS}/12-34567-89012").respond_with_json(
+        ebay_order(cancelStatus={"cancelState": "IN_PROGRESS", "cancelRequests": [request]})
+    )
+
+    message = rule_importable_state(client.get_order("12-34567-89012")).message
+
+    assert "waiting for you to accept or decline the buyer's cancel request" in message
+    assert "not paid" not in message

@@ -26,6 +26,7 @@ from apps.platforms.base import (
     UnreadableOrder,
 )
 from apps.platforms.etsy import DAILY_QUOTA_PAUSE, EtsyClient, order_number_read, source_order
+from tests.platforms.status_words import assert_step_six_follows, every_word
 
 KEYSTRING = "1aa2bb33c44d55eeeeee6fff"
 SHARED_SECRET = "etsy-shared-secret-9z8y"
@@ -678,3 +679,31 @@ def test_a_shop_that_is_gone_is_not_authorized(client, httpserver):
 
     with pytest.raises(NotAuthorized, match="no shop with this plugin's shop id"):
         client.check_authorization()
+
+
+# --- Every word, read whole ---------------------------------------------------------
+
+
+def test_the_table_holds_every_receipt_status_and_both_is_paid_values():
+    statuses = {
+        "paid",
+        "completed",
+        "open",
+        "payment processing",
+        "canceled",
+        "fully refunded",
+        "partially refunded",
+    }
+    assert {e.word for e in etsy.STATUSES.in_field(etsy.STATUS)} == statuses
+    assert {e.word for e in etsy.STATUSES.in_field(etsy.IS_PAID)} == {"true", "false"}
+
+
+@pytest.mark.parametrize(**every_word(etsy.STATUSES))
+def test_each_word_is_read_through_the_client_and_step_six_follows_its_outcome(client, httpserver, entry):
+    if entry.field == etsy.IS_PAID:
+        answer = receipt(status="open", is_paid=entry.word == "true")
+    else:
+        answer = receipt(status=entry.word, is_paid=True)
+    expect_receipts(httpserver, f"{RECEIPTS}/2345678901").respond_with_json(answer)
+
+    assert_step_six_follows(entry, client.get_order("2345678901"))

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from apps.platforms import registry
 from apps.platforms.base import Capabilities, NotAuthorized, OrderState, RateLimited, UnreadableOrder
-from apps.platforms.models import SandboxOrder, SandboxOrderStatus, SandboxStore, validate_lines
+from apps.platforms.models import STATUSES, SandboxOrder, SandboxOrderStatus, SandboxStore, validate_lines
 from apps.platforms.sandbox import PAGE_SIZE, SandboxClient
+from tests.platforms.status_words import assert_step_six_follows, every_word
 
 pytestmark = pytest.mark.django_db
 
@@ -267,3 +268,14 @@ def test_a_history_window_beyond_the_calendar_shows_everything(client, store):
 
     assert client.get_order("ancient") is not None
     assert [order.number for order in client.list_orders(datetime(1990, 1, 1, tzinfo=UTC))] == ["ancient"]
+
+
+def test_the_table_holds_every_demo_status():
+    assert {e.word for e in STATUSES} == set(SandboxOrderStatus.values)
+
+
+@pytest.mark.parametrize(**every_word(STATUSES))
+def test_each_demo_status_is_read_through_the_client_and_step_six_follows_its_outcome(client, store, entry):
+    add_order(store, status=entry.word)
+
+    assert_step_six_follows(entry, client.get_order("1001"))

@@ -32,6 +32,8 @@ def order_node(number: str = "1001", **overrides) -> dict:
         "cancelledAt": None,
         "displayFinancialStatus": "PAID",
         "risk": {"recommendation": "ACCEPT"},
+        "displayFulfillmentStatus": "UNFULFILLED",
+        "fulfillmentOrders": {"nodes": [{"status": "OPEN", "fulfillmentHolds": []}]},
         "email": "ada@example.com",
         "currencyCode": "EUR",
         "totalPriceSet": {"shopMoney": {"amount": "24.90", "currencyCode": "EUR"}},

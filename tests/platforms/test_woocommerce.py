@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from werkzeug import Request, Response
 
+from apps.commerce.importing import rule_importable_state
 from apps.platforms.base import (
     NotAuthorized,
     OrderState,
@@ -19,7 +20,8 @@ from apps.platforms.base import (
     RateLimited,
     UnreadableOrder,
 )
-from apps.platforms.woocommerce import WooCommerceClient
+from apps.platforms.woocommerce import STATUSES, WooCommerceClient
+from tests.platforms.status_words import assert_step_six_follows, every_word
 
 KEY = "ck_4f1d2c3b4a5968778695a4b3c2d1e0f9"
 SECRET = "cs_9e8d7c6b5a4938271605f4e3d2c1b0a9"
@@ -441,3 +443,29 @@ def test_a_site_that_keeps_saying_slow_down_is_rate_limited_after_a_few_tries(cl
         client.list_orders(datetime(2026, 1, 1, tzinfo=UTC)).__next__()
 
     assert len(httpserver.log) == 4  # the first try and three more
+
+
+# --- Every status, read whole -------------------------------------------------------
+
+
+def test_the_table_holds_every_status_of_the_rest_api():
+    documented = {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash"}
+    assert {entry.word for entry in STATUSES} == documented | {"checkout-draft"}
+
+
+@pytest.mark.parametrize(**every_word(STATUSES))
+def test_each_status_is_read_through_the_client_and_step_six_follows_its_outcome(client, httpserver, entry):
+    expect_orders(httpserver).respond_with_json([wc_order(status=entry.word)])
+
+    assert_step_six_follows(entry, client.get_order("1001"))
+
+
+def test_a_failed_order_is_not_told_to_wait_for_its_payment(client, httpserver):
+    expect_orders(httpserver).respond_with_json([wc_order(status="failed")])
+
+    message = rule_importable_state(client.get_order("1001")).message
+
+    assert message == (
+        "Order #1001 will not import: the payment failed or was declined (“failed”). "
+        "If it is still wanted, create it by hand in Commerce Kitty."
+    )

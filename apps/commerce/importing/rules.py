@@ -36,10 +36,11 @@ from django.db.models import Q
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
+from apps.checks.base import Arrival
 from apps.checks.words import duration_words, when
 from apps.platforms.base import (
+    ImportOutcome,
     NotAuthorized,
-    OrderState,
     PlatformClient,
     PlatformError,
     RateLimited,
@@ -378,29 +379,63 @@ def rule_placed_on_typed_day(
     )
 
 
+# Step 6's sentences, one per outcome, whole, with named placeholders.
+STATE_IMPORTABLE = "Order #{number} is paid and confirmed on the platform ({status})."
+STATE_NOT_YET = (
+    "Order #{number} is not ready to import yet (“{status}”): it is waiting for {reason}, "
+    "and imports with the first sync after that."
+)
+STATE_NEVER = (
+    "Order #{number} will not import: {reason} (“{status}”). If it is still wanted, "
+    "create it by hand in Commerce Kitty."
+)
+
+
 def rule_importable_state(order: SourceOrder) -> RuleResult:
-    evidence = {"state": order.state.value, "platform_status": order.platform_status}
-    if order.state == OrderState.IMPORTABLE:
-        return _passed(
-            IMPORTABLE_STATE,
-            f"Order #{order.number} is paid and confirmed on the platform ({order.platform_status}).",
-            evidence,
-        )
-    if order.state_detail and order.state.may_still_import:
-        message = (
-            f"Order #{order.number} is not paid and confirmed yet: {order.state_detail} "
-            f"(“{order.platform_status}”); it imports once it is paid and confirmed."
-        )
-    elif order.state_detail:
-        message = f"Order #{order.number} will not import: {order.state_detail} (“{order.platform_status}”)."
-    else:
-        message = (
-            f"Order #{order.number} is {order.state.label} on the platform (“{order.platform_status}”); "
-            "it imports once it is paid and confirmed."
-        )
-    if order.state_detail:
-        evidence["detail"] = order.state_detail
-    return _failed(IMPORTABLE_STATE, message, evidence)
+    """Whether the platform's state lets the order import, in the words of its outcome.
+
+    The outcome comes from the platform's table entry (``SourceOrder.outcome``):
+    importable passes; not yet says what the order waits for; never says it
+    will not import and what the merchant can still do. Evidence ``outcome``
+    is what a diagnosis reads to decide whether the order may be watched.
+    """
+    evidence = {
+        "state": order.state.value,
+        "platform_status": order.platform_status,
+        "outcome": order.outcome.value,
+    }
+    words = {"number": order.number, "status": order.platform_status, "reason": order.state_detail}
+    if order.outcome == ImportOutcome.IMPORTABLE:
+        return _passed(IMPORTABLE_STATE, STATE_IMPORTABLE.format(**words), evidence)
+    evidence["detail"] = order.state_detail
+    sentence = STATE_NOT_YET if order.outcome == ImportOutcome.NOT_YET else STATE_NEVER
+    return _failed(IMPORTABLE_STATE, sentence.format(**words), evidence)
+
+
+def rules_arrival(results: Iterable[RuleResult]) -> Arrival | None:
+    """Whether an order kept out by these failed rules may still arrive by itself; None: someone must act.
+
+    Its state on the platform decides when it will never import (NEVER) or
+    may later (NOT_YET); a platform without the order has nothing to send
+    (ABSENT); a throttle ends by itself (NOT_YET). Any other failed rule needs
+    the merchant (Import Orders off, a missing SKU...): None.
+    """
+    found: set[Arrival | None] = set()
+    for result in results:
+        if not result.failed:
+            continue
+        if result.rule == IMPORTABLE_STATE:
+            found.add(Arrival(result.evidence["outcome"]))
+        elif result.rule == ORDER_FOUND:
+            found.add(Arrival.ABSENT)
+        elif result.rule == NOT_RATE_LIMITED:
+            found.add(Arrival.NOT_YET)
+        else:
+            found.add(None)
+    for decisive in (Arrival.NEVER, Arrival.ABSENT, None):
+        if decisive in found:
+            return decisive
+    return Arrival.NOT_YET if found else None
 
 
 NO_SKU = "(no SKU)"
