@@ -45,7 +45,9 @@ def test_a_bare_word_as_the_return_address_goes_back_to_the_help_center(owner):
 def test_a_reauthorization_started_with_a_bare_word_returns_to_the_help_center(owner, settings):
     settings.SHOPIFY_CLIENT_ID, settings.SHOPIFY_CLIENT_SECRET = "app-client-id", "shpss_secret"
     plugin = PluginFactory(
-        merchant=owner.merchant, platform="shopify", credentials={"shop": "kitty.myshopify.com", "access_token": "x"}
+        merchant=owner.merchant,
+        platform="shopify",
+        credentials={"shop": "kitty.myshopify.com", "access_token": "x"},
     )
 
     started = owner.get(f"/account/plugins/{plugin.pk}/reauthorize/?next=help")
@@ -58,7 +60,9 @@ def test_a_reauthorization_started_with_a_bare_word_returns_to_the_help_center(o
 def test_a_non_ascii_shopify_signature_is_refused_in_words(owner, settings):
     settings.SHOPIFY_CLIENT_ID, settings.SHOPIFY_CLIENT_SECRET = "app-client-id", "shpss_secret"
 
-    response = owner.get("/account/oauth/shopify/callback/", {"code": "x", "state": "s", "hmac": "１", "shop": "a"})
+    response = owner.get(
+        "/account/oauth/shopify/callback/", {"code": "x", "state": "s", "hmac": "１", "shop": "a"}
+    )
 
     assert response.status_code == 400
     assert "Shopify" in response.content.decode() or "signature" in response.content.decode().lower()
