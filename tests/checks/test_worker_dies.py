@@ -15,6 +15,7 @@ from werkzeug import Response
 
 from apps.checks.models import CheckRun
 from apps.commerce.demo import DEMO_MERCHANT
+from apps.commerce.diagnostics import INTERACTIVE_TIMEOUT
 from apps.commerce.models import Merchant
 from apps.platforms.shopify import API_VERSION
 from tests.conftest import service_missing, wagtail_tree_ensure, wait_for
@@ -85,31 +86,6 @@ def widget(client, run: CheckRun) -> str:
     return client.get(f"/checks/runs/{run.uuid}/?n=4", **HTMX).content.decode()
 
 
-def test_killed_worker_child_the_redelivered_task_takes_over_and_finishes_the_check(
-    slow_store, client, celery_worker, settings
-):
-    page, plugin, lookups, asked, release = slow_store
-    settings.CELERY_TASK_SOFT_TIME_LIMIT = 8
-    settings.CELERY_TASK_TIME_LIMIT = 10
-    run = start_order_state_check(client, page, plugin)
-    assert asked.wait(timeout=20), "the worker never asked the platform"
-    run.refresh_from_db()
-    assert run.status == "running"
-
-    for child in children_of(celery_worker.pid):  # the pool process running the check dies
-        os.kill(child, signal.SIGKILL)
-    killed_at = time.monotonic()
-    release.set()
-
-    # The broker hands the task to a fresh pool process: it takes over its run and checks again.
-    wait_for(lambda: 'data-check-status="passed"' in widget(client, run), timeout=20)
-    assert time.monotonic() - killed_at < 10 + 5  # within the hard limit and the grace
-    html = widget(client, run)
-    assert "This check couldn" not in html
-    assert len(lookups) > 1  # the redelivered task asked the platform again
-    assert CheckRun.objects.filter(check_key="source_order_state").count() == 1
-
-
 def test_the_soft_time_limit_in_settings_is_the_one_the_check_gets(slow_store, client, settings):
     page, plugin, lookups, asked, release = slow_store
     settings.CELERY_TASK_SOFT_TIME_LIMIT = 1
@@ -117,8 +93,10 @@ def test_the_soft_time_limit_in_settings_is_the_one_the_check_gets(slow_store, c
     started = time.monotonic()
     run = start_order_state_check(client, page, plugin)
 
-    wait_for(lambda: "This check took too long" in widget(client, run), timeout=8, interval=0.2)
-    assert time.monotonic() - started < 4
+    wait_for(lambda: "This check took too long" in widget(client, run), timeout=12, interval=0.2)
+    # On the interactive lane's threads the limit is raised once the platform call under way returns:
+    # within the limit and the check's read timeout (the lookup here hangs past it), not at the hard limit.
+    assert time.monotonic() - started < 1 + INTERACTIVE_TIMEOUT.read + 2
     run.refresh_from_db()
     assert (run.deadline - run.started_at).total_seconds() == pytest.approx(10 + 5, abs=0.5)
 
@@ -134,7 +112,7 @@ def doomed_worker(celery_worker, monkeypatch):
 
     queue = f"doomed-{uuid.uuid4().hex[:8]}"
     name = f"tests-{queue}@localhost"
-    process, log = celery_worker_spawn(queue, name)
+    process, log = celery_worker_spawn(queue, name, lane="interactive")
     try:
         wait_for(lambda: app.control.ping(destination=[name], timeout=0.5), timeout=60)
         send = tasks.run_checks.apply_async
