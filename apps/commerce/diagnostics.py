@@ -788,7 +788,9 @@ class ManualSync(Check):
             ) from None
         if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker (the demo): the sync has already run
             last = plugin.sync_runs.order_by("-started_at").first()
-            return f"Synced “{plugin.name}”: {last.message if last else ''}".rstrip(": ")
+            if last is None or last.outcome != SyncRun.Outcome.SUCCEEDED:
+                raise InputError("fix", f"The sync did not run: {last.message if last else ''}")
+            return f"Synced “{plugin.name}”: {last.message}{_why_not_imported(ctx, last)}"
         return f"Sync of “{plugin.name}” queued: this step is checked again when it has run."
 
 

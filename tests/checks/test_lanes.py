@@ -134,3 +134,9 @@ def test_a_healthy_stores_click_is_answered_in_under_1_s_while_a_slow_store_hang
         lambda: SyncRun.objects.filter(plugin__in=pressed).exclude(outcome="running").count() == 4, timeout=60
     )
     wait_for(lambda: not CheckRun.objects.filter(status__in=CheckRun.IN_FLIGHT).exists(), timeout=60)
+    for plugin in pressed:
+        latest = CheckRun.objects.filter(diagnosis__subject_id=plugin.pk, check_key="manual_sync").latest(
+            "queued_at"
+        )
+        assert latest.fixes_applied[0]["result"].startswith(f"Synced “{plugin.name}”")
+        assert "queued" not in latest.summary
