@@ -126,7 +126,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=2000, help="runs queued at once for checks/s")
     parser.add_argument("--noop-samples", type=int, default=50, help="framework round trips (0: skip)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured clicks before each figure")
-    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="interactive Celery worker threads (its pool is threads)"
+    )
     add_stack_arguments(parser, db_name="kitty_bench_checks", redis_db=8, broker_db=7)
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds one sample may take")
     parser.add_argument("--burst-timeout", type=float, default=300.0, help="seconds the burst may take")

@@ -154,7 +154,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--merchants", type=int, default=50, help='merchants running "Check every step"')
     parser.add_argument("--rounds", type=int, default=1, help='"Check every step" rounds per merchant')
     parser.add_argument("--page-seconds", type=float, default=8.0, help="the slow store's delay per page")
-    parser.add_argument("--interactive-concurrency", type=int, default=2, help="interactive worker processes")
+    parser.add_argument(
+        "--interactive-concurrency",
+        type=int,
+        default=16,
+        help="interactive worker threads (its pool is threads)",
+    )
     parser.add_argument("--bulk-concurrency", type=int, default=2, help="bulk worker processes")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (-t)")
     parser.add_argument("--readers", type=int, default=4, help="anonymous reader connections (wrk -c)")

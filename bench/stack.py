@@ -258,18 +258,23 @@ QUEUES = ("interactive", "bulk")
 
 
 def celery_workers_start(
-    env: dict[str, str], logdir: Path, *, name: str, concurrency: dict[str, int] | int = 2
+    env: dict[str, str], logdir: Path, *, name: str, concurrency: dict[str, int] | int
 ) -> dict[str, subprocess.Popen]:
-    """Start one Celery worker per queue, as in production: ``{"interactive": Popen, "bulk": Popen}``.
+    """Start one Celery worker per lane, as in production: ``{"interactive": Popen, "bulk": Popen}``.
 
-    ``concurrency`` is one number for both or one per queue; each worker logs
-    to ``logdir/worker-<queue>.log`` and is named ``<name>-<queue>-<random>@<host>``.
+    Each lane's queues and pool are ``kitty_troubleshoot.celery.worker_arguments``':
+    interactive (with housekeeping) on threads, bulk on processes. ``concurrency``
+    (one number for both or one per lane) is the threads or processes of each; each worker logs
+    to ``logdir/worker-<lane>.log`` and is named ``<name>-<lane>-<random>@<host>``.
     """
+    from kitty_troubleshoot.celery import worker_arguments
+
     workers = {}
     for queue in QUEUES:
-        processes = concurrency if isinstance(concurrency, int) else concurrency[queue]
+        size = concurrency if isinstance(concurrency, int) else concurrency[queue]
+        arguments = worker_arguments(queue, concurrency=size)
         logfile = logdir / f"worker-{queue}.log"
-        log(f"Celery worker -Q {queue} --concurrency={processes} (log: {logfile})")
+        log(f"Celery worker {' '.join(arguments)} (log: {logfile})")
         command = [
             sys.executable,
             "-m",
@@ -277,9 +282,7 @@ def celery_workers_start(
             "-A",
             "kitty_troubleshoot",
             "worker",
-            "-Q",
-            queue,
-            f"--concurrency={processes}",
+            *arguments,
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",

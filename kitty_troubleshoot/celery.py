@@ -1,8 +1,12 @@
 """The Celery application; its configuration is the CELERY_* part of settings."""
 
+import ctypes
 import os
+import threading
+from contextlib import contextmanager
 
 from celery import Celery, signals
+from celery.exceptions import SoftTimeLimitExceeded
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kitty_troubleshoot.settings")
 
@@ -24,6 +28,69 @@ def close_old_connections(task=None, **kwargs):
     from django.db import close_old_connections as close
 
     close()
+
+
+def worker_arguments(lane: str, *, concurrency: int | None = None) -> list[str]:
+    """The ``celery worker`` arguments of one lane ("interactive" or "bulk"), as every place starts it.
+
+    The interactive worker serves checks and housekeeping on a pool of
+    threads: a check waits on a platform or the database almost all the time,
+    so a store that answers after 8 s (or not at all, until its timeout)
+    holds one thread of INTERACTIVE_WORKER_THREADS, not one process of two,
+    and the merchants on healthy stores keep the rest. Threads enforce no
+    Celery time limit: a check's soft limit is raised in its thread
+    (``soft_time_limit_in_thread``), its platform calls and queries have
+    timeouts of their own, and no sync runs there (README, "Running
+    workers"). The bulk worker keeps processes: a sync parses and imports
+    pages of orders (CPU), and its time limits are enforced.
+    ``./dev worker`` and docker-compose.yml spell the same arguments out
+    (tests/test_compose.py holds them to this).
+    ``concurrency``: threads or processes (default: INTERACTIVE_WORKER_THREADS, BULK_WORKER_PROCESSES).
+    """
+    if lane == "interactive":
+        queues, pool, setting = "interactive,housekeeping", "threads", "INTERACTIVE_WORKER_THREADS"
+    elif lane == "bulk":
+        queues, pool, setting = "bulk", "prefork", "BULK_WORKER_PROCESSES"
+    else:
+        raise ValueError(f"no worker lane {lane!r}")
+    if concurrency is None:
+        from django.conf import settings
+
+        concurrency = getattr(settings, setting)
+    return ["-Q", queues, f"--pool={pool}", f"--concurrency={concurrency}"]
+
+
+@contextmanager
+def soft_time_limit_in_thread(seconds: float | None, *, is_eager: bool = False):
+    """A task's soft time limit where Celery's pool cannot enforce one: a thread of the threads pool.
+
+    Raises SoftTimeLimitExceeded in this thread once ``seconds`` have passed,
+    as a prefork pool does with a signal: a blocking call (a platform's
+    read, bounded by its own timeout) finishes first, then Python code sees
+    the exception. Does nothing in the main thread (a prefork child, where
+    Celery enforces the limit) or for an eager task (a web request's thread).
+    """
+    if not seconds or is_eager or threading.current_thread() is threading.main_thread():
+        yield
+        return
+    target, lock, done = threading.get_ident(), threading.Lock(), threading.Event()
+
+    def expire() -> None:
+        with lock:
+            if not done.is_set():
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(target), ctypes.py_object(SoftTimeLimitExceeded)
+                )
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done.set()
+        timer.cancel()
 
 
 def is_broker_error(exc: Exception) -> bool:

@@ -213,17 +213,35 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Queues by urgency, each served by its own worker process (`./dev worker`,
-# docker-compose.yml): "interactive" is work a merchant waits for (checks and
-# the fixes and inline backfills they apply), "bulk" everything else (syncs,
-# the rest of backfills, e-mail, beat's sweeps), in bounded slices. A task
-# nobody routed lands on bulk, so it can never hold an interactive worker.
+# Queues by urgency (README, "Running workers"). Two worker processes, each
+# started with kitty_troubleshoot.celery.WORKER_LANES' arguments (`./dev worker`,
+# docker-compose.yml, the tests, the benches):
+# - "interactive" is work a merchant waits for (checks and the fixes they apply),
+#   served by a pool of INTERACTIVE_WORKER_THREADS threads: a check spends its time
+#   waiting on a platform or the database, so a slow store holds a thread (of many),
+#   never the lane. The same worker serves "housekeeping": the sweeps and e-mails
+#   people wait for, short tasks that a backlog of syncs must never expire.
+# - "bulk" everything else (syncs, backfills, aggregation), in bounded slices, by
+#   BULK_WORKER_PROCESSES processes. A task nobody routed lands on bulk, so it can
+#   never hold the interactive lane.
 CELERY_TASK_DEFAULT_QUEUE = "bulk"
-# Both declared, so a worker started without -Q (an old one-worker set-up)
-# still serves checks, without the isolation; every documented one names its queue.
-CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("interactive", "bulk"))
+INTERACTIVE_WORKER_THREADS = env_int("INTERACTIVE_WORKER_THREADS", 16)
+BULK_WORKER_PROCESSES = env_int("BULK_WORKER_PROCESSES", 2)
+# All declared, so a worker started without -Q (an old one-worker set-up)
+# still serves checks, without the isolation; every documented one names its queues.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name), routing_key=name) for name in ("interactive", "housekeeping", "bulk")
+)
 CELERY_TASK_ROUTES = {
     "apps.checks.tasks.run_checks": {"queue": "interactive"},
+    # Housekeeping: quick, and someone notices when it waits (a sync shown
+    # "running" for ever, a ticket or watch e-mail, a spinner).
+    "apps.checks.tasks.expire_overdue_runs": {"queue": "housekeeping"},
+    "apps.commerce.tasks.end_abandoned_syncs": {"queue": "housekeeping"},
+    "apps.follow.tasks.follow_watches": {"queue": "housekeeping"},
+    "apps.follow.tasks.send_watch_email": {"queue": "housekeeping"},
+    "apps.support.tasks.send_ticket_email": {"queue": "housekeeping"},
+    "apps.support.tasks.tickets_email_unsent": {"queue": "housekeeping"},
 }
 # Seconds of platform fetching one sync task does before it queues the rest
 # as a new task (from where it stopped), so no sync holds a worker for minutes.

@@ -174,8 +174,13 @@ def _database_url_for_workers() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def celery_worker_spawn(queue: str, name: str):
-    """Start a real Celery worker (2 pool processes) on ``queue``, reading the test database.
+def celery_worker_spawn(queue: str, name: str, *, lane: str = "", **env_overrides: str):
+    """Start a real Celery worker for the lane ``queue``, as production does, reading the test database.
+
+    Its arguments are the lane's (``kitty_troubleshoot.celery.worker_arguments``):
+    the interactive lane (with housekeeping) on threads, bulk on 2 processes.
+    ``lane``: start a worker like that lane's, but serving ``queue`` alone.
+    ``env_overrides`` are further environment variables (e.g. shorter time limits).
 
     Returns (process, its log file); the caller waits for it (``ping``) and stops it.
     """
@@ -191,15 +196,21 @@ def celery_worker_spawn(queue: str, name: str):
         # What the worker e-mails lands in files the tests read (worker_outbox).
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(WORKER_OUTBOX),
+        **env_overrides,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log_dir = Path(settings.BASE_DIR) / "var"
     log_dir.mkdir(exist_ok=True)  # var/ is git-ignored: absent in a fresh clone run on PostgreSQL
     log = open(log_dir / f"test-worker-{queue}{PROCESS_SUFFIX}.log", "w")  # noqa: SIM115 (lives as long as the worker)
+    from kitty_troubleshoot.celery import worker_arguments
+
+    arguments = worker_arguments(lane or queue)
+    if lane:
+        arguments[arguments.index("-Q") + 1] = queue
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "kitty_troubleshoot", "worker",
-            "-Q", queue, "--pool=prefork", "--concurrency=2", "--loglevel=INFO",
+            *arguments, "--loglevel=INFO",
             "-n", name, "--without-gossip", "--without-mingle",
         ],
         cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -84,33 +84,52 @@ def _service_commands(compose_config: str) -> dict[str, list[str]]:
     return commands
 
 
-def test_each_queue_has_a_worker_of_its_own(compose_config):
-    """Checks never wait behind syncs: no worker serves both queues, and each queue is served."""
+def test_each_lane_has_a_worker_of_its_own_started_with_its_arguments(compose_config):
+    """Checks and housekeeping never wait behind syncs: each lane's worker serves its queues, on its pool."""
+    from kitty_troubleshoot.celery import worker_arguments
+
     commands = _service_commands(compose_config)
     served = {}
     for name, command in commands.items():
         if "worker" not in command:
             continue
         assert "-Q" in command, f"{name} would serve every queue"
+        lane = name.removeprefix("worker-")
+        expected = [arg for arg in worker_arguments(lane, concurrency=0) if arg != "--concurrency=0"]
+        assert [arg for arg in command if arg in expected] == expected, name
         served[name] = command[command.index("-Q") + 1].split(",")
-    assert sorted(served.values()) == [["bulk"], ["interactive"]]
+    assert sorted(served.values()) == [["bulk"], ["interactive", "housekeeping"]]
 
 
-def test_checks_go_to_the_interactive_queue_and_everything_else_to_bulk():
+def test_dev_worker_starts_each_lane_with_its_arguments():
+    from kitty_troubleshoot.celery import worker_arguments
+
+    dev = (settings.BASE_DIR / "dev").read_text()
+    for lane in ("interactive", "bulk"):
+        queues, pool = worker_arguments(lane, concurrency=0)[1:3]
+        assert f"-Q {queues} {pool}" in dev, lane
+
+
+def test_checks_go_to_interactive_housekeeping_to_its_queue_and_everything_else_to_bulk():
     from kitty_troubleshoot.celery import app
 
     def queue_of(task_name: str) -> str:
         return app.amqp.router.route({}, task_name)["queue"].name
 
     assert queue_of("apps.checks.tasks.run_checks") == "interactive"
-    for bulk in (
-        "apps.commerce.tasks.sync_plugin",
-        "apps.commerce.tasks.sync_all_plugins",
+    for housekeeping in (
         "apps.checks.tasks.expire_overdue_runs",
+        "apps.commerce.tasks.end_abandoned_syncs",
         "apps.support.tasks.send_ticket_email",
         "apps.support.tasks.tickets_email_unsent",
         "apps.follow.tasks.follow_watches",
         "apps.follow.tasks.send_watch_email",
+    ):
+        assert queue_of(housekeeping) == "housekeeping", housekeeping
+    for bulk in (
+        "apps.commerce.tasks.sync_plugin",
+        "apps.commerce.tasks.sync_all_plugins",
+        "apps.insights.tasks.aggregate_recent_outcomes",
         "a.task.nobody.routed",
     ):
         assert queue_of(bulk) == "bulk", bulk

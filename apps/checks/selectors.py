@@ -11,6 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from wagtail.models import Page, get_page_models
 
 from kitty_troubleshoot.params import int_param
@@ -85,6 +86,14 @@ class StepWidget:
         data = self.run.data if self.run is not None and isinstance(self.run.data, dict) else {}
         step = self.steps_by_check.get(str(data.get("see_check", "")))
         return step if step != self.step_number else None
+
+    @property
+    def awaiting(self) -> bool:
+        """A finished result that background work it started will supersede (a queued Sync now):
+        the widget keeps polling for the step's next run until ``data["awaiting_until"]``."""
+        data = self.run.data if self.run is not None and isinstance(self.run.data, dict) else {}
+        until = parse_datetime(str(data.get("awaiting_until") or ""))
+        return until is not None and timezone.now() < until
 
     @property
     def status(self) -> str:

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from kitty_troubleshoot.celery import soft_time_limit_in_thread
+
 from .services import check_runs_execute, check_runs_expire_overdue
 
 
@@ -15,8 +17,10 @@ def run_checks(self, run_ids: list[int]) -> int:
     a run this task claimed before its worker died is taken over, and a run
     past its deadline (an expired task delivered late) is skipped.
     """
-    hard_limit = (self.request.timelimit or (None, None))[0]
-    return check_runs_execute(run_ids, task_id=self.request.id or "", time_limit=hard_limit)
+    hard_limit, soft_limit = self.request.timelimit or (None, None)
+    # The interactive worker is a threads pool, which enforces no time limit of its own.
+    with soft_time_limit_in_thread(soft_limit, is_eager=self.request.is_eager):
+        return check_runs_execute(run_ids, task_id=self.request.id or "", time_limit=hard_limit)
 
 
 @shared_task(ignore_result=True)

@@ -172,3 +172,54 @@ def sync_runs_end_abandoned() -> int:
     if ended:
         logger.warning("%s abandoned sync runs ended as failed", ended)
     return ended
+
+
+# --- Sync now, from a step: queued where syncs run, followed by the step -------
+
+# A Sync now pressed on a step waits this long at most for the bulk queue; the
+# step says "queued" meanwhile and stops waiting for it after that.
+SYNC_NOW_FOLLOW = timedelta(minutes=10)
+
+
+def _sync_now_key(plugin_id: int) -> str:
+    return f"sync-now:{plugin_id}"
+
+
+def plugin_sync_now_enqueue(*, plugin: Plugin, order_number: str, recheck_by_user_id: int | None) -> None:
+    """Queue a manual sync of ``plugin`` on the bulk queue (where syncs run, never on a click's lane).
+
+    The sync looks for ``order_number`` too; when it ends it checks the
+    merchant's diagnosis of this plugin again as ``recheck_by_user_id``, so
+    the step that pressed it shows its result. Until then
+    ``plugin_sync_now_pending`` says since when it waits. Raises what the
+    broker raises when it cannot take the task.
+    """
+    from django.core.cache import cache
+
+    from .tasks import sync_plugin
+
+    # Marked before it is queued: the sync (eager in the demo) may end before apply_async returns.
+    cache.set(_sync_now_key(plugin.pk), timezone.now().isoformat(), SYNC_NOW_FOLLOW.total_seconds())
+    try:
+        sync_plugin.apply_async(
+            (plugin.pk, SyncRun.Mode.MANUAL),
+            {"order_numbers": [order_number] if order_number else [], "recheck_by": recheck_by_user_id},
+        )
+    except Exception:
+        cache.delete(_sync_now_key(plugin.pk))
+        raise
+
+
+def plugin_sync_now_pending(plugin: Plugin):
+    """When a Sync now of this plugin was queued, while it has not ended (None otherwise)."""
+    from django.core.cache import cache
+    from django.utils.dateparse import parse_datetime
+
+    queued_at = cache.get(_sync_now_key(plugin.pk))
+    return parse_datetime(queued_at) if queued_at else None
+
+
+def plugin_sync_now_ended(plugin_id: int) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_sync_now_key(plugin_id))

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from celery import shared_task
+from celery.exceptions import Retry
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
@@ -14,7 +15,7 @@ from apps.platforms.base import PlatformUnavailable
 from .importing import plugin_sync
 from .locks import Lock, sync_lock
 from .models import Plugin, SyncRun
-from .services import sync_runs_end_abandoned
+from .services import plugin_sync_now_ended, sync_runs_end_abandoned
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +60,33 @@ def sync_plugin(
     mode: str = SyncRun.Mode.MANUAL,
     backfill_since: str | None = None,
     resume_from: str | None = None,
+    order_numbers: list[str] | None = None,
+    recheck_by: int | None = None,
 ) -> None:
+    """Sync a plugin for one slice, queueing the rest.
+
+    ``order_numbers``: orders a merchant pressed Sync now for, looked up by
+    number too. ``recheck_by``: the user whose diagnosis of the plugin is
+    checked again once the sync has ended (Sync now from a step).
+    """
     plugin = Plugin.objects.filter(pk=plugin_id).first()
     if plugin is None:
         logger.info("sync skipped: plugin %s no longer exists", plugin_id)
         return
+    try:
+        _sync_plugin(self, plugin, mode, backfill_since, resume_from, order_numbers, recheck_by)
+    except Exception as exc:
+        # A retry comes back to follow up; anything else ends here, and the step says so.
+        retried = isinstance(exc, Retry) or (
+            isinstance(exc, PlatformUnavailable) and self.request.retries < self.max_retries
+        )
+        if not retried:
+            _sync_now_follow_up(plugin, recheck_by, is_eager=self.request.is_eager)
+        raise
+
+
+def _sync_plugin(self, plugin, mode, backfill_since, resume_from, order_numbers, recheck_by) -> None:
+    plugin_id = plugin.pk
     since: datetime | None = parse_datetime(backfill_since) if backfill_since else None
     resume: datetime | None = parse_datetime(resume_from) if resume_from else None
     with sync_lock(plugin_id) as lock:
@@ -82,17 +105,54 @@ def sync_plugin(
                 logger.info("backfill of plugin %s waits: another sync is running", plugin_id)
                 raise self.retry(countdown=BACKFILL_RETRY_SECONDS, max_retries=BACKFILL_RETRIES)
             logger.info("sync of plugin %s skipped: another sync is running", plugin_id)
+            _sync_now_follow_up(plugin, recheck_by, is_eager=self.request.is_eager)
             return
-        run = _sync_slice(plugin, mode=mode, backfill_since=since, resume_from=resume)
+        run = _sync_slice(
+            plugin, mode=mode, backfill_since=since, resume_from=resume, order_numbers=order_numbers
+        )
         logger.info("sync of plugin %s: %s (%s)", plugin_id, run.outcome, run.message)
-    _sync_continue(run, mode=mode, backfill_since=backfill_since)
+    if run.resume_from is None:
+        _sync_now_follow_up(plugin, recheck_by, is_eager=self.request.is_eager)
+    _sync_continue(run, mode=mode, backfill_since=backfill_since, recheck_by=recheck_by)
+
+
+def _sync_now_follow_up(plugin: Plugin, recheck_by: int | None, *, is_eager: bool) -> None:
+    """A Sync now from a step has ended: the step stops saying "queued" and is checked again.
+
+    Eagerly (the demo without a broker) the fix's own check, right after, shows the result.
+    """
+    if recheck_by is None:
+        return
+    plugin_sync_now_ended(plugin.pk)
+    if is_eager:
+        return
+    from django.contrib.auth import get_user_model
+
+    from apps.checks.services import diagnosis_recheck_after_fix
+
+    user = get_user_model().objects.filter(pk=recheck_by).first()
+    last = plugin.sync_runs.order_by("-started_at").first()
+    note = f"Synced “{plugin.name}”: {last.message}" if last else f"Synced “{plugin.name}”."
+    if user is not None:
+        diagnosis_recheck_after_fix(
+            user=user,
+            merchant_id=plugin.merchant_id,
+            subject_id=plugin.pk,
+            check_key="manual_sync",
+            note=note,
+        )
 
 
 # --- Bounded syncs: one slice per task, the rest queued as the next task -------
 
 
 def _sync_slice(
-    plugin: Plugin, *, mode: str, backfill_since: datetime | None, resume_from: datetime | None
+    plugin: Plugin,
+    *,
+    mode: str,
+    backfill_since: datetime | None,
+    resume_from: datetime | None,
+    order_numbers: list[str] | None = None,
 ) -> SyncRun:
     """At most SYNC_TASK_SLICE_SECONDS of fetching (plus the page under way), so a bulk worker is
     never held for minutes by one store; where it stopped is in ``run.resume_from``."""
@@ -102,16 +162,21 @@ def _sync_slice(
         backfill_since=backfill_since,
         resume_from=resume_from,
         time_budget=settings.SYNC_TASK_SLICE_SECONDS,
+        order_numbers=tuple(order_numbers or ()),
     )
 
 
-def _sync_continue(run: SyncRun, *, mode: str, backfill_since: str | None) -> None:
+def _sync_continue(run: SyncRun, *, mode: str, backfill_since: str | None, recheck_by: int | None) -> None:
     """Queue the rest of a sync that stopped at its slice's end, after its lock was released,
     so the next task is not turned away by the lock of the one that queued it."""
     if run.resume_from is None:
         return
     sync_plugin.delay(
-        run.plugin_id, mode, backfill_since=backfill_since, resume_from=run.resume_from.isoformat()
+        run.plugin_id,
+        mode,
+        backfill_since=backfill_since,
+        resume_from=run.resume_from.isoformat(),
+        recheck_by=recheck_by,
     )
 
 

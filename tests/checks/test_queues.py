@@ -78,7 +78,7 @@ def test_a_check_finishes_in_under_2_s_while_slow_syncs_fill_the_bulk_queue(
 
 
 def test_one_steps_check_goes_ahead_of_every_step_checks_waiting_for_the_interactive_worker(
-    live_demo, celery_worker, slow_store
+    live_demo, celery_worker, slow_store, settings
 ):
     """Shortest job first: a click queued after five "Check every step" starts is answered before them."""
     from apps.checks.models import CheckRun, Diagnosis
@@ -106,12 +106,14 @@ def test_one_steps_check_goes_ahead_of_every_step_checks_waiting_for_the_interac
         check_runs_start(diagnosis=diagnosis, user=user, targets=targets, count_towards_limit=False)
         return CheckRun.objects.filter(diagnosis=diagnosis)
 
-    # Both interactive processes wait on the slow store, so what is started next waits in the queue.
-    for number in ("1001", "1002"):
-        start(slow, number, [step_6])
+    # Every interactive thread waits on the slow store, so what is started next waits in the queue.
+    threads = settings.INTERACTIVE_WORKER_THREADS
+    for n in range(threads):
+        start(slow, f"{1001 + n}", [step_6])
     wait_for(
         lambda: (
-            CheckRun.objects.filter(status=CheckRun.State.RUNNING, diagnosis__subject_id=slow.pk).count() == 2
+            CheckRun.objects.filter(status=CheckRun.State.RUNNING, diagnosis__subject_id=slow.pk).count()
+            == threads
         )
     )
     every_step = [start(main_store, f"100{n}", every_step_targets(live_demo)) for n in range(1, 6)]
@@ -121,5 +123,5 @@ def test_one_steps_check_goes_ahead_of_every_step_checks_waiting_for_the_interac
     wait_for(lambda: not CheckRun.objects.filter(status__in=CheckRun.IN_FLIGHT).exists(), timeout=20)
     click_started = click.get().started_at
     started_before = [runs for runs in every_step if min(run.started_at for run in runs) < click_started]
-    # At most the one the other process took as the slow checks ended together; in turn, it would be all five.
-    assert len(started_before) <= 1
+    # At most a few other threads took as the slow checks ended together; in turn, it would be all five.
+    assert len(started_before) <= 2
