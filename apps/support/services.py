@@ -246,6 +246,12 @@ def _reconnecting(write, *, what: str):
     raise AssertionError("unreachable")
 
 
+def _connection_reset() -> None:
+    # The next query opens a new connection (a transaction, as under a test, keeps its own).
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 def ticket_email_send(*, ticket_id: int) -> bool:
     """E-mail the ticket to support; returns whether this call sent it.
 
@@ -278,7 +284,7 @@ def ticket_email_send(*, ticket_id: int) -> bool:
         message = ticket_email(ticket)
     except (OperationalError, InterfaceError):
         # Nothing sent: give the claim back so the next try need not wait for it to go stale.
-        connection.close()
+        _connection_reset()
         _release_claim(ticket_id, now)
         raise
     try:

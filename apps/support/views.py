@@ -64,13 +64,20 @@ def ticket_create_view(request):
         logger.warning(
             "support ticket submit met a lost database connection, trying again: %s", exc.__class__.__name__
         )
-        connection.close()  # the next query opens a fresh connection
+        _connection_reset()  # the next query opens a fresh connection
     try:
         return _ticket_create(request, started=started)
     except (OperationalError, InterfaceError) as exc:
         logger.warning("support ticket submit failed twice on the database: %s", exc.__class__.__name__)
-        connection.close()
+        _connection_reset()
     return _render_not_saved(request)
+
+
+def _connection_reset() -> None:
+    # A dropped connection is closed so the next query opens a new one (inside a
+    # transaction, as under a test, it cannot be: the transaction owns it).
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def _render_not_saved(request):
@@ -82,7 +89,7 @@ def _render_not_saved(request):
         context = {"diagnosis": diagnosis, "ticket_initial": initial, "existing_ticket": None, "form": form}
         return _render_form(request, context, status=503)
     except (OperationalError, InterfaceError):
-        connection.close()
+        _connection_reset()
         # Without the database the form cannot be drawn again; htmx leaves the typed form in place.
         return HttpResponse(NOT_SAVED, status=503, content_type="text/plain; charset=utf-8")
 
