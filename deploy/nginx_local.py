@@ -28,8 +28,13 @@ def nginx_binary() -> str | None:
     return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
 
 
-def configuration(*, listen: str, upstream: str, workdir: Path, diagnoses_upstream: str = "") -> Path:
-    """Write ``workdir/nginx.conf``: the front's template inside a main block of its own."""
+def configuration(
+    *, listen: str, upstream: str, workdir: Path, diagnoses_upstream: str = "", access_log: str = "off"
+) -> Path:
+    """Write ``workdir/nginx.conf``: the front's template inside a main block of its own.
+
+    ``access_log``: "off", or a file and the template's format (``"/path kitty_paths"``).
+    """
     cache = workdir / "cache"
     temp = workdir / "temp"
     for directory in (cache, temp):
@@ -39,6 +44,7 @@ def configuration(*, listen: str, upstream: str, workdir: Path, diagnoses_upstre
         KITTY_UPSTREAM=upstream,
         KITTY_DIAGNOSES_UPSTREAM=diagnoses_upstream or upstream,
         KITTY_CACHE_DIR=str(cache),
+        KITTY_ACCESS_LOG=access_log,
     )
     main = "\n".join(
         [
