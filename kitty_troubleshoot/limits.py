@@ -40,6 +40,9 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 if redis.call('ZCARD', key) >= allowed then
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if oldest[2] == nil then  -- a limit of 0: nothing is allowed
+    return string.format('%.3f', window)
+  end
   return string.format('%.3f', tonumber(oldest[2]) + window - now)
 end
 redis.call('ZADD', key, now, ARGV[3])
@@ -110,7 +113,7 @@ class Limit:
             now = time.time()
             stamps = [t for t in cache.get(key, []) if t > now - self.window]
             if len(stamps) >= self.allowed:
-                return stamps[0] + self.window - now
+                return stamps[0] + self.window - now if stamps else float(self.window)
             cache.set(key, [*stamps, now], self.window)
             return None
 
