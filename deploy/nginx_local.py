@@ -35,11 +35,13 @@ def configuration(
     workdir: Path,
     diagnoses_upstream: str = "",
     trusted_proxy: str = "127.0.0.1",
+    access_log: str = "off",
 ) -> Path:
     """Write ``workdir/nginx.conf``: the front's template inside a main block of its own.
 
     ``trusted_proxy`` (an address or CIDR) is the TLS-terminating proxy whose
     X-Forwarded-Proto the front believes; locally, whoever connects from 127.0.0.1.
+    ``access_log``: "off", or a file and the template's format (``"/path kitty_paths"``).
     """
     cache = workdir / "cache"
     temp = workdir / "temp"
@@ -51,6 +53,7 @@ def configuration(
         KITTY_DIAGNOSES_UPSTREAM=diagnoses_upstream or upstream,
         KITTY_CACHE_DIR=str(cache),
         KITTY_TRUSTED_PROXY=trusted_proxy,
+        KITTY_ACCESS_LOG=access_log,
     )
     main = "\n".join(
         [

@@ -184,13 +184,16 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 REDIS_URL = env_str("REDIS_URL") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
 )
+# Every key this app writes to Redis starts with it (cache, limits, platform throttles),
+# so two deployments can share one Redis.
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "kt")
 if REDIS_URL:
     CACHES = {
         "default": {
             # Reads miss and writes are dropped while Redis is unreachable: pages still render.
             "BACKEND": "kitty_troubleshoot.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kt"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
@@ -463,6 +466,10 @@ ORDER_WIZARD_URL = env_str("ORDER_WIZARD_URL", "https://app.commercekitty.exampl
 CHECK_STARTS_PER_MINUTE = env_int("CHECK_STARTS_PER_MINUTE", 30)
 # "Tell me when it arrives" follows the plugin's syncs this long, then checks once more and ends.
 ORDER_WATCH_HOURS = env_int("ORDER_WATCH_HOURS", 24)
+# Per user and hour (kitty_troubleshoot/limits.py: refused, in words, while Redis is down):
+# support tickets opened (each one e-mails the support inbox) and orders watched.
+SUPPORT_TICKETS_PER_HOUR = env_int("SUPPORT_TICKETS_PER_HOUR", 10)
+ORDER_WATCHES_PER_HOUR = env_int("ORDER_WATCHES_PER_HOUR", 20)
 
 # Shopify app credentials: with them, "Reauthorize" runs Shopify's OAuth
 # flow for Shopify plugins. Both or neither.

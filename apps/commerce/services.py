@@ -92,7 +92,7 @@ def authorization_state_start(*, plugin: Plugin, user, next_url: str, kept: dict
     return token
 
 
-def _usable_state(token: str, *, now) -> AuthorizationState:
+def _usable_state(token: str, *, platform: str, now) -> AuthorizationState:
     state = (
         AuthorizationState.objects.select_for_update()
         .select_related("plugin")
@@ -101,6 +101,13 @@ def _usable_state(token: str, *, now) -> AuthorizationState:
     )
     if state is None:
         raise AuthorizationRefused("This authorization is not one we started. Start Reauthorize again.")
+    if state.plugin.platform != platform:
+        # A state is good only at the door of the platform it was issued for (its plugin's):
+        # another platform's callback or key POST must not finish or feed it, nor use it up.
+        raise AuthorizationRefused(
+            f"This authorization was started for a {state.plugin.provider.label} plugin, "
+            "and came back from another platform. Nothing changed: start Reauthorize again."
+        )
     if state.used_at is not None:
         raise AuthorizationRefused("This authorization was already used. Start Reauthorize again.")
     if state.expires_at <= now:
@@ -112,14 +119,17 @@ def _usable_state(token: str, *, now) -> AuthorizationState:
 
 
 @transaction.atomic
-def authorization_state_use(*, token: str, user, needs_received_keys: bool = False) -> AuthorizationState:
-    """Use the state once, as the user who started it; raises AuthorizationRefused otherwise.
+def authorization_state_use(
+    *, token: str, platform: str, user, needs_received_keys: bool = False
+) -> AuthorizationState:
+    """Use the state once, as the user who started it, coming back from its plugin's ``platform``;
+    raises AuthorizationRefused otherwise.
 
     Someone else's attempt does not use it up: the merchant it belongs to can
     still finish.
     """
     now = timezone.now()
-    state = _usable_state(token, now=now)
+    state = _usable_state(token, platform=platform, now=now)
     if state.user_id != getattr(user, "pk", None):
         raise AuthorizationRefused(
             "This authorization was started by someone else. Sign in as that user, or start Reauthorize again."
@@ -134,13 +144,15 @@ def authorization_state_use(*, token: str, user, needs_received_keys: bool = Fal
 
 
 @transaction.atomic
-def authorization_state_receive(*, token: str, credentials: dict) -> AuthorizationState:
-    """Keep the credentials a platform's server sent for this state, once, until the merchant returns.
+def authorization_state_receive(*, token: str, platform: str, credentials: dict) -> AuthorizationState:
+    """Keep the credentials ``platform``'s server sent for this state, once, until the merchant returns.
+
+    Only the platform the state was issued for may send them.
 
     Nothing about the plugin changes here: the sender is not signed in, so the
     keys take effect only when the user who started the flow comes back.
     """
-    state = _usable_state(token, now=timezone.now())
+    state = _usable_state(token, platform=platform, now=timezone.now())
     if state.received_at is not None:
         raise AuthorizationRefused("Keys for this authorization were already received.")
     state.received_credentials = credentials

@@ -131,7 +131,10 @@ def authorization_return(request, platform: str):
         token = request.session.pop(_SESSION_STATE.format(key=chosen.key), "")
     try:
         state = authorization_state_use(
-            token=token, user=request.user, needs_received_keys=flow.needs_received_credentials(params)
+            token=token,
+            platform=chosen.key,
+            user=request.user,
+            needs_received_keys=flow.needs_received_credentials(params),
         )
         plugin = _plugin_of_state(request, state)
     except AuthorizationRefused as exc:
@@ -173,7 +176,7 @@ def authorization_callback(request, platform: str):
     chosen = _provider_or_404(platform)
     try:
         token, credentials = chosen.flow.receive(request.body)
-        state = authorization_state_receive(token=token, credentials=credentials)
+        state = authorization_state_receive(token=token, platform=chosen.key, credentials=credentials)
     except (CallbackRejected, AuthorizationRefused) as exc:
         return _refused(exc)
     logger.info("%s plugin %s: new keys received, waiting for the merchant", chosen.label, state.plugin_id)

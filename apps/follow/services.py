@@ -16,6 +16,7 @@ from apps.checks.selectors import diagnosis_summary, every_step_targets
 from apps.checks.services import check_runs_execute, check_runs_start
 from apps.checks.words import duration_words, when
 from apps.commerce.models import Notification, Order, Plugin
+from kitty_troubleshoot.limits import Limit, LimitRefused
 
 from .emails import watch_email
 from .models import EmailPreference, OrderWatch
@@ -34,6 +35,17 @@ class WatchRefused(Exception):
 
 def watch_hours() -> int:
     return settings.ORDER_WATCH_HOURS
+
+
+def _watch_limit() -> Limit:
+    # Each watch looks again after every sync of its plugin and ends with an e-mail.
+    return Limit(
+        name="follow:watches",
+        allowed=settings.ORDER_WATCHES_PER_HOUR,
+        window=60 * 60,
+        too_many="You have started {allowed} watches in the last hour. Try again in {wait}.",
+        unavailable="We cannot start watching orders for a moment. Try again in a few minutes.",
+    )
 
 
 def watch_for(diagnosis: Diagnosis | None) -> OrderWatch | None:
@@ -55,7 +67,8 @@ def watch_start(*, user, diagnosis: Diagnosis) -> tuple[OrderWatch, bool]:
     watch per account, plugin and order, even under two simultaneous presses.
     Raises WatchRefused, saying why, when there is nothing to wait for: the
     order is here, will never arrive, is not on the platform, or needs the
-    merchant first (the diagnosis' ``Summary.watch_refusal``).
+    merchant first (the diagnosis' ``Summary.watch_refusal``); or when the
+    user has started too many watches in the last hour.
     """
     if not diagnosis.order_number:
         raise WatchRefused("Type the missing order's number and check it first.")
@@ -70,6 +83,10 @@ def watch_start(*, user, diagnosis: Diagnosis) -> tuple[OrderWatch, bool]:
     refusal = diagnosis_summary(diagnosis).watch_refusal
     if refusal:
         raise WatchRefused(refusal)
+    try:  # only a watch that would be new is counted
+        _watch_limit().hit(getattr(user, "pk", None))
+    except LimitRefused as exc:
+        raise WatchRefused(str(exc)) from None
     now = timezone.now()
     try:
         with transaction.atomic():

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import nh3
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,6 +22,7 @@ from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.selectors import summary_of_runs
 from apps.commerce.models import Order
 from apps.support.models import SupportTicket
+from kitty_troubleshoot.limits import Limit, LimitRefused
 
 from .models import ArticleDay, HelpfulVote, SearchLog, StepDay
 
@@ -246,7 +246,11 @@ VOTES_PER_ADDRESS_PER_HOUR = 20
 
 
 class VoteRefused(Exception):
-    """Too many votes from one address: the message says when to try again."""
+    """Too many votes from one address (or they cannot be counted now): the message says when to try again."""
+
+    def __init__(self, message: str, *, unavailable: bool = False):
+        super().__init__(message)
+        self.unavailable = unavailable
 
 
 def voter_key(*, user_id: int | None = None, reader_token: str = "") -> str:
@@ -268,16 +272,22 @@ def comment_clean(raw: str | None) -> str:
     return "\n".join(line for line in lines if line).strip()[:VOTE_COMMENT_MAX]
 
 
+# Per address: a reader without an account is known by nothing else that they cannot drop.
+VOTE_LIMIT = Limit(
+    name="insights:votes",
+    allowed=VOTES_PER_ADDRESS_PER_HOUR,
+    window=60 * 60,
+    # The same sentences as templates/insights/helpful.html shows for "limited" and "unavailable".
+    too_many="You have sent a lot of feedback in the last hour. Thank you! Try again later.",
+    unavailable="We cannot take feedback right now. Thank you! Try again in a few minutes.",
+)
+
+
 def _vote_limit(address: str | None) -> None:
-    key = "insights:votes:" + hashlib.sha256((address or "unknown").encode()).hexdigest()[:32]
-    cache.add(key, 0, 60 * 60)
     try:
-        count = cache.incr(key)
-    except ValueError:  # the counter expired between add and incr
-        cache.set(key, 1, 60 * 60)
-        count = 1
-    if count and count > VOTES_PER_ADDRESS_PER_HOUR:
-        raise VoteRefused("You have sent a lot of feedback in the last hour. Thank you! Try again later.")
+        VOTE_LIMIT.hit(address or "unknown")
+    except LimitRefused as exc:
+        raise VoteRefused(str(exc), unavailable=exc.unavailable) from None
 
 
 def helpful_vote_record(

@@ -215,8 +215,8 @@ def helpful_vote(request, page_id: int):
             address=client_address(request),
         )
         outcome = "thanks"
-    except VoteRefused:
-        outcome = "limited"
+    except VoteRefused as exc:
+        outcome = "unavailable" if exc.unavailable else "limited"
     if request.htmx:
         response = render(request, "insights/helpful.html#answer", {"page": page, "feedback": outcome})
     else:

@@ -1,7 +1,7 @@
 """A platform's own authorization flow: what "Reauthorize" runs, told apart from the web views.
 
 Commerce's views keep the state (opaque, single-use, bound to the user who
-started, ten minutes), find the plugin and store what comes back; the flow
+started and to its plugin's platform, whose callback alone may use it; ten minutes), find the plugin and store what comes back; the flow
 here knows only its platform: where to send the merchant, how to recognise a
 genuine answer, and how to turn it into new credentials. That keeps every
 platform's particulars in its own module and every view free of platform

@@ -32,6 +32,7 @@ from apps.platforms.base import (
     RateLimited,
 )
 from apps.platforms.throttle import Throttle
+from kitty_troubleshoot.logfilters import path_for_log
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +224,7 @@ class PlatformHTTP:
                 "%s %s %s: asked to wait %.1f s, then asking again (bucket %s)",
                 self.label,
                 method,
-                path.split("?", 1)[0],
+                path_for_log(path),
                 wait,
                 self.throttle.bucket,
             )
@@ -334,13 +335,14 @@ class PlatformHTTP:
         return "the time limit" if value is None else _human_seconds(value)
 
     def _log(self, method: str, path: str, outcome: str, started: float) -> None:
-        # The path only: query strings may carry a merchant's search input,
-        # and headers carry credentials.
+        # The path only, its identifiers left out: query strings may carry a
+        # merchant's search input, paths their order numbers and shop ids, and
+        # headers carry credentials.
         logger.info(
             "%s %s %s -> %s in %.0f ms (bucket %s)",
             self.label,
             method,
-            path.split("?", 1)[0],
+            path_for_log(path),
             outcome,
             (time.monotonic() - started) * 1000,
             self.throttle.bucket,

@@ -29,9 +29,13 @@ from apps.platforms.base import RateLimited
 
 logger = logging.getLogger(__name__)
 
-# Keys are namespaced and carry the bucket in a hash tag so both keys of one
-# bucket land on the same slot should Redis ever be clustered.
-_KEY_PREFIX = "kt:throttle"
+
+# Keys start with CACHE_KEY_PREFIX like every other key we write to Redis (two
+# deployments may share one), and carry the bucket in a hash tag so both keys of
+# one bucket land on the same slot should Redis ever be clustered.
+def _key_prefix() -> str:
+    return f"{getattr(settings, 'CACHE_KEY_PREFIX', 'kt')}:throttle"
+
 
 # One script does the whole decision so two processes can never both spend
 # the last token. It reads Redis' own clock: machines' clocks may disagree,
@@ -278,8 +282,9 @@ class RedisThrottle(Throttle):
         super().__init__(bucket, rate=rate, burst=burst)
         self.url = url
         client = _redis_client(url)
-        self._tokens_key = f"{_KEY_PREFIX}:{{{bucket}}}:tokens"
-        self._block_key = f"{_KEY_PREFIX}:{{{bucket}}}:block"
+        prefix = _key_prefix()
+        self._tokens_key = f"{prefix}:{{{bucket}}}:tokens"
+        self._block_key = f"{prefix}:{{{bucket}}}:block"
         # register_script caches the SHA and falls back to EVAL after a
         # Redis restart (NOSCRIPT), so the scripts survive a flush.
         self._acquire_script = client.register_script(_ACQUIRE_LUA)

@@ -24,6 +24,16 @@ def ticket_email_subject(ticket: SupportTicket) -> str:
     return f"[{ticket.reference}] Order #{ticket.order_number} did not import{plugin}"
 
 
+def ticket_message_id(ticket: SupportTicket) -> str:
+    """The same Message-ID however often the ticket is sent: an inbox shows a resend once.
+
+    (Only a worker killed between the mail server's answer and our record of
+    it can send twice; mail systems and help desks drop a repeated Message-ID.)
+    """
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("<> ") or "localhost"
+    return f"<ticket-{ticket.reference.lower()}@{domain}>"
+
+
 def ticket_email(ticket: SupportTicket) -> EmailMessage:
     """The message for the support inbox: the ticket, the merchant's words and the transcript."""
     user = ticket.user
@@ -46,4 +56,5 @@ def ticket_email(ticket: SupportTicket) -> EmailMessage:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[settings.SUPPORT_EMAIL],
         reply_to=reply_to,
+        headers={"Message-ID": ticket_message_id(ticket)},
     )

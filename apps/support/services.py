@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Page, Revision
@@ -19,6 +21,7 @@ from apps.checks.models import Diagnosis
 from apps.checks.registry import account_directory
 from apps.checks.selectors import diagnosis_summary
 from kitty_troubleshoot.celery import is_broker_error
+from kitty_troubleshoot.limits import Limit, LimitRefused
 
 from .emails import ticket_email
 from .models import SupportTicket, new_reference
@@ -32,6 +35,27 @@ REFERENCE_ATTEMPTS = 5
 
 class TicketNotAllowed(LookupError):
     """The user is not a member of the diagnosis' merchant: answered as a 404."""
+
+
+class TicketRefused(Exception):
+    """No ticket now (too many in the last hour, or the limit cannot be counted); ``str()`` says why."""
+
+
+def _ticket_limit() -> Limit:
+    # Each ticket e-mails the support inbox: a flood of them buries every other merchant's.
+    return Limit(
+        name="support:tickets",
+        allowed=settings.SUPPORT_TICKETS_PER_HOUR,
+        window=60 * 60,
+        too_many=(
+            "You have sent {allowed} tickets in the last hour. Your text is still here: "
+            "send it in {wait}, or reply to one of your open tickets' e-mails."
+        ),
+        unavailable=(
+            "We cannot take tickets for a moment. Your text is still here: send it again in a few "
+            f"minutes, or e-mail it to {settings.SUPPORT_EMAIL}."
+        ),
+    )
 
 
 def _article_revision(page: Page | None, revision_id: int | None) -> Revision | None:
@@ -60,7 +84,8 @@ def ticket_create(
     merchant already has an open ticket for the same plugin and order: a second
     one is never created, not even by two simultaneous submits (the database's
     conditional unique constraint decides the race). Raises TicketNotAllowed
-    when the user is not a member of the diagnosis' merchant.
+    when the user is not a member of the diagnosis' merchant, and TicketRefused
+    when the user has opened too many tickets in the last hour.
     """
     if account_directory().membership_for(user, merchant_id=diagnosis.merchant_id) is None:
         raise TicketNotAllowed("This diagnosis is not one of your account's.")
@@ -70,6 +95,11 @@ def ticket_create(
     existing = open_ticket_for(diagnosis.merchant_id, plugin_id, order_number)
     if existing is not None:
         return existing, False
+
+    try:  # only a ticket that would be new is counted: sending the same one again is not
+        _ticket_limit().hit(getattr(user, "pk", None))
+    except LimitRefused as exc:
+        raise TicketRefused(str(exc)) from None
 
     placed_date: date | None = cleaned_data.get("placed_date")
     fields = {
@@ -185,31 +215,109 @@ def _ticket_email_enqueue(ticket_id: int) -> None:
         logger.warning("support ticket %s e-mail not queued: %s", ticket_id, exc.__class__.__name__)
 
 
+# A lost database connection is opened again this many times (a second apart) before giving up.
+DB_ATTEMPTS = 4
+
+
+class TicketEmailUnrecorded(Exception):
+    """The e-mail went, but the database could not be told: record ``claimed_at``'s send later, never send again."""
+
+    def __init__(self, ticket_id: int, claimed_at):
+        super().__init__(f"ticket {ticket_id}: e-mail sent, not yet recorded")
+        self.ticket_id = ticket_id
+        self.claimed_at = claimed_at
+
+
+def _reconnecting(write, *, what: str):
+    """``write()``, opening the database connection afresh when it dropped (killed, restarted, failed over).
+
+    Only for single statements that are safe to repeat (each below is a
+    conditional update that matches nothing the second time round).
+    """
+    for attempt in range(1, DB_ATTEMPTS + 1):
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as exc:
+            if attempt == DB_ATTEMPTS or connection.in_atomic_block:
+                raise
+            logger.warning("%s: database connection lost (%s), trying again", what, exc.__class__.__name__)
+            connection.close()
+            time.sleep(attempt * 0.5)
+    raise AssertionError("unreachable")
+
+
+def _connection_reset() -> None:
+    # The next query opens a new connection (a transaction, as under a test, keeps its own).
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 def ticket_email_send(*, ticket_id: int) -> bool:
     """E-mail the ticket to support; returns whether this call sent it.
 
     The send is claimed with a conditional update (a lease), so a repeated
     call sends nothing while another is sending or once it was sent. A mail
     server that refuses releases the claim; a worker killed mid-send leaves a
-    claim that goes stale after EMAIL_CLAIM_SECONDS, and the sweep sends again.
+    claim that goes stale after EMAIL_CLAIM, and the sweep sends again.
     ``emailed_at`` is only set once the mail server took the message.
+
+    A database connection that drops is opened again around the claim and the
+    record: the claim is idempotent (it carries its own time, so a claim whose
+    answer was lost is recognised as ours), and once the message is sent the
+    record is retried, then left to ``ticket_email_sent_record`` (raises
+    TicketEmailUnrecorded): a sent message is never sent again for a lost answer.
     """
     now = timezone.now()
-    claimed = (
-        SupportTicket.objects.filter(pk=ticket_id, emailed_at__isnull=True)
-        .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM))
-        .update(email_claimed_at=now)
+    claimable = Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM)
+    claimed = _reconnecting(
+        lambda: (
+            SupportTicket.objects.filter(pk=ticket_id, emailed_at__isnull=True)
+            .filter(claimable | Q(email_claimed_at=now))
+            .update(email_claimed_at=now)
+        ),
+        what=f"support ticket {ticket_id} e-mail claim",
     )
     if not claimed:
         return False
-    ticket = SupportTicket.objects.select_related("user", "page").get(pk=ticket_id)
     try:
-        ticket_email(ticket).send()
+        ticket = SupportTicket.objects.select_related("user", "page").get(pk=ticket_id)
+        message = ticket_email(ticket)
+    except (OperationalError, InterfaceError):
+        # Nothing sent: give the claim back so the next try need not wait for it to go stale.
+        _connection_reset()
+        _release_claim(ticket_id, now)
+        raise
+    try:
+        message.send()
     except Exception as exc:
-        SupportTicket.objects.filter(pk=ticket_id, email_claimed_at=now).update(email_claimed_at=None)
+        _release_claim(ticket_id, now)
         if isinstance(exc, SoftTimeLimitExceeded):
             raise  # the task is out of time: stop here, the sweep carries on later
         logger.exception("support ticket %s could not be e-mailed", ticket.reference)
         return False
-    SupportTicket.objects.filter(pk=ticket_id).update(emailed_at=timezone.now())
+    try:
+        ticket_email_sent_record(ticket_id=ticket_id, claimed_at=now)
+    except (OperationalError, InterfaceError) as exc:
+        raise TicketEmailUnrecorded(ticket_id, now) from exc
     return True
+
+
+def ticket_email_sent_record(*, ticket_id: int, claimed_at) -> None:
+    """Record that the send claimed at ``claimed_at`` reached the mail server (repeatable)."""
+    _reconnecting(
+        lambda: SupportTicket.objects.filter(
+            pk=ticket_id, email_claimed_at=claimed_at, emailed_at__isnull=True
+        ).update(emailed_at=timezone.now()),
+        what=f"support ticket {ticket_id} e-mail record",
+    )
+
+
+def _release_claim(ticket_id: int, claimed_at) -> None:
+    # Failing that, the claim goes stale after EMAIL_CLAIM and the sweep sends it then.
+    with contextlib.suppress(OperationalError, InterfaceError):
+        _reconnecting(
+            lambda: SupportTicket.objects.filter(pk=ticket_id, email_claimed_at=claimed_at).update(
+                email_claimed_at=None
+            ),
+            what=f"support ticket {ticket_id} e-mail claim release",
+        )

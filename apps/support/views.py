@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,11 +19,17 @@ from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors
 from .forms import SupportTicketForm, parse_uuid
-from .services import TicketNotAllowed, ticket_create
+from .services import TicketNotAllowed, TicketRefused, ticket_create
+
+logger = logging.getLogger(__name__)
 
 FORM_PARTIAL = "support/ticket_form.html#ticket_form"
 SENT_PARTIAL = "support/ticket_form.html#ticket_sent"
 NEWER_PARTIAL = "support/ticket_form.html#ticket_newer"
+NOT_SAVED = (
+    "We could not save your ticket just now: our database did not answer. Your text is still here; "
+    "send it again in a minute."
+)
 NO_DIAGNOSIS = (
     "We could not tell which checks this ticket is about. Go back to the article, "
     "choose your plugin and order number, run the checks, and send the ticket from there."
@@ -39,7 +49,52 @@ def _render_form(request, context: dict, *, status: int):
 @login_required_htmx(anchor="still-missing")
 @require_POST
 def ticket_create_view(request):
-    """Send the diagnosis to support as a ticket (one per open order)."""
+    """Send the diagnosis to support as a ticket (one per open order).
+
+    A database connection that drops mid-submit (killed, restarted, failed
+    over) is opened afresh and the submit tried once more: opening a ticket is
+    idempotent, so a first try that did save is found, not saved twice. When
+    the second try fails too, the form comes back with the merchant's text and
+    a sentence saying so, never a server error.
+    """
+    started = timezone.now()
+    try:
+        return _ticket_create(request, started=started)
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning(
+            "support ticket submit met a lost database connection, trying again: %s", exc.__class__.__name__
+        )
+        _connection_reset()  # the next query opens a fresh connection
+    try:
+        return _ticket_create(request, started=started)
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("support ticket submit failed twice on the database: %s", exc.__class__.__name__)
+        _connection_reset()
+    return _render_not_saved(request)
+
+
+def _connection_reset() -> None:
+    # A dropped connection is closed so the next query opens a new one (inside a
+    # transaction, as under a test, it cannot be: the transaction owns it).
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def _render_not_saved(request):
+    form = SupportTicketForm(request.POST)  # its cleaning reads only the POST, not the database
+    form.add_error(None, NOT_SAVED)
+    try:
+        diagnosis = diagnosis_for_account(request.account, parse_uuid(request.POST.get("diagnosis")))
+        initial = selectors.ticket_initial(diagnosis) if diagnosis else None
+        context = {"diagnosis": diagnosis, "ticket_initial": initial, "existing_ticket": None, "form": form}
+        return _render_form(request, context, status=503)
+    except (OperationalError, InterfaceError):
+        _connection_reset()
+        # Without the database the form cannot be drawn again; htmx leaves the typed form in place.
+        return HttpResponse(NOT_SAVED, status=503, content_type="text/plain; charset=utf-8")
+
+
+def _ticket_create(request, *, started):
     diagnosis_uuid = parse_uuid(request.POST.get("diagnosis"))
     if diagnosis_uuid is None:
         context = {"diagnosis": None, "ticket_initial": None, "existing_ticket": None, "error": NO_DIAGNOSIS}
@@ -61,6 +116,12 @@ def ticket_create_view(request):
         )
     except TicketNotAllowed:
         raise Http404("No such diagnosis in your account.") from None
+    except TicketRefused as exc:
+        form.add_error(None, str(exc))
+        context = {"diagnosis": diagnosis, "ticket_initial": initial, "existing_ticket": None, "form": form}
+        return _render_form(request, context, status=429)
+    if not created and ticket.user_id == request.user.pk and ticket.created_at >= started:
+        created = True  # this very submit saved it before its connection dropped
     if request.htmx:
         return render(request, SENT_PARTIAL, {"ticket": ticket, "created": created, "page": diagnosis.page})
     if not created:

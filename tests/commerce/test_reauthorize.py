@@ -418,3 +418,30 @@ def test_a_shopify_state_of_another_user_is_refused_and_stays_usable(owner_clien
     owner_client.get("/account/oauth/shopify/callback/", signed({"code": "x", "state": state}))
     plugin.refresh_from_db()
     assert plugin.credentials["access_token"] == "shpat_new"
+
+
+def test_a_state_is_accepted_only_at_the_platform_that_issued_it(owner_client, shopify_app, woo_plugin):
+    shopify = PluginFactory(
+        merchant=owner_client.merchant,
+        platform="shopify",
+        authorization_status="revoked",
+        credentials={"shop": "kitty", "access_token": "old"},
+    )
+    location = owner_client.get(f"/account/plugins/{shopify.pk}/reauthorize/?next=/help/").headers["Location"]
+    shopify_state = parse_qs(urlsplit(location).query)["state"][0]
+
+    # WooCommerce's key POST carrying Shopify's state: refused, and nothing kept for the state.
+    posted = woo_posts_keys(shopify_state, "ck_villain", "cs_villain")
+    assert posted.status_code == 400
+    assert "started for a Shopify plugin" in posted.content.decode()
+    assert AuthorizationState.objects.get(plugin=shopify).received_at is None
+
+    # WooCommerce's state coming back through Shopify's callback: refused and not used up.
+    woo = woo_state(owner_client, woo_plugin)
+    returned = owner_client.get(
+        "/account/oauth/shopify/callback/", signed({"code": "x", "shop": "kitty.myshopify.com", "state": woo})
+    )
+    assert returned.status_code == 400
+    assert "started for a WooCommerce plugin" in returned.content.decode()
+    assert AuthorizationState.objects.get(plugin=woo_plugin).used_at is None
+    assert_unchanged(woo_plugin)

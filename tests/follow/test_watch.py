@@ -287,4 +287,25 @@ def test_an_order_that_needs_the_merchant_first_is_refused_naming_the_step(merch
     html = text(watch(merchant_client, diagnosis, **HTMX))
 
     assert "Order #1004 will not arrive by itself until Step 4 is resolved:" in html
+
+
+def test_watches_are_limited_per_person_and_refused_in_words_while_redis_is_down(
+    merchant_client, page, settings
+):
+    from tests.test_limits import DEAD_REDIS, redis_cache
+
+    main = plugin_named("Main store")
+    fresh_order(main)
+    check_every_step(merchant_client, page, main, "1010")
+    diagnosis = Diagnosis.objects.get(order_number="1010")
+
+    settings.ORDER_WATCHES_PER_HOUR = 0
+    refused = text(watch(merchant_client, diagnosis, **HTMX))
+    assert "You have started 0 watches in the last hour." in refused
+
+    settings.ORDER_WATCHES_PER_HOUR = 20
+    settings.CACHES = redis_cache(DEAD_REDIS)
+    down = merchant_client.post("/notifications/watches/", {"diagnosis": str(diagnosis.uuid)}, **HTMX)
+    assert down.status_code == 400
+    assert "We cannot start watching orders for a moment." in text(down.content.decode())
     assert not OrderWatch.objects.exists()

@@ -141,3 +141,17 @@ def test_voting_keeps_the_article_cacheable_for_anonymous_readers(client, articl
 
     assert "sessionid" not in response.cookies
     assert "csrftoken" not in response.cookies
+
+
+def test_while_redis_is_down_votes_are_refused_in_words(article, settings):
+    from django.test import Client
+
+    from tests.test_limits import DEAD_REDIS, redis_cache
+
+    settings.CACHES = redis_cache(DEAD_REDIS)
+
+    refused = vote(Client(), article)
+
+    assert refused["Location"] == f"{ARTICLE}?feedback=unavailable#helpful"
+    assert not HelpfulVote.objects.exists()
+    assert "We cannot take feedback right now." in Client().get(refused["Location"]).content.decode()
