@@ -21,6 +21,7 @@ from .registry import get_check
 from .selectors import (
     ALREADY_HERE_BLOCK,
     ALREADY_HERE_KEY,
+    NOJS_CHECKING_PARAM,
     SESSION_KEY,
     TYPED_FIELDS,
     Refusal,
@@ -126,10 +127,17 @@ def _poll_count(request) -> int:
         return 0
 
 
-def _back_to(page, anchor: str) -> HttpResponseRedirect:
+def _back_to(page, anchor: str, *, checking: bool = False) -> HttpResponseRedirect:
+    """Back to the article at ``anchor``; ``checking``: a start without JavaScript, followed there until it ends.
+
+    The article then refreshes itself while the checks run, to an address
+    that changes each time (see ``nojs_refresh_url``): a refresh to the same
+    address with a #fragment only scrolls, it never loads the page again.
+    """
     session = getattr(page, "preview_session", None)
     url = preview_url(session) if session is not None else page.url
-    return HttpResponseRedirect(f"{url}#{anchor}")
+    query = f"?{NOJS_CHECKING_PARAM}={anchor}" if checking else ""
+    return HttpResponseRedirect(f"{url}{query}#{anchor}")
 
 
 @login_required_htmx(anchor="check-panel")
@@ -191,22 +199,26 @@ def check_start(request, every_step: bool = False):
         raise Http404("No such plugin.") from None
     except InputError as exc:
         return _refuse(request, page, widget, run_all, anchor, str(exc), field=exc.field, typed=True)
+    except TooManyChecks as exc:
+        return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
 
-    # The article shows this diagnosis from now on (a preview shows its own latest); the
-    # session is written only when that changes, not on every check again.
-    session_key = SESSION_KEY.format(page_id=page.pk)
-    if preview is None and request.session.get(session_key) != str(diagnosis.uuid):
-        request.session[session_key] = str(diagnosis.uuid)
     if order_number:
         targets = [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *targets]
     new_diagnosis = diagnosis.is_new
     try:
         started = check_runs_start(diagnosis=diagnosis, user=request.user, targets=targets)
     except (TooManyChecks, ChecksUnavailable) as exc:
+        if new_diagnosis and not diagnosis.runs.exists():  # refused after all (a start at the same moment)
+            diagnosis.delete()
         return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
+    # The article shows this diagnosis from now on (a preview shows its own latest); the
+    # session is written only when that changes, not on every check again.
+    session_key = SESSION_KEY.format(page_id=page.pk)
+    if preview is None and request.session.get(session_key) != str(diagnosis.uuid):
+        request.session[session_key] = str(diagnosis.uuid)
 
     if not request.htmx:
-        return _back_to(page, anchor)
+        return _back_to(page, anchor, checking=True)
     # A diagnosis this request created has no runs but these: they are shown without reading them back.
     runs = started if new_diagnosis else None
     if run_all:
@@ -238,6 +250,10 @@ def _refuse(
         response = render(
             request, "checks/widget.html#summary", {"page": page, "error": message, "summary": None}
         )
+        # The checklist goes with the summary it stood under: nothing is left to be read as the new order's.
+        response.content += render(
+            request, "checks/widget.html#checklist", {"oob": True, "summary": None}
+        ).content
     else:
         check = get_check(widget.check_key)
         widget.title = check.title if check is not None else widget.check_key
@@ -330,7 +346,7 @@ def check_run_fix(request, run_uuid):
         widget = StepWidget(run.block_id, run.step_number, run.check_key, "", run=latest)
         return _refuse(request, page, widget, False, anchor, str(exc))
     if not request.htmx:
-        return _back_to(page, anchor)
+        return _back_to(page, anchor, checking=True)
     # The summary follows every step as they are checked again, the fixed one among them.
     response = _summary_response(request, page, run.diagnosis, n=0)
     return reswap(retarget(response, "#diagnosis-summary"), "outerHTML")
