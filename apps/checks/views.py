@@ -316,7 +316,7 @@ def check_run_poll(request, run_uuid):
     run = _get_run_for_account(request, run_uuid)
     page = _article_of(run)
     if not request.htmx:
-        return _back_to(page, f"step-{run.step_number}" if run.step_number else "check-inputs")
+        return _back_to(page, f"step-{run.step_number}" if run.step_number else "check-inputs", checking=True)
     return _panel_widget_response(request, page, run.diagnosis, run.block_id, n=_poll_count(request))
 
 
@@ -358,7 +358,7 @@ def diagnosis_summary(request, diagnosis_uuid):
     diagnosis = _get_diagnosis_for_account(request, diagnosis_uuid)
     page = _article_of(diagnosis)
     if not request.htmx:
-        return _back_to(page, "check-inputs")
+        return _back_to(page, "check-inputs", checking=True)
     return _summary_response(request, page, diagnosis, n=_poll_count(request), since=_poll_since(request))
 
 
