@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PG_PORT = 5432
 PG_USER = "root"
-REDIS_PORT = 6379
+# Another Redis (e.g. one of its own for a bench run beside other work): BENCH_REDIS_PORT.
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT") or 6379)
 
 
 class BenchError(Exception):

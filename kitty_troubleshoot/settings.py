@@ -462,8 +462,10 @@ if not CREDENTIALS_KEY:
 # --- Checks ---------------------------------------------------------------
 # Where a merchant creates an order by hand (Commerce Kitty's order wizard).
 ORDER_WIZARD_URL = env_str("ORDER_WIZARD_URL", "https://app.commercekitty.example/orders/new")
-# How many checks one user may start in a minute.
+# How many checks one user may start in any 60 seconds: a diagnosis ("Check every step") is one
+# start, one step's "Check this now" is one. Fixes have their own limit.
 CHECK_STARTS_PER_MINUTE = env_int("CHECK_STARTS_PER_MINUTE", 30)
+CHECK_FIXES_PER_MINUTE = env_int("CHECK_FIXES_PER_MINUTE", 20)
 # "Tell me when it arrives" follows the plugin's syncs this long, then checks once more and ends.
 ORDER_WATCH_HOURS = env_int("ORDER_WATCH_HOURS", 24)
 # Per user and hour (kitty_troubleshoot/limits.py: refused, in words, while Redis is down):

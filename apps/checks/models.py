@@ -82,6 +82,8 @@ class Diagnosis(models.Model):
     # Not a column: True on the instance just created, until its first runs are started. Such a
     # diagnosis has no runs, so a start need not look for any in flight.
     is_new = False
+    # Not columns: fields changed for a start, saved with its runs (a refused start changes nothing).
+    unsaved_fields: tuple[str, ...] = ()
 
     class Meta:
         ordering = ["-updated_at"]
@@ -156,3 +158,25 @@ class CheckRun(models.Model):
 
     def is_overdue(self, now=None) -> bool:
         return self.in_flight and (now or timezone.now()) > self.deadline
+
+
+class CheckStart(models.Model):
+    """One start a person made (a diagnosis, one step, a fix), for the per-user start limits.
+
+    Kept only as long as the limit's window: a refused start writes none,
+    and starts that nobody pressed (a watch, support's look) are not counted.
+    """
+
+    class Kind(models.TextChoices):
+        CHECK = "check", "Check"
+        FIX = "fix", "Fix"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "kind", "started_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.user_id} at {self.started_at:%H:%M:%S}"

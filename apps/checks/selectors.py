@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, cached_property
@@ -16,7 +19,7 @@ from wagtail.models import Page, get_page_models
 
 from kitty_troubleshoot.params import int_param
 
-from .base import ARRIVAL_KEY, Arrival, Membership, Status
+from .base import ARRIVAL_KEY, Arrival, InputError, Membership, Status, clean_order_number
 from .models import CheckRun, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
@@ -26,6 +29,12 @@ SESSION_KEY = "checks:diagnosis:{page_id}"
 REFUSAL_KEY = "checks:refusal:{page_id}"
 # The panel's inputs, shown again as typed when a start is refused without JavaScript.
 TYPED_FIELDS = ("subject", "order_number", "placed_date")
+# Without JavaScript the article follows running checks by loading itself again: the address
+# names where the reader was (a step, or the inputs) and changes on every load, so each refresh
+# is a real navigation rather than a jump to a #fragment of the page already shown.
+NOJS_CHECKING_PARAM = "checking"
+NOJS_REFRESH_SECONDS = 1  # a browser replaces the history entry for refreshes of 1 s or less
+_NOJS_ANCHOR = re.compile(r"step-\d{1,3}|check-inputs|check-panel")
 
 
 @dataclass
@@ -118,6 +127,9 @@ class CheckPanel:
     # Set in an article's preview: the checks run on the editor's sandbox account.
     preview: PreviewSession | None = None
     preview_examples: list[tuple[str, str, str]] = field(default_factory=list)
+    # Where the page loads itself again while checks run, for a browser without JavaScript ("": nothing runs).
+    nojs_refresh_url: str = ""
+    nojs_refresh_seconds: int = NOJS_REFRESH_SECONDS
 
     @cached_property
     def subjects(self) -> list[tuple[int, str]]:
@@ -155,6 +167,26 @@ class CheckPanel:
             already_here=self.already_here,
             order_number=self.diagnosis.order_number if self.diagnosis else "",
         )
+
+    @property
+    def results_stale(self) -> bool:
+        """A refused start's inputs are not the diagnosis shown: its results are about another order or plugin."""
+        if self.diagnosis is None or self.refusal is None or not self.refusal.typed:
+            return False
+        typed_subject = self._typed("subject") or ""
+        typed_number = self._typed("order_number") or ""
+        with suppress(InputError):  # not an order number at all: certainly not the one shown
+            typed_number = clean_order_number(typed_number)
+        return typed_subject != str(self.diagnosis.subject_id) or typed_number != self.diagnosis.order_number
+
+    @property
+    def shown_diagnosis(self) -> Diagnosis | None:
+        """The diagnosis the summary and checklist speak for: none under a refusal about other inputs."""
+        return None if self.results_stale else self.diagnosis
+
+    @property
+    def shown_summary(self) -> Summary | None:
+        return None if self.results_stale else self.summary
 
     @property
     def summary_error(self) -> str:
@@ -441,7 +473,21 @@ def _panel_fill(
         for block_id, widget in panel.widgets.items():
             widget.run = latest.get(block_id)
         panel.already_here = latest.get(ALREADY_HERE_BLOCK)
+    if refusal:
+        panel.nojs_refresh_url = _nojs_refresh_url(request, panel)
     return panel
+
+
+def _nojs_refresh_url(request, panel: CheckPanel) -> str:
+    """The address the article loads itself again at, without JavaScript, while its checks run ("" when none runs)."""
+    runs = [w.run for w in panel.widgets.values()] + [panel.already_here]
+    if not any(run is not None and run.in_flight for run in runs):
+        return ""
+    anchor = request.GET.get(NOJS_CHECKING_PARAM, "")
+    if not _NOJS_ANCHOR.fullmatch(anchor):
+        anchor = "check-panel"
+    path = preview_url(panel.preview) if panel.preview is not None else request.path
+    return f"{path}?{NOJS_CHECKING_PARAM}={anchor}&t={time.time_ns() // 1_000_000}#{anchor}"
 
 
 # The "is it already here?" check runs with every start and is shown above Step 1.

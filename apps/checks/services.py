@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from wagtail.models import Page
 from kitty_troubleshoot.celery import is_broker_error
 
 from .base import CheckContext, InputError, Membership, Outcome
-from .models import CheckRun, Diagnosis, PreviewSession
+from .models import CheckRun, CheckStart, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,7 @@ logger = logging.getLogger(__name__)
 # deadline is the hard limit plus this grace: a run whose worker died shows
 # "couldn't finish" that soon after it started, not later.
 RUN_DEADLINE_GRACE = timedelta(seconds=5)
-# The per-user start limit counts runs queued in this sliding window.
-# The per-user start limit counts runs queued in this sliding window.
+# The per-user start limits count what a person started in this sliding window.
 START_LIMIT_WINDOW = timedelta(seconds=60)
 
 
@@ -51,7 +51,11 @@ class ChecksUnavailable(Exception):
 
 
 class TooManyChecks(Exception):
-    """The user started more checks than allowed in a minute."""
+    """The user started more checks (or fixes) than allowed in a minute."""
+
+    def __init__(self, message: str, *, wait_seconds: int):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,8 @@ def _diagnosis_get_or_create(
         .first()
     )
     if diagnosis is None:
+        # Asked before the diagnosis is written: a refused start leaves none behind to file or watch.
+        start_limit_check(user=user)
         diagnosis = Diagnosis.objects.create(
             merchant_id=merchant_id,
             user=user,
@@ -158,7 +164,10 @@ def _diagnosis_get_or_create(
         return diagnosis
     diagnosis.placed_date = placed_date  # what was typed now, even when the field was cleared
     diagnosis.updated_at = now
-    diagnosis.save(update_fields=["placed_date", "updated_at"])
+    diagnosis.unsaved_fields = (
+        "placed_date",
+        "updated_at",
+    )  # saved with the start's runs, if it is not refused
     return diagnosis
 
 
@@ -196,24 +205,52 @@ def _start_limit_lock(user) -> None:
     get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
 
 
-def _start_limit_enforce(user, *, now) -> None:
-    """Refuse the start when the user now has more than ``CHECK_STARTS_PER_MINUTE`` runs in 60 s.
+def _start_limit(kind: str) -> int:
+    if kind == CheckStart.Kind.FIX:
+        return settings.CHECK_FIXES_PER_MINUTE
+    return settings.CHECK_STARTS_PER_MINUTE
 
-    Counted from the CheckRun rows themselves, inside the transaction that
-    adds the new ones (raising rolls them back): a sliding window with no
-    clock-minute reset, "Check every step" counts as the runs it makes, a
-    reused in-flight run is not counted again, and there is no second store
-    to be down (the cache is the store that degrades to a no-op; without the
-    database no check starts anyway).
+
+def start_limit_check(*, user, kind: str = CheckStart.Kind.CHECK, now=None) -> None:
+    """Raise TooManyChecks when ``user`` has used up the starts of ``kind`` the window allows.
+
+    Asked before anything of a start is written (its diagnosis among them),
+    so a refused start leaves nothing behind. The wait it says is when the
+    oldest counted start leaves the window: a refused start is not counted,
+    so the wait only shrinks while the person waits.
     """
-    recent = CheckRun.objects.filter(user=user, queued_at__gt=now - START_LIMIT_WINDOW)
-    if recent.count() <= settings.CHECK_STARTS_PER_MINUTE:
+    now = now or timezone.now()
+    since = now - START_LIMIT_WINDOW
+    recent = CheckStart.objects.filter(user=user, kind=kind, started_at__gt=since)
+    limit = max(1, _start_limit(kind))
+    started = list(recent.order_by("-started_at").values_list("started_at", flat=True)[:limit])
+    if len(started) < limit:
         return
-    oldest = recent.order_by("queued_at").values_list("queued_at", flat=True).first()
-    wait = max(1, int((oldest + START_LIMIT_WINDOW - now).total_seconds()) + 1)
-    raise TooManyChecks(
-        f"You have started a lot of checks in the last minute. Wait {wait} seconds, then try again."
-    )
+    # The start that must leave the window for one more to fit: the limit-th newest.
+    frees_at = started[limit - 1] + START_LIMIT_WINDOW
+    wait = max(1, math.ceil((frees_at - now).total_seconds()))
+    if kind == CheckStart.Kind.FIX:
+        message = f"You have applied a lot of fixes in the last minute. Wait {wait} seconds, then try again."
+    else:
+        message = f"You have started a lot of checks in the last minute. Wait {wait} seconds, then try again."
+    raise TooManyChecks(message, wait_seconds=wait)
+
+
+def _start_limit_enforce(user, *, kind: str, now) -> None:
+    """Count this start against the user's limit of ``kind``, or refuse it (TooManyChecks).
+
+    Called inside the transaction that adds the start's runs, after the
+    user's row is locked (raising rolls the runs back): a sliding window with
+    no clock-minute reset. One start is one count, whatever it runs:
+    "Check every step" is one, one step's "Check this now" is one, and a fix
+    counts against the fixes' own limit. A start that only joins runs already
+    in flight is not counted. The counts live in the database, the store no
+    check starts without, so the limit never fails open.
+    """
+    start_limit_check(user=user, kind=kind, now=now)
+    # Starts that left the window count for nothing any more.
+    CheckStart.objects.filter(user=user, started_at__lte=now - START_LIMIT_WINDOW).delete()
+    CheckStart.objects.create(user=user, kind=kind, started_at=now)
 
 
 def check_runs_start(
@@ -283,9 +320,13 @@ def check_runs_start(
                 runs.append(run)
                 new_runs.append(run)
             CheckRun.objects.bulk_create(new_runs)
+            if diagnosis.unsaved_fields:
+                diagnosis.save(update_fields=diagnosis.unsaved_fields)
+                diagnosis.unsaved_fields = ()
             diagnosis.is_new = False  # it has runs now: a later start on it looks for them
             if count_towards_limit and new_runs:
-                _start_limit_enforce(user, now=now)
+                kind = CheckStart.Kind.FIX if fix_requested else CheckStart.Kind.CHECK
+                _start_limit_enforce(user, kind=kind, now=now)
     except DatabaseError as exc:
         # E.g. the limit's row lock not granted in time: the start is refused in words, not a 500.
         logger.warning("checks could not be started: %s", exc.__class__.__name__)

@@ -22,6 +22,7 @@ from .registry import get_check
 from .selectors import (
     ALREADY_HERE_BLOCK,
     ALREADY_HERE_KEY,
+    NOJS_CHECKING_PARAM,
     SESSION_KEY,
     TYPED_FIELDS,
     Refusal,
@@ -124,10 +125,17 @@ def _poll_count(request) -> int:
     return int_param(request.GET.get("n"), default=0)
 
 
-def _back_to(page, anchor: str) -> HttpResponseRedirect:
+def _back_to(page, anchor: str, *, checking: bool = False) -> HttpResponseRedirect:
+    """Back to the article at ``anchor``; ``checking``: a start without JavaScript, followed there until it ends.
+
+    The article then refreshes itself while the checks run, to an address
+    that changes each time (see ``nojs_refresh_url``): a refresh to the same
+    address with a #fragment only scrolls, it never loads the page again.
+    """
     session = getattr(page, "preview_session", None)
     url = preview_url(session) if session is not None else page.url
-    return HttpResponseRedirect(f"{url}#{anchor}")
+    query = f"?{NOJS_CHECKING_PARAM}={anchor}" if checking else ""
+    return HttpResponseRedirect(f"{url}{query}#{anchor}")
 
 
 @login_required_htmx(anchor="check-panel")
@@ -189,22 +197,26 @@ def check_start(request, every_step: bool = False):
         raise Http404("No such plugin.") from None
     except InputError as exc:
         return _refuse(request, page, widget, run_all, anchor, str(exc), field=exc.field, typed=True)
+    except TooManyChecks as exc:
+        return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
 
-    # The article shows this diagnosis from now on (a preview shows its own latest); the
-    # session is written only when that changes, not on every check again.
-    session_key = SESSION_KEY.format(page_id=page.pk)
-    if preview is None and request.session.get(session_key) != str(diagnosis.uuid):
-        request.session[session_key] = str(diagnosis.uuid)
     if order_number:
         targets = [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *targets]
     new_diagnosis = diagnosis.is_new
     try:
         started = check_runs_start(diagnosis=diagnosis, user=request.user, targets=targets)
     except (TooManyChecks, ChecksUnavailable) as exc:
+        if new_diagnosis and not diagnosis.runs.exists():  # refused after all (a start at the same moment)
+            diagnosis.delete()
         return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
+    # The article shows this diagnosis from now on (a preview shows its own latest); the
+    # session is written only when that changes, not on every check again.
+    session_key = SESSION_KEY.format(page_id=page.pk)
+    if preview is None and request.session.get(session_key) != str(diagnosis.uuid):
+        request.session[session_key] = str(diagnosis.uuid)
 
     if not request.htmx:
-        return _back_to(page, anchor)
+        return _back_to(page, anchor, checking=True)
     # A diagnosis this request created has no runs but these: they are shown without reading them back.
     runs = started if new_diagnosis else None
     if run_all:
@@ -236,6 +248,10 @@ def _refuse(
         response = render(
             request, "checks/widget.html#summary", {"page": page, "error": message, "summary": None}
         )
+        # The checklist goes with the summary it stood under: nothing is left to be read as the new order's.
+        response.content += render(
+            request, "checks/widget.html#checklist", {"oob": True, "summary": None}
+        ).content
     else:
         check = get_check(widget.check_key)
         widget.title = check.title if check is not None else widget.check_key
@@ -298,7 +314,7 @@ def check_run_poll(request, run_uuid):
     run = _get_run_for_account(request, run_uuid)
     page = _article_of(run)
     if not request.htmx:
-        return _back_to(page, f"step-{run.step_number}" if run.step_number else "check-inputs")
+        return _back_to(page, f"step-{run.step_number}" if run.step_number else "check-inputs", checking=True)
     return _panel_widget_response(request, page, run.diagnosis, run.block_id, n=_poll_count(request))
 
 
@@ -328,7 +344,7 @@ def check_run_fix(request, run_uuid):
         widget = StepWidget(run.block_id, run.step_number, run.check_key, "", run=latest)
         return _refuse(request, page, widget, False, anchor, str(exc))
     if not request.htmx:
-        return _back_to(page, anchor)
+        return _back_to(page, anchor, checking=True)
     # The summary follows every step as they are checked again, the fixed one among them.
     response = _summary_response(request, page, run.diagnosis, n=0)
     return reswap(retarget(response, "#diagnosis-summary"), "outerHTML")
@@ -340,7 +356,7 @@ def diagnosis_summary(request, diagnosis_uuid):
     diagnosis = _get_diagnosis_for_account(request, diagnosis_uuid)
     page = _article_of(diagnosis)
     if not request.htmx:
-        return _back_to(page, "check-inputs")
+        return _back_to(page, "check-inputs", checking=True)
     return _summary_response(request, page, diagnosis, n=_poll_count(request), since=_poll_since(request))
 
 
