@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PG_PORT = 5432
 PG_USER = "root"
-REDIS_PORT = 6379
+# The Redis server the scripts use; BENCH_REDIS_PORT points them at another one (a helper's own, say).
+REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT") or 6379)
 
 
 class BenchError(Exception):
@@ -258,15 +259,21 @@ QUEUES = ("interactive", "bulk")
 
 
 def celery_workers_start(
-    env: dict[str, str], logdir: Path, *, name: str, concurrency: dict[str, int] | int = 2
+    env: dict[str, str],
+    logdir: Path,
+    *,
+    name: str,
+    concurrency: dict[str, int] | int = 2,
+    queues: tuple[str, ...] = QUEUES,
 ) -> dict[str, subprocess.Popen]:
     """Start one Celery worker per queue, as in production: ``{"interactive": Popen, "bulk": Popen}``.
 
     ``concurrency`` is one number for both or one per queue; each worker logs
     to ``logdir/worker-<queue>.log`` and is named ``<name>-<queue>-<random>@<host>``.
+    ``queues`` picks some of them: another interactive worker, as on a machine of its own.
     """
     workers = {}
-    for queue in QUEUES:
+    for queue in queues:
         processes = concurrency if isinstance(concurrency, int) else concurrency[queue]
         logfile = logdir / f"worker-{queue}.log"
         log(f"Celery worker -Q {queue} --concurrency={processes} (log: {logfile})")
