@@ -1,9 +1,19 @@
-"""Benchmark: 50 merchants press "Check every step" while slow syncs fill the bulk queue and readers load the article.
+"""Benchmark: merchants press "Check every step" while slow syncs fill the bulk queue and readers load the article.
 
-Targets, measured while all of it runs at once: per-merchant "Check every step"
-completion p95 <= 2 s; click-to-result of a single database-only check
-(Step 1) p95 <= 400 ms; anonymous (cached) article p99 <= 50 ms; no run left
-queued or running afterwards; no 5xx answer.
+Three scenarios (``--scenario``; all by default, one after the other):
+
+* burst: 25 merchants press at once (``--merchants``). Targets, measured while
+  all of it runs at once: per-merchant "Check every step" completion p95 <=
+  2 s; click-to-result of a single database-only check (Step 1) p95 <= 400 ms;
+  anonymous (cached) article p99 <= 50 ms; no run left queued or running
+  afterwards; no 5xx answer.
+* open-loop: diagnoses arrive as a Poisson process, 8 a second for 60 s
+  (``--rate``, ``--duration``); p95 from arrival to the summary's end <= 2 s,
+  and the stack's CPU per diagnosis <= 50 ms.
+* slow-quarter: the same arrivals, a quarter of them on a Shopify store that
+  answers after 8 s; the other merchants' p95 within 20% of open-loop's.
+
+Steps 1-4 and 6-7 below are shared; step 5 is the burst's.
 
 What it does, all on 127.0.0.1 and nothing else:
 
@@ -11,11 +21,12 @@ What it does, all on 127.0.0.1 and nothing else:
    Redis db 4 is the Celery broker (it must be empty or hold only Celery's
    keys) and db 5 the cache, under a key prefix of its own;
 2. runs ``migrate``, ``collectstatic`` and ``demo_setup`` (the article and the
-   demo merchant ``merchant``), then, in a Django child process, creates 50
-   more merchants (``bench-merchant-NN``), each with a plugin on a demo
-   marketplace store of its own holding paid orders #1001 and #1002, synced
-   once; and a 51st merchant with two Shopify plugins on a slow store: a
-   local server, started by this script, that answers each page of orders
+   demo merchant ``merchant``), then, in a Django child process, creates the
+   merchants the scenarios need (``bench-merchant-NN``), each with a plugin
+   on a demo marketplace store of its own holding paid orders #1001 and
+   #1002, synced once; for slow-quarter, merchants (``bench-slow-NN``) on the
+   slow quarter's store; and a merchant with two Shopify plugins on a slow
+   store: a local server, started by this script, that answers each page of orders
    only after ``--page-seconds`` (8 s);
 3. starts the production-shaped stack, as docker-compose.yml runs it: gunicorn
    (DEBUG=0, 2 gthread workers x 4 threads by default, ``--no-control-socket``),
@@ -61,6 +72,7 @@ What it does, all on 127.0.0.1 and nothing else:
 Run from the repository root::
 
     uv run python bench/load.py
+    uv run python bench/load.py --scenario open-loop,slow-quarter --worker-processes 2
     uv run python bench/load.py --gunicorn-threads 1    # sync gunicorn workers, as before
 
 Exit status: 0 on PASS, 1 on FAIL, 2 when the set-up or a sanity check failed.
@@ -106,6 +118,7 @@ from checks import (
 )
 from stack import (
     HOST,
+    REDIS_PORT,
     REPO,
     BenchError,
     add_stack_arguments,
@@ -801,17 +814,20 @@ async def asyncio_reader(
 # --- The load ---------------------------------------------------------------
 
 # Parts of the CPU tally that are not the stack's: the load's own clients, the host's other work and,
-# PostgreSQL being shared, its sessions on other databases with its background processes.
+# PostgreSQL and Redis being shared, the other databases' sessions with PostgreSQL's background
+# processes, and Redis servers on other ports.
 CLIENTS = "the bench's clients"
 POSTGRESQL_REST = "PostgreSQL's other sessions and background"
-NOT_THE_STACK = {CLIENTS, "other", POSTGRESQL_REST}
+REDIS_REST = "other Redis servers"
+NOT_THE_STACK = {CLIENTS, "other", POSTGRESQL_REST, REDIS_REST}
 # A PostgreSQL session's process title: "postgres: [cluster: ]user database host(port) state".
 _SESSION_TITLE = re.compile(rb"postgres: (?:\S+: )?\S+ (\S+) ")
 
 
-def database_sessions_cpu_seconds(dbname: str) -> float:
-    """CPU time so far of the PostgreSQL sessions on ``dbname``: the stack's persistent connections."""
-    total = 0.0
+def services_cpu_seconds(dbname: str, redis_port: int) -> tuple[float, float]:
+    """CPU time so far of the PostgreSQL sessions on ``dbname`` (the stack's persistent connections)
+    and of the Redis server on ``redis_port``."""
+    postgresql = redis = 0.0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -820,20 +836,25 @@ def database_sessions_cpu_seconds(dbname: str) -> float:
             fields = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         session = _SESSION_TITLE.match(title)
         if session and session.group(1).decode(errors="replace") == dbname:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            postgresql += seconds
+        elif title.startswith(b"redis-server ") and title.split(b"\0")[0].endswith(f":{redis_port}".encode()):
+            redis += seconds
+    return postgresql, redis
 
 
 def cpu_reading(roots: dict[str, int], dbname: str) -> dict[str, float]:
-    """``machine_cpu_seconds`` with PostgreSQL's share told apart: the sessions on the bench's database
-    count as "PostgreSQL", the server's other sessions and background processes as POSTGRESQL_REST."""
+    """``machine_cpu_seconds`` with the shared services told apart: the sessions on the bench's database
+    count as "PostgreSQL" and the bench's Redis server as "Redis"; the rest of each is not the stack's."""
     reading = machine_cpu_seconds(roots)
     if reading:
-        ours = database_sessions_cpu_seconds(dbname)
-        reading[POSTGRESQL_REST] = reading.pop("PostgreSQL", 0.0) - ours
-        reading["PostgreSQL"] = ours
+        postgresql, redis = services_cpu_seconds(dbname, REDIS_PORT)
+        reading[POSTGRESQL_REST] = reading.pop("PostgreSQL", 0.0) - postgresql
+        reading["PostgreSQL"] = postgresql
+        reading[REDIS_REST] = reading.pop("Redis", 0.0) - redis
+        reading["Redis"] = redis
     return reading
 
 
@@ -1429,7 +1450,7 @@ def main(argv: list[str] | None = None) -> int:
                 concurrency={"interactive": args.interactive_concurrency},
                 queues=("interactive",),
             )
-            workers[f"interactive {n}"] = more["interactive"]
+            workers[f"interactive-{n}"] = more["interactive"]
         wait_until_serving(server, port, gunicorn_log, timeout=60)
         if args.front == "nginx":
             diagnoses_log = workdir / "gunicorn-diagnoses.log"
