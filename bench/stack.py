@@ -259,7 +259,12 @@ QUEUES = ("interactive", "bulk")
 
 
 def celery_workers_start(
-    env: dict[str, str], logdir: Path, *, name: str, concurrency: dict[str, int] | int
+    env: dict[str, str],
+    logdir: Path,
+    *,
+    name: str,
+    concurrency: dict[str, int] | int,
+    queues: tuple[str, ...] = QUEUES,
 ) -> dict[str, subprocess.Popen]:
     """Start one Celery worker per lane, as in production: ``{"interactive": Popen, "bulk": Popen}``.
 
@@ -267,11 +272,12 @@ def celery_workers_start(
     interactive (with housekeeping) on threads, bulk on processes. ``concurrency``
     (one number for both or one per lane) is the threads or processes of each; each worker logs
     to ``logdir/worker-<lane>.log`` and is named ``<name>-<lane>-<random>@<host>``.
+    ``queues`` picks some of the lanes: another interactive worker, as on a machine of its own.
     """
     from kitty_troubleshoot.celery import worker_arguments
 
     workers = {}
-    for queue in QUEUES:
+    for queue in queues:
         size = concurrency if isinstance(concurrency, int) else concurrency[queue]
         arguments = worker_arguments(queue, concurrency=size)
         logfile = logdir / f"worker-{queue}.log"
