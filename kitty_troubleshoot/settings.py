@@ -527,7 +527,11 @@ REAUTHORIZE_TIMEOUT = env_int("REAUTHORIZE_TIMEOUT", 10 * 60)
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Commerce Kitty Help Center"
 WAGTAILADMIN_BASE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# On PostgreSQL, English stemming ("imported" finds "import") whatever the server's default
+# text search configuration; spelling variants are apps.help.selectors.spelling_variants'.
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "english"}
+}
 # No avatars from gravatar.com: the admin loads nothing from other sites.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]

@@ -130,6 +130,28 @@ def test_anonymous_readers_are_answered_from_the_front_and_its_marker_stays_insi
     assert "Content-Security-Policy" in second.headers  # the kept page keeps its headers
 
 
+def test_pages_come_back_compressed_to_a_browser_that_asks(front):
+    gzip = {"Accept-Encoding": "gzip"}
+    merchant = _signed_in("merchant", "kitty-merchant")
+    fresh, kept, personal = (
+        front.get(ARTICLE, headers=gzip),
+        front.get(ARTICLE, headers=gzip),  # from the front's cache
+        front.get(ARTICLE, headers={**gzip, **merchant}),
+    )
+
+    for page in (fresh, kept, personal):
+        assert page.status_code == 200
+        assert page.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in page.headers["Vary"]
+        assert "An Order Did Not Import" in page.text  # httpx unpacks it as a browser does
+    assert kept.headers["X-Cache"] == "HIT"
+    assert fresh.num_bytes_downloaded < len(fresh.content) / 2  # bytes on the wire, then unpacked
+    # A client that does not ask gets the page as it is.
+    plain = front.get(ARTICLE, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert plain.text == kept.text
+
+
 def test_a_signed_in_merchant_is_never_answered_from_nor_stored_in_the_front(front):
     front.get(ARTICLE)  # the anonymous page is kept
 

@@ -97,15 +97,26 @@ class InputError(ValueError):
         self.field = field
 
 
+def _decimal_digits_fold(value: str) -> str:
+    """Every Unicode decimal digit (category Nd) as its ASCII digit; other characters unchanged."""
+    return "".join(
+        str(unicodedata.decimal(ch)) if not ch.isascii() and unicodedata.decimal(ch, None) is not None else ch
+        for ch in value
+    )
+
+
 def clean_order_number(raw: str | None) -> str:
     """Trimmed, without a leading '#'; empty when not given. Raises InputError for garbage.
 
     Compatibility forms are folded first (NFKC): full-width digits typed on a
     Japanese keyboard ("１００４") or a full-width "＃" read as the order they mean.
+    So does every other decimal digit Unicode knows (Arabic-Indic "١٠٠٤",
+    Devanagari "१००४", ...): NFKC leaves those as they are, so each is folded to
+    its ASCII digit by its decimal value.
     """
     value = (raw or "").strip()
-    if len(value) <= ORDER_NUMBER_MAX * 4:  # NFKC of a huge paste is not worth computing
-        value = unicodedata.normalize("NFKC", value).strip()
+    if len(value) <= ORDER_NUMBER_MAX * 4:  # folding a huge paste is not worth computing
+        value = _decimal_digits_fold(unicodedata.normalize("NFKC", value)).strip()
     if len(value) > ORDER_NUMBER_MAX:
         raise InputError("order_number", f"An order number has at most {ORDER_NUMBER_MAX} characters.")
     if value and not ORDER_NUMBER_PATTERN.match(value):

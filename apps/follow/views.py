@@ -113,6 +113,11 @@ def unsubscribe(request, token: str):
 
 
 def _watch_box(request, diagnosis, *, error: str = "", note: str = ""):
+    """The watch box as htmx swaps it in after a click, focus on what it now says.
+
+    A refusal comes back as 200 too: htmx swaps no 4xx answer, and the page would
+    say it could not reach the help center instead of why the watch was refused.
+    """
     return render(
         request,
         WATCH_BOX,
@@ -122,8 +127,9 @@ def _watch_box(request, diagnosis, *, error: str = "", note: str = ""):
             "watch_hours": watch_hours(),
             "watch_error": error,
             "watch_note": note,
+            # The button pressed is gone with the old box: htmx focuses the [autofocus] of the new one.
+            "watch_swapped": True,
         },
-        status=400 if error else 200,
     )
 
 

@@ -88,7 +88,7 @@ class HelpIndexPage(Page):
         if query:
             from apps.insights.services import search_log
 
-            context["hits"] = search_hits(context["articles"], query)
+            context["hits"] = search_hits(context["articles"], query, index=self)
             context["search"] = search_log(query=query, results=len(context["articles"]))
         return context
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import html
+import difflib
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
-from django.utils.html import escape, format_html, strip_tags
+from django.db.models import Count, Max
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from wagtail.search.query import And, Phrase, PlainText, SearchQuery
+from wagtail.rich_text import get_text_for_indexing
+from wagtail.search.query import And, Or, Phrase, PlainText, SearchQuery
 
 from .models import HelpIndexPage, TroubleshootingPage
 
@@ -31,13 +34,62 @@ def help_search_text(raw: str) -> str:
     return " ".join(printable.split())[:MAX_QUERY_LENGTH].rstrip()
 
 
-def _search_query(text: str) -> SearchQuery | None:
+# A typed word is read as an article's word spelled another way ("reauthorise" for
+# "reauthorize", "catalogue" for "catalog", a letter missed) from this likeness up
+# (difflib's ratio: 2 * matching characters / both lengths).
+VARIANT_LIKENESS = 0.8
+VARIANT_MIN_LENGTH = 4  # shorter words have too many neighbours to guess from
+WORD = re.compile(r"[^\W_]+")
+
+
+def _article_words(index: HelpIndexPage) -> frozenset[str]:
+    """Every word of the help center's live articles, lower case: the words a search can find.
+
+    Computed again only when an article is published, moved or withdrawn.
+    """
+    articles = TroubleshootingPage.objects.live().public().child_of(index)
+    state = articles.aggregate(count=Count("pk"), latest=Max("last_published_at"), newest=Max("pk"))
+    latest = state["latest"].timestamp() if state["latest"] else 0
+    key = f"help:words:{index.pk}:{state['count']}:{state['newest']}:{latest}"
+    words = cache.get(key)
+    if words is None:
+        words = set()
+        for article in articles.specific():
+            text = " ".join(
+                [article.title, _plain_text(article.intro), *(step_text(step) for step in article.steps)]
+            )
+            words.update(WORD.findall(text.lower()))
+        words = frozenset(words)
+        cache.set(key, words, 24 * 3600)
+    return words
+
+
+def spelling_variants(text: str, vocabulary: frozenset[str]) -> dict[str, list[str]]:
+    """For each typed word the articles do not have, the articles' words it is likely a spelling of.
+
+    Full-text search matches words (on PostgreSQL their English stems): British and
+    American spellings, or a slip of one letter, have different stems and find nothing.
+    The same variants feed the database query and the snippet's marks.
+    """
+    variants = {}
+    for word in dict.fromkeys(WORD.findall(text.lower())):
+        if len(word) < VARIANT_MIN_LENGTH or word in vocabulary:
+            continue
+        close = difflib.get_close_matches(word, vocabulary, n=3, cutoff=VARIANT_LIKENESS)
+        if close:
+            variants[word] = close
+    return variants
+
+
+def _search_query(text: str, variants: dict[str, list[str]] | None = None) -> SearchQuery | None:
     """Words and "quoted phrases", all of which must match; None when nothing is searchable.
 
+    A word with spelling ``variants`` matches as itself or as any of them.
     The backend never sees a double quote (an unpaired one is a syntax error
     in SQLite's full-text MATCH), nor a word without a letter or digit: it
     matches nothing, and PostgreSQL cannot combine its empty query with others.
     """
+    variants = variants or {}
     parts: list[SearchQuery] = []
     for position, part in enumerate(text.split('"')):
         if position % 2:  # between a pair of quotes (or after an unpaired one)
@@ -45,8 +97,12 @@ def _search_query(text: str) -> SearchQuery | None:
                 parts.append(Phrase(part.strip()))
         else:
             words = [word for word in part.split() if HAS_LETTER_OR_DIGIT.search(word)]
-            if words:
-                parts.append(PlainText(" ".join(words)))
+            plain = [word for word in words if word.lower() not in variants]
+            if plain:
+                parts.append(PlainText(" ".join(plain)))
+            for word in words:
+                if word.lower() in variants:
+                    parts.append(Or([PlainText(word), *(PlainText(v) for v in variants[word.lower()])]))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else And(parts)
@@ -61,7 +117,7 @@ def help_articles_for_index(index: HelpIndexPage, *, query: str = "") -> list[Tr
     text = help_search_text(query)
     if not text:
         return list(articles.order_by("title"))
-    search_query = _search_query(text)
+    search_query = _search_query(text, spelling_variants(text, _article_words(index)))
     if search_query is None:
         return []
     try:
@@ -91,13 +147,27 @@ class SearchHit:
 
 
 def _plain_text(value) -> str:
-    return " ".join(html.unescape(strip_tags(str(value))).split())
+    """Rich text as the search index reads it: paragraphs and list items stay separate words."""
+    return " ".join(get_text_for_indexing(str(value)).split())
 
 
-def _word_stems(text: str) -> list[str]:
-    """The query's words cut to a stem, so "authorized" finds "authorization" (as the search backend does)."""
-    words = [w for w in dict.fromkeys(re.findall(r"[^\W_]+", text.lower())) if len(w) > 1]
-    return [w[: max(4, len(w) - 3)] if len(w) > 4 else w for w in words]
+def step_text(block) -> str:
+    """A step's title and body as one plain text, as its search snippet quotes it."""
+    return f"{block.value.get('title', '')}. {_plain_text(block.value.get('body', ''))}"
+
+
+def _stem(word: str) -> str:
+    return word[: max(4, len(word) - 3)] if len(word) > 4 else word
+
+
+def _word_patterns(text: str, variants: dict[str, list[str]]) -> list[re.Pattern]:
+    """One pattern per typed word, cut to a stem so "authorized" finds "authorization" (as the
+    search backend does), matching the word's spelling variants too."""
+    words = [w for w in dict.fromkeys(WORD.findall(text.lower())) if len(w) > 1]
+    return [
+        re.compile("|".join(rf"\b{re.escape(_stem(w))}\w*" for w in [word, *variants.get(word, [])]), re.I)
+        for word in words
+    ]
 
 
 def _snippet(text: str, pattern: re.Pattern | None) -> str:
@@ -120,16 +190,19 @@ def _snippet(text: str, pattern: re.Pattern | None) -> str:
     return mark_safe(("…" if start else "") + "".join(parts) + ("…" if end < len(text) else ""))
 
 
-def search_hits(articles: list[TroubleshootingPage], query: str) -> list[SearchHit]:
+def search_hits(
+    articles: list[TroubleshootingPage], query: str, *, index: HelpIndexPage | None = None
+) -> list[SearchHit]:
     """Each found article with the step that matches most of the query's words, and a snippet of it."""
-    stems = _word_stems(help_search_text(query))
-    patterns = [re.compile(rf"\b{re.escape(stem)}\w*", re.I) for stem in stems]
+    text = help_search_text(query)
+    variants = spelling_variants(text, _article_words(index)) if index is not None else {}
+    patterns = _word_patterns(text, variants)
     anywhere = re.compile("|".join(p.pattern for p in patterns), re.I) if patterns else None
     hits = []
     for article in articles:
         best, best_score = None, 0
         for number, block in enumerate(article.steps, start=1):
-            text = f"{block.value.get('title', '')}. {_plain_text(block.value.get('body', ''))}"
+            text = step_text(block)
             score = sum(1 for pattern in patterns if pattern.search(text))
             if score > best_score:
                 best, best_score = (number, text), score

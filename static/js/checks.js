@@ -77,6 +77,18 @@
   document.addEventListener("htmx:afterSettle", restoreFocus);
   document.addEventListener("htmx:oobAfterSwap", function () { setTimeout(restoreFocus, 0); });
 
+  // Every Unicode decimal digit as its ASCII digit, as the server cleans an order number
+  // (apps.checks.base.clean_order_number). Unicode encodes each script's digits as one
+  // run 0-9, so a digit's value is its distance from the start of its run, modulo 10.
+  function foldDigits(text) {
+    return text.replace(/\p{Nd}/gu, function (digit) {
+      var code = digit.codePointAt(0);
+      var start = code;
+      while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
+      return String((code - start) % 10);
+    });
+  }
+
   // Results belong to their inputs: changing the plugin or the order dims what was said about another.
   function markStale() {
     var form = document.getElementById("check-inputs");
@@ -85,7 +97,7 @@
     var number = form.elements.order_number ? form.elements.order_number.value.trim().replace(/^[#＃]/, "") : "";
     document.querySelectorAll("[data-result-subject]").forEach(function (result) {
       var same = result.getAttribute("data-result-subject") === subject &&
-        result.getAttribute("data-result-order") === number.normalize("NFKC");
+        result.getAttribute("data-result-order") === foldDigits(number.normalize("NFKC"));
       result.classList.toggle("is-stale", !same);
       var note = result.querySelector(".check__stale");
       if (note) note.hidden = same;

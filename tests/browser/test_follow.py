@@ -22,6 +22,8 @@ def test_watch_an_order_then_read_that_it_arrived_in_the_inbox(demo_site, page):
 
     page.get_by_role("button", name="Tell me when it arrives").click()
     expect(page.locator("#watch-box")).to_contain_text("Watching for order #1010")
+    # The pressed button is gone: focus is on what the new box says, not back at the top of the page.
+    expect(page.locator("#watch-box").get_by_text("Watching for order #1010")).to_be_focused()
 
     plugin_sync(plugin=main, mode="scheduled")  # the next sync brings it in
     watches_follow()
@@ -39,3 +41,17 @@ def test_watch_an_order_then_read_that_it_arrived_in_the_inbox(demo_site, page):
         f"{unread - 1} unread." if unread > 1 else "Nothing unread."
     )
     expect(page.locator(".inbox__item").first.locator(".inbox__new")).to_have_count(0)
+
+
+def test_stopping_a_watch_keeps_the_focus_in_the_watch_box(demo_site, page):
+    sign_in(page, demo_site.url)
+    choose(page, "Main store", "1010")
+    check_every_step(page)
+    box = page.locator("#watch-box")
+
+    box.get_by_role("button", name="Tell me when it arrives").click()
+    box.get_by_role("button", name="Stop watching").click()
+
+    expect(box.get_by_text("Stopped watching for order #1010.")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(box.get_by_role("button", name="Tell me when it arrives")).to_be_focused()

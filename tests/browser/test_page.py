@@ -74,9 +74,9 @@ def test_changing_the_order_dims_old_results_and_a_new_check_never_mixes_orders(
     expect(widget(page, 6)).to_contain_text("About order #1004")
     for step in (1, 2, 3, 4, 5, 7):
         expect(widget(page, step)).to_have_attribute("data-check-status", "idle")
-    expect(page.locator("#diagnosis-checklist ol")).to_have_attribute(
-        "aria-label", "Steps checked for order #1004"
-    )
+    expect(
+        page.locator("#diagnosis-checklist").get_by_role("list", name="Steps checked for order #1004")
+    ).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("#1007")
 
 

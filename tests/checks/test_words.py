@@ -42,6 +42,11 @@ def test_a_check_that_just_ran_says_just_now():
         ("＃１００４", "1004"),  # a full-width number sign
         (" #1004 ", "1004"),
         ("ＡＢＣ－１２", "ABC-12"),
+        ("١٠٠٤", "1004"),  # Arabic-Indic digits, as an Arabic keyboard types them
+        ("#۱۰۰۴", "1004"),  # Extended Arabic-Indic (Persian, Urdu)
+        ("१००४", "1004"),  # Devanagari
+        ("AB-১২", "AB-12"),  # Bengali digits after Latin letters
+        ("𝟏𝟎𝟎𝟒", "1004"),  # mathematical bold digits, pasted from styled text
         ("", ""),
     ],
 )
@@ -49,7 +54,7 @@ def test_order_numbers_are_folded_to_the_form_platforms_use(typed, number):
     assert clean_order_number(typed) == number
 
 
-@pytest.mark.parametrize("typed", ["١٠٠٤", "10 04", "#", "x" * 65, "１" * 300])
+@pytest.mark.parametrize("typed", ["١٠ ٠٤", "10 04", "١٠٫٤", "#", "x" * 65, "１" * 300])
 def test_order_numbers_that_are_not_one_are_refused(typed):
     with pytest.raises(InputError):
         clean_order_number(typed)

@@ -82,3 +82,47 @@ def test_search_the_backend_cannot_run_finds_nothing_and_the_page_still_works(cl
     # On PostgreSQL the failed statement must not have aborted the transaction
     # the request runs in: reads after it still work.
     assert TroubleshootingPage.objects.live().count() == 1
+
+
+def first_hit(page: str) -> tuple[str, str]:
+    """The first result's step line and its snippet as a reader sees it (marks kept as *…*)."""
+    card = re.search(r'<li class="article-card.*?</li>', page, re.S)
+    assert card, "no result"
+    step = re.search(r'<span class="article-card__step">([^<]*)</span>', card.group(0))
+    snippet = re.search(r'<p class="article-card__snippet">(.*?)</p>', card.group(0), re.S).group(1)
+    snippet = re.sub(r"</?mark>", "*", snippet)
+    return (step.group(1) if step else ""), html.unescape(snippet)
+
+
+@pytest.mark.parametrize(
+    "query,step,marked",
+    [
+        ("reauthorise", "Step 5", "*Reauthorize*"),  # British spelling of the article's word
+        ("click reauthorise", "Step 5", "*click* *Reauthorize*"),
+        ("catalogue", "Step 4", "*catalog*"),
+        ("duplicats", "Step 2", "*duplicates*"),  # a letter missed
+    ],
+)
+def test_a_spelling_variant_finds_the_step_that_says_it_otherwise(client, article, query, step, marked):
+    page, _ = search(client, query)
+
+    assert ARTICLE_RESULT.search(page), f"{query!r} found nothing"
+    found_step, snippet = first_hit(page)
+    assert found_step == step
+    assert marked in snippet
+
+
+def test_a_word_far_from_any_in_the_articles_still_finds_nothing(client, article):
+    page, _ = search(client, "reauthorise xylophone")
+
+    assert not ARTICLE_RESULT.search(page)
+
+
+def test_a_snippet_keeps_the_space_between_list_items(client, article):
+    page, _ = search(client, "backfill")
+
+    step, snippet = first_hit(page)
+    assert step == "Step 3"
+    # The body's list items were run together ("choices:Trigger", "action)Create").
+    assert "two choices: Trigger a *backfill*" in snippet
+    assert "action) Create the order" in snippet

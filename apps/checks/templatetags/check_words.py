@@ -15,3 +15,14 @@ def ago(moment) -> str:
         return ""
     seconds = (timezone.now() - moment).total_seconds()
     return "just now" if seconds < 60 else f"{duration_words(seconds)} ago"
+
+
+@register.filter
+def machine_time(moment) -> str:
+    """A moment as HTML's ``<time datetime>`` takes it: local time to the second, with its offset.
+
+    ``date:'c'`` adds microseconds, which HTML's date-time syntax does not allow.
+    """
+    if not moment:
+        return ""
+    return timezone.localtime(moment).replace(microsecond=0).isoformat()

@@ -44,9 +44,11 @@ class Command(BaseCommand):
     help = "Import the seed article and create the demo users (and account data)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        # Where the links in e-mails point (SITE_URL), unless told otherwise.
+        parser.add_argument("--base-url", default=settings.WAGTAILADMIN_BASE_URL)
 
     def handle(self, *args, base_url: str, **options):
+        base_url = base_url.rstrip("/")
         with transaction.atomic():
             users = demo_users_ensure()
             result = article_import(
