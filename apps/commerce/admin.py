@@ -210,8 +210,9 @@ class NotificationAdmin(ReadOnlyAdmin):
         "message",
         "occurrences",
         "read",
+        "resolved_at",
     ]
-    list_filter = ["kind", "read", "plugin__platform"]
+    list_filter = ["kind", "read", ("resolved_at", admin.EmptyFieldListFilter), "plugin__platform"]
     search_fields = ["order_number", "message", "plugin__name"]
     list_select_related = ["merchant", "plugin"]
 

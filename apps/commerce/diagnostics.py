@@ -270,7 +270,7 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             error, order = exc, NOT_FETCHED
             if isinstance(exc, RateLimited) and not ctx.read_only:
                 # What the importer would record too: the next sync and the other steps wait it out.
-                importing.plugin_rate_limit_record(plugin, exc, now=timezone.now())
+                importing.plugin_rate_limit_record(plugin, exc, now=timezone.now(), attempt=False)
         if authorization is not None and not ctx.read_only:
             importing.plugin_authorization_record(plugin, authorization, now=timezone.now())
         return importing.import_verdict(
@@ -453,7 +453,11 @@ class PluginOnOneChannel(Check):
         if keep is None:
             raise InputError("fix", "That channel is not one of this plugin's channels any more.")
         plugin.channels.set([keep])
-        return f"“{plugin.name}” is now only on {keep.name}."
+        done = f"“{plugin.name}” is now only on {keep.name}."
+        importing.notifications_resolve(
+            plugin, (Notification.Kind.CHANNEL_CONFLICT,), how=done, order_number="", now=timezone.now()
+        )
+        return done
 
 
 @register
@@ -700,17 +704,16 @@ class ManualSync(Check):
         here = _already_imported(ctx)
         if here is not None:
             return here
-        evidence = [_last_sync_line(plugin)]
         # While a Sync now waits on the bulk queue the platform is not asked: the sync will say.
         queued_at = plugin_sync_now_pending(plugin)
         if queued_at is not None:
             return Outcome.failed(
                 f"Order #{ctx.order_number} is not in Commerce Kitty yet; the sync you asked for is queued "
                 f"(since {_when(queued_at)}): this step is checked again when it has run.",
-                *evidence,
                 data={"awaiting_until": (queued_at + SYNC_NOW_FOLLOW).isoformat()},
             )
         verdict = live_verdict(ctx, plugin)
+        evidence = [_last_sync_line(plugin, verdict)]
         if verdict.blockers and all(b.rule == rules.NOT_RATE_LIMITED for b in verdict.blockers):
             # Only the platform's throttling stands in the way: Sync now will work once it ends.
             rate = verdict.blockers[0]
@@ -825,11 +828,38 @@ def _throttle_end_words(rate: RuleResult) -> str:
     return f"at {timezone.localtime(until):%H:%M %Z} on {timezone.localtime(until):%b %-d} ({wait} from now)"
 
 
-def _last_sync_line(plugin: Plugin) -> str:
+# The plugin rules that stop a sync before it fetches anything, by the outcome they give it.
+SYNC_STOPPED_BY = {
+    SyncRun.Outcome.BLOCKED: (rules.IMPORT_ORDERS_ON, rules.EXACTLY_ONE_CHANNEL),
+    SyncRun.Outcome.NOT_AUTHORIZED: (rules.AUTHORIZED,),
+    SyncRun.Outcome.RATE_LIMITED: (rules.NOT_RATE_LIMITED,),
+}
+
+
+def _last_sync_line(plugin: Plugin, verdict: ImportVerdict) -> str:
+    """The plugin's last sync, judged with the account as it is now (``verdict``).
+
+    A sync stopped by a rule that passes now (a fix since, e.g. Keep only
+    this channel or Reauthorize) is not quoted: its words would name a state
+    that is over.
+    """
     last = plugin.sync_runs.order_by("-started_at").first()
     if last is None:
         return "This plugin has not synced yet."
+    stopped_by = SYNC_STOPPED_BY.get(last.outcome, ())
+    # A backfill is also blocked by a platform that cannot list older orders: no fix changes that.
+    by_platform = last.mode == SyncRun.Mode.BACKFILL and not plugin.capabilities.backfill
+    if stopped_by and not by_platform and all(_passes(verdict, rule) for rule in stopped_by):
+        return (
+            f"Last sync: {_when(last.started_at)}. What stopped it then no longer stands in the way, "
+            "so it does not hold back the next one."
+        )
     return f"Last sync: {_when(last.started_at)} ({last.get_outcome_display().lower()}). {last.message}"
+
+
+def _passes(verdict: ImportVerdict, rule: str) -> bool:
+    result = verdict.result(rule)
+    return result is not None and result.passed
 
 
 def _why_not_imported(ctx: CheckContext, run: SyncRun) -> str:

@@ -269,6 +269,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     read = models.BooleanField(default=False)
+    # Set when what it reports stopped being so (a fix, or a sync the rule let through): the
+    # inbox says so, and the bell no longer counts it. A repeat after that is a new notification.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True, help_text="What resolved it, in words.")
 
     class Meta:
         ordering = ["-last_seen_at"]

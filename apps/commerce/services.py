@@ -57,9 +57,9 @@ def plugin_credentials_renew(*, plugin: Plugin, new_credentials: dict) -> None:
             "authorization_checked_at",
         ]
     )
-    Notification.objects.filter(plugin=plugin, kind=Notification.Kind.AUTHORIZATION, read=False).update(
-        read=True
-    )
+    Notification.objects.filter(
+        plugin=plugin, kind=Notification.Kind.AUTHORIZATION, resolved_at__isnull=True
+    ).update(resolved_at=plugin.authorization_checked_at, resolution=f"“{plugin.name}” was reauthorized.")
 
 
 class AuthorizationRefused(Exception):

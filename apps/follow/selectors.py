@@ -19,7 +19,8 @@ def account_notifications(merchant_id: int) -> QuerySet[Notification]:
 
 
 def unread_count(merchant_id: int) -> int:
-    return Notification.objects.filter(merchant_id=merchant_id, read=False).count()
+    """What the bell counts: unread notifications of what still stands (a resolved one asks nothing)."""
+    return Notification.objects.filter(merchant_id=merchant_id, read=False, resolved_at__isnull=True).count()
 
 
 def notification_for_account(account, pk: int) -> Notification | None:

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.checks.models import Diagnosis
+from apps.checks.models import CheckRun, Diagnosis
+from apps.checks.services import latest_runs
 from apps.commerce.models import Plugin
 
 from .models import Incident
@@ -61,12 +62,21 @@ def panel_incidents(panel) -> dict[str, Incident]:
 
 
 def ticket_incidents(diagnosis: Diagnosis | None) -> list[Incident]:
-    """Confirmed, ongoing incidents on the platform of the diagnosis's plugin."""
+    """Confirmed, ongoing incidents on the platform of the diagnosis's plugin.
+
+    Not one whose step passes in this diagnosis now (e.g. after Reauthorize):
+    the problem other stores have is not this merchant's, as on the step itself.
+    """
     if diagnosis is None:
         return []
     platform = plugin_platform(diagnosis.merchant_id, diagnosis.subject_id)
     if not platform:
         return []
+    passing = {
+        run.check_key for run in latest_runs(diagnosis).values() if run.status == CheckRun.State.PASSED
+    }
     return list(
-        Incident.objects.filter(platform=platform, state=Incident.State.CONFIRMED).order_by("opened_at", "pk")
+        Incident.objects.filter(platform=platform, state=Incident.State.CONFIRMED)
+        .exclude(check_key__in=passing)
+        .order_by("opened_at", "pk")
     )

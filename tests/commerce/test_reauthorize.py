@@ -73,7 +73,7 @@ def test_shopify_reauthorize_trades_the_code_for_a_new_token(owner_client, shopi
     plugin.refresh_from_db()
     assert plugin.credentials["access_token"] == "shpat_new"
     assert plugin.authorization_status == "authorized"
-    assert not Notification.objects.filter(read=False).exists()
+    assert not Notification.objects.filter(resolved_at__isnull=True).exists()
 
 
 def test_shopify_callback_with_a_forged_signature_changes_nothing(owner_client, shopify_app):

@@ -3,7 +3,12 @@
 The names most callers need are importable from here as before.
 """
 
-from .records import notifications_record, plugin_authorization_record, plugin_rate_limit_record
+from .records import (
+    notifications_record,
+    notifications_resolve,
+    plugin_authorization_record,
+    plugin_rate_limit_record,
+)
 from .rules import (
     NOT_FETCHED,
     AccountState,
@@ -36,6 +41,7 @@ __all__ = [
     "catalog_sku_map",
     "import_verdict",
     "notifications_record",
+    "notifications_resolve",
     "order_unreadable",
     "plugin_authorization_record",
     "plugin_rate_limit_record",

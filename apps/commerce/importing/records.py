@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from apps.platforms.base import RateLimited
@@ -11,7 +12,12 @@ from .rules import RuleResult, rule_not_rate_limited
 
 
 def notifications_record(plugin: Plugin, failures: list[tuple[str, RuleResult]], *, now: datetime) -> None:
-    """One notification per (plugin, order, kind): a repeat counts up instead of piling up."""
+    """One notification per (plugin, order, kind): a repeat counts up instead of piling up.
+
+    Only import attempts (syncs) call this, so "seen N times" counts what the
+    importer met, never how often a merchant checked. A repeat of something
+    resolved since is a new notification.
+    """
     if not failures:
         return
     wanted = {
@@ -24,6 +30,7 @@ def notifications_record(plugin: Plugin, failures: list[tuple[str, RuleResult]],
         for n in Notification.objects.filter(
             plugin=plugin,
             read=False,
+            resolved_at__isnull=True,
             order_number__in={number for number, _ in wanted},
             kind__in={k for _, k in wanted},
         )
@@ -52,10 +59,39 @@ def notifications_record(plugin: Plugin, failures: list[tuple[str, RuleResult]],
     Notification.objects.bulk_update(repeated, ["message", "evidence", "last_seen_at", "occurrences"])
 
 
-def plugin_rate_limit_record(plugin: Plugin, exc: RateLimited, *, now: datetime) -> None:
+def notifications_resolve(
+    plugin: Plugin,
+    kinds: Iterable[str],
+    *,
+    how: str,
+    order_number: str | None = None,
+    order_numbers: Iterable[str] | None = None,
+    now: datetime,
+) -> int:
+    """Mark the plugin's notifications of ``kinds`` resolved, saying ``how``; returns how many.
+
+    ``order_number``: only those about that order ("" for the plugin's own);
+    ``order_numbers``: those about any of these orders; all of them when neither is given.
+    """
+    rows = Notification.objects.filter(plugin=plugin, kind__in=list(kinds), resolved_at__isnull=True)
+    if order_number is not None:
+        rows = rows.filter(order_number=order_number[:64])
+    if order_numbers is not None:
+        rows = rows.filter(order_number__in=[number[:64] for number in order_numbers])
+    return rows.update(resolved_at=now, resolution=how[:300])
+
+
+def plugin_rate_limit_record(
+    plugin: Plugin, exc: RateLimited, *, now: datetime, attempt: bool = True
+) -> None:
+    """The platform's throttling, kept on the plugin so syncs and checks wait it out.
+
+    ``attempt``: met by an import attempt, which the bell counts; a merchant's check is not one.
+    """
     plugin.rate_limited_until = exc.until(now)
     Plugin.objects.filter(pk=plugin.pk).update(rate_limited_until=plugin.rate_limited_until)
-    notifications_record(plugin, [("", rule_not_rate_limited(plugin, now))], now=now)
+    if attempt:
+        notifications_record(plugin, [("", rule_not_rate_limited(plugin, now))], now=now)
 
 
 def plugin_authorization_record(plugin: Plugin, result: RuleResult, *, now: datetime) -> None:

@@ -29,9 +29,14 @@ from apps.platforms.base import (
     UnreadableOrder,
 )
 
-from ..models import Channel, Customer, Order, OrderLine, Plugin, SyncRun
+from ..models import Channel, Customer, Notification, Order, OrderLine, Plugin, SyncRun
 from ..signals import orders_imported
-from .records import notifications_record, plugin_authorization_record, plugin_rate_limit_record
+from .records import (
+    notifications_record,
+    notifications_resolve,
+    plugin_authorization_record,
+    plugin_rate_limit_record,
+)
 from .rules import (
     AccountState,
     ImportVerdict,
@@ -47,6 +52,12 @@ from .rules import (
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# What the plugin rules a sync must get past notify about (Import Orders off notifies nothing).
+PLUGIN_NOTIFICATION_KINDS = (
+    Notification.Kind.CHANNEL_CONFLICT,
+    Notification.Kind.RATE_LIMIT,
+    Notification.Kind.AUTHORIZATION,
+)
 # A scheduled sync looks this far behind its previous run, so an order that
 # was pending payment then and is paid now is still picked up.
 SYNC_LOOKBACK = timedelta(days=7)
@@ -191,6 +202,10 @@ def _sync(
         # An answer that asking again would not change (e.g. paging in circles).
         return _finish(run, SyncRun.Outcome.FAILED, str(exc))
 
+    # Every plugin rule let this sync through: what the bell said of them is over.
+    notifications_resolve(
+        plugin, PLUGIN_NOTIFICATION_KINDS, how="A sync has gone through since.", order_number="", now=now
+    )
     if run.resume_from is None:
         Plugin.objects.filter(pk=plugin.pk).update(last_synced_at=now)
         plugin.last_synced_at = now
@@ -459,6 +474,14 @@ def _import_batch(importing: _Importing, batch: list[ListedOrder]) -> _BatchResu
                     for row, source in zip(created, to_import, strict=True)
                     for line in source.lines
                 ]
+            )
+            # The order is in now: what the bell said kept it out is over, whichever sync brought it.
+            notifications_resolve(
+                plugin,
+                Notification.Kind.values,
+                how="The order has been imported since.",
+                order_numbers=[o.number for o in to_import],
+                now=now,
             )
     result.imported = len(to_import)
     return result
