@@ -88,19 +88,6 @@ def transcript_heading(entry: dict[str, Any]) -> str:
     return str(entry.get("title", ""))
 
 
-def transcript_as_tried_text(transcript: list[dict[str, Any]]) -> str:
-    """One line a step ("Step 1 (…): passed — …"), with each fix applied under it."""
-    lines = []
-    for entry in transcript:
-        line = f"{transcript_heading(entry)}: {entry.get('status_label', entry.get('status', ''))}"
-        if entry.get("summary"):
-            line += f" — {entry['summary']}"
-        lines.append(line)
-        for fix in entry.get("fixes_applied", []):
-            lines.append(f"  Applied fix: {fix.get('result') or fix.get('key')}")
-    return "\n".join(lines)
-
-
 def transcript_as_text(transcript: list[dict[str, Any]]) -> str:
     """The full transcript, evidence included, for the e-mail to support."""
     if not transcript:
@@ -155,7 +142,8 @@ def ticket_initial(diagnosis: Diagnosis) -> dict[str, Any]:
         "platform": plugin_platform(diagnosis.merchant_id, diagnosis.subject_id),
         "plugin_label": diagnosis.subject_label,
         "placed_date": diagnosis.placed_date or _placed_date_from_runs(diagnosis),
-        "tried": transcript_as_tried_text(diagnosis_transcript(diagnosis)),
+        # What goes with the ticket, listed on the form; "tried" is the merchant's own to write.
+        "transcript": diagnosis_transcript(diagnosis),
     }
 
 
