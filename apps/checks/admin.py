@@ -1,6 +1,13 @@
-"""Check runs in Django admin: an audit trail, never edited by hand."""
+"""Check runs in Django admin: an audit trail, never edited by hand, read in words.
+
+An agent reads a run as the merchant did (the step, the check's title, the
+status, the summary and evidence, the fixes) and what was asked (the plugin
+and order), never stored JSON or row ids; the ids a developer may need sit in
+a collapsed section of their own.
+"""
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -8,11 +15,27 @@ from kitty_troubleshoot.admin import MerchantNamedAdmin, ReadOnlyAdmin
 
 from .models import CheckRun, Diagnosis
 from .selectors import diagnosis_summary
+from .transcript import check_title, run_entry, status_word, transcript_html
+from .words import when
+
+TRANSCRIPT_MEDIA = {"all": ["css/admin_transcript.css"]}
+
+
+def revision_words(revision) -> str:
+    """An article revision as editors know it: when it was saved, and by whom."""
+    if revision is None:
+        return "—"
+    by = revision.user.get_username() if revision.user else "System"
+    return f"Saved {when(revision.created_at)} by {by}"
+
+
+def step_words(run: CheckRun) -> str:
+    return f"Step {run.step_number}" if run.step_number is not None else "Before the steps"
 
 
 class CheckRunInline(admin.TabularInline):
     model = CheckRun
-    fields = ["queued_at", "step_number", "check_key", "status", "summary"]
+    fields = ["queued_at", "step", "check_name", "status_words", "summary"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -22,6 +45,18 @@ class CheckRunInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="step")
+    def step(self, run):
+        return step_words(run)
+
+    @admin.display(description="check")
+    def check_name(self, run):
+        return check_title(run.check_key)
+
+    @admin.display(description="status")
+    def status_words(self, run):
+        return status_word(run)
+
 
 @admin.register(Diagnosis)
 class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
@@ -30,7 +65,38 @@ class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
     search_fields = ["order_number", "subject_label", "user__username", "user__email"]
     list_select_related = ["user", "page"]
     inlines = [CheckRunInline]
-    readonly_fields = ["verdict"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "merchant",
+                    "user",
+                    "subject_label",
+                    "order_number",
+                    "placed_date",
+                    "page",
+                    "origin",
+                    "created_at",
+                    "updated_at",
+                    "verdict",
+                    "transcript",
+                ]
+            },
+        )
+    ]
+    readonly_fields = ["merchant", "origin", "verdict", "transcript"]
+
+    class Media:
+        css = TRANSCRIPT_MEDIA
+
+    @admin.display(description="run from")
+    def origin(self, diagnosis: Diagnosis) -> str:
+        if diagnosis.preview_session_id:
+            return "An editor's preview of a draft, on a sandbox account (left out of statistics)"
+        if diagnosis.read_only:
+            return "A support agent's re-check from a ticket (read-only: no fix could be applied)"
+        return "The merchant's article"
 
     @admin.display(description="what the checks concluded")
     def verdict(self, diagnosis: Diagnosis) -> str:
@@ -42,6 +108,12 @@ class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
             format_html_join(mark_safe("<br>"), "{}", ((line.text,) for line in lines)) or "No check has run."
         )
 
+    @admin.display(description="every run, in order")
+    def transcript(self, diagnosis: Diagnosis) -> str:
+        if not diagnosis.pk:
+            return ""
+        return transcript_html([run_entry(run) for run in diagnosis.runs.order_by("queued_at", "pk")])
+
 
 @admin.register(CheckRun)
 class CheckRunAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
@@ -49,32 +121,111 @@ class CheckRunAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
         "queued_at",
         "merchant",
         "user",
-        "step_number",
-        "check_key",
-        "status",
+        "step",
+        "check_name",
+        "status_words",
         "summary",
-        "task_milliseconds",
+        "task_time",
     ]
     list_filter = ["status", "check_key", "page"]
     search_fields = ["uuid", "summary", "diagnosis__order_number", "user__username", "task_id"]
     date_hierarchy = "queued_at"
     list_select_related = ["user"]
-    readonly_fields = ["evidence_list", "fixes_applied_list"]
-    exclude = ["evidence", "fixes_applied"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "diagnosis_link",
+                    "merchant",
+                    "user",
+                    "asked",
+                    "page",
+                    "revision",
+                    "step",
+                    "result",
+                    "fixes_offered_list",
+                    "fix_requested_words",
+                ]
+            },
+        ),
+        ("When", {"fields": ["queued_at", "started_at", "finished_at", "deadline", "task_time"]}),
+        (
+            "For developers",
+            {"classes": ["collapse"], "fields": ["check_key", "block_id", "uuid", "task_id"]},
+        ),
+    ]
+    readonly_fields = [
+        "diagnosis_link",
+        "merchant",
+        "asked",
+        "revision",
+        "step",
+        "check_name",
+        "status_words",
+        "result",
+        "fixes_offered_list",
+        "fix_requested_words",
+        "task_time",
+    ]
 
-    @admin.display(description="task time")
-    def task_milliseconds(self, run):
-        return f"{run.task_seconds * 1000:.1f} ms" if run.task_seconds is not None else "—"
+    class Media:
+        css = TRANSCRIPT_MEDIA
 
-    @admin.display(description="evidence")
-    def evidence_list(self, run):
+    @admin.display(description="diagnosis")
+    def diagnosis_link(self, run):
+        url = reverse("admin:checks_diagnosis_change", args=[run.diagnosis_id])
+        return format_html('<a href="{}">{}</a>', url, run.diagnosis)
+
+    @admin.display(description="what was asked")
+    def asked(self, run):
+        """The merchant's inputs in words: the plugin by its name, the rest by their labels."""
+        lines = [f"Plugin: {run.diagnosis.subject_label}"] if run.diagnosis.subject_label else []
+        for name, value in (run.inputs or {}).items() if isinstance(run.inputs, dict) else ():
+            if name == "subject_id" or value in ("", None):
+                continue
+            lines.append(f"{name.replace('_', ' ').capitalize()}: {value}")
         return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in run.evidence))
+            '<ul class="kt-list">{}</ul>', format_html_join("", "<li>{}</li>", ((x,) for x in lines))
         )
 
-    @admin.display(description="fixes applied")
-    def fixes_applied_list(self, run):
-        if not run.fixes_applied:
-            return "—"
-        rows = ((f.get("key", ""), f.get("by", ""), f.get("result", "")) for f in run.fixes_applied)
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} by {}: {}</li>", rows))
+    @admin.display(description="article revision")
+    def revision(self, run):
+        return revision_words(run.page_revision)
+
+    @admin.display(description="step")
+    def step(self, run):
+        return step_words(run)
+
+    @admin.display(description="check")
+    def check_name(self, run):
+        return check_title(run.check_key)
+
+    @admin.display(description="status", ordering="status")
+    def status_words(self, run):
+        return status_word(run)
+
+    @admin.display(description="result")
+    def result(self, run):
+        return transcript_html([run_entry(run)])
+
+    @admin.display(description="fixes offered")
+    def fixes_offered_list(self, run):
+        labels = [str(f.get("label") or f.get("key")) for f in run.fixes_offered or [] if isinstance(f, dict)]
+        if not labels:
+            return "None"
+        return format_html(
+            '<ul class="kt-list">{}</ul>', format_html_join("", "<li>{}</li>", ((x,) for x in labels))
+        )
+
+    @admin.display(description="fix asked for with this run")
+    def fix_requested_words(self, run):
+        fix = run.fix_requested if isinstance(run.fix_requested, dict) else {}
+        if not fix.get("key"):
+            return "None"
+        offered = {f.get("key"): f.get("label") for f in run.fixes_offered or [] if isinstance(f, dict)}
+        return str(fix.get("label") or offered.get(fix["key"]) or fix["key"].replace("_", " ").capitalize())
+
+    @admin.display(description="task time")
+    def task_time(self, run):
+        return f"{run.task_seconds * 1000:.1f} ms" if run.task_seconds is not None else "—"

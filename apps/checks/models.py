@@ -146,7 +146,11 @@ class CheckRun(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.check_key} · {self.get_status_display()}"
+        from .registry import get_check
+
+        check = get_check(self.check_key)
+        step = f"Step {self.step_number}: " if self.step_number is not None else ""
+        return f"{step}{check.title if check is not None else self.check_key} · {self.get_status_display()}"
 
     @property
     def in_flight(self) -> bool:

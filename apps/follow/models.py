@@ -61,6 +61,7 @@ class OrderWatch(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name_plural = "order watches"
         constraints = [
             models.UniqueConstraint(
                 fields=["merchant", "plugin", "order_number"],

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
+from wagtail.blocks import StreamBlockValidationError, StructBlockValidationError
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 from apps.checks.registry import check_choices, get_check
 
-from .widgets import CheckChooser
+from .widgets import CheckChooser, check_on_two_steps
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul", "code"]
 
@@ -65,6 +67,34 @@ class StillMissingBlock(blocks.StructBlock):
         template = "help/blocks/still_missing.html"
 
 
+class ArticleBodyBlock(blocks.StreamBlock):
+    """An article's steps and its "Still missing?"; no check on two steps (each of them says so)."""
+
+    step = StepBlock()
+    still_missing = StillMissingBlock()
+
+    def clean(self, value):
+        value = super().clean(value)
+        steps_of: dict[str, list[tuple[int, int]]] = {}  # check key: [(block index, step number)]
+        number = 0
+        for position, child in enumerate(value):
+            if child.block_type == "step":
+                number += 1
+                if key := child.value.get("check"):
+                    steps_of.setdefault(key, []).append((position, number))
+        errors = {}
+        for key, steps in steps_of.items():
+            for position, number in steps if len(steps) > 1 else ():
+                other = next(n for _, n in steps if n != number)
+                message = check_on_two_steps(key, other_step=other)
+                errors[position] = StructBlockValidationError(
+                    block_errors={"check": ValidationError(message)}
+                )
+        if errors:
+            raise StreamBlockValidationError(block_errors=errors)
+        return value
+
+
 class HelpIndexPage(Page):
     """The help center's home: a search box and the list of articles."""
 
@@ -102,10 +132,7 @@ class TroubleshootingPage(Page):
     """An article whose steps each rule out one cause, optionally with a live check."""
 
     intro = RichTextField(features=RICH_TEXT_FEATURES, blank=True)
-    body = StreamField(
-        [("step", StepBlock()), ("still_missing", StillMissingBlock())],
-        use_json_field=True,
-    )
+    body = StreamField(ArticleBodyBlock(), use_json_field=True)
 
     search_fields = [
         *Page.search_fields,

@@ -6,6 +6,17 @@ from django import forms
 
 from apps.checks.registry import get_check
 
+# One sentence, said by the editor's script as a check is chosen and by the block's validation on saving.
+CHECK_ON_TWO_STEPS = (
+    "“{title}” is also the check of Step {step}. A check belongs to one step "
+    "(a diagnosis runs each step's check once): choose another check, or No check."
+)
+
+
+def check_on_two_steps(check_key: str, *, other_step: int) -> str:
+    check = get_check(check_key)
+    return CHECK_ON_TWO_STEPS.format(title=check.title if check is not None else check_key, step=other_step)
+
 
 class CheckChooser(forms.RadioSelect):
     """One card per check: its title, what it looks at, where it belongs and the fixes it can offer.
@@ -18,6 +29,12 @@ class CheckChooser(forms.RadioSelect):
 
     class Media:
         css = {"all": ["css/check_chooser.css"]}
+        js = ["js/check_chooser.js"]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["on_two_steps"] = CHECK_ON_TWO_STEPS
+        return context
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)

@@ -234,9 +234,66 @@ def insights_aggregate_days(days: Iterable[date]) -> int:
 
 
 def insights_aggregate_recent(*, today: date | None = None) -> int:
-    """The scheduled count: the last few days, whose diagnoses may still gain runs, tickets or imports."""
+    """The scheduled count: the last few days, whose diagnoses may still gain runs, tickets or imports.
+
+    Remembers what it counted (see ``outcomes_stale``) and lets the next
+    stale read ask for a count again.
+    """
+    activity = outcomes_activity()  # before counting: what arrives meanwhile makes the figures stale
     today = today or timezone.now().date()
-    return insights_aggregate_days(today - timedelta(days=n) for n in range(RECOUNT_DAYS - 1, -1, -1))
+    try:
+        counted = insights_aggregate_days(today - timedelta(days=n) for n in range(RECOUNT_DAYS - 1, -1, -1))
+        cache.set(COUNTED_KEY, {"activity": activity, "at": timezone.now()}, None)
+    finally:
+        cache.delete(COUNT_ASKED_KEY)
+    return counted
+
+
+# --- Are the figures up to date? ----------------------------------------------
+# Beat counts every hour; a site without beat (the demo: eager Celery, no
+# scheduler) or whose beat has stopped would show figures that never move.
+# Reading the report asks for a count when something happened since the last
+# one. In production that is one message on the bulk queue (at most one
+# waiting at a time) and the page says the figures are being brought up to
+# date; with eager Celery the count runs before the page is drawn.
+
+COUNTED_KEY = "insights:outcomes-counted"
+COUNT_ASKED_KEY = "insights:outcomes-count-asked"
+# A count asked for and never done (its message lost) is asked for again after this long.
+COUNT_ASKED_FOR = 10 * 60
+# Imports and finished runs change no id: the figures are recounted at least this often anyway.
+COUNTED_AT_MOST_AGO = timedelta(hours=2)
+
+
+def outcomes_activity() -> list[int]:
+    """The newest diagnosis, run and ticket: ids only grow, so a new one means new figures.
+
+    Three index lookups, cheap however many rows there are.
+    """
+    return [
+        model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        for model in (Diagnosis, CheckRun, SupportTicket)
+    ]
+
+
+def outcomes_counted_at() -> datetime | None:
+    counted = cache.get(COUNTED_KEY)
+    return counted.get("at") if isinstance(counted, dict) else None
+
+
+def outcomes_stale(*, now: datetime | None = None) -> bool:
+    """Whether diagnoses, runs or tickets came after the last count, or it is too old to trust."""
+    counted = cache.get(COUNTED_KEY)
+    if not isinstance(counted, dict) or not isinstance(counted.get("at"), datetime):
+        return True
+    if (now or timezone.now()) - counted["at"] > COUNTED_AT_MOST_AGO:
+        return True
+    return counted.get("activity") != outcomes_activity()
+
+
+def outcomes_count_ask() -> bool:
+    """Claim the right to ask for a count: False while one asked for is still to come."""
+    return bool(cache.add(COUNT_ASKED_KEY, 1, COUNT_ASKED_FOR))
 
 
 # --- "Was this helpful?" -----------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from urllib.parse import urlparse
 
@@ -20,7 +21,7 @@ from apps.help.models import TroubleshootingPage
 from kitty_troubleshoot.params import int_param
 from kitty_troubleshoot.signin import client_address
 
-from . import charts, services
+from . import charts, services, tasks
 from .models import SearchLog
 from .selectors import (
     DEFAULT_PERIOD,
@@ -34,6 +35,7 @@ from .selectors import (
 from .services import VoteRefused, voter_key
 
 OUTCOMES_PERMISSION = "insights.view_outcomes"
+logger = logging.getLogger(__name__)
 
 
 class ReportFilterForm(forms.Form):
@@ -135,7 +137,25 @@ class ArticleOutcomesView(ReportView):
         return ReportFilterForm(self.request.GET or None, articles=self.articles)
 
     @cached_property
+    def counting(self) -> bool:
+        """Bring stale figures up to date; True while newer diagnoses are still being counted.
+
+        With eager Celery (no scheduler, as in the demo) the count runs here,
+        before the figures are read; with workers it is queued on bulk.
+        """
+        if not services.outcomes_stale():
+            return False
+        if services.outcomes_count_ask():
+            try:
+                tasks.aggregate_recent_outcomes.delay()
+            except Exception:  # a broker down or a failed count still shows the figures there are
+                logger.exception("Could not count the article outcomes")
+                return True
+        return services.outcomes_stale()
+
+    @cached_property
     def report(self):
+        self.counting  # noqa: B018 (the figures are read after any count it ran)
         form = self.filter_form
         cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
         by_pk = {a.pk: a for a in self.articles}
@@ -162,6 +182,8 @@ class ArticleOutcomesView(ReportView):
         report = self.report
         context["report"] = report
         context["filter_form"] = self.filter_form
+        context["counting"] = self.counting
+        context["counted_at"] = services.outcomes_counted_at()
         if report is not None:
             context["charts"] = charts.outcome_charts(report)
             context["no_results"] = searches_without_results(start=report.start, end=report.end)

@@ -6,16 +6,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from apps.checks.admin import TRANSCRIPT_MEDIA, revision_words
 from apps.checks.selectors import diagnosis_summary
+from apps.checks.transcript import transcript_html
 from apps.checks.words import when
 from kitty_troubleshoot.admin import MerchantNamedAdmin
 from kitty_troubleshoot.params import int_param
 
 from .models import SupportTicket
-from .selectors import diagnosis_transcript, transcript_heading
+from .selectors import diagnosis_transcript
 from .services import RecheckNotPossible, ticket_recheck
-
-STATUS_COLOURS = {"passed": "#1f7a4d", "failed": "#b3261e", "unknown": "#8a5a00"}
 
 
 @admin.register(SupportTicket)
@@ -44,7 +44,6 @@ class SupportTicketAdmin(MerchantNamedAdmin):
         "order_number",
         "platform",
         "plugin_label",
-        "plugin_id",
         "placed_date",
         "tried",
         "message",
@@ -53,9 +52,12 @@ class SupportTicketAdmin(MerchantNamedAdmin):
         "rechecks_display",
         "diagnosis",
         "page",
-        "page_revision",
+        "revision",
     ]
     readonly_fields = [f for f in fields if f != "status"]
+
+    class Media:
+        css = TRANSCRIPT_MEDIA
 
     def has_add_permission(self, request):
         return False  # tickets come from merchants, through "Still missing?"
@@ -105,48 +107,21 @@ class SupportTicketAdmin(MerchantNamedAdmin):
         page = diagnosis.page.specific if diagnosis.page else None
         summary = diagnosis_summary(diagnosis, page=page)
         lines = format_html_join(mark_safe("<br>"), "{}", ((line.text,) for line in summary.lines()))
-        steps = format_html_join("", "{}", ((self._entry_html(e),) for e in diagnosis_transcript(diagnosis)))
         reload_hint = "" if summary.done else " Reload this page to see the rest."
         return format_html(
-            '<section style="margin-bottom:1.5rem"><strong>Checked again by {} on {} (read-only)</strong>'
-            '<p style="margin:.25rem 0">{}{}</p><ol style="margin:0;padding-left:1.25rem">{}</ol></section>',
+            '<section class="kt-recheck"><strong>Checked again by {} on {} (read-only)</strong>'
+            '<p class="kt-recheck__verdict">{}{}</p>{}</section>',
             diagnosis.user.get_username() if diagnosis.user else "a deleted user",
             when(diagnosis.created_at),
             lines,
             reload_hint,
-            steps,
+            transcript_html(diagnosis_transcript(diagnosis)),
         )
 
     @admin.display(description="transcript")
     def transcript_display(self, ticket: SupportTicket):
-        if not ticket.transcript:
-            return "No checks had been run."
-        return format_html(
-            '<ol style="margin:0;padding-left:1.25rem">{}</ol>',
-            format_html_join("", "{}", ((self._entry_html(entry),) for entry in ticket.transcript)),
-        )
+        return transcript_html(ticket.transcript, empty="No checks had been run.")
 
-    def _entry_html(self, entry):
-        if not isinstance(entry, dict):
-            return format_html("<li>{}</li>", str(entry))
-        status = str(entry.get("status", ""))
-        evidence = format_html_join("", "<li>{}</li>", ((line,) for line in entry.get("evidence") or []))
-        fixes = format_html_join(
-            "",
-            "<li>Applied fix{}: {}</li>",
-            (
-                (f" by {fix.get('by')}" if fix.get("by") else "", fix.get("result") or fix.get("key", ""))
-                for fix in entry.get("fixes_applied") or []
-                if isinstance(fix, dict)
-            ),
-        )
-        return format_html(
-            '<li style="margin-bottom:.75rem"><strong>{}</strong> '
-            '<span style="color:{};font-weight:600">{}</span><br>{}<ul>{}{}</ul></li>',
-            transcript_heading(entry),
-            STATUS_COLOURS.get(status, "#5b6775"),
-            entry.get("status_label") or status,
-            entry.get("summary", ""),
-            evidence,
-            fixes,
-        )
+    @admin.display(description="article revision")
+    def revision(self, ticket: SupportTicket):
+        return revision_words(ticket.page_revision)

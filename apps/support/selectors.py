@@ -8,35 +8,16 @@ from typing import Any
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.registry import get_check
 from apps.checks.selectors import ALREADY_HERE_BLOCK
 from apps.checks.services import latest_runs
+from apps.checks.transcript import entry_heading, run_entry
 
 from .models import SupportTicket
-
-STATUS_WORDS = {
-    CheckRun.State.PASSED: "passed",
-    CheckRun.State.FAILED: "failed",
-    CheckRun.State.UNKNOWN: "couldn't check",
-    CheckRun.State.QUEUED: "still checking",
-    CheckRun.State.RUNNING: "still checking",
-}
 
 
 def _run_group(run: CheckRun) -> tuple:
     # A step is identified by its number; a run outside the numbered steps by its check.
     return ("step", run.step_number) if run.step_number is not None else ("check", run.check_key)
-
-
-def _check_title(check_key: str) -> str:
-    check = get_check(check_key)
-    return check.title if check is not None else check_key
-
-
-def _status_word(run: CheckRun, now: datetime) -> str:
-    if run.is_overdue(now):
-        return "couldn't finish"
-    return STATUS_WORDS.get(run.status, run.status)
 
 
 def diagnosis_transcript(diagnosis: Diagnosis) -> list[dict[str, Any]]:
@@ -54,51 +35,10 @@ def diagnosis_transcript(diagnosis: Diagnosis) -> list[dict[str, Any]]:
         fixes.setdefault(group, []).extend(f for f in run.fixes_applied or [] if isinstance(f, dict))
     # Runs outside the numbered steps (the "already imported?" look-up) come first.
     ordered = sorted(latest.items(), key=lambda item: (item[0][0] == "step", item[1].step_number or 0))
-    transcript = []
-    for group, run in ordered:
-        transcript.append(
-            {
-                "step_number": run.step_number,
-                "check_key": run.check_key,
-                "title": _check_title(run.check_key),
-                "status": "unknown" if run.is_overdue(now) else run.status,
-                "status_label": _status_word(run, now),
-                "summary": run.summary,
-                "evidence": [str(line) for line in run.evidence or []],
-                "fixes_applied": [
-                    {
-                        "key": str(fix.get("key", "")),
-                        "choice": str(fix.get("choice", "")),
-                        "by": str(fix.get("by", "")),
-                        "result": str(fix.get("result", "")),
-                        "at": str(fix.get("at", "")),
-                    }
-                    for fix in fixes[group]
-                ],
-                "checked_at": (run.finished_at or run.queued_at).isoformat(),
-            }
-        )
-    return transcript
+    return [run_entry(run, fixes=fixes[group], now=now) for group, run in ordered]
 
 
-def transcript_heading(entry: dict[str, Any]) -> str:
-    """Like "Step 1 (Import Orders is on)"; a run outside the steps goes by its check's title."""
-    if entry.get("step_number") is not None:
-        return f"Step {entry['step_number']} ({entry.get('title', '')})"
-    return str(entry.get("title", ""))
-
-
-def transcript_as_tried_text(transcript: list[dict[str, Any]]) -> str:
-    """One line a step ("Step 1 (…): passed — …"), with each fix applied under it."""
-    lines = []
-    for entry in transcript:
-        line = f"{transcript_heading(entry)}: {entry.get('status_label', entry.get('status', ''))}"
-        if entry.get("summary"):
-            line += f" — {entry['summary']}"
-        lines.append(line)
-        for fix in entry.get("fixes_applied", []):
-            lines.append(f"  Applied fix: {fix.get('result') or fix.get('key')}")
-    return "\n".join(lines)
+transcript_heading = entry_heading
 
 
 def transcript_as_text(transcript: list[dict[str, Any]]) -> str:
@@ -155,7 +95,8 @@ def ticket_initial(diagnosis: Diagnosis) -> dict[str, Any]:
         "platform": plugin_platform(diagnosis.merchant_id, diagnosis.subject_id),
         "plugin_label": diagnosis.subject_label,
         "placed_date": diagnosis.placed_date or _placed_date_from_runs(diagnosis),
-        "tried": transcript_as_tried_text(diagnosis_transcript(diagnosis)),
+        # What goes with the ticket, listed on the form; "tried" is the merchant's own to write.
+        "transcript": diagnosis_transcript(diagnosis),
     }
 
 

@@ -100,7 +100,33 @@ def test_the_check_chooser_fits_the_page_editor_at_1280_px(demo_site, page):
     box = chooser.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 1280
 
-    # A card picks its check: the second step's chooser now says Step 7's check, and saves it.
-    second = page.locator(".check-chooser").nth(1)
+    # A step's chooser takes a few hundred pixels, not a screenful: one line per check, and the
+    # chosen check's description and fixes under them.
+    choosers = page.locator(".check-chooser")
+    heights = [choosers.nth(n).bounding_box()["height"] for n in range(choosers.count())]
+    assert len(heights) == 7
+    assert max(heights) <= 400, f"a check chooser is {max(heights):.0f}px tall"
+    expect(chooser.get_by_text("The plugin's Import Orders toggle")).to_be_visible()
+    expect(chooser.get_by_text("Is the order already in Commerce Kitty?", exact=True)).to_be_visible()
+    expect(chooser.locator(".check-chooser__about:visible")).to_have_count(1)
+
+    # A card picks its check: the second step's chooser now says Step 7's check, and both steps say so.
+    second, seventh = choosers.nth(1), choosers.nth(6)
     second.get_by_text("Would a sync bring it in?").click()
     expect(second.get_by_label("Would a sync bring it in?")).to_be_checked()
+    expect(second.get_by_role("alert")).to_have_text(
+        "“Would a sync bring it in?” is also the check of Step 7. A check belongs to one step "
+        "(a diagnosis runs each step's check once): choose another check, or No check."
+    )
+    expect(seventh.get_by_role("alert")).to_contain_text("is also the check of Step 2.")
+    expect(choosers.nth(2).get_by_role("alert")).to_be_hidden()
+
+    # Saving it anyway is refused, with the same words on the step.
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("The page could not be saved due to validation errors")).to_be_visible()
+    expect(page.get_by_text("“Would a sync bring it in?” is also the check of Step 2.").first).to_be_visible()
+
+    # Another check on Step 2 ends both warnings.
+    second = page.locator(".check-chooser").nth(1)
+    second.get_by_text("On exactly one channel?").click()
+    expect(page.locator(".check-chooser__twice:visible")).to_have_count(0)

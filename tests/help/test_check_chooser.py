@@ -115,3 +115,78 @@ def test_import_article_saves_the_revision_by_the_user_named(db, seed_article_by
     path.write_bytes(seed_article_bytes)
     call_command("import_article", str(path), "--user", "editor", stdout=StringIO())
     assert Revision.objects.order_by("-pk").first().user == editor
+
+
+def steps_with_checks(article, *checks):
+    """The article's raw body with its steps' checks set to ``checks``, in order (None: unchanged)."""
+    raw = article.get_latest_revision_as_object().body.raw_data
+    steps = [block for block in raw if block["type"] == "step"]
+    for step, check in zip(steps, checks, strict=False):
+        if check is not None:
+            step["value"]["check"] = check
+    return raw
+
+
+def test_a_check_already_on_another_step_is_refused_with_a_clear_message(article):
+    from django.core.exceptions import ValidationError
+
+    body = article.body.stream_block
+    # Step 2 gets Step 1's check.
+    value = body.to_python(steps_with_checks(article, None, "import_orders_enabled"))
+
+    with pytest.raises(ValidationError) as refused:
+        body.clean(value)
+
+    errors = refused.value.block_errors
+    assert list(errors) == [0, 1]  # both steps say so, each naming the other
+    first, second = (errors[i].block_errors["check"].messages[0] for i in (0, 1))
+    assert first.startswith("“Import Orders on?” is also the check of Step 2.")
+    assert second.startswith("“Import Orders on?” is also the check of Step 1.")
+    assert "choose another check, or No check" in second
+
+
+def test_steps_without_a_check_and_distinct_checks_are_accepted(article):
+    body = article.body.stream_block
+    body.clean(body.to_python(steps_with_checks(article, "", "")))
+    body.clean(body.to_python(steps_with_checks(article)))
+
+
+def test_saving_a_draft_with_a_check_on_two_steps_says_which_step_has_it(client, editor, article):
+    from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+    raw = steps_with_checks(article, None, None, None, None, None, None, "plugin_authorized")
+    blocks = []
+    for block in raw:
+        value = dict(block["value"])
+        if block["type"] == "step":
+            value["body"] = rich_text(value["body"])
+        else:
+            value["body"] = rich_text(value["body"])
+            value["ticket_items"] = streamfield([("item", item) for item in value["ticket_items"]])
+        blocks.append((block["type"], value))
+    data = nested_form_data(
+        {
+            "title": article.title,
+            "slug": article.slug,
+            "intro": rich_text(article.intro),
+            "body": streamfield(blocks),
+            "comments": {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0, "MIN_NUM_FORMS": 0, "MAX_NUM_FORMS": 1000},
+        }
+    )
+    client.force_login(editor)
+    before = article.latest_revision_id
+
+    response = client.post(reverse("wagtailadmin_pages:edit", args=[article.pk]), data)
+
+    assert response.status_code == 200  # the form again, not a redirect
+    article.refresh_from_db()
+    assert article.latest_revision_id == before
+    # The errors travel to the StreamField's script as JSON, on Steps 5 and 7.
+    content = html.unescape(response.content.decode())
+    messages = [
+        json.loads(f'"{raw}"') for raw in re.findall(r'"check": \{"messages": \["((?:[^"\\]|\\.)*)"', content)
+    ]
+    assert [m.split(". A check")[0] for m in messages] == [
+        "“Plugin authorized?” is also the check of Step 7",
+        "“Plugin authorized?” is also the check of Step 5",
+    ]

@@ -59,5 +59,5 @@ class SupportTicketFactory(factory.django.DjangoModelFactory):
     platform = "Demo marketplace"
     plugin_label = factory.LazyAttribute(lambda t: t.plugin.name)
     plugin_id = factory.LazyAttribute(lambda t: t.plugin.pk)
-    tried = "Step 1 (Import Orders on?): passed"
+    tried = "Turned Import Orders off and on again."
     transcript = factory.LazyFunction(list)

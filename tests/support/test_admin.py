@@ -93,3 +93,59 @@ def test_reopening_a_ticket_while_another_is_open_for_the_order_is_explained(age
 
 def test_agents_cannot_add_tickets_by_hand(agent_client):
     assert agent_client.get(reverse("admin:support_supportticket_add")).status_code == 403
+
+
+def page_text(html: str) -> str:
+    import html as html_lib
+    import re
+
+    html = re.sub(r"(?s)<(script|style|head)\b.*?</\1>", "", html)
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_an_agent_reads_the_ticket_in_words_once(agent_client, diagnosis):
+    from apps.support.selectors import diagnosis_transcript
+
+    ticket = SupportTicketFactory(
+        merchant_id=diagnosis.merchant_id,
+        plugin_id=diagnosis.subject_id,
+        plugin_label=diagnosis.subject_label,
+        diagnosis=diagnosis,
+        page=diagnosis.page,
+        page_revision=diagnosis.page.live_revision,
+        tried="Turned Import Orders off and on again.",
+        transcript=diagnosis_transcript(diagnosis),
+    )
+
+    html = agent_client.get(change_url(ticket)).content.decode()
+    text = page_text(html)
+
+    assert "Turned Import Orders off and on again." in text  # what the merchant tried, in their words
+    assert text.count("Step 3 (Placed after Import Orders was turned on?)") == 1  # one transcript
+    assert "Step 6 (Paid and confirmed on the platform?) couldn't check" in text
+    assert f"Saved {text.split('Saved ', 1)[1][:4]}" in text and " by " in text  # the revision, in words
+    assert '{"' not in text and "[{" not in text
+    assert "Plugin id" not in text
+    for raw in ("import_orders_enabled", "order_age", str(diagnosis.uuid), "block-1"):
+        assert raw not in text
+    assert (
+        'style="' not in html.split('id="content"')[1]
+    )  # the CSP allows no inline style: a stylesheet does it
+
+
+def test_the_recheck_button_looks_like_the_other_admin_tools(agent_client):
+    ticket = SupportTicketFactory()
+
+    html = agent_client.get(change_url(ticket)).content.decode()
+
+    tools = html.split('class="object-tools"')[1].split("</ul>")[0]
+    assert 'class="recheck-form"' in tools
+    assert "Check every step now (read-only)" in tools
+    assert "css/admin_transcript.css" in html
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    css = Path(finders.find("css/admin_transcript.css")).read_text()
+    assert ".object-tools .recheck-form button" in css
+    assert "var(--object-tools-bg)" in css

@@ -1,3 +1,6 @@
+import re
+from html import unescape
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -18,7 +21,7 @@ def ticket_post(for_diagnosis, /, **overrides):
         "page_revision": str(for_diagnosis.page.live_revision_id),
         "order_number": ORDER_NUMBER,
         "placed_date": "2025-03-02",
-        "tried": "Step 1 (Import Orders on?): passed\nRestarted the store.",
+        "tried": "Restarted the store.",
         "message": "The buyer is waiting for a refund.",
     }
     data.update(overrides)
@@ -290,9 +293,34 @@ def test_the_refreshed_section_is_the_form_for_the_articles_diagnosis(owner_clie
     assert response.status_code == 200
     assert 'data-ticket-state="form"' in body
     assert f'value="{ORDER_NUMBER}"' in body
-    assert "Step 3 (" in body  # "what you have already tried" lists the runs
+    assert "Step 3: Placed after Import Orders was turned on?" in body  # the checks that go with it
     assert f'name="page_revision" value="{diagnosis.page.live_revision_id}"' in body
     assert "checks-finished" in body  # and keeps listening for the next check
+
+
+def test_what_the_merchant_tried_is_left_for_them_and_the_checks_are_listed_apart(owner_client, diagnosis):
+    remember_diagnosis(owner_client, diagnosis)
+
+    body = owner_client.get(FORM_URL, {"page": diagnosis.page_id}, **HTMX).content.decode()
+
+    tried = re.search(r'<textarea name="tried"[^>]*>(.*?)</textarea>', body, re.S)
+    assert tried and tried.group(1).strip() == ""
+    assert 'placeholder="For example: turned Import Orders off and on' in body
+    checks = re.search(r'<ul class="support-ticket__checks"[^>]*>(.*?)</ul>', body, re.S).group(1)
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", checks)).split())
+    assert words == (
+        "Step 1: Import Orders on? passed Applied fix: Turned on Import Orders for “Etsy Shop”. "
+        "Step 3: Placed after Import Orders was turned on? failed "
+        "Step 6: Paid and confirmed on the platform? couldn't check"
+    )
+
+
+def test_the_ticket_keeps_what_the_merchant_wrote_and_the_checks_apart(owner_client, diagnosis):
+    owner_client.post(NEW_TICKET_URL, ticket_post(diagnosis, tried="Turned it off and on."), **HTMX)
+
+    ticket = SupportTicket.objects.get()
+    assert ticket.tried == "Turned it off and on."
+    assert [entry["step_number"] for entry in ticket.transcript] == [1, 3, 6]
 
 
 def test_before_any_check_the_refreshed_section_asks_for_one(owner_client, diagnosis):
