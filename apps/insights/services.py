@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import nh3
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
