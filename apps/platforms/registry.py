@@ -2,9 +2,10 @@
 
 Like healthchecks.io's integrations: ``PROVIDERS`` is the one place that
 knows which platforms exist. A line names the platform's key (stored on a
-plugin), the label merchants see and the module that implements it; the
-model's choices are derived from it. Commerce code asks a provider what the
-platform can do ("does it support Reauthorize?", "start authorization",
+plugin), the label merchants see and the module that implements it. Platform
+fields (``apps.platforms.fields.PlatformField``) validate against it and
+offer its lines as a select, so a new line needs no migration. Commerce code
+asks a provider what the platform can do ("does it support Reauthorize?", "start authorization",
 "handle the answer") and never branches on a platform's name.
 
 A provider module provides:
@@ -95,9 +96,12 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider("etsy", "Etsy", "apps.platforms.etsy", client="EtsyClient"),
 )
 
-PLATFORM_CHOICES = [(provider.key, provider.label) for provider in PROVIDERS]
-
 _BY_KEY = {provider.key: provider for provider in PROVIDERS}
+
+
+def platform_choices() -> list[tuple[str, str]]:
+    """(key, label) of every registered platform, in the table's order: what a platform select offers."""
+    return [(line.key, line.label) for line in _BY_KEY.values()]
 
 
 @cache
