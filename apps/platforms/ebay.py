@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart
+from apps.platforms.authorization import AuthorizationAnswer, AuthorizationFlow, AuthorizationStart
 from apps.platforms.base import (
     Buyer,
     Capabilities,
@@ -568,22 +568,13 @@ class EbayAuthorization(AuthorizationFlow):
         )
         return f"{settings.EBAY_AUTH_URL.rstrip('/')}/oauth2/authorize?{query}"
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
-        code = params.get("code", "")
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
+        code = answer.params.get("code", "")
         if not code:  # declined: eBay sends the seller back without a code
             return None
         return request_token(
-            connection,
-            _api_origin(credentials),
+            answer.connection,
+            _api_origin(answer.credentials),
             {"grant_type": "authorization_code", "code": code, "redirect_uri": settings.EBAY_RU_NAME},
             refused="eBay did not accept the authorization. Start Reauthorize again.",
         )

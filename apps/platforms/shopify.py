@@ -13,7 +13,12 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
+from apps.platforms.authorization import (
+    AuthorizationAnswer,
+    AuthorizationFlow,
+    AuthorizationStart,
+    CallbackRejected,
+)
 from apps.platforms.base import (
     Buyer,
     Capabilities,
@@ -821,22 +826,13 @@ class ShopifyAuthorization(AuthorizationFlow):
         if not secret or not callback_is_genuine(params, client_secret=secret):
             raise CallbackRejected("This authorization did not come from Shopify. Start Reauthorize again.")
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
         token = exchange_code(
-            credentials,
+            answer.credentials,
             client_id=settings.SHOPIFY_CLIENT_ID,
             client_secret=settings.SHOPIFY_CLIENT_SECRET,
-            code=params.get("code", ""),
-            connection=connection,
+            code=answer.params.get("code", ""),
+            connection=answer.connection,
         )
         return {"access_token": token}
 
