@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
+from apps.platforms import registry
 from apps.platforms.authorization import (
     AuthorizationAnswer,
     AuthorizationFlow,
@@ -711,10 +712,9 @@ class AmazonAuthorization(AuthorizationFlow):
     """
 
     def available(self) -> bool:
-        return bool(
-            settings.AMAZON_SPAPI_APPLICATION_ID
-            and settings.AMAZON_LWA_CLIENT_ID
-            and settings.AMAZON_LWA_CLIENT_SECRET
+        return (
+            bool(settings.AMAZON_SPAPI_APPLICATION_ID)
+            and registry.provider(AmazonClient.key).app_keys_configured()
         )
 
     def reconnect_advice(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from apps.platforms import registry
 from apps.platforms.authorization import (
     AuthorizationAnswer,
     AuthorizationFlow,
@@ -427,11 +428,7 @@ class BigCommerceAuthorization(AuthorizationFlow):
     state_in_session = True
 
     def available(self) -> bool:
-        return bool(
-            settings.BIGCOMMERCE_CLIENT_ID
-            and settings.BIGCOMMERCE_CLIENT_SECRET
-            and settings.BIGCOMMERCE_APP_ID
-        )
+        return registry.provider(BigCommerceClient.key).app_keys_configured()
 
     def reconnect_advice(self) -> str:
         return (

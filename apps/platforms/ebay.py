@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
+from apps.platforms import registry
 from apps.platforms.authorization import AuthorizationAnswer, AuthorizationFlow, AuthorizationStart
 from apps.platforms.base import (
     Buyer,
@@ -551,7 +552,7 @@ class EbayAuthorization(AuthorizationFlow):
     """
 
     def available(self) -> bool:
-        return bool(settings.EBAY_CLIENT_ID and settings.EBAY_CLIENT_SECRET and settings.EBAY_RU_NAME)
+        return registry.provider(EbayClient.key).app_keys_configured()
 
     def reconnect_advice(self) -> str:
         return "Reconnect it from Configuration → Plugins, signing in to eBay with the same seller account."

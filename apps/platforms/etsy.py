@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
+from apps.platforms import registry
 from apps.platforms.authorization import (
     AuthorizationAnswer,
     AuthorizationFlow,
@@ -680,7 +681,7 @@ class EtsyAuthorization(AuthorizationFlow):
     """
 
     def available(self) -> bool:
-        return bool(settings.ETSY_KEYSTRING)
+        return registry.provider(EtsyClient.key).app_keys_configured()
 
     def reconnect_advice(self) -> str:
         return "Reconnect it from Configuration → Plugins, signing in to Etsy as the shop's owner."

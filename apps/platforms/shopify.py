@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
+from apps.platforms import registry
 from apps.platforms.authorization import (
     AuthorizationAnswer,
     AuthorizationFlow,
@@ -801,7 +802,7 @@ class ShopifyAuthorization(AuthorizationFlow):
     """
 
     def available(self) -> bool:
-        return bool(settings.SHOPIFY_CLIENT_ID and settings.SHOPIFY_CLIENT_SECRET)
+        return registry.provider(ShopifyClient.key).app_keys_configured()
 
     def reconnect_advice(self) -> str:
         return (
