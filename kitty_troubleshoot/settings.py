@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
+from apps.platforms.registry import app_settings_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -473,54 +475,28 @@ ORDER_WATCH_HOURS = env_int("ORDER_WATCH_HOURS", 24)
 SUPPORT_TICKETS_PER_HOUR = env_int("SUPPORT_TICKETS_PER_HOUR", 10)
 ORDER_WATCHES_PER_HOUR = env_int("ORDER_WATCHES_PER_HOUR", 20)
 
-# Shopify app credentials: with them, "Reauthorize" runs Shopify's OAuth
-# flow for Shopify plugins. Both or neither.
-SHOPIFY_CLIENT_ID = env_str("SHOPIFY_CLIENT_ID")
-SHOPIFY_CLIENT_SECRET = env_str("SHOPIFY_CLIENT_SECRET")
-if bool(SHOPIFY_CLIENT_ID) != bool(SHOPIFY_CLIENT_SECRET):
-    raise ImproperlyConfigured("Set both SHOPIFY_CLIENT_ID and SHOPIFY_CLIENT_SECRET, or neither.")
-
-# BigCommerce app credentials (Developer Portal → My Apps): with them,
-# "Reauthorize" sends the merchant to install the app again and trades the
-# code BigCommerce sends to the app's Auth Callback URL
-# (https://<site>/account/oauth/bigcommerce/callback/). All three or none.
-BIGCOMMERCE_CLIENT_ID = env_str("BIGCOMMERCE_CLIENT_ID")
-BIGCOMMERCE_CLIENT_SECRET = env_str("BIGCOMMERCE_CLIENT_SECRET")
-BIGCOMMERCE_APP_ID = env_str("BIGCOMMERCE_APP_ID")
-if len({bool(BIGCOMMERCE_CLIENT_ID), bool(BIGCOMMERCE_CLIENT_SECRET), bool(BIGCOMMERCE_APP_ID)}) > 1:
-    raise ImproperlyConfigured(
-        "Set all of BIGCOMMERCE_CLIENT_ID, BIGCOMMERCE_CLIENT_SECRET and BIGCOMMERCE_APP_ID, or none."
-    )
+# Each platform's app keys (SHOPIFY_CLIENT_ID, EBAY_CLIENT_SECRET, …) are named once, on
+# its line in apps/platforms/registry.py, and read here from environment variables of the
+# same names: all of a platform's keys or none (only some refuses to start). With them,
+# "Reauthorize" runs the platform's own consent flow; README lists them per platform.
+globals().update(app_settings_from_env(os.environ))
 # Where BigCommerce's app install and token exchange live; a local server in tests.
+# BigCommerce's Auth Callback URL is https://<site>/account/oauth/bigcommerce/callback/.
 BIGCOMMERCE_LOGIN_URL = env_str("BIGCOMMERCE_LOGIN_URL", "https://login.bigcommerce.com")
-
-# eBay application keys (Developer Program → Application Keys, production):
-# with them, "Reauthorize" runs eBay's consent flow. EBAY_RU_NAME is the
-# RuName whose "auth accepted URL" is https://<site>/account/oauth/ebay/callback/.
-# All three or none.
-EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
-EBAY_CLIENT_SECRET = env_str("EBAY_CLIENT_SECRET")
-EBAY_RU_NAME = env_str("EBAY_RU_NAME")
-if len({bool(EBAY_CLIENT_ID), bool(EBAY_CLIENT_SECRET), bool(EBAY_RU_NAME)}) > 1:
-    raise ImproperlyConfigured("Set all of EBAY_CLIENT_ID, EBAY_CLIENT_SECRET and EBAY_RU_NAME, or none.")
-# eBay's consent page and API origins; local servers in tests.
+# eBay's consent page and API origins; local servers in tests. EBAY_RU_NAME is the RuName
+# whose "auth accepted URL" is https://<site>/account/oauth/ebay/callback/.
 EBAY_AUTH_URL = env_str("EBAY_AUTH_URL", "https://auth.ebay.com")
-# Amazon (SP-API): the app's Login with Amazon keys refresh each plugin's access
-# token; with AMAZON_SPAPI_APPLICATION_ID too, "Reauthorize" runs Seller
-# Central's website authorization (AMAZON_SPAPI_DRAFT=1 while the app is unpublished).
-AMAZON_LWA_CLIENT_ID = env_str("AMAZON_LWA_CLIENT_ID")
-AMAZON_LWA_CLIENT_SECRET = env_str("AMAZON_LWA_CLIENT_SECRET")
+EBAY_API_URL = env_str("EBAY_API_URL", "https://api.ebay.com")
+# Amazon (SP-API): the Login with Amazon keys refresh each plugin's access token; with
+# AMAZON_SPAPI_APPLICATION_ID too, "Reauthorize" runs Seller Central's website
+# authorization (AMAZON_SPAPI_DRAFT=1 while the app is unpublished).
 AMAZON_LWA_TOKEN_URL = env_str("AMAZON_LWA_TOKEN_URL")
-AMAZON_SPAPI_APPLICATION_ID = env_str("AMAZON_SPAPI_APPLICATION_ID")
 AMAZON_SPAPI_DRAFT = env_bool("AMAZON_SPAPI_DRAFT", False)
 AMAZON_SELLER_CENTRAL_URL = env_str("AMAZON_SELLER_CENTRAL_URL", "https://sellercentral.amazon.com")
-# Etsy (Open API v3): the app's keystring and shared secret; with them,
+# Etsy (Open API v3): with ETSY_KEYSTRING (and ETSY_SHARED_SECRET for the API calls),
 # "Reauthorize" runs Etsy's OAuth 2 consent with PKCE.
-ETSY_KEYSTRING = env_str("ETSY_KEYSTRING")
-ETSY_SHARED_SECRET = env_str("ETSY_SHARED_SECRET")
 ETSY_TOKEN_URL = env_str("ETSY_TOKEN_URL")
 ETSY_CONNECT_URL = env_str("ETSY_CONNECT_URL", "https://www.etsy.com/oauth/connect")
-EBAY_API_URL = env_str("EBAY_API_URL", "https://api.ebay.com")
 # Seconds a merchant has to approve on the platform; the state is then refused.
 REAUTHORIZE_TIMEOUT = env_int("REAUTHORIZE_TIMEOUT", 10 * 60)
 

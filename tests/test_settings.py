@@ -120,3 +120,39 @@ def test_static_files_collected_for_production_serve_the_pages(tmp_path):
     status, html = served.stdout.split("\n", 1)
     assert status == "200"
     assert re.search(r'href="/static/css/site\.[0-9a-f]{12}\.css"', html)  # the hashed, cacheable name
+
+
+def test_a_platform_with_only_some_app_keys_refuses_to_start():
+    result = run_manage_or_probe(
+        ["manage.py", "check"], {"DEBUG": "1", "EBAY_CLIENT_ID": "app-id", "EBAY_CLIENT_SECRET": " "}
+    )
+
+    assert result.returncode != 0
+    assert "eBay's app keys are set only in part: set EBAY_CLIENT_SECRET, EBAY_RU_NAME too" in result.stderr
+
+
+def test_every_platforms_app_keys_are_read_from_the_environment_by_their_names():
+    keys = {
+        "SHOPIFY_CLIENT_ID": "shop-app",
+        "SHOPIFY_CLIENT_SECRET": "shh",
+        "ETSY_SHARED_SECRET": "etsy-secret",
+    }
+    probe = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'kitty_troubleshoot.settings');"
+        "from django.conf import settings as s;"
+        "print(s.SHOPIFY_CLIENT_ID, s.SHOPIFY_CLIENT_SECRET, s.ETSY_SHARED_SECRET, repr(s.EBAY_RU_NAME))"
+    )
+
+    result = run_manage_or_probe(["-c", probe], {"DEBUG": "1", **keys})
+
+    assert result.stdout.split() == ["shop-app", "shh", "etsy-secret", "''"]
+
+
+def test_each_app_key_is_named_on_one_registry_line_only():
+    from apps.platforms.registry import PROVIDERS
+
+    names = [name for line in PROVIDERS for name in (*line.app_settings, *line.optional_app_settings)]
+    assert len(names) == len(set(names))
+    source = (settings.BASE_DIR / "kitty_troubleshoot" / "settings.py").read_text()
+    assert not [name for name in names if re.search(rf"^{name}\s*=", source, re.M)]  # no hand-written block
+    assert all(hasattr(settings, name) for name in names)

@@ -10,7 +10,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from apps.platforms.base import Capabilities, Connection, PlatformClient
-from apps.platforms.registry import PLATFORM_CHOICES, Provider, provider
+from apps.platforms.fields import PlatformField
+from apps.platforms.registry import Provider, provider
 
 from .fields import EncryptedJSONField
 
@@ -85,7 +86,7 @@ class Plugin(models.Model):
         REVOKED = "revoked", "Authorization error"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="plugins")
-    platform = models.CharField(max_length=30, choices=PLATFORM_CHOICES)
+    platform = PlatformField()
     name = models.CharField(max_length=200)
     channels = models.ManyToManyField(Channel, related_name="plugins", blank=True)
 

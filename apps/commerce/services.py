@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.platforms.authorization import AuthorizationAnswer
+
 from .models import AuthorizationState, Notification, Plugin, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -28,14 +30,15 @@ def plugin_authorization_finish(
     (the platform refused). The exchange with the platform runs outside a
     transaction: no row stays locked while a platform takes its time.
     """
-    new_credentials = plugin.provider.flow.finish(
-        dict(plugin.credentials),
-        params,
+    answer = AuthorizationAnswer(
+        credentials=dict(plugin.credentials),
+        params=params,
         connection=plugin.client().connection,
         received=received or {},
         callback_url=callback_url,
         kept=kept or {},
     )
+    new_credentials = plugin.provider.flow.finish(answer)
     if new_credentials is None:
         return False
     plugin_credentials_renew(plugin=plugin, new_credentials=new_credentials)

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.checks.registry import get_check
-from apps.platforms.registry import PLATFORM_CHOICES
+from apps.platforms.fields import PlatformField
 
 
 class Incident(models.Model):
@@ -27,7 +27,7 @@ class Incident(models.Model):
         DISMISSED = "dismissed", "Dismissed"
 
     check_key = models.CharField("check", max_length=64)
-    platform = models.CharField(max_length=30, choices=PLATFORM_CHOICES)
+    platform = PlatformField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
     wording = models.TextField(
         max_length=500,

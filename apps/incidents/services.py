@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.checks.models import CheckRun
 from apps.checks.registry import get_check
 from apps.commerce.models import Plugin
-from apps.platforms.registry import PLATFORM_CHOICES
+from apps.platforms.registry import platform_choices
 
 from .models import Incident
 
@@ -113,7 +113,7 @@ def failure_figures(*, since: datetime) -> dict[tuple[str, str], Figures]:
 
 def default_wording(figures: Figures) -> str:
     """What merchants read until someone edits it, from what most failing merchants saw."""
-    platform = dict(PLATFORM_CHOICES).get(figures.platform, figures.platform)
+    platform = dict(platform_choices()).get(figures.platform, figures.platform)
     if figures.unknown_merchants * 2 >= figures.failing_merchants:
         return (
             f"Many {platform} stores can't be reached right now — this is on the platform's side; "

@@ -27,7 +27,13 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
+from apps.platforms import registry
+from apps.platforms.authorization import (
+    AuthorizationAnswer,
+    AuthorizationFlow,
+    AuthorizationStart,
+    CallbackRejected,
+)
 from apps.platforms.base import (
     Buyer,
     Capabilities,
@@ -706,10 +712,9 @@ class AmazonAuthorization(AuthorizationFlow):
     """
 
     def available(self) -> bool:
-        return bool(
-            settings.AMAZON_SPAPI_APPLICATION_ID
-            and settings.AMAZON_LWA_CLIENT_ID
-            and settings.AMAZON_LWA_CLIENT_SECRET
+        return (
+            bool(settings.AMAZON_SPAPI_APPLICATION_ID)
+            and registry.provider(AmazonClient.key).app_keys_configured()
         )
 
     def reconnect_advice(self) -> str:
@@ -727,21 +732,12 @@ class AmazonAuthorization(AuthorizationFlow):
             draft=settings.AMAZON_SPAPI_DRAFT,
         )
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
-        code = params.get("spapi_oauth_code", "")
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
+        code = answer.params.get("spapi_oauth_code", "")
         if not code:  # the seller declined: Amazon sends them back without a code
             return None
-        seller = params.get("selling_partner_id", "")
-        known = str(credentials.get("selling_partner_id") or "")
+        seller = answer.params.get("selling_partner_id", "")
+        known = str(answer.credentials.get("selling_partner_id") or "")
         if known and seller and seller != known:
             raise CallbackRejected(
                 "This authorization is for another Amazon seller account than this plugin's. "
@@ -751,8 +747,8 @@ class AmazonAuthorization(AuthorizationFlow):
             code,
             client_id=settings.AMAZON_LWA_CLIENT_ID,
             client_secret=settings.AMAZON_LWA_CLIENT_SECRET,
-            redirect_uri=callback_url,
-            connection=connection,
+            redirect_uri=answer.callback_url,
+            connection=answer.connection,
             token_url=settings.AMAZON_LWA_TOKEN_URL or LWA_TOKEN_URL,
         )
         return {**kept_credentials, **({"selling_partner_id": seller} if seller else {})}

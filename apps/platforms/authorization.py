@@ -33,6 +33,18 @@ class AuthorizationStart:
     kept: dict = field(default_factory=dict, repr=False)  # what ``begin`` returned, e.g. a PKCE verifier
 
 
+@dataclass(frozen=True)
+class AuthorizationAnswer:
+    """What came back for one Reauthorize: everything a flow's ``finish`` may read."""
+
+    credentials: dict = field(repr=False)  # the plugin's credentials as they are now
+    params: dict[str, str] = field(repr=False)  # the query the platform sent the merchant back with
+    connection: Connection = field(repr=False)  # the plugin's connection: timeouts, throttle bucket
+    received: dict = field(default_factory=dict, repr=False)  # what ``receive`` kept for this state
+    callback_url: str = ""  # the address the platform sent the merchant back to (some exchanges repeat it)
+    kept: dict = field(default_factory=dict, repr=False)  # what ``begin`` returned, e.g. a PKCE verifier
+
+
 class CallbackRejected(Exception):
     """The answer did not come from the platform, or cannot be used; ``str()`` is safe to show."""
 
@@ -84,24 +96,11 @@ class AuthorizationFlow:
         """Whether the platform's server must have POSTed keys (``receive``) before the merchant returns."""
         return False
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
         """New credentials to merge into the plugin's, or None when the merchant cancelled.
 
-        ``received`` holds what ``receive`` kept for this state, ``kept``
-        what ``begin`` returned;
-        ``callback_url`` is the address the platform sent the merchant back
-        to (some token exchanges must repeat it). Raises
-        CallbackRejected for an answer that cannot be for this plugin, and
-        PlatformError when the platform refuses the exchange.
+        Raises CallbackRejected for an answer that cannot be for this plugin,
+        and PlatformError when the platform refuses the exchange.
         """
         raise CallbackRejected("This platform's authorization cannot be finished here.")
 

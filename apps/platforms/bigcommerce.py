@@ -11,11 +11,16 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
+from apps.platforms import registry
+from apps.platforms.authorization import (
+    AuthorizationAnswer,
+    AuthorizationFlow,
+    AuthorizationStart,
+    CallbackRejected,
+)
 from apps.platforms.base import (
     Buyer,
     Capabilities,
-    Connection,
     ImportOutcome,
     MalformedOrder,
     NotAuthorized,
@@ -423,11 +428,7 @@ class BigCommerceAuthorization(AuthorizationFlow):
     state_in_session = True
 
     def available(self) -> bool:
-        return bool(
-            settings.BIGCOMMERCE_CLIENT_ID
-            and settings.BIGCOMMERCE_CLIENT_SECRET
-            and settings.BIGCOMMERCE_APP_ID
-        )
+        return registry.provider(BigCommerceClient.key).app_keys_configured()
 
     def reconnect_advice(self) -> str:
         return (
@@ -439,31 +440,22 @@ class BigCommerceAuthorization(AuthorizationFlow):
         login = settings.BIGCOMMERCE_LOGIN_URL.rstrip("/")
         return f"{login}/app/{settings.BIGCOMMERCE_APP_ID}/install"
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
-        if params.get("error"):
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
+        if answer.params.get("error"):
             return None
-        store_hash = params.get("context", "").removeprefix("stores/")
-        if store_hash != str(credentials.get("store_hash") or ""):
+        store_hash = answer.params.get("context", "").removeprefix("stores/")
+        if store_hash != str(answer.credentials.get("store_hash") or ""):
             raise CallbackRejected(
                 "This installation is for another BigCommerce store than the plugin's. "
                 "Sign in to the plugin's store and start Reauthorize again."
             )
         secret = settings.BIGCOMMERCE_CLIENT_SECRET
-        code = params.get("code", "")
+        code = answer.params.get("code", "")
         with PlatformHTTP(
-            connection,
+            answer.connection,
             label="BigCommerce",
             base_url=settings.BIGCOMMERCE_LOGIN_URL.rstrip("/"),
-            throttle=throttle_for(connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
+            throttle=throttle_for(answer.connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
             unauthorized_message="BigCommerce did not accept the installation. Start Reauthorize again.",
             forbidden_message="BigCommerce did not accept the installation. Start Reauthorize again.",
             secrets=(secret, code),
@@ -475,10 +467,10 @@ class BigCommerceAuthorization(AuthorizationFlow):
                     "client_id": settings.BIGCOMMERCE_CLIENT_ID,
                     "client_secret": secret,
                     "code": code,
-                    "scope": params.get("scope", ""),
+                    "scope": answer.params.get("scope", ""),
                     "grant_type": "authorization_code",
-                    "redirect_uri": callback_url,
-                    "context": params.get("context", ""),
+                    "redirect_uri": answer.callback_url,
+                    "context": answer.params.get("context", ""),
                 },
             ).data
         token = answer.get("access_token") if isinstance(answer, dict) else None

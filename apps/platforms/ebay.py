@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart
+from apps.platforms import registry
+from apps.platforms.authorization import AuthorizationAnswer, AuthorizationFlow, AuthorizationStart
 from apps.platforms.base import (
     Buyer,
     Capabilities,
@@ -551,7 +552,7 @@ class EbayAuthorization(AuthorizationFlow):
     """
 
     def available(self) -> bool:
-        return bool(settings.EBAY_CLIENT_ID and settings.EBAY_CLIENT_SECRET and settings.EBAY_RU_NAME)
+        return registry.provider(EbayClient.key).app_keys_configured()
 
     def reconnect_advice(self) -> str:
         return "Reconnect it from Configuration → Plugins, signing in to eBay with the same seller account."
@@ -568,22 +569,13 @@ class EbayAuthorization(AuthorizationFlow):
         )
         return f"{settings.EBAY_AUTH_URL.rstrip('/')}/oauth2/authorize?{query}"
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
-        code = params.get("code", "")
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
+        code = answer.params.get("code", "")
         if not code:  # declined: eBay sends the seller back without a code
             return None
         return request_token(
-            connection,
-            _api_origin(credentials),
+            answer.connection,
+            _api_origin(answer.credentials),
             {"grant_type": "authorization_code", "code": code, "redirect_uri": settings.EBAY_RU_NAME},
             refused="eBay did not accept the authorization. Start Reauthorize again.",
         )

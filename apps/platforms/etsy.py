@@ -30,7 +30,13 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
+from apps.platforms import registry
+from apps.platforms.authorization import (
+    AuthorizationAnswer,
+    AuthorizationFlow,
+    AuthorizationStart,
+    CallbackRejected,
+)
 from apps.platforms.base import (
     Buyer,
     Capabilities,
@@ -675,7 +681,7 @@ class EtsyAuthorization(AuthorizationFlow):
     """
 
     def available(self) -> bool:
-        return bool(settings.ETSY_KEYSTRING)
+        return registry.provider(EtsyClient.key).app_keys_configured()
 
     def reconnect_advice(self) -> str:
         return "Reconnect it from Configuration → Plugins, signing in to Etsy as the shop's owner."
@@ -693,36 +699,27 @@ class EtsyAuthorization(AuthorizationFlow):
             connect_url=settings.ETSY_CONNECT_URL,
         )
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
-        code = params.get("code", "")
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
+        code = answer.params.get("code", "")
         if not code:  # the owner declined (error=access_denied)
             return None
-        if not kept.get("code_verifier"):
+        if not answer.kept.get("code_verifier"):
             raise CallbackRejected("This authorization was not started here. Start Reauthorize again.")
         tokens = exchange_code(
             code,
             keystring=settings.ETSY_KEYSTRING,
-            redirect_uri=callback_url,
-            code_verifier=kept["code_verifier"],
-            connection=connection,
+            redirect_uri=answer.callback_url,
+            code_verifier=answer.kept["code_verifier"],
+            connection=answer.connection,
             token_url=settings.ETSY_TOKEN_URL or TOKEN_URL,
         )
         shop = shop_of_user(
             tokens,
             keystring=settings.ETSY_KEYSTRING,
             shared_secret=settings.ETSY_SHARED_SECRET,
-            connection=connection,
+            connection=answer.connection,
         )
-        known = str(credentials.get("shop_id") or "")
+        known = str(answer.credentials.get("shop_id") or "")
         if known and str(shop["shop_id"]) != known:
             raise CallbackRejected(
                 f"That Etsy account owns the shop “{shop['shop_name']}”, not this plugin's. Sign in as "

@@ -2,9 +2,10 @@
 
 Like healthchecks.io's integrations: ``PROVIDERS`` is the one place that
 knows which platforms exist. A line names the platform's key (stored on a
-plugin), the label merchants see and the module that implements it; the
-model's choices are derived from it. Commerce code asks a provider what the
-platform can do ("does it support Reauthorize?", "start authorization",
+plugin), the label merchants see and the module that implements it. Platform
+fields (``apps.platforms.fields.PlatformField``) validate against it and
+offer its lines as a select, so a new line needs no migration. Commerce code
+asks a provider what the platform can do ("does it support Reauthorize?", "start authorization",
 "handle the answer") and never branches on a platform's name.
 
 A provider module provides:
@@ -27,9 +28,13 @@ in by naming its class: ``Provider("etsy", "Etsy", "apps.platforms.etsy", client
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.platforms.authorization import NO_AUTHORIZATION, AuthorizationFlow
 from apps.platforms.base import Capabilities, Connection, OrderState, PlatformClient, StatusWord
@@ -44,6 +49,15 @@ class Provider:
     module: str
     client: str = "CLIENT"  # attribute of the module holding the client class
     authorization: str = "AUTHORIZATION"  # attribute holding the flow; absent: none
+    # The settings (read from environment variables of the same names) holding the platform's app
+    # keys: all of them or none, else the process refuses to start; with all set, its flow can run.
+    app_settings: tuple[str, ...] = ()
+    # App settings the platform uses when they are set and does without otherwise.
+    optional_app_settings: tuple[str, ...] = ()
+
+    def app_keys_configured(self) -> bool:
+        """Whether every one of ``app_settings`` is set (False for a platform that has none)."""
+        return bool(self.app_settings) and all(getattr(settings, name, "") for name in self.app_settings)
 
     @property
     def client_class(self) -> type[PlatformClient]:
@@ -87,17 +101,71 @@ class Provider:
 
 PROVIDERS: tuple[Provider, ...] = (
     Provider("sandbox", "Demo marketplace", "apps.platforms.sandbox"),
-    Provider("shopify", "Shopify", "apps.platforms.shopify"),
+    Provider(
+        "shopify",
+        "Shopify",
+        "apps.platforms.shopify",
+        app_settings=("SHOPIFY_CLIENT_ID", "SHOPIFY_CLIENT_SECRET"),
+    ),
     Provider("woocommerce", "WooCommerce", "apps.platforms.woocommerce"),
-    Provider("bigcommerce", "BigCommerce", "apps.platforms.bigcommerce"),
-    Provider("ebay", "eBay", "apps.platforms.ebay"),
-    Provider("amazon", "Amazon", "apps.platforms.amazon", client="AmazonClient"),
-    Provider("etsy", "Etsy", "apps.platforms.etsy", client="EtsyClient"),
+    Provider(
+        "bigcommerce",
+        "BigCommerce",
+        "apps.platforms.bigcommerce",
+        app_settings=("BIGCOMMERCE_CLIENT_ID", "BIGCOMMERCE_CLIENT_SECRET", "BIGCOMMERCE_APP_ID"),
+    ),
+    Provider(
+        "ebay",
+        "eBay",
+        "apps.platforms.ebay",
+        app_settings=("EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET", "EBAY_RU_NAME"),
+    ),
+    Provider(
+        "amazon",
+        "Amazon",
+        "apps.platforms.amazon",
+        client="AmazonClient",
+        app_settings=("AMAZON_LWA_CLIENT_ID", "AMAZON_LWA_CLIENT_SECRET"),
+        optional_app_settings=("AMAZON_SPAPI_APPLICATION_ID",),
+    ),
+    Provider(
+        "etsy",
+        "Etsy",
+        "apps.platforms.etsy",
+        client="EtsyClient",
+        app_settings=("ETSY_KEYSTRING",),
+        optional_app_settings=("ETSY_SHARED_SECRET",),
+    ),
 )
 
-PLATFORM_CHOICES = [(provider.key, provider.label) for provider in PROVIDERS]
-
 _BY_KEY = {provider.key: provider for provider in PROVIDERS}
+
+
+def platform_choices() -> list[tuple[str, str]]:
+    """(key, label) of every registered platform, in the table's order: what a platform select offers."""
+    return [(line.key, line.label) for line in _BY_KEY.values()]
+
+
+def app_settings_from_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Every platform's app keys from ``environ`` (stripped; "" when unset), for the settings module.
+
+    Raises ImproperlyConfigured, naming what is missing, when a platform has
+    only some of its ``app_settings``: half a set of keys would leave
+    "Reauthorize" failing at the platform rather than the process at start.
+    """
+    values: dict[str, str] = {}
+    for line in PROVIDERS:
+        given = {
+            name: environ.get(name, "").strip() for name in (*line.app_settings, *line.optional_app_settings)
+        }
+        missing = [name for name in line.app_settings if not given[name]]
+        if missing and len(missing) < len(line.app_settings):
+            raise ImproperlyConfigured(
+                f"{line.label}'s app keys are set only in part: set {', '.join(missing)} too, "
+                f"or unset all of {', '.join(line.app_settings)}."
+            )
+        values.update(given)
+    return values
 
 
 @cache

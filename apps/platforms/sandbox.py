@@ -16,11 +16,10 @@ from urllib.parse import urlencode
 from django.db import transaction
 from django.utils import timezone
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart
+from apps.platforms.authorization import AuthorizationAnswer, AuthorizationFlow, AuthorizationStart
 from apps.platforms.base import (
     Buyer,
     Capabilities,
-    Connection,
     MalformedOrder,
     NotAuthorized,
     OrderState,
@@ -270,21 +269,12 @@ class SandboxAuthorization(AuthorizationFlow):
     def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
         return f"{start.local_consent_url}?{urlencode({'next': start.next_url})}"
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
         """The store takes the app back (clearing a staged disconnect) and issues a new token."""
         with transaction.atomic():
             store = (
                 SandboxStore.objects.select_for_update()
-                .filter(handle=str(credentials.get("store") or ""))
+                .filter(handle=str(answer.credentials.get("store") or ""))
                 .first()
             )
             if store is None:

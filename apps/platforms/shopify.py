@@ -13,7 +13,13 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
+from apps.platforms import registry
+from apps.platforms.authorization import (
+    AuthorizationAnswer,
+    AuthorizationFlow,
+    AuthorizationStart,
+    CallbackRejected,
+)
 from apps.platforms.base import (
     Buyer,
     Capabilities,
@@ -796,7 +802,7 @@ class ShopifyAuthorization(AuthorizationFlow):
     """
 
     def available(self) -> bool:
-        return bool(settings.SHOPIFY_CLIENT_ID and settings.SHOPIFY_CLIENT_SECRET)
+        return registry.provider(ShopifyClient.key).app_keys_configured()
 
     def reconnect_advice(self) -> str:
         return (
@@ -821,22 +827,13 @@ class ShopifyAuthorization(AuthorizationFlow):
         if not secret or not callback_is_genuine(params, client_secret=secret):
             raise CallbackRejected("This authorization did not come from Shopify. Start Reauthorize again.")
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
         token = exchange_code(
-            credentials,
+            answer.credentials,
             client_id=settings.SHOPIFY_CLIENT_ID,
             client_secret=settings.SHOPIFY_CLIENT_SECRET,
-            code=params.get("code", ""),
-            connection=connection,
+            code=answer.params.get("code", ""),
+            connection=answer.connection,
         )
         return {"access_token": token}
 

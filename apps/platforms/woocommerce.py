@@ -7,11 +7,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from apps.platforms.authorization import AuthorizationFlow, AuthorizationStart, CallbackRejected
+from apps.platforms.authorization import (
+    AuthorizationAnswer,
+    AuthorizationFlow,
+    AuthorizationStart,
+    CallbackRejected,
+)
 from apps.platforms.base import (
     Buyer,
     Capabilities,
-    Connection,
     ImportOutcome,
     MalformedOrder,
     NotAuthorized,
@@ -378,19 +382,10 @@ class WooCommerceAuthorization(AuthorizationFlow):
     def needs_received_credentials(self, params: dict[str, str]) -> bool:
         return params.get("success") == "1"
 
-    def finish(
-        self,
-        credentials: dict,
-        params: dict[str, str],
-        *,
-        connection: Connection,
-        received: dict,
-        callback_url: str,
-        kept: dict,
-    ) -> dict | None:
-        if params.get("success") != "1":
+    def finish(self, answer: AuthorizationAnswer) -> dict | None:
+        if answer.params.get("success") != "1":
             return None
-        return dict(received)
+        return dict(answer.received)
 
     def receive(self, body: bytes) -> tuple[str, dict]:
         try:

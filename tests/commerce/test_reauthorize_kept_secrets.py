@@ -33,11 +33,11 @@ class PkceFlow(AuthorizationFlow):
         query = {"state": start.state, "code_challenge": challenge(start.kept["code_verifier"])}
         return f"https://consent.example/authorize?{urlencode(query)}"
 
-    def finish(self, credentials, params, *, connection, received, callback_url, kept):
+    def finish(self, answer):
         # The platform checks the verifier against the challenge it was shown.
-        if challenge(kept.get("code_verifier", "")) != params.get("challenge_seen"):
+        if challenge(answer.kept.get("code_verifier", "")) != answer.params.get("challenge_seen"):
             raise CallbackRejected("The verifier does not match.")
-        return {"token": f"token-for-{params['code']}"}
+        return {"token": f"token-for-{answer.params['code']}"}
 
 
 FLOW = PkceFlow()

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from apps.platforms.authorization import AuthorizationStart, CallbackRejected
+from apps.platforms.authorization import AuthorizationAnswer, AuthorizationStart, CallbackRejected
 from apps.platforms.base import Connection
 from apps.platforms.etsy import code_challenge
 from apps.platforms.registry import provider
@@ -49,17 +49,14 @@ def test_amazon_sends_the_seller_to_seller_central_with_the_state(settings):
 def test_amazon_declined_changes_nothing_and_another_seller_is_refused(settings):
     flow = provider("amazon").flow
     connection = Connection(credentials={}, bucket="plugin-test")
-    finish = {
-        "connection": connection,
-        "received": {},
-        "callback_url": "https://help.example/cb/",
-        "kept": {},
-    }
 
-    assert flow.finish({"selling_partner_id": "A1"}, {"state": "s"}, **finish) is None
+    def answer(credentials, params):
+        return AuthorizationAnswer(credentials, params, connection, callback_url="https://help.example/cb/")
+
+    assert flow.finish(answer({"selling_partner_id": "A1"}, {"state": "s"})) is None
     with pytest.raises(CallbackRejected, match="another Amazon seller account"):
         flow.finish(
-            {"selling_partner_id": "A1"}, {"spapi_oauth_code": "c", "selling_partner_id": "B2"}, **finish
+            answer({"selling_partner_id": "A1"}, {"spapi_oauth_code": "c", "selling_partner_id": "B2"})
         )
 
 
@@ -74,11 +71,11 @@ def test_etsy_keeps_a_pkce_verifier_and_sends_only_its_challenge(settings):
     assert query(url)["code_challenge"] == code_challenge(kept["code_verifier"])
     assert kept["code_verifier"] not in url
     assert query(url)["code_challenge_method"] == "S256" and query(url)["state"] == "opaque-state"
-    finish = {
-        "connection": Connection(credentials={}, bucket="plugin-test"),
-        "received": {},
-        "callback_url": "https://help.example/cb/",
-    }
-    assert flow.finish({}, {"error": "access_denied"}, kept=kept, **finish) is None
+    connection = Connection(credentials={}, bucket="plugin-test")
+    callback_url = "https://help.example/cb/"
+    declined = AuthorizationAnswer(
+        {}, {"error": "access_denied"}, connection, callback_url=callback_url, kept=kept
+    )
+    assert flow.finish(declined) is None
     with pytest.raises(CallbackRejected, match="not started here"):
-        flow.finish({}, {"code": "c"}, kept={}, **finish)
+        flow.finish(AuthorizationAnswer({}, {"code": "c"}, connection, callback_url=callback_url, kept={}))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from apps.commerce.models import Plugin
+from apps.incidents.models import Incident
 from apps.platforms import registry
 from apps.platforms.authorization import DEFAULT_RECONNECT_ADVICE, AuthorizationFlow
 from apps.platforms.base import Capabilities, PlatformClient
@@ -43,8 +44,11 @@ def test_every_provider_has_a_client_with_the_same_key_and_label():
         assert isinstance(provider.flow, AuthorizationFlow)
 
 
-def test_the_models_choices_come_from_the_table():
-    assert Plugin._meta.get_field("platform").choices == [(p.key, p.label) for p in registry.PROVIDERS]
+def test_the_platform_fields_offer_the_table_without_choices():
+    for model in (Plugin, Incident):
+        field = model._meta.get_field("platform")
+        assert field.choices is None  # nothing for a migration to copy
+        assert field.flatchoices == [(p.key, p.label) for p in registry.PROVIDERS]
 
 
 def test_unknown_platform_is_a_clear_key_error():
