@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("commerce", "0011_merchant_preview_editor"),
+        ("commerce", "0012_notification_resolved"),
     ]
 
     operations = [
