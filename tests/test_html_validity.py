@@ -81,10 +81,10 @@ def merchant_pages(client, article):
     article.refresh_from_db()
     assert client.login(username="merchant", password="kitty-merchant")
     main = Plugin.objects.get(name__contains="Main store")
-    # Order 1004 has a SKU the catalog lacks: some steps pass, one fails, the order is offered a watch.
+    # Order 1006 waits for its payment: some steps pass, Step 6 fails, the order is offered a watch.
     client.post(
         "/checks/start/",
-        {"page": article.pk, "subject": main.pk, "order_number": "1004", "all": "1"},
+        {"page": article.pk, "subject": main.pk, "order_number": "1006", "all": "1"},
         HTTP_HX_REQUEST="true",
     )
     diagnosis = Diagnosis.objects.latest("created_at")
@@ -96,7 +96,7 @@ def merchant_pages(client, article):
     ticket_fields = {
         "diagnosis": str(diagnosis.uuid),
         "page_revision": str(article.live_revision_id),
-        "order_number": "1004",
+        "order_number": "1006",
         "tried": "Checked every step.",
         "message": "The buyer is waiting.",
     }

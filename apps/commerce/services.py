@@ -200,15 +200,17 @@ def _sync_now_key(plugin_id: int) -> str:
     return f"sync-now:{plugin_id}"
 
 
-def plugin_sync_now_enqueue(*, plugin: Plugin, order_number: str, recheck_by_user_id: int | None) -> None:
+def plugin_sync_now_enqueue(*, plugin: Plugin, order_number: str, recheck_by_user_id: int | None) -> bool:
     """Queue a manual sync of ``plugin`` on the bulk queue (where syncs run, never on a click's lane).
 
     The sync looks for ``order_number`` too; when it ends it checks the
     merchant's diagnosis of this plugin again as ``recheck_by_user_id``, so
     the step that pressed it shows its result. Until then
-    ``plugin_sync_now_pending`` says since when it waits. Raises what the
-    broker raises when it cannot take the task.
+    ``plugin_sync_now_pending`` says since when it waits. Returns True when
+    the sync has already run (tasks run in-process: the demo, no broker).
+    Raises what the broker raises when it cannot take the task.
     """
+    from celery.result import EagerResult
     from django.core.cache import cache
 
     from .tasks import sync_plugin
@@ -216,13 +218,14 @@ def plugin_sync_now_enqueue(*, plugin: Plugin, order_number: str, recheck_by_use
     # Marked before it is queued: the sync (eager in the demo) may end before apply_async returns.
     cache.set(_sync_now_key(plugin.pk), timezone.now().isoformat(), SYNC_NOW_FOLLOW.total_seconds())
     try:
-        sync_plugin.apply_async(
+        result = sync_plugin.apply_async(
             (plugin.pk, SyncRun.Mode.MANUAL),
             {"order_numbers": [order_number] if order_number else [], "recheck_by": recheck_by_user_id},
         )
     except Exception:
         cache.delete(_sync_now_key(plugin.pk))
         raise
+    return isinstance(result, EagerResult)
 
 
 def plugin_sync_now_pending(plugin: Plugin):

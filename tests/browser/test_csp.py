@@ -105,7 +105,9 @@ def test_the_article_signed_in_with_a_check_run_has_no_violation(demo_site_with_
     step_1.get_by_role("button", name="Check this now").click()
     expect(step_1.locator("[data-check-status]")).not_to_have_attribute("data-check-status", "running")
     watched.get_by_role("button", name="Check every step").click()
-    expect(watched.locator("#diagnosis-summary")).to_have_attribute("data-summary-status", "done")
+    expect(watched.locator("#diagnosis-summary")).to_have_attribute(
+        "data-summary-status", "done", timeout=30_000
+    )
     watched.locator("#still-missing").scroll_into_view_if_needed()
 
     assert watched.violations() == []

@@ -5,8 +5,10 @@ from io import StringIO
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
+from wagtail.models import Page
 
-from apps.checks.models import Diagnosis
+from apps.checks.models import CheckRun, Diagnosis
 from apps.commerce.models import Plugin
 from apps.commerce.tasks import sync_plugin
 from apps.follow.models import OrderWatch
@@ -24,12 +26,14 @@ def test_a_scheduled_sync_on_the_worker_ends_the_watch_with_one_email(celery_wor
     main = Plugin.objects.get(name__contains="Main store")
     merchant = get_user_model().objects.get(username="merchant")
     fresh_order(main)
-    diagnosis = Diagnosis.objects.create(
-        merchant_id=main.merchant_id,
-        user=merchant,
-        subject_id=main.pk,
-        subject_label=main.name,
-        order_number="1010",
+    # Every step checked on the worker first: a watch starts from a finished diagnosis.
+    client = Client()
+    client.force_login(merchant)
+    page = Page.objects.get(slug="order-did-not-import")
+    client.post("/checks/start/", {"page": page.pk, "subject": main.pk, "order_number": "1010", "all": "1"})
+    diagnosis = Diagnosis.objects.get(order_number="1010")
+    wait_for(
+        lambda: not CheckRun.objects.filter(diagnosis=diagnosis, status__in=["queued", "running"]).exists()
     )
     watch_start(user=merchant, diagnosis=diagnosis)
 
