@@ -89,6 +89,7 @@ def start(
     diagnoses_port: int | None = None,
     host: str = "127.0.0.1",
     trusted_proxy: str = "127.0.0.1",
+    access_log: str = "off",
 ) -> subprocess.Popen:
     """Start nginx on ``host:port`` in front of gunicorn on ``host:upstream_port``; return once it listens.
 
@@ -106,6 +107,7 @@ def start(
         diagnoses_upstream=f"{host}:{diagnoses_port or upstream_port}",
         workdir=workdir,
         trusted_proxy=trusted_proxy,
+        access_log=access_log,
     )
     process = subprocess.Popen(
         [binary, "-p", str(workdir), "-e", str(workdir / "error.log"), "-c", str(conf)],

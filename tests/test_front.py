@@ -14,6 +14,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
+from pathlib import Path
 
 import httpx
 import pytest
@@ -214,7 +215,7 @@ def test_every_step_starts_and_their_polls_go_to_web_processes_of_their_own(lane
 SITE = "help.example.test"
 
 
-def _web_process_spawn(workdir) -> tuple[object, int]:
+def _web_process_spawn(workdir, *extra_arguments: str) -> tuple[object, int]:
     """gunicorn serving the test database with HTTPS redirect and HSTS on, as DEBUG=0 has them."""
     import subprocess
     import sys
@@ -237,7 +238,8 @@ def _web_process_spawn(workdir) -> tuple[object, int]:
     log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115 (lives as long as the process)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "kitty_troubleshoot.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--worker-class", "gthread", "--threads", "4", "--no-control-socket"],
+         "--workers", "1", "--worker-class", "gthread", "--threads", "4", "--no-control-socket",
+         *extra_arguments],
         cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -254,9 +256,8 @@ def _web_process_spawn(workdir) -> tuple[object, int]:
         time.sleep(0.1)
 
 
-@pytest.fixture
-def secure_front(transactional_db, tmp_path, settings):
-    """nginx in front of gunicorn with HTTPS enforced; yields the front's base URL."""
+def _secure_front_start(tmp_path, settings, *, logs: bool = False):
+    """(nginx, gunicorn, the front's URL): HTTPS enforced; with ``logs``, both keep access logs under tmp_path."""
     postgresql_required("gunicorn reads the test database, which must be PostgreSQL (set DATABASE_URL)")
     if nginx_local.nginx_binary() is None:
         service_missing("nginx is not installed (apt-get install -y nginx-light)")
@@ -264,19 +265,36 @@ def secure_front(transactional_db, tmp_path, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     wagtail_tree_ensure()
     call_command("demo_setup", stdout=StringIO())
-    web, web_port = _web_process_spawn(tmp_path / "web")
+    access = ("--access-logfile", str(tmp_path / "web" / "access.log")) if logs else ()
+    web, web_port = _web_process_spawn(tmp_path / "web", *access)
     port = _free_port()
     try:
-        nginx = nginx_local.start(port=port, upstream_port=web_port, workdir=tmp_path / "nginx")
+        nginx = nginx_local.start(
+            port=port,
+            upstream_port=web_port,
+            workdir=tmp_path / "nginx",
+            access_log=f"{tmp_path / 'nginx' / 'access.log'} kitty_paths" if logs else "off",
+        )
     except Exception:
         web.kill()
         raise
+    return nginx, web, f"http://127.0.0.1:{port}"
+
+
+def _secure_front_stop(nginx, web) -> None:
+    nginx_local.stop(nginx)
+    web.terminate()
+    web.wait(timeout=20)
+
+
+@pytest.fixture
+def secure_front(transactional_db, tmp_path, settings):
+    """nginx in front of gunicorn with HTTPS enforced; yields the front's base URL."""
+    nginx, web, url = _secure_front_start(tmp_path, settings)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
-        nginx_local.stop(nginx)
-        web.terminate()
-        web.wait(timeout=20)
+        _secure_front_stop(nginx, web)
 
 
 def _via_tls_proxy(**headers) -> dict[str, str]:
@@ -335,3 +353,70 @@ def test_the_front_passes_on_the_host_without_its_port_and_the_app_refuses_stran
 
     assert with_port.status_code == 200
     assert stranger.status_code == 400
+
+
+# --- Logs -------------------------------------------------------------------
+ORDER_NUMBER = "8675309"
+SECRETS = {"code": "c0de-5ecret", "state": "st4te-t0ken", "hmac": "ab12cd34ef56"}
+
+
+def test_no_order_number_code_state_or_hmac_reaches_any_log(celery_worker, tmp_path, settings):
+    """Through the front, gunicorn and the worker: a diagnosis, a search and an OAuth callback."""
+    from apps.checks.models import CheckRun
+    from apps.commerce.models import Plugin
+    from tests.conftest import PROCESS_SUFFIX, wait_for
+    from tests.factories import fresh_order
+
+    settings.SHOPIFY_CLIENT_ID, settings.SHOPIFY_CLIENT_SECRET = "app-client-id", "shpss_secret"
+    nginx, web, url = _secure_front_start(tmp_path, settings, logs=True)
+    try:
+        main = Plugin.objects.get(name__contains="Main store")
+        fresh_order(main, number=ORDER_NUMBER)
+        with httpx.Client(base_url=url, trust_env=False, timeout=30, headers=_via_tls_proxy()) as client:
+            form = client.get("/accounts/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+            client.post(
+                "/accounts/login/",
+                data={"username": "merchant", "password": "kitty-merchant", "csrfmiddlewaretoken": token},
+                headers={"Origin": f"https://{SITE}"},
+            )
+            article = client.get(ARTICLE)
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', article.text).group(1)
+            page_id = re.search(r'name="page" value="(\d+)"', article.text).group(1)
+            started = client.post(
+                "/checks/start/every-step/",
+                data={"page": page_id, "subject": main.pk, "order_number": ORDER_NUMBER, "all": "1"},
+                headers={"Origin": f"https://{SITE}", "X-CSRFToken": token},
+            )
+            assert started.status_code in {200, 302, 303}
+            wait_for(
+                lambda: (
+                    CheckRun.objects.filter(inputs__order_number=ORDER_NUMBER).exists()
+                    and not CheckRun.objects.filter(status__in=["queued", "running"]).exists()
+                ),
+                timeout=60,
+            )
+            client.get(ARTICLE)
+            client.get("/help/", params={"q": f"order {ORDER_NUMBER}"})
+            client.get("/account/oauth/shopify/callback/", params={**SECRETS, "shop": "kitty.myshopify.com"})
+    finally:
+        _secure_front_stop(nginx, web)
+
+    logs = {
+        "nginx access": tmp_path / "nginx" / "access.log",
+        "gunicorn access": tmp_path / "web" / "access.log",
+        "app (gunicorn's output)": tmp_path / "web" / "gunicorn.log",
+        "interactive worker": Path(settings.BASE_DIR)
+        / "var"
+        / f"test-worker-interactive{PROCESS_SUFFIX}.log",
+    }
+    texts = {name: path.read_text() for name, path in logs.items()}
+    assert "/account/oauth/shopify/callback/" in texts["nginx access"]  # the requests were logged
+    assert "/checks/start/every-step/" in texts["gunicorn access"]
+    found = [
+        f"{what} in the {name} log"
+        for name, text in texts.items()
+        for what in (ORDER_NUMBER, *SECRETS.values())
+        if what in text
+    ]
+    assert found == []
