@@ -32,3 +32,22 @@ def test_a_finished_step_that_awaits_nothing_does_not_poll():
 
     assert "hx-get=" not in _rendered(_widget({"awaiting_until": past}), oob=True)
     assert "hx-get=" not in _rendered(_widget({}), oob=False)
+
+
+def test_a_running_summary_polls_even_when_a_steps_answer_brought_it_out_of_band():
+    """A step's poll answered after "Check every step" carries the running summary out of band: it
+    replaces the summary that was polling, so it must poll itself or nothing ever says "done"."""
+    from types import SimpleNamespace
+    from uuid import uuid4
+
+    running = SimpleNamespace(
+        state="running", total=7, lines=[SimpleNamespace(text="Checking… 0 of 7 steps done.")]
+    )
+    diagnosis = SimpleNamespace(uuid=uuid4(), subject_id=1, order_number="1006", preview_session_id=None)
+
+    for oob in (True, False):
+        html = render_to_string(
+            "checks/widget.html#summary", {"summary": running, "diagnosis": diagnosis, "oob": oob}
+        )
+        assert f"/checks/diagnoses/{diagnosis.uuid}/summary/" in html
+        assert "hx-get=" in html

@@ -133,10 +133,23 @@ def test_a_healthy_stores_click_is_answered_in_under_1_s_while_a_slow_store_hang
     wait_for(
         lambda: SyncRun.objects.filter(plugin__in=pressed).exclude(outcome="running").count() == 4, timeout=60
     )
-    wait_for(lambda: not CheckRun.objects.filter(status__in=CheckRun.IN_FLIGHT).exists(), timeout=60)
-    for plugin in pressed:
-        latest = CheckRun.objects.filter(diagnosis__subject_id=plugin.pk, check_key="manual_sync").latest(
+
+    # The sync's row ends before it queues the step's re-check: wait for the re-check itself.
+    def latest_step(plugin):
+        return CheckRun.objects.filter(diagnosis__subject_id=plugin.pk, check_key="manual_sync").latest(
             "queued_at"
         )
+
+    def all_checked_again() -> bool:
+        return all(
+            not (run := latest_step(plugin)).in_flight
+            and run.fixes_applied
+            and run.fixes_applied[0]["result"].startswith("Synced")
+            for plugin in pressed
+        )
+
+    wait_for(all_checked_again, timeout=60, interval=0.2)
+    for plugin in pressed:
+        latest = latest_step(plugin)
         assert latest.fixes_applied[0]["result"].startswith(f"Synced “{plugin.name}”")
         assert "queued" not in latest.summary
