@@ -274,6 +274,8 @@ def celery_workers_start(
     to ``logdir/worker-<lane>.log`` and is named ``<name>-<lane>-<random>@<host>``.
     ``queues`` picks some of the lanes: another interactive worker, as on a machine of its own.
     """
+    if str(REPO) not in sys.path:  # a bench that has not set Django up in its own process
+        sys.path.insert(0, str(REPO))
     from kitty_troubleshoot.celery import worker_arguments
 
     workers = {}
