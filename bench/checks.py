@@ -107,8 +107,10 @@ NOOP_CHECK_KEY = "bench_noop"  # registered nowhere: the task answers "no longer
 FINAL = {"passed", "failed", "unknown"}
 IN_FLIGHT = {"queued", "running"}
 # Keys Celery/kombu keep in a Redis broker db; anything else means the db is someone else's.
-# The queues are lists named after them (interactive, bulk), "\x06\x16N" added for priorities.
-BROKER_KEY = re.compile(r"^(_kombu\.|celery|unacked)|\.pidbox$|^(interactive|housekeeping|bulk)(\x06\x16\d)?$")
+# The queues are lists named after them (interactive, housekeeping, bulk), "\x06\x16N" added for priorities.
+BROKER_KEY = re.compile(
+    r"^(_kombu\.|celery|unacked)|\.pidbox$|^(interactive|housekeeping|bulk)(\x06\x16\d)?$"
+)
 
 TARGETS = {
     "click_p50_ms": 150.0,

@@ -33,7 +33,23 @@ def step_words(run: CheckRun) -> str:
     return f"Step {run.step_number}" if run.step_number is not None else "Before the steps"
 
 
-class CheckRunInline(admin.TabularInline):
+class RunInWords:
+    """A run's step, check and status as an agent reads them, for its list and its inline."""
+
+    @admin.display(description="step")
+    def step(self, run):
+        return step_words(run)
+
+    @admin.display(description="check")
+    def check_name(self, run):
+        return check_title(run.check_key)
+
+    @admin.display(description="status", ordering="status")
+    def status_words(self, run):
+        return status_word(run)
+
+
+class CheckRunInline(RunInWords, admin.TabularInline):
     model = CheckRun
     fields = ["queued_at", "step", "check_name", "status_words", "summary"]
     readonly_fields = fields
@@ -44,18 +60,6 @@ class CheckRunInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
-
-    @admin.display(description="step")
-    def step(self, run):
-        return step_words(run)
-
-    @admin.display(description="check")
-    def check_name(self, run):
-        return check_title(run.check_key)
-
-    @admin.display(description="status")
-    def status_words(self, run):
-        return status_word(run)
 
 
 @admin.register(Diagnosis)
@@ -116,7 +120,7 @@ class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
 
 
 @admin.register(CheckRun)
-class CheckRunAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
+class CheckRunAdmin(RunInWords, MerchantNamedAdmin, ReadOnlyAdmin):
     list_display = [
         "queued_at",
         "merchant",
@@ -192,18 +196,6 @@ class CheckRunAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
     @admin.display(description="article revision")
     def revision(self, run):
         return revision_words(run.page_revision)
-
-    @admin.display(description="step")
-    def step(self, run):
-        return step_words(run)
-
-    @admin.display(description="check")
-    def check_name(self, run):
-        return check_title(run.check_key)
-
-    @admin.display(description="status", ordering="status")
-    def status_words(self, run):
-        return status_word(run)
 
     @admin.display(description="result")
     def result(self, run):

@@ -9,14 +9,13 @@ worker stack when a broker is configured, eagerly otherwise.
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.commerce.models import Notification, Plugin
 from apps.follow.selectors import unread_count
-from apps.incidents.models import Incident
 from tests.browser.conftest import sign_in
 from tests.browser.test_page import check_every_step, choose, widget
+from tests.incidents.factories import confirmed_incident
 
 pytestmark = [pytest.mark.browser]
 
@@ -135,18 +134,7 @@ def test_keep_only_this_channel_then_sync_now(demo_site, page):
 
 def test_reauthorize_on_the_consent_page_then_sync_now(demo_site, page):
     gifts = Plugin.objects.get(name__contains="Gift shop")
-    Incident.objects.create(
-        check_key="plugin_authorized",
-        platform=gifts.platform,
-        state=Incident.State.CONFIRMED,
-        wording=REFUSING,
-        window_minutes=30,
-        share=0.8,
-        runs=12,
-        merchants=5,
-        failing_merchants=4,
-        confirmed_at=timezone.now(),
-    )
+    confirmed_incident(platform=gifts.platform, wording=REFUSING)
     sign_in(page, demo_site.url)
     before = bell_says(page, gifts.merchant_id)
     expect(page.locator(".incident-note")).to_have_count(0)  # no plugin chosen yet

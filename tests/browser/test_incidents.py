@@ -1,12 +1,11 @@
 """A merchant on a platform with a confirmed incident reads it on the step, once, in an accessible note."""
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.incidents.models import Incident
 from tests.browser.conftest import ARTICLE, sign_in
 from tests.browser.test_page import axe_violations, check_every_step, choose
+from tests.incidents.factories import confirmed_incident
 
 pytestmark = [pytest.mark.browser]
 
@@ -14,18 +13,7 @@ WORDING = "Many Demo marketplace stores can't be reached right now — this is o
 
 
 def test_the_note_is_on_the_affected_step_after_a_diagnosis_and_passes_axe(demo_site, browser):
-    Incident.objects.create(
-        check_key="plugin_authorized",
-        platform="sandbox",
-        state=Incident.State.CONFIRMED,
-        wording=WORDING,
-        window_minutes=30,
-        share=0.8,
-        runs=12,
-        merchants=5,
-        failing_merchants=4,
-        confirmed_at=timezone.now(),
-    )
+    confirmed_incident(platform="sandbox", wording=WORDING)
     # axe is injected into the page, so the test bypasses the CSP (its own test is in test_csp.py).
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()

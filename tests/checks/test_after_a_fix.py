@@ -3,15 +3,14 @@
 import re
 
 import pytest
-from django.utils import timezone
 
 from apps.checks.models import CheckRun
 from apps.commerce.models import Notification
 from apps.follow.selectors import unread_count
-from apps.incidents.models import Incident
 from tests.checks.conftest import plugin_named
 from tests.checks.test_widget import HTMX, start
 from tests.html import text
+from tests.incidents.factories import confirmed_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -86,17 +85,8 @@ def test_only_the_answer_that_ends_the_checks_brings_the_bell_and_the_notes(
 
 def test_an_incident_note_arrives_with_the_checks_answer(merchant_client, page):
     gifts = plugin_named("Gift shop")
-    Incident.objects.create(
-        check_key="plugin_authorized",
-        platform=gifts.platform,
-        state=Incident.State.CONFIRMED,
-        wording="Many stores are refused — reauthorizing may not help yet.",
-        window_minutes=30,
-        share=0.8,
-        runs=12,
-        merchants=5,
-        failing_merchants=4,
-        confirmed_at=timezone.now(),
+    confirmed_incident(
+        platform=gifts.platform, wording="Many stores are refused — reauthorizing may not help yet."
     )
 
     html = start(merchant_client, page, gifts, number="5001").content.decode()
@@ -113,17 +103,8 @@ def test_an_incident_note_arrives_with_the_checks_answer(merchant_client, page):
 
 def test_a_step_that_passes_shows_no_ongoing_incident_note(merchant_client, page):
     main = plugin_named("Main store")
-    Incident.objects.create(
-        check_key="plugin_authorized",
-        platform=main.platform,
-        state=Incident.State.CONFIRMED,
-        wording="Many stores are refused — reauthorizing may not help yet.",
-        window_minutes=30,
-        share=0.8,
-        runs=12,
-        merchants=5,
-        failing_merchants=4,
-        confirmed_at=timezone.now(),
+    confirmed_incident(
+        platform=main.platform, wording="Many stores are refused — reauthorizing may not help yet."
     )
 
     html = start(merchant_client, page, main, number="1006").content.decode()

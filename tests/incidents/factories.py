@@ -57,3 +57,21 @@ def runs_on(plugin, *statuses, check_key="plugin_authorized", ago=timedelta(minu
 def stores(platform="shopify", count=1):
     """Plugins of ``count`` different merchants on ``platform``."""
     return [PluginFactory(platform=platform) for _ in range(count)]
+
+
+def confirmed_incident(*, platform: str, wording: str, check_key: str = "plugin_authorized"):
+    """A problem many stores on ``platform`` have with ``check_key``'s step, confirmed just now."""
+    from apps.incidents.models import Incident
+
+    return Incident.objects.create(
+        check_key=check_key,
+        platform=platform,
+        state=Incident.State.CONFIRMED,
+        wording=wording,
+        window_minutes=30,
+        share=0.8,
+        runs=12,
+        merchants=5,
+        failing_merchants=4,
+        confirmed_at=timezone.now(),
+    )
