@@ -15,6 +15,21 @@ def demo(db, article):
 
 
 @pytest.fixture
+def live_demo(celery_worker, client):
+    """The demo, committed for a real worker (eager without a broker), the merchant signed in; the article."""
+    from io import StringIO
+
+    from wagtail.models import Page
+
+    from tests.conftest import wagtail_tree_ensure
+
+    wagtail_tree_ensure()
+    call_command("demo_setup", stdout=StringIO())
+    assert client.login(username="merchant", password="kitty-merchant")
+    return Page.objects.get(slug="order-did-not-import").specific
+
+
+@pytest.fixture
 def page(demo):
     """The article, as the demo publishes it (these tests drive it without a browser)."""
     from wagtail.models import Page

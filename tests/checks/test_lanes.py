@@ -5,33 +5,23 @@ a store that answers after 8 s hold threads of their own, and Sync now queues it
 syncs run, so another merchant's click on a healthy store is answered at once.
 """
 
-import time
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
-from wagtail.models import Page
 
 from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.selectors import every_step_targets, step_targets
 from apps.checks.services import check_fix_request, check_runs_start
 from apps.commerce.models import Plugin, SyncRun
-from tests.checks.test_worker_flow import HTMX, poll_until_done
-from tests.conftest import service_missing, wagtail_tree_ensure, wait_for
+from tests.checks.test_worker_flow import step_one_click
+from tests.conftest import service_missing, wait_for
 from tests.factories import MembershipFactory, MerchantFactory, PluginFactory
 from tests.slow_store import SlowShopifyStore, days_ago
 
 
-@pytest.fixture
-def live_demo(celery_worker, client):
-    from io import StringIO
-
+@pytest.fixture(autouse=True)
+def _real_workers(celery_worker):
     if celery_worker is None:
         service_missing("this needs real Celery workers (set CELERY_BROKER_URL and DATABASE_URL)")
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
-    assert client.login(username="merchant", password="kitty-merchant")
-    return Page.objects.get(slug="order-did-not-import").specific
 
 
 @pytest.fixture
@@ -58,19 +48,7 @@ def test_a_healthy_stores_click_is_answered_in_under_1_s_while_a_slow_store_hang
     main_store = Plugin.objects.get(name__contains="Main store")
 
     def click() -> tuple[str, float]:
-        started = time.monotonic()
-        html = client.post(
-            "/checks/start/",
-            {
-                "page": live_demo.pk,
-                "subject": main_store.pk,
-                "order_number": "1001",
-                "block_id": live_demo.steps[0].id,
-            },
-            **HTMX,
-        ).content.decode()
-        final, _polls = poll_until_done(client, html, timeout=10)
-        return final, time.monotonic() - started
+        return step_one_click(client, live_demo, main_store)
 
     _, before = click()  # the same click before the slow store's load (templates compiled, connections open)
     other = MerchantFactory()

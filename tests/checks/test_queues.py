@@ -1,27 +1,13 @@
 """Checks have a worker of their own: a slow store's syncs filling the bulk queue never delay a click."""
 
-import time
-
 import pytest
-from django.core.management import call_command
-from wagtail.models import Page
 
 from apps.commerce.models import Plugin, SyncRun
 from apps.commerce.tasks import sync_plugin
-from tests.checks.test_worker_flow import HTMX, poll_until_done
-from tests.conftest import service_missing, wagtail_tree_ensure, wait_for
+from tests.checks.test_worker_flow import step_one_click
+from tests.conftest import service_missing, wait_for
 from tests.factories import MerchantFactory, PluginFactory
 from tests.slow_store import SlowShopifyStore, days_ago
-
-
-@pytest.fixture
-def live_demo(celery_worker, client):
-    from io import StringIO
-
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
-    assert client.login(username="merchant", password="kitty-merchant")
-    return Page.objects.get(slug="order-did-not-import").specific
 
 
 @pytest.fixture
@@ -57,19 +43,7 @@ def test_a_check_finishes_in_under_2_s_while_slow_syncs_fill_the_bulk_queue(
 ):
     main_store = Plugin.objects.get(name__contains="Main store")
 
-    started = time.monotonic()
-    html = client.post(
-        "/checks/start/",
-        {
-            "page": live_demo.pk,
-            "subject": main_store.pk,
-            "order_number": "1001",
-            "block_id": live_demo.steps[0].id,
-        },
-        **HTMX,
-    ).content.decode()
-    final, _polls = poll_until_done(client, html, timeout=10)
-    elapsed = time.monotonic() - started
+    final, elapsed = step_one_click(client, live_demo, main_store)
 
     assert 'data-check-status="passed"' in final
     assert elapsed < 2.0, f"the check took {elapsed:.2f} s"

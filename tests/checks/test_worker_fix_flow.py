@@ -6,7 +6,7 @@ import time
 from apps.checks.models import CheckRun
 from apps.commerce.models import Notification, Plugin
 from apps.follow.selectors import unread_count
-from tests.checks.test_worker_flow import HTMX, live_demo, poll_until_done  # noqa: F401 (fixture)
+from tests.checks.test_worker_flow import HTMX, poll_until_done
 from tests.html import text
 
 
@@ -21,7 +21,7 @@ def answers_until_done(client, html: str, *, timeout: float = 30) -> list[str]:
     return answers
 
 
-def test_keep_only_this_channel_on_the_worker_brings_step_7_and_the_bell_up_to_date(client, live_demo):  # noqa: F811
+def test_keep_only_this_channel_on_the_worker_brings_step_7_and_the_bell_up_to_date(client, live_demo):
     wholesale = Plugin.objects.get(name__contains="Wholesale")
     started = client.post(
         "/checks/start/",

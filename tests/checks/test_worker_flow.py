@@ -3,24 +3,9 @@
 import re
 import time
 
-import pytest
-from django.core.management import call_command
-from wagtail.models import Page
-
 from apps.commerce.models import Plugin
-from tests.conftest import wagtail_tree_ensure
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def live_demo(celery_worker, client):
-    from io import StringIO
-
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
-    assert client.login(username="merchant", password="kitty-merchant")
-    return Page.objects.get(slug="order-did-not-import").specific
 
 
 def poll_until_done(client, html: str, *, timeout: float = 20) -> tuple[str, int]:
@@ -35,6 +20,18 @@ def poll_until_done(client, html: str, *, timeout: float = 20) -> tuple[str, int
         html = client.get(match.group(1).replace("&amp;", "&"), **HTMX).content.decode()
         polls += 1
     return html, polls
+
+
+def step_one_click(client, page, plugin, order_number: str = "1001") -> tuple[str, float]:
+    """Press Step 1's Check this now and follow its polling as htmx would: (final HTML, seconds taken)."""
+    started = time.monotonic()
+    html = client.post(
+        "/checks/start/",
+        {"page": page.pk, "subject": plugin.pk, "order_number": order_number, "block_id": page.steps[0].id},
+        **HTMX,
+    ).content.decode()
+    final, _polls = poll_until_done(client, html, timeout=10)
+    return final, time.monotonic() - started
 
 
 def test_check_runs_on_the_worker_and_the_widget_polls_to_the_result(client, live_demo):
