@@ -3,7 +3,7 @@
 ``AccountMiddleware`` sets, for every request:
 
 - ``request.account``: the account the signed-in user works in, a
-  ``apps.checks.base.Membership`` (``.merchant_id``, ``.role``, ``.is_owner``,
+  ``apps.checks.base.AccountAccess`` (``.merchant_id``, ``.role``, ``.is_owner``,
   ``.merchant_name``), or None (signed out, or a member of no account);
 - ``request.accounts``: every account the user belongs to (empty when none).
 
@@ -22,7 +22,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from apps.checks.base import Membership
+from apps.checks.base import AccountAccess
 from apps.checks.registry import account_directory
 from kitty_troubleshoot.params import int_param, safe_next
 
@@ -33,7 +33,7 @@ SESSION_KEY = "account:merchant_id"
 ACCOUNT_HEADER = "X-Kitty-Account"
 
 
-def account_resolve(request) -> tuple[list[Membership], Membership | None]:
+def account_resolve(request) -> tuple[list[AccountAccess], AccountAccess | None]:
     """(every account of the request's user, the one they work in): the chosen one if still theirs."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -216,7 +216,7 @@ class Check:
 
 
 @dataclass(frozen=True)
-class Membership:
+class AccountAccess:
     """One user's place in one merchant account.
 
     ``request.account`` is one of these (or None): the account the request
@@ -233,11 +233,11 @@ class Membership:
 class AccountDirectory(Protocol):
     """Who may check what: provided by the app that owns accounts."""
 
-    def memberships_for(self, user) -> list[Membership]:
+    def memberships_for(self, user) -> list[AccountAccess]:
         """Every account the user belongs to, the one they work in by default first."""
         ...
 
-    def membership_for(self, user, merchant_id: int | None = None) -> Membership | None:
+    def membership_for(self, user, merchant_id: int | None = None) -> AccountAccess | None:
         """The user's membership of ``merchant_id`` (None if they are not a member).
 
         Without ``merchant_id``: their default account. Code serving a request

@@ -19,7 +19,7 @@ from wagtail.models import Page, get_page_models
 
 from kitty_troubleshoot.params import int_param
 
-from .base import ARRIVAL_KEY, Arrival, InputError, Membership, Status, clean_order_number
+from .base import ARRIVAL_KEY, AccountAccess, Arrival, InputError, Status, clean_order_number
 from .models import CheckRun, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
@@ -286,7 +286,7 @@ def step_widgets(page) -> dict[str, StepWidget]:
     }
 
 
-def diagnosis_for_viewer(user, account: Membership | None, diagnosis_uuid) -> Diagnosis | None:
+def diagnosis_for_viewer(user, account: AccountAccess | None, diagnosis_uuid) -> Diagnosis | None:
     """The diagnosis with this id, if it is of ``user``'s own article preview or of ``account``; else None.
 
     Read in one query by its id alone, with its article and preview session:
@@ -307,7 +307,7 @@ def diagnosis_for_viewer(user, account: Membership | None, diagnosis_uuid) -> Di
     return diagnosis if diagnosis is not None and _seen_by(diagnosis, user, account) else None
 
 
-def _seen_by(diagnosis: Diagnosis, user, account: Membership | None) -> bool:
+def _seen_by(diagnosis: Diagnosis, user, account: AccountAccess | None) -> bool:
     if diagnosis.preview_session_id is not None:
         # Permissions asked last: a merchant's look at their own account's costs no lookup of them.
         return (
@@ -318,7 +318,7 @@ def _seen_by(diagnosis: Diagnosis, user, account: Membership | None) -> bool:
     return account is not None and diagnosis.merchant_id == account.merchant_id
 
 
-def diagnosis_for_account(account: Membership | None, diagnosis_uuid) -> Diagnosis | None:
+def diagnosis_for_account(account: AccountAccess | None, diagnosis_uuid) -> Diagnosis | None:
     """The account's own diagnosis with this id; None for anyone else's, a preview's or a malformed id."""
     return diagnosis_for_viewer(None, account, diagnosis_uuid) if account is not None else None
 
@@ -335,7 +335,7 @@ def diagnosis_merchant_id(diagnosis_uuid) -> int | None:
         return None
 
 
-def run_for_viewer(user, account: Membership | None, run_uuid) -> CheckRun | None:
+def run_for_viewer(user, account: AccountAccess | None, run_uuid) -> CheckRun | None:
     """The check run with this id (expired if overdue), if ``user``'s preview's or ``account``'s; else None.
 
     One query by its id alone, with its diagnosis and article; whose it is is

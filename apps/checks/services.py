@@ -20,7 +20,7 @@ from wagtail.models import Page
 
 from kitty_troubleshoot.celery import is_broker_error
 
-from .base import CheckContext, InputError, Membership, Outcome
+from .base import AccountAccess, CheckContext, InputError, Outcome
 from .models import CheckRun, CheckStart, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 
@@ -69,7 +69,7 @@ class StepTarget:
 
 def diagnosis_for(
     *,
-    account: Membership | None,
+    account: AccountAccess | None,
     user,
     page,
     subject_id: int | None,

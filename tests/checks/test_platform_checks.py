@@ -24,7 +24,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def shopify(merchant_client, httpserver, monkeypatch):
-    monkeypatch.setattr("apps.commerce.diagnostics.INTERACTIVE_TIMEOUT", httpx.Timeout(0.5, connect=0.5))
+    monkeypatch.setattr(
+        "apps.commerce.diagnostics.dry_run.INTERACTIVE_TIMEOUT", httpx.Timeout(0.5, connect=0.5)
+    )
     merchant = Merchant.objects.get(name=DEMO_MERCHANT)
     plugin = PluginFactory(
         merchant=merchant,

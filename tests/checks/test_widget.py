@@ -191,7 +191,7 @@ def test_a_long_backfill_imports_the_order_now_and_the_rest_in_the_background(
             country=first.country,
             lines=first.lines,
         )
-    monkeypatch.setattr("apps.commerce.diagnostics.BACKFILL_INLINE_SECONDS", 0)
+    monkeypatch.setattr("apps.commerce.diagnostics.checks.BACKFILL_INLINE_SECONDS", 0)
     start(merchant_client, page, main, step=3, number="1003")
     run = CheckRun.objects.filter(check_key="order_age").latest("queued_at")
 

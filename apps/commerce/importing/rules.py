@@ -6,7 +6,7 @@ sentence a merchant understands and the evidence behind it.
 
 ``import_verdict`` applies every rule to one order *as the platform reports
 it now* and the account as it is now, and returns all of them. The importer
-(``sync.py``) decides with it; the diagnosis (``diagnostics.py``) shows it.
+(``sync.py``) decides with it; the diagnosis (``diagnostics``) shows it.
 Nothing else decides, so a check can never disagree with the importer.
 
 Plugin rules (the importer asks them once per sync, before fetching anything):

@@ -1,357 +1,52 @@
-"""The order-import checks behind "An Order Did Not Import": a dry run of the importer.
-
-A diagnosis fetches the order from the platform once, judges it with the
-importer's own ``import_verdict`` and the account as it is now, and each
-step shows the rules it is about (``RULES_BY_CHECK``). So no step can pass
-while its rule keeps the order out, and no check can disagree with the
-importer. Registered into ``apps.checks`` at startup.
-"""
+"""The checks of "An Order Did Not Import", one per step, each judging its rules of the dry run."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
 
-import httpx
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.checks.base import ARRIVAL_KEY, Arrival, Check, CheckContext, Fix, InputError, Outcome
-from apps.checks.base import Membership as CheckMembership
-from apps.checks.registry import register, set_account_directory
+from apps.checks.registry import register
 from apps.checks.words import duration_words
-from apps.platforms.base import (
-    MalformedOrder,
-    NotAuthorized,
-    OrderNumberProblem,
-    PlatformError,
-    RateLimited,
-    SourceOrder,
-    UnreadableOrder,
-)
-from apps.platforms.registry import provider
+from apps.platforms.base import PlatformError
 from kitty_troubleshoot.celery import is_broker_error
 from kitty_troubleshoot.params import int_param
 
-from . import importing
-from .importing import rules
-from .importing.rules import NOT_FETCHED, ImportVerdict, RuleResult
-from .models import Membership, Merchant, Notification, Order, Plugin, SyncRun
-from .selectors import reauthorize_supported
-from .services import SYNC_NOW_FOLLOW, plugin_sync_now_enqueue, plugin_sync_now_pending
+from .. import importing
+from ..importing import rules
+from ..importing.rules import ImportVerdict, RuleResult
+from ..models import Notification, Plugin, SyncRun
+from ..selectors import reauthorize_supported
+from ..services import SYNC_NOW_FOLLOW, plugin_sync_now_enqueue, plugin_sync_now_pending
+from . import dry_run
+from .dry_run import (
+    CHECK_OF_RULE,
+    NOTIFICATION_WINDOW,
+    STEP_4_KINDS,
+    _already_imported,
+    _arrival_data,
+    _imported_order,
+    _imported_order_seen,
+    _plugin,
+    _retry_data,
+    _unknown_advice,
+    _when,
+    account_verdict,
+    live_verdict,
+    step_outcome,
+)
 
-NOTIFICATION_WINDOW = timedelta(days=30)
-# A merchant is waiting: platform calls from a check give up well inside the
-# check task's 20 s soft time limit, even with two calls in one diagnosis.
-INTERACTIVE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+logger = logging.getLogger(__name__)
+
 # "Sync historical orders" imports for this long while the merchant waits (the
 # order in question comes first: orders are listed oldest first from just
 # before it); a background sync carries on with the rest.
 BACKFILL_INLINE_SECONDS = 8.0
-
-logger = logging.getLogger(__name__)
-# Step 4's history: earlier notifications of these kinds, each checked again now.
-STEP_4_KINDS = (
-    Notification.Kind.MISSING_PRODUCT,
-    Notification.Kind.MISSING_CUSTOMER_FIELDS,
-    Notification.Kind.RATE_LIMIT,
-    Notification.Kind.UNREADABLE_ORDER,
-)
-# The check whose step explains an importer's notification (the inbox links to it).
-CHECK_OF_NOTIFICATION = {
-    **dict.fromkeys(STEP_4_KINDS, "plugin_errors"),
-    Notification.Kind.AUTHORIZATION: "plugin_authorized",
-    Notification.Kind.CHANNEL_CONFLICT: "plugin_on_one_channel",
-}
-
-# Which of the importer's rules each check (each step of the article) judges.
-# Every rule belongs to exactly one check, so a blocking rule always fails a step.
-RULES_BY_CHECK = {
-    "import_orders_enabled": (rules.IMPORT_ORDERS_ON,),
-    "plugin_on_one_channel": (rules.EXACTLY_ONE_CHANNEL,),
-    "order_age": (rules.PLACED_AFTER_IMPORT_ENABLED,),
-    "plugin_errors": (
-        rules.NOT_RATE_LIMITED,
-        rules.ORDER_READABLE,
-        rules.SKUS_IN_CATALOG,
-        rules.BUYER_COMPLETE,
-    ),
-    "plugin_authorized": (rules.AUTHORIZED,),
-    "source_order_state": (rules.ORDER_FOUND, rules.IMPORTABLE_STATE),
-}
-CHECK_OF_RULE = {rule: key for key, owned in RULES_BY_CHECK.items() for rule in owned}
-
-
-# --- Who may check what ---------------------------------------------------------
-
-
-class CommerceAccounts:
-    """The checks framework's view of Commerce Kitty accounts: plugins are the subjects."""
-
-    def memberships_for(self, user) -> list[CheckMembership]:
-        if not getattr(user, "is_authenticated", False):
-            return []
-        # The oldest membership first: the account a user works in until they choose another.
-        rows = (
-            Membership.objects.filter(user=user)
-            .order_by("pk")
-            .values_list("merchant_id", "role", "merchant__name")
-        )
-        return [_check_membership(*row) for row in rows]
-
-    def membership_for(self, user, merchant_id: int | None = None) -> CheckMembership | None:
-        if not getattr(user, "is_authenticated", False):
-            return None
-        rows = Membership.objects.filter(user=user)
-        if merchant_id is not None:
-            rows = rows.filter(merchant_id=merchant_id)
-        row = rows.order_by("pk").values_list("merchant_id", "role", "merchant__name").first()
-        return _check_membership(*row) if row is not None else None
-
-    def subject_choices(self, merchant_id: int) -> list[tuple[int, str]]:
-        return list(Plugin.objects.filter(merchant_id=merchant_id).order_by("name").values_list("pk", "name"))
-
-    def subject_label(self, merchant_id: int, subject_id: int) -> str | None:
-        found = self.subject_for(merchant_id, subject_id, "")
-        return found[0] if found else None
-
-    def subject_for(self, merchant_id: int, subject_id: int, typed: str) -> tuple[str, str] | None:
-        found = (
-            Plugin.objects.filter(merchant_id=merchant_id, pk=subject_id)
-            .values_list("name", "platform")
-            .first()
-        )
-        if found is None:
-            return None
-        name, platform = found
-        if not typed:
-            return name, typed
-        try:
-            return name, provider(platform).order_number(typed)
-        except OrderNumberProblem as exc:
-            raise InputError("order_number", str(exc)) from None
-
-    def merchant_name_expression(self, merchant_id_field: str = "merchant_id"):
-        """The merchant's name for a row that stores only its id, as a query expression (admin lists)."""
-        return Subquery(Merchant.objects.filter(pk=OuterRef(merchant_id_field)).values("name")[:1])
-
-    def merchant_ids_named(self, text: str) -> list[int]:
-        return list(Merchant.objects.filter(name__icontains=text.strip()).values_list("pk", flat=True)[:500])
-
-    def preview_account(self, editor, *, rebuild: bool = False) -> int:
-        """The sandbox account ``editor``'s previews check, built the first time (or again, on ``rebuild``)."""
-        from .demo import preview_sandbox_build
-
-        with transaction.atomic():
-            # One build at a time per editor: two preview tabs opened together share one sandbox.
-            get_user_model().objects.select_for_update().filter(pk=editor.pk).values_list("pk").first()
-            merchant_id = Merchant.objects.filter(preview_editor=editor).values_list("pk", flat=True).first()
-            if merchant_id is None or rebuild:
-                merchant_id = preview_sandbox_build(editor=editor).pk
-        return merchant_id
-
-    def preview_examples(self) -> list[tuple[str, str, str]]:
-        """(order number, plugin, what is wrong with it) for each cause the sandbox reproduces."""
-        from .demo import ORDERS, PLUGINS
-
-        plugins = {p.store: p.name for p in PLUGINS}
-        return [(o.number, plugins[o.store], o.what_is_wrong) for o in ORDERS]
-
-
-def _check_membership(merchant_id: int, role: str, merchant_name: str) -> CheckMembership:
-    return CheckMembership(
-        merchant_id=merchant_id,
-        is_owner=role == Membership.Role.OWNER,
-        role=role,
-        merchant_name=merchant_name,
-    )
-
-
-set_account_directory(CommerceAccounts())
-
-
-# --- One dry run per diagnosis task ------------------------------------------------
-
-
-def _plugin(ctx: CheckContext) -> Plugin:
-    """The plugin, read once per task: a fix clears what the task read (``ctx.shared``), and what a
-    check records on it (a throttle met, the authorization seen) is set on this same object too."""
-
-    def read() -> Plugin:
-        # Its channels with it: the account's rules and the platform's verdict both ask for them.
-        plugin = (
-            Plugin.objects.filter(merchant_id=ctx.merchant_id, pk=ctx.subject_id)
-            .prefetch_related("channels")
-            .first()
-        )
-        if plugin is None:
-            raise InputError("subject", "That plugin is no longer in your account. Choose another.")
-        return plugin
-
-    return ctx.memo(f"plugin:{ctx.subject_id}", read)
-
-
-def _imported_order(ctx: CheckContext) -> Order | None:
-    if not ctx.order_number:
-        return None
-    return (
-        Order.objects.filter(merchant_id=ctx.merchant_id, plugin_id=ctx.subject_id, number=ctx.order_number)
-        .select_related("channel")
-        .first()
-    )
-
-
-def _imported_order_seen(ctx: CheckContext) -> Order | None:
-    """The imported order as this task's checks first saw it (one query for every step that asks).
-
-    Fixes read it afresh (``_imported_order``): a sync they run may import it.
-    """
-    return ctx.memo(f"imported:{ctx.subject_id}:{ctx.order_number}", lambda: _imported_order(ctx))
-
-
-def account_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
-    """The rules the account alone decides (Import Orders, channels), without asking the platform."""
-    return ctx.memo(
-        f"verdict:account:{plugin.pk}",
-        lambda: importing.import_verdict(
-            plugin,
-            NOT_FETCHED,
-            rules.AccountState.for_order(plugin, None),
-            number=ctx.order_number,
-            authorization=None,
-        ),
-    )
-
-
-def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
-    """The importer's verdict on the order as the platform reports it now, fetched once per task.
-
-    The platform is asked for the order first. An order it hands over in
-    full also says it accepts the plugin's credentials: each client's
-    authorization check is its cheapest call that needs access to orders,
-    and reading an order needs the same, so that is one request instead of
-    two. Without such an order (no number, none found, which a client may
-    answer without asking for a number its platform cannot have, or one in
-    a shape we cannot read) the platform is asked about the credentials
-    too. What either call meets (throttling, no answer) becomes the rules'
-    "couldn't check", never a pass.
-    """
-
-    def dry_run() -> ImportVerdict:
-        client = plugin.client(timeout=INTERACTIVE_TIMEOUT)
-        authorization, error = None, None
-        order: SourceOrder | UnreadableOrder | None | object = NOT_FETCHED
-        try:
-            if ctx.order_number:
-                try:
-                    order = client.get_order(ctx.order_number)
-                except MalformedOrder as exc:
-                    # The platform answered, but this order is in a shape we cannot read: the
-                    # importer skips such an order too (rule "order_readable").
-                    order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
-            if isinstance(order, SourceOrder):
-                authorization = rules.authorization_accepted(plugin)
-            else:
-                authorization = importing.rule_authorized(plugin, client)
-                if not authorization.passed:
-                    order = NOT_FETCHED  # what the platform said of the order is not to be trusted then
-        except NotAuthorized as exc:  # refused while asked for the order
-            authorization, order = rules.authorization_refused(plugin, exc), NOT_FETCHED
-        except MalformedOrder as exc:
-            # The answer about the credentials was in a shape we cannot read either.
-            order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
-        except PlatformError as exc:
-            # Met by either call. Without the credentials answered, "no such order" is not judged either.
-            error, order = exc, NOT_FETCHED
-            if isinstance(exc, RateLimited) and not ctx.read_only:
-                # What the importer would record too: the next sync and the other steps wait it out.
-                importing.plugin_rate_limit_record(plugin, exc, now=timezone.now(), attempt=False)
-        if authorization is not None and not ctx.read_only:
-            importing.plugin_authorization_record(plugin, authorization, now=timezone.now())
-        return importing.import_verdict(
-            plugin,
-            order,
-            rules.AccountState.for_order(plugin, None if order is NOT_FETCHED else order),
-            number=ctx.order_number,
-            authorization=authorization,
-            error=error,
-            placed_on_typed=ctx.placed_date,
-        )
-
-    return ctx.memo(f"verdict:live:{plugin.pk}:{ctx.order_number}", dry_run)
-
-
-def _retry_data(verdict: ImportVerdict) -> dict:
-    """When checking again can tell more: the end of the platform's throttling, when it said."""
-    rate = verdict.result(rules.NOT_RATE_LIMITED)
-    if rate is not None and rate.failed and rate.evidence.get("until"):
-        return {"retry_at": rate.evidence["until"]}
-    return {}
-
-
-def step_outcome(verdict: ImportVerdict, check_key: str, **kwargs) -> Outcome:
-    """What one step says of its rules: failed if any blocks, couldn't check if any is unknown."""
-    owned = [r for r in verdict.results if r.rule in RULES_BY_CHECK[check_key]]
-    failed = [r for r in owned if r.failed]
-    unknown = [r for r in owned if r.unknown]
-    evidence = list(kwargs.pop("evidence", ()))
-    data = {"rules": {r.rule: r.status.value for r in owned}, **kwargs.pop("data", {})}
-    if failed:
-        arrival = rules.rules_arrival(failed)
-        if arrival is not None:
-            data[ARRIVAL_KEY] = arrival.value
-        return Outcome.failed(
-            failed[0].message, *[r.message for r in failed[1:]], *evidence, data=data, **kwargs
-        )
-    if unknown:
-        data.update(_retry_data(verdict))
-        causes = {r.evidence.get(rules.FOLLOWS_FROM) for r in unknown}
-        if len(causes) == 1 and (cause := verdict.result(causes.pop() or "")) is not None and cause.failed:
-            data["follows_from"] = CHECK_OF_RULE[cause.rule]
-        # The first unknown rule says why; the others could not be judged for the same reason.
-        return Outcome.unknown(unknown[0].message, *evidence, *_unknown_advice(verdict), data=data)
-    return Outcome.passed(owned[0].message, *[r.message for r in owned[1:]], *evidence, data=data, **kwargs)
-
-
-def _arrival_data(blockers) -> dict:
-    """Whether the order may still arrive by itself though these rules keep it out now (none: a sync brings it)."""
-    arrival = rules.rules_arrival(blockers) if blockers else Arrival.NOT_YET
-    return {ARRIVAL_KEY: arrival.value} if arrival is not None else {}
-
-
-def _unknown_advice(verdict: ImportVerdict) -> list[str]:
-    """What to do about a rule that could not be judged, from why it could not."""
-    rate = verdict.result(rules.NOT_RATE_LIMITED)
-    auth = verdict.result(rules.AUTHORIZED)
-    if rate is not None and rate.failed:
-        return [f"{rate.message} See Step 4; check again after that."]
-    if auth is not None and auth.failed:
-        return ["The platform does not accept the plugin's authorization: see Step 5 (Reauthorize)."]
-    if (rate is not None and rate.unknown) or (auth is not None and auth.unknown):
-        return ["The platform did not answer. Try again in a few minutes."]
-    return []
-
-
-def _already_imported(ctx: CheckContext) -> Outcome | None:
-    """Passed, with where and when, if the order is in Commerce Kitty; None if it is not."""
-    order = _imported_order_seen(ctx)
-    if order is None:
-        return None
-    return Outcome.passed(
-        f"Order #{order.number} is already in Commerce Kitty.",
-        f"Imported {_when(order.imported_at)} into the channel {order.channel.name}.",
-        data={"order_id": order.pk, "imported_at": order.imported_at.isoformat()},
-    )
-
-
-def _when(moment: datetime | None) -> str:
-    return importing.when(moment)
-
 
 # --- The checks -------------------------------------------------------------------
 
@@ -547,7 +242,7 @@ class OrderAge(Check):
                 plugin=plugin,
                 backfill_since=since,
                 time_budget=BACKFILL_INLINE_SECONDS,
-                timeout=INTERACTIVE_TIMEOUT,
+                timeout=dry_run.INTERACTIVE_TIMEOUT,
             )
         except PlatformError as exc:
             raise InputError("fix", f"Couldn't finish the backfill: {exc}") from None
@@ -874,7 +569,7 @@ def _why_not_imported(ctx: CheckContext, run: SyncRun) -> str:
 
 def _backfill_continue(plugin: Plugin, since: datetime) -> None:
     """The rest of a backfill the check's click could not wait for, as a background sync."""
-    from .tasks import sync_plugin
+    from ..tasks import sync_plugin
 
     try:
         sync_plugin.delay(plugin.pk, mode=SyncRun.Mode.BACKFILL, backfill_since=since.isoformat())

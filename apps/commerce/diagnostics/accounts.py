@@ -1,0 +1,101 @@
+"""Who may check what: Commerce Kitty accounts as the checks framework sees them, plugins as subjects."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from apps.checks.base import AccountAccess, InputError
+from apps.checks.registry import set_account_directory
+from apps.platforms.base import OrderNumberProblem
+from apps.platforms.registry import provider
+
+from ..models import Membership, Merchant, Plugin
+
+# --- Who may check what ---------------------------------------------------------
+
+
+class CommerceAccounts:
+    """The checks framework's view of Commerce Kitty accounts: plugins are the subjects."""
+
+    def memberships_for(self, user) -> list[AccountAccess]:
+        if not getattr(user, "is_authenticated", False):
+            return []
+        # The oldest membership first: the account a user works in until they choose another.
+        rows = (
+            Membership.objects.filter(user=user)
+            .order_by("pk")
+            .values_list("merchant_id", "role", "merchant__name")
+        )
+        return [_check_membership(*row) for row in rows]
+
+    def membership_for(self, user, merchant_id: int | None = None) -> AccountAccess | None:
+        if not getattr(user, "is_authenticated", False):
+            return None
+        rows = Membership.objects.filter(user=user)
+        if merchant_id is not None:
+            rows = rows.filter(merchant_id=merchant_id)
+        row = rows.order_by("pk").values_list("merchant_id", "role", "merchant__name").first()
+        return _check_membership(*row) if row is not None else None
+
+    def subject_choices(self, merchant_id: int) -> list[tuple[int, str]]:
+        return list(Plugin.objects.filter(merchant_id=merchant_id).order_by("name").values_list("pk", "name"))
+
+    def subject_label(self, merchant_id: int, subject_id: int) -> str | None:
+        found = self.subject_for(merchant_id, subject_id, "")
+        return found[0] if found else None
+
+    def subject_for(self, merchant_id: int, subject_id: int, typed: str) -> tuple[str, str] | None:
+        found = (
+            Plugin.objects.filter(merchant_id=merchant_id, pk=subject_id)
+            .values_list("name", "platform")
+            .first()
+        )
+        if found is None:
+            return None
+        name, platform = found
+        if not typed:
+            return name, typed
+        try:
+            return name, provider(platform).order_number(typed)
+        except OrderNumberProblem as exc:
+            raise InputError("order_number", str(exc)) from None
+
+    def merchant_name_expression(self, merchant_id_field: str = "merchant_id"):
+        """The merchant's name for a row that stores only its id, as a query expression (admin lists)."""
+        return Subquery(Merchant.objects.filter(pk=OuterRef(merchant_id_field)).values("name")[:1])
+
+    def merchant_ids_named(self, text: str) -> list[int]:
+        return list(Merchant.objects.filter(name__icontains=text.strip()).values_list("pk", flat=True)[:500])
+
+    def preview_account(self, editor, *, rebuild: bool = False) -> int:
+        """The sandbox account ``editor``'s previews check, built the first time (or again, on ``rebuild``)."""
+        from ..demo import preview_sandbox_build
+
+        with transaction.atomic():
+            # One build at a time per editor: two preview tabs opened together share one sandbox.
+            get_user_model().objects.select_for_update().filter(pk=editor.pk).values_list("pk").first()
+            merchant_id = Merchant.objects.filter(preview_editor=editor).values_list("pk", flat=True).first()
+            if merchant_id is None or rebuild:
+                merchant_id = preview_sandbox_build(editor=editor).pk
+        return merchant_id
+
+    def preview_examples(self) -> list[tuple[str, str, str]]:
+        """(order number, plugin, what is wrong with it) for each cause the sandbox reproduces."""
+        from ..demo import ORDERS, PLUGINS
+
+        plugins = {p.store: p.name for p in PLUGINS}
+        return [(o.number, plugins[o.store], o.what_is_wrong) for o in ORDERS]
+
+
+def _check_membership(merchant_id: int, role: str, merchant_name: str) -> AccountAccess:
+    return AccountAccess(
+        merchant_id=merchant_id,
+        is_owner=role == Membership.Role.OWNER,
+        role=role,
+        merchant_name=merchant_name,
+    )
+
+
+set_account_directory(CommerceAccounts())
