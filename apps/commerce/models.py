@@ -211,7 +211,9 @@ class Customer(models.Model):
 
 class Order(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="orders")
-    plugin = models.ForeignKey(Plugin, on_delete=models.PROTECT, related_name="orders")
+    # Empty for an order created by hand (the order wizard): no plugin imported it, it has no
+    # source order id, and ``imported_at`` is when it was created.
+    plugin = models.ForeignKey(Plugin, on_delete=models.PROTECT, related_name="orders", null=True, blank=True)
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     source_order_id = models.CharField(max_length=100)
