@@ -235,6 +235,19 @@ def _buyer(order: dict[str, Any]) -> tuple[Buyer, bool]:
     return buyer, bool(email)
 
 
+def _replaced_order_id(order: dict[str, Any]) -> str:
+    """The order a replacement order replaces ("" for any other order).
+
+    Orders API v0 reference, Order: ``IsReplacementOrder`` ("When true, this is a
+    replacement order") and ``ReplacedOrderId`` ("Returned only if IsReplacementOrder = true").
+    The flag has been seen as the text "true"/"false" as well as a boolean.
+    """
+    flag = order.get("IsReplacementOrder")
+    if flag is not True and text_or_empty(flag).strip().lower() != "true":
+        return ""
+    return text_or_empty(order.get("ReplacedOrderId")).strip()
+
+
 def source_order(order: Any, items: Any) -> SourceOrder:
     """Normalize a getOrder payload and its getOrderItems ``OrderItems`` (MalformedOrder on a bad shape).
 
@@ -271,6 +284,7 @@ def source_order(order: Any, items: Any) -> SourceOrder:
             currency=text_or_empty(total.get("CurrencyCode")),
             total=parse_total(total.get("Amount")),
             buyer_contact_shared=shared,
+            replaces=_replaced_order_id(order),
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise MalformedOrder(_SHAPE_MESSAGE) from exc

@@ -209,6 +209,9 @@ class SourceOrder:
     # like ours (Amazon, without a Restricted Data Token): their absence is
     # then expected, not a fault of the order.
     buyer_contact_shared: bool = True
+    # The platform's id of the order this one replaces, when the platform says it is a
+    # replacement (Amazon's IsReplacementOrder / ReplacedOrderId): two real orders, one purchase.
+    replaces: str = ""
 
     def __post_init__(self) -> None:
         if self.outcome is None:
