@@ -8,7 +8,7 @@ The format, line by line::
     Paragraph of the step.
     - a bullet
     Step 2. ...
-    Still missing?
+    Still missing?          (or another closing question beginning with "Still")
     Paragraph.
     - what to include in a support ticket
 
@@ -38,7 +38,9 @@ LOOKS_LIKE_STEP_HEADING = re.compile(
     re.IGNORECASE,
 )
 NUMBERED_STEP_HEADING = re.compile(r"^step\s*#?\s*(\d+)\s*[.:)\-–—]?\s*(.*)$", re.IGNORECASE)
-STILL_MISSING = re.compile(r"^Still missing\?\s*$", re.IGNORECASE)
+# The closing section's heading: "Still missing?", or the article's own words for it
+# ("Still seeing it twice?"): a short line that begins with "Still" and is a question.
+STILL_MISSING = re.compile(r"^Still\s[^?]{1,60}\?\s*$", re.IGNORECASE)
 BULLET = re.compile(r"^[-*•]\s+(.*)$")
 MAX_TITLE_LENGTH = 200
 
