@@ -1,0 +1,324 @@
+"""The checks of "An Order Imported Twice", one per step, each judging one rule of ``importing.duplicates``.
+
+Step 2 (the plugin's authorization) is the first article's ``plugin_authorized``:
+the cause is the same, so the step binds that check (``content/order-imported-twice.checks``).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
+from apps.checks.registry import register
+from apps.platforms.base import NotAuthorized, PlatformError, RateLimited, SourceOrder
+from kitty_troubleshoot.params import int_param
+
+from .. import importing
+from ..importing import duplicates, rules
+from ..importing.duplicates import OrderCopies, SharedConnection, TwinKind
+from ..importing.rules import RuleResult
+from ..models import Plugin
+from .dry_run import INTERACTIVE_TIMEOUT, _plugin
+
+ARTICLE = "An Order Imported Twice"
+
+# Where each kind of copy is explained (the article's steps).
+STEP_OF_KIND = {
+    TwinKind.SAME_PLATFORM_ORDER: "Steps 1 and 3",
+    TwinKind.MADE_BY_HAND: "Step 4",
+    TwinKind.PLATFORM_TWICE: "Step 5",
+}
+KIND_WORDS = {
+    TwinKind.SAME_PLATFORM_ORDER: "the same platform order through another plugin",
+    TwinKind.MADE_BY_HAND: "an order created by hand",
+    TwinKind.PLATFORM_TWICE: "a second order on the platform",
+}
+# How a plugin's last known authorization reads beside its name.
+AUTHORIZATION_WORDS = {
+    Plugin.Authorization.AUTHORIZED: "authorized",
+    Plugin.Authorization.REVOKED: "lost its authorization",
+    Plugin.Authorization.UNKNOWN: "authorization not checked yet",
+}
+
+
+def _number(ctx: CheckContext) -> str:
+    """The order number the merchant typed (the one place that reads it from the context)."""
+    return ctx.order_number
+
+
+def _copies(ctx: CheckContext, replaces: dict[str, str] | None = None) -> OrderCopies:
+    """The copies of the merchant's order, read once per task (and again with what the platform said)."""
+    number = _number(ctx)
+    key = f"twice:copies:{ctx.subject_id}:{number}:{sorted((replaces or {}).items())}"
+    return ctx.memo(
+        key,
+        lambda: duplicates.order_copies(ctx.merchant_id, number, plugin_id=ctx.subject_id, replaces=replaces),
+    )
+
+
+def _connections(ctx: CheckContext, plugin: Plugin) -> list[SharedConnection]:
+    return ctx.memo(f"twice:connections:{plugin.pk}", lambda: duplicates.store_connections(plugin))
+
+
+def _outcome(result: RuleResult, *evidence: str, **kwargs) -> Outcome:
+    """A rule's result as a step's outcome: its sentence first, then what to do."""
+    data = {"rule": result.rule, **result.evidence, **kwargs.pop("data", {})}
+    make = {"passed": Outcome.passed, "failed": Outcome.failed, "unknown": Outcome.unknown}[
+        result.status.value
+    ]
+    return make(result.message, *evidence, data=data, **kwargs)
+
+
+@register
+class OrderImportedTwice(Check):
+    key = "order_imported_twice"
+    title = "In Commerce Kitty more than once?"
+    description = (
+        "Finds every copy of the order in Commerce Kitty: through each plugin, created by hand, or a "
+        "second order the platform holds for the same purchase."
+    )
+    article = ARTICLE
+    step = None
+    needs_order_number = True
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        copies = _copies(ctx)
+        result = duplicates.rule_in_commerce_kitty_once(copies)
+        lines = []
+        if copies.twins:
+            lines.append(duplicates.copy_words(copies.anchor) + ".")
+            lines += [
+                f"{duplicates.copy_words(t.copy)}: {KIND_WORDS[t.kind]} (see {STEP_OF_KIND[t.kind]})."
+                for t in copies.twins
+            ]
+        lines += [
+            f"{duplicates.copy_words(copy)}: another order with the same number (another store or buyer), "
+            "not a copy."
+            for copy in copies.unrelated
+        ]
+        return _outcome(result, *lines)
+
+
+@register
+class StoreConnectedTwice(Check):
+    key = "store_connected_twice"
+    title = "Store connected through two plugins?"
+    description = (
+        "Looks for another plugin that imported the same platform orders as this one (the same store, "
+        "connected twice) and whether both still import orders."
+    )
+    article = ARTICLE
+    step = 1
+    fix_notes = (
+        "Keep one connection importing: Import Orders off on the others, the owner picks which (owners only)",
+    )
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        plugin = _plugin(ctx)
+        connections = _connections(ctx, plugin)
+        result = duplicates.rule_store_connected_once(plugin, connections)
+        if not result.failed:
+            return _outcome(result, *duplicates.store_once_notes(connections))
+        evidence = []
+        if _number(ctx):
+            copies = _copies(ctx)
+            through = [t.copy.plugin_name for t in copies.of_kind(TwinKind.SAME_PLATFORM_ORDER)]
+            if copies.anchor is not None and through:
+                *first, last = [copies.anchor.plugin_name, *through]
+                names = "”, “".join(first)
+                evidence.append(f"Order #{copies.number} came in through “{names}” and “{last}”.")
+        importing_now = [plugin, *self._importing(plugin, connections)]
+        evidence += [
+            f"“{p.name}” imports orders since {importing.when(p.import_orders_enabled_at)}; "
+            f"{AUTHORIZATION_WORDS[p.authorization_status]}."
+            for p in importing_now
+        ]
+        evidence.append(
+            "Keep one of them importing and turn Import Orders off on the other; no order is deleted. "
+            "Keep the one that is authorized, or reauthorize it (Step 2)."
+        )
+        fix = Fix(
+            "keep_one_connection",
+            "Keep one connection importing",
+            "Turns Import Orders off on the other plugins connected to this store. Their orders stay in "
+            "Commerce Kitty.",
+            owner_only=True,
+            choices=tuple((str(p.pk), self._choice_label(p)) for p in importing_now),
+            choice_label="Connection to keep",
+        )
+        return _outcome(result, *evidence, fixes=(fix,))
+
+    @staticmethod
+    def _importing(plugin: Plugin, connections: list[SharedConnection]) -> list[Plugin]:
+        ids = [c.plugin_id for c in connections if c.import_orders]
+        rows = Plugin.objects.filter(merchant_id=plugin.merchant_id, pk__in=ids, import_orders=True)
+        return sorted(rows, key=lambda p: ids.index(p.pk))
+
+    @staticmethod
+    def _choice_label(plugin: Plugin) -> str:
+        return f"{plugin.name}: {AUTHORIZATION_WORDS[plugin.authorization_status]}"
+
+    def apply_fix(self, ctx: CheckContext, fix_key: str, choice: str = "") -> str:
+        if fix_key != "keep_one_connection":
+            return super().apply_fix(ctx, fix_key, choice)
+        plugin = _plugin(ctx)
+        # Read afresh, not from this task's memo: another fix may have turned a connection off since.
+        group = [plugin, *self._importing(plugin, duplicates.store_connections(plugin))]
+        keep = next((p for p in group if p.pk == int_param(choice) and p.import_orders), None)
+        if keep is None:
+            raise InputError(
+                "fix", "That plugin does not import orders from this store any more. Check again."
+            )
+        turned_off = []
+        for other in group:
+            if other.pk != keep.pk and other.import_orders:
+                other.import_orders = False
+                other.save(update_fields=["import_orders"])
+                turned_off.append(other.name)
+        if not turned_off:
+            return f"Only “{keep.name}” imports orders from its store already."
+        names = "”, “".join(turned_off)
+        return (
+            f"“{keep.name}” keeps importing orders from its store; Import Orders is off on “{names}”. "
+            "No order was deleted."
+        )
+
+
+@register
+class HistoryImportedAgain(Check):
+    key = "history_imported_again"
+    title = "History imported again by a plugin added again?"
+    description = (
+        "Looks for a Sync historical orders that imported orders another plugin of the same store had "
+        "already imported (a plugin removed and added again)."
+    )
+    article = ARTICLE
+    step = 3
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        plugin = _plugin(ctx)
+        connections = _connections(ctx, plugin)
+        copies = _copies(ctx) if _number(ctx) else None
+        result = duplicates.rule_history_imported_once(plugin, connections, copies)
+        if not result.failed:
+            found = duplicates.history_again(plugin, connections) if copies is not None else None
+            return _outcome(result, *([found[0]] if found else []))
+        evidence = [
+            "Keep one copy of each of these orders, the older one: it carries what happened to the order "
+            "since. Cancel the copies Sync historical orders brought in.",
+            "Next time a plugin loses its connection, reauthorize it (Step 2) instead of adding it again.",
+        ]
+        if plugin.import_orders and any(c.import_orders for c in connections):
+            evidence.insert(
+                0, "Both plugins still import orders, so new orders come in twice too: see Step 1."
+            )
+        return _outcome(result, *evidence)
+
+
+@register
+class OrderCreatedByHand(Check):
+    key = "order_created_by_hand"
+    title = "Also created by hand?"
+    description = (
+        "Looks for an order created by hand (the order wizard) that an import later brought in from the "
+        "platform, or the other way round."
+    )
+    article = ARTICLE
+    step = 4
+    needs_order_number = True
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        result = duplicates.rule_not_created_by_hand(_copies(ctx))
+        if not result.failed:
+            return _outcome(result)
+        return _outcome(
+            result,
+            f"They match on {result.evidence['matched_on']}.",
+            "Keep the imported order: it stays tied to the platform's order. Cancel the one created by hand.",
+            "An order that did not import comes in by itself once what kept it out is fixed, or with Sync "
+            "historical orders: create one by hand only when neither can bring it.",
+        )
+
+
+@register
+class PlatformHasTwoOrders(Check):
+    key = "platform_has_two_orders"
+    title = "Two orders on the platform?"
+    description = (
+        "Asks the platform about the order (is it a replacement of another?) and looks for a second order "
+        "of the same buyer and items through the same plugin."
+    )
+    article = ARTICLE
+    step = 5
+    needs_order_number = True
+
+    def run(self, ctx: CheckContext) -> Outcome:
+        copies = _copies(ctx)
+        anchor = copies.anchor
+        if anchor is None:
+            return _outcome(duplicates.rule_platform_holds_one_order(copies))
+        if anchor.by_hand:
+            return Outcome.passed(
+                f"Order #{copies.number} in Commerce Kitty was created by hand: the platform did not send it "
+                "(see Step 4)."
+            )
+        plugin = Plugin.objects.filter(merchant_id=ctx.merchant_id, pk=anchor.plugin_id).first()
+        try:
+            replaces, live = self._replacements(ctx, plugin, copies)
+        except RateLimited as exc:
+            if not ctx.read_only:
+                importing.plugin_rate_limit_record(plugin, exc, now=timezone.now(), attempt=False)
+            rate = rules.rule_not_rate_limited(plugin, met=exc)
+            return Outcome.unknown(
+                f"Couldn't ask the platform about order #{copies.number}: {rate.message}",
+                data={"retry_at": rate.evidence.get("until")},
+            )
+        except NotAuthorized as exc:
+            if not ctx.read_only:
+                refused = rules.authorization_refused(plugin, exc)
+                importing.plugin_authorization_record(plugin, refused, now=timezone.now())
+            return Outcome.unknown(
+                f"Couldn't ask the platform about order #{copies.number}: it does not accept “{plugin.name}”'s "
+                "authorization (see Step 2)."
+            )
+        except PlatformError as exc:
+            return Outcome.unknown(
+                f"Couldn't ask the platform about order #{copies.number}: it did not answer ({exc}).",
+                "Try again in a few minutes.",
+            )
+        if replaces:
+            copies = _copies(ctx, replaces)
+        result = duplicates.rule_platform_holds_one_order(copies)
+        evidence = []
+        if live is None:
+            evidence.append(f"The platform no longer shows order #{copies.number} through “{plugin.name}”.")
+        if result.failed and "replacement" in result.evidence:
+            evidence.append(
+                "A replacement is a real order on the platform, shipped to the buyer at no charge: keep both "
+                "in Commerce Kitty and fulfil the replacement as the platform asks."
+            )
+        elif result.failed:
+            evidence.append(
+                "Open both on the platform. If one re-creates the other (for example a draft order "
+                "re-creating a mistaken order), cancel the one you do not want there and in Commerce "
+                "Kitty. If the buyer really ordered twice, keep both."
+            )
+        return _outcome(result, *evidence)
+
+    @staticmethod
+    def _replacements(
+        ctx: CheckContext, plugin: Plugin, copies: OrderCopies
+    ) -> tuple[dict[str, str], SourceOrder | None]:
+        """What the platform says of the order and of the few that may replace it (one fetch each per task)."""
+
+        def fetch() -> tuple[dict[str, str], SourceOrder | None]:
+            client = plugin.client(timeout=INTERACTIVE_TIMEOUT)
+            live = client.get_order(copies.anchor.number)
+            replaces = {live.id: live.replaces} if live is not None and live.replaces else {}
+            for candidate in duplicates.possible_replacements(copies):
+                other = client.get_order(candidate.number)
+                if other is not None and other.replaces:
+                    replaces[other.id] = other.replaces
+            return replaces, live
+
+        return ctx.memo(f"twice:platform:{plugin.pk}:{copies.number}", fetch)
