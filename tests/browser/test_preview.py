@@ -24,7 +24,7 @@ def draft_with_a_new_first_step():
 
     from apps.help.models import TroubleshootingPage
 
-    article = TroubleshootingPage.objects.get()
+    article = TroubleshootingPage.objects.get(slug="order-did-not-import")
     draft = article.get_latest_revision_as_object()
     new_step = {
         "type": "step",
@@ -82,7 +82,7 @@ def test_editor_checks_every_step_of_a_draft_on_the_sandbox(demo_site, page):
 def test_the_check_chooser_fits_the_page_editor_at_1280_px(demo_site, page):
     from apps.help.models import TroubleshootingPage
 
-    article = TroubleshootingPage.objects.get()
+    article = TroubleshootingPage.objects.get(slug="order-did-not-import")
     assert page.viewport_size["width"] == 1280
     sign_in_to_wagtail(page, demo_site.url)
     page.goto(f"{demo_site.url}/cms/pages/{article.pk}/edit/")

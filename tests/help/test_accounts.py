@@ -76,7 +76,7 @@ def test_support_editor_edits_help_pages_in_wagtail_but_not_django_admin(client,
     from apps.help.models import TroubleshootingPage
 
     client.login(username="editor", password="kitty-editor")
-    page = TroubleshootingPage.objects.get()
+    page = TroubleshootingPage.objects.get(slug="order-did-not-import")
 
     assert client.get("/cms/").status_code == 200
     assert client.get(f"/cms/pages/{page.pk}/edit/").status_code == 200
@@ -89,7 +89,7 @@ def test_editor_sees_what_each_check_does_when_attaching_one_to_a_step(client, d
     from apps.help.models import TroubleshootingPage
 
     client.login(username="editor", password="kitty-editor")
-    page = TroubleshootingPage.objects.get()
+    page = TroubleshootingPage.objects.get(slug="order-did-not-import")
 
     editor = unescape(client.get(f"/cms/pages/{page.pk}/edit/").content.decode())
 

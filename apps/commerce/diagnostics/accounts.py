@@ -83,10 +83,13 @@ class CommerceAccounts:
 
     def preview_examples(self) -> list[tuple[str, str, str]]:
         """(order number, plugin, what is wrong with it) for each cause the sandbox reproduces."""
-        from ..demo import ORDERS, PLUGINS
+        from ..demo import ORDERS, PLUGINS, TWICE_ORDERS, TWICE_PLUGIN_OF_STORE
 
         plugins = {p.store: p.name for p in PLUGINS}
-        return [(o.number, plugins[o.store], o.what_is_wrong) for o in ORDERS]
+        return [(o.number, plugins[o.store], o.what_is_wrong) for o in ORDERS] + [
+            (o.number, TWICE_PLUGIN_OF_STORE[o.store], f"in Commerce Kitty twice: {o.what_is_wrong}")
+            for o in TWICE_ORDERS
+        ]
 
 
 def _check_membership(merchant_id: int, role: str, merchant_name: str) -> AccountAccess:

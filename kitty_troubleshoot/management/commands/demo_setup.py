@@ -7,11 +7,21 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.commerce.demo import ORDERS, SECOND_DEMO_ORDER, demo_account_seed, demo_second_account_seed
+from apps.commerce.demo import (
+    ORDERS,
+    SECOND_DEMO_ORDER,
+    TWICE_ARTICLE,
+    TWICE_ORDERS,
+    TWICE_PLUGIN_OF_STORE,
+    demo_account_seed,
+    demo_second_account_seed,
+)
 from apps.help.services import article_import, support_editors_group_ensure
 from apps.support.services import support_agents_group_ensure
 
 SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
+# The demo's other articles, imported after the seed article (each with its .checks beside it).
+DEMO_ARTICLES = [Path(settings.BASE_DIR) / "content" / "order-imported-twice.txt"]
 
 # (username, password, role); the demo prints them, so they are not secrets.
 DEMO_USERS = [
@@ -51,12 +61,15 @@ class Command(BaseCommand):
         base_url = base_url.rstrip("/")
         with transaction.atomic():
             users = demo_users_ensure()
-            result = article_import(
-                data=SEED_ARTICLE.read_bytes(),
-                slug=SEED_ARTICLE.stem,
-                checks_text=SEED_ARTICLE.with_suffix(".checks").read_text(),
-                user=users["support editor"],  # the article's history names who wrote it
-            )
+            result, *others = [
+                article_import(
+                    data=path.read_bytes(),
+                    slug=path.stem,
+                    checks_text=path.with_suffix(".checks").read_text(),
+                    user=users["support editor"],  # the article's history names who wrote it
+                )
+                for path in (SEED_ARTICLE, *DEMO_ARTICLES)
+            ]
             merchant = demo_account_seed(owner=users["merchant"])
             # After the main account: a user works in their oldest account until they switch.
             second = demo_second_account_seed(member=users["merchant"])
@@ -66,6 +79,8 @@ class Command(BaseCommand):
         out(self.style.SUCCESS("Commerce Kitty Help Center demo is ready."))
         out(f"  Help center     {base_url}/help/")
         out(f"  Article         {article_url}")
+        for other in others:
+            out(f"                  {base_url + other.page.url}")
         out(f"  Sign in         {base_url}/accounts/login/")
         out(f"  Wagtail admin   {base_url}/cms/          (support editors, admins)")
         out(f"  Django admin    {base_url}/django-admin/ (support agents, admins)")
@@ -78,6 +93,11 @@ class Command(BaseCommand):
         for order in ORDERS:
             step = f"step {order.step}" if order.step else "      "
             out(f"    #{order.number}  {step}  {order.what_is_wrong}")
+        out(f"  For “{TWICE_ARTICLE}”, orders in Commerce Kitty twice:")
+        for order in TWICE_ORDERS:
+            out(
+                f"    #{order.number}  step {order.step}  {TWICE_PLUGIN_OF_STORE[order.store]}: {order.what_is_wrong}"
+            )
         out(f"  Second account “{second.name}” (merchant is staff; switch in the header)")
         out(
             f"    #{SECOND_DEMO_ORDER.number}  step {SECOND_DEMO_ORDER.step}  {SECOND_DEMO_ORDER.what_is_wrong}"
