@@ -64,9 +64,9 @@ class CheckRunInline(RunInWords, admin.TabularInline):
 
 @admin.register(Diagnosis)
 class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
-    list_display = ["updated_at", "merchant", "user", "subject_label", "order_number", "page", "read_only"]
+    list_display = ["updated_at", "merchant", "user", "subject_label", "reference", "page", "read_only"]
     list_filter = ["page", "read_only"]
-    search_fields = ["order_number", "subject_label", "user__username", "user__email"]
+    search_fields = ["reference", "subject_label", "user__username", "user__email"]
     list_select_related = ["user", "page"]
     inlines = [CheckRunInline]
     fieldsets = [
@@ -77,8 +77,8 @@ class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
                     "merchant",
                     "user",
                     "subject_label",
-                    "order_number",
-                    "placed_date",
+                    "check_set",
+                    "typed",
                     "page",
                     "origin",
                     "created_at",
@@ -89,10 +89,14 @@ class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
             },
         )
     ]
-    readonly_fields = ["merchant", "origin", "verdict", "transcript"]
+    readonly_fields = ["merchant", "origin", "typed", "verdict", "transcript"]
 
     class Media:
         css = TRANSCRIPT_MEDIA
+
+    @admin.display(description="typed")
+    def typed(self, diagnosis: Diagnosis) -> str:
+        return diagnosis.inputs_in_words()
 
     @admin.display(description="run from")
     def origin(self, diagnosis: Diagnosis) -> str:
@@ -132,7 +136,7 @@ class CheckRunAdmin(RunInWords, MerchantNamedAdmin, ReadOnlyAdmin):
         "task_time",
     ]
     list_filter = ["status", "check_key", "page"]
-    search_fields = ["uuid", "summary", "diagnosis__order_number", "user__username", "task_id"]
+    search_fields = ["uuid", "summary", "diagnosis__reference", "user__username", "task_id"]
     date_hierarchy = "queued_at"
     list_select_related = ["user"]
     fieldsets = [

@@ -341,7 +341,7 @@ def test_an_amazon_order_id_typed_without_dashes_is_checked_as_amazon_writes_it(
 
     run = CheckRun.objects.get(check_key="source_order_state")
     assert run.inputs["order_number"] == "902-3159896-1390916"
-    assert run.diagnosis.order_number == "902-3159896-1390916"
+    assert run.diagnosis.reference == "902-3159896-1390916"
 
 
 def _summary_poll_delay(html: str) -> int:

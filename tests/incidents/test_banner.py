@@ -14,7 +14,7 @@ from apps.checks.selectors import SESSION_KEY
 from apps.commerce.models import Plugin
 from apps.incidents.models import Incident
 from apps.incidents.services import incident_confirm, incident_dismiss, incidents_evaluate
-from tests.factories import UserFactory
+from tests.factories import UserFactory, order_inputs
 from tests.html import text
 from tests.incidents.factories import runs_on, stores
 
@@ -41,7 +41,7 @@ def choose_plugin(client, article, plugin: Plugin) -> Diagnosis:
         merchant_id=plugin.merchant_id,
         subject_id=plugin.pk,
         subject_label=plugin.name,
-        order_number="1001",
+        **order_inputs("1001"),
         page=article,
     )
     session = client.session

@@ -11,7 +11,7 @@ importer. Registered into ``apps.checks`` at startup:
 
 from __future__ import annotations
 
-from . import accounts, checks  # noqa: F401  (registering is importing)
+from . import accounts, checks, order_import  # noqa: F401  (registering is importing)
 from .dry_run import CHECK_OF_NOTIFICATION, CHECK_OF_RULE, INTERACTIVE_TIMEOUT
 
 __all__ = ["CHECK_OF_NOTIFICATION", "CHECK_OF_RULE", "INTERACTIVE_TIMEOUT"]
