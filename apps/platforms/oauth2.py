@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from apps.platforms.base import Connection, NotAuthorized, PlatformUnavailable
+from apps.platforms.base import Connection, NotAuthorized, PlatformUnavailable, RateLimited
 from apps.platforms.http import PlatformHTTP
 from apps.platforms.throttle import throttle_for
 
@@ -279,7 +279,8 @@ class AccessToken:
 
     ``call(send)`` hands ``send`` a live token: the stored one while it has
     more than REFRESH_MARGIN left, else one refreshed from the stored refresh
-    token. If the platform turns the token down (``send`` raises
+    token (or, while the token endpoint is down or throttling us, the stored
+    one for as long as it has not expired). If the platform turns the token down (``send`` raises
     ``rejected``) and the token was not issued during this call, it is
     refreshed and ``send`` runs once more; a token refused right after it was
     issued means the authorization itself is gone, and the refusal stands.
@@ -324,7 +325,14 @@ class AccessToken:
             return token
         if not self.can_refresh():
             raise NotAuthorized(self._cannot_renew())
-        return self.renew()
+        try:
+            return self.renew()
+        except (RateLimited, PlatformUnavailable):
+            if token and expiry is not None and now < expiry:
+                return (
+                    token  # inside the margin but not expired: good for this call, the next one tries again
+                )
+            raise
 
     def can_refresh(self) -> bool:
         return bool(
