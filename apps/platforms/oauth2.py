@@ -280,10 +280,11 @@ class AccessToken:
     ``call(send)`` hands ``send`` a live token: the stored one while it has
     more than REFRESH_MARGIN left, else one refreshed from the stored refresh
     token (or, while the token endpoint is down or throttling us, the stored
-    one for as long as it has not expired). If the platform turns the token down (``send`` raises
-    ``rejected``) and the token was not issued during this call, it is
-    refreshed and ``send`` runs once more; a token refused right after it was
-    issued means the authorization itself is gone, and the refusal stands.
+    one for as long as it has not expired). If the platform turns the token
+    down (``send`` raises ``rejected``) and the token was not issued during
+    this call, it is refreshed and ``send`` runs once more; a token refused
+    right after it was issued means the authorization itself is gone, and
+    the refusal stands.
 
     Without a refresh token or app keys nothing is refreshed: a stored token
     is sent as it is (the platform judges it), and no token at all is
@@ -295,9 +296,8 @@ class AccessToken:
     ):
         self.provider = provider
         self.connection = connection
-        self.credentials = (
-            connection.credentials
-        )  # renewed tokens are written here, for the client's next call
+        # Renewed tokens are written here, for the client's next call.
+        self.credentials = connection.credentials
         self.keys = keys
         self.token_url = token_url
         self._issued: str = ""  # the token this call was issued, if any
@@ -328,10 +328,9 @@ class AccessToken:
         try:
             return self.renew()
         except (RateLimited, PlatformUnavailable):
+            # Inside the margin but not expired: good for this call, and the next one tries again.
             if token and expiry is not None and now < expiry:
-                return (
-                    token  # inside the margin but not expired: good for this call, the next one tries again
-                )
+                return token
             raise
 
     def can_refresh(self) -> bool:
