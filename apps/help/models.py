@@ -14,6 +14,7 @@ from wagtail.search import index
 
 from apps.checks.registry import check_choices, get_check
 
+from .hooks import search_record
 from .widgets import CheckChooser, check_on_two_steps
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul", "code"]
@@ -116,10 +117,8 @@ class HelpIndexPage(Page):
         context["query"] = query
         context["articles"] = help_articles_for_index(self, query=query)
         if query:
-            from apps.insights.services import search_log
-
             context["hits"] = search_hits(context["articles"], query, index=self)
-            context["search"] = search_log(query=query, results=len(context["articles"]))
+            context["search"] = search_record(query=query, results=len(context["articles"]))
         return context
 
     def serve(self, request, *args, **kwargs):

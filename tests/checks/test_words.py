@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.checks.base import InputError, clean_order_number
 from apps.checks.templatetags.check_words import ago
-from apps.checks.words import duration_words
+from kitty_troubleshoot.words import duration_words
 
 
 @pytest.mark.parametrize(
