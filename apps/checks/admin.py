@@ -11,14 +11,38 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from kitty_troubleshoot.admin import MerchantNamedAdmin, ReadOnlyAdmin
+from kitty_troubleshoot.admin import ReadOnlyAdmin
+from kitty_troubleshoot.words import when
 
 from .models import CheckRun, Diagnosis
+from .registry import account_directory
 from .selectors import diagnosis_summary
 from .transcript import check_title, run_entry, status_word, transcript_html
-from .words import when
 
 TRANSCRIPT_MEDIA = {"all": ["css/admin_transcript.css"]}
+
+
+class MerchantNamedAdmin(admin.ModelAdmin):
+    """Rows that store a merchant id show the merchant by name and are found by it."""
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(merchant_name=account_directory().merchant_name_expression())
+        )
+
+    @admin.display(description="merchant", ordering="merchant_name")
+    def merchant(self, obj) -> str:
+        return getattr(obj, "merchant_name", None) or f"(merchant {obj.merchant_id}, deleted)"
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            named = account_directory().merchant_ids_named(search_term)
+            if named:
+                results = results | queryset.filter(merchant_id__in=named)
+        return results, may_have_duplicates
 
 
 def revision_words(revision) -> str:

@@ -18,13 +18,13 @@ from django.utils.dateparse import parse_datetime
 from wagtail.models import Page, get_page_models
 
 from kitty_troubleshoot.params import int_param
+from kitty_troubleshoot.words import duration_words, when
 
 from .base import ARRIVAL_KEY, AccountAccess, Arrival, InputError, Status
 from .models import CheckRun, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
 from .sets import CheckSet, TypedInput, set_of
-from .words import duration_words, when
 
 SESSION_KEY = "checks:diagnosis:{page_id}"
 REFUSAL_KEY = "checks:refusal:{page_id}"

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 from wagtail.models import Page
 
-from kitty_troubleshoot.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
 from kitty_troubleshoot.params import int_param
 
+from .accounts import in_another_account
 from .base import InputError
 from .models import CheckRun, Diagnosis
 from .registry import get_check

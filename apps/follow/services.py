@@ -14,9 +14,9 @@ from django.utils import timezone
 from apps.checks.models import Diagnosis
 from apps.checks.selectors import diagnosis_summary
 from apps.checks.services import diagnosis_rerun
-from apps.checks.words import duration_words, when
 from apps.commerce.models import Notification, Order, Plugin
 from kitty_troubleshoot.limits import Limit, LimitRefused
+from kitty_troubleshoot.words import duration_words, when
 
 from .emails import watch_email
 from .models import EmailPreference, OrderWatch

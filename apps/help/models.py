@@ -16,6 +16,7 @@ from apps.checks.fields import CheckSetField
 from apps.checks.registry import check_choices, get_check
 from apps.checks.sets import get_set
 
+from .hooks import search_record
 from .widgets import CheckChooser, check_on_two_steps
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul", "code"]
@@ -118,10 +119,8 @@ class HelpIndexPage(Page):
         context["query"] = query
         context["articles"] = help_articles_for_index(self, query=query)
         if query:
-            from apps.insights.services import search_log
-
             context["hits"] = search_hits(context["articles"], query, index=self)
-            context["search"] = search_log(query=query, results=len(context["articles"]))
+            context["search"] = search_record(query=query, results=len(context["articles"]))
         return context
 
     def serve(self, request, *args, **kwargs):

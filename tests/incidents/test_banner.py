@@ -177,6 +177,6 @@ def test_the_notes_cost_the_article_a_few_queries_however_many_steps(
         incident_confirm(incident=incident(check_key=check_key), by=UserFactory())
     merchant_client.get(demo.url)
 
-    with django_assert_max_num_queries(30):  # as without incidents (tests/checks/test_widget.py)
+    with django_assert_max_num_queries(30):  # as without incidents (tests/checks/test_widget_on_the_page.py)
         response = merchant_client.get(demo.url)
     assert list(notes_on(response)) == [5, 6, 7]

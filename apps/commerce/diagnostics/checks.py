@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from apps.checks.base import ARRIVAL_KEY, Arrival, Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.registry import register
-from apps.checks.words import duration_words
 from apps.platforms.base import PlatformError
 from kitty_troubleshoot.celery import is_broker_error
 from kitty_troubleshoot.params import int_param
+from kitty_troubleshoot.words import duration_words
 
 from .. import importing
 from ..importing import rules
