@@ -178,8 +178,13 @@ class TroubleshootingPage(Page):
         if strays:
             raise ValidationError(
                 {
-                    "check_set": f"{', '.join(strays)} carries a check of another check set than "
-                    f"“{check_set.title}”: choose that check's set, or another check for the step."
+                    "check_set": (
+                        f"{strays[0]} carries a check that is not of the check set “{check_set.title}”: "
+                        "choose the set it belongs to, or another check for the step."
+                        if len(strays) == 1
+                        else f"{', '.join(strays)} carry checks that are not of the check set "
+                        f"“{check_set.title}”: choose the set they belong to, or other checks for those steps."
+                    )
                 }
             )
 
