@@ -506,7 +506,9 @@ def _bench_diagnosis(spec: dict, order_number: str):
         page_id=spec["page_id"],
         subject_id=plugin.pk,
         subject_label=plugin.name,
-        order_number=order_number,
+        check_set="order-import",
+        reference=order_number,
+        inputs={"order_number": order_number, "placed_date": ""},
     )
 
 

@@ -83,12 +83,13 @@ def publish_revisions() -> tuple[int, list[int]]:
 
 def generate(db_name: str, page_id: int, revisions: list[int], runs: int) -> None:
     """Diagnoses, their runs and tickets, written by PostgreSQL itself (generate_series)."""
-    from apps.checks.selectors import ALREADY_HERE_BLOCK, ALREADY_HERE_KEY, step_targets
+    from apps.checks.selectors import ALREADY_HERE_BLOCK, step_targets
+    from apps.checks.sets import set_of
     from apps.commerce.models import Plugin
     from apps.help.models import TroubleshootingPage
 
     page = TroubleshootingPage.objects.get(pk=page_id)
-    steps = [(ALREADY_HERE_BLOCK, None, ALREADY_HERE_KEY)] + [
+    steps = [(ALREADY_HERE_BLOCK, None, set_of(page).before_step_one)] + [
         (t.block_id, t.step_number, t.check_key) for t in step_targets(page)
     ]
     if len(steps) != RUNS_PER_DIAGNOSIS:

@@ -6,9 +6,8 @@ from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
+from apps.checks.accounts import account_switch
 from apps.help import views as help_views
-
-from .accounts import account_switch
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/help/", permanent=False)),

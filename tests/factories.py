@@ -116,3 +116,12 @@ def fresh_order(plugin: Plugin, number: str = "1010", **fields) -> SandboxOrder:
     fields.setdefault("placed_at", timezone.now() - timedelta(minutes=1))
     fields.setdefault("lines", [{"sku": "MUG-BLUE-001", "quantity": 1, "title": "Blue mug"}])
     return SandboxOrderFactory(store=store_of(plugin), number=number, **fields)
+
+
+def order_inputs(number: str, placed_date=None) -> dict:
+    """A diagnosis' check-set fields for an order looked for with "An Order Did Not Import"."""
+    return {
+        "check_set": "order-import",
+        "reference": number,
+        "inputs": {"order_number": number, "placed_date": placed_date.isoformat() if placed_date else ""},
+    }

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
+from tests.factories import order_inputs
 from tests.support.factories import SupportTicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ AGENT_MODELS = {"support.supportticket": True, "checks.diagnosis": False, "check
 def clients(article):
     call_command("demo_setup", stdout=StringIO())
     diagnosis = Diagnosis.objects.create(
-        merchant_id=1, subject_id=1, subject_label="Main store", order_number="1"
+        merchant_id=1, subject_id=1, subject_label="Main store", **order_inputs("1")
     )
     CheckRun.objects.create(
         diagnosis=diagnosis,

@@ -11,14 +11,38 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from kitty_troubleshoot.admin import MerchantNamedAdmin, ReadOnlyAdmin
+from kitty_troubleshoot.admin import ReadOnlyAdmin
+from kitty_troubleshoot.words import when
 
 from .models import CheckRun, Diagnosis
+from .registry import account_directory
 from .selectors import diagnosis_summary
 from .transcript import check_title, run_entry, status_word, transcript_html
-from .words import when
 
 TRANSCRIPT_MEDIA = {"all": ["css/admin_transcript.css"]}
+
+
+class MerchantNamedAdmin(admin.ModelAdmin):
+    """Rows that store a merchant id show the merchant by name and are found by it."""
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(merchant_name=account_directory().merchant_name_expression())
+        )
+
+    @admin.display(description="merchant", ordering="merchant_name")
+    def merchant(self, obj) -> str:
+        return getattr(obj, "merchant_name", None) or f"(merchant {obj.merchant_id}, deleted)"
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            named = account_directory().merchant_ids_named(search_term)
+            if named:
+                results = results | queryset.filter(merchant_id__in=named)
+        return results, may_have_duplicates
 
 
 def revision_words(revision) -> str:
@@ -64,9 +88,9 @@ class CheckRunInline(RunInWords, admin.TabularInline):
 
 @admin.register(Diagnosis)
 class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
-    list_display = ["updated_at", "merchant", "user", "subject_label", "order_number", "page", "read_only"]
+    list_display = ["updated_at", "merchant", "user", "subject_label", "reference", "page", "read_only"]
     list_filter = ["page", "read_only"]
-    search_fields = ["order_number", "subject_label", "user__username", "user__email"]
+    search_fields = ["reference", "subject_label", "user__username", "user__email"]
     list_select_related = ["user", "page"]
     inlines = [CheckRunInline]
     fieldsets = [
@@ -77,8 +101,8 @@ class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
                     "merchant",
                     "user",
                     "subject_label",
-                    "order_number",
-                    "placed_date",
+                    "check_set",
+                    "typed",
                     "page",
                     "origin",
                     "created_at",
@@ -89,10 +113,14 @@ class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
             },
         )
     ]
-    readonly_fields = ["merchant", "origin", "verdict", "transcript"]
+    readonly_fields = ["merchant", "origin", "typed", "verdict", "transcript"]
 
     class Media:
         css = TRANSCRIPT_MEDIA
+
+    @admin.display(description="typed")
+    def typed(self, diagnosis: Diagnosis) -> str:
+        return diagnosis.inputs_in_words()
 
     @admin.display(description="run from")
     def origin(self, diagnosis: Diagnosis) -> str:
@@ -132,7 +160,7 @@ class CheckRunAdmin(RunInWords, MerchantNamedAdmin, ReadOnlyAdmin):
         "task_time",
     ]
     list_filter = ["status", "check_key", "page"]
-    search_fields = ["uuid", "summary", "diagnosis__order_number", "user__username", "task_id"]
+    search_fields = ["uuid", "summary", "diagnosis__reference", "user__username", "task_id"]
     date_hierarchy = "queued_at"
     list_select_related = ["user"]
     fieldsets = [

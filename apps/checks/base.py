@@ -8,10 +8,7 @@ framework which subjects (e.g. plugins) a user may check.
 from __future__ import annotations
 
 import enum
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, ClassVar, Protocol
 
 
@@ -85,9 +82,6 @@ class Arrival(enum.StrEnum):
 
 ARRIVAL_KEY = "outcome"
 
-ORDER_NUMBER_MAX = 64
-ORDER_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9\-_.#]+$")
-
 
 class InputError(ValueError):
     """A merchant typed something we cannot use; the message says what to type instead."""
@@ -97,62 +91,6 @@ class InputError(ValueError):
         self.field = field
 
 
-def _decimal_digits_fold(value: str) -> str:
-    """Every Unicode decimal digit (category Nd) as its ASCII digit; other characters unchanged."""
-    return "".join(
-        str(unicodedata.decimal(ch)) if not ch.isascii() and unicodedata.decimal(ch, None) is not None else ch
-        for ch in value
-    )
-
-
-def clean_order_number(raw: str | None) -> str:
-    """Trimmed, without a leading '#'; empty when not given. Raises InputError for garbage.
-
-    Compatibility forms are folded first (NFKC): full-width digits typed on a
-    Japanese keyboard ("１００４") or a full-width "＃" read as the order they mean.
-    So does every other decimal digit Unicode knows (Arabic-Indic "١٠٠٤",
-    Devanagari "१००४", ...): NFKC leaves those as they are, so each is folded to
-    its ASCII digit by its decimal value.
-    """
-    value = (raw or "").strip()
-    if len(value) <= ORDER_NUMBER_MAX * 4:  # folding a huge paste is not worth computing
-        value = _decimal_digits_fold(unicodedata.normalize("NFKC", value)).strip()
-    if len(value) > ORDER_NUMBER_MAX:
-        raise InputError("order_number", f"An order number has at most {ORDER_NUMBER_MAX} characters.")
-    if value and not ORDER_NUMBER_PATTERN.match(value):
-        raise InputError(
-            "order_number",
-            "An order number has only letters, digits and - _ . # (copy it from the source platform).",
-        )
-    typed = value
-    value = value.lstrip("#")
-    if value == "" and typed:
-        raise InputError("order_number", "Type the order number after the #.")
-    return value
-
-
-# No marketplace order is older; earlier dates are typing mistakes (and overflow date arithmetic).
-EARLIEST_PLACED_DATE = date(2000, 1, 1)
-
-
-def clean_placed_date(raw: str | None) -> date | None:
-    value = (raw or "").strip()
-    if not value:
-        return None
-    # Only the plain YYYY-MM-DD a date field sends (fromisoformat would also take "2024-W01-1").
-    try:
-        placed = date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
-    except ValueError:
-        placed = None
-    if placed is None:
-        raise InputError("placed_date", "Give the date the order was placed as YYYY-MM-DD.")
-    if placed < EARLIEST_PLACED_DATE:
-        raise InputError("placed_date", f"Give a date after {EARLIEST_PLACED_DATE:%Y}: that is too long ago.")
-    if placed > date.today():
-        raise InputError("placed_date", "The date the order was placed cannot be in the future.")
-    return placed
-
-
 @dataclass
 class CheckContext:
     """What a check runs with. ``shared`` lives for one task, across the checks of one diagnosis."""
@@ -160,8 +98,8 @@ class CheckContext:
     merchant_id: int
     user_id: int | None
     subject_id: int | None  # e.g. a plugin id, already known to belong to the merchant
-    order_number: str = ""
-    placed_date: date | None = None
+    # The inputs the run was started with, cleaned by the article's check set (``CheckSet.loaded``).
+    inputs: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
     # A look on someone else's behalf (a support agent's re-check): the checks
     # record nothing on the account, and no fix is applied.
@@ -186,9 +124,10 @@ class Check:
     key: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str] = ""
-    # An input the check cannot do without: the framework answers "couldn't
-    # check, type the order number" instead of running it.
-    needs_order_number: ClassVar[bool] = False
+    # Inputs the check cannot do without (names of its set's inputs): the
+    # framework refuses the start, or answers "couldn't check", with the
+    # input's own ``missing`` words instead of running it.
+    needs: ClassVar[tuple[str, ...]] = ()
     # For editors choosing a check for a step (the step block's chooser):
     # the article and step it was written for (no step: it runs with every
     # check, before Step 1), and the fixes it can offer, in a few words each.
@@ -248,14 +187,6 @@ class AccountDirectory(Protocol):
     def subject_choices(self, merchant_id: int) -> list[tuple[int, str]]: ...
 
     def subject_label(self, merchant_id: int, subject_id: int) -> str | None: ...
-
-    def subject_for(self, merchant_id: int, subject_id: int, typed: str) -> tuple[str, str] | None:
-        """The subject's label, and the order number ``typed`` as its platform writes them (one lookup).
-
-        None when the subject is not one of the account's. Raises InputError
-        (on ``order_number``) when ``typed`` cannot be one of that platform's.
-        """
-        ...
 
     def merchant_name_expression(self, merchant_id_field: str = "merchant_id"): ...
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from .base import Status
+from .sets import get_set, set_of
 
 
 class PreviewSession(models.Model):
@@ -47,7 +48,7 @@ class PreviewSession(models.Model):
 
 
 class Diagnosis(models.Model):
-    """One account looking for one missing order through one plugin, on one article.
+    """One account looking into one thing (an order) on one subject (a plugin), with one article's check set.
 
     Every member of the account who checks the same order shares it, so a
     teammate sees the checks (and fixes) already done, and a check one of them
@@ -62,8 +63,10 @@ class Diagnosis(models.Model):
     page = models.ForeignKey("wagtailcore.Page", on_delete=models.SET_NULL, null=True, related_name="+")
     subject_id = models.BigIntegerField("plugin id")
     subject_label = models.CharField("plugin", max_length=200)
-    order_number = models.CharField(max_length=64, blank=True)
-    placed_date = models.DateField(null=True, blank=True)
+    check_set = models.CharField(max_length=64, help_text="The article's check set: what its inputs mean.")
+    # What the diagnosis is about: the set's identifying input as stored (an order number), "" if not given.
+    reference = models.CharField(max_length=64, blank=True)
+    inputs = models.JSONField(default=dict, blank=True, help_text="Every input of the check set, as stored.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     read_only = models.BooleanField(
@@ -88,11 +91,29 @@ class Diagnosis(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         verbose_name_plural = "diagnoses"
-        indexes = [models.Index(fields=["merchant_id", "page", "subject_id", "order_number"])]
+        indexes = [models.Index(fields=["merchant_id", "page", "subject_id", "reference"])]
 
     def __str__(self):
-        order = f"order #{self.order_number}" if self.order_number else "no order number"
-        return f"{self.subject_label}, {order}"
+        return f"{self.subject_label}, {self.about or 'nothing typed'}"
+
+    @property
+    def set(self):
+        """The check set the diagnosis was started with (the first registered, if that one is gone)."""
+        return get_set(self.check_set) or set_of(None)
+
+    @property
+    def about(self) -> str:
+        """What it is about, in its set's words ("order #1004"); "" when nothing identifying was typed."""
+        return self.set.about(self.reference)
+
+    def inputs_in_words(self) -> str:
+        """Each input by its label, as typed ("Order number: 1004 · Placed on: 2026-11-30")."""
+        shown = [(i.label, self.inputs.get(i.name) or "") for i in self.set.inputs]
+        return " · ".join(f"{label}: {value}" for label, value in shown if value) or "nothing typed"
+
+    def values(self) -> dict:
+        """Its inputs as checks get them, cleaned by its set."""
+        return self.set.loaded(self.inputs)
 
 
 class CheckRun(models.Model):

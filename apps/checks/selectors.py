@@ -18,23 +18,27 @@ from django.utils.dateparse import parse_datetime
 from wagtail.models import Page, get_page_models
 
 from kitty_troubleshoot.params import int_param
+from kitty_troubleshoot.words import duration_words, when
 
-from .base import ARRIVAL_KEY, AccountAccess, Arrival, InputError, Status, clean_order_number
+from .base import ARRIVAL_KEY, AccountAccess, Arrival, InputError, Status
 from .models import CheckRun, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
 from .services import StepTarget, check_run_expire_if_overdue, latest_runs
-from .words import duration_words, when
+from .sets import CheckSet, TypedInput, set_of
 
 SESSION_KEY = "checks:diagnosis:{page_id}"
 REFUSAL_KEY = "checks:refusal:{page_id}"
-# The panel's inputs, shown again as typed when a start is refused without JavaScript.
-TYPED_FIELDS = ("subject", "order_number", "placed_date")
 # Without JavaScript the article follows running checks by loading itself again: the address
 # names where the reader was (a step, or the inputs) and changes on every load, so each refresh
 # is a real navigation rather than a jump to a #fragment of the page already shown.
 NOJS_CHECKING_PARAM = "checking"
 NOJS_REFRESH_SECONDS = 1  # a browser replaces the history entry for refreshes of 1 s or less
 _NOJS_ANCHOR = re.compile(r"step-\d{1,3}|check-inputs|check-panel")
+
+
+def typed_fields(check_set: type[CheckSet]) -> tuple[str, ...]:
+    """The panel's fields: shown again as typed when a start is refused without JavaScript."""
+    return ("subject", *(i.name for i in check_set.inputs))
 
 
 @dataclass
@@ -44,7 +48,7 @@ class Refusal:
     block_id: str  # the step whose button was pressed; "" for "Check every step"
     message: str
     field_name: str = ""  # the input at fault, if one is
-    typed: dict = field(default_factory=dict)  # TYPED_FIELDS as they were posted
+    typed: dict = field(default_factory=dict)  # the subject and the set's inputs, as they were posted
 
 
 def refusal_keep(request, page, refusal: Refusal) -> None:
@@ -64,7 +68,7 @@ def _refusal_pop(request, page) -> Refusal | None:
         block_id=str(data.get("block_id", "")),
         message=str(data.get("message", "")),
         field_name=str(data.get("field", "")),
-        typed={k: str(v) for k, v in (data.get("typed") or {}).items() if k in TYPED_FIELDS},
+        typed={k: str(v) for k, v in (data.get("typed") or {}).items() if k in typed_fields(set_of(page))},
     )
 
 
@@ -116,6 +120,7 @@ class CheckPanel:
     """Everything the article needs to render the checks for one signed-in user."""
 
     can_check: bool
+    check_set: type[CheckSet]
     is_owner: bool = False
     # The account whose subjects (plugins) the inputs offer, read only when the inputs are shown:
     # the summary's polls never show them.
@@ -133,7 +138,7 @@ class CheckPanel:
 
     @cached_property
     def subjects(self) -> list[tuple[int, str]]:
-        return account_directory().subject_choices(self.subjects_of) if self.subjects_of is not None else []
+        return self.check_set.subject_choices(self.subjects_of) if self.subjects_of is not None else []
 
     @property
     def preview_token(self) -> str:
@@ -149,35 +154,43 @@ class CheckPanel:
         return self.subjects[0][0] if len(self.subjects) == 1 else None
 
     @property
-    def order_number(self) -> str:
-        typed = self._typed("order_number")
-        return typed if typed is not None else (self.diagnosis.order_number if self.diagnosis else "")
+    def fields(self) -> list[tuple[TypedInput, str]]:
+        """Each of the set's inputs with its value to show: as typed in a refused start, else as last checked."""
+        stored = self.diagnosis.inputs if self.diagnosis is not None else {}
+        shown = []
+        for typed_input in self.check_set.inputs:
+            typed = self._typed(typed_input.name)
+            shown.append(
+                (typed_input, typed if typed is not None else str(stored.get(typed_input.name) or ""))
+            )
+        return shown
 
     @property
-    def placed_date(self) -> str:
-        typed = self._typed("placed_date")
-        if typed is not None:
-            return typed
-        return self.diagnosis.placed_date.isoformat() if self.diagnosis and self.diagnosis.placed_date else ""
+    def reference(self) -> str:
+        return self.diagnosis.reference if self.diagnosis is not None else ""
 
     @property
     def summary(self) -> Summary:
         return summary_of(
             list(self.widgets.values()),
             already_here=self.already_here,
-            order_number=self.diagnosis.order_number if self.diagnosis else "",
+            reference=self.reference,
+            check_set=self.check_set,
         )
 
     @property
     def results_stale(self) -> bool:
-        """A refused start's inputs are not the diagnosis shown: its results are about another order or plugin."""
+        """A refused start's inputs are not the diagnosis shown: its results are about another subject or thing."""
         if self.diagnosis is None or self.refusal is None or not self.refusal.typed:
             return False
         typed_subject = self._typed("subject") or ""
-        typed_number = self._typed("order_number") or ""
-        with suppress(InputError):  # not an order number at all: certainly not the one shown
-            typed_number = clean_order_number(typed_number)
-        return typed_subject != str(self.diagnosis.subject_id) or typed_number != self.diagnosis.order_number
+        ident = self.check_set.identifying()
+        typed_reference = ""
+        if ident is not None:
+            typed_reference = self._typed(ident.name) or ""
+            with suppress(InputError):  # not a valid one at all: certainly not the one shown
+                typed_reference = ident.stored(ident.clean(typed_reference))
+        return typed_subject != str(self.diagnosis.subject_id) or typed_reference != self.diagnosis.reference
 
     @property
     def shown_diagnosis(self) -> Diagnosis | None:
@@ -215,7 +228,7 @@ def live_article(page_id) -> Page:
             _page_types[pk] = type(page)
     except (TypeError, ValueError, OverflowError, Page.DoesNotExist):
         raise Http404("No such article.") from None
-    if not hasattr(page, "body"):  # a page without steps (e.g. the help center's home)
+    if not hasattr(page, "check_steps"):  # a page without steps (e.g. the help center's home)
         raise Http404("No such article.")
     return page
 
@@ -226,7 +239,7 @@ def _article_types() -> tuple[str, ...]:
     return tuple(
         model._meta.model_name
         for model in get_page_models()
-        if Page in model._meta.parents and any(f.name == "body" for f in model._meta.local_fields)
+        if Page in model._meta.parents and hasattr(model, "check_steps")
     )
 
 
@@ -263,15 +276,11 @@ def session_diagnosis(request, page, *, merchant_id: int | None = None) -> Diagn
 
 def step_targets(page) -> list[StepTarget]:
     """The article's steps that carry a registered check, in order."""
-    targets, number = [], 0
-    for block in page.body:
-        if block.block_type != "step":
-            continue
-        number += 1
-        key = block.value.get("check") or ""
-        if key and get_check(key) is not None:
-            targets.append(StepTarget(key, block.id, number))
-    return targets
+    return [
+        StepTarget(key, block_id, number)
+        for block_id, number, key in page.check_steps()
+        if get_check(key) is not None
+    ]
 
 
 def step_widgets(page) -> dict[str, StepWidget]:
@@ -418,22 +427,20 @@ def check_panel(
     request is in.
     """
     user = request.user
+    check_set = set_of(page)
     if not user.is_authenticated:
-        return CheckPanel(can_check=False)
+        return CheckPanel(can_check=False, check_set=check_set)
     session = getattr(page, "preview_session", None)
     if session is None and diagnosis is not None and diagnosis.preview_session_id:
         session = diagnosis.preview_session
-    if session is None and getattr(request, "is_preview", False):
-        from .services import preview_session_record
-
-        session = preview_session_record(user=user, page=page)
     if session is not None:
         return _preview_panel(request, page, session, diagnosis=diagnosis, runs=runs)
     account = getattr(request, "account", None)
     if account is None:
-        return CheckPanel(can_check=False)
+        return CheckPanel(can_check=False, check_set=check_set)
     panel = CheckPanel(
         can_check=True,
+        check_set=check_set,
         is_owner=account.is_owner,
         subjects_of=account.merchant_id,
     )
@@ -448,6 +455,7 @@ def _preview_panel(
     merchant_id = directory.preview_account(session.user)
     panel = CheckPanel(
         can_check=True,
+        check_set=set_of(page),
         is_owner=True,  # the editor stands in for the sandbox account's owner
         subjects_of=merchant_id,
         preview=session,
@@ -490,9 +498,8 @@ def _nojs_refresh_url(request, panel: CheckPanel) -> str:
     return f"{path}?{NOJS_CHECKING_PARAM}={anchor}&t={time.time_ns() // 1_000_000}#{anchor}"
 
 
-# The "is it already here?" check runs with every start and is shown above Step 1.
+# The set's check that runs before Step 1 ("is it already here?") is shown above Step 1, as this block.
 ALREADY_HERE_BLOCK = "already-here"
-ALREADY_HERE_KEY = "order_already_imported"
 
 
 def runs_queued_ahead(runs) -> int | None:
@@ -508,9 +515,15 @@ def runs_queued_ahead(runs) -> int | None:
     return CheckRun.objects.filter(status=CheckRun.State.QUEUED, queued_at__lt=first).count()
 
 
-def every_step_targets(page) -> list[StepTarget]:
-    """What "Check every step" runs: "is it already here?", then each of the article's steps."""
-    return [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *step_targets(page)]
+def before_step_one(page, reference: str) -> list[StepTarget]:
+    """The set's check that runs before Step 1 with every start that names what it is about ([] otherwise)."""
+    key = set_of(page).before_step_one
+    return [StepTarget(key, ALREADY_HERE_BLOCK, None)] if key and reference else []
+
+
+def every_step_targets(page, reference: str) -> list[StepTarget]:
+    """What "Check every step" runs: the set's check before Step 1, then each of the article's steps."""
+    return [*before_step_one(page, reference), *step_targets(page)]
 
 
 @dataclass(frozen=True)
@@ -536,7 +549,15 @@ class Summary:
 
     steps: list[StepWidget]
     already_here: CheckRun | None = None
-    order_number: str = ""
+    reference: str = ""  # what the diagnosis is about (the set's identifying input), "" if not typed
+    check_set: type[CheckSet] | None = None  # whose words the summary speaks; the first registered if None
+
+    def __post_init__(self):
+        if self.check_set is None:
+            self.check_set = set_of(None)
+
+    def _say(self, template: str, **values) -> str:
+        return self.check_set.say(template, reference=self.reference, **values)
 
     @property
     def ran(self) -> list[StepWidget]:
@@ -620,28 +641,37 @@ class Summary:
         will never come (cancelled, refunded, failed) or is not on the platform
         at all (a mistyped number, or an order of another plugin's store).
         """
-        number = self.order_number
-        if not number:
-            return "Type the missing order's number and check it first."
+        words = self.check_set.words
+        if not words.watch_needs_reference:
+            return "There is nothing here that arrives by itself to watch for."
+        if not self.reference:
+            return words.watch_needs_reference
         state = self.state
         if state in ("idle", "running"):
-            return f"Wait until the checks of order #{number} have finished, then watch it."
+            return self._say(words.watch_wait)
         if state == "already_here":
-            return f"Order #{number} is already in Commerce Kitty."
+            return self._say(words.already_here)
         ended = [w for w in self.ran if not w.run.in_flight]
         for widget in sorted(ended, key=lambda w: w.step_number or 0):
             arrival = self._arrival(widget)
             if arrival == Arrival.NEVER:
-                return f"There is nothing to watch for: order #{number} will not arrive by itself. {widget.run.summary}"
+                return self._say(words.watch_never, verdict=widget.run.summary)
             if arrival == Arrival.ABSENT:
-                return (
-                    f"There is nothing to watch for: the platform has no order #{number} for this plugin. "
-                    "Check the number, and the plugin whose store it was placed in."
-                )
+                return self._say(words.watch_absent)
         for widget in self._with(Status.FAILED):
             if self._arrival(widget) != Arrival.NOT_YET:
-                return f"Order #{number} will not arrive by itself until Step {widget.step_number} is resolved: {widget.run.summary}"
+                return self._say(words.watch_blocked, step=widget.step_number, verdict=widget.run.summary)
         return ""
+
+    @property
+    def about(self) -> str:
+        """What the diagnosis is about, in its set's words ("order #1004")."""
+        return self.check_set.about(self.reference)
+
+    @property
+    def watchable(self) -> bool:
+        """Whether the set's subject is something that may arrive by itself (a watch makes sense at all)."""
+        return bool(self.check_set.words.watch_needs_reference)
 
     @property
     def may_watch(self) -> bool:
@@ -675,7 +705,7 @@ class Summary:
         if state == "running":
             return [SummaryLine(f"Checking… {self.finished} of {self.total} steps done.")]
         if state == "already_here":
-            return [SummaryLine(f"Order #{self.order_number} is already in Commerce Kitty.")]
+            return [SummaryLine(self._say(self.check_set.words.already_here))]
         unknown = self.unknown_steps
         counts = f"{self.passed} of {self.total} steps passed"
         if unknown:
@@ -696,7 +726,11 @@ class Summary:
             if failing is not None:
                 lines.append(
                     SummaryLine(
-                        f"Step {failing.step_number} keeps the order out: {failing.run.summary}",
+                        self._say(
+                            self.check_set.words.keeps_out,
+                            step=failing.step_number,
+                            verdict=failing.run.summary,
+                        ),
                         failing.step_number,
                     )
                 )
@@ -711,10 +745,7 @@ class Summary:
             return lines
         return [
             SummaryLine(f"All {self.total} steps passed."),
-            SummaryLine(
-                "If the order is still missing, open a support ticket: it will carry this diagnosis.",
-                anchor="still-missing",
-            ),
+            SummaryLine(self.check_set.words.all_passed_then, anchor="still-missing"),
         ]
 
     def retry_advice(self) -> str:
@@ -759,9 +790,13 @@ def _steps_words(widgets: list[StepWidget]) -> str:
 
 
 def summary_of(
-    widgets: list[StepWidget], *, already_here: CheckRun | None = None, order_number: str = ""
+    widgets: list[StepWidget],
+    *,
+    already_here: CheckRun | None = None,
+    reference: str = "",
+    check_set: type[CheckSet] | None = None,
 ) -> Summary:
-    return Summary(list(widgets), already_here=already_here, order_number=order_number)
+    return Summary(list(widgets), already_here=already_here, reference=reference, check_set=check_set)
 
 
 def diagnosis_summary(diagnosis: Diagnosis, *, page=None) -> Summary:
@@ -769,10 +804,14 @@ def diagnosis_summary(diagnosis: Diagnosis, *, page=None) -> Summary:
 
     Steps are numbered as when they ran; with ``page`` the article's current steps are used.
     """
-    return summary_of_runs(latest_runs(diagnosis), order_number=diagnosis.order_number, page=page)
+    return summary_of_runs(
+        latest_runs(diagnosis), reference=diagnosis.reference, check_set=diagnosis.set, page=page
+    )
 
 
-def summary_of_runs(runs: dict[str, CheckRun], *, order_number: str = "", page=None) -> Summary:
+def summary_of_runs(
+    runs: dict[str, CheckRun], *, reference: str = "", check_set: type[CheckSet] | None = None, page=None
+) -> Summary:
     """The summary of a diagnosis given its latest run of each step, by block id.
 
     For readers that load many diagnoses' runs at once (the editors' outcome
@@ -791,4 +830,4 @@ def summary_of_runs(runs: dict[str, CheckRun], *, order_number: str = "", page=N
             for run in runs.values()
             if run.step_number is not None
         ]
-    return summary_of(widgets, already_here=already_here, order_number=order_number)
+    return summary_of(widgets, already_here=already_here, reference=reference, check_set=check_set)

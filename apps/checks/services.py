@@ -7,7 +7,8 @@ import math
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.result import EagerResult
@@ -23,6 +24,7 @@ from kitty_troubleshoot.celery import is_broker_error
 from .base import AccountAccess, CheckContext, InputError, Outcome
 from .models import CheckRun, CheckStart, Diagnosis, PreviewSession
 from .registry import account_directory, get_check
+from .sets import set_of
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +70,9 @@ class StepTarget:
 
 
 def diagnosis_for(
-    *,
-    account: AccountAccess | None,
-    user,
-    page,
-    subject_id: int | None,
-    order_number: str,
-    placed_date: date | None,
+    *, account: AccountAccess | None, user, page, subject_id: int | None, values: dict[str, Any]
 ) -> Diagnosis:
-    """The account's current diagnosis for these inputs, shared by its members for 12 hours.
+    """The account's current diagnosis for these inputs (``values``, cleaned by the page's set), shared by its members for 12 hours.
 
     ``account`` is the one the user works in (``request.account``). Raises
     LookupError when the subject is not one of the account's (the caller turns
@@ -85,19 +81,14 @@ def diagnosis_for(
     if account is None:
         raise InputError("subject", "Your user is not part of any Commerce Kitty account.")
     diagnosis = _diagnosis_get_or_create(
-        merchant_id=account.merchant_id,
-        user=user,
-        page_id=page.pk,
-        subject_id=subject_id,
-        order_number=order_number,
-        placed_date=placed_date,
+        merchant_id=account.merchant_id, user=user, page=page, subject_id=subject_id, values=values
     )
     diagnosis.page = page  # as this request loaded it: its live revision is what the runs record
     return diagnosis
 
 
 def preview_diagnosis_for(
-    *, session: PreviewSession, subject_id: int | None, order_number: str, placed_date: date | None
+    *, session: PreviewSession, page, subject_id: int | None, values: dict[str, Any]
 ) -> Diagnosis:
     """The preview's current diagnosis for these inputs, on the editor's sandbox account.
 
@@ -108,10 +99,9 @@ def preview_diagnosis_for(
     return _diagnosis_get_or_create(
         merchant_id=account_directory().preview_account(session.user),
         user=session.user,
-        page_id=session.page_id,
+        page=page,
         subject_id=subject_id,
-        order_number=order_number,
-        placed_date=placed_date,
+        values=values,
         preview_session=session,
     )
 
@@ -120,19 +110,21 @@ def _diagnosis_get_or_create(
     *,
     merchant_id: int,
     user,
-    page_id: int | None,
+    page,
     subject_id: int | None,
-    order_number: str,
-    placed_date: date | None,
+    values: dict[str, Any],
     preview_session: PreviewSession | None = None,
 ) -> Diagnosis:
+    check_set = set_of(page)
     if subject_id is None:
-        raise InputError("subject", "Choose the plugin the order should import through.")
-    # An Amazon order id typed as 17 digits is the order Amazon writes 3-7-7, and "1004" is none.
-    subject = account_directory().subject_for(merchant_id, subject_id, order_number)
+        raise InputError("subject", check_set.subject_missing)
+    subject = check_set.subject_for(merchant_id, subject_id, values)
     if subject is None:
-        raise LookupError("no such plugin in this account")
-    label, order_number = subject
+        raise LookupError("no such subject in this account")
+    label, values = subject
+    stored = check_set.stored(values)
+    reference = check_set.reference_of(values)
+    page_id = page.pk if preview_session is None else preview_session.page_id
     now = timezone.now()
     diagnosis = (
         Diagnosis.objects.filter(
@@ -140,8 +132,9 @@ def _diagnosis_get_or_create(
             read_only=False,
             preview_session=preview_session,
             page_id=page_id,
+            check_set=check_set.key,
             subject_id=subject_id,
-            order_number=order_number,
+            reference=reference,
             updated_at__gte=now - timedelta(hours=12),
         )
         .order_by("-updated_at")
@@ -154,20 +147,62 @@ def _diagnosis_get_or_create(
             merchant_id=merchant_id,
             user=user,
             page_id=page_id,
+            check_set=check_set.key,
             subject_id=subject_id,
             subject_label=label,
-            order_number=order_number,
-            placed_date=placed_date,
+            reference=reference,
+            inputs=stored,
             preview_session=preview_session,
         )
         diagnosis.is_new = True
         return diagnosis
-    diagnosis.placed_date = placed_date  # what was typed now, even when the field was cleared
+    diagnosis.inputs = stored  # what was typed now, even a detail cleared since (the date placed)
     diagnosis.updated_at = now
-    diagnosis.unsaved_fields = (
-        "placed_date",
-        "updated_at",
-    )  # saved with the start's runs, if it is not refused
+    diagnosis.unsaved_fields = ("inputs", "updated_at")  # saved with the start's runs, if it is not refused
+    return diagnosis
+
+
+def diagnosis_rerun(
+    *,
+    merchant_id: int,
+    page,
+    subject_id: int,
+    subject_label: str,
+    inputs: dict[str, Any],
+    user,
+    read_only: bool = False,
+    inline: bool = False,
+) -> Diagnosis:
+    """Every step of ``page`` checked again, as a new diagnosis with these (stored) inputs of its set.
+
+    The one way a diagnosis is run again, whoever asks: a watch at its
+    deadline (``inline``: in the task that asks, by the watcher), a support
+    agent's look at a ticket (``read_only``: the checks record nothing on
+    the account and no fix can be applied), the API. It counts against
+    nobody's start limit. Raises ChecksUnavailable when the checks cannot be
+    queued (the diagnosis then shows them as couldn't check).
+    """
+    from .selectors import every_step_targets
+
+    check_set = set_of(page)
+    values = check_set.loaded(inputs)
+    diagnosis = Diagnosis.objects.create(
+        merchant_id=merchant_id,
+        user=user,
+        page=page,
+        check_set=check_set.key,
+        subject_id=subject_id,
+        subject_label=subject_label,
+        reference=check_set.reference_of(values),
+        inputs=check_set.stored(values),
+        read_only=read_only,
+    )
+    targets = every_step_targets(page, diagnosis.reference)
+    runs = check_runs_start(
+        diagnosis=diagnosis, user=user, targets=targets, count_towards_limit=False, enqueue=not inline
+    )
+    if inline:
+        check_runs_execute([run.pk for run in runs])
     return diagnosis
 
 
@@ -270,11 +305,7 @@ def check_runs_start(
     refuses the task (the runs are then finished as "couldn't check").
     """
     now = timezone.now()
-    inputs = {
-        "subject_id": diagnosis.subject_id,
-        "order_number": diagnosis.order_number,
-        "placed_date": diagnosis.placed_date.isoformat() if diagnosis.placed_date else "",
-    }
+    inputs = {"subject_id": diagnosis.subject_id, **diagnosis.inputs}
     runs, new_runs = [], []
     # The task's id is the runs' from the start: a redelivered task takes over exactly these runs.
     task_id = str(uuid.uuid4()) if enqueue else ""
@@ -460,16 +491,11 @@ def _execute(run: CheckRun, shared: dict) -> None:
     diagnosis = run.diagnosis
     # The inputs the run was started with: a teammate's later start may change the shared diagnosis.
     inputs = run.inputs or {}
-    try:
-        placed_date = date.fromisoformat(inputs["placed_date"]) if inputs.get("placed_date") else None
-    except (TypeError, ValueError):
-        placed_date = None
     ctx = CheckContext(
         merchant_id=run.merchant_id,
         user_id=run.user_id,
         subject_id=inputs.get("subject_id", diagnosis.subject_id),
-        order_number=inputs.get("order_number", diagnosis.order_number),
-        placed_date=placed_date if "placed_date" in inputs else diagnosis.placed_date,
+        inputs=diagnosis.set.loaded({**diagnosis.inputs, **inputs}),
         shared=shared,
         read_only=diagnosis.read_only,
     )
@@ -480,8 +506,9 @@ def _execute(run: CheckRun, shared: dict) -> None:
             outcome = Outcome.unknown("This check no longer exists.", "Ask support to update the article.")
         else:
             check = check_class()
-            if check.needs_order_number and not ctx.order_number:
-                raise InputError("order_number", "Type the missing order's number above to check this step.")
+            missing = diagnosis.set.missing_for([run.check_key], ctx.inputs)
+            if missing is not None:
+                raise missing
             if run.fix_requested and diagnosis.read_only:
                 fix_error = "this diagnosis only looks; fixes are applied from the merchant's own."
             elif run.fix_requested and not _fix_already_applied(run):

@@ -12,22 +12,20 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 from wagtail.models import Page
 
-from kitty_troubleshoot.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
 from kitty_troubleshoot.params import int_param
 
-from .base import InputError, clean_order_number, clean_placed_date
+from .accounts import in_another_account
+from .base import InputError
 from .models import CheckRun, Diagnosis
 from .registry import get_check
 from .selectors import (
-    ALREADY_HERE_BLOCK,
-    ALREADY_HERE_KEY,
     NOJS_CHECKING_PARAM,
     SESSION_KEY,
-    TYPED_FIELDS,
     Refusal,
     StepWidget,
     article_from,
+    before_step_one,
     check_panel,
     diagnosis_for_account,
     diagnosis_for_viewer,
@@ -40,10 +38,10 @@ from .selectors import (
     run_for_viewer,
     runs_queued_ahead,
     step_targets,
+    typed_fields,
 )
 from .services import (
     ChecksUnavailable,
-    StepTarget,
     TooManyChecks,
     check_fix_request,
     check_runs_start,
@@ -52,6 +50,7 @@ from .services import (
     preview_diagnosis_for,
     preview_sandbox_reset,
 )
+from .sets import set_of
 
 # Sent (as an htmx event on the page) when a response shows a check that has ended,
 # so other parts of the article, such as the support ticket form, can catch up.
@@ -172,26 +171,20 @@ def check_start(request, every_step: bool = False):
         subject_id = int(subject) if subject else None
     except ValueError:
         raise Http404("No such plugin.") from None
+    check_set = set_of(page)
     try:
-        order_number = clean_order_number(request.POST.get("order_number"))
-        if not order_number and any(get_check(t.check_key).needs_order_number for t in targets):
-            # Caught before anything runs: without the number most steps could only say "couldn't check".
-            raise InputError(
-                "order_number", "Type the missing order's number (as the source platform shows it)."
-            )
-        placed_date = clean_placed_date(request.POST.get("placed_date"))
+        values = check_set.clean(request.POST)
+        # Caught before anything runs: without what a check needs it could only say "couldn't check".
+        missing = check_set.missing_for([t.check_key for t in targets], values)
+        if missing is not None:
+            raise missing
         if preview is not None:
             diagnosis = preview_diagnosis_for(
-                session=preview, subject_id=subject_id, order_number=order_number, placed_date=placed_date
+                session=preview, page=page, subject_id=subject_id, values=values
             )
         else:
             diagnosis = diagnosis_for(
-                account=request.account,
-                user=request.user,
-                page=page,
-                subject_id=subject_id,
-                order_number=order_number,
-                placed_date=placed_date,
+                account=request.account, user=request.user, page=page, subject_id=subject_id, values=values
             )
     except LookupError:
         raise Http404("No such plugin.") from None
@@ -200,8 +193,7 @@ def check_start(request, every_step: bool = False):
     except TooManyChecks as exc:
         return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
 
-    if order_number:
-        targets = [StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None), *targets]
+    targets = [*before_step_one(page, diagnosis.reference), *targets]
     new_diagnosis = diagnosis.is_new
     try:
         started = check_runs_start(diagnosis=diagnosis, user=request.user, targets=targets)
@@ -227,6 +219,11 @@ def check_start(request, every_step: bool = False):
     )
 
 
+def _typed(request, page) -> dict[str, str]:
+    """The panel's fields as they were posted (cut short), to show them again with a refusal."""
+    return {name: request.POST.get(name, "")[:100] for name in typed_fields(set_of(page))}
+
+
 def _refuse(
     request, page, widget, run_all: bool, anchor: str, message: str, *, field: str = "", typed: bool = False
 ):
@@ -240,7 +237,7 @@ def _refuse(
             block_id="" if run_all or widget is None else widget.block_id,
             message=message,
             field_name=field,
-            typed={name: request.POST.get(name, "")[:100] for name in TYPED_FIELDS} if typed else {},
+            typed=_typed(request, page) if typed else {},
         )
         refusal_keep(request, page, refusal)
         return _back_to(page, anchor)
@@ -264,7 +261,7 @@ def _refuse(
             block_id="" if run_all or widget is None else widget.block_id,
             message=message,
             field_name=field,
-            typed={name: request.POST.get(name, "")[:100] for name in TYPED_FIELDS},
+            typed=_typed(request, page),
         )
         response.content += render(
             request, "checks/panel.html#inputs_oob", {"page": page, "panel": panel}
@@ -328,8 +325,7 @@ def check_run_fix(request, run_uuid):
     runs = latest_runs(run.diagnosis)
     # Every step shown gets checked again after the fix: what it said before may no longer hold.
     rechecks = [t for t in step_targets(page) if t.block_id in runs]
-    if ALREADY_HERE_BLOCK in runs:
-        rechecks.append(StepTarget(ALREADY_HERE_KEY, ALREADY_HERE_BLOCK, None))
+    rechecks += [t for t in before_step_one(page, run.diagnosis.reference) if t.block_id in runs]
     try:
         check_fix_request(
             run=run,

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.checks.models import Diagnosis
-from apps.checks.selectors import diagnosis_summary, every_step_targets
-from apps.checks.services import check_runs_execute, check_runs_start
-from apps.checks.words import duration_words, when
+from apps.checks.selectors import diagnosis_summary
+from apps.checks.services import diagnosis_rerun
 from apps.commerce.models import Notification, Order, Plugin
 from kitty_troubleshoot.limits import Limit, LimitRefused
+from kitty_troubleshoot.words import duration_words, when
 
 from .emails import watch_email
 from .models import EmailPreference, OrderWatch
@@ -50,12 +50,12 @@ def _watch_limit() -> Limit:
 
 def watch_for(diagnosis: Diagnosis | None) -> OrderWatch | None:
     """The account's open watch on this diagnosis' plugin and order, if any."""
-    if diagnosis is None or not diagnosis.order_number:
+    if diagnosis is None or not diagnosis.reference:
         return None
     return OrderWatch.objects.filter(
         merchant_id=diagnosis.merchant_id,
         plugin_id=diagnosis.subject_id,
-        order_number=diagnosis.order_number,
+        order_number=diagnosis.reference,
         state=OrderWatch.State.WATCHING,
     ).first()
 
@@ -70,13 +70,13 @@ def watch_start(*, user, diagnosis: Diagnosis) -> tuple[OrderWatch, bool]:
     merchant first (the diagnosis' ``Summary.watch_refusal``); or when the
     user has started too many watches in the last hour.
     """
-    if not diagnosis.order_number:
+    if not diagnosis.reference:
         raise WatchRefused("Type the missing order's number and check it first.")
     plugin = Plugin.objects.filter(pk=diagnosis.subject_id, merchant_id=diagnosis.merchant_id).first()
     if plugin is None:
         raise WatchRefused("That plugin is no longer in your account.")
-    if Order.objects.filter(plugin=plugin, number=diagnosis.order_number).exists():
-        raise WatchRefused(f"Order #{diagnosis.order_number} is already in Commerce Kitty.")
+    if Order.objects.filter(plugin=plugin, number=diagnosis.reference).exists():
+        raise WatchRefused(f"Order #{diagnosis.reference} is already in Commerce Kitty.")
     existing = watch_for(diagnosis)
     if existing is not None:
         return existing, False
@@ -93,7 +93,7 @@ def watch_start(*, user, diagnosis: Diagnosis) -> tuple[OrderWatch, bool]:
             watch = OrderWatch.objects.create(
                 merchant_id=diagnosis.merchant_id,
                 plugin=plugin,
-                order_number=diagnosis.order_number,
+                order_number=diagnosis.reference,
                 user=user,
                 diagnosis=diagnosis,
                 created_at=now,
@@ -208,21 +208,15 @@ def _diagnosis_again(watch: OrderWatch) -> Diagnosis | None:
     page = watch.diagnosis.page.specific if watch.diagnosis and watch.diagnosis.page else None
     if page is None or not page.live or not hasattr(page, "body"):
         return None
-    diagnosis = Diagnosis.objects.create(
+    return diagnosis_rerun(
         merchant_id=watch.merchant_id,
-        user=watch.user,
         page=page,
         subject_id=watch.plugin_id,
         subject_label=watch.plugin.name,
-        order_number=watch.order_number,
-        placed_date=watch.diagnosis.placed_date if watch.diagnosis else None,
+        inputs=watch.diagnosis.inputs,
+        user=watch.user,
+        inline=True,
     )
-    targets = every_step_targets(page)
-    runs = check_runs_start(
-        diagnosis=diagnosis, user=watch.user, targets=targets, count_towards_limit=False, enqueue=False
-    )
-    check_runs_execute([run.pk for run in runs])
-    return diagnosis
 
 
 def diagnosis_link(diagnosis: Diagnosis, to: str) -> str:

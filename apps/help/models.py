@@ -12,8 +12,11 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from apps.checks.fields import CheckSetField
 from apps.checks.registry import check_choices, get_check
+from apps.checks.sets import get_set
 
+from .hooks import search_record
 from .widgets import CheckChooser, check_on_two_steps
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul", "code"]
@@ -116,10 +119,8 @@ class HelpIndexPage(Page):
         context["query"] = query
         context["articles"] = help_articles_for_index(self, query=query)
         if query:
-            from apps.insights.services import search_log
-
             context["hits"] = search_hits(context["articles"], query, index=self)
-            context["search"] = search_log(query=query, results=len(context["articles"]))
+            context["search"] = search_record(query=query, results=len(context["articles"]))
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -132,6 +133,7 @@ class TroubleshootingPage(Page):
     """An article whose steps each rule out one cause, optionally with a live check."""
 
     intro = RichTextField(features=RICH_TEXT_FEATURES, blank=True)
+    check_set = CheckSetField()
     body = StreamField(ArticleBodyBlock(), use_json_field=True)
 
     search_fields = [
@@ -139,7 +141,7 @@ class TroubleshootingPage(Page):
         index.SearchField("intro"),
         index.SearchField("body"),
     ]
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("check_set"), FieldPanel("body")]
     parent_page_types = ["help.HelpIndexPage"]
     subpage_types: list[str] = []
 
@@ -151,10 +153,49 @@ class TroubleshootingPage(Page):
         """The step blocks in order, each with its number (1-based)."""
         return [block for block in self.body if block.block_type == "step"]
 
+    def check_steps(self) -> list[tuple[str, int, str]]:
+        """(block id, step number, check key) of each step that carries a check, in order.
+
+        What the checks framework reads of an article: only this app knows a step block's shape.
+        """
+        return [
+            (block.id, number, key)
+            for number, block in enumerate(self.steps, start=1)
+            if (key := block.value.get("check") or "")
+        ]
+
+    def clean(self):
+        """Every step's check must be one of the article's check set (it runs with the set's inputs)."""
+        super().clean()
+        check_set = get_set(self.check_set)
+        if check_set is None:
+            return
+        strays = [
+            f"Step {number} ({get_check(key).title if get_check(key) else key})"
+            for number, key in enumerate((block.value.get("check") or "" for block in self.steps), start=1)
+            if key and key not in check_set.attachable()
+        ]
+        if strays:
+            raise ValidationError(
+                {
+                    "check_set": (
+                        f"{strays[0]} carries a check that is not of the check set “{check_set.title}”: "
+                        "choose the set it belongs to, or another check for the step."
+                        if len(strays) == 1
+                        else f"{', '.join(strays)} carry checks that are not of the check set "
+                        f"“{check_set.title}”: choose the set they belong to, or other checks for those steps."
+                    )
+                }
+            )
+
     def get_context(self, request, *args, **kwargs):
-        from apps.checks.selectors import check_panel
+        from apps.checks.selectors import check_panel, may_preview
+        from apps.checks.services import preview_session_record
 
         context = super().get_context(request, *args, **kwargs)
+        if getattr(request, "is_preview", False) and may_preview(request.user):
+            # A preview's checks run the draft as shown now, kept before the panel reads it.
+            self.preview_session = preview_session_record(user=request.user, page=self)
         panel = check_panel(request, self)
         numbered = []
         step_number = 0

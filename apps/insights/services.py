@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.selectors import summary_of_runs
+from apps.checks.sets import get_set
 from apps.commerce.models import Order
 from apps.support.models import SupportTicket
 from kitty_troubleshoot.limits import Limit, LimitRefused
@@ -105,10 +106,10 @@ def _parse_moment(value) -> datetime | None:
 
 def _order_arrivals(diagnoses: list[tuple]) -> dict[tuple, list[datetime]]:
     """When each asked-about order was imported, by (merchant id, plugin id, order number)."""
-    numbers = {d[4] for d in diagnoses if d[4]}
+    numbers = {d[5] for d in diagnoses if d[5]}
     if not numbers:
         return {}
-    plugins = {d[3] for d in diagnoses if d[4]}
+    plugins = {d[3] for d in diagnoses if d[5]}
     arrivals: dict[tuple, list[datetime]] = defaultdict(list)
     rows = Order.objects.filter(plugin_id__in=plugins, number__in=numbers).values_list(
         "merchant_id", "plugin_id", "number", "imported_at"
@@ -130,12 +131,12 @@ def _tally_batch(diagnoses: list[tuple], articles: dict, steps: dict) -> None:
         runs_of[run.diagnosis_id].append(run)
     ticketed = set(SupportTicket.objects.filter(diagnosis_id__in=ids).values_list("diagnosis_id", flat=True))
     arrivals = _order_arrivals(diagnoses)
-    for pk, page_id, merchant_id, subject_id, order_number, created_at in diagnoses:
+    for pk, page_id, merchant_id, subject_id, set_key, order_number, created_at in diagnoses:
         runs = runs_of.get(pk)
         if not runs:
             continue
         latest = {run.block_id: run for run in runs}  # ordered oldest first: the newest wins
-        summary = summary_of_runs(latest, order_number=order_number)
+        summary = summary_of_runs(latest, reference=order_number, check_set=get_set(set_key))
         revision_id = runs[-1].page_revision_id or 0
         moments = arrivals.get((merchant_id, subject_id, order_number), [])
         article = articles[(page_id, revision_id)]
@@ -198,7 +199,7 @@ def insights_aggregate_day(day: date) -> int:
         counted_diagnoses()
         .filter(created_at__gte=start, created_at__lt=end)
         .order_by("pk")
-        .values_list("pk", "page_id", "merchant_id", "subject_id", "order_number", "created_at")
+        .values_list("pk", "page_id", "merchant_id", "subject_id", "check_set", "reference", "created_at")
     )
     articles: dict[tuple, Counter] = defaultdict(Counter)
     steps: dict[tuple, _StepTally] = {}

@@ -3,8 +3,8 @@
 An order is ``getOrder`` plus ``getOrderItems`` (the SKUs are on the items);
 a listing is ``getOrders`` from ``CreatedAfter``, page by page with
 ``NextToken``. Every call carries a Login with Amazon (LWA) access token,
-refreshed from the plugin's stored refresh token and kept in this process
-until shortly before it expires.
+refreshed from the plugin's stored refresh token shortly before it expires
+and kept, encrypted, with the plugin's credentials, so every process uses it.
 
 Amazon limits each operation on its own (getOrder and getOrderItems 0.5
 requests/s with a burst of 30, getOrders one a minute with a burst of 20),
@@ -37,7 +37,6 @@ from apps.platforms.authorization import (
 from apps.platforms.base import (
     Buyer,
     Capabilities,
-    Connection,
     ImportOutcome,
     MalformedOrder,
     NotAuthorized,
@@ -56,8 +55,8 @@ from apps.platforms.base import (
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
+from apps.platforms.oauth2 import AccessToken, AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
-from apps.platforms.token_endpoint import AccessTokenCache, TokenAnswer, grant_key, token_request
 
 LABEL = "Amazon"
 
@@ -69,6 +68,26 @@ REGION_URLS = {
 }
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 SELLER_CENTRAL_URL = "https://sellercentral.amazon.com"
+
+# Login with Amazon's token endpoint: a form with the app's keys in the body.
+# The code Seller Central sends back is traded for a refresh token (and a
+# first access token); an LWA access token expires one hour after it is
+# issued, and the refresh token, which does not rotate, renews it until the
+# seller revokes the authorization.
+OAUTH = OAuth2Provider(
+    label=LABEL,
+    token_url=LWA_TOKEN_URL,
+    encoding=Encoding.FORM,
+    client_auth=ClientAuth.BODY,
+    lifetime=timedelta(hours=1),
+    refreshes=True,
+    code_refused="Amazon did not accept the authorization (it may have expired). Start Reauthorize again.",
+    refresh_refused=(
+        "Amazon no longer accepts this plugin's authorization: the seller revoked it in Seller "
+        "Central, or it expired. Reauthorize the plugin."
+    ),
+    not_connected="This Amazon plugin has no authorization yet. Authorize it from Seller Central.",
+)
 
 ORDERS_PATH = "/orders/v0/orders"
 
@@ -154,9 +173,6 @@ STATUSES = StatusTable(
         f"you to check it in Seller Central (its status “{word}” is one Commerce Kitty does not know yet)",
     ),
 )
-
-_tokens = AccessTokenCache()
-
 
 # --- Order numbers ---------------------------------------------------------------
 
@@ -361,65 +377,6 @@ def authorize_url(
     return f"{seller_central_url.rstrip('/')}/apps/authorize/consent?{urlencode(query)}"
 
 
-def exchange_code(
-    code: str,
-    *,
-    client_id: str,
-    client_secret: str,
-    redirect_uri: str,
-    connection: Connection,
-    token_url: str = LWA_TOKEN_URL,
-) -> dict[str, str]:
-    """Trade the ``spapi_oauth_code`` for the credentials to keep: ``{"refresh_token": …}``."""
-    answer = token_request(
-        token_url,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-        connection=connection,
-        label=LABEL,
-        refused_message="Amazon did not accept the authorization (it may have expired). Start Reauthorize again.",
-    )
-    if not answer.refresh_token:
-        raise NotAuthorized("Amazon did not return a refresh token. Start Reauthorize again.")
-    return {"refresh_token": answer.refresh_token}
-
-
-def refresh_access_token(
-    refresh_token: str,
-    *,
-    client_id: str,
-    client_secret: str,
-    connection: Connection,
-    token_url: str = LWA_TOKEN_URL,
-) -> TokenAnswer:
-    """A fresh LWA access token (valid an hour) for the stored refresh token; NotAuthorized when it is revoked."""
-    return token_request(
-        token_url,
-        {
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-        connection=connection,
-        label=LABEL,
-        refused_message=(
-            "Amazon no longer accepts this plugin's authorization: the seller revoked it in Seller "
-            "Central, or it expired. Reauthorize the plugin."
-        ),
-    )
-
-
-def forget_access_tokens() -> None:
-    """Drop every cached access token of this process (for tests)."""
-    _tokens.clear()
-
-
 # --- The client -----------------------------------------------------------------------
 
 
@@ -427,7 +384,9 @@ class AmazonClient(PlatformClient):
     """One Amazon seller account, through the Orders API v0.
 
     Credentials: ``{"region": "na" | "eu" | "fe", "marketplace_ids": "ATVPDKIKX0DER,…"
-    (or a list), "refresh_token": "Atzr|…"}``. The LWA app keys come from
+    (or a list), "refresh_token": "Atzr|…"}``, and the access token it renews
+    (``"access_token"``, ``"access_token_expires_at"``), kept with the plugin
+    through ``Connection.credentials_renewed``. The LWA app keys come from
     settings (``AMAZON_LWA_CLIENT_ID``, ``AMAZON_LWA_CLIENT_SECRET``) unless the
     plugin carries its own (``lwa_client_id``, ``lwa_client_secret``: a
     seller's private app). ``"base_url"`` and ``"token_url"`` point at a local
@@ -549,7 +508,8 @@ class AmazonClient(PlatformClient):
             )
         return REGION_URLS[region]
 
-    def _app_keys(self) -> tuple[str, str]:
+    def _app_keys(self) -> AppKeys | None:
+        """The plugin's own LWA keys, else the app's from settings; None when neither is complete."""
         credentials = self.connection.credentials
         client_id = str(
             credentials.get("lwa_client_id") or getattr(settings, "AMAZON_LWA_CLIENT_ID", "") or ""
@@ -557,47 +517,13 @@ class AmazonClient(PlatformClient):
         client_secret = str(
             credentials.get("lwa_client_secret") or getattr(settings, "AMAZON_LWA_CLIENT_SECRET", "") or ""
         )
-        if not client_id or not client_secret:
-            raise NotAuthorized(
-                "Commerce Kitty's Amazon app keys are not configured, so no Amazon plugin can connect. "
-                "Contact support."
-            )
-        return client_id, client_secret
+        return AppKeys(client_id, client_secret) if client_id and client_secret else None
 
-    def _token_url(self) -> str:
+    def access_token(self) -> AccessToken:
+        """The access token for one client call (renewed from the refresh token when it nears its expiry)."""
         credentials = self.connection.credentials
-        return str(
-            credentials.get("token_url") or getattr(settings, "AMAZON_LWA_TOKEN_URL", "") or LWA_TOKEN_URL
-        )
-
-    def access_token(self, *, renew: bool = False) -> tuple[str, bool]:
-        """An LWA access token and whether it came from this process' cache (``renew``: skip the cache)."""
-        refresh_token = str(self.connection.credentials.get("refresh_token") or "").strip()
-        if not refresh_token:
-            raise NotAuthorized(
-                "This Amazon plugin has no authorization yet. Authorize it from Seller Central."
-            )
-        client_id, client_secret = self._app_keys()
-        token_url = self._token_url()
-        key = grant_key(token_url, client_id, refresh_token)
-        if not renew:
-            cached = _tokens.get(key)
-            if cached is not None:
-                return cached, True
-        answer = refresh_access_token(
-            refresh_token,
-            client_id=client_id,
-            client_secret=client_secret,
-            connection=self.connection,
-            token_url=token_url,
-        )
-        _tokens.put(key, answer.access_token, answer.expires_in)
-        return answer.access_token, False
-
-    def forget_access_token(self) -> None:
-        refresh_token = str(self.connection.credentials.get("refresh_token") or "").strip()
-        client_id, _secret = self._app_keys()
-        _tokens.forget(grant_key(self._token_url(), client_id, refresh_token))
+        token_url = str(credentials.get("token_url") or getattr(settings, "AMAZON_LWA_TOKEN_URL", "") or "")
+        return AccessToken(OAUTH, self.connection, keys=self._app_keys(), token_url=token_url)
 
     def _http(self, operation: str, token: str) -> PlatformHTTP:
         return _AmazonHTTP(
@@ -654,18 +580,18 @@ class AmazonClient(PlatformClient):
 
 
 class _Session:
-    """One client call's connections: an access token and a pooled HTTP client per operation.
+    """One client call's connections: its access token and a pooled HTTP client per operation.
 
-    A request refused as not authorized with a token from this process' cache
-    is sent once more with a freshly refreshed token: Amazon may have revoked
-    the cached one before it would have expired.
+    A request Amazon refuses as not authorized with a token that was stored
+    (not issued during this call) is sent once more with a refreshed token:
+    Amazon may have revoked the stored one before it would have expired.
     """
 
     def __init__(self, client: AmazonClient):
         self.client = client
+        self.token = client.access_token()
         self._stack = ExitStack()
-        self._http: dict[str, PlatformHTTP] = {}
-        self._token, self._cached = client.access_token()
+        self._http: dict[str, tuple[str, PlatformHTTP]] = {}
 
     def __enter__(self) -> _Session:
         return self
@@ -676,29 +602,22 @@ class _Session:
     def request(
         self, operation: str, path: str, params: dict[str, Any] | None = None, max_wait: float = 2.0
     ) -> Any:
-        try:
+        def send(token: str) -> Any:
             return (
-                self._connection(operation).request_json("GET", path, params=params, max_wait=max_wait).data
-            )
-        except NotAuthorized:
-            if not self._cached:
-                raise
-            self.client.forget_access_token()
-            self._token, self._cached = self.client.access_token(renew=True)
-            for http in self._http.values():
-                http.close()
-            self._http.clear()
-            return (
-                self._connection(operation).request_json("GET", path, params=params, max_wait=max_wait).data
+                self._connection(operation, token)
+                .request_json("GET", path, params=params, max_wait=max_wait)
+                .data
             )
 
-    def _connection(self, operation: str) -> PlatformHTTP:
-        http = self._http.get(operation)
-        if http is None:
-            http = self._http[operation] = self._stack.enter_context(
-                self.client._http(operation, self._token)
-            )
-        return http
+        return self.token.call(send)
+
+    def _connection(self, operation: str, token: str) -> PlatformHTTP:
+        kept = self._http.get(operation)
+        if kept is None or kept[0] != token:
+            http = self._stack.enter_context(self.client._http(operation, token))
+            self._http[operation] = (token, http)
+            return http
+        return kept[1]
 
 
 def _placed_before(raw: Any, since: datetime) -> bool:
@@ -757,15 +676,14 @@ class AmazonAuthorization(AuthorizationFlow):
                 "This authorization is for another Amazon seller account than this plugin's. "
                 "Sign in to Seller Central with the plugin's account and start Reauthorize again."
             )
-        kept_credentials = exchange_code(
+        tokens = OAUTH.exchange_code(
             code,
-            client_id=settings.AMAZON_LWA_CLIENT_ID,
-            client_secret=settings.AMAZON_LWA_CLIENT_SECRET,
-            redirect_uri=answer.callback_url,
+            keys=AppKeys(settings.AMAZON_LWA_CLIENT_ID, settings.AMAZON_LWA_CLIENT_SECRET),
             connection=answer.connection,
-            token_url=settings.AMAZON_LWA_TOKEN_URL or LWA_TOKEN_URL,
+            token_url=settings.AMAZON_LWA_TOKEN_URL,
+            redirect_uri=answer.callback_url,
         )
-        return {**kept_credentials, **({"selling_partner_id": seller} if seller else {})}
+        return {**tokens.credentials(), **({"selling_partner_id": seller} if seller else {})}
 
 
 AUTHORIZATION = AmazonAuthorization()

@@ -39,9 +39,25 @@ from apps.platforms.base import (
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after
+from apps.platforms.oauth2 import AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
 
 API_ORIGIN = "https://api.bigcommerce.com"
+
+# BigCommerce's app install ("a modified version of the OAuth2 authorization
+# code grant"): JSON with the app's keys in the body, and the scope and
+# context the auth callback brought repeated. The answer is a permanent access
+# token, good until the merchant uninstalls the app or accepts changed scopes
+# (then a fresh install sends a new code): no expiry, no refresh token.
+OAUTH = OAuth2Provider(
+    label="BigCommerce",
+    token_url="https://login.bigcommerce.com/oauth2/token",
+    encoding=Encoding.JSON,
+    client_auth=ClientAuth.BODY,
+    lifetime=None,
+    refreshes=False,
+    code_refused="BigCommerce did not accept the installation. Start Reauthorize again.",
+)
 
 # BigCommerce's quota is per store, per 30-second window, and shared by every
 # app the merchant installed (150 requests on Standard plans): 3 requests/s
@@ -449,34 +465,14 @@ class BigCommerceAuthorization(AuthorizationFlow):
                 "This installation is for another BigCommerce store than the plugin's. "
                 "Sign in to the plugin's store and start Reauthorize again."
             )
-        secret = settings.BIGCOMMERCE_CLIENT_SECRET
-        code = answer.params.get("code", "")
-        with PlatformHTTP(
-            answer.connection,
-            label="BigCommerce",
-            base_url=settings.BIGCOMMERCE_LOGIN_URL.rstrip("/"),
-            throttle=throttle_for(answer.connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
-            unauthorized_message="BigCommerce did not accept the installation. Start Reauthorize again.",
-            forbidden_message="BigCommerce did not accept the installation. Start Reauthorize again.",
-            secrets=(secret, code),
-        ) as http:
-            answer = http.request_json(
-                "POST",
-                "/oauth2/token",
-                json={
-                    "client_id": settings.BIGCOMMERCE_CLIENT_ID,
-                    "client_secret": secret,
-                    "code": code,
-                    "scope": answer.params.get("scope", ""),
-                    "grant_type": "authorization_code",
-                    "redirect_uri": answer.callback_url,
-                    "context": answer.params.get("context", ""),
-                },
-            ).data
-        token = answer.get("access_token") if isinstance(answer, dict) else None
-        if not isinstance(token, str) or not token:
-            raise NotAuthorized("BigCommerce did not return an access token. Start Reauthorize again.")
-        return {"access_token": token}
+        return OAUTH.exchange_code(
+            answer.params.get("code", ""),
+            keys=AppKeys(settings.BIGCOMMERCE_CLIENT_ID, settings.BIGCOMMERCE_CLIENT_SECRET),
+            connection=answer.connection,
+            token_url=f"{settings.BIGCOMMERCE_LOGIN_URL.rstrip('/')}/oauth2/token",
+            redirect_uri=answer.callback_url,
+            extra={"scope": answer.params.get("scope", ""), "context": answer.params.get("context", "")},
+        ).credentials()
 
 
 # Each state's first status, for the demo marketplace to imitate (by its name, as a store shows it).

@@ -17,7 +17,6 @@ from apps.platforms.authorization import AuthorizationAnswer, AuthorizationFlow,
 from apps.platforms.base import (
     Buyer,
     Capabilities,
-    Connection,
     ImportOutcome,
     MalformedOrder,
     NotAuthorized,
@@ -37,11 +36,32 @@ from apps.platforms.base import (
     text_or_empty,
 )
 from apps.platforms.http import DEFAULT_RETRY_AFTER, PlatformHTTP, parse_retry_after
+from apps.platforms.oauth2 import AccessToken, AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
 
 ORDERS_PATH = "/sell/fulfillment/v1/order"
 TOKEN_PATH = "/identity/v1/oauth2/token"
-SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly"
+
+# eBay's OAuth (the authorization code grant and the refresh token request):
+# a form with the app's keys in HTTP Basic; a user access token lives two
+# hours (expires_in 7200) and is renewed with the refresh token, which lives
+# 18 months and does not rotate; the refresh request names the scopes again.
+OAUTH = OAuth2Provider(
+    label="eBay",
+    token_url=f"https://api.ebay.com{TOKEN_PATH}",
+    encoding=Encoding.FORM,
+    client_auth=ClientAuth.BASIC,
+    lifetime=timedelta(hours=2),
+    refreshes=True,
+    scopes=("https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly",),
+    scope_on_refresh=True,
+    code_refused="eBay did not accept the authorization. Start Reauthorize again.",
+    refresh_refused=(
+        "eBay no longer accepts this plugin's refresh token (it expired after 18 months, or the "
+        "seller revoked the app's access). Reauthorize the plugin."
+    ),
+    not_connected="This eBay plugin has no access token. Reauthorize the plugin.",
+)
 
 # eBay counts calls per day (100,000 for getOrders); per second it is
 # generous. 5 requests/s with a burst of 10 still lists 1,000 orders a second.
@@ -52,8 +72,6 @@ PAGE_SIZE = 200  # getOrders' largest `limit`
 LIST_MAX_WAIT = 10.0
 # A listing that has not ended after this many pages is paging in circles.
 MAX_PAGES = 5_000
-# Refresh an access token this long before eBay says it expires (2 hours).
-REFRESH_MARGIN = timedelta(minutes=5)
 
 INVALID_TOKEN_ERROR = 1001
 RATE_LIMIT_ERROR = 2001
@@ -294,43 +312,15 @@ def _api_origin(credentials: dict) -> str:
     return str(credentials.get("base_url") or "").rstrip("/") or settings.EBAY_API_URL.rstrip("/")
 
 
-def _token_http(connection: Connection, origin: str, secrets: tuple[str, ...]) -> PlatformHTTP:
-    return PlatformHTTP(
-        connection,
-        label="eBay",
-        base_url=origin,
-        throttle=throttle_for(connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
-        auth=(settings.EBAY_CLIENT_ID, settings.EBAY_CLIENT_SECRET),
-        unauthorized_message="eBay did not accept our application keys. Check EBAY_CLIENT_ID and EBAY_CLIENT_SECRET.",
-        secrets=(settings.EBAY_CLIENT_SECRET, *secrets),
-    )
+def _token_url(credentials: dict) -> str:
+    return f"{_api_origin(credentials)}{TOKEN_PATH}"
 
 
-def request_token(
-    connection: Connection, origin: str, form: dict[str, str], *, refused: str
-) -> dict[str, str]:
-    """POST to eBay's token endpoint; the new credentials (access token, its expiry, a refresh token if sent).
-
-    eBay answers 400 ``invalid_grant`` for a code or refresh token it will
-    not take: that is NotAuthorized with ``refused`` as the message.
-    """
-    with _token_http(connection, origin, tuple(form.values())) as http:
-        response = http.request_json("POST", TOKEN_PATH, data=form, accept_statuses=(400,))
-    answer = response.data if isinstance(response.data, dict) else {}
-    token = answer.get("access_token")
-    if response.status_code == 400 or not isinstance(token, str) or not token:
-        raise NotAuthorized(refused)
-    try:
-        lifetime = float(answer.get("expires_in") or 7200)
-    except (TypeError, ValueError):
-        lifetime = 7200.0
-    renewed = {
-        "access_token": token,
-        "access_token_expires_at": (datetime.now(UTC) + timedelta(seconds=lifetime)).isoformat(),
-    }
-    if isinstance(answer.get("refresh_token"), str) and answer["refresh_token"]:
-        renewed["refresh_token"] = answer["refresh_token"]
-    return renewed
+def _app_keys() -> AppKeys | None:
+    """The app's keys, when all of eBay's app settings are set (else nothing is refreshed)."""
+    if not registry.provider(EbayClient.key).app_keys_configured():
+        return None
+    return AppKeys(settings.EBAY_CLIENT_ID, settings.EBAY_CLIENT_SECRET)
 
 
 class EbayClient(PlatformClient):
@@ -348,10 +338,6 @@ class EbayClient(PlatformClient):
     # Without a creationdate filter eBay shows the last 90 days; we keep to them.
     capabilities = Capabilities(backfill=True, manual_sync=True, history_days=90)
     credential_fields = ("access_token", "refresh_token")
-
-    # Renewed once already by this client: a token eBay turns down right
-    # after a refresh is not refreshed again.
-    _refreshed = False
 
     def get_order(self, number: str) -> SourceOrder | None:
         """The order with this order id (what Seller Hub shows as the order number), or None."""
@@ -420,68 +406,19 @@ class EbayClient(PlatformClient):
         return throttle_for(self.connection.bucket, rate=RATE_PER_SECOND, burst=BURST)
 
     def _request(self, method: str, path: str, **kwargs: Any):
-        """One API call with a live access token: renewed first when it is about to expire,
-        and once more if eBay turns it down (errorId 1001) while a refresh token is at hand."""
-        if self._expiring():
-            self._refresh()
-        try:
-            with self._http() as http:
+        """One API call with a live access token (renewed within the margin, or once when eBay
+        turns it down with a 401 or errorId 1001)."""
+        credentials = self.connection.credentials
+        token = AccessToken(OAUTH, self.connection, keys=_app_keys(), token_url=_token_url(credentials))
+
+        def send(access_token: str):
+            with self._http(access_token) as http:
                 return http.request_json(method, path, **kwargs)
-        except _InvalidToken:
-            if self._refreshed or not self._can_refresh():
-                raise
-        self._refresh()
-        with self._http() as http:
-            return http.request_json(method, path, **kwargs)
 
-    def _can_refresh(self) -> bool:
-        return bool(self.connection.credentials.get("refresh_token")) and EbayAuthorization().available()
+        return token.call(send, rejected=_InvalidToken)
 
-    def _expiring(self) -> bool:
+    def _http(self, token: str) -> PlatformHTTP:
         credentials = self.connection.credentials
-        if not credentials.get("access_token"):
-            return self._can_refresh()
-        raw = credentials.get("access_token_expires_at")
-        if not raw or not self._can_refresh():
-            return False
-        try:
-            expires_at = datetime.fromisoformat(str(raw))
-        except ValueError:
-            return True
-        if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=UTC)
-        return expires_at - REFRESH_MARGIN <= datetime.now(UTC)
-
-    def _refresh(self) -> None:
-        """Trade the refresh token for a new access token and keep it with the plugin."""
-        credentials = self.connection.credentials
-        if not self._can_refresh():
-            raise NotAuthorized(
-                "eBay's access token for this plugin has expired and cannot be renewed here. Reauthorize the plugin."
-            )
-        renewed = request_token(
-            self.connection,
-            _api_origin(credentials),
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": str(credentials["refresh_token"]),
-                "scope": SCOPE,
-            },
-            refused=(
-                "eBay no longer accepts this plugin's refresh token (it expired after 18 months, or the "
-                "seller revoked the app's access). Reauthorize the plugin."
-            ),
-        )
-        self._refreshed = True
-        credentials.update(renewed)
-        if self.connection.credentials_renewed is not None:
-            self.connection.credentials_renewed(renewed)
-
-    def _http(self) -> PlatformHTTP:
-        credentials = self.connection.credentials
-        token = str(credentials.get("access_token") or "").strip()
-        if not token:
-            raise NotAuthorized("This eBay plugin has no access token. Reauthorize the plugin.")
         return _EbayHTTP(
             self.connection,
             label=self.label,
@@ -563,7 +500,7 @@ class EbayAuthorization(AuthorizationFlow):
                 "client_id": settings.EBAY_CLIENT_ID,
                 "redirect_uri": settings.EBAY_RU_NAME,
                 "response_type": "code",
-                "scope": SCOPE,
+                "scope": OAUTH.scope,
                 "state": start.state,
             }
         )
@@ -573,12 +510,14 @@ class EbayAuthorization(AuthorizationFlow):
         code = answer.params.get("code", "")
         if not code:  # declined: eBay sends the seller back without a code
             return None
-        return request_token(
-            answer.connection,
-            _api_origin(answer.credentials),
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": settings.EBAY_RU_NAME},
-            refused="eBay did not accept the authorization. Start Reauthorize again.",
-        )
+        # eBay's redirect_uri is the RuName that named the accepted URL, not the URL itself.
+        return OAUTH.exchange_code(
+            code,
+            keys=AppKeys(settings.EBAY_CLIENT_ID, settings.EBAY_CLIENT_SECRET),
+            connection=answer.connection,
+            token_url=_token_url(answer.credentials),
+            redirect_uri=settings.EBAY_RU_NAME,
+        ).credentials()
 
 
 def _demo_statuses() -> dict[OrderState, StatusWord]:

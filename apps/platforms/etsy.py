@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 import secrets
-import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -61,10 +59,8 @@ from apps.platforms.base import (
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after
+from apps.platforms.oauth2 import AccessToken, AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
-from apps.platforms.token_endpoint import EXPIRY_MARGIN, TokenAnswer, token_request
-
-logger = logging.getLogger(__name__)
 
 LABEL = "Etsy"
 
@@ -72,8 +68,27 @@ API_URL = "https://api.etsy.com"
 API_PREFIX = "/v3/application"
 TOKEN_URL = "https://api.etsy.com/v3/public/oauth/token"
 CONNECT_URL = "https://www.etsy.com/oauth/connect"
+
+# Etsy's OAuth 2 with PKCE: a form naming the app by its keystring alone (the
+# code verifier proves the exchange, no secret is sent). An access token
+# lives an hour (expires_in 3600); the refresh token lives 90 days and
+# rotates: each refresh returns a new one and the old one stops working.
 # Reading receipts needs transactions_r; nothing else is asked for.
-SCOPES = ("transactions_r",)
+OAUTH = OAuth2Provider(
+    label=LABEL,
+    token_url=TOKEN_URL,
+    encoding=Encoding.FORM,
+    client_auth=ClientAuth.PUBLIC,
+    lifetime=timedelta(hours=1),
+    refreshes=True,
+    scopes=("transactions_r",),
+    code_refused="Etsy did not accept the authorization (it may have expired). Start Reauthorize again.",
+    refresh_refused=(
+        "Etsy no longer accepts this plugin's authorization: the shop owner removed the app's "
+        "access, or the authorization expired. Reauthorize the plugin."
+    ),
+    not_connected="This Etsy plugin has no authorization yet. Connect it from Etsy.",
+)
 
 # Etsy's default allowance is 10 requests/s for the whole app; one plugin
 # takes at most half of it so a backfill never starves the others.
@@ -368,7 +383,7 @@ def authorize_url(
     redirect_uri: str,
     state: str,
     code_challenge: str,
-    scopes: tuple[str, ...] = SCOPES,
+    scopes: tuple[str, ...] = OAUTH.scopes,
     connect_url: str = CONNECT_URL,
 ) -> str:
     """Etsy's consent page; Etsy sends the shop owner back to ``redirect_uri`` with ``code`` and ``state``."""
@@ -386,62 +401,9 @@ def authorize_url(
     return f"{connect_url}?{query}"
 
 
-def _credentials_from(answer: TokenAnswer) -> dict[str, Any]:
-    if not answer.refresh_token:
-        raise NotAuthorized("Etsy did not return a refresh token. Start Reauthorize again.")
-    return {
-        "access_token": answer.access_token,
-        "refresh_token": answer.refresh_token,
-        "access_token_expires_at": time.time() + answer.expires_in,
-        # Etsy prefixes its tokens with the shop owner's user id.
-        "user_id": answer.access_token.split(".", 1)[0] if "." in answer.access_token else "",
-    }
-
-
-def exchange_code(
-    code: str,
-    *,
-    keystring: str,
-    redirect_uri: str,
-    code_verifier: str,
-    connection: Connection,
-    token_url: str = TOKEN_URL,
-) -> dict[str, Any]:
-    """Trade the callback's code (and the PKCE verifier) for the credentials to keep.
-
-    Returns ``{"access_token", "refresh_token", "access_token_expires_at", "user_id"}``.
-    """
-    answer = token_request(
-        token_url,
-        {
-            "grant_type": "authorization_code",
-            "client_id": keystring,
-            "redirect_uri": redirect_uri,
-            "code": code,
-            "code_verifier": code_verifier,
-        },
-        connection=connection,
-        label=LABEL,
-        refused_message="Etsy did not accept the authorization (it may have expired). Start Reauthorize again.",
-    )
-    return _credentials_from(answer)
-
-
-def refresh_tokens(
-    refresh_token: str, *, keystring: str, connection: Connection, token_url: str = TOKEN_URL
-) -> dict[str, Any]:
-    """Fresh tokens for the stored refresh token. The old refresh token is spent: keep what this returns."""
-    answer = token_request(
-        token_url,
-        {"grant_type": "refresh_token", "client_id": keystring, "refresh_token": refresh_token},
-        connection=connection,
-        label=LABEL,
-        refused_message=(
-            "Etsy no longer accepts this plugin's authorization: the shop owner removed the app's "
-            "access, or the authorization expired. Reauthorize the plugin."
-        ),
-    )
-    return _credentials_from(answer)
+def user_of_token(access_token: str) -> str:
+    """The shop owner's user id: Etsy prefixes its access tokens with it (``<user_id>.<token>``)."""
+    return access_token.split(".", 1)[0] if "." in access_token else ""
 
 
 def shop_of_user(
@@ -452,7 +414,7 @@ def shop_of_user(
     connection: Connection,
     base_url: str = API_URL,
 ) -> dict[str, str]:
-    """The shop the authorizing user owns, from what ``exchange_code`` returned: ``{"shop_id", "shop_name"}``.
+    """The shop the authorizing user owns, from the credentials the code exchange brought: ``{"shop_id", "shop_name"}``.
 
     NotAuthorized when the account has no shop: only a shop owner's
     authorization can read its orders.
@@ -494,24 +456,18 @@ class EtsyClient(PlatformClient):
     """One Etsy shop, via its owner's OAuth authorization.
 
     Credentials: ``{"shop_id": "12345678", "access_token": "…", "refresh_token": "…",
-    "access_token_expires_at": <unix seconds>}``. The app's keystring and
+    "access_token_expires_at": ISO 8601}``. The app's keystring and
     shared secret come from settings (``ETSY_KEYSTRING``, ``ETSY_SHARED_SECRET``)
     unless the plugin carries its own (``keystring``, ``shared_secret``).
     ``"base_url"`` and ``"token_url"`` point at a local server in tests.
-
-    ``renewed_credentials`` holds what the client renewed on its own (also
-    handed to ``Connection.credentials_renewed`` the moment it happened).
+    Renewed tokens are handed to ``Connection.credentials_renewed`` the moment
+    Etsy issues them: the refresh token they replace is spent.
     """
 
     key = "etsy"
     label = LABEL
     capabilities = Capabilities(backfill=True, manual_sync=True, history_days=None)
     credential_fields = ("shop_id", "access_token", "refresh_token")
-
-    def __init__(self, connection: Connection):
-        super().__init__(connection)
-        self._credentials = dict(connection.credentials)
-        self.renewed_credentials: dict[str, Any] = {}
 
     def get_order(self, number: str) -> SourceOrder | None:
         """The receipt with this number, or None (also when ``number`` cannot be one)."""
@@ -575,15 +531,19 @@ class EtsyClient(PlatformClient):
     # --- internals ---------------------------------------------------------
 
     def _shop_path(self) -> str:
-        shop_id = text_or_empty(self._credentials.get("shop_id")).strip()
+        shop_id = text_or_empty(self.connection.credentials.get("shop_id")).strip()
         if not shop_id.isdigit():
             raise NotAuthorized("This Etsy plugin does not say which shop it is for. Reconnect it from Etsy.")
         return f"{API_PREFIX}/shops/{shop_id}"
 
     def _app_keys(self) -> tuple[str, str]:
-        keystring = str(self._credentials.get("keystring") or getattr(settings, "ETSY_KEYSTRING", "") or "")
+        keystring = str(
+            self.connection.credentials.get("keystring") or getattr(settings, "ETSY_KEYSTRING", "") or ""
+        )
         shared = str(
-            self._credentials.get("shared_secret") or getattr(settings, "ETSY_SHARED_SECRET", "") or ""
+            self.connection.credentials.get("shared_secret")
+            or getattr(settings, "ETSY_SHARED_SECRET", "")
+            or ""
         )
         if not keystring:
             raise NotAuthorized(
@@ -591,43 +551,9 @@ class EtsyClient(PlatformClient):
             )
         return keystring, shared
 
-    def _access_token(self, *, renew: bool = False) -> tuple[str, bool]:
-        """A usable access token and whether it was just issued (``renew``: refresh even if it looks valid)."""
-        token = str(self._credentials.get("access_token") or "")
-        try:
-            expires_at = float(self._credentials.get("access_token_expires_at") or 0)
-        except (TypeError, ValueError):
-            expires_at = 0.0
-        if token and not renew and expires_at - EXPIRY_MARGIN > time.time():
-            return token, False
-        refresh_token = str(self._credentials.get("refresh_token") or "").strip()
-        if not refresh_token:
-            raise NotAuthorized("This Etsy plugin has no authorization yet. Connect it from Etsy.")
-        keystring, _shared = self._app_keys()
-        token_url = str(
-            self._credentials.get("token_url") or getattr(settings, "ETSY_TOKEN_URL", "") or TOKEN_URL
-        )
-        renewed = refresh_tokens(
-            refresh_token, keystring=keystring, connection=self.connection, token_url=token_url
-        )
-        self._keep(renewed)
-        return renewed["access_token"], True
-
-    def _keep(self, renewed: dict[str, Any]) -> None:
-        """Use the renewed tokens from now on and hand them to whoever keeps the plugin's credentials."""
-        self._credentials.update(renewed)
-        self.renewed_credentials.update(renewed)
-        if self.connection.credentials_renewed is not None:
-            self.connection.credentials_renewed(dict(renewed))
-        else:
-            logger.warning(
-                "Etsy tokens renewed for bucket %s with nobody to keep them; the old refresh token is spent",
-                self.connection.bucket,
-            )
-
     def _http(self, token: str) -> PlatformHTTP:
         keystring, shared = self._app_keys()
-        base_url = str(self._credentials.get("base_url") or API_URL).rstrip("/")
+        base_url = str(self.connection.credentials.get("base_url") or API_URL).rstrip("/")
         return _EtsyHTTP(
             self.connection,
             label=self.label,
@@ -646,7 +572,7 @@ class EtsyClient(PlatformClient):
                 "(transactions_r), or it is for another shop. Reauthorize the plugin."
             ),
             retry_after_hook=_retry_after,
-            secrets=[token, shared, str(self._credentials.get("refresh_token") or "")],
+            secrets=[token, shared, str(self.connection.credentials.get("refresh_token") or "")],
         )
 
     def _shop_get(self, path: str, params: dict[str, Any] | None = None, *, max_wait: float = 2.0) -> Any:
@@ -660,17 +586,18 @@ class EtsyClient(PlatformClient):
             ) from None
 
     def _get(self, path: str, params: dict[str, Any] | None = None, *, max_wait: float = 2.0) -> Any:
-        """GET ``path``; an access token Etsy turns down that was not just issued is renewed once and the call sent again."""
-        token, fresh = self._access_token()
-        try:
-            with self._http(token) as http:
+        """GET ``path`` with a live access token; one Etsy turns down (401) that was not just issued
+        is renewed once and the call sent again."""
+        credentials = self.connection.credentials
+        keystring, _shared = self._app_keys()
+        token_url = str(credentials.get("token_url") or getattr(settings, "ETSY_TOKEN_URL", "") or "")
+        token = AccessToken(OAUTH, self.connection, keys=AppKeys(keystring), token_url=token_url)
+
+        def send(access_token: str) -> Any:
+            with self._http(access_token) as http:
                 return http.request_json("GET", path, params=params, max_wait=max_wait).data
-        except _TokenRejected:
-            if fresh:
-                raise
-        token, _fresh = self._access_token(renew=True)
-        with self._http(token) as http:
-            return http.request_json("GET", path, params=params, max_wait=max_wait).data
+
+        return token.call(send, rejected=_TokenRejected)
 
 
 class EtsyAuthorization(AuthorizationFlow):
@@ -705,14 +632,15 @@ class EtsyAuthorization(AuthorizationFlow):
             return None
         if not answer.kept.get("code_verifier"):
             raise CallbackRejected("This authorization was not started here. Start Reauthorize again.")
-        tokens = exchange_code(
+        tokens = OAUTH.exchange_code(
             code,
-            keystring=settings.ETSY_KEYSTRING,
-            redirect_uri=answer.callback_url,
-            code_verifier=answer.kept["code_verifier"],
+            keys=AppKeys(settings.ETSY_KEYSTRING),
             connection=answer.connection,
-            token_url=settings.ETSY_TOKEN_URL or TOKEN_URL,
-        )
+            token_url=settings.ETSY_TOKEN_URL,
+            redirect_uri=answer.callback_url,
+            extra={"code_verifier": answer.kept["code_verifier"]},
+        ).credentials()
+        tokens["user_id"] = user_of_token(tokens["access_token"])
         shop = shop_of_user(
             tokens,
             keystring=settings.ETSY_KEYSTRING,

@@ -23,7 +23,6 @@ from apps.platforms.authorization import (
 from apps.platforms.base import (
     Buyer,
     Capabilities,
-    Connection,
     ImportOutcome,
     MalformedOrder,
     NotAuthorized,
@@ -43,6 +42,7 @@ from apps.platforms.base import (
     text_or_empty,
 )
 from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
+from apps.platforms.oauth2 import AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
 from kitty_troubleshoot.params import same_secret
 
@@ -746,15 +746,31 @@ def _retry_after_from_429(response: httpx.Response) -> float | None:
 
 # --- Reauthorize: the OAuth authorization-code grant --------------------------
 
+# Shopify's authorization code grant for an offline access token: JSON with
+# the app's keys in the body, and, in Shopify's own way, no grant_type. We ask
+# for the default non-expiring offline token (no ``expiring=1``): it is
+# permanent until the store uninstalls the app, so the answer carries neither
+# an expiry nor a refresh token, and there is nothing to refresh.
 # The fulfillment-order scopes let Step 6 read an order's fulfillment holds (a fraud hold, say).
-SCOPES = (
-    "read_orders",
-    "read_all_orders",
-    "read_products",
-    "read_customers",
-    "read_merchant_managed_fulfillment_orders",
-    "read_assigned_fulfillment_orders",
-    "read_third_party_fulfillment_orders",
+OAUTH = OAuth2Provider(
+    label="Shopify",
+    token_url="",  # https://{shop}.myshopify.com/admin/oauth/access_token: each store's own
+    encoding=Encoding.JSON,
+    client_auth=ClientAuth.BODY,
+    lifetime=None,
+    refreshes=False,
+    names_code_grant=False,
+    scopes=(
+        "read_orders",
+        "read_all_orders",
+        "read_products",
+        "read_customers",
+        "read_merchant_managed_fulfillment_orders",
+        "read_assigned_fulfillment_orders",
+        "read_third_party_fulfillment_orders",
+    ),
+    scope_separator=",",
+    code_refused="Shopify did not accept the authorization. Start Reauthorize again.",
 )
 
 
@@ -770,29 +786,6 @@ def callback_is_genuine(query: dict[str, str], *, client_secret: str) -> bool:
     message = "&".join(f"{key}={value}" for key, value in sorted(query.items()) if key != "hmac")
     expected = hmac.new(client_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
     return same_secret(received, expected)
-
-
-def exchange_code(
-    credentials: dict, *, client_id: str, client_secret: str, code: str, connection: Connection
-) -> str:
-    """Trade the callback's code for an access token; NotAuthorized when Shopify refuses it."""
-    with PlatformHTTP(
-        connection,
-        label="Shopify",
-        base_url=admin_base(credentials),
-        throttle=throttle_for(connection.bucket, rate=RATE_PER_SECOND, burst=BURST),
-        unauthorized_message="Shopify did not accept the authorization. Start Reauthorize again.",
-        secrets=(client_secret, code),
-    ) as http:
-        answer = http.request_json(
-            "POST",
-            "/admin/oauth/access_token",
-            json={"client_id": client_id, "client_secret": client_secret, "code": code},
-        ).data
-    token = answer.get("access_token") if isinstance(answer, dict) else None
-    if not isinstance(token, str) or not token:
-        raise NotAuthorized("Shopify did not return an access token. Start Reauthorize again.")
-    return token
 
 
 class ShopifyAuthorization(AuthorizationFlow):
@@ -814,7 +807,7 @@ class ShopifyAuthorization(AuthorizationFlow):
         query = urlencode(
             {
                 "client_id": settings.SHOPIFY_CLIENT_ID,
-                "scope": ",".join(SCOPES),
+                "scope": OAUTH.scope,
                 "redirect_uri": start.callback_url,
                 "state": start.state,
             }
@@ -828,14 +821,12 @@ class ShopifyAuthorization(AuthorizationFlow):
             raise CallbackRejected("This authorization did not come from Shopify. Start Reauthorize again.")
 
     def finish(self, answer: AuthorizationAnswer) -> dict | None:
-        token = exchange_code(
-            answer.credentials,
-            client_id=settings.SHOPIFY_CLIENT_ID,
-            client_secret=settings.SHOPIFY_CLIENT_SECRET,
-            code=answer.params.get("code", ""),
+        return OAUTH.exchange_code(
+            answer.params.get("code", ""),
+            keys=AppKeys(settings.SHOPIFY_CLIENT_ID, settings.SHOPIFY_CLIENT_SECRET),
             connection=answer.connection,
-        )
-        return {"access_token": token}
+            token_url=f"{admin_base(answer.credentials)}/admin/oauth/access_token",
+        ).credentials()
 
 
 CLIENT = ShopifyClient

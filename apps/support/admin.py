@@ -6,12 +6,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from apps.checks.admin import TRANSCRIPT_MEDIA, revision_words
+from apps.checks.admin import TRANSCRIPT_MEDIA, MerchantNamedAdmin, revision_words
 from apps.checks.selectors import diagnosis_summary
 from apps.checks.transcript import transcript_html
-from apps.checks.words import when
-from kitty_troubleshoot.admin import MerchantNamedAdmin
 from kitty_troubleshoot.params import int_param
+from kitty_troubleshoot.words import when
 
 from .models import SupportTicket
 from .selectors import diagnosis_transcript

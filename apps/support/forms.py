@@ -7,7 +7,8 @@ import uuid
 from django import forms
 from django.utils import timezone
 
-from apps.checks.base import ORDER_NUMBER_MAX, InputError, clean_order_number
+from apps.checks.base import InputError
+from apps.commerce.order_inputs import ORDER_NUMBER_MAX, clean_order_number
 from kitty_troubleshoot.params import int_param
 
 TRIED_MAX = 10_000

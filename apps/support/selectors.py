@@ -91,10 +91,10 @@ def plugin_platform(merchant_id: int, plugin_id: int | None) -> str:
 def ticket_initial(diagnosis: Diagnosis) -> dict[str, Any]:
     """The ticket form's pre-filled values for this diagnosis."""
     return {
-        "order_number": diagnosis.order_number,
+        "order_number": diagnosis.reference,
         "platform": plugin_platform(diagnosis.merchant_id, diagnosis.subject_id),
         "plugin_label": diagnosis.subject_label,
-        "placed_date": diagnosis.placed_date or _placed_date_from_runs(diagnosis),
+        "placed_date": diagnosis.values().get("placed_date") or _placed_date_from_runs(diagnosis),
         # What goes with the ticket, listed on the form; "tried" is the merchant's own to write.
         "transcript": diagnosis_transcript(diagnosis),
     }
@@ -126,9 +126,7 @@ def ticket_form_context(diagnosis: Diagnosis | None) -> dict[str, Any]:
         # The order did import: the form stays folded away behind the reason.
         "already_imported": already_here if already_here and already_here.status == "passed" else None,
         "ticket_initial": ticket_initial(diagnosis),
-        "existing_ticket": open_ticket_for(
-            diagnosis.merchant_id, diagnosis.subject_id, diagnosis.order_number
-        ),
+        "existing_ticket": open_ticket_for(diagnosis.merchant_id, diagnosis.subject_id, diagnosis.reference),
     }
 
 

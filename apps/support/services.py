@@ -166,8 +166,8 @@ def ticket_recheck(*, ticket: SupportTicket, agent) -> Diagnosis:
     from it, and it is never the merchant's own diagnosis on the article.
     Raises RecheckNotPossible (plugin gone, no article, checks unavailable).
     """
-    from apps.checks.selectors import every_step_targets
-    from apps.checks.services import ChecksUnavailable, check_runs_start
+    from apps.checks.selectors import step_targets
+    from apps.checks.services import ChecksUnavailable, diagnosis_rerun
 
     label = (
         account_directory().subject_label(ticket.merchant_id, ticket.plugin_id) if ticket.plugin_id else None
@@ -177,25 +177,25 @@ def ticket_recheck(*, ticket: SupportTicket, agent) -> Diagnosis:
     page = ticket.page.specific if ticket.page and ticket.page.live else None
     if page is None or not hasattr(page, "body"):
         raise RecheckNotPossible("The article the ticket came from is no longer published.")
-    targets = every_step_targets(page) if ticket.order_number else []
-    if len(targets) < 2:
+    if not ticket.order_number or not step_targets(page):
         raise RecheckNotPossible("The article has no steps with checks any more.")
-    with transaction.atomic():
-        diagnosis = Diagnosis.objects.create(
+    try:
+        diagnosis = diagnosis_rerun(
             merchant_id=ticket.merchant_id,
-            user=agent,
             page=page,
             subject_id=ticket.plugin_id,
             subject_label=label,
-            order_number=ticket.order_number,
-            placed_date=ticket.placed_date,
+            # The order as the ticket names it: the merchant may have corrected the number on the form.
+            inputs={
+                "order_number": ticket.order_number,
+                "placed_date": ticket.placed_date.isoformat() if ticket.placed_date else "",
+            },
+            user=agent,
             read_only=True,
         )
-        ticket.rechecks.add(diagnosis)
-    try:
-        check_runs_start(diagnosis=diagnosis, user=agent, targets=targets, count_towards_limit=False)
     except ChecksUnavailable as exc:
         raise RecheckNotPossible(str(exc)) from None
+    ticket.rechecks.add(diagnosis)
     return diagnosis
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.checks.accounts import in_another_account
 from apps.checks.selectors import diagnosis_for_account, live_article, session_diagnosis
-from kitty_troubleshoot.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors

@@ -78,7 +78,7 @@
   document.addEventListener("htmx:oobAfterSwap", function () { setTimeout(restoreFocus, 0); });
 
   // Every Unicode decimal digit as its ASCII digit, as the server cleans an order number
-  // (apps.checks.base.clean_order_number). Unicode encodes each script's digits as one
+  // (apps.commerce.order_inputs.clean_order_number). Unicode encodes each script's digits as one
   // run 0-9, so a digit's value is its distance from the start of its run, modulo 10.
   function foldDigits(text) {
     return text.replace(/\p{Nd}/gu, function (digit) {
@@ -94,10 +94,11 @@
     var form = document.getElementById("check-inputs");
     if (!form) return;
     var subject = form.elements.subject ? form.elements.subject.value : "";
-    var number = form.elements.order_number ? form.elements.order_number.value.trim().replace(/^[#＃]/, "") : "";
+    var typed = form.querySelector("[data-reference-input]");
+    var number = typed ? typed.value.trim().replace(/^[#＃]/, "") : "";
     document.querySelectorAll("[data-result-subject]").forEach(function (result) {
       var same = result.getAttribute("data-result-subject") === subject &&
-        result.getAttribute("data-result-order") === foldDigits(number.normalize("NFKC"));
+        result.getAttribute("data-result-reference") === foldDigits(number.normalize("NFKC"));
       result.classList.toggle("is-stale", !same);
       var note = result.querySelector(".check__stale");
       if (note) note.hidden = same;

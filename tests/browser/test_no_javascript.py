@@ -52,7 +52,7 @@ def test_check_every_step_reaches_the_cause_by_itself(demo_site, page):
 
     page.get_by_role("button", name="Check every step").click()
 
-    wait_for(ended(diagnosis__order_number="1006"))
+    wait_for(ended(diagnosis__reference="1006"))
     summary = page.locator("#diagnosis-summary")
     expect(summary).to_have_attribute("data-summary-status", "done", timeout=SHOWN_AFTER_THE_RUN_ENDS_MS)
     expect(summary).to_contain_text("Most likely cause: Step 6.")

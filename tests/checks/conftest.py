@@ -1,7 +1,11 @@
+import re
+
 import pytest
 from django.core.management import call_command
 
 from apps.commerce.models import Plugin
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -53,3 +57,27 @@ def tasks_held(monkeypatch):
     monkeypatch.setattr(
         "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
     )
+
+
+def step_block(page, number: int) -> str:
+    return page.steps[number - 1].id
+
+
+def start(client, page, plugin, *, step=None, number="", htmx=True, **extra):
+    """Start the check of one step (or every step, without ``step``) as the article's widget does."""
+    data = {"page": page.pk, "subject": plugin.pk if plugin else "", "order_number": number, **extra}
+    if step is None:
+        data["all"] = "1"
+    else:
+        data["block_id"] = step_block(page, step)
+    return client.post("/checks/start/", data, **(HTMX if htmx else {}))
+
+
+def status_of(html: str) -> str:
+    """The status of the step an answer is about: the first widget in it that has been checked.
+
+    An answer about one step carries the others out of band, and a fix's answer
+    carries every step, checked again; steps never checked stay idle.
+    """
+    statuses = re.findall(r'data-check-status="([a-z-]+)"', html)
+    return next((status for status in statuses if status != "idle"), statuses[0])

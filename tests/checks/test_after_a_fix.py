@@ -7,8 +7,7 @@ import pytest
 from apps.checks.models import CheckRun
 from apps.commerce.models import Notification
 from apps.follow.selectors import unread_count
-from tests.checks.conftest import plugin_named
-from tests.checks.test_widget import HTMX, start
+from tests.checks.conftest import HTMX, plugin_named, start
 from tests.html import text
 from tests.incidents.factories import confirmed_incident
 

@@ -34,7 +34,7 @@ def ticket_for_outlet(merchant_client, page) -> SupportTicket:
         {"page": page.pk, "subject": outlet.pk, "order_number": "2001", "all": "1"},
         **HTMX,
     )
-    diagnosis = Diagnosis.objects.get(order_number="2001")
+    diagnosis = Diagnosis.objects.get(reference="2001")
     merchant_client.post(
         "/support/tickets/new/",
         {
@@ -103,8 +103,7 @@ def test_the_merchant_never_lands_in_the_agents_recheck(merchant_client, agent, 
         user=merchant,
         page=page,
         subject_id=ticket.plugin_id,
-        order_number="2001",
-        placed_date=None,
+        values={"order_number": "2001", "placed_date": None},
     )
 
     assert own == ticket.diagnosis and not own.read_only

@@ -43,7 +43,7 @@ def test_a_running_summary_polls_even_when_a_steps_answer_brought_it_out_of_band
     running = SimpleNamespace(
         state="running", total=7, lines=[SimpleNamespace(text="Checking… 0 of 7 steps done.")]
     )
-    diagnosis = SimpleNamespace(uuid=uuid4(), subject_id=1, order_number="1006", preview_session_id=None)
+    diagnosis = SimpleNamespace(uuid=uuid4(), subject_id=1, reference="1006", preview_session_id=None)
 
     for oob in (True, False):
         html = render_to_string(

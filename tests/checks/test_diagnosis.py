@@ -180,7 +180,7 @@ def test_the_same_runs_read_the_same_on_the_page_the_ticket_and_admin(
     assert lines[0].startswith("Most likely cause: Step 6.")
 
     reloaded = summary_lines(merchant_client.get(page.url).content.decode())
-    diagnosis = Diagnosis.objects.get(order_number="1007")
+    diagnosis = Diagnosis.objects.get(reference="1007")
     merchant_client.post(
         "/support/tickets/new/",
         {

@@ -14,7 +14,7 @@ from apps.checks.services import check_fix_request, check_runs_start
 from apps.commerce.models import Plugin, SyncRun
 from tests.checks.test_worker_flow import step_one_click
 from tests.conftest import service_missing, wait_for
-from tests.factories import MembershipFactory, MerchantFactory, PluginFactory
+from tests.factories import MembershipFactory, MerchantFactory, PluginFactory, order_inputs
 from tests.slow_store import SlowShopifyStore, days_ago
 
 
@@ -38,7 +38,7 @@ def _diagnosis(page, plugin, user, number: str) -> Diagnosis:
         page_id=page.pk,
         subject_id=plugin.pk,
         subject_label=plugin.name,
-        order_number=number,
+        **order_inputs(number),
     )
 
 
@@ -61,7 +61,7 @@ def test_a_healthy_stores_click_is_answered_in_under_1_s_while_a_slow_store_hang
         check_runs_start(
             diagnosis=_diagnosis(live_demo, slow, owner, f"{1001 + n}"),
             user=owner,
-            targets=every_step_targets(live_demo),
+            targets=every_step_targets(live_demo, f"{1001 + n}"),
             count_towards_limit=False,
         )
     # Four merchants press Sync now on plugins of the same slow store, from Step 7 results offering it.

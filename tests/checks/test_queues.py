@@ -6,7 +6,7 @@ from apps.commerce.models import Plugin, SyncRun
 from apps.commerce.tasks import sync_plugin
 from tests.checks.test_worker_flow import step_one_click
 from tests.conftest import service_missing, wait_for
-from tests.factories import MerchantFactory, PluginFactory
+from tests.factories import MerchantFactory, PluginFactory, order_inputs
 from tests.slow_store import SlowShopifyStore, days_ago
 
 
@@ -75,7 +75,7 @@ def test_one_steps_check_goes_ahead_of_every_step_checks_waiting_for_the_interac
             page_id=live_demo.pk,
             subject_id=plugin.pk,
             subject_label=plugin.name,
-            order_number=number,
+            **order_inputs(number),
         )
         check_runs_start(diagnosis=diagnosis, user=user, targets=targets, count_towards_limit=False)
         return CheckRun.objects.filter(diagnosis=diagnosis)
@@ -90,7 +90,7 @@ def test_one_steps_check_goes_ahead_of_every_step_checks_waiting_for_the_interac
             == threads
         )
     )
-    every_step = [start(main_store, f"100{n}", every_step_targets(live_demo)) for n in range(1, 6)]
+    every_step = [start(main_store, f"100{n}", every_step_targets(live_demo, f"100{n}")) for n in range(1, 6)]
     click = start(main_store, "1001", [step_1])
     slow_store.release()
 

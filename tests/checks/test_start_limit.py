@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, CheckStart, Diagnosis
-from tests.checks.conftest import plugin_named
-from tests.checks.test_widget import HTMX, start, status_of, text
+from tests.checks.conftest import HTMX, plugin_named, start, status_of
+from tests.html import text
 
 pytestmark = pytest.mark.django_db
 REFUSED = "You have started a lot of checks in the last minute"
@@ -254,3 +254,13 @@ def other_session():
     session = psycopg.connect(**params, autocommit=True)
     yield session
     session.close()
+
+
+def test_starting_too_many_checks_is_refused_kindly(merchant_client, page, settings):
+    main = plugin_named("Main store")
+    for _ in range(settings.CHECK_STARTS_PER_MINUTE):
+        start(merchant_client, page, main, step=1)
+
+    refused = start(merchant_client, page, main, step=1).content.decode()
+
+    assert "You have started a lot of checks in the last minute" in text(refused)

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.checks.base import InputError, clean_order_number
+from apps.checks.base import InputError
 from apps.checks.templatetags.check_words import ago
-from apps.checks.words import duration_words
+from apps.commerce.order_inputs import clean_order_number
+from kitty_troubleshoot.words import duration_words
 
 
 @pytest.mark.parametrize(

@@ -151,8 +151,7 @@ def diagnose(plugin: Plugin, number: str, placed_date=None) -> list[StepWidget]:
         merchant_id=plugin.merchant_id,
         user_id=None,
         subject_id=plugin.pk,
-        order_number=number,
-        placed_date=placed_date,
+        inputs={"order_number": number, "placed_date": placed_date},
     )
     widgets = []
     for step, key in enumerate(STEPS, start=1):
@@ -203,7 +202,7 @@ def test_the_diagnosis_predicts_what_the_importer_does(case, serial):
 
     with platform_down(case["platform_down"]):
         widgets = diagnose(plugin, number, typed)
-        summary = summary_of(widgets, order_number=number)
+        summary = summary_of(widgets, reference=number)
         status = {w.step_number: w.run.status for w in widgets}
         would_import = all(status[step] == Status.PASSED for step in range(1, 7))
 

@@ -46,7 +46,7 @@ def watching_a_fresh_order(client, page):
     main = plugin_named("Main store")
     fresh_order(main)
     check_every_step(client, page, main, "1010")
-    watch(client, Diagnosis.objects.get(order_number="1010"), **HTMX)
+    watch(client, Diagnosis.objects.get(reference="1010"), **HTMX)
     return main
 
 
@@ -57,7 +57,7 @@ def test_after_a_diagnosis_the_merchant_can_watch_the_order_once(merchant_client
     summary = check_every_step(merchant_client, page, main, "1010")
     assert "Tell me when it arrives" in summary
 
-    diagnosis = Diagnosis.objects.get(order_number="1010")
+    diagnosis = Diagnosis.objects.get(reference="1010")
     first = text(watch(merchant_client, diagnosis, **HTMX))
     again = text(watch(merchant_client, diagnosis, **HTMX))
 
@@ -72,7 +72,7 @@ def test_after_a_diagnosis_the_merchant_can_watch_the_order_once(merchant_client
 def test_an_order_already_imported_is_not_watched(merchant_client, page):
     main = plugin_named("Main store")
     summary = check_every_step(merchant_client, page, main, "1001")
-    diagnosis = Diagnosis.objects.get(order_number="1001")
+    diagnosis = Diagnosis.objects.get(reference="1001")
     assert Order.objects.filter(number="1001").exists()
 
     html = text(watch(merchant_client, diagnosis, **HTMX))
@@ -130,7 +130,7 @@ def test_at_the_deadline_it_checks_again_once_and_says_what_stands_in_the_way(
     main = plugin_named("Main store")
     order = fresh_order(main)
     check_every_step(merchant_client, page, main, "1010")
-    watch(merchant_client, Diagnosis.objects.get(order_number="1010"), **HTMX)
+    watch(merchant_client, Diagnosis.objects.get(reference="1010"), **HTMX)
     # While it is watched, the buyer's order changes to a SKU the catalog does not have.
     order.lines = [{"sku": "TEAPOT-9", "quantity": 1, "title": "Teapot"}]
     order.save()
@@ -188,7 +188,7 @@ def test_someone_elses_diagnosis_or_watch_is_a_404(merchant_client, page):
     main = plugin_named("Main store")
     fresh_order(main)
     check_every_step(merchant_client, page, main, "1010")
-    diagnosis = Diagnosis.objects.get(order_number="1010")
+    diagnosis = Diagnosis.objects.get(reference="1010")
     watch(merchant_client, diagnosis, **HTMX)
     outsider = Client()
     outsider.force_login(MembershipFactory().user)
@@ -238,7 +238,7 @@ def test_an_order_waiting_for_its_payment_is_offered_the_watch(merchant_client, 
 
     assert "it is waiting for the buyer's payment" in summary
     assert "Tell me when it arrives" in summary
-    watch(merchant_client, Diagnosis.objects.get(order_number="1006"), **HTMX)
+    watch(merchant_client, Diagnosis.objects.get(reference="1006"), **HTMX)
     assert OrderWatch.objects.filter(order_number="1006", state="watching").exists()
 
 
@@ -261,7 +261,7 @@ def test_an_order_that_will_not_arrive_by_itself_is_not_offered_the_watch_and_re
     merchant_client, page, plugin, number, said
 ):
     summary = text(check_every_step(merchant_client, page, plugin_named(plugin), number))
-    diagnosis = Diagnosis.objects.get(order_number=number)
+    diagnosis = Diagnosis.objects.get(reference=number)
 
     response = merchant_client.post("/notifications/watches/", {"diagnosis": str(diagnosis.uuid)}, **HTMX)
 
@@ -282,7 +282,7 @@ def test_a_never_order_says_what_the_merchant_can_still_do(merchant_client, page
 def test_an_order_that_needs_the_merchant_first_is_refused_naming_the_step(merchant_client, page):
     main = plugin_named("Main store")
     check_every_step(merchant_client, page, main, "1004")  # a SKU that is not in the catalog
-    diagnosis = Diagnosis.objects.get(order_number="1004")
+    diagnosis = Diagnosis.objects.get(reference="1004")
 
     html = text(watch(merchant_client, diagnosis, **HTMX))
 
@@ -297,7 +297,7 @@ def test_watches_are_limited_per_person_and_refused_in_words_while_redis_is_down
     main = plugin_named("Main store")
     fresh_order(main)
     check_every_step(merchant_client, page, main, "1010")
-    diagnosis = Diagnosis.objects.get(order_number="1010")
+    diagnosis = Diagnosis.objects.get(reference="1010")
 
     settings.ORDER_WATCHES_PER_HOUR = 0
     refused = text(watch(merchant_client, diagnosis, **HTMX))

@@ -31,7 +31,7 @@ def test_a_scheduled_sync_on_the_worker_ends_the_watch_with_one_email(celery_wor
     client.force_login(merchant)
     page = Page.objects.get(slug="order-did-not-import")
     client.post("/checks/start/", {"page": page.pk, "subject": main.pk, "order_number": "1010", "all": "1"})
-    diagnosis = Diagnosis.objects.get(order_number="1010")
+    diagnosis = Diagnosis.objects.get(reference="1010")
     wait_for(
         lambda: not CheckRun.objects.filter(diagnosis=diagnosis, status__in=["queued", "running"]).exists()
     )

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from tests.factories import PluginFactory
+from tests.factories import PluginFactory, order_inputs
 
 
 class DiagnosisFactory(factory.django.DjangoModelFactory):
@@ -15,11 +15,14 @@ class DiagnosisFactory(factory.django.DjangoModelFactory):
 
     class Params:
         plugin = factory.SubFactory(PluginFactory)
+        order_number = factory.Sequence(lambda n: str(5000 + n))
 
     merchant_id = factory.LazyAttribute(lambda d: d.plugin.merchant_id)
     subject_id = factory.LazyAttribute(lambda d: d.plugin.pk)
     subject_label = factory.LazyAttribute(lambda d: d.plugin.name)
-    order_number = factory.Sequence(lambda n: str(5000 + n))
+    check_set = "order-import"
+    reference = factory.SelfAttribute("order_number")
+    inputs = factory.LazyAttribute(lambda d: order_inputs(d.order_number)["inputs"])
 
 
 class CheckRunFactory(factory.django.DjangoModelFactory):

@@ -14,7 +14,7 @@ from apps.checks.selectors import SESSION_KEY
 from apps.commerce.models import Plugin
 from apps.incidents.models import Incident
 from apps.incidents.services import incident_confirm, incident_dismiss, incidents_evaluate
-from tests.factories import UserFactory
+from tests.factories import UserFactory, order_inputs
 from tests.html import text
 from tests.incidents.factories import runs_on, stores
 
@@ -41,7 +41,7 @@ def choose_plugin(client, article, plugin: Plugin) -> Diagnosis:
         merchant_id=plugin.merchant_id,
         subject_id=plugin.pk,
         subject_label=plugin.name,
-        order_number="1001",
+        **order_inputs("1001"),
         page=article,
     )
     session = client.session
@@ -177,6 +177,6 @@ def test_the_notes_cost_the_article_a_few_queries_however_many_steps(
         incident_confirm(incident=incident(check_key=check_key), by=UserFactory())
     merchant_client.get(demo.url)
 
-    with django_assert_max_num_queries(30):  # as without incidents (tests/checks/test_widget.py)
+    with django_assert_max_num_queries(30):  # as without incidents (tests/checks/test_widget_on_the_page.py)
         response = merchant_client.get(demo.url)
     assert list(notes_on(response)) == [5, 6, 7]

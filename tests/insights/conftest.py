@@ -9,10 +9,11 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.selectors import ALREADY_HERE_BLOCK, ALREADY_HERE_KEY, step_targets
+from apps.checks.selectors import ALREADY_HERE_BLOCK, step_targets
+from apps.checks.sets import set_of
 from apps.commerce.models import Customer, Order
 from apps.support.models import SupportTicket
-from tests.factories import PluginFactory, UserFactory
+from tests.factories import PluginFactory, UserFactory, order_inputs
 
 BACKFILL = {"key": "backfill", "label": "Import orders since a date"}
 
@@ -26,7 +27,7 @@ def diagnose(page, revision_id, when: datetime, outcomes: dict, *, plugin, order
     """
     diagnosis = Diagnosis.objects.create(
         merchant_id=plugin.merchant_id, page=page, subject_id=plugin.pk, subject_label=plugin.name,
-        order_number=order_number, created_at=when, updated_at=when, read_only=read_only,
+        **order_inputs(order_number), created_at=when, updated_at=when, read_only=read_only,
     )  # fmt: skip
 
     def run(block_id, number, key, status, summary="", **extra):
@@ -36,7 +37,7 @@ def diagnose(page, revision_id, when: datetime, outcomes: dict, *, plugin, order
             queued_at=extra.pop("queued_at", when), finished_at=when, deadline=when + timedelta(minutes=1), **extra,
         )  # fmt: skip
 
-    run(ALREADY_HERE_BLOCK, None, ALREADY_HERE_KEY, "passed" if already_here else "failed")
+    run(ALREADY_HERE_BLOCK, None, set_of(page).before_step_one, "passed" if already_here else "failed")
     for target in step_targets(page):
         status, summary = outcomes.get(target.step_number, ("passed", "Fine."))
         fix = (offered or {}).get(target.step_number)

@@ -21,6 +21,7 @@ from apps.platforms.amazon import (
     order_number_read,
     source_order,
 )
+from apps.platforms.authorization import AuthorizationAnswer
 from apps.platforms.base import (
     MalformedOrder,
     NotAuthorized,
@@ -103,13 +104,6 @@ def unauthorized_body() -> dict:
             }
         ]
     }
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_access_tokens():
-    amazon.forget_access_tokens()
-    yield
-    amazon.forget_access_tokens()
 
 
 @pytest.fixture
@@ -702,45 +696,48 @@ def test_authorize_url_sends_the_seller_to_seller_centrals_consent_page():
     }
 
 
-def test_exchange_code_returns_the_refresh_token_to_keep(httpserver, make_connection):
-    httpserver.expect_request(TOKEN_PATH, method="POST").respond_with_json(
-        {
-            "access_token": ACCESS_TOKEN,
-            "refresh_token": REFRESH_TOKEN,
-            "token_type": "bearer",
-            "expires_in": 3600,
-        }
+@pytest.fixture
+def lwa_app(settings, httpserver):
+    settings.AMAZON_LWA_CLIENT_ID, settings.AMAZON_LWA_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
+    settings.AMAZON_LWA_TOKEN_URL = httpserver.url_for(TOKEN_PATH)
+
+
+def consent(code: str, connection) -> AuthorizationAnswer:
+    return AuthorizationAnswer(
+        {},
+        {"spapi_oauth_code": code, "selling_partner_id": "A3SELLER", "state": "s"},
+        connection,
+        callback_url="https://help.example/amazon/callback",
     )
 
-    kept = amazon.exchange_code(
-        "ANDGXVLxYmRmPIcqIyqP",
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        redirect_uri="https://help.example/amazon/callback",
-        connection=make_connection({}),
-        token_url=httpserver.url_for(TOKEN_PATH),
-    )
 
-    assert kept == {"refresh_token": REFRESH_TOKEN}
+def test_reauthorize_trades_the_code_for_tokens_the_client_then_uses(
+    httpserver, make_connection, lwa_app, credentials, lwa
+):
+    kept = amazon.AUTHORIZATION.finish(consent("ANDGXVLxYmRmPIcqIyqP", make_connection({})))
+
     form = parse_qs(httpserver.log[0][0].get_data(as_text=True))
-    assert form["grant_type"] == ["authorization_code"]
-    assert form["code"] == ["ANDGXVLxYmRmPIcqIyqP"]
+    assert form == {
+        "grant_type": ["authorization_code"],
+        "code": ["ANDGXVLxYmRmPIcqIyqP"],
+        "redirect_uri": ["https://help.example/amazon/callback"],
+        "client_id": [CLIENT_ID],
+        "client_secret": [CLIENT_SECRET],
+    }
+    assert (kept["refresh_token"], kept["selling_partner_id"]) == (REFRESH_TOKEN, "A3SELLER")
+    # The access token that came with the refresh token serves the first calls.
+    expect_order(httpserver)
+    AmazonClient(make_connection({**credentials, **kept})).get_order(ORDER_ID)
+    assert len(token_requests(httpserver)) == 1
 
 
-def test_an_expired_authorization_code_is_not_authorized(httpserver, make_connection):
+def test_an_expired_authorization_code_is_not_authorized(httpserver, make_connection, lwa_app):
     httpserver.expect_request(TOKEN_PATH, method="POST").respond_with_json(
         {"error": "invalid_grant", "error_description": "Authorization code expired"}, status=400
     )
 
     with pytest.raises(NotAuthorized, match="Start Reauthorize again"):
-        amazon.exchange_code(
-            "expired",
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            redirect_uri="https://help.example/amazon/callback",
-            connection=make_connection({}),
-            token_url=httpserver.url_for(TOKEN_PATH),
-        )
+        amazon.AUTHORIZATION.finish(consent("expired", make_connection({})))
 
 
 # --- Every status, read whole -------------------------------------------------------

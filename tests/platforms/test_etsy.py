@@ -26,6 +26,7 @@ from apps.platforms.base import (
     UnreadableOrder,
 )
 from apps.platforms.etsy import DAILY_QUOTA_PAUSE, EtsyClient, order_number_read, source_order
+from apps.platforms.oauth2 import AppKeys
 from tests.platforms.status_words import assert_step_six_follows, every_word
 
 KEYSTRING = "1aa2bb33c44d55eeeeee6fff"
@@ -364,9 +365,8 @@ def test_an_expired_access_token_is_refreshed_and_the_rotated_tokens_are_handed_
     assert len(kept) == 1
     assert kept[0]["refresh_token"] == NEW_REFRESH_TOKEN
     assert kept[0]["access_token"] == NEW_ACCESS_TOKEN
-    assert kept[0]["user_id"] == "12345678"
-    assert kept[0]["access_token_expires_at"] == pytest.approx(time.time() + 3600, abs=5)
-    assert client.renewed_credentials == kept[0]
+    expires_at = datetime.fromisoformat(kept[0]["access_token_expires_at"])
+    assert expires_at.timestamp() == pytest.approx(time.time() + 3600, abs=5)
 
 
 def test_the_next_refresh_uses_the_rotated_refresh_token(connect, httpserver, kept):
@@ -618,16 +618,16 @@ def test_authorize_url_asks_for_reading_receipts_with_a_pkce_challenge():
     }
 
 
-def test_exchange_code_sends_the_verifier_and_returns_the_credentials_to_keep(httpserver, make_connection):
+def test_the_code_is_traded_with_the_verifier_and_no_secret(httpserver, make_connection):
     expect_token(httpserver).respond_with_json(rotated())
 
-    credentials = etsy.exchange_code(
+    tokens = etsy.OAUTH.exchange_code(
         "the-code",
-        keystring=KEYSTRING,
-        redirect_uri="https://help.example/etsy/callback",
-        code_verifier="dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        keys=AppKeys(KEYSTRING),
         connection=make_connection({}),
         token_url=httpserver.url_for(TOKEN_PATH),
+        redirect_uri="https://help.example/etsy/callback",
+        extra={"code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"},
     )
 
     form = parse_qs(httpserver.log[0][0].get_data(as_text=True))
@@ -638,9 +638,9 @@ def test_exchange_code_sends_the_verifier_and_returns_the_credentials_to_keep(ht
         "code": ["the-code"],
         "code_verifier": ["dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"],
     }
-    assert credentials["refresh_token"] == NEW_REFRESH_TOKEN
-    assert credentials["access_token"] == NEW_ACCESS_TOKEN
-    assert credentials["user_id"] == "12345678"
+    assert "Authorization" not in httpserver.log[0][0].headers
+    assert (tokens.refresh_token, tokens.access_token) == (NEW_REFRESH_TOKEN, NEW_ACCESS_TOKEN)
+    assert etsy.user_of_token(tokens.access_token) == "12345678"
 
 
 def test_shop_of_user_finds_the_shop_the_authorizing_owner_runs(httpserver, make_connection):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
 from apps.support.models import SupportTicket
-from tests.factories import PluginFactory, UserFactory
+from tests.factories import PluginFactory, UserFactory, order_inputs
 
 
 class DiagnosisFactory(factory.django.DjangoModelFactory):
@@ -15,7 +15,7 @@ class DiagnosisFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Diagnosis
-        exclude = ["plugin"]
+        exclude = ["plugin", "order_number", "placed_date"]
 
     plugin = factory.SubFactory(PluginFactory)
     merchant_id = factory.LazyAttribute(lambda d: d.plugin.merchant_id)
@@ -25,6 +25,9 @@ class DiagnosisFactory(factory.django.DjangoModelFactory):
     subject_label = factory.LazyAttribute(lambda d: d.plugin.name)
     order_number = factory.Sequence(lambda n: str(50000 + n))
     placed_date = None
+    check_set = "order-import"
+    reference = factory.SelfAttribute("order_number")
+    inputs = factory.LazyAttribute(lambda d: order_inputs(d.order_number, d.placed_date)["inputs"])
 
 
 class CheckRunFactory(factory.django.DjangoModelFactory):

@@ -29,7 +29,7 @@ def test_ticket_initial_is_prefilled_from_the_diagnosis(diagnosis):
 
 
 def test_a_typed_placed_date_wins_over_the_platforms(diagnosis):
-    diagnosis.placed_date = date(2025, 3, 1)
+    diagnosis.inputs = {**diagnosis.inputs, "placed_date": "2025-03-01"}
     diagnosis.save()
 
     assert ticket_initial(diagnosis)["placed_date"] == date(2025, 3, 1)

@@ -3,7 +3,7 @@
 from django import template
 from django.utils import timezone
 
-from apps.checks.words import duration_words
+from kitty_troubleshoot.words import duration_words
 
 register = template.Library()
 

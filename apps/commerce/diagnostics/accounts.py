@@ -6,10 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
-from apps.checks.base import AccountAccess, InputError
+from apps.checks.base import AccountAccess
 from apps.checks.registry import set_account_directory
-from apps.platforms.base import OrderNumberProblem
-from apps.platforms.registry import provider
 
 from ..models import Membership, Merchant, Plugin
 
@@ -43,24 +41,11 @@ class CommerceAccounts:
         return list(Plugin.objects.filter(merchant_id=merchant_id).order_by("name").values_list("pk", "name"))
 
     def subject_label(self, merchant_id: int, subject_id: int) -> str | None:
-        found = self.subject_for(merchant_id, subject_id, "")
-        return found[0] if found else None
-
-    def subject_for(self, merchant_id: int, subject_id: int, typed: str) -> tuple[str, str] | None:
-        found = (
+        return (
             Plugin.objects.filter(merchant_id=merchant_id, pk=subject_id)
-            .values_list("name", "platform")
+            .values_list("name", flat=True)
             .first()
         )
-        if found is None:
-            return None
-        name, platform = found
-        if not typed:
-            return name, typed
-        try:
-            return name, provider(platform).order_number(typed)
-        except OrderNumberProblem as exc:
-            raise InputError("order_number", str(exc)) from None
 
     def merchant_name_expression(self, merchant_id_field: str = "merchant_id"):
         """The merchant's name for a row that stores only its id, as a query expression (admin lists)."""

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from apps.checks.base import ARRIVAL_KEY, Arrival, Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.registry import register
-from apps.checks.words import duration_words
 from apps.platforms.base import PlatformError
 from kitty_troubleshoot.celery import is_broker_error
 from kitty_troubleshoot.params import int_param
+from kitty_troubleshoot.words import duration_words
 
 from .. import importing
 from ..importing import rules
@@ -38,6 +38,8 @@ from .dry_run import (
     _when,
     account_verdict,
     live_verdict,
+    order_number_of,
+    placed_date_of,
     step_outcome,
 )
 
@@ -63,11 +65,11 @@ class OrderAlreadyImported(Check):
     )
     article = ARTICLE
     step = None
-    needs_order_number = True
+    needs = ("order_number",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         return _already_imported(ctx) or Outcome.failed(
-            f"Order #{ctx.order_number} is not in Commerce Kitty yet."
+            f"Order #{order_number_of(ctx)} is not in Commerce Kitty yet."
         )
 
 
@@ -169,7 +171,7 @@ class OrderAge(Check):
         "Sync historical orders since the order was placed (owners only, where the platform can backfill)",
         "Create the order by hand (a link, where it cannot)",
     )
-    needs_order_number = True
+    needs = ("order_number",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -183,7 +185,7 @@ class OrderAge(Check):
         fetched = verdict.result(rules.ORDER_FOUND)
         source = "the platform" if fetched is not None and fetched.passed else "the date you typed"
         if placed.unknown:
-            advice = () if ctx.placed_date else ("Or type the date the order was placed above.",)
+            advice = () if placed_date_of(ctx) else ("Or type the date the order was placed above.",)
             return step_outcome(verdict, self.key, evidence=advice)
         data = {**placed.evidence, "placed_at_from": source}
         if placed.passed:
@@ -230,7 +232,7 @@ class OrderAge(Check):
             return super().apply_fix(ctx, fix_key, choice)
         plugin = _plugin(ctx)
         if _imported_order(ctx) is not None:
-            return f"Order #{ctx.order_number} was already imported."
+            return f"Order #{order_number_of(ctx)} was already imported."
         verdict = live_verdict(ctx, plugin)
         placed = verdict.result(rules.PLACED_AFTER_IMPORT_ENABLED)
         if placed.unknown:
@@ -266,7 +268,7 @@ class PluginErrors(Check):
     )
     article = ARTICLE
     step = 4
-    needs_order_number = True
+    needs = ("order_number",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -286,7 +288,7 @@ class PluginErrors(Check):
         since = timezone.now() - NOTIFICATION_WINDOW
         notes = list(
             Notification.objects.filter(plugin=plugin, last_seen_at__gte=since, kind__in=STEP_4_KINDS)
-            .filter(order_number__in=["", ctx.order_number])
+            .filter(order_number__in=["", order_number_of(ctx)])
             .order_by("kind", "-last_seen_at")
         )
         lines, seen = [], set()
@@ -362,7 +364,7 @@ class SourceOrderState(Check):
     description = "Finds the order on the source platform and shows its state in the platform's own words (paid, held, pending…)."
     article = ARTICLE
     step = 6
-    needs_order_number = True
+    needs = ("order_number",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -392,7 +394,7 @@ class ManualSync(Check):
         "Sync now, when nothing else stands in the way",
         "Create the order by hand (a link, where a sync cannot help)",
     )
-    needs_order_number = True
+    needs = ("order_number",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -403,7 +405,7 @@ class ManualSync(Check):
         queued_at = plugin_sync_now_pending(plugin)
         if queued_at is not None:
             return Outcome.failed(
-                f"Order #{ctx.order_number} is not in Commerce Kitty yet; the sync you asked for is queued "
+                f"Order #{order_number_of(ctx)} is not in Commerce Kitty yet; the sync you asked for is queued "
                 f"(since {_when(queued_at)}): this step is checked again when it has run.",
                 data={"awaiting_until": (queued_at + SYNC_NOW_FOLLOW).isoformat()},
             )
@@ -413,7 +415,7 @@ class ManualSync(Check):
             # Only the platform's throttling stands in the way: Sync now will work once it ends.
             rate = verdict.blockers[0]
             return Outcome.failed(
-                f"Order #{ctx.order_number} is not in Commerce Kitty, and a sync cannot bring it in "
+                f"Order #{order_number_of(ctx)} is not in Commerce Kitty, and a sync cannot bring it in "
                 f"while {rate.message[0].lower()}{rate.message[1:]}",
                 *evidence,
                 fixes=(
@@ -435,7 +437,7 @@ class ManualSync(Check):
         if verdict.blockers:
             blocker = verdict.blockers[0]
             return Outcome.failed(
-                f"Order #{ctx.order_number} is not in Commerce Kitty, and a sync would not bring it in: "
+                f"Order #{order_number_of(ctx)} is not in Commerce Kitty, and a sync would not bring it in: "
                 f"{blocker.message}",
                 *evidence,
                 data={
@@ -446,7 +448,7 @@ class ManualSync(Check):
             )
         if verdict.unknowns:
             return Outcome.unknown(
-                f"Order #{ctx.order_number} is not in Commerce Kitty, and whether a sync would bring it in "
+                f"Order #{order_number_of(ctx)} is not in Commerce Kitty, and whether a sync would bring it in "
                 "couldn't be checked.",
                 *_unknown_advice(verdict),
                 *evidence,
@@ -460,14 +462,14 @@ class ManualSync(Check):
             since = importing.scheduled_sync_since(plugin)
             if placed_at >= since:
                 return Outcome.failed(
-                    f"Order #{ctx.order_number} is not in Commerce Kitty yet; nothing stands in its way, and "
+                    f"Order #{order_number_of(ctx)} is not in Commerce Kitty yet; nothing stands in its way, and "
                     f"{platform} does not support manual syncs: the next scheduled sync (within "
                     f"{_scheduled_sync_interval()}) brings it in.",
                     *evidence,
                     data=_arrival_data(()),
                 )
             return Outcome.failed(
-                f"Order #{ctx.order_number} is not in Commerce Kitty, and no sync will bring it in: "
+                f"Order #{order_number_of(ctx)} is not in Commerce Kitty, and no sync will bring it in: "
                 f"{platform} does not support manual syncs, and scheduled syncs look back only to "
                 f"{_when(since)}, after it was placed ({_when(placed_at)}). Create it by hand.",
                 *evidence,
@@ -476,7 +478,7 @@ class ManualSync(Check):
                 ),
             )
         return Outcome.failed(
-            f"Order #{ctx.order_number} is not in Commerce Kitty yet; nothing stands in its way, "
+            f"Order #{order_number_of(ctx)} is not in Commerce Kitty yet; nothing stands in its way, "
             "so a sync brings it in.",
             *evidence,
             fixes=(
@@ -492,7 +494,7 @@ class ManualSync(Check):
         # Queued where syncs run: a slow store's sync never holds the lane that answers clicks.
         try:
             ran = plugin_sync_now_enqueue(
-                plugin=plugin, order_number=ctx.order_number, recheck_by_user_id=ctx.user_id
+                plugin=plugin, order_number=order_number_of(ctx), recheck_by_user_id=ctx.user_id
             )
         except Exception as exc:
             if not is_broker_error(exc):
@@ -559,12 +561,12 @@ def _passes(verdict: ImportVerdict, rule: str) -> bool:
 
 def _why_not_imported(ctx: CheckContext, run: SyncRun) -> str:
     """After a sync: why the merchant's order is still not in, in the blocking rule's words ("" if it is)."""
-    if not ctx.order_number or _imported_order(ctx) is not None:
+    if not order_number_of(ctx) or _imported_order(ctx) is not None:
         return ""
-    blocked = run.blocked_orders.get(ctx.order_number)
+    blocked = run.blocked_orders.get(order_number_of(ctx))
     if blocked:
-        return f" Order #{ctx.order_number} did not import: {blocked[0]['message']}"
-    return f" The sync did not see order #{ctx.order_number}; the steps above say why."
+        return f" Order #{order_number_of(ctx)} did not import: {blocked[0]['message']}"
+    return f" The sync did not see order #{order_number_of(ctx)}; the steps above say why."
 
 
 def _backfill_continue(plugin: Plugin, since: datetime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 from django.utils import timezone
@@ -59,6 +59,16 @@ RULES_BY_CHECK = {
 CHECK_OF_RULE = {rule: key for key, owned in RULES_BY_CHECK.items() for rule in owned}
 
 
+def order_number_of(ctx: CheckContext) -> str:
+    """The order number the diagnosis is about, as its plugin's platform writes it ("" when none was typed)."""
+    return ctx.inputs.get("order_number") or ""
+
+
+def placed_date_of(ctx: CheckContext) -> date | None:
+    """The date the merchant says the order was placed, if they typed one."""
+    return ctx.inputs.get("placed_date") or None
+
+
 # --- One dry run per diagnosis task ------------------------------------------------
 
 
@@ -81,10 +91,12 @@ def _plugin(ctx: CheckContext) -> Plugin:
 
 
 def _imported_order(ctx: CheckContext) -> Order | None:
-    if not ctx.order_number:
+    if not order_number_of(ctx):
         return None
     return (
-        Order.objects.filter(merchant_id=ctx.merchant_id, plugin_id=ctx.subject_id, number=ctx.order_number)
+        Order.objects.filter(
+            merchant_id=ctx.merchant_id, plugin_id=ctx.subject_id, number=order_number_of(ctx)
+        )
         .select_related("channel")
         .first()
     )
@@ -95,7 +107,7 @@ def _imported_order_seen(ctx: CheckContext) -> Order | None:
 
     Fixes read it afresh (``_imported_order``): a sync they run may import it.
     """
-    return ctx.memo(f"imported:{ctx.subject_id}:{ctx.order_number}", lambda: _imported_order(ctx))
+    return ctx.memo(f"imported:{ctx.subject_id}:{order_number_of(ctx)}", lambda: _imported_order(ctx))
 
 
 def account_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
@@ -106,7 +118,7 @@ def account_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             plugin,
             NOT_FETCHED,
             rules.AccountState.for_order(plugin, None),
-            number=ctx.order_number,
+            number=order_number_of(ctx),
             authorization=None,
         ),
     )
@@ -131,13 +143,13 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
         authorization, error = None, None
         order: SourceOrder | UnreadableOrder | None | object = NOT_FETCHED
         try:
-            if ctx.order_number:
+            if order_number_of(ctx):
                 try:
-                    order = client.get_order(ctx.order_number)
+                    order = client.get_order(order_number_of(ctx))
                 except MalformedOrder as exc:
                     # The platform answered, but this order is in a shape we cannot read: the
                     # importer skips such an order too (rule "order_readable").
-                    order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
+                    order = UnreadableOrder(id="", number=order_number_of(ctx), reason=str(exc))
             if isinstance(order, SourceOrder):
                 authorization = rules.authorization_accepted(plugin)
             else:
@@ -148,7 +160,7 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             authorization, order = rules.authorization_refused(plugin, exc), NOT_FETCHED
         except MalformedOrder as exc:
             # The answer about the credentials was in a shape we cannot read either.
-            order = UnreadableOrder(id="", number=ctx.order_number, reason=str(exc))
+            order = UnreadableOrder(id="", number=order_number_of(ctx), reason=str(exc))
         except PlatformError as exc:
             # Met by either call. Without the credentials answered, "no such order" is not judged either.
             error, order = exc, NOT_FETCHED
@@ -161,13 +173,13 @@ def live_verdict(ctx: CheckContext, plugin: Plugin) -> ImportVerdict:
             plugin,
             order,
             rules.AccountState.for_order(plugin, None if order is NOT_FETCHED else order),
-            number=ctx.order_number,
+            number=order_number_of(ctx),
             authorization=authorization,
             error=error,
-            placed_on_typed=ctx.placed_date,
+            placed_on_typed=placed_date_of(ctx),
         )
 
-    return ctx.memo(f"verdict:live:{plugin.pk}:{ctx.order_number}", dry_run)
+    return ctx.memo(f"verdict:live:{plugin.pk}:{order_number_of(ctx)}", dry_run)
 
 
 def _retry_data(verdict: ImportVerdict) -> dict:

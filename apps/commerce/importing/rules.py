@@ -37,7 +37,6 @@ from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
 from apps.checks.base import Arrival
-from apps.checks.words import duration_words, when
 from apps.platforms.base import (
     ImportOutcome,
     NotAuthorized,
@@ -47,6 +46,7 @@ from apps.platforms.base import (
     SourceOrder,
     UnreadableOrder,
 )
+from kitty_troubleshoot.words import duration_words, when
 
 from ..models import Notification, Plugin, Product
 

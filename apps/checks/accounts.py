@@ -2,8 +2,8 @@
 
 ``AccountMiddleware`` sets, for every request:
 
-- ``request.account``: the account the signed-in user works in, a
-  ``apps.checks.base.AccountAccess`` (``.merchant_id``, ``.role``, ``.is_owner``,
+- ``request.account``: the account the signed-in user works in, an
+  ``AccountAccess`` (``.merchant_id``, ``.role``, ``.is_owner``,
   ``.merchant_name``), or None (signed out, or a member of no account);
 - ``request.accounts``: every account the user belongs to (empty when none).
 
@@ -22,11 +22,11 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from apps.checks.base import AccountAccess
-from apps.checks.registry import account_directory
+from kitty_troubleshoot.decorators import login_required_htmx
 from kitty_troubleshoot.params import int_param, safe_next
 
-from .decorators import login_required_htmx
+from .base import AccountAccess
+from .registry import account_directory
 
 SESSION_KEY = "account:merchant_id"
 # Sent by htmx from every page of a signed-in user (templates/base.html): the account the page shows.

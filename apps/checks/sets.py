@@ -1,0 +1,208 @@
+"""Check sets: what one kind of troubleshooting article asks a merchant and may check.
+
+An article declares its set (``TroubleshootingPage.check_set``, a key
+registered here). The set names the inputs a merchant types and how each is
+cleaned, the subjects its checks run on, the check that runs before Step 1,
+the checks its steps may attach, and the words its summary speaks. The
+framework reads all of that from the set and so knows no article: the app
+that owns the data (``apps.commerce``) registers its sets at startup, as it
+registers its checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .base import InputError
+from .registry import account_directory, get_check
+
+
+@dataclass(frozen=True)
+class TypedInput:
+    """One field a merchant fills in above the steps, and how what they type is cleaned.
+
+    ``clean`` turns the typed text into the value checks get (raising
+    ``InputError`` on this field's name for garbage); ``stored`` turns a value
+    into the text a diagnosis keeps, and ``clean`` reads that text back.
+    """
+
+    name: str  # the form field, and the key in a diagnosis' inputs
+    label: str
+    clean: Callable[[str | None], Any]
+    kind: str = "text"  # "text" or "date": how the form asks for it
+    placeholder: str = ""
+    optional: bool = False  # shown as optional beside its label
+    # What a check that cannot do without this input says when it was left empty.
+    missing: str = ""
+    # What the diagnosis is about (an order number): the one input a diagnosis is found again by.
+    identifies: bool = False
+    stored: Callable[[Any], str] = field(default=lambda value: "" if value is None else str(value))
+
+    @property
+    def dom_id(self) -> str:
+        return "check-" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class SummaryWords:
+    """The summary's sentences that name what the article is about, with named placeholders.
+
+    ``{reference}`` is the identifying input as typed (an order number),
+    ``{step}`` a step's number and ``{verdict}`` that step's one-sentence result.
+    """
+
+    about: str = "{reference}"  # the thing itself, e.g. "order #{reference}"
+    already_here: str = "{About} needs nothing more."
+    keeps_out: str = "Step {step} is the cause: {verdict}"
+    all_passed_then: str = "If it still goes wrong, open a support ticket: it will carry this diagnosis."
+    # Watching ("tell me when it arrives"); empty when the set's subject cannot arrive by itself.
+    watch_needs_reference: str = ""
+    watch_wait: str = "Wait until the checks of {about} have finished, then watch it."
+    watch_never: str = "There is nothing to watch for: {about} will not arrive by itself. {verdict}"
+    watch_absent: str = "There is nothing to watch for: the source has no {about}."
+    watch_blocked: str = "{About} will not arrive by itself until Step {step} is resolved: {verdict}"
+
+
+class CheckSet:
+    """One article kind's inputs, subjects, checks and summary words; subclass and ``register_set``."""
+
+    key: ClassVar[str]
+    title: ClassVar[str]  # the article the set was written for
+    inputs: ClassVar[tuple[TypedInput, ...]] = ()
+    subject_label: ClassVar[str] = "Plugin"
+    subject_missing: ClassVar[str] = "Choose what to check."
+    subject_placeholder: ClassVar[str] = "Choose one…"
+    # The check that runs with every start, before Step 1 ("is it already here?"): its
+    # result ends the diagnosis early. Run only when the identifying input was given.
+    before_step_one: ClassVar[str] = ""
+    # The checks the set's steps may attach, in the order of the steps they were written for.
+    check_keys: ClassVar[tuple[str, ...]] = ()
+    words: ClassVar[SummaryWords] = SummaryWords()
+
+    # --- inputs ---------------------------------------------------------------
+
+    @classmethod
+    def input(cls, name: str) -> TypedInput | None:
+        return next((i for i in cls.inputs if i.name == name), None)
+
+    @classmethod
+    def attachable(cls) -> tuple[str, ...]:
+        """The checks a step of the set's articles may carry: its steps' and the one before Step 1."""
+        return (*cls.check_keys, *((cls.before_step_one,) if cls.before_step_one else ()))
+
+    @classmethod
+    def identifying(cls) -> TypedInput | None:
+        return next((i for i in cls.inputs if i.identifies), None)
+
+    @classmethod
+    def clean(cls, typed: Mapping[str, str]) -> dict[str, Any]:
+        """Every input cleaned from what was typed (a form's POST); raises InputError for the first bad one."""
+        return {i.name: i.clean(typed.get(i.name)) for i in cls.inputs}
+
+    @classmethod
+    def stored(cls, values: Mapping[str, Any]) -> dict[str, str]:
+        """The values as a diagnosis and its runs keep them (text, JSON-safe)."""
+        return {i.name: i.stored(values.get(i.name)) for i in cls.inputs}
+
+    @classmethod
+    def loaded(cls, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """Stored inputs as checks get them; a value that no longer cleans is read as not given."""
+        values = {}
+        for i in cls.inputs:
+            try:
+                values[i.name] = i.clean(str(stored.get(i.name) or ""))
+            except InputError:
+                values[i.name] = i.clean("")
+        return values
+
+    @classmethod
+    def reference_of(cls, values: Mapping[str, Any]) -> str:
+        ident = cls.identifying()
+        return ident.stored(values.get(ident.name)) if ident is not None else ""
+
+    @classmethod
+    def missing_for(cls, check_keys, values: Mapping[str, Any]) -> InputError | None:
+        """The refusal for a start whose checks need an input left empty (None when all are there)."""
+        for key in check_keys:
+            check = get_check(key)
+            for name in getattr(check, "needs", ()):
+                typed = cls.input(name)
+                if typed is not None and not values.get(name):
+                    return InputError(name, typed.missing or f"Fill in {typed.label.lower()}.")
+        return None
+
+    # --- subjects -------------------------------------------------------------
+
+    @classmethod
+    def subject_choices(cls, merchant_id: int) -> list[tuple[int, str]]:
+        return account_directory().subject_choices(merchant_id)
+
+    @classmethod
+    def subject_for(
+        cls, merchant_id: int, subject_id: int, values: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The subject's label and the inputs as that subject writes them; None when it is not the account's.
+
+        A set whose inputs depend on the subject (an order number as one
+        platform writes it) overrides this and raises InputError for input
+        the subject cannot take.
+        """
+        label = account_directory().subject_label(merchant_id, subject_id)
+        return (label, values) if label is not None else None
+
+    # --- words ----------------------------------------------------------------
+
+    @classmethod
+    def about(cls, reference: str) -> str:
+        """What the diagnosis is about, in the summary's words ("order #1004"); "" without a reference."""
+        return cls.words.about.format(reference=reference) if reference else ""
+
+    @classmethod
+    def say(cls, template: str, *, reference: str = "", **values) -> str:
+        """One of the summary's sentences, its placeholders filled in."""
+        about = cls.about(reference)
+        return template.format(
+            reference=reference, about=about, About=about[:1].upper() + about[1:], **values
+        )
+
+
+_SETS: dict[str, type[CheckSet]] = {}
+
+
+def register_set(check_set: type[CheckSet]) -> type[CheckSet]:
+    """Class decorator: make a check set available under its ``key``."""
+    existing = _SETS.get(check_set.key)
+    if existing is not None and existing is not check_set:
+        raise ValueError(f"Two check sets claim the key {check_set.key!r}.")
+    _SETS[check_set.key] = check_set
+    return check_set
+
+
+def check_sets() -> list[type[CheckSet]]:
+    return list(_SETS.values())
+
+
+def check_set_choices() -> list[tuple[str, str]]:
+    """For the article's "check set" field: each set by the article it was written for."""
+    return [(s.key, s.title) for s in _SETS.values()]
+
+
+def default_check_set_key() -> str:
+    """The set a new article gets: the first registered."""
+    return next(iter(_SETS), "")
+
+
+def get_set(key: str | None) -> type[CheckSet] | None:
+    return _SETS.get(key or "")
+
+
+def set_of(page) -> type[CheckSet]:
+    """The check set ``page`` declares (the first registered for a page that names none known)."""
+    found = get_set(getattr(page, "check_set", ""))
+    if found is None:
+        found = get_set(default_check_set_key())
+    if found is None:
+        raise RuntimeError("No check set is registered: is apps.commerce installed?")
+    return found

@@ -1,0 +1,86 @@
+"""The check set of "An Order Did Not Import": an order number and the date it was placed, on one plugin."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from apps.checks.base import InputError
+from apps.checks.sets import CheckSet, SummaryWords, TypedInput, register_set
+from apps.platforms.base import OrderNumberProblem
+from apps.platforms.registry import provider
+
+from ..models import Plugin
+from ..order_inputs import clean_order_number, clean_placed_date
+
+ORDER_NUMBER = TypedInput(
+    "order_number",
+    "Order number",
+    clean_order_number,
+    placeholder="e.g. #1001",
+    missing="Type the missing order's number (as the source platform shows it).",
+    identifies=True,
+)
+PLACED_DATE = TypedInput(
+    "placed_date",
+    "Placed on",
+    clean_placed_date,
+    kind="date",
+    optional=True,
+    stored=lambda value: value.isoformat() if isinstance(value, date) else "",
+)
+
+
+class OrderOnPlugin(CheckSet):
+    """An order looked for through one of the account's plugins: what every order article asks."""
+
+    inputs = (ORDER_NUMBER, PLACED_DATE)
+    subject_label = "Plugin"
+    subject_missing = "Choose the plugin the order should import through."
+    subject_placeholder = "Choose a plugin…"
+
+    @classmethod
+    def subject_for(cls, merchant_id: int, subject_id: int, values: dict[str, Any]):
+        """The plugin's name, and the order number as its platform writes it (an Amazon id typed as 17 digits is 3-7-7)."""
+        found = (
+            Plugin.objects.filter(merchant_id=merchant_id, pk=subject_id)
+            .values_list("name", "platform")
+            .first()
+        )
+        if found is None:
+            return None
+        name, platform = found
+        number = values.get("order_number") or ""
+        if not number:
+            return name, values
+        try:
+            return name, {**values, "order_number": provider(platform).order_number(number)}
+        except OrderNumberProblem as exc:
+            raise InputError("order_number", str(exc)) from None
+
+
+@register_set
+class OrderImport(OrderOnPlugin):
+    key = "order-import"
+    title = "An Order Did Not Import"
+    before_step_one = "order_already_imported"
+    check_keys = (
+        "import_orders_enabled",
+        "plugin_on_one_channel",
+        "order_age",
+        "plugin_errors",
+        "plugin_authorized",
+        "source_order_state",
+        "manual_sync",
+    )
+    words = SummaryWords(
+        about="order #{reference}",
+        already_here="{About} is already in Commerce Kitty.",
+        keeps_out="Step {step} keeps the order out: {verdict}",
+        all_passed_then="If the order is still missing, open a support ticket: it will carry this diagnosis.",
+        watch_needs_reference="Type the missing order's number and check it first.",
+        watch_absent=(
+            "There is nothing to watch for: the platform has no {about} for this plugin. "
+            "Check the number, and the plugin whose store it was placed in."
+        ),
+    )

@@ -1,0 +1,91 @@
+"""“Check every step” and its summary: its own address, polls that carry only what changed, and the end."""
+
+import re
+from datetime import timedelta
+from html import unescape
+
+import pytest
+from django.utils import timezone
+
+from apps.checks.models import CheckRun, Diagnosis
+from apps.checks.services import check_runs_execute
+from tests.checks.conftest import HTMX, plugin_named, start
+from tests.factories import PluginFactory
+from tests.html import text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_check_every_step_posts_to_an_address_of_its_own(merchant_client, page, tasks_held):
+    article = merchant_client.get(page.url).content.decode()
+    data = {"page": page.pk, "subject": plugin_named("Main store").pk, "order_number": "1001"}
+
+    html = merchant_client.post("/checks/start/every-step/", data, **HTMX).content.decode()
+
+    assert re.search(r'id="check-every-step"[^>]*hx-post="/checks/start/every-step/"', article, re.S)
+    assert 'id="diagnosis-summary"' in html
+    assert CheckRun.objects.count() == 8  # "already here?" and the seven steps, with no all=1
+
+
+def _summary_poll_delay(html: str) -> int:
+    return int(re.search(r'id="diagnosis-summary"[^>]*hx-trigger="load delay:(\d+)ms', html, re.S).group(1))
+
+
+def test_while_its_checks_wait_behind_others_the_summary_looks_again_later(merchant_client, page, tasks_held):
+    other = PluginFactory()
+    waiting = Diagnosis.objects.create(
+        merchant_id=other.merchant_id, page_id=page.pk, subject_id=other.pk, subject_label=other.name
+    )
+    earlier = timezone.now() - timedelta(seconds=1)
+    CheckRun.objects.bulk_create(
+        CheckRun(
+            diagnosis=waiting,
+            merchant_id=other.merchant_id,
+            block_id=f"block-{n}",
+            check_key="import_orders_on",
+            queued_at=earlier,
+            deadline=earlier + timedelta(minutes=1),
+        )
+        for n in range(200)
+    )
+    main = plugin_named("Main store")
+
+    first = start(merchant_client, page, main, number="1001").content.decode()
+    assert "Checking" in text(first)
+    assert _summary_poll_delay(first) == 600  # 200 runs ahead, 3 ms each
+
+    CheckRun.objects.filter(diagnosis__subject_id=main.pk).update(status=CheckRun.State.RUNNING)
+    poll = re.search(r'id="diagnosis-summary"[^>]*hx-get="([^"]+)"', first, re.S).group(1)
+    again = merchant_client.get(unescape(poll), **HTMX).content.decode()
+    assert _summary_poll_delay(again) == 100  # its checks started: the next answer is moments away
+
+
+def test_every_step_summary_tells_the_page_only_when_done(merchant_client, page, tasks_held):
+    running = start(merchant_client, page, plugin_named("Main store"), number="1006", all="1")
+    assert "HX-Trigger" not in running
+
+    check_runs_execute(list(CheckRun.objects.values_list("pk", flat=True)))
+    diagnosis = CheckRun.objects.first().diagnosis
+    done = merchant_client.get(f"/checks/diagnoses/{diagnosis.uuid}/summary/?n=1", **HTMX)
+    assert 'data-summary-status="done"' in done.content.decode()
+    assert "checks-finished" in done["HX-Trigger"]
+
+
+def test_every_step_polls_carry_only_the_steps_that_ended_since_the_last_look(
+    merchant_client, page, tasks_held
+):
+    first = start(merchant_client, page, plugin_named("Main store"), number="1006").content.decode()
+    assert first.count('hx-swap-oob="outerHTML"') >= 7  # every step, each "Checking…"
+    since = re.search(r"since=([0-9.]+)", first).group(1)
+    diagnosis = CheckRun.objects.first().diagnosis
+    url = f"/checks/diagnoses/{diagnosis.uuid}/summary/"
+
+    quiet = merchant_client.get(url, {"n": 1, "since": since}, **HTMX).content.decode()
+    assert 'data-check-status="running"' not in quiet  # nothing ended: no step is sent again
+
+    step_1 = CheckRun.objects.get(check_key="import_orders_enabled")
+    check_runs_execute([step_1.pk])
+    CheckRun.objects.filter(pk=step_1.pk).update(finished_at=timezone.now() + timedelta(seconds=10))
+    later = merchant_client.get(url, {"n": 2, "since": since}, **HTMX).content.decode()
+    assert later.count('class="check" id="check-') == 1
+    assert f'id="check-{step_1.block_id}"' in later
