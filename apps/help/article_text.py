@@ -228,14 +228,18 @@ def _require_text(steps, still_missing) -> None:
 
 
 STEP_CHECK_LINE = re.compile(r"^Step\s+(\d+)\s*:\s*([a-z0-9_]+)\s*$")
+CHECK_SET_LINE = re.compile(r"^Check set\s*:\s*([a-z0-9_-]+)\s*$", re.IGNORECASE)
 
 
 def parse_step_checks(text: str, *, known_keys: set[str], step_count: int) -> dict[int, str]:
-    """Read an article's check bindings: one ``Step N: check_key`` a line, ``#`` for comments."""
+    """Read an article's check bindings: one ``Step N: check_key`` a line, ``#`` for comments.
+
+    A ``Check set: key`` line names the article's check set (``parse_check_set``).
+    """
     bindings: dict[int, str] = {}
     for line_number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        if not line or line.startswith("#"):
+        if not line or line.startswith("#") or CHECK_SET_LINE.match(line):
             continue
         match = STEP_CHECK_LINE.match(line)
         if not match:
@@ -247,3 +251,18 @@ def parse_step_checks(text: str, *, known_keys: set[str], step_count: int) -> di
             raise ArticleFormatError(line_number, f"there is no check called {key!r}")
         bindings[number] = key
     return bindings
+
+
+def parse_check_set(text: str, *, known_sets: set[str]) -> str | None:
+    """The check set a ``.checks`` file names on its ``Check set: key`` line (None when it names none)."""
+    found = None
+    for line_number, raw in enumerate(text.splitlines(), start=1):
+        match = CHECK_SET_LINE.match(raw.strip())
+        if not match:
+            continue
+        if found is not None:
+            raise ArticleFormatError(line_number, "a second “Check set:” line")
+        if match.group(1) not in known_sets:
+            raise ArticleFormatError(line_number, f"there is no check set called {match.group(1)!r}")
+        found = match.group(1)
+    return found

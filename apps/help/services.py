@@ -12,8 +12,16 @@ from django.utils.text import slugify
 from wagtail.models import GroupPagePermission, Page, Revision, Site
 
 from apps.checks.registry import check_choices
+from apps.checks.sets import check_set_choices
 
-from .article_text import Article, ArticleFormatError, decode_article, parse_article, parse_step_checks
+from .article_text import (
+    Article,
+    ArticleFormatError,
+    decode_article,
+    parse_article,
+    parse_check_set,
+    parse_step_checks,
+)
 from .models import HelpIndexPage, TroubleshootingPage
 
 HELP_CENTER_TITLE = "Help Center"
@@ -81,18 +89,20 @@ def article_import(
     The page is found by its slug (``slug``, else the title's), so importing again adds a revision to the
     same page. Step block ids are kept by step number, and so are the checks
     editors attached, unless ``checks_text`` (lines of ``Step N: check_key``)
-    binds a step to another check.
+    binds a step to another check; its ``Check set: key`` line sets the
+    article's check set (kept as it is when there is none).
     Raises ``ArticleFormatError`` before writing anything if the text is malformed, and
     ``ArticleSlugError`` if neither ``slug`` nor the title makes a URL slug.
     """
     article = parse_article(decode_article(data))
     slug = _article_slug(requested=slug, title=article.title)
-    step_checks = {}
+    step_checks, check_set = {}, None
     if checks_text is not None:
         try:
             step_checks = parse_step_checks(
                 checks_text, known_keys={key for key, _ in check_choices()}, step_count=len(article.steps)
             )
+            check_set = parse_check_set(checks_text, known_sets={key for key, _ in check_set_choices()})
         except ArticleFormatError as exc:
             exc.in_checks_file = True
             raise
@@ -102,12 +112,16 @@ def article_import(
         created = page is None
         if created:
             page = TroubleshootingPage(title=article.title, slug=slug, live=False)
+            if check_set:
+                page.check_set = check_set
             page.body = _stream_data(article, previous=[], step_checks=step_checks)
             page.intro = article.intro.to_html()
             page.search_description = _summary(article)
             index.add_child(instance=page)
         else:
             page = page.get_latest_revision_as_object()
+            if check_set:
+                page.check_set = check_set
             page.title = article.title
             page.intro = article.intro.to_html()
             page.search_description = _summary(article)

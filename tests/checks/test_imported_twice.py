@@ -12,7 +12,6 @@ from wagtail.models import Page
 from apps.checks.models import CheckRun
 from apps.commerce.demo import DEMO_MERCHANT, TWICE_ORDERS, TWICE_PLUGIN_OF_STORE
 from apps.commerce.models import Customer, Merchant, Order, OrderLine, Plugin, Product
-from apps.platforms import amazon
 from tests.factories import PluginFactory
 from tests.html import text
 from tests.platforms.test_amazon import (
@@ -57,6 +56,10 @@ def step_statuses(page, html: str) -> dict[int, str]:
     return {blocks[block]: status for block, status in found if block in blocks}
 
 
+def verdict(html: str) -> str:
+    return text(re.search(r'class="summary__verdict[^"]*">(.*?)</p>', html, re.S).group(1))
+
+
 def step_text(html: str, page, number: int) -> str:
     block = page.steps[number - 1].id
     start_at = html.index(f'id="check-{block}"')
@@ -64,7 +67,8 @@ def step_text(html: str, page, number: int) -> str:
     return text(html[start_at : end_at if end_at != -1 else None])
 
 
-def test_the_article_binds_a_check_to_every_step_and_reuses_the_authorization_check(twice):
+def test_the_article_declares_its_check_set_and_reuses_the_authorization_check(twice):
+    assert twice.check_set == "order-imported-twice"
     assert [step.value["check"] for step in twice.steps] == [
         "store_connected_twice",
         "plugin_authorized",
@@ -90,6 +94,7 @@ def test_check_every_step_fails_only_the_step_that_names_how_the_demo_order_came
 
     statuses = step_statuses(twice, html)
     assert statuses == {n: ("failed" if n == order.step else "passed") for n in range(1, 6)}, statuses
+    assert verdict(html).startswith(f"Most likely cause: Step {order.step}. "), verdict(html)
 
 
 def test_each_cause_is_said_in_the_merchants_words(merchant_client, twice):
@@ -133,6 +138,17 @@ def test_an_order_that_came_in_once_passes_every_step(merchant_client, twice):
     html = start(merchant_client, twice, plugin("Demo Marketplace – Main store"), number="1001")
 
     assert step_statuses(twice, html) == dict.fromkeys(range(1, 6), "passed")
+    assert verdict(html) == "Order #1001 is in Commerce Kitty once: there is no second copy to explain."
+
+
+def test_an_order_that_is_not_in_commerce_kitty_says_so_where_a_copy_would_be_judged(merchant_client, twice):
+    html = start(merchant_client, twice, plugin("Demo Marketplace – Craft fair"), number="9999")
+
+    assert [step_statuses(twice, html)[n] for n in (3, 4, 5)] == ["unknown"] * 3
+    assert "Order #9999 is not in Commerce Kitty, so there is no second copy to look at." in step_text(
+        html, twice, 4
+    )
+    assert verdict(html).startswith("The diagnosis is incomplete: Steps 3, 4 and 5 couldn't be checked")
 
 
 def test_the_store_step_needs_no_order_number(merchant_client, twice):
@@ -145,7 +161,8 @@ def test_the_store_step_needs_no_order_number(merchant_client, twice):
 def test_the_step_about_hand_made_orders_asks_for_the_order_number_first(merchant_client, twice):
     html = start(merchant_client, twice, plugin("Demo Marketplace – Craft fair"), step=4)
 
-    assert "order's number" in text(html)  # the refusal, said where the number is typed
+    # The refusal, in the article's own words, where the number is typed.
+    assert "Type the number of the order you see twice (as Commerce Kitty shows it)." in text(html)
     assert not CheckRun.objects.filter(check_key="order_created_by_hand").exists()
 
 
@@ -218,7 +235,6 @@ REPLACEMENT = "111-2222222-2222222"
 def amazon_store(merchant_client, httpserver, monkeypatch):
     """An Amazon plugin of the demo account (a local server answers as Amazon) that imported both orders."""
     monkeypatch.setattr("apps.commerce.diagnostics.imported_twice.INTERACTIVE_TIMEOUT", httpx.Timeout(2.0))
-    amazon.forget_access_tokens()
     httpserver.expect_request(TOKEN_PATH, method="POST").respond_with_json(
         {
             "access_token": ACCESS_TOKEN,
@@ -259,8 +275,7 @@ def amazon_store(merchant_client, httpserver, monkeypatch):
             total=Decimal("24.90"),
         )
         OrderLine.objects.create(order=row, product=mug, sku=mug.code, quantity=2)
-    yield seller
-    amazon.forget_access_tokens()
+    return seller
 
 
 def amazon_answers(httpserver):

@@ -4,7 +4,6 @@ import pytest
 
 from tests.platforms.test_amazon import (  # noqa: F401  (fixtures)
     ORDER_ID,
-    _no_cached_access_tokens,
     amazon_order,
     client,
     credentials,

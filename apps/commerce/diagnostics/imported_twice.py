@@ -1,7 +1,9 @@
-"""The checks of "An Order Imported Twice", one per step, each judging one rule of ``importing.duplicates``.
+"""The check set and checks of "An Order Imported Twice", one per step, each judging one rule of
+``importing.duplicates``.
 
 Step 2 (the plugin's authorization) is the first article's ``plugin_authorized``:
-the cause is the same, so the step binds that check (``content/order-imported-twice.checks``).
+the cause is the same, so the set lets a step attach it and the article binds it
+(``content/order-imported-twice.checks``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.registry import register
+from apps.checks.sets import SummaryWords, TypedInput, register_set
 from apps.platforms.base import NotAuthorized, PlatformError, RateLimited, SourceOrder
 from kitty_troubleshoot.params import int_param
 
@@ -18,7 +21,9 @@ from ..importing import duplicates, rules
 from ..importing.duplicates import OrderCopies, SharedConnection, TwinKind
 from ..importing.rules import RuleResult
 from ..models import Plugin
-from .dry_run import INTERACTIVE_TIMEOUT, _plugin
+from ..order_inputs import clean_order_number
+from .dry_run import INTERACTIVE_TIMEOUT, _plugin, order_number_of
+from .order_import import OrderOnPlugin
 
 ARTICLE = "An Order Imported Twice"
 
@@ -42,8 +47,8 @@ AUTHORIZATION_WORDS = {
 
 
 def _number(ctx: CheckContext) -> str:
-    """The order number the merchant typed (the one place that reads it from the context)."""
-    return ctx.order_number
+    """The order number the merchant typed, as the plugin's platform writes it ("" when none was)."""
+    return order_number_of(ctx)
 
 
 def _copies(ctx: CheckContext, replaces: dict[str, str] | None = None) -> OrderCopies:
@@ -58,6 +63,15 @@ def _copies(ctx: CheckContext, replaces: dict[str, str] | None = None) -> OrderC
 
 def _connections(ctx: CheckContext, plugin: Plugin) -> list[SharedConnection]:
     return ctx.memo(f"twice:connections:{plugin.pk}", lambda: duplicates.store_connections(plugin))
+
+
+def _not_here(copies: OrderCopies) -> Outcome:
+    """A step about the order's copies, for an order that is not in Commerce Kitty at all."""
+    return Outcome.unknown(
+        f"Order #{copies.number} is not in Commerce Kitty, so there is no second copy to look at.",
+        "Check the number as Commerce Kitty shows it, and the plugin it came in through.",
+        data={"copies": 0},
+    )
 
 
 def _outcome(result: RuleResult, *evidence: str, **kwargs) -> Outcome:
@@ -79,7 +93,7 @@ class OrderImportedTwice(Check):
     )
     article = ARTICLE
     step = None
-    needs_order_number = True
+    needs = ("order_number",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         copies = _copies(ctx)
@@ -199,6 +213,8 @@ class HistoryImportedAgain(Check):
         plugin = _plugin(ctx)
         connections = _connections(ctx, plugin)
         copies = _copies(ctx) if _number(ctx) else None
+        if copies is not None and copies.anchor is None:
+            return _not_here(copies)
         result = duplicates.rule_history_imported_once(plugin, connections, copies)
         if not result.failed:
             found = duplicates.history_again(plugin, connections) if copies is not None else None
@@ -225,10 +241,13 @@ class OrderCreatedByHand(Check):
     )
     article = ARTICLE
     step = 4
-    needs_order_number = True
+    needs = ("order_number",)
 
     def run(self, ctx: CheckContext) -> Outcome:
-        result = duplicates.rule_not_created_by_hand(_copies(ctx))
+        copies = _copies(ctx)
+        if copies.anchor is None:
+            return _not_here(copies)
+        result = duplicates.rule_not_created_by_hand(copies)
         if not result.failed:
             return _outcome(result)
         return _outcome(
@@ -250,13 +269,13 @@ class PlatformHasTwoOrders(Check):
     )
     article = ARTICLE
     step = 5
-    needs_order_number = True
+    needs = ("order_number",)
 
     def run(self, ctx: CheckContext) -> Outcome:
         copies = _copies(ctx)
         anchor = copies.anchor
         if anchor is None:
-            return _outcome(duplicates.rule_platform_holds_one_order(copies))
+            return _not_here(copies)
         if anchor.by_hand:
             return Outcome.passed(
                 f"Order #{copies.number} in Commerce Kitty was created by hand: the platform did not send it "
@@ -322,3 +341,41 @@ class PlatformHasTwoOrders(Check):
             return replaces, live
 
         return ctx.memo(f"twice:platform:{plugin.pk}:{copies.number}", fetch)
+
+
+# --- The article's check set -----------------------------------------------------------
+
+ORDER_NUMBER = TypedInput(
+    "order_number",
+    "Order number",
+    clean_order_number,
+    placeholder="e.g. #1001",
+    missing="Type the number of the order you see twice (as Commerce Kitty shows it).",
+    identifies=True,
+)
+
+
+@register_set
+class OrderImportedTwiceSet(OrderOnPlugin):
+    """An order seen twice, looked at through the plugin it came in through; nothing to watch for."""
+
+    key = "order-imported-twice"
+    title = ARTICLE
+    inputs = (ORDER_NUMBER,)
+    subject_missing = "Choose the plugin the order came in through."
+    before_step_one = OrderImportedTwice.key
+    check_keys = (
+        StoreConnectedTwice.key,
+        "plugin_authorized",
+        HistoryImportedAgain.key,
+        OrderCreatedByHand.key,
+        PlatformHasTwoOrders.key,
+    )
+    words = SummaryWords(
+        about="order #{reference}",
+        already_here="{About} is in Commerce Kitty once: there is no second copy to explain.",
+        keeps_out="Step {step} explains the second copy: {verdict}",
+        all_passed_then=(
+            "If you still see the order twice, open a support ticket: it will carry this diagnosis."
+        ),
+    )

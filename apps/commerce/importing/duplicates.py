@@ -70,7 +70,7 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from apps.checks.words import duration_words, when
+from kitty_troubleshoot.words import duration_words, when
 
 from ..models import Order, OrderLine, Plugin, SyncRun
 from .rules import RuleResult, RuleStatus
@@ -459,10 +459,11 @@ def copy_words(copy: OrderCopy) -> str:
 
 
 def rule_in_commerce_kitty_once(copies: OrderCopies) -> RuleResult:
-    """Passed when the order is in Commerce Kitty once (or not at all); failed with every copy when more."""
+    """Passed when the order is in Commerce Kitty once; failed with every copy when more (or with none)."""
     words = {"number": copies.number}
     if copies.anchor is None:
-        return _result(IN_COMMERCE_KITTY_ONCE, RuleStatus.PASSED, NOT_IN.format(**words), {"copies": 0})
+        # Not "once": there is nothing in Commerce Kitty to have come in, once or twice.
+        return _result(IN_COMMERCE_KITTY_ONCE, RuleStatus.FAILED, NOT_IN.format(**words), {"copies": 0})
     evidence = {
         "copies": copies.count,
         "orders": [copies.anchor.pk, *(t.copy.pk for t in copies.twins)],
@@ -606,10 +607,12 @@ def rule_not_created_by_hand(copies: OrderCopies) -> RuleResult:
 def rule_platform_holds_one_order(copies: OrderCopies) -> RuleResult:
     """Failed when the platform holds two orders of one purchase, both imported through the same plugin."""
     anchor = copies.anchor
-    twins = copies.of_kind(TwinKind.PLATFORM_TWICE) if anchor else []
+    if anchor is None:
+        return _result(PLATFORM_HOLDS_ONE_ORDER, RuleStatus.UNKNOWN, NOT_IN.format(number=copies.number))
+    twins = copies.of_kind(TwinKind.PLATFORM_TWICE)
     if not twins:
         message = PLATFORM_ONCE.format(
-            number=copies.number, plugin=anchor.plugin_name if anchor else "", days=PLATFORM_WINDOW.days
+            number=copies.number, plugin=anchor.plugin_name, days=PLATFORM_WINDOW.days
         )
         return _result(PLATFORM_HOLDS_ONE_ORDER, RuleStatus.PASSED, message)
     twin = twins[0]
