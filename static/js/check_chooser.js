@@ -1,11 +1,24 @@
 // Wagtail's page editor: steps that share a check say so at once, each naming the other step.
 // Saving refuses it too (ArticleBodyBlock.clean, with the same sentence); this only tells the editor sooner.
+// Each chooser shows the checks of the page's check set only (and the chosen one, whatever its set:
+// saving refuses a check of another set, and the editor must see what to change).
 (() => {
   "use strict";
 
   const visible = (chooser) => !chooser.closest('[aria-hidden="true"]'); // deleted blocks stay, hidden
 
+  const showSetOnly = () => {
+    const field = document.querySelector('[name="check_set"]');
+    const set = field ? field.value : "";
+    document.querySelectorAll(".check-chooser__card[data-check-sets]").forEach((card) => {
+      const chosen = card.querySelector(".check-chooser__radio:checked");
+      const hide = Boolean(set) && !chosen && !card.dataset.checkSets.split(" ").includes(set);
+      if (card.hidden !== hide) card.hidden = hide;
+    });
+  };
+
   const update = () => {
+    showSetOnly();
     const choosers = Array.from(document.querySelectorAll(".check-chooser")).filter(visible);
     const chosen = choosers.map((chooser) => chooser.querySelector(".check-chooser__radio:checked"));
     const stepsOf = new Map(); // check key: step numbers (every step block has one chooser, in order)
@@ -40,7 +53,7 @@
   };
 
   document.addEventListener("change", (event) => {
-    if (event.target.matches && event.target.matches(".check-chooser__radio")) later();
+    if (event.target.matches && event.target.matches('.check-chooser__radio, [name="check_set"]')) later();
   });
   const start = () => {
     update();
