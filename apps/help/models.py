@@ -25,6 +25,10 @@ class CheckChoiceBlock(blocks.ChoiceBlock):
     def __init__(self, **kwargs):
         super().__init__(choices=check_choices, widget=CheckChooser(), **kwargs)
 
+    def set_name(self, name):
+        super().set_name(name)
+        self.field.widget.group_label = str(self.label)  # the radio group reads as the field's label does
+
     def render_basic(self, value, context=None):
         if not value:
             return "No check"
