@@ -70,6 +70,9 @@ class StepBlock(blocks.StructBlock):
     class Meta:
         icon = "list-ol"
         label = "Step"
+        # The block's header in the editor: "Step 2 <title>" (check_chooser.js adds the number), never the
+        # first filled field's value, which on a new step is its check's "No check".
+        label_format = "{title}"
         template = "help/blocks/step.html"
 
 
