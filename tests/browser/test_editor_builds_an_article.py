@@ -137,21 +137,28 @@ def test_an_editor_builds_and_publishes_an_article_whose_checks_a_merchant_then_
     no_sideways_scrolling(editor, 375)
     editor.set_viewport_size({"width": 1280, "height": 900})
 
-    # 2. The preview shows the draft, numbered; its checks run on the editor's sandbox account.
+    # 2. The preview panel shows the draft, numbered as readers will see it.
     editor.get_by_role("button", name="Toggle preview").click()
-    preview = editor.frame_locator("#w-preview-iframe")
-    expect(preview.locator("#preview-banner")).to_contain_text("Preview — sandbox data")
+    panel = editor.frame_locator("#w-preview-iframe")
+    expect(panel.locator("#preview-banner")).to_contain_text("Preview — sandbox data")
     for number, step in enumerate(STEPS, start=1):
-        expect(preview.locator(f"#step-{number} h2")).to_have_text(f"Step {number}. {step.title}")
-    expect(preview.locator("#step-3").get_by_role("button", name="Check this now")).to_have_count(0)
-    expect(preview.get_by_label("Plugin", exact=True)).to_contain_text("Demo Marketplace – Main store")
+        expect(panel.locator(f"#step-{number} h2")).to_have_text(f"Step {number}. {step.title}")
+    expect(panel.locator("#step-3").get_by_role("button", name="Check this now")).to_have_count(0)
+
+    # Full size in a tab of its own (the panel reloads itself as Wagtail autosaves the draft), its checks run
+    # on the editor's sandbox account.
+    with editor.context.expect_page() as opened:
+        editor.get_by_role("link", name="Preview in new tab").click()
+    preview = opened.value
+    expect(preview.locator("#preview-banner")).to_contain_text("Preview — sandbox data")
     preview.get_by_label("Plugin", exact=True).select_option(label="Demo Marketplace – Main store")
     preview.get_by_label("Order number", exact=True).fill("1006")
     preview.locator("#step-1").get_by_role("button", name="Check this now").click()
     widget = preview.locator("#step-1 [data-check-status]")
     expect(widget).to_have_attribute("data-check-status", "failed", timeout=ANSWERED)
-    expect(widget).to_contain_text("Order #1006 is not ready to import yet (“awaiting payment”)")
+    expect(widget).to_contain_text("Failed: Order #1006 is not ready to import yet (“awaiting payment”)")
     expect(widget).to_contain_text("About order #1006 on “Demo Marketplace – Main store”")
+    preview.close()
     # That was the editor's sandbox account's Main store, not the merchant's.
     sandbox = Merchant.objects.get(preview_editor__username="editor")
     assert {run.diagnosis.merchant_id for run in CheckRun.objects.select_related("diagnosis")} == {sandbox.pk}
