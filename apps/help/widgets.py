@@ -26,6 +26,8 @@ class CheckChooser(forms.RadioSelect):
     """
 
     template_name = "help/widgets/check_chooser.html"
+    # Names the radio group: Django points a RadioSelect's <label> at no input, so the field's label names nothing.
+    group_label = "Check"
 
     class Media:
         css = {"all": ["css/check_chooser.css"]}
@@ -34,6 +36,7 @@ class CheckChooser(forms.RadioSelect):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["on_two_steps"] = CHECK_ON_TWO_STEPS
+        context["widget"]["group_label"] = self.group_label
         return context
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):

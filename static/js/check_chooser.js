@@ -1,12 +1,27 @@
-// Wagtail's page editor: steps that share a check say so at once, each naming the other step.
-// Saving refuses it too (ArticleBodyBlock.clean, with the same sentence); this only tells the editor sooner.
+// Wagtail's page editor: each step block's header carries its number ("Step 3"), as readers will see it,
+// and steps that share a check say so at once, each naming the other step.
+// Saving refuses that too (ArticleBodyBlock.clean, with the same sentence); this only tells the editor sooner.
 (() => {
   "use strict";
 
   const visible = (chooser) => !chooser.closest('[aria-hidden="true"]'); // deleted blocks stay, hidden
 
+  // The warnings name steps by number, and so do the preview and the published page; the editor's blocks say
+  // only "Step" unless numbered here. Only step blocks have a chooser, so the n-th chooser is Step n.
+  const number = (choosers) => {
+    choosers.forEach((chooser, index) => {
+      const block = chooser.closest("[data-streamfield-child]");
+      const type = block && block.querySelector(".c-sf-block__type");
+      if (!type) return;
+      if (!type.dataset.blockLabel) type.dataset.blockLabel = type.textContent.trim();
+      const label = `${type.dataset.blockLabel} ${index + 1}`;
+      if (type.textContent !== label) type.textContent = label;
+    });
+  };
+
   const update = () => {
     const choosers = Array.from(document.querySelectorAll(".check-chooser")).filter(visible);
+    number(choosers);
     const chosen = choosers.map((chooser) => chooser.querySelector(".check-chooser__radio:checked"));
     const stepsOf = new Map(); // check key: step numbers (every step block has one chooser, in order)
     chosen.forEach((radio, index) => {

@@ -11,7 +11,7 @@ from django.urls import reverse
 from wagtail.models import Revision
 
 from apps.checks.registry import check_catalog
-from apps.help.models import StepBlock
+from apps.help.models import CheckChoiceBlock, StepBlock
 from apps.help.services import support_editors_group_ensure
 from tests.factories import UserFactory
 
@@ -45,6 +45,14 @@ def test_the_chosen_check_is_the_checked_card(db):
     rendered = chooser_html("manual_sync")
     assert rendered.count(" checked") == 1
     assert 'value="manual_sync" id="check_' in rendered.split(" checked")[0].rsplit("<input", 1)[1]
+
+
+def test_the_chooser_is_a_radio_group_named_as_its_field_reads(db):
+    """Django points a radio list's <label> at no input: without a name of its own the group is only radios."""
+    assert '<div class="check-chooser" role="radiogroup" aria-label="Check"' in chooser_html()
+    relabelled = StepBlock(local_blocks=[("check", CheckChoiceBlock(label="Live check", required=False))])
+    widget = relabelled.child_blocks["check"].field.widget
+    assert 'aria-label="Live check"' in widget.render("check", "", attrs={"id": "check"})
 
 
 def test_the_page_editor_offers_the_chooser_and_its_stylesheet(client, editor, article):
