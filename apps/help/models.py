@@ -201,7 +201,7 @@ class TroubleshootingPage(Page):
         strays = [
             f"Step {number} ({get_check(key).title if get_check(key) else key})"
             for number, key in enumerate((block.value.get("check") or "" for block in self.steps), start=1)
-            if key and key not in check_set.attachable()
+            if key and key not in check_set.check_keys
         ]
         if strays:
             raise ValidationError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from apps.checks.registry import get_check
+from apps.checks.sets import sets_listing
 
 # One sentence, said by the editor's script as a check is chosen and by the block's validation on saving.
 CHECK_ON_TWO_STEPS = (
@@ -42,4 +43,5 @@ class CheckChooser(forms.RadioSelect):
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
         option["check"] = get_check(str(value)) if value else None
+        option["sets"] = " ".join(sets_listing(str(value))) if value else ""
         return option

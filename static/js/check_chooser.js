@@ -19,9 +19,24 @@
     });
   };
 
+  // The article's check set decides which checks its steps may carry: the others' cards are hidden (the chosen
+  // one stays shown, so a check of another set can be seen and changed; saving refuses it, naming the step).
+  const offer = (choosers) => {
+    const set = document.querySelector('select[name="check_set"]');
+    choosers.forEach((chooser) => {
+      chooser.querySelectorAll(".check-chooser__card[data-check-sets]").forEach((card) => {
+        const radio = card.querySelector(".check-chooser__radio");
+        const listed = !set || card.dataset.checkSets.split(" ").includes(set.value);
+        const hidden = !listed && !(radio && radio.checked);
+        if (card.hidden !== hidden) card.hidden = hidden;
+      });
+    });
+  };
+
   const update = () => {
     const choosers = Array.from(document.querySelectorAll(".check-chooser")).filter(visible);
     number(choosers);
+    offer(choosers);
     const chosen = choosers.map((chooser) => chooser.querySelector(".check-chooser__radio:checked"));
     const stepsOf = new Map(); // check key: step numbers (every step block has one chooser, in order)
     chosen.forEach((radio, index) => {
@@ -55,7 +70,7 @@
   };
 
   document.addEventListener("change", (event) => {
-    if (event.target.matches && event.target.matches(".check-chooser__radio")) later();
+    if (event.target.matches && event.target.matches('.check-chooser__radio, select[name="check_set"]')) later();
   });
   const start = () => {
     update();

@@ -24,7 +24,11 @@ def test_an_order_number_and_date_become_the_order_import_sets_inputs_and_come_b
     old = migrate(BEFORE)
     Diagnosis = old.get_model("checks", "Diagnosis")
     typed = Diagnosis.objects.create(
-        merchant_id=1, subject_id=2, subject_label="Main store", order_number="1004", placed_date=date(2026, 11, 30)
+        merchant_id=1,
+        subject_id=2,
+        subject_label="Main store",
+        order_number="1004",
+        placed_date=date(2026, 11, 30),
     )
     blank = Diagnosis.objects.create(merchant_id=1, subject_id=2, subject_label="Main store")
 

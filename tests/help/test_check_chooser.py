@@ -79,16 +79,15 @@ def test_compare_names_checks_by_title(client, editor, article):
     raw = draft.body.raw_data
     step_7 = [block for block in raw if block["type"] == "step"][6]
     assert step_7["value"]["check"] == "manual_sync"
-    step_7["value"]["check"] = "order_already_imported"
+    step_7["value"]["check"] = ""
     draft.body = raw
     after = draft.save_revision(user=editor)
     client.force_login(editor)
     url = reverse("wagtailadmin_pages:revisions_compare", args=[article.pk, before.pk, after.pk])
     content = html.unescape(client.get(url).content.decode())
     assert "Would a sync bring it in?" in content
-    assert "Is the order already in Commerce Kitty?" in content
+    assert "No check" in content
     assert "manual_sync" not in content
-    assert "order_already_imported" not in content
 
 
 def test_the_demo_articles_revisions_name_their_author(client, db):
