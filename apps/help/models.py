@@ -184,8 +184,9 @@ class TroubleshootingPage(Page):
             )
 
     def get_context(self, request, *args, **kwargs):
-        from apps.checks.selectors import check_panel, may_preview
-        from apps.checks.services import preview_session_record
+        from apps.checks.selectors.panel import check_panel
+        from apps.checks.selectors.previews import may_preview
+        from apps.checks.services.previews import preview_session_record
 
         context = super().get_context(request, *args, **kwargs)
         if getattr(request, "is_preview", False) and may_preview(request.user):
