@@ -20,7 +20,7 @@ from .base import InputError
 from .models import CheckRun, Diagnosis
 from .registry import get_check
 from .selectors.articles import article_from, live_article
-from .selectors.panel import NOJS_CHECKING_PARAM, Refusal, check_panel, refusal_keep, typed_fields
+from .selectors.panel import NOJS_CHECKING_PARAM, check_panel
 from .selectors.previews import preview_article, preview_session_for_user, preview_url
 from .selectors.runs import latest_runs, runs_queued_ahead
 from .selectors.steps import StepWidget, before_step_one, step_targets
@@ -34,6 +34,7 @@ from .selectors.viewers import (
 from .services.fixes import check_fix_request
 from .services.previews import preview_sandbox_reset
 from .services.queueing import ChecksUnavailable
+from .services.refusals import Refusal, refusal_keep, typed_fields
 from .services.start_limits import TooManyChecks
 from .services.starting import check_runs_start, diagnosis_for, preview_diagnosis_for
 from .sets import set_of

@@ -13,6 +13,7 @@ from kitty_troubleshoot.params import int_param
 from ..base import InputError
 from ..models import CheckRun, Diagnosis, PreviewSession
 from ..registry import account_directory
+from ..services.refusals import Refusal
 from ..sets import CheckSet, TypedInput, set_of
 from .previews import preview_token, preview_url
 from .runs import latest_runs
@@ -20,51 +21,12 @@ from .steps import ALREADY_HERE_BLOCK, StepWidget, step_widgets
 from .summary import Summary, summary_of
 from .viewers import session_diagnosis
 
-REFUSAL_KEY = "checks:refusal:{page_id}"
-
-
 # Without JavaScript the article follows running checks by loading itself again: the address
 # names where the reader was (a step, or the inputs) and changes on every load, so each refresh
 # is a real navigation rather than a jump to a #fragment of the page already shown.
 NOJS_CHECKING_PARAM = "checking"
 NOJS_REFRESH_SECONDS = 1  # a browser replaces the history entry for refreshes of 1 s or less
 _NOJS_ANCHOR = re.compile(r"step-\d{1,3}|check-inputs|check-panel")
-
-
-def typed_fields(check_set: type[CheckSet]) -> tuple[str, ...]:
-    """The panel's fields: shown again as typed when a start is refused without JavaScript."""
-    return ("subject", *(i.name for i in check_set.inputs))
-
-
-@dataclass
-class Refusal:
-    """Why a check did not start, for the article page loaded again without JavaScript."""
-
-    block_id: str  # the step whose button was pressed; "" for "Check every step"
-    message: str
-    field_name: str = ""  # the input at fault, if one is
-    typed: dict = field(default_factory=dict)  # the subject and the set's inputs, as they were posted
-
-
-def refusal_keep(request, page, refusal: Refusal) -> None:
-    request.session[REFUSAL_KEY.format(page_id=page.pk)] = {
-        "block_id": refusal.block_id,
-        "message": refusal.message,
-        "field": refusal.field_name,
-        "typed": refusal.typed,
-    }
-
-
-def _refusal_pop(request, page) -> Refusal | None:
-    data = request.session.pop(REFUSAL_KEY.format(page_id=page.pk), None)
-    if not isinstance(data, dict):
-        return None
-    return Refusal(
-        block_id=str(data.get("block_id", "")),
-        message=str(data.get("message", "")),
-        field_name=str(data.get("field", "")),
-        typed={k: str(v) for k, v in (data.get("typed") or {}).items() if k in typed_fields(set_of(page))},
-    )
 
 
 @dataclass
@@ -163,12 +125,19 @@ class CheckPanel:
 
 
 def check_panel(
-    request, page, *, diagnosis: Diagnosis | None = None, runs: list[CheckRun] | None = None
+    request,
+    page,
+    *,
+    diagnosis: Diagnosis | None = None,
+    runs: list[CheckRun] | None = None,
+    refusal: Refusal | None = None,
 ) -> CheckPanel:
     """The panel for the request's account; ``diagnosis`` (already scoped to it) overrides the session's.
 
     ``runs``: every run ``diagnosis`` has, when the caller holds them (it has
-    just created both); otherwise each step's latest is read.
+    just created both); otherwise each step's latest is read. ``refusal``: a
+    start refused without JavaScript, which the article's own load takes out
+    of the session (``refusal_pop``) and the panel shows in its step or summary.
 
     In an article's preview (Wagtail's, or a page a preview's check answers
     for) the panel is the editor's sandbox account's, whatever account the
@@ -182,7 +151,7 @@ def check_panel(
     if session is None and diagnosis is not None and diagnosis.preview_session_id:
         session = diagnosis.preview_session
     if session is not None:
-        return _preview_panel(request, page, session, diagnosis=diagnosis, runs=runs)
+        return _preview_panel(request, page, session, diagnosis=diagnosis, runs=runs, refusal=refusal)
     account = getattr(request, "account", None)
     if account is None:
         return CheckPanel(can_check=False, check_set=check_set)
@@ -193,11 +162,17 @@ def check_panel(
         subjects_of=account.merchant_id,
     )
     panel.diagnosis = diagnosis or session_diagnosis(request, page, merchant_id=account.merchant_id)
-    return _panel_fill(request, page, panel, refusal=diagnosis is None, runs=runs)
+    return _panel_fill(request, page, panel, article=diagnosis is None, refusal=refusal, runs=runs)
 
 
 def _preview_panel(
-    request, page, session: PreviewSession, *, diagnosis: Diagnosis | None, runs: list[CheckRun] | None
+    request,
+    page,
+    session: PreviewSession,
+    *,
+    diagnosis: Diagnosis | None,
+    runs: list[CheckRun] | None,
+    refusal: Refusal | None,
 ) -> CheckPanel:
     directory = account_directory()
     merchant_id = directory.preview_account(session.user)
@@ -212,24 +187,28 @@ def _preview_panel(
     panel.diagnosis = (
         diagnosis or session.diagnoses.filter(merchant_id=merchant_id).order_by("-updated_at").first()
     )
-    return _panel_fill(request, page, panel, refusal=diagnosis is None, runs=runs)
+    return _panel_fill(request, page, panel, article=diagnosis is None, refusal=refusal, runs=runs)
 
 
 def _panel_fill(
-    request, page, panel: CheckPanel, *, refusal: bool, runs: list[CheckRun] | None
+    request, page, panel: CheckPanel, *, article: bool, refusal: Refusal | None, runs: list[CheckRun] | None
 ) -> CheckPanel:
-    """The article's steps, each with its latest run in the panel's diagnosis (and a refusal kept for it)."""
+    """The article's steps, each with its latest run in the panel's diagnosis (and the refusal, in its step).
+
+    ``article``: the panel is for the article itself (not one of its parts
+    answering a poll), which may follow its running checks without JavaScript.
+    """
     panel.widgets = step_widgets(page)
-    if refusal:  # the article itself, loaded again after a refused start without JavaScript
-        panel.refusal = _refusal_pop(request, page)
-        if panel.refusal is not None and panel.refusal.block_id in panel.widgets:
-            panel.widgets[panel.refusal.block_id].error = panel.refusal.message
+    if refusal is not None:  # the article itself, loaded again after a refused start without JavaScript
+        panel.refusal = refusal
+        if refusal.block_id in panel.widgets:
+            panel.widgets[refusal.block_id].error = refusal.message
     if panel.diagnosis is not None:
         latest = latest_runs(panel.diagnosis, known=runs)
         for block_id, widget in panel.widgets.items():
             widget.run = latest.get(block_id)
         panel.already_here = latest.get(ALREADY_HERE_BLOCK)
-    if refusal:
+    if article:
         panel.nojs_refresh_url = _nojs_refresh_url(request, panel)
     return panel
 

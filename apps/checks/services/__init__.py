@@ -6,4 +6,5 @@
 ``running``       the task's body: claims, deadlines, a fix applied first, overdue runs ended
 ``fixes``         a fix asked for on a step, and the re-check after one applied elsewhere
 ``previews``      the draft a preview checks, and its sandbox account built again
+``refusals``      a refused start, kept in the session for the page loaded without JavaScript
 """
