@@ -217,14 +217,16 @@ class TroubleshootingPage(Page):
             )
 
     def get_context(self, request, *args, **kwargs):
-        from apps.checks.selectors import check_panel, may_preview
-        from apps.checks.services import preview_session_record
+        from apps.checks.selectors.panel import check_panel
+        from apps.checks.selectors.previews import may_preview
+        from apps.checks.services.previews import preview_session_record
+        from apps.checks.services.refusals import refusal_pop
 
         context = super().get_context(request, *args, **kwargs)
         if getattr(request, "is_preview", False) and may_preview(request.user):
             # A preview's checks run the draft as shown now, kept before the panel reads it.
             self.preview_session = preview_session_record(user=request.user, page=self)
-        panel = check_panel(request, self)
+        panel = check_panel(request, self, refusal=refusal_pop(request, self))
         numbered = []
         step_number = 0
         for block in self.body:
