@@ -540,7 +540,7 @@ def child_noop(spec: dict) -> dict:
     from django.utils import timezone
 
     from apps.checks.models import CheckRun
-    from apps.checks.services import check_runs_enqueue
+    from apps.checks.services.queueing import check_runs_enqueue
 
     diagnosis = _bench_diagnosis(spec, "noop")
     ids, wall_ms = [], []
@@ -572,7 +572,7 @@ def child_burst(spec: dict) -> dict:
     from django.utils import timezone
 
     from apps.checks.models import CheckRun
-    from apps.checks.services import task_time_limits
+    from apps.checks.services.queueing import task_time_limits
     from apps.checks.tasks import run_checks
 
     diagnosis = _bench_diagnosis(spec, ORDER_NUMBER)

@@ -83,7 +83,7 @@ def publish_revisions() -> tuple[int, list[int]]:
 
 def generate(db_name: str, page_id: int, revisions: list[int], runs: int) -> None:
     """Diagnoses, their runs and tickets, written by PostgreSQL itself (generate_series)."""
-    from apps.checks.selectors import ALREADY_HERE_BLOCK, step_targets
+    from apps.checks.selectors.steps import ALREADY_HERE_BLOCK, step_targets
     from apps.checks.sets import set_of
     from apps.commerce.models import Plugin
     from apps.help.models import TroubleshootingPage

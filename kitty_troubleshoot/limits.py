@@ -8,7 +8,7 @@ unreachable the limit refuses, in words, and the caller shows the words
 (tickets, watches and votes can wait minutes; a flood cannot be taken back).
 
 Check starts are limited from their own rows in the database instead
-(apps/checks/services.py) and sign-ins by django-axes: both live in the
+(apps/checks/services/start_limits.py) and sign-ins by django-axes: both live in the
 database each of them writes anyway, so they have no second store to lose.
 
 Lives beside the cache backend, the lowest layer every app may import.

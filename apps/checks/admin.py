@@ -16,7 +16,7 @@ from kitty_troubleshoot.words import when
 
 from .models import CheckRun, Diagnosis
 from .registry import account_directory
-from .selectors import diagnosis_summary
+from .selectors.summary import diagnosis_summary
 from .transcript import check_title, run_entry, status_word, transcript_html
 
 TRANSCRIPT_MEDIA = {"all": ["css/admin_transcript.css"]}

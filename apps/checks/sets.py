@@ -88,11 +88,6 @@ class CheckSet:
         return next((i for i in cls.inputs if i.name == name), None)
 
     @classmethod
-    def attachable(cls) -> tuple[str, ...]:
-        """The checks a step of the set's articles may carry: its steps' and the one before Step 1."""
-        return (*cls.check_keys, *((cls.before_step_one,) if cls.before_step_one else ()))
-
-    @classmethod
     def identifying(cls) -> TypedInput | None:
         return next((i for i in cls.inputs if i.identifies), None)
 
@@ -182,6 +177,11 @@ def register_set(check_set: type[CheckSet]) -> type[CheckSet]:
 
 def check_sets() -> list[type[CheckSet]]:
     return list(_SETS.values())
+
+
+def sets_listing(check_key: str) -> list[str]:
+    """The keys of the sets whose steps may carry this check (for the editor's chooser)."""
+    return [s.key for s in _SETS.values() if check_key in s.check_keys]
 
 
 def check_set_choices() -> list[tuple[str, str]]:

@@ -4,10 +4,10 @@ from celery import shared_task
 
 from kitty_troubleshoot.celery import soft_time_limit_in_thread
 
-from .services import check_runs_execute, check_runs_expire_overdue
+from .services.running import check_runs_execute, check_runs_expire_overdue
 
 
-# The time limits come with each task (services.check_runs_enqueue sends the configured
+# The time limits come with each task (services.queueing.check_runs_enqueue sends the configured
 # ones), so a run's deadline and the limit its worker enforces always agree.
 @shared_task(bind=True, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def run_checks(self, run_ids: list[int]) -> int:

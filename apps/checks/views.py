@@ -19,37 +19,24 @@ from .accounts import in_another_account
 from .base import InputError
 from .models import CheckRun, Diagnosis
 from .registry import get_check
-from .selectors import (
-    NOJS_CHECKING_PARAM,
+from .selectors.articles import article_from, live_article
+from .selectors.panel import NOJS_CHECKING_PARAM, check_panel
+from .selectors.previews import preview_article, preview_session_for_user, preview_url
+from .selectors.runs import latest_runs, runs_queued_ahead
+from .selectors.steps import StepWidget, before_step_one, step_targets
+from .selectors.viewers import (
     SESSION_KEY,
-    Refusal,
-    StepWidget,
-    article_from,
-    before_step_one,
-    check_panel,
     diagnosis_for_account,
     diagnosis_for_viewer,
     diagnosis_merchant_id,
-    live_article,
-    preview_article,
-    preview_session_for_user,
-    preview_url,
-    refusal_keep,
     run_for_viewer,
-    runs_queued_ahead,
-    step_targets,
-    typed_fields,
 )
-from .services import (
-    ChecksUnavailable,
-    TooManyChecks,
-    check_fix_request,
-    check_runs_start,
-    diagnosis_for,
-    latest_runs,
-    preview_diagnosis_for,
-    preview_sandbox_reset,
-)
+from .services.fixes import check_fix_request
+from .services.previews import preview_sandbox_reset
+from .services.queueing import ChecksUnavailable
+from .services.refusals import Refusal, refusal_keep, typed_fields
+from .services.start_limits import TooManyChecks
+from .services.starting import check_runs_start, diagnosis_for, preview_diagnosis_for
 from .sets import set_of
 
 # Sent (as an htmx event on the page) when a response shows a check that has ended,

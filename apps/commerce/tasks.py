@@ -128,7 +128,7 @@ def _sync_now_follow_up(plugin: Plugin, recheck_by: int | None, *, is_eager: boo
         return
     from django.contrib.auth import get_user_model
 
-    from apps.checks.services import diagnosis_recheck_after_fix
+    from apps.checks.services.fixes import diagnosis_recheck_after_fix
 
     user = get_user_model().objects.filter(pk=recheck_by).first()
     last = plugin.sync_runs.order_by("-started_at").first()

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.checks.services import diagnosis_recheck_after_fix
+from apps.checks.services.fixes import diagnosis_recheck_after_fix
 from apps.platforms.authorization import AuthorizationStart, CallbackRejected
 from apps.platforms.base import PlatformError
 from apps.platforms.registry import Provider, UnknownPlatform, provider

@@ -41,7 +41,7 @@ def watch_for_account(account, watch_uuid) -> OrderWatch | None:
 
 def steps_explaining() -> dict[str, str]:
     """Check key → the first published article step that carries it (its URL), read once for a page of notes."""
-    from apps.checks.selectors import step_targets
+    from apps.checks.selectors.steps import step_targets
     from apps.help.models import TroubleshootingPage
 
     links: dict[str, str] = {}

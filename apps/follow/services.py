@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.checks.models import Diagnosis
-from apps.checks.selectors import diagnosis_summary
-from apps.checks.services import diagnosis_rerun
+from apps.checks.selectors.summary import diagnosis_summary
+from apps.checks.services.starting import diagnosis_rerun
 from apps.commerce.models import Notification, Order, Plugin
 from kitty_troubleshoot.limits import Limit, LimitRefused
 from kitty_troubleshoot.words import duration_words, when

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.checks.selectors import diagnosis_for_account
+from apps.checks.selectors.viewers import diagnosis_for_account
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors

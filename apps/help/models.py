@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.html import escape
+from django.utils.text import Truncator
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.blocks import StreamBlockValidationError, StructBlockValidationError
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
+from wagtail.rich_text import get_text_for_indexing
 from wagtail.search import index
 
 from apps.checks.fields import CheckSetField
@@ -20,6 +22,20 @@ from .hooks import search_record
 from .widgets import CheckChooser, check_on_two_steps
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul", "code"]
+SUMMARY_CHARS = 160  # what search engines' result pages show before cutting
+
+
+def page_summary(page: Page) -> str:
+    """What a page is about in a line: the search description its editor gave it, else its introduction's start.
+
+    An article written in the page editor rarely has a search description (it is on the Promote tab);
+    its introduction says the same thing.
+    """
+    given = (getattr(page, "search_description", "") or "").strip()
+    if given:
+        return given
+    intro = " ".join(get_text_for_indexing(str(getattr(page, "intro", "") or "")).split())
+    return Truncator(intro).chars(SUMMARY_CHARS) if intro else ""
 
 
 class CheckChoiceBlock(blocks.ChoiceBlock):
@@ -27,6 +43,10 @@ class CheckChoiceBlock(blocks.ChoiceBlock):
 
     def __init__(self, **kwargs):
         super().__init__(choices=check_choices, widget=CheckChooser(), **kwargs)
+
+    def set_name(self, name):
+        super().set_name(name)
+        self.field.widget.group_label = str(self.label)  # the radio group reads as the field's label does
 
     def render_basic(self, value, context=None):
         if not value:
@@ -53,6 +73,9 @@ class StepBlock(blocks.StructBlock):
     class Meta:
         icon = "list-ol"
         label = "Step"
+        # The block's header in the editor: "Step 2 <title>" (check_chooser.js adds the number), never the
+        # first filled field's value, which on a new step is its check's "No check".
+        label_format = "{title}"
         template = "help/blocks/step.html"
 
 
@@ -149,6 +172,11 @@ class TroubleshootingPage(Page):
         verbose_name = "troubleshooting article"
 
     @cached_property
+    def summary(self) -> str:
+        """The line under its title in the help center's list (and its meta description)."""
+        return page_summary(self)
+
+    @cached_property
     def steps(self) -> list:
         """The step blocks in order, each with its number (1-based)."""
         return [block for block in self.body if block.block_type == "step"]
@@ -173,7 +201,7 @@ class TroubleshootingPage(Page):
         strays = [
             f"Step {number} ({get_check(key).title if get_check(key) else key})"
             for number, key in enumerate((block.value.get("check") or "" for block in self.steps), start=1)
-            if key and key not in check_set.attachable()
+            if key and key not in check_set.check_keys
         ]
         if strays:
             raise ValidationError(
@@ -189,14 +217,16 @@ class TroubleshootingPage(Page):
             )
 
     def get_context(self, request, *args, **kwargs):
-        from apps.checks.selectors import check_panel, may_preview
-        from apps.checks.services import preview_session_record
+        from apps.checks.selectors.panel import check_panel
+        from apps.checks.selectors.previews import may_preview
+        from apps.checks.services.previews import preview_session_record
+        from apps.checks.services.refusals import refusal_pop
 
         context = super().get_context(request, *args, **kwargs)
         if getattr(request, "is_preview", False) and may_preview(request.user):
             # A preview's checks run the draft as shown now, kept before the panel reads it.
             self.preview_session = preview_session_record(user=request.user, page=self)
-        panel = check_panel(request, self)
+        panel = check_panel(request, self, refusal=refusal_pop(request, self))
         numbered = []
         step_number = 0
         for block in self.body:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from apps.checks.registry import get_check
-from apps.checks.sets import check_sets
+from apps.checks.sets import sets_listing
 
 # One sentence, said by the editor's script as a check is chosen and by the block's validation on saving.
 CHECK_ON_TWO_STEPS = (
@@ -22,14 +22,13 @@ def check_on_two_steps(check_key: str, *, other_step: int) -> str:
 class CheckChooser(forms.RadioSelect):
     """One card per check: its title, what it looks at, where it belongs and the fixes it can offer.
 
-    Each card names the check sets it belongs to; the editor's script shows the
-    cards of the set chosen for the page (and the chosen card, whatever its set).
-
     A RadioSelect underneath, so Wagtail's StreamField reads and sets its value
     as it does any radio group.
     """
 
     template_name = "help/widgets/check_chooser.html"
+    # Names the radio group: Django points a RadioSelect's <label> at no input, so the field's label names nothing.
+    group_label = "Check"
 
     class Media:
         css = {"all": ["css/check_chooser.css"]}
@@ -38,11 +37,11 @@ class CheckChooser(forms.RadioSelect):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["on_two_steps"] = CHECK_ON_TWO_STEPS
+        context["widget"]["group_label"] = self.group_label
         return context
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
         option["check"] = get_check(str(value)) if value else None
-        # The sets whose steps may carry it: the editor's script shows only the page's set's checks.
-        option["sets"] = " ".join(s.key for s in check_sets() if value and str(value) in s.attachable())
+        option["sets"] = " ".join(sets_listing(str(value))) if value else ""
         return option

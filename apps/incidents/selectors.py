@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.services import latest_runs
+from apps.checks.selectors.runs import latest_runs
 from apps.commerce.models import Plugin
 
 from .models import Incident

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.selectors import summary_of_runs
+from apps.checks.selectors.summary import summary_of_runs
 from apps.checks.sets import get_set
 from apps.commerce.models import Order
 from apps.support.models import SupportTicket

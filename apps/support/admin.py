@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from apps.checks.admin import TRANSCRIPT_MEDIA, MerchantNamedAdmin, revision_words
-from apps.checks.selectors import diagnosis_summary
+from apps.checks.selectors.summary import diagnosis_summary
 from apps.checks.transcript import transcript_html
 from kitty_troubleshoot.params import int_param
 from kitty_troubleshoot.words import when

@@ -8,8 +8,8 @@ from typing import Any
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.selectors import ALREADY_HERE_BLOCK
-from apps.checks.services import latest_runs
+from apps.checks.selectors.runs import latest_runs
+from apps.checks.selectors.steps import ALREADY_HERE_BLOCK
 from apps.checks.transcript import entry_heading, run_entry
 
 from .models import SupportTicket

@@ -19,7 +19,7 @@ from wagtail.models import Page, Revision
 
 from apps.checks.models import Diagnosis
 from apps.checks.registry import account_directory
-from apps.checks.selectors import diagnosis_summary
+from apps.checks.selectors.summary import diagnosis_summary
 from kitty_troubleshoot.celery import is_broker_error
 from kitty_troubleshoot.limits import Limit, LimitRefused
 
@@ -166,8 +166,9 @@ def ticket_recheck(*, ticket: SupportTicket, agent) -> Diagnosis:
     from it, and it is never the merchant's own diagnosis on the article.
     Raises RecheckNotPossible (plugin gone, no article, checks unavailable).
     """
-    from apps.checks.selectors import step_targets
-    from apps.checks.services import ChecksUnavailable, diagnosis_rerun
+    from apps.checks.selectors.steps import step_targets
+    from apps.checks.services.queueing import ChecksUnavailable
+    from apps.checks.services.starting import diagnosis_rerun
 
     label = (
         account_directory().subject_label(ticket.merchant_id, ticket.plugin_id) if ticket.plugin_id else None

@@ -14,7 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.checks.accounts import in_another_account
-from apps.checks.selectors import diagnosis_for_account, live_article, session_diagnosis
+from apps.checks.selectors.articles import live_article
+from apps.checks.selectors.viewers import diagnosis_for_account, session_diagnosis
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors

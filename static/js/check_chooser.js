@@ -1,25 +1,42 @@
-// Wagtail's page editor: steps that share a check say so at once, each naming the other step.
-// Saving refuses it too (ArticleBodyBlock.clean, with the same sentence); this only tells the editor sooner.
-// Each chooser shows the checks of the page's check set only (and the chosen one, whatever its set:
-// saving refuses a check of another set, and the editor must see what to change).
+// Wagtail's page editor: each step block's header carries its number ("Step 3"), as readers will see it,
+// and steps that share a check say so at once, each naming the other step.
+// Saving refuses that too (ArticleBodyBlock.clean, with the same sentence); this only tells the editor sooner.
 (() => {
   "use strict";
 
   const visible = (chooser) => !chooser.closest('[aria-hidden="true"]'); // deleted blocks stay, hidden
 
-  const showSetOnly = () => {
-    const field = document.querySelector('[name="check_set"]');
-    const set = field ? field.value : "";
-    document.querySelectorAll(".check-chooser__card[data-check-sets]").forEach((card) => {
-      const chosen = card.querySelector(".check-chooser__radio:checked");
-      const hide = Boolean(set) && !chosen && !card.dataset.checkSets.split(" ").includes(set);
-      if (card.hidden !== hide) card.hidden = hide;
+  // The warnings name steps by number, and so do the preview and the published page; the editor's blocks say
+  // only "Step" unless numbered here. Only step blocks have a chooser, so the n-th chooser is Step n.
+  const number = (choosers) => {
+    choosers.forEach((chooser, index) => {
+      const block = chooser.closest("[data-streamfield-child]");
+      const type = block && block.querySelector(".c-sf-block__type");
+      if (!type) return;
+      if (!type.dataset.blockLabel) type.dataset.blockLabel = type.textContent.trim();
+      const label = `${type.dataset.blockLabel} ${index + 1}`;
+      if (type.textContent !== label) type.textContent = label;
+    });
+  };
+
+  // The article's check set decides which checks its steps may carry: the others' cards are hidden (the chosen
+  // one stays shown, so a check of another set can be seen and changed; saving refuses it, naming the step).
+  const offer = (choosers) => {
+    const set = document.querySelector('select[name="check_set"]');
+    choosers.forEach((chooser) => {
+      chooser.querySelectorAll(".check-chooser__card[data-check-sets]").forEach((card) => {
+        const radio = card.querySelector(".check-chooser__radio");
+        const listed = !set || card.dataset.checkSets.split(" ").includes(set.value);
+        const hidden = !listed && !(radio && radio.checked);
+        if (card.hidden !== hidden) card.hidden = hidden;
+      });
     });
   };
 
   const update = () => {
-    showSetOnly();
     const choosers = Array.from(document.querySelectorAll(".check-chooser")).filter(visible);
+    number(choosers);
+    offer(choosers);
     const chosen = choosers.map((chooser) => chooser.querySelector(".check-chooser__radio:checked"));
     const stepsOf = new Map(); // check key: step numbers (every step block has one chooser, in order)
     chosen.forEach((radio, index) => {
@@ -53,7 +70,7 @@
   };
 
   document.addEventListener("change", (event) => {
-    if (event.target.matches && event.target.matches('.check-chooser__radio, [name="check_set"]')) later();
+    if (event.target.matches && event.target.matches('.check-chooser__radio, select[name="check_set"]')) later();
   });
   const start = () => {
     update();

@@ -107,7 +107,9 @@ def test_the_check_chooser_fits_the_page_editor_at_1280_px(demo_site, page):
     assert len(heights) == 7
     assert max(heights) <= 400, f"a check chooser is {max(heights):.0f}px tall"
     expect(chooser.get_by_text("The plugin's Import Orders toggle")).to_be_visible()
-    expect(chooser.get_by_text("Is the order already in Commerce Kitty?", exact=True)).to_be_visible()
+    expect(chooser.get_by_text("Would a sync bring it in?", exact=True)).to_be_visible()
+    # The check the set runs before Step 1 is offered to no step: "Check every step" runs it first anyway.
+    expect(chooser.get_by_text("Is the order already in Commerce Kitty?", exact=True)).to_be_hidden()
     expect(chooser.locator(".check-chooser__about:visible")).to_have_count(1)
 
     # A card picks its check: the second step's chooser now says Step 7's check, and both steps say so.

@@ -9,7 +9,8 @@ from django.test import Client
 from apps.checks.base import InputError
 from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.registry import account_directory
-from apps.checks.services import check_fix_request, diagnosis_for
+from apps.checks.services.fixes import check_fix_request
+from apps.checks.services.starting import diagnosis_for
 from apps.commerce.models import Plugin
 from apps.support.models import SupportTicket
 from tests.checks.conftest import plugin_named

@@ -8,7 +8,7 @@ from django.urls import reverse
 from wagtail.models import Page
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.selectors import live_article
+from apps.checks.selectors.articles import live_article
 from tests.checks.conftest import plugin_named
 
 

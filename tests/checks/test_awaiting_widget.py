@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.checks.models import CheckRun
-from apps.checks.selectors import StepWidget
+from apps.checks.selectors.steps import StepWidget
 
 
 def _widget(data: dict, status: str = "failed") -> StepWidget:

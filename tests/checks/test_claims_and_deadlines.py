@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.checks.models import CheckRun
-from apps.checks.services import check_runs_execute
+from apps.checks.services.running import check_runs_execute
 from tests.checks.conftest import plugin_named, start, status_of
 
 pytestmark = pytest.mark.django_db

@@ -114,7 +114,7 @@ def test_each_cause_is_said_in_the_merchants_words(merchant_client, twice):
         in store
     )
     assert "Order #8001 came in twice: “Demo Marketplace – Craft fair (disconnected)” imported it " in history
-    assert "reauthorize it (Step 2) instead of adding it again" in history
+    assert "reauthorize it (the step “Plugin authorized?”) instead of adding it again" in history
     assert "Order #8002 was created by hand " in by_hand
     assert "They match on the order number and the buyer." in by_hand
     assert "Cancel the one created by hand." in by_hand
@@ -132,6 +132,18 @@ def test_the_article_with_its_results_and_the_fixs_choice_is_valid_html(merchant
     assert "Connection to keep" in page
 
     assert vnu_messages({"imported-twice": page}, tmp_path) == {"imported-twice": []}
+
+
+def test_the_check_before_step_one_lists_every_copy_and_the_step_that_explains_it(merchant_client, twice):
+    start(merchant_client, twice, plugin("Demo Marketplace – Craft fair"), number="8002")
+
+    run = CheckRun.objects.filter(check_key="order_imported_twice").latest("queued_at")
+    assert (run.status, run.summary) == ("failed", "Order #8002 is in Commerce Kitty 2 times.")
+    assert run.evidence[0].startswith(
+        "#8002, imported through “Demo Marketplace – Craft fair” by Sync historical orders "
+    )
+    assert run.evidence[1].startswith("#8002, created by hand ")
+    assert run.evidence[1].endswith(": an order created by hand (see the step “Also created by hand?”).")
 
 
 def test_an_order_that_came_in_once_passes_every_step(merchant_client, twice):
@@ -324,5 +336,5 @@ def test_when_amazon_refuses_the_plugin_the_platform_step_could_not_be_checked(
     assert step_statuses(twice, html)[5] == "unknown"
     assert (
         f"Couldn't ask the platform about order #{REPLACEMENT}: it does not accept “Amazon – DE”'s "
-        "authorization (see Step 2)."
+        "authorization (see the step “Plugin authorized?”)."
     ) in step_text(html, twice, 5)

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.checks.models import CheckRun
-from apps.checks.services import check_runs_execute
+from apps.checks.services.running import check_runs_execute
 from apps.commerce.models import Membership
 from tests.checks.conftest import HTMX, plugin_named, start, status_of
 from tests.factories import UserFactory

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.selectors import every_step_targets, step_targets
-from apps.checks.services import check_fix_request, check_runs_start
+from apps.checks.selectors.steps import every_step_targets, step_targets
+from apps.checks.services.fixes import check_fix_request
+from apps.checks.services.starting import check_runs_start
 from apps.commerce.models import Plugin, SyncRun
 from tests.checks.test_worker_flow import step_one_click
 from tests.conftest import service_missing, wait_for

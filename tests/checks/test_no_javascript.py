@@ -5,7 +5,7 @@ import re
 import pytest
 
 from apps.checks.models import CheckRun
-from apps.checks.services import check_runs_execute
+from apps.checks.services.running import check_runs_execute
 from tests.checks.conftest import plugin_named, start
 from tests.html import text
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.selectors import (
+from apps.checks.selectors.viewers import (
     diagnosis_for_account,
     diagnosis_for_viewer,
     diagnosis_merchant_id,

@@ -56,8 +56,8 @@ def test_one_steps_check_goes_ahead_of_every_step_checks_waiting_for_the_interac
 ):
     """Shortest job first: a click queued after five "Check every step" starts is answered before them."""
     from apps.checks.models import CheckRun, Diagnosis
-    from apps.checks.selectors import every_step_targets, step_targets
-    from apps.checks.services import check_runs_start
+    from apps.checks.selectors.steps import every_step_targets, step_targets
+    from apps.checks.services.starting import check_runs_start
 
     if celery_worker is None:
         service_missing("this needs a real Celery worker (set CELERY_BROKER_URL and DATABASE_URL)")

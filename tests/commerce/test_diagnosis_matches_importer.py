@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from apps.checks.base import CheckContext, Status
 from apps.checks.models import CheckRun
 from apps.checks.registry import get_check
-from apps.checks.selectors import StepWidget, summary_of
+from apps.checks.selectors.steps import StepWidget
+from apps.checks.selectors.summary import summary_of
 from apps.commerce.diagnostics import CHECK_OF_RULE
 from apps.commerce.importing import plugin_sync
 from apps.commerce.models import Order, Plugin, SyncRun

@@ -103,6 +103,16 @@ def test_each_article_in_the_list_says_what_it_is_about(client, article):
     assert "When a marketplace order shows up on the source platform but never appears" in card
 
 
+def test_an_article_written_without_a_search_description_is_listed_with_its_introduction(client, article):
+    """The page editor keeps the search description on its Promote tab: an article written there rarely has one."""
+    article.search_description = ""
+    article.save_revision().publish()
+
+    index = client.get("/help/").content.decode()
+    card = index[index.index('class="article-card"') :]
+    assert "<p>When a marketplace order shows up on the source platform but never appears" in card
+
+
 def test_root_redirects_to_the_help_center(client):
     assert client.get("/").headers["Location"] == "/help/"
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.checks.models import Diagnosis
-from apps.checks.selectors import SESSION_KEY
+from apps.checks.selectors.viewers import SESSION_KEY
 from apps.commerce.models import Plugin
 from apps.incidents.models import Incident
 from apps.incidents.services import incident_confirm, incident_dismiss, incidents_evaluate

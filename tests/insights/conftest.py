@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
-from apps.checks.selectors import ALREADY_HERE_BLOCK, step_targets
+from apps.checks.selectors.steps import ALREADY_HERE_BLOCK, step_targets
 from apps.checks.sets import set_of
 from apps.commerce.models import Customer, Order
 from apps.support.models import SupportTicket

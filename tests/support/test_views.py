@@ -277,7 +277,7 @@ FORM_URL = "/support/tickets/form/"
 
 def remember_diagnosis(client, diagnosis):
     """What starting a check does: the article remembers the reader's diagnosis in the session."""
-    from apps.checks.selectors import SESSION_KEY
+    from apps.checks.selectors.viewers import SESSION_KEY
 
     session = client.session
     session[SESSION_KEY.format(page_id=diagnosis.page_id)] = str(diagnosis.uuid)

@@ -40,6 +40,7 @@ from .dry_run import (
     live_verdict,
     order_number_of,
     placed_date_of,
+    step_named,
     step_outcome,
 )
 
@@ -218,7 +219,10 @@ class OrderAge(Check):
                 ),
             )
         elif not plugin.import_orders:
-            evidence.append("Turn on Import Orders (Step 1) first; then older orders can be synced.")
+            evidence.append(
+                f"Turn on Import Orders first (the step {step_named('import_orders_enabled')}); "
+                "then older orders can be synced."
+            )
             fixes = ()
         else:
             evidence.append(

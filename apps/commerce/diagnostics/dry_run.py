@@ -8,6 +8,7 @@ import httpx
 from django.utils import timezone
 
 from apps.checks.base import ARRIVAL_KEY, Arrival, CheckContext, InputError, Outcome
+from apps.checks.registry import get_check
 from apps.platforms.base import (
     MalformedOrder,
     NotAuthorized,
@@ -220,14 +221,23 @@ def _arrival_data(blockers) -> dict:
     return {ARRIVAL_KEY: arrival.value} if arrival is not None else {}
 
 
+def step_named(check_key: str) -> str:
+    """A step by its check's title, quoted: articles number their steps differently, so evidence never says "Step 4"."""
+    check = get_check(check_key)
+    return f"“{check.title}”" if check is not None else ""
+
+
 def _unknown_advice(verdict: ImportVerdict) -> list[str]:
     """What to do about a rule that could not be judged, from why it could not."""
     rate = verdict.result(rules.NOT_RATE_LIMITED)
     auth = verdict.result(rules.AUTHORIZED)
     if rate is not None and rate.failed:
-        return [f"{rate.message} See Step 4; check again after that."]
+        return [f"{rate.message} See the step {step_named('plugin_errors')}; check again after that."]
     if auth is not None and auth.failed:
-        return ["The platform does not accept the plugin's authorization: see Step 5 (Reauthorize)."]
+        return [
+            "The platform does not accept the plugin's authorization: "
+            f"see the step {step_named('plugin_authorized')} (Reauthorize)."
+        ]
     if (rate is not None and rate.unknown) or (auth is not None and auth.unknown):
         return ["The platform did not answer. Try again in a few minutes."]
     return []

@@ -22,17 +22,27 @@ from ..importing.duplicates import OrderCopies, SharedConnection, TwinKind
 from ..importing.rules import RuleResult
 from ..models import Plugin
 from ..order_inputs import clean_order_number
-from .dry_run import INTERACTIVE_TIMEOUT, _plugin, order_number_of
+from .dry_run import INTERACTIVE_TIMEOUT, _plugin, order_number_of, step_named
 from .order_import import OrderOnPlugin
 
 ARTICLE = "An Order Imported Twice"
 
-# Where each kind of copy is explained (the article's steps).
-STEP_OF_KIND = {
-    TwinKind.SAME_PLATFORM_ORDER: "Steps 1 and 3",
-    TwinKind.MADE_BY_HAND: "Step 4",
-    TwinKind.PLATFORM_TWICE: "Step 5",
+# The checks whose steps explain each kind of copy (named by title: articles number their steps their own way).
+CHECKS_OF_KIND = {
+    TwinKind.SAME_PLATFORM_ORDER: ("store_connected_twice", "history_imported_again"),
+    TwinKind.MADE_BY_HAND: ("order_created_by_hand",),
+    TwinKind.PLATFORM_TWICE: ("platform_has_two_orders",),
 }
+
+
+def _see(kind: TwinKind) -> str:
+    """ "see the step “…”", or "see the steps “…” and “…”", for one kind of copy."""
+    names = [step_named(key) for key in CHECKS_OF_KIND[kind]]
+    if len(names) == 1:
+        return f"see the step {names[0]}"
+    return f"see the steps {', '.join(names[:-1])} and {names[-1]}"
+
+
 KIND_WORDS = {
     TwinKind.SAME_PLATFORM_ORDER: "the same platform order through another plugin",
     TwinKind.MADE_BY_HAND: "an order created by hand",
@@ -102,7 +112,7 @@ class OrderImportedTwice(Check):
         if copies.twins:
             lines.append(duplicates.copy_words(copies.anchor) + ".")
             lines += [
-                f"{duplicates.copy_words(t.copy)}: {KIND_WORDS[t.kind]} (see {STEP_OF_KIND[t.kind]})."
+                f"{duplicates.copy_words(t.copy)}: {KIND_WORDS[t.kind]} ({_see(t.kind)})."
                 for t in copies.twins
             ]
         lines += [
@@ -149,7 +159,7 @@ class StoreConnectedTwice(Check):
         ]
         evidence.append(
             "Keep one of them importing and turn Import Orders off on the other; no order is deleted. "
-            "Keep the one that is authorized, or reauthorize it (Step 2)."
+            f"Keep the one that is authorized, or reauthorize it (the step {step_named('plugin_authorized')})."
         )
         fix = Fix(
             "keep_one_connection",
@@ -222,11 +232,14 @@ class HistoryImportedAgain(Check):
         evidence = [
             "Keep one copy of each of these orders, the older one: it carries what happened to the order "
             "since. Cancel the copies Sync historical orders brought in.",
-            "Next time a plugin loses its connection, reauthorize it (Step 2) instead of adding it again.",
+            "Next time a plugin loses its connection, reauthorize it (the step "
+            f"{step_named('plugin_authorized')}) instead of adding it again.",
         ]
         if plugin.import_orders and any(c.import_orders for c in connections):
             evidence.insert(
-                0, "Both plugins still import orders, so new orders come in twice too: see Step 1."
+                0,
+                "Both plugins still import orders, so new orders come in twice too: see the step "
+                f"{step_named('store_connected_twice')}.",
             )
         return _outcome(result, *evidence)
 
@@ -279,7 +292,7 @@ class PlatformHasTwoOrders(Check):
         if anchor.by_hand:
             return Outcome.passed(
                 f"Order #{copies.number} in Commerce Kitty was created by hand: the platform did not send it "
-                "(see Step 4)."
+                f"(see the step {step_named(OrderCreatedByHand.key)})."
             )
         plugin = Plugin.objects.filter(merchant_id=ctx.merchant_id, pk=anchor.plugin_id).first()
         try:
@@ -298,7 +311,7 @@ class PlatformHasTwoOrders(Check):
                 importing.plugin_authorization_record(plugin, refused, now=timezone.now())
             return Outcome.unknown(
                 f"Couldn't ask the platform about order #{copies.number}: it does not accept “{plugin.name}”'s "
-                "authorization (see Step 2)."
+                f"authorization (see the step {step_named('plugin_authorized')})."
             )
         except PlatformError as exc:
             return Outcome.unknown(
