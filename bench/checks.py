@@ -40,6 +40,9 @@ What it does, all on 127.0.0.1 and nothing else:
      scripts off does them: the form POST, its redirect to the article, then
      the article's ``<noscript>`` meta refresh (waiting the seconds it names)
      until the step or the summary is final;
+   * the second article, "An Order Imported Twice" (its own check set): Step 1
+     clicks and "check every step", measured as the first article's and
+     printed beside them (``--second-samples 0`` skips it);
    * checks/s: a burst of runs (2000 by default) created in bulk through the
      ORM and queued one run per task with ``run_checks.apply_async``, from the
      first enqueue to the last ``finished_at``;
@@ -103,6 +106,11 @@ USERNAME, PASSWORD = "merchant", "kitty-merchant"
 PLUGIN_NAME = "Demo Marketplace – Main store"
 ORDER_NUMBER = "1001"
 STEP_CHECK_KEY = "import_orders_enabled"
+STEPS = 7
+# The second article, on its own check set: measured beside the first in the same run.
+SECOND_PATH = "/help/order-imported-twice/"
+SECOND_STEP_CHECK_KEY = "store_connected_twice"
+SECOND_STEPS = 5
 NOOP_CHECK_KEY = "bench_noop"  # registered nowhere: the task answers "no longer exists"
 FINAL = {"passed", "failed", "unknown"}
 IN_FLIGHT = {"queued", "running"}
@@ -135,6 +143,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=2000, help="runs queued at once for checks/s")
     parser.add_argument("--noop-samples", type=int, default=50, help="framework round trips (0: skip)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured clicks before each figure")
+    parser.add_argument(
+        "--second-samples", type=int, default=100, help="Step 1 clicks on the second article (0: skip it)"
+    )
+    parser.add_argument("--second-all-samples", type=int, default=15, help='its "check every step" samples')
     parser.add_argument(
         "--nojs-samples",
         type=int,
@@ -289,6 +301,7 @@ class Article:
     subject_id: str
     block_id: str  # Step 1's
     steps: dict[str, str]  # block id -> check key
+    order_number: str = ORDER_NUMBER
 
 
 def sign_in(browser: Browser) -> None:
@@ -310,17 +323,19 @@ def sign_in(browser: Browser) -> None:
     log(f"signed in as {USERNAME} (session cookie kept by hand: it is Secure, this is http)")
 
 
-def read_article(browser: Browser) -> Article:
-    response = browser.get(ARTICLE_PATH)
+def read_article(
+    browser: Browser, path: str = ARTICLE_PATH, step_key: str = STEP_CHECK_KEY, step_count: int = STEPS
+) -> Article:
+    response = browser.get(path)
     body = response.text
     if response.status_code != 200:
-        raise BenchError(f"{ARTICLE_PATH} answered {response.status_code}")
+        raise BenchError(f"{path} answered {response.status_code}")
     if 'id="check-inputs"' not in body:
-        raise BenchError(f"{ARTICLE_PATH} shows no check panel: the sign-in did not take")
+        raise BenchError(f"{path} shows no check panel: the sign-in did not take")
     page = re.search(r'<input type="hidden" name="page" value="(\d+)"', body)
     select = re.search(r'<select[^>]*name="subject"[^>]*>(.*?)</select>', body, re.S)
     if not page or not select:
-        raise BenchError(f"{ARTICLE_PATH}: no page id or plugin choice in the check panel")
+        raise BenchError(f"{path}: no page id or plugin choice in the check panel")
     subjects = {
         html.unescape(label).strip(): value
         for value, label in re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select.group(1))
@@ -328,9 +343,9 @@ def read_article(browser: Browser) -> Article:
     if PLUGIN_NAME not in subjects:
         raise BenchError(f"no plugin {PLUGIN_NAME!r} among {sorted(subjects)}")
     steps = dict(re.findall(r'id="check-([^"]+)" data-check-status="[^"]*" data-check-key="([^"]+)"', body))
-    step_1 = [block for block, key in steps.items() if key == STEP_CHECK_KEY]
-    if len(steps) != 7 or len(step_1) != 1:
-        raise BenchError(f"expected 7 step widgets, one of them {STEP_CHECK_KEY}; found {steps}")
+    step_1 = [block for block, key in steps.items() if key == step_key]
+    if len(steps) != step_count or len(step_1) != 1:
+        raise BenchError(f"{path}: expected {step_count} step widgets, one of them {step_key}; found {steps}")
     return Article(page.group(1), subjects[PLUGIN_NAME], step_1[0], steps)
 
 
@@ -402,7 +417,7 @@ def click(browser: Browser, article: Article, timeout: float) -> Sample:
     data = {
         "page": article.page_id,
         "subject": article.subject_id,
-        "order_number": ORDER_NUMBER,
+        "order_number": article.order_number,
         "placed_date": "",
         "block_id": article.block_id,
     }
@@ -423,7 +438,7 @@ def check_every_step(browser: Browser, article: Article, timeout: float) -> Samp
     data = {
         "page": article.page_id,
         "subject": article.subject_id,
-        "order_number": ORDER_NUMBER,
+        "order_number": article.order_number,
         "placed_date": "",
         "all": "1",
     }
@@ -435,8 +450,8 @@ def check_every_step(browser: Browser, article: Article, timeout: float) -> Samp
     )
     total = (time.perf_counter() - started) * 1000
     body_statuses = re.findall(r'data-check-status="([^"]+)"', response.text)
-    if len(body_statuses) < 7:
-        raise BenchError("the check-every-step answer does not carry the 7 step widgets")
+    if len(body_statuses) < len(article.steps):
+        raise BenchError(f"the check-every-step answer does not carry the {len(article.steps)} step widgets")
     return Sample(total, post_ms, polls, status)
 
 
@@ -456,7 +471,7 @@ def click_without_javascript(
     data = {
         "page": article.page_id,
         "subject": article.subject_id,
-        "order_number": ORDER_NUMBER,
+        "order_number": article.order_number,
         "placed_date": "",
         "csrfmiddlewaretoken": browser.cookies.get("csrftoken", ""),
         **({"all": "1"} if every_step else {"block_id": article.block_id}),
@@ -766,6 +781,8 @@ def run_bench(args: argparse.Namespace, env: dict[str, str], base_url: str, work
                 "article_get": dist([ms for s in nojs for ms in s.poll_ms]),
                 "loads_per_sample": dist([float(len(s.poll_ms)) for s in nojs]),
             }
+        if args.second_samples:
+            figures["second"] = second_article(browser, args)
     finally:
         browser.close()
 
@@ -793,6 +810,27 @@ def run_bench(args: argparse.Namespace, env: dict[str, str], base_url: str, work
     figures["burst"] = burst
     figures["loadavg"]["after"] = os.getloadavg()[0]
     return figures
+
+
+def second_article(browser: Browser, args: argparse.Namespace) -> dict:
+    """The second article (its own check set), measured as the first: Step 1 clicks, then every step."""
+    article = read_article(browser, SECOND_PATH, SECOND_STEP_CHECK_KEY, SECOND_STEPS)
+    log(
+        f"second article {SECOND_PATH}: {args.second_samples} clicks on Step 1, {args.second_all_samples} every step"
+    )
+    for _ in range(args.warmup):
+        click(browser, article, args.timeout)
+    clicks = [click(browser, article, args.timeout) for _ in range(args.second_samples)]
+    statuses = {s.status for s in clicks}
+    if len(statuses) != 1 or statuses & IN_FLIGHT:
+        raise BenchError(f"Step 1 of {SECOND_PATH} should end the same way every time; it ended {statuses}")
+    check_every_step(browser, article, args.timeout)
+    every = [check_every_step(browser, article, args.timeout) for _ in range(args.second_all_samples)]
+    return {
+        "click": dist([s.total_ms for s in clicks]),
+        "click_status": statuses.pop(),
+        "all": dist([s.total_ms for s in every]),
+    }
 
 
 def report(figures: dict, args: argparse.Namespace) -> bool:
@@ -856,6 +894,14 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
         print(f"  GET the article         {fmt(nojs['article_get'])}")
         print(f"  article loads           {fmt(nojs['loads_per_sample'], unit='  ')}")
 
+    second = figures.get("second")
+    if second:
+        print(f"7. the second article ({SECOND_PATH}, its own check set), beside the first")
+        print(f"  Step 1 click -> result  {fmt(second['click'])}  ({second['click_status']})")
+        print(f"    first article's       {fmt(click_f['total'])}")
+        print(f"  every step -> done      {fmt(second['all'])}")
+        print(f"    first article's       {fmt(every['total'])}")
+
     results = [
         (
             click_f["total"]["p50"] <= TARGETS["click_p50_ms"],
@@ -883,6 +929,17 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
             f"one worker {burst['checks_per_s']:.1f} checks/s (target >= 100)",
         ),
     ]
+    if second:
+        results += [
+            (
+                second["click"]["p95"] <= TARGETS["click_p95_ms"],
+                f"second article: click-to-result p95 {second['click']['p95']:.1f} ms (target <= 400 ms)",
+            ),
+            (
+                second["all"]["p95"] <= TARGETS["all_p95_ms"],
+                f"second article: check every step p95 {second['all']['p95']:.1f} ms (target <= 1 s)",
+            ),
+        ]
     print()
     for ok, line in results:
         print(f"{verdict(ok)}  {line}")

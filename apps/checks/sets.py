@@ -55,6 +55,8 @@ class SummaryWords:
 
     about: str = "{reference}"  # the thing itself, e.g. "order #{reference}"
     already_here: str = "{About} needs nothing more."
+    # Said under the check before Step 1 when it passed: why the steps below do not apply.
+    already_here_then: str = "So the steps below do not apply."
     keeps_out: str = "Step {step} is the cause: {verdict}"
     all_passed_then: str = "If it still goes wrong, open a support ticket: it will carry this diagnosis."
     # Watching ("tell me when it arrives"); empty when the set's subject cannot arrive by itself.

@@ -387,6 +387,9 @@ class OrderImportedTwiceSet(OrderOnPlugin):
     words = SummaryWords(
         about="order #{reference}",
         already_here="{About} is in Commerce Kitty once: there is no second copy to explain.",
+        already_here_then=(
+            "So the steps below do not apply. If you see two orders, check the other one's number too."
+        ),
         keeps_out="Step {step} explains the second copy: {verdict}",
         all_passed_then=(
             "If you still see the order twice, open a support ticket: it will carry this diagnosis."

@@ -76,6 +76,7 @@ class OrderImport(OrderOnPlugin):
     words = SummaryWords(
         about="order #{reference}",
         already_here="{About} is already in Commerce Kitty.",
+        already_here_then="It did import, so the steps below do not apply. Look for it in your orders list.",
         keeps_out="Step {step} keeps the order out: {verdict}",
         all_passed_then="If the order is still missing, open a support ticket: it will carry this diagnosis.",
         watch_needs_reference="Type the missing order's number and check it first.",
