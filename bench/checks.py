@@ -538,11 +538,7 @@ def _new_run(diagnosis, check_key: str, block_id: str, now, deadline):
         block_id=block_id,
         step_number=1,
         check_key=check_key,
-        inputs={
-            "subject_id": diagnosis.subject_id,
-            "order_number": diagnosis.order_number,
-            "placed_date": "",
-        },
+        inputs={"subject_id": diagnosis.subject_id, **diagnosis.inputs},
         queued_at=now,
         deadline=deadline,
     )

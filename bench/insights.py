@@ -105,10 +105,10 @@ def generate(db_name: str, page_id: int, revisions: list[int], runs: int) -> Non
         started = time.perf_counter()
         conn.execute(
             """
-            INSERT INTO checks_diagnosis (uuid, merchant_id, page_id, subject_id, subject_label, order_number,
-                                          created_at, updated_at, read_only)
-            SELECT gen_random_uuid(), %(merchant)s, %(page)s, %(plugin)s, 'Bench plugin', 'B' || n,
-                   t, t, false
+            INSERT INTO checks_diagnosis (uuid, merchant_id, page_id, subject_id, subject_label, check_set,
+                                          reference, inputs, created_at, updated_at, read_only)
+            SELECT gen_random_uuid(), %(merchant)s, %(page)s, %(plugin)s, 'Bench plugin', 'order-import',
+                   'B' || n, jsonb_build_object('order_number', 'B' || n, 'placed_date', ''), t, t, false
             FROM generate_series(1, %(diagnoses)s) AS n,
                  LATERAL (SELECT now() - (n %% %(days)s) * interval '1 day'
                                  - (random() * 86000) * interval '1 second' AS t) AS moment
