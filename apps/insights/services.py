@@ -53,6 +53,7 @@ STATE_FIELDS = {
     "incomplete": "incomplete",
     "passed": "all_passed",
     "already_here": "already_here",
+    "nothing_here": "incomplete",  # nothing to diagnose (e.g. not in Commerce Kitty at all): no cause found
     "running": "unfinished",
 }
 # Quoted text, "#1234", dates, times and long numbers name an order, a plugin or a moment.

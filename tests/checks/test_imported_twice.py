@@ -160,7 +160,12 @@ def test_an_order_that_is_not_in_commerce_kitty_says_so_where_a_copy_would_be_ju
     assert "Order #9999 is not in Commerce Kitty, so there is no second copy to look at." in step_text(
         html, twice, 4
     )
-    assert verdict(html).startswith("The diagnosis is incomplete: Steps 3, 4 and 5 couldn't be checked")
+    # The summary says what the merchant can do about it, not "check again in a few minutes".
+    assert verdict(html).startswith("Order #9999 is not in Commerce Kitty, so it was not imported twice")
+    summary = text(html[html.index('id="diagnosis-summary"') : html.index('id="diagnosis-checklist"')])
+    assert "Check the number as Commerce Kitty shows it" in summary
+    assert "Check again in a few minutes" not in summary
+    assert "incomplete" not in summary
 
 
 def test_the_store_step_needs_no_order_number(merchant_client, twice):

@@ -107,18 +107,33 @@ class Summary:
 
     @property
     def state(self) -> str:
-        """idle, running, already_here, cause, incomplete or passed."""
+        """idle, running, already_here, nothing_here, cause, incomplete or passed."""
         if not self.total:
             return "idle"
         if not self.done:
             return "running"
         if self.already_here is not None and self.already_here.status == Status.PASSED:
             return "already_here"
+        if self.nothing_here:
+            return "nothing_here"
         if self.cause is not None:
             return "cause"
         if self.unknown_steps or self.first_failing is not None:
             return "incomplete"
         return "passed"
+
+    @property
+    def nothing_here(self) -> bool:
+        """The check before Step 1 found nothing to diagnose (``Arrival.ABSENT``: no such thing where it looked).
+
+        E.g. an order said to have come in twice that is not in Commerce Kitty
+        at all: the steps, which look at its copies, have nothing to judge.
+        """
+        run = self.already_here
+        if run is None or run.in_flight or run.status != Status.FAILED:
+            return False
+        data = run.data if isinstance(run.data, dict) else {}
+        return data.get(ARRIVAL_KEY) == Arrival.ABSENT.value
 
     @property
     def watch_refusal(self) -> str:
@@ -141,6 +156,8 @@ class Summary:
             return self._say(words.watch_wait)
         if state == "already_here":
             return self._say(words.already_here)
+        if state == "nothing_here":
+            return self._say(words.watch_absent)
         ended = [w for w in self.ran if not w.run.in_flight]
         for widget in sorted(ended, key=lambda w: w.step_number or 0):
             arrival = self._arrival(widget)
@@ -196,6 +213,9 @@ class Summary:
             return [SummaryLine(f"Checking… {self.finished} of {self.total} steps done.")]
         if state == "already_here":
             return [SummaryLine(self._say(self.check_set.words.already_here))]
+        if state == "nothing_here":
+            run = self.already_here
+            return [SummaryLine(run.summary), *(SummaryLine(line) for line in run.evidence)]
         unknown = self.unknown_steps
         counts = f"{self.passed} of {self.total} steps passed"
         if unknown:
@@ -259,6 +279,8 @@ class Summary:
     @property
     def tone(self) -> str:
         """How the headline reads at a glance: passed, failed or unknown."""
+        if self.state == "nothing_here":
+            return "unknown"
         if self.state == "incomplete":
             return "unknown" if self.first_failing is None else "failed"
         return "failed" if self.state == "cause" else "passed"

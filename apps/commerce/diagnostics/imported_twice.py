@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from apps.checks.base import Check, CheckContext, Fix, InputError, Outcome
+from apps.checks.base import ARRIVAL_KEY, Arrival, Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.registry import register
 from apps.checks.sets import SummaryWords, TypedInput, register_set
 from apps.platforms.base import NotAuthorized, PlatformError, RateLimited, SourceOrder
@@ -108,6 +108,13 @@ class OrderImportedTwice(Check):
     def run(self, ctx: CheckContext) -> Outcome:
         copies = _copies(ctx)
         result = duplicates.rule_in_commerce_kitty_once(copies)
+        if copies.anchor is None:
+            # Nothing in Commerce Kitty to have come in twice: the steps have no copy to judge.
+            return _outcome(
+                result,
+                "Check the number as Commerce Kitty shows it, and the plugin it came in through.",
+                data={ARRIVAL_KEY: Arrival.ABSENT.value},
+            )
         lines = []
         if copies.twins:
             lines.append(duplicates.copy_words(copies.anchor) + ".")
