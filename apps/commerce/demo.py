@@ -423,7 +423,9 @@ def _order_by_hand(merchant: Merchant, channel: Channel, order: DemoOrder, *, cr
 # its owner could turn it on.
 SECOND_DEMO_MERCHANT = "Purrfect Prints"
 SECOND_DEMO_PLUGIN = DemoPlugin("prints", "Demo Marketplace – Print shop", ("web",), import_orders=False)
-SECOND_DEMO_ORDER = DemoOrder("prints", "6001", "Import Orders is off; only the owner can turn it on", 1)
+SECOND_DEMO_ORDER = DemoOrder(
+    "prints", "6001", "Import Orders is off; only the owner can turn it on", 1, skus=("POSTER-A3-CAT",)
+)
 
 
 @transaction.atomic
@@ -447,21 +449,5 @@ def demo_second_account_seed(*, member) -> Merchant:
         credentials={"store": store.handle, "access_token": store.access_token},
     )
     plugin.channels.set([channel])
-    order = SECOND_DEMO_ORDER
-    SandboxOrder.objects.create(
-        store=store,
-        number=order.number,
-        placed_at=timezone.now() - timedelta(days=order.days_ago),
-        status=order.status,
-        lines=[{"sku": "POSTER-A3-CAT", "quantity": 1, "title": "Cat poster, A3"}],
-        email=order.email,
-        first_name="Demo",
-        last_name=f"Buyer {order.number}",
-        address_line1="1 Catnip Lane",
-        city="Portland",
-        postcode="97201",
-        country="US",
-        currency="USD",
-        total=Decimal("18.00"),
-    )
+    _sandbox_order(store, SECOND_DEMO_ORDER, timezone.now()).save()
     return merchant

@@ -15,7 +15,7 @@ from ..base import AccountAccess, InputError
 from ..models import CheckRun, CheckStart, Diagnosis, PreviewSession
 from ..registry import account_directory, get_check
 from ..selectors.steps import StepTarget, every_step_targets
-from ..sets import set_of
+from ..sets import CheckSet, set_of
 from .queueing import ChecksUnavailable, check_runs_enqueue, check_task_priority, task_expires_seconds
 from .running import check_runs_execute
 from .start_limits import start_limit_check, start_limit_enforce, start_limit_lock
@@ -97,15 +97,14 @@ def _diagnosis_get_or_create(
     if diagnosis is None:
         # Asked before the diagnosis is written: a refused start leaves none behind to file or watch.
         start_limit_check(user=user)
-        diagnosis = Diagnosis.objects.create(
+        diagnosis = _diagnosis_create(
+            check_set,
+            values,
             merchant_id=merchant_id,
             user=user,
             page_id=page_id,
-            check_set=check_set.key,
             subject_id=subject_id,
             subject_label=label,
-            reference=reference,
-            inputs=stored,
             preview_session=preview_session,
         )
         diagnosis.is_new = True
@@ -114,6 +113,16 @@ def _diagnosis_get_or_create(
     diagnosis.updated_at = now
     diagnosis.unsaved_fields = ("inputs", "updated_at")  # saved with the start's runs, if it is not refused
     return diagnosis
+
+
+def _diagnosis_create(check_set: type[CheckSet], values: dict[str, Any], **fields) -> Diagnosis:
+    """A new diagnosis with ``check_set``'s inputs (cleaned ``values``): its set, reference and stored inputs."""
+    return Diagnosis.objects.create(
+        check_set=check_set.key,
+        reference=check_set.reference_of(values),
+        inputs=check_set.stored(values),
+        **fields,
+    )
 
 
 def diagnosis_rerun(
@@ -137,16 +146,14 @@ def diagnosis_rerun(
     queued (the diagnosis then shows them as couldn't check).
     """
     check_set = set_of(page)
-    values = check_set.loaded(inputs)
-    diagnosis = Diagnosis.objects.create(
+    diagnosis = _diagnosis_create(
+        check_set,
+        check_set.loaded(inputs),
         merchant_id=merchant_id,
         user=user,
         page=page,
-        check_set=check_set.key,
         subject_id=subject_id,
         subject_label=subject_label,
-        reference=check_set.reference_of(values),
-        inputs=check_set.stored(values),
         read_only=read_only,
     )
     targets = every_step_targets(page, diagnosis.reference)
