@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 from wagtail.models import Page
@@ -46,7 +44,6 @@ CHECKS_FINISHED_EVENT = "checks-finished"
 # half a second of the click, so the first looks are close together (a result at 310 ms is seen
 # at 400, not 550); a check waiting on a slow platform is looked at once a second.
 POLL_DELAYS_MS = [50, 100, 100, 150, 150, 250, 400, 650, 1000]
-CLOCK_MARGIN = timedelta(seconds=5)
 
 
 # While a diagnosis's runs all wait in the queue, the next look waits about as long as this per run
@@ -340,46 +337,56 @@ def diagnosis_summary(request, diagnosis_uuid):
     page = _article_of(diagnosis)
     if not request.htmx:
         return _back_to(page, "check-inputs", checking=True)
-    return _summary_response(request, page, diagnosis, n=_poll_count(request), since=_poll_since(request))
+    return _summary_response(request, page, diagnosis, n=_poll_count(request), shown=_poll_shown(request))
 
 
-def _poll_since(request) -> datetime | None:
-    """When the previous look at the summary was answered (the ``since`` it sends back)."""
-    try:
-        return datetime.fromtimestamp(float(request.GET["since"]), tz=UTC)
-    except (KeyError, ValueError, OverflowError, OSError):
+# The steps whose final result the page already has, as the summary's look sends them back: "1.2.5"
+# (step numbers; 0 is the check before Step 1).
+_SHOWN = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){0,99})?")
+ALREADY_HERE_STEP = "0"
+
+
+def _poll_shown(request) -> set[str] | None:
+    """The steps a look at the summary has already shown final (None: a look that names none, e.g. an old page's)."""
+    value = request.GET.get("shown")
+    if value is None or not _SHOWN.fullmatch(value):
         return None
+    return set(value.split(".")) if value else set()
 
 
 def _summary_response(
-    request, page, diagnosis, *, n: int, since: datetime | None = None, runs: list[CheckRun] | None = None
+    request, page, diagnosis, *, n: int, shown: set[str] | None = None, runs: list[CheckRun] | None = None
 ):
     """The summary (most likely cause, how many passed) plus the steps' widgets, swapped out of band.
 
     The first answer carries every step (all "Checking…"); each later one only
-    the steps that ended since the previous one, so a screen reader hears each
-    result once and the page is not rebuilt on every look. ``runs``: see ``check_panel``.
+    the steps that ended since the page last had them (``shown``: the steps it
+    has final, which each answer's next look names), so a screen reader hears
+    each result once and a look at a diagnosis still waiting on a slow
+    platform sends, and renders, only the summary. ``runs``: see ``check_panel``.
     """
-    answered_at = timezone.now()
     panel = check_panel(request, page, diagnosis=diagnosis, runs=runs)
     widgets = list(panel.widgets.values())
     summary = panel.summary
     runs = [w.run for w in widgets] + [panel.already_here]
-    changed = widgets
-    if since is not None:
-        # A margin for clocks that differ between web and worker hosts: a step may be sent twice, never missed.
-        since -= CLOCK_MARGIN
-        changed = [w for w in widgets if w.run and w.run.finished_at and w.run.finished_at >= since]
+    final = {str(w.step_number) for w in widgets if w.run is not None and w.run.finished}
+    if panel.already_here is not None and panel.already_here.finished:
+        final.add(ALREADY_HERE_STEP)
+    changed, news = widgets, True
+    if shown is not None:
+        changed = [w for w in widgets if str(w.step_number) in final - shown]
+        news = bool(final - shown) or summary.done
     context = {
         "page": page,
         "panel": panel,
         "diagnosis": diagnosis,
         "summary": summary,
         "widgets": changed,
+        "news": news,  # anything the page does not have yet: else only the summary's next look is sent
         "already_here": panel.already_here,
         "poll_delay": poll_delay(n, runs_ahead=None if summary.done else runs_queued_ahead(runs)),
         "next_n": n + 1,
-        "poll_since": f"{answered_at.timestamp():.6f}",
+        "poll_shown": ".".join(sorted(final, key=int)),
     }
     response = render(request, "checks/widget.html#summary_with_steps", context)
     if summary.done:

@@ -76,16 +76,25 @@ def test_every_step_polls_carry_only_the_steps_that_ended_since_the_last_look(
 ):
     first = start(merchant_client, page, plugin_named("Main store"), number="1006").content.decode()
     assert first.count('hx-swap-oob="outerHTML"') >= 7  # every step, each "Checking…"
-    since = re.search(r"since=([0-9.]+)", first).group(1)
     diagnosis = CheckRun.objects.first().diagnosis
     url = f"/checks/diagnoses/{diagnosis.uuid}/summary/"
 
-    quiet = merchant_client.get(url, {"n": 1, "since": since}, **HTMX).content.decode()
-    assert 'data-check-status="running"' not in quiet  # nothing ended: no step is sent again
+    def look(answer: str, n: int) -> str:
+        shown = re.search(r"[?&]shown=([0-9.]*)", unescape(answer)).group(1)
+        return merchant_client.get(url, {"n": n, "shown": shown}, **HTMX).content.decode()
+
+    quiet = look(first, 1)
+    # Nothing ended: no step, no checklist is sent again, only the summary with its next look.
+    assert 'class="check" id="check-' not in quiet
+    assert 'id="diagnosis-checklist"' not in quiet
+    assert "Checking… 0 of 7 steps done." in text(quiet)
 
     step_1 = CheckRun.objects.get(check_key="import_orders_enabled")
     check_runs_execute([step_1.pk])
-    CheckRun.objects.filter(pk=step_1.pk).update(finished_at=timezone.now() + timedelta(seconds=10))
-    later = merchant_client.get(url, {"n": 2, "since": since}, **HTMX).content.decode()
+    later = look(quiet, 2)
     assert later.count('class="check" id="check-') == 1
     assert f'id="check-{step_1.block_id}"' in later
+    assert 'id="diagnosis-checklist"' in later
+
+    again = look(later, 3)  # step 1 is on the page now: it is not sent a second time
+    assert 'class="check" id="check-' not in again
