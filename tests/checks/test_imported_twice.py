@@ -218,6 +218,25 @@ def test_keep_one_connection_turns_import_orders_off_on_the_other_and_keeps_ever
     assert "Only “Demo Marketplace – Market stall” imports orders from its store already." in text(repeat)
 
 
+def test_after_keeping_one_connection_the_step_says_the_earlier_copy_is_still_there_to_cancel(
+    merchant_client, twice
+):
+    market = plugin("Demo Marketplace – Market stall")
+    start(merchant_client, twice, market, number="7001", step=1)
+    run = CheckRun.objects.filter(check_key="store_connected_twice").latest("queued_at")
+
+    fixed = merchant_client.post(
+        f"/checks/runs/{run.uuid}/fix/", {"fix": "keep_one_connection", "choice": str(market.pk)}, **HTMX
+    ).content.decode()
+
+    assert step_statuses(twice, fixed)[1] == "passed"
+    assert (
+        "Order #7001 came in through “Demo Marketplace – Market stall” and “Demo Marketplace – Market stall "
+        "(reconnected)” before only one connection imported: cancel the copy you do not keep; orders from now "
+        "on come in once."
+    ) in step_text(fixed, twice, 1)
+
+
 def test_keeping_a_connection_another_fix_has_since_turned_off_is_refused_and_changes_nothing(
     merchant_client, twice
 ):

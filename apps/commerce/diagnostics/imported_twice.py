@@ -148,16 +148,19 @@ class StoreConnectedTwice(Check):
         plugin = _plugin(ctx)
         connections = _connections(ctx, plugin)
         result = duplicates.rule_store_connected_once(plugin, connections)
+        came_in_twice = self._came_in_through(ctx)
         if not result.failed:
-            return _outcome(result, *duplicates.store_once_notes(connections))
-        evidence = []
-        if _number(ctx):
-            copies = _copies(ctx)
-            through = [t.copy.plugin_name for t in copies.of_kind(TwinKind.SAME_PLATFORM_ORDER)]
-            if copies.anchor is not None and through:
-                *first, last = [copies.anchor.plugin_name, *through]
-                names = "”, “".join(first)
-                evidence.append(f"Order #{copies.number} came in through “{names}” and “{last}”.")
+            # Fixed from now on; the copies that came in before stay until the merchant cancels one.
+            before = (
+                [
+                    f"{came_in_twice[:-1]} before only one connection imported: cancel the copy you do not "
+                    "keep; orders from now on come in once."
+                ]
+                if came_in_twice
+                else []
+            )
+            return _outcome(result, *before, *duplicates.store_once_notes(connections))
+        evidence = [came_in_twice] if came_in_twice else []
         importing_now = [plugin, *self._importing(plugin, connections)]
         evidence += [
             f"“{p.name}” imports orders since {importing.when(p.import_orders_enabled_at)}; "
@@ -178,6 +181,18 @@ class StoreConnectedTwice(Check):
             choice_label="Connection to keep",
         )
         return _outcome(result, *evidence, fixes=(fix,))
+
+    @staticmethod
+    def _came_in_through(ctx: CheckContext) -> str:
+        """ "Order #7001 came in through “A” and “B”." when the typed order did, through two connections; else ""."""
+        if not _number(ctx):
+            return ""
+        copies = _copies(ctx)
+        through = [t.copy.plugin_name for t in copies.of_kind(TwinKind.SAME_PLATFORM_ORDER)]
+        if copies.anchor is None or not through:
+            return ""
+        *first, last = [copies.anchor.plugin_name, *through]
+        return f"Order #{copies.number} came in through “{'”, “'.join(first)}” and “{last}”."
 
     @staticmethod
     def _importing(plugin: Plugin, connections: list[SharedConnection]) -> list[Plugin]:
