@@ -342,7 +342,7 @@ def diagnosis_summary(request, diagnosis_uuid):
 
 # The steps whose final result the page already has, as the summary's look sends them back: "1.2.5"
 # (step numbers; 0 is the check before Step 1).
-_SHOWN = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){0,99})?")
+_SHOWN = re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){0,99})?")  # ASCII digits only, as the page writes them
 ALREADY_HERE_STEP = "0"
 
 

@@ -98,3 +98,18 @@ def test_every_step_polls_carry_only_the_steps_that_ended_since_the_last_look(
 
     again = look(later, 3)  # step 1 is on the page now: it is not sent a second time
     assert 'class="check" id="check-' not in again
+
+
+@pytest.mark.parametrize("shown", ["abc", "١.٢", "1..2", "1." * 200])
+def test_a_garbled_shown_list_is_answered_with_every_step_never_an_error(
+    merchant_client, page, tasks_held, shown
+):
+    start(merchant_client, page, plugin_named("Main store"), number="1006")
+    diagnosis = CheckRun.objects.first().diagnosis
+
+    answer = merchant_client.get(
+        f"/checks/diagnoses/{diagnosis.uuid}/summary/", {"n": 1, "shown": shown}, **HTMX
+    )
+
+    assert answer.status_code == 200
+    assert answer.content.decode().count('class="check" id="check-') == 7  # read as a first look: every step

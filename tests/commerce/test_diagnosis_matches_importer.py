@@ -26,6 +26,7 @@ from apps.checks.registry import get_check
 from apps.checks.selectors.steps import StepWidget
 from apps.checks.selectors.summary import summary_of
 from apps.commerce.diagnostics import CHECK_OF_RULE
+from apps.commerce.diagnostics.order_import import OrderImport
 from apps.commerce.importing import plugin_sync
 from apps.commerce.models import Order, Plugin, SyncRun
 from apps.platforms.base import PlatformUnavailable
@@ -41,16 +42,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The article's steps, in order, by check.
-STEPS = (
-    "import_orders_enabled",
-    "plugin_on_one_channel",
-    "order_age",
-    "plugin_errors",
-    "plugin_authorized",
-    "source_order_state",
-    "manual_sync",
-)
+# The article's steps, in order, by check: as its check set lists them.
+STEPS = OrderImport.check_keys
 STEP_OF_CHECK = {key: number for number, key in enumerate(STEPS, start=1)}
 # What a SyncRun that stopped before fetching says, as the rule that stopped it.
 OUTCOME_RULES = {
