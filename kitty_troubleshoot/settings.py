@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "apps.follow",
     "apps.incidents",
     "apps.insights",
+    "apps.api",
     "kitty_troubleshoot",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

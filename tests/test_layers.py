@@ -10,6 +10,8 @@
  7. ``apps.follow`` and ``apps.incidents``: what follows a diagnosis, and what many merchants meet
     at once. Neither imports the other.
  8. ``apps.insights``: what editors learn; it counts everything below it, and nothing imports it.
+    ``apps.api``: the JSON API and the MCP server, other doors onto what the layers below
+    do for the page; nothing imports it either.
  9. The project's wiring: ``kitty_troubleshoot``'s settings, urls, wsgi and management commands.
 
 An import counts wherever it is (module level, inside a function, under TYPE_CHECKING);
@@ -44,7 +46,7 @@ LAYERS: list[set[str]] = [
     {"apps.support"},
     {"apps.help"},
     {"apps.follow", "apps.incidents"},
-    {"apps.insights"},
+    {"apps.insights", "apps.api"},
     {PROJECT},
 ]
 LAYER_OF = {package: number for number, layer in enumerate(LAYERS, 1) for package in layer}
