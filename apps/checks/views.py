@@ -21,7 +21,7 @@ from .selectors.articles import article_from, live_article
 from .selectors.panel import NOJS_CHECKING_PARAM, check_panel
 from .selectors.previews import preview_article, preview_session_for_user, preview_url
 from .selectors.runs import latest_runs, runs_queued_ahead
-from .selectors.steps import StepWidget, before_step_one, step_targets
+from .selectors.steps import StepWidget, step_targets
 from .selectors.viewers import (
     SESSION_KEY,
     diagnosis_for_account,
@@ -29,7 +29,7 @@ from .selectors.viewers import (
     diagnosis_merchant_id,
     run_for_viewer,
 )
-from .services.fixes import check_fix_request
+from .services.fixes import fix_apply_request
 from .services.previews import preview_sandbox_reset
 from .services.queueing import ChecksUnavailable
 from .services.refusals import Refusal, refusal_keep, typed_fields
@@ -293,17 +293,13 @@ def check_run_fix(request, run_uuid):
     run = _get_run_for_account(request, run_uuid)
     page = _article_of(run)
     anchor = f"step-{run.step_number}"
-    runs = latest_runs(run.diagnosis)
-    # Every step shown gets checked again after the fix: what it said before may no longer hold.
-    rechecks = [t for t in step_targets(page) if t.block_id in runs]
-    rechecks += [t for t in before_step_one(page, run.diagnosis.reference) if t.block_id in runs]
     try:
-        check_fix_request(
+        fix_apply_request(
             run=run,
             user=request.user,
+            page=page,
             fix_key=request.POST.get("fix", ""),
             choice=request.POST.get("choice", ""),
-            rechecks=rechecks,
         )
     except (InputError, TooManyChecks, ChecksUnavailable) as exc:
         # Show the step as it is now (a double click's second answer must not stop the first's polling).
