@@ -126,19 +126,43 @@ READ_ERRORS = {401: s.ProblemOut, 404: s.ProblemOut, 422: s.ProblemOut}
 WRITE_ERRORS = {**READ_ERRORS, 403: s.ProblemOut, 409: s.ProblemOut, 429: s.ProblemOut, 503: s.ProblemOut}
 
 
-def _links(**links: tuple[str, str]) -> dict:
-    """OpenAPI links from a 2xx answer to the operations that read what it made (for clients and Schemathesis)."""
-    return {
-        name: {"operationId": operation, "parameters": {param: "$response.body#/id"}}
-        for name, (operation, param) in links.items()
-    }
+ID = "$response.body#/id"
+FIRST = "$response.body#/0"
+
+
+def _to(operation: str, *, body: dict | None = None, **parameters: str) -> dict:
+    """An OpenAPI link to ``operation``, its parameters (and body fields) taken from the answer."""
+    link: dict = {"operationId": operation}
+    if parameters:
+        link["parameters"] = parameters
+    if body:
+        link["requestBody"] = body
+    return link
+
+
+def _links(**by_status: dict[str, dict]) -> dict:
+    """The links of each 2xx answer (``s202=...``): what a client (and Schemathesis) can do next with it."""
+    return {"responses": {int(status[1:]): {"links": links} for status, links in by_status.items()}}
+
+
+# What a diagnosis' answer leads to: read it (until done), check a step again, apply a fix, watch its order.
+DIAGNOSIS_NEXT = {
+    "read": _to("diagnosis_read", diagnosis_id=ID),
+    "check_again": _to("check_again", diagnosis_id=ID),
+    "apply_fix": _to("fix_apply", diagnosis_id=ID),
+    "watch": _to("watch_create", body={"diagnosis": ID}),
+}
+WATCH_NEXT = {"read": _to("watch_read", watch_id=ID), "cancel": _to("watch_cancel", watch_id=ID)}
 
 
 articles = Router(tags=["Articles"])
 
 
 @articles.get(
-    "/articles", response={200: list[s.ArticleListOut], **READ_ERRORS}, operation_id="articles_list"
+    "/articles",
+    response={200: list[s.ArticleListOut], **READ_ERRORS},
+    operation_id="articles_list",
+    openapi_extra=_links(s200={"first": _to("article_read", ref=f"{FIRST}/slug")}),
 )
 def articles_list(request):
     """Every published troubleshooting article."""
@@ -156,7 +180,12 @@ class SearchQuery(s.Schema):
     limit: int = s.Field(10, ge=1, le=50)
 
 
-@articles.get("/search", response={200: list[s.SearchHitOut], **READ_ERRORS}, operation_id="help_search")
+@articles.get(
+    "/search",
+    response={200: list[s.SearchHitOut], **READ_ERRORS},
+    operation_id="help_search",
+    openapi_extra=_links(s200={"best": _to("article_read", ref=f"{FIRST}/article/slug")}),
+)
 def help_search(request, query: Query[SearchQuery]):
     """The help center's search: the best matching articles, each pointing at its best step."""
     return op.help_search(query.q, query.limit, base_url=_base(request))
@@ -165,7 +194,12 @@ def help_search(request, query: Query[SearchQuery]):
 account = Router(tags=["Account"])
 
 
-@account.get("/plugins", response={200: list[s.PluginOut], **READ_ERRORS}, operation_id="plugins_list")
+@account.get(
+    "/plugins",
+    response={200: list[s.PluginOut], **READ_ERRORS},
+    operation_id="plugins_list",
+    openapi_extra=_links(s200={"diagnose": _to("diagnosis_start", body={"plugin_id": f"{FIRST}/id"})}),
+)
 def plugins_list(request):
     """The token's account's plugins: the `plugin_id` a diagnosis is run on."""
     return op.plugins_list(request.auth)
@@ -192,7 +226,7 @@ diagnoses = Router(tags=["Diagnoses"])
     "/diagnoses",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="diagnosis_start",
-    openapi_extra={"responses": {202: {"links": _links(read=("diagnosis_read", "diagnosis_id"))}}},
+    openapi_extra=_links(s202=DIAGNOSIS_NEXT),
 )
 def diagnosis_start(request, body: s.DiagnosisIn, response: HttpResponse):
     """Check every step of an article (or one `step`) for an order on one of your plugins. Needs `diagnose`.
@@ -213,7 +247,10 @@ def diagnosis_start(request, body: s.DiagnosisIn, response: HttpResponse):
 
 
 @diagnoses.get(
-    "/diagnoses", response={200: list[s.DiagnosisListOut], **READ_ERRORS}, operation_id="diagnoses_list"
+    "/diagnoses",
+    response={200: list[s.DiagnosisListOut], **READ_ERRORS},
+    operation_id="diagnoses_list",
+    openapi_extra=_links(s200={"latest": _to("diagnosis_read", diagnosis_id=f"{FIRST}/id")}),
 )
 def diagnoses_list(request):
     """The account's recent diagnoses, newest first (the page's and the API's alike)."""
@@ -227,7 +264,10 @@ class WaitQuery(s.Schema):
 
 
 @diagnoses.get(
-    "/diagnoses/{diagnosis_id}", response={200: s.DiagnosisOut, **READ_ERRORS}, operation_id="diagnosis_read"
+    "/diagnoses/{diagnosis_id}",
+    response={200: s.DiagnosisOut, **READ_ERRORS},
+    operation_id="diagnosis_read",
+    openapi_extra=_links(s200=DIAGNOSIS_NEXT),
 )
 def diagnosis_read(request, diagnosis_id: UUID, query: Query[WaitQuery]):
     """A diagnosis as the article shows it: each step's status, verdict, evidence and fixes, and the summary."""
@@ -240,6 +280,7 @@ def diagnosis_read(request, diagnosis_id: UUID, query: Query[WaitQuery]):
     "/diagnoses/{diagnosis_id}/checks",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="check_again",
+    openapi_extra=_links(s202=DIAGNOSIS_NEXT),
 )
 def check_again(request, diagnosis_id: UUID, body: s.CheckIn):
     """Check one step of a diagnosis again, with its inputs. Needs `diagnose`."""
@@ -252,6 +293,7 @@ def check_again(request, diagnosis_id: UUID, body: s.CheckIn):
     "/diagnoses/{diagnosis_id}/fixes",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="fix_apply",
+    openapi_extra=_links(s202=DIAGNOSIS_NEXT),
 )
 def fix_apply(request, diagnosis_id: UUID, body: s.FixIn):
     """Apply a fix a step's result offers (`fixes[].kind == "apply"`); every step shown is checked again. Needs `fix`."""
@@ -273,7 +315,7 @@ watches = Router(tags=["Watches"])
     "/watches",
     response={200: s.WatchOut, 201: s.WatchOut, **WRITE_ERRORS},
     operation_id="watch_create",
-    openapi_extra={"responses": {201: {"links": _links(read=("watch_read", "watch_id"))}}},
+    openapi_extra=_links(s200=WATCH_NEXT, s201=WATCH_NEXT),
 )
 def watch_create(request, body: s.WatchIn, response: HttpResponse):
     """Tell me when it arrives: watch a diagnosed missing order. 200 when the account already watches it."""
@@ -282,13 +324,23 @@ def watch_create(request, body: s.WatchIn, response: HttpResponse):
     return (201 if created else 200), watch
 
 
-@watches.get("/watches", response={200: list[s.WatchOut], **READ_ERRORS}, operation_id="watches_list")
+@watches.get(
+    "/watches",
+    response={200: list[s.WatchOut], **READ_ERRORS},
+    operation_id="watches_list",
+    openapi_extra=_links(s200={"latest": _to("watch_read", watch_id=f"{FIRST}/id")}),
+)
 def watches_list(request):
     """The account's watches, newest first."""
     return op.watches_list(request.auth)
 
 
-@watches.get("/watches/{watch_id}", response={200: s.WatchOut, **READ_ERRORS}, operation_id="watch_read")
+@watches.get(
+    "/watches/{watch_id}",
+    response={200: s.WatchOut, **READ_ERRORS},
+    operation_id="watch_read",
+    openapi_extra=_links(s200={"cancel": _to("watch_cancel", watch_id=ID)}),
+)
 def watch_read(request, watch_id: UUID):
     return op._watch_out(op.watch_read(request.auth, watch_id))
 
