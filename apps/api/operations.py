@@ -369,7 +369,7 @@ def diagnosis_start(
     if step is not None:
         targets = [t for t in targets if t.step_number == step]
         if not targets:
-            raise NotFound(f"Step {step} of “{page.title}” has no check.")
+            raise Invalid(f"Step {step} of “{page.title}” has no check.", field="step")
     if not targets:
         raise Conflict(f"“{page.title}” has no step with a check.")
     known = {i.name for i in check_set.inputs}
@@ -466,7 +466,8 @@ def check_again(
     page = _page_of(diagnosis)
     target, _ = _latest_run(diagnosis, page, step)
     if target is None:
-        raise NotFound(f"Step {step} of “{page.title}” has no check.")
+        # The diagnosis is there (a 404 would say it is not): it is the step asked for that cannot be used.
+        raise Invalid(f"Step {step} of “{page.title}” has no check.", field="step")
     try:
         start = checks_start(
             page=page,

@@ -218,7 +218,7 @@ def test_another_accounts_ids_are_404(client, diagnoser, main_account):
         ({"article": "order-did-not-import", "plugin_id": 2**70, "inputs": {}}, 422, "plugin_id"),
         ({"article": "no-such-article", "plugin_id": 1}, 404, None),
         ({"article": "order-did-not-import\x00", "plugin_id": 1}, 422, "article"),
-        ({"article": "order-did-not-import", "plugin_id": 1, "step": 99}, 404, None),
+        ({"article": "order-did-not-import", "plugin_id": 1, "step": 99}, 422, "step"),
     ],
 )
 def test_bad_input_is_a_problem_document_never_a_500(client, diagnoser, main_account, body, status, field):
