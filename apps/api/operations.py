@@ -178,7 +178,7 @@ def plugins_list(access: TokenAccess) -> list[s.PluginOut]:
             id=plugin.pk,
             name=plugin.name,
             platform=plugin.platform,
-            platform_name=plugin.provider.name,
+            platform_name=plugin.provider.label,
             import_orders=plugin.import_orders,
             authorization=plugin.get_authorization_status_display(),
             last_synced_at=plugin.last_synced_at,
