@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
+from apps.api.mcp.views import mcp_endpoint
 from apps.checks.accounts import account_switch
 from apps.help import views as help_views
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("healthz", help_views.healthz, name="healthz"),
+    path("mcp/", mcp_endpoint, name="mcp"),
     path("account/switch/", account_switch, name="account_switch"),
     path("checks/", include("apps.checks.urls")),
     path("account/", include("apps.commerce.urls")),
