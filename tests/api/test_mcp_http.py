@@ -1,0 +1,74 @@
+"""/mcp/ at the HTTP level: what is refused before the MCP SDK sees a message."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.api.tokens import token_create
+from tests.factories import MembershipFactory
+
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+MCP_ACCEPT = "application/json, text/event-stream"
+
+
+@pytest.fixture
+def token(db) -> str:
+    membership = MembershipFactory()
+    _, raw = token_create(
+        user=membership.user, merchant_id=membership.merchant_id, name="Bot", scopes=["read"]
+    )
+    return raw
+
+
+def post(client, token: str = "", **headers):
+    if token:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client.post(
+        "/mcp/", LIST_TOOLS, content_type="application/json", HTTP_ACCEPT=MCP_ACCEPT, **headers
+    )
+
+
+def test_without_a_token_the_answer_is_401_with_a_bearer_challenge(client, db):
+    response = post(client)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="Kitty Troubleshoot"'
+    assert response["Content-Type"] == "application/problem+json"
+    assert "Authorization: Bearer" in response.json()["detail"]
+
+
+def test_a_malformed_token_is_401_invalid_token(client, db):
+    response = post(client, "kt_not-a-token")
+
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+    assert response.json()["detail"] == "That is not a Kitty Troubleshoot token."
+
+
+def test_a_good_token_lists_the_tools_in_json(client, token):
+    response = post(client, token)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Cache-Control"] == "private, no-store"
+    assert "diagnose_order" in {tool["name"] for tool in response.json()["result"]["tools"]}
+
+
+def test_a_page_of_another_site_cannot_drive_the_server(client, token):
+    response = post(client, token, HTTP_ORIGIN="http://evil.example")
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "The MCP server does not answer pages of other sites."
+
+
+def test_the_site_itself_may_call_it(client, token):
+    assert post(client, token, HTTP_ORIGIN="http://testserver").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_there_is_no_stream_to_open_or_session_to_end(client, db, method):
+    response = getattr(client, method)("/mcp/", HTTP_ACCEPT="text/event-stream")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response["Content-Type"] == "application/problem+json"
