@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from io import StringIO
 
 import anyio
@@ -12,6 +14,7 @@ from mcp import ClientSession
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from apps.api.mcp import tools
 from apps.api.models import ApiCall
 from apps.api.tokens import token_create, token_revoke
 from apps.commerce.demo import DEMO_MERCHANT, SECOND_DEMO_MERCHANT
@@ -122,19 +125,27 @@ def test_checks_run_inline_without_a_broker(demo_site):
     assert "MUG-RED-404" in text_of(result)
 
 
-def test_a_diagnosis_not_done_in_time_says_so_and_gives_its_id(demo_site, monkeypatch):
-    """The checks are queued but no worker takes them, and the agent's wait is over at once."""
-    monkeypatch.setattr("apps.api.mcp.tools.DIAGNOSE_WAIT_SECONDS", 0)
+@pytest.mark.parametrize("why", ["time is up", "the waiting threads are busy"])
+def test_a_diagnosis_not_done_in_time_says_so_and_gives_its_id(demo_site, monkeypatch, why):
+    """The checks are queued but no worker takes them, and the agent cannot wait for them."""
+    if why == "time is up":
+        monkeypatch.setattr("apps.api.mcp.tools.DIAGNOSE_WAIT_SECONDS", 0)
+    else:
+        monkeypatch.setattr("apps.api.mcp.tools._waiting", threading.BoundedSemaphore(1))
+        tools._waiting.acquire()
     monkeypatch.setattr(
         "apps.checks.tasks.run_checks.apply_async", lambda *a, **k: type("R", (), {"id": "t"})()
     )
     token = token_for(DEMO_MERCHANT, "diagnose")
 
+    started = time.monotonic()
     result = call(demo_site, token, "diagnose_order", plugin_id=plugin_id("Main store"), order_number="1004")
 
+    assert time.monotonic() - started < 10
     assert not result.is_error, text_of(result)
     d = result.structured_content
     assert not d["done"] and d["summary"]["cause_step"] is None
+    assert "Not finished yet" in text_of(result)
     assert "call read_diagnosis with this id" in text_of(result) and d["id"] in text_of(result)
 
 

@@ -15,6 +15,7 @@ allow, saying which scope is missing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -34,6 +35,9 @@ from .bridge import SCOPE_KEY, RequestThread
 # How long diagnose_order waits for the checks, in seconds: below gunicorn's worker timeout
 # (30 s by default; a sync worker still busy then is killed), with room for starting them.
 DIAGNOSE_WAIT_SECONDS = 20
+# How many of a web process's threads may wait for diagnoses at once (gunicorn runs 4 a process).
+WAITING_THREADS = 2
+_waiting = threading.BoundedSemaphore(WAITING_THREADS)
 DOOR = "mcp"
 DEFAULT_ARTICLE = "order-did-not-import"
 
@@ -118,6 +122,24 @@ def _dump(model) -> dict:
     return model.model_dump(mode="json")
 
 
+def _waited(call: McpCall, diagnosis):
+    """The diagnosis once its checks have ended, waiting up to DIAGNOSE_WAIT_SECONDS if a waiting place is free.
+
+    A wait holds the web thread serving it. However slow a platform makes the
+    checks, at most WAITING_THREADS of a process's threads wait: the others
+    stay free for the pages and clicks of everyone else, and an agent turned
+    away from waiting is told to read the diagnosis later.
+    """
+    if diagnosis.done or not _waiting.acquire(blocking=False):
+        return diagnosis
+    try:
+        return operations.diagnosis_wait(
+            call.access, diagnosis.id, seconds=DIAGNOSE_WAIT_SECONDS, base_url=call.base_url
+        )
+    finally:
+        _waiting.release()
+
+
 def _lines(*parts) -> str:
     return "\n".join(str(p) for p in parts if p not in (None, ""))
 
@@ -125,16 +147,14 @@ def _lines(*parts) -> str:
 # --- texts: the answer objects' own sentences, laid out for a reader -------------
 
 
-def diagnosis_text(d: dict, *, waited: bool = False) -> str:
+def diagnosis_text(d: dict) -> str:
     """A diagnosis as an agent reads it: the summary, the cause's step with its evidence and fixes."""
     summary = d["summary"]
     out = [f"Diagnosis {d['id']} of {d['about'] or 'the inputs given'} ({d['plugin']['name']})."]
     if not d["done"]:
         out.append(
-            f"Not finished after {DIAGNOSE_WAIT_SECONDS} seconds ({summary['finished']} of "
-            f"{summary['total']} checks done): call read_diagnosis with this id in a little while."
-            if waited
-            else f"Still running ({summary['finished']} of {summary['total']} checks done)."
+            f"Not finished yet ({summary['finished']} of {summary['total']} checks done): "
+            "call read_diagnosis with this id in a little while."
         )
     lines = summary["lines"]
     if not any(line["text"] == summary["headline"] for line in lines):
@@ -313,14 +333,8 @@ async def diagnose_order(
             inputs=inputs,
             base_url=call.base_url,
         )
-        d = _dump(
-            started
-            if started.done
-            else operations.diagnosis_wait(
-                call.access, started.id, seconds=DIAGNOSE_WAIT_SECONDS, base_url=call.base_url
-            )
-        )
-        return diagnosis_text(d, waited=True), d
+        d = _dump(_waited(call, started))
+        return diagnosis_text(d), d
 
     return await _answer(ctx, work)
 
@@ -391,17 +405,13 @@ async def apply_fix(
             base_url=call.base_url,
         )
         # The fix is applied by the check that runs again, on a worker: what it changed is known then.
-        d = _dump(
-            operations.diagnosis_wait(
-                call.access, applied.id, seconds=DIAGNOSE_WAIT_SECONDS, base_url=call.base_url
-            )
-        )
+        d = _dump(_waited(call, applied))
         results = [r for r in [d.get("before_step_one"), *d["steps"]] if r and r["step"] == step]
         done = [f["result"] for r in results for f in r["fixes_applied"] if f["key"] == fix]
         changed = (
             f"Applied: {done[-1]}" if done else "The fix has been asked for; the step is being checked again."
         )
-        return _lines(changed, diagnosis_text(d, waited=True)), d
+        return _lines(changed, diagnosis_text(d)), d
 
     return await _answer(ctx, work)
 
