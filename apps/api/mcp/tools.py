@@ -15,7 +15,6 @@ allow, saying which scope is missing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -35,9 +34,6 @@ from .bridge import SCOPE_KEY, RequestThread
 # How long diagnose_order waits for the checks, in seconds: below gunicorn's worker timeout
 # (30 s by default; a sync worker still busy then is killed), with room for starting them.
 DIAGNOSE_WAIT_SECONDS = 20
-# How many of a web process's threads may wait for diagnoses at once (gunicorn runs 4 a process).
-WAITING_THREADS = 2
-_waiting = threading.BoundedSemaphore(WAITING_THREADS)
 DOOR = "mcp"
 DEFAULT_ARTICLE = "order-did-not-import"
 
@@ -123,21 +119,17 @@ def _dump(model) -> dict:
 
 
 def _waited(call: McpCall, diagnosis):
-    """The diagnosis once its checks have ended, waiting up to DIAGNOSE_WAIT_SECONDS if a waiting place is free.
+    """The diagnosis once its checks have ended, or as it stands after DIAGNOSE_WAIT_SECONDS.
 
-    A wait holds the web thread serving it. However slow a platform makes the
-    checks, at most WAITING_THREADS of a process's threads wait: the others
-    stay free for the pages and clicks of everyone else, and an agent turned
-    away from waiting is told to read the diagnosis later.
+    The wait holds the web thread serving it: the front sends /mcp to a web
+    process of its own (docker-compose.yml's web-api), so a waiting agent never
+    holds a thread that serves a merchant's page.
     """
-    if diagnosis.done or not _waiting.acquire(blocking=False):
+    if diagnosis.done:
         return diagnosis
-    try:
-        return operations.diagnosis_wait(
-            call.access, diagnosis.id, seconds=DIAGNOSE_WAIT_SECONDS, base_url=call.base_url
-        )
-    finally:
-        _waiting.release()
+    return operations.diagnosis_wait(
+        call.access, diagnosis.id, seconds=DIAGNOSE_WAIT_SECONDS, base_url=call.base_url
+    )
 
 
 def _lines(*parts) -> str:

@@ -5,18 +5,14 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.api.problems import Forbidden, Problem, Unauthorized, Unavailable, problem_response
-from apps.api.tokens import TokenRefused, token_authenticate
+from apps.api.problems import Forbidden, Problem, Unavailable, problem_response
+from apps.api.rest import TokenAuth
 
 from .bridge import SCOPE_KEY, LoopThread, RequestThread, asgi_scope
 from .tools import DIAGNOSE_WAIT_SECONDS, McpCall, start_app
 
 # The longest an MCP request may take: diagnose_order's wait and the start before it.
 REQUEST_SECONDS = DIAGNOSE_WAIT_SECONDS + 5
-NO_TOKEN = (
-    "Send an API token in the Authorization header (Authorization: Bearer kt_…). "
-    "Make one on your account's API tokens page."
-)
 # Answer headers that describe the connection between the SDK and us, not our answer.
 _NOT_COPIED = {"content-length", "connection", "transfer-encoding", "keep-alive"}
 
@@ -39,15 +35,10 @@ def mcp_endpoint(request):
         )
         response["Allow"] = "POST"
         return response
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
-        return problem_response(Unauthorized(NO_TOKEN))
     try:
-        access = token_authenticate(raw.strip())
-    except TokenRefused as exc:
-        response = problem_response(Unauthorized(str(exc)))
-        response["WWW-Authenticate"] = 'Bearer realm="Kitty Troubleshoot", error="invalid_token"'
-        return response
+        access = TokenAuth()(request)  # as the JSON API reads the token, refusing in the same words
+    except Problem as problem:
+        return problem_response(problem)
     # A browser page elsewhere must not drive the server (DNS rebinding): an Origin, when sent,
     # is the site's own. Django has already refused a Host outside ALLOWED_HOSTS.
     origin = request.headers.get("Origin")
