@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -22,7 +22,8 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("healthz", help_views.healthz, name="healthz"),
-    path("mcp/", mcp_endpoint, name="mcp"),
+    # With or without the slash: MCP clients are configured either way, and a POST cannot be redirected.
+    re_path(r"^mcp/?$", mcp_endpoint, name="mcp"),
     path("account/switch/", account_switch, name="account_switch"),
     path("checks/", include("apps.checks.urls")),
     path("account/", include("apps.commerce.urls")),

@@ -20,12 +20,10 @@ def token(db) -> str:
     return raw
 
 
-def post(client, token: str = "", **headers):
+def post(client, token: str = "", path: str = "/mcp/", **headers):
     if token:
         headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client.post(
-        "/mcp/", LIST_TOOLS, content_type="application/json", HTTP_ACCEPT=MCP_ACCEPT, **headers
-    )
+    return client.post(path, LIST_TOOLS, content_type="application/json", HTTP_ACCEPT=MCP_ACCEPT, **headers)
 
 
 def test_without_a_token_the_answer_is_401_with_a_bearer_challenge(client, db):
@@ -45,8 +43,9 @@ def test_a_malformed_token_is_401(client, db):
     assert response.json()["detail"] == "That is not a Kitty Troubleshoot token."
 
 
-def test_a_good_token_lists_the_tools_in_json(client, token):
-    response = post(client, token)
+@pytest.mark.parametrize("path", ["/mcp/", "/mcp"])
+def test_a_good_token_lists_the_tools_in_json(client, token, path):
+    response = post(client, token, path)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
