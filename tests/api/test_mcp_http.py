@@ -71,3 +71,24 @@ def test_there_is_no_stream_to_open_or_session_to_end(client, db, method):
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_tool_that_fails_unexpectedly_says_only_that(client, token, monkeypatch):
+    def broken(access):
+        raise RuntimeError("connection to db-primary-7 refused")
+
+    monkeypatch.setattr("apps.api.operations.plugins_list", broken)
+    message = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_plugins"}}
+
+    response = client.post(
+        "/mcp/",
+        message,
+        content_type="application/json",
+        HTTP_ACCEPT=MCP_ACCEPT,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    result = response.json()["result"]
+    assert response.status_code == 200 and result["isError"]
+    assert result["content"][0]["text"] == "Error executing tool list_plugins"
+    assert "db-primary" not in response.content.decode()
