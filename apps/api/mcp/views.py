@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.api.problems import Forbidden, Problem, Unavailable, problem_response
+from apps.api.problems import Forbidden, MethodNotAllowed, Problem, Unavailable, problem_response
 from apps.api.rest import TokenAuth
 
 from .bridge import SCOPE_KEY, LoopThread, RequestThread, asgi_scope
@@ -17,10 +17,6 @@ REQUEST_SECONDS = DIAGNOSE_WAIT_SECONDS + 5
 _NOT_COPIED = {"content-length", "connection", "transfer-encoding", "keep-alive"}
 
 mcp_loop = LoopThread(start_app, name="mcp-event-loop")
-
-
-class MethodNotAllowed(Problem):
-    status, title, slug = 405, "Method not allowed", "method-not-allowed"
 
 
 @csrf_exempt
