@@ -43,7 +43,7 @@ class TokenAuth(HttpBearer):
         try:
             return token_authenticate(token)
         except TokenRefused as exc:
-            raise Unauthorized(str(exc)) from None
+            raise Unauthorized(str(exc), token_refused=True) from None
 
 
 class LimitedJsonParser(Parser):
@@ -162,6 +162,7 @@ articles = Router(tags=["Articles"])
     "/articles",
     response={200: list[s.ArticleListOut], **READ_ERRORS},
     operation_id="articles_list",
+    summary="List the articles",
     openapi_extra=_links(s200={"first": _to("article_read", ref=f"{FIRST}/slug")}),
 )
 def articles_list(request):
@@ -169,7 +170,12 @@ def articles_list(request):
     return op.articles_list(base_url=_base(request))
 
 
-@articles.get("/articles/{ref}", response={200: s.ArticleOut, **READ_ERRORS}, operation_id="article_read")
+@articles.get(
+    "/articles/{ref}",
+    response={200: s.ArticleOut, **READ_ERRORS},
+    operation_id="article_read",
+    summary="Read an article",
+)
 def article_read(request, ref: str):
     """One article by slug or id: its steps, which carry checks, and the inputs a diagnosis of it takes."""
     return op.article_read(ref[:255], base_url=_base(request))
@@ -184,6 +190,7 @@ class SearchQuery(s.Schema):
     "/search",
     response={200: list[s.SearchHitOut], **READ_ERRORS},
     operation_id="help_search",
+    summary="Search the help center",
     openapi_extra=_links(s200={"best": _to("article_read", ref=f"{FIRST}/article/slug")}),
 )
 def help_search(request, query: Query[SearchQuery]):
@@ -198,6 +205,7 @@ account = Router(tags=["Account"])
     "/plugins",
     response={200: list[s.PluginOut], **READ_ERRORS},
     operation_id="plugins_list",
+    summary="List your plugins",
     openapi_extra=_links(s200={"diagnose": _to("diagnosis_start", body={"plugin_id": f"{FIRST}/id"})}),
 )
 def plugins_list(request):
@@ -213,6 +221,7 @@ class NotificationsQuery(s.Schema):
     "/notifications",
     response={200: list[s.NotificationOut], **READ_ERRORS},
     operation_id="notifications_list",
+    summary="List notifications",
 )
 def notifications_list(request, query: Query[NotificationsQuery]):
     """The account's notifications, as its inbox lists them, each with the article step that explains it."""
@@ -226,6 +235,7 @@ diagnoses = Router(tags=["Diagnoses"])
     "/diagnoses",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="diagnosis_start",
+    summary="Start a diagnosis",
     openapi_extra=_links(s202=DIAGNOSIS_NEXT),
 )
 def diagnosis_start(request, body: s.DiagnosisIn, response: HttpResponse):
@@ -250,6 +260,7 @@ def diagnosis_start(request, body: s.DiagnosisIn, response: HttpResponse):
     "/diagnoses",
     response={200: list[s.DiagnosisListOut], **READ_ERRORS},
     operation_id="diagnoses_list",
+    summary="List recent diagnoses",
     openapi_extra=_links(s200={"latest": _to("diagnosis_read", diagnosis_id=f"{FIRST}/id")}),
 )
 def diagnoses_list(request):
@@ -267,6 +278,7 @@ class WaitQuery(s.Schema):
     "/diagnoses/{diagnosis_id}",
     response={200: s.DiagnosisOut, **READ_ERRORS},
     operation_id="diagnosis_read",
+    summary="Read a diagnosis",
     openapi_extra=_links(s200=DIAGNOSIS_NEXT),
 )
 def diagnosis_read(request, diagnosis_id: UUID, query: Query[WaitQuery]):
@@ -280,6 +292,7 @@ def diagnosis_read(request, diagnosis_id: UUID, query: Query[WaitQuery]):
     "/diagnoses/{diagnosis_id}/checks",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="check_again",
+    summary="Check one step again",
     openapi_extra=_links(s202=DIAGNOSIS_NEXT),
 )
 def check_again(request, diagnosis_id: UUID, body: s.CheckIn):
@@ -293,6 +306,7 @@ def check_again(request, diagnosis_id: UUID, body: s.CheckIn):
     "/diagnoses/{diagnosis_id}/fixes",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="fix_apply",
+    summary="Apply a fix",
     openapi_extra=_links(s202=DIAGNOSIS_NEXT),
 )
 def fix_apply(request, diagnosis_id: UUID, body: s.FixIn):
@@ -315,6 +329,7 @@ watches = Router(tags=["Watches"])
     "/watches",
     response={200: s.WatchOut, 201: s.WatchOut, **WRITE_ERRORS},
     operation_id="watch_create",
+    summary="Watch a missing order",
     openapi_extra=_links(s200=WATCH_NEXT, s201=WATCH_NEXT),
 )
 def watch_create(request, body: s.WatchIn, response: HttpResponse):
@@ -328,6 +343,7 @@ def watch_create(request, body: s.WatchIn, response: HttpResponse):
     "/watches",
     response={200: list[s.WatchOut], **READ_ERRORS},
     operation_id="watches_list",
+    summary="List watches",
     openapi_extra=_links(s200={"latest": _to("watch_read", watch_id=f"{FIRST}/id")}),
 )
 def watches_list(request):
@@ -339,6 +355,7 @@ def watches_list(request):
     "/watches/{watch_id}",
     response={200: s.WatchOut, **READ_ERRORS},
     operation_id="watch_read",
+    summary="Read a watch",
     openapi_extra=_links(s200={"cancel": _to("watch_cancel", watch_id=ID)}),
 )
 def watch_read(request, watch_id: UUID):
@@ -346,7 +363,10 @@ def watch_read(request, watch_id: UUID):
 
 
 @watches.delete(
-    "/watches/{watch_id}", response={200: s.WatchOut, **WRITE_ERRORS}, operation_id="watch_cancel"
+    "/watches/{watch_id}",
+    response={200: s.WatchOut, **WRITE_ERRORS},
+    operation_id="watch_cancel",
+    summary="Stop watching",
 )
 def watch_cancel(request, watch_id: UUID):
     """Stop watching. Needs `diagnose`."""

@@ -315,3 +315,20 @@ def test_the_schema_and_docs_are_served(client, demo):
 def test_runs_started_through_the_api_belong_to_the_tokens_user(client, diagnoser, main_account, merchant):
     start_1004(client, diagnoser, main_account)
     assert set(CheckRun.objects.values_list("user", flat=True)) == {merchant.pk}
+
+
+def test_on_real_workers_a_wait_answers_once_every_check_has_ended(client, live_demo):
+    from django.contrib.auth import get_user_model
+
+    from apps.commerce.models import Membership
+
+    user = get_user_model().objects.get(username="merchant")
+    account = Membership.objects.filter(user=user).order_by("pk").first().merchant_id
+    auth = bearer(token_for(user, account, "diagnose"))
+    started = start_1004(client, auth, account)
+    assert started.status_code == 202
+    diagnosis = started.json()
+    answer = client.get(f"/api/v1/diagnoses/{diagnosis['id']}", {"wait": 20}, **auth).json()
+    assert answer["done"] is True, answer["summary"]
+    assert answer["summary"]["cause_step"] == 4
+    assert "MUG-RED-404" in " ".join(answer["steps"][3]["evidence"]) + answer["steps"][3]["verdict"]
