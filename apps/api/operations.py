@@ -31,6 +31,7 @@ from apps.checks.services.start_limits import TooManyChecks
 from apps.checks.services.starting import checks_start
 from apps.checks.sets import set_of
 from apps.checks.transcript import run_entry
+from apps.checks.views import poll_delay
 from apps.commerce.models import Plugin
 from apps.follow.models import OrderWatch
 from apps.follow.selectors import account_notifications, notification_links, watch_for_account
@@ -44,8 +45,6 @@ from . import schemas as s
 from .problems import Conflict, Forbidden, Invalid, NotFound, TooMany, Unavailable
 from .tokens import Scope, TokenAccess, api_call_record
 
-# How often a wait for a diagnosis looks at its runs: checks mostly end within half a second.
-WAIT_LOOK_SECONDS = 0.25
 # Unavailable checks: a caller tries again after about this long (what the page advises too: a few minutes).
 UNAVAILABLE_RETRY_SECONDS = 60
 _STATUSES = {"idle", "running", "passed", "failed", "unknown"}
@@ -422,14 +421,20 @@ def diagnosis_read(access: TokenAccess, diagnosis_uuid, *, base_url: str = "") -
 def diagnosis_wait(
     access: TokenAccess, diagnosis_uuid, *, seconds: float, base_url: str = "", sleep=time.sleep
 ) -> s.DiagnosisOut:
-    """The diagnosis once every check has ended, or as it stands after ``seconds``."""
+    """The diagnosis once every check has ended, or as it stands after ``seconds``.
+
+    It is looked at as the page's summary looks at it, close together at first and
+    then backing off: an answer comes as soon after the last check as on the page.
+    """
     diagnosis = _diagnosis(access, diagnosis_uuid)
     deadline = time.monotonic() + max(0.0, seconds)
+    looks = 0
     while True:
         answer = _read(access, diagnosis, base_url=base_url)
         if answer.done or time.monotonic() >= deadline:
             return answer
-        sleep(min(WAIT_LOOK_SECONDS, max(0.0, deadline - time.monotonic())))
+        sleep(min(poll_delay(looks) / 1000, max(0.0, deadline - time.monotonic())))
+        looks += 1
 
 
 def diagnoses_list(access: TokenAccess, *, base_url: str = "", limit: int = 50) -> list[s.DiagnosisListOut]:
