@@ -26,7 +26,7 @@ from .conftest import token_for
 # Repeatable, and within about a minute on a busy 2-core machine (both tests together).
 SEED = 23
 MAX_EXAMPLES = 20
-STATEFUL_SCENARIOS = 20
+STATEFUL_SCENARIOS = 25
 STATEFUL_STEPS = 10
 ARTICLES = ["order-did-not-import", "order-imported-twice"]
 # The demo's orders: 1004 stopped at Step 4, 1006 pending payment (watchable), 2001 on a plugin importing nothing.
