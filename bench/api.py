@@ -456,6 +456,11 @@ def run_bench(
             "total": dist([s.total_ms for s in taken]),
             "start": dist([s.start_ms for s in taken]),
             "looks": dist([float(s.looks) for s in taken]),
+            # Each diagnosis against the page's of the same round, a few hundred ms apart: the ratio
+            # that another person's work on the machine disturbs least.
+            "paired_ratio_p50": pct(
+                [s.total_ms / p.total_ms for s, p in zip(taken, samples["page"], strict=True)], 50
+            ),
         }
     figures["page_looks_ms"] = page.looks_ms
     figures["reading"] = reading(front, web, token, args, workdir, api_pid)
@@ -479,6 +484,8 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
             line += f"   {ratio50:.2f}x / {ratio95:.2f}x the page"
             line += f"  {verdict(within)}" if held else "  (not a target)"
         print(line)
+    paired = ", ".join(f"{DOOR_NAMES[d]} {figures[d]['paired_ratio_p50']:.2f}x" for d in DOORS if d != "page")
+    print(f"  round by round against the page's diagnosis of the same round, median: {paired}")
     print("  their starts (the POST; MCP: the whole call):")
     for door in DOORS:
         print(f"    {DOOR_NAMES[door]:<26} {fmt(figures[door]['start'])}")
