@@ -28,7 +28,13 @@ ROLES = {
     "admin": "kitty-admin",
 }
 # What a support agent may open in Django admin (model → may change rows).
-AGENT_MODELS = {"support.supportticket": True, "checks.diagnosis": False, "checks.checkrun": False}
+AGENT_MODELS = {
+    "support.supportticket": True,
+    "checks.diagnosis": False,
+    "checks.checkrun": False,
+    "api.apitoken": False,
+    "api.apicall": False,
+}
 
 
 @pytest.fixture

@@ -42,6 +42,12 @@ class ApiToken(models.Model):
     def is_active(self, now=None) -> bool:
         return self.revoked_at is None and (now or timezone.now()) < self.expires_at
 
+    def state(self, now=None) -> str:
+        """ "revoked", "expired" or "active" (revoked wins: it was someone's decision)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if (now or timezone.now()) < self.expires_at else "expired"
+
 
 class ApiCall(models.Model):
     """One call through the API or the MCP server that started checks, applied a fix or changed a watch.
