@@ -122,6 +122,13 @@ def expiry_words() -> str:
     return f"{', '.join(most)} or {last} days"
 
 
+def expiry_clean(days) -> int:
+    """The days until a token expires, when they are one of the choices on offer."""
+    if type(days) is not int or days not in EXPIRY_DAYS:
+        raise TokenInvalid(f"A token expires after {expiry_words()}.", field="expires_in_days")
+    return days
+
+
 def tokens_active(*, user, merchant_id: int, now=None):
     """The user's tokens in the account that still work (unless the user left it)."""
     return ApiToken.objects.filter(
@@ -141,8 +148,7 @@ def token_create(
     """
     name = name_clean(name)
     clean_scopes = scopes_clean(scopes)
-    if type(expires_in_days) is not int or expires_in_days not in EXPIRY_DAYS:
-        raise TokenInvalid(f"A token expires after {expiry_words()}.", field="expires_in_days")
+    expires_in_days = expiry_clean(expires_in_days)
     if account_directory().membership_for(user, merchant_id=merchant_id) is None:
         raise LookupError("not a member of that account")
     with transaction.atomic():

@@ -117,6 +117,13 @@ def test_bad_input_gets_the_form_again_saying_what_to_correct(owner_client, fiel
     assert not TOKEN.search(html) and not ApiToken.objects.exists()
 
 
+def test_the_form_says_everything_to_correct_at_once(owner_client):
+    words = text(make(owner_client, name="", scopes=["sudo"], expires_in_days="x").content.decode())
+
+    assert "Give the token a name" in words and "Unknown scope: “sudo”" in words
+    assert "A token expires after 7, 30, 90 or 365 days." in words
+
+
 def test_the_form_again_keeps_what_was_typed(owner_client):
     html = make(owner_client, name="", scopes=["fix"], expires_in_days="90").content.decode()
 

@@ -19,7 +19,10 @@ from ..tokens import (
     SCOPE_WORDS,
     Scope,
     TokenInvalid,
+    expiry_clean,
+    name_clean,
     scope_words,
+    scopes_clean,
     token_create,
     token_revoke,
 )
@@ -65,15 +68,26 @@ def tokens_page(request):
     if request.method == "GET":
         return _page(request, form=TokenCreateForm())
     form = TokenCreateForm(request.POST)
-    form.is_valid()  # every field is optional here: token_create judges the values
+    form.is_valid()  # every field is optional here: the service's rules judge the values
+    asked = {
+        "name": form.cleaned_data.get("name", ""),
+        "scopes": form.cleaned_data.get("scopes", []),
+        "expires_in_days": form.cleaned_expiry(),
+    }
+    # Each input judged on its own first, so the form says everything to correct at once.
+    for rule, value in (
+        (name_clean, asked["name"]),
+        (scopes_clean, asked["scopes"]),
+        (expiry_clean, asked["expires_in_days"]),
+    ):
+        try:
+            rule(value)
+        except TokenInvalid as exc:
+            form.add_error(exc.field, str(exc))
+    if form.errors:
+        return _page(request, form=form, status=400)
     try:
-        token, raw = token_create(
-            user=request.user,
-            merchant_id=request.account.merchant_id,
-            name=form.cleaned_data.get("name", ""),
-            scopes=form.cleaned_data.get("scopes", []),
-            expires_in_days=form.cleaned_expiry(),
-        )
+        token, raw = token_create(user=request.user, merchant_id=request.account.merchant_id, **asked)
     except TokenInvalid as exc:
         form.add_error(exc.field, str(exc))
         return _page(request, form=form, status=400)
