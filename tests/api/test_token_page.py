@@ -189,7 +189,8 @@ def test_a_teammate_sees_and_revokes_only_their_own(owner_client, teammate_clien
 
     assert "Teammate's bot" in page and "Owner's bot" not in page
     assert "Other members' working tokens" not in page
-    assert teammate_client.get(revoke_url(owners)).status_code == 404
+    not_theirs = teammate_client.get(revoke_url(owners))
+    assert not_theirs.status_code == 404 and "Switch to" not in text(not_theirs.content.decode())
     assert teammate_client.post(revoke_url(owners)).status_code == 404
     owners.refresh_from_db()
     assert owners.revoked_at is None
@@ -232,9 +233,30 @@ def test_a_token_for_another_of_the_users_accounts_waits_for_a_switch(owner_clie
     there, _ = token_create(user=owner, merchant_id=other.pk, name="Other shop's bot", scopes=[])
 
     assert "Other shop's bot" not in text(owner_client.get(PAGE).content.decode())
-    assert owner_client.get(revoke_url(there)).status_code == 404
+    elsewhere = owner_client.get(revoke_url(there))
+    assert elsewhere.status_code == 404
+    assert f"Switch to “{other.name}” and open it" in text(elsewhere.content.decode())
     owner_client.post("/account/switch/", {"account": other.pk, "next": PAGE})
     assert "Other shop's bot" in text(owner_client.get(PAGE).content.decode())
+    assert owner_client.get(revoke_url(there)).status_code == 200
+
+
+def test_a_form_shown_for_one_account_makes_nothing_after_a_switch_to_another(
+    owner_client, owner, outsider, merchant
+):
+    from apps.commerce.models import Membership
+
+    other = Membership.objects.get(user=outsider).merchant
+    Membership.objects.create(user=owner, merchant=other, role=Membership.Role.STAFF)
+    owner_client.post("/account/switch/", {"account": other.pk, "next": PAGE})
+
+    response = make(owner_client, account=str(merchant.pk))
+
+    assert response.status_code == 409
+    assert f"You switched to “{other.name}” in another tab or window" in text(response.content.decode())
+    assert not ApiToken.objects.exists()
+    assert make(owner_client, account=str(other.pk)).status_code == 200
+    assert ApiToken.objects.get().merchant_id == other.pk
 
 
 def test_the_page_costs_the_same_few_queries_however_many_tokens(owner_client, owner, teammate, merchant,

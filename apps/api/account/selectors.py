@@ -77,3 +77,8 @@ def token_for_manager(account: AccountAccess | None, user, pk: int) -> ApiToken 
     if not account.is_owner:
         tokens = tokens.filter(user=user)
     return tokens.first()
+
+
+def token_account(pk: int) -> int | None:
+    """The account a token was made for, to offer a switch to a person who is a member of it."""
+    return ApiToken.objects.filter(pk=pk).values_list("merchant_id", flat=True).first()

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from apps.checks.accounts import in_another_account
 from kitty_troubleshoot.decorators import login_required_htmx
+from kitty_troubleshoot.params import int_param
 
 from ..tokens import (
     ACTIVE_TOKENS_MAX,
@@ -27,7 +29,7 @@ from ..tokens import (
     token_revoke,
 )
 from .forms import TokenCreateForm
-from .selectors import token_for_manager, token_lists
+from .selectors import token_account, token_for_manager, token_lists
 
 PAGE = "api/tokens.html"
 # Where the example on the page points: the API's list of the account's plugins.
@@ -54,7 +56,6 @@ def _page(request, *, form: TokenCreateForm, created=None, status: int = 200):
         "expiry_chosen": str(form["expires_in_days"].value() or DEFAULT_EXPIRY_DAYS),
         "name_max": NAME_MAX,
         "active_max": ACTIVE_TOKENS_MAX,
-        "at_limit": lists.mine_active >= ACTIVE_TOKENS_MAX,
     }
     return render(request, PAGE, context, status=status)
 
@@ -69,6 +70,15 @@ def tokens_page(request):
         return _page(request, form=TokenCreateForm())
     form = TokenCreateForm(request.POST)
     form.is_valid()  # every field is optional here: the service's rules judge the values
+    shown = int_param(request.POST.get("account"))
+    if shown is not None and shown != request.account.merchant_id:
+        # The form was filled in for another account, before a switch in another tab: make nothing.
+        form.add_error(
+            None,
+            f"You switched to “{request.account.merchant_name}” in another tab or window since this form was "
+            "shown, so no token was made. Send it again if it is for this account.",
+        )
+        return _page(request, form=form, status=409)
     asked = {
         "name": form.cleaned_data.get("name", ""),
         "scopes": form.cleaned_data.get("scopes", []),
@@ -94,12 +104,7 @@ def tokens_page(request):
     except LookupError:
         raise Http404("You are no longer a member of this account.") from None
     # Rendered in the answer to the POST, never redirected: the secret goes nowhere but this page.
-    created = {
-        "token": token,
-        "raw": raw,
-        "scopes": scope_words(token.scopes),
-        "example_url": request.build_absolute_uri(EXAMPLE_PATH),
-    }
+    created = {"token": token, "raw": raw, "example_url": request.build_absolute_uri(EXAMPLE_PATH)}
     return _page(request, form=TokenCreateForm(), created=created)
 
 
@@ -110,7 +115,8 @@ def token_revoke_view(request, pk: int):
     """GET asks to confirm (it works without JavaScript); POST revokes and goes back to the list."""
     token = token_for_manager(request.account, request.user, pk)
     if token is None:
-        raise Http404("No such token.")
+        # One of the person's other accounts offers the switch; any other token is a plain 404.
+        return in_another_account(request, token_account(pk))
     if request.method == "GET":
         context = {"token": token, "scopes": scope_words(token.scopes), "state": token.state()}
         return render(request, "api/token_revoke.html", context)
