@@ -34,6 +34,7 @@ def configuration(
     upstream: str,
     workdir: Path,
     diagnoses_upstream: str = "",
+    api_upstream: str = "",
     trusted_proxy: str = "127.0.0.1",
     access_log: str = "off",
 ) -> Path:
@@ -51,6 +52,7 @@ def configuration(
         KITTY_LISTEN=listen,
         KITTY_UPSTREAM=upstream,
         KITTY_DIAGNOSES_UPSTREAM=diagnoses_upstream or upstream,
+        KITTY_API_UPSTREAM=api_upstream or upstream,
         KITTY_CACHE_DIR=str(cache),
         KITTY_TRUSTED_PROXY=trusted_proxy,
         KITTY_ACCESS_LOG=access_log,
@@ -87,13 +89,15 @@ def start(
     upstream_port: int,
     workdir: Path,
     diagnoses_port: int | None = None,
+    api_port: int | None = None,
     host: str = "127.0.0.1",
     trusted_proxy: str = "127.0.0.1",
     access_log: str = "off",
 ) -> subprocess.Popen:
     """Start nginx on ``host:port`` in front of gunicorn on ``host:upstream_port``; return once it listens.
 
-    "Check every step" goes to ``diagnoses_port`` (default: the same gunicorn).
+    "Check every step" goes to ``diagnoses_port``, the API and MCP server to ``api_port``
+    (default: the same gunicorn).
 
     Raises FileNotFoundError when nginx is not installed, RuntimeError when it does not start.
     """
@@ -105,6 +109,7 @@ def start(
         listen=f"{host}:{port}",
         upstream=f"{host}:{upstream_port}",
         diagnoses_upstream=f"{host}:{diagnoses_port or upstream_port}",
+        api_upstream=f"{host}:{api_port or upstream_port}",
         workdir=workdir,
         trusted_proxy=trusted_proxy,
         access_log=access_log,

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "apps.insights",
     "apps.api",
     "kitty_troubleshoot",
+    "ninja",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

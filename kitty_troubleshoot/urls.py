@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
+from apps.api.rest import api as api_v1
 from apps.checks.accounts import account_switch
 from apps.help import views as help_views
 
@@ -27,9 +28,15 @@ urlpatterns = [
     path("support/", include("apps.support.urls")),
     path("notifications/", include("apps.follow.urls")),
     path("feedback/", include("apps.insights.urls")),
+    path("api/v1/", api_v1.urls),
     path("help/", include(wagtail_urls)),
 ]
 
 if settings.BENCHMARK_VIEWS:
     # The cheapest page Django serves here: what bench/article_page.py compares with.
     urlpatterns.append(path("_bench/baseline", help_views.baseline, name="bench-baseline"))
+
+# Under /api/ and /mcp/ Django's own error answers are problem documents too.
+handler400 = "apps.api.errors.bad_request"
+handler404 = "apps.api.errors.not_found"
+handler500 = "apps.api.errors.server_error"

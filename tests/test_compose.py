@@ -156,6 +156,7 @@ def test_the_only_way_in_is_the_front_that_tests_test_front_runs(compose_config)
     assert published == {"proxy"}
     assert "KITTY_UPSTREAM: web:8000" in blocks["proxy"]
     assert "KITTY_DIAGNOSES_UPSTREAM: web-diagnoses:8000" in blocks["proxy"]
+    assert "KITTY_API_UPSTREAM: web-api:8000" in blocks["proxy"]
     # The same app, the same way, at a lower CPU weight and in fewer processes.
     same = blocks["web-diagnoses"].replace("    cpu_shares: 512\n", "").replace("WEB_CONCURRENCY: '1'", "")
     assert same == blocks["web"].replace("WEB_CONCURRENCY: '3'", "")

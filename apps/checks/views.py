@@ -21,7 +21,7 @@ from .selectors.articles import article_from, live_article
 from .selectors.panel import NOJS_CHECKING_PARAM, check_panel
 from .selectors.previews import preview_article, preview_session_for_user, preview_url
 from .selectors.runs import latest_runs, runs_queued_ahead
-from .selectors.steps import StepWidget, before_step_one, step_targets
+from .selectors.steps import StepWidget, step_targets
 from .selectors.viewers import (
     SESSION_KEY,
     diagnosis_for_account,
@@ -29,12 +29,12 @@ from .selectors.viewers import (
     diagnosis_merchant_id,
     run_for_viewer,
 )
-from .services.fixes import check_fix_request
+from .services.fixes import fix_apply_request
 from .services.previews import preview_sandbox_reset
 from .services.queueing import ChecksUnavailable
 from .services.refusals import Refusal, refusal_keep, typed_fields
 from .services.start_limits import TooManyChecks
-from .services.starting import check_runs_start, diagnosis_for, preview_diagnosis_for
+from .services.starting import checks_start
 from .sets import set_of
 
 # Sent (as an htmx event on the page) when a response shows a check that has ended,
@@ -155,36 +155,23 @@ def check_start(request, every_step: bool = False):
         subject_id = int(subject) if subject else None
     except ValueError:
         raise Http404("No such plugin.") from None
-    check_set = set_of(page)
     try:
-        values = check_set.clean(request.POST)
-        # Caught before anything runs: without what a check needs it could only say "couldn't check".
-        missing = check_set.missing_for([t.check_key for t in targets], values)
-        if missing is not None:
-            raise missing
-        if preview is not None:
-            diagnosis = preview_diagnosis_for(
-                session=preview, page=page, subject_id=subject_id, values=values
-            )
-        else:
-            diagnosis = diagnosis_for(
-                account=request.account, user=request.user, page=page, subject_id=subject_id, values=values
-            )
+        start = checks_start(
+            page=page,
+            targets=targets,
+            user=request.user,
+            subject_id=subject_id,
+            values=set_of(page).clean(request.POST),
+            account=request.account,
+            preview=preview,
+        )
     except LookupError:
         raise Http404("No such plugin.") from None
     except InputError as exc:
         return _refuse(request, page, widget, run_all, anchor, str(exc), field=exc.field, typed=True)
-    except TooManyChecks as exc:
-        return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
-
-    targets = [*before_step_one(page, diagnosis.reference), *targets]
-    new_diagnosis = diagnosis.is_new
-    try:
-        started = check_runs_start(diagnosis=diagnosis, user=request.user, targets=targets)
     except (TooManyChecks, ChecksUnavailable) as exc:
-        if new_diagnosis and not diagnosis.runs.exists():  # refused after all (a start at the same moment)
-            diagnosis.delete()
         return _refuse(request, page, widget, run_all, anchor, str(exc), typed=True)
+    diagnosis = start.diagnosis
     # The article shows this diagnosis from now on (a preview shows its own latest); the
     # session is written only when that changes, not on every check again.
     session_key = SESSION_KEY.format(page_id=page.pk)
@@ -194,7 +181,7 @@ def check_start(request, every_step: bool = False):
     if not request.htmx:
         return _back_to(page, anchor, checking=True)
     # A diagnosis this request created has no runs but these: they are shown without reading them back.
-    runs = started if new_diagnosis else None
+    runs = start.runs if start.created else None
     if run_all:
         return _summary_response(request, page, diagnosis, n=0, runs=runs)
     shown = request.POST.get("shown", "")
@@ -306,17 +293,13 @@ def check_run_fix(request, run_uuid):
     run = _get_run_for_account(request, run_uuid)
     page = _article_of(run)
     anchor = f"step-{run.step_number}"
-    runs = latest_runs(run.diagnosis)
-    # Every step shown gets checked again after the fix: what it said before may no longer hold.
-    rechecks = [t for t in step_targets(page) if t.block_id in runs]
-    rechecks += [t for t in before_step_one(page, run.diagnosis.reference) if t.block_id in runs]
     try:
-        check_fix_request(
+        fix_apply_request(
             run=run,
             user=request.user,
+            page=page,
             fix_key=request.POST.get("fix", ""),
             choice=request.POST.get("choice", ""),
-            rechecks=rechecks,
         )
     except (InputError, TooManyChecks, ChecksUnavailable) as exc:
         # Show the step as it is now (a double click's second answer must not stop the first's polling).

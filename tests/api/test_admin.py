@@ -15,15 +15,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def call(owner, merchant):
+def call(owner, shop):
     """A diagnosis started through the API with a token: one call, with the run it started."""
-    token, raw = token_create(user=owner, merchant_id=merchant.pk, name="Support bot", scopes=["diagnose"])
+    token, raw = token_create(user=owner, merchant_id=shop.pk, name="Support bot", scopes=["diagnose"])
     diagnosis = Diagnosis.objects.create(
-        merchant_id=merchant.pk, subject_id=1, subject_label="Main store", user=owner, **order_inputs("1004")
+        merchant_id=shop.pk, subject_id=1, subject_label="Main store", user=owner, **order_inputs("1004")
     )
     run = CheckRun.objects.create(
         diagnosis=diagnosis,
-        merchant_id=merchant.pk,
+        merchant_id=shop.pk,
         check_key="import_orders_enabled",
         status="passed",
         summary="On.",
@@ -98,8 +98,8 @@ def test_a_call_shows_its_token_its_diagnosis_and_its_runs(admin_client, call):
     assert call.token.secret_hash not in html
 
 
-def test_calls_are_filtered_by_token(admin_client, call, owner, merchant):
-    other, raw = token_create(user=owner, merchant_id=merchant.pk, name="Nightly script", scopes=["fix"])
+def test_calls_are_filtered_by_token(admin_client, call, owner, shop):
+    other, raw = token_create(user=owner, merchant_id=shop.pk, name="Nightly script", scopes=["fix"])
     api_call_record(
         token_authenticate(raw), door="mcp", action="fix.apply", outcome="Import Orders turned on."
     )

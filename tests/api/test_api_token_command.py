@@ -19,11 +19,11 @@ def run(*args: str) -> list[str]:
     return out.getvalue().splitlines()
 
 
-def test_the_last_line_is_a_working_token_for_the_users_default_account(owner, merchant):
+def test_the_last_line_is_a_working_token_for_the_users_default_account(owner, shop):
     lines = run("create", "owner", "--scope", "diagnose", "--scope", "fix", "--name", "Support bot")
 
     access = token_authenticate(lines[-1])
-    assert access.user == owner and access.account.merchant_id == merchant.pk
+    assert access.user == owner and access.account.merchant_id == shop.pk
     assert access.token.scopes == ["read", "diagnose", "fix"] and access.token.name == "Support bot"
     assert "Whisker Test Co." in "\n".join(lines[:-1])
     assert lines[-1] not in "\n".join(lines[:-1])

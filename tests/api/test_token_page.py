@@ -70,9 +70,9 @@ def test_a_new_token_is_shown_once_in_the_answer_to_the_form(owner_client, owner
     assert not any(raw in str(v) for v in owner_client.session.values())
 
 
-def test_the_list_says_what_each_token_may_do_and_when_it_was_used(owner_client, owner, merchant):
-    token, raw = token_create(user=owner, merchant_id=merchant.pk, name="Nightly script", scopes=["fix"])
-    unused, _ = token_create(user=owner, merchant_id=merchant.pk, name="Spare", scopes=[])
+def test_the_list_says_what_each_token_may_do_and_when_it_was_used(owner_client, owner, shop):
+    token, raw = token_create(user=owner, merchant_id=shop.pk, name="Nightly script", scopes=["fix"])
+    unused, _ = token_create(user=owner, merchant_id=shop.pk, name="Spare", scopes=[])
     token_authenticate(raw)
 
     html = owner_client.get(PAGE).content.decode()
@@ -138,9 +138,9 @@ def test_nul_in_the_form_is_refused_without_an_error_page(owner_client):
     assert not ApiToken.objects.exists()
 
 
-def test_the_page_says_when_a_person_has_made_as_many_tokens_as_they_may(owner_client, owner, merchant):
+def test_the_page_says_when_a_person_has_made_as_many_tokens_as_they_may(owner_client, owner, shop):
     for n in range(ACTIVE_TOKENS_MAX):
-        token_create(user=owner, merchant_id=merchant.pk, name=f"Bot {n}", scopes=[])
+        token_create(user=owner, merchant_id=shop.pk, name=f"Bot {n}", scopes=[])
 
     response = make(owner_client, name="One too many")
 
@@ -159,8 +159,8 @@ def test_a_post_without_its_csrf_token_makes_nothing(owner):
     assert not ApiToken.objects.exists()
 
 
-def test_revoking_asks_first_then_revokes(owner_client, owner, merchant):
-    token, raw = token_create(user=owner, merchant_id=merchant.pk, name="Support bot", scopes=[])
+def test_revoking_asks_first_then_revokes(owner_client, owner, shop):
+    token, raw = token_create(user=owner, merchant_id=shop.pk, name="Support bot", scopes=[])
     listed = owner_client.get(PAGE).content.decode()
     assert f'href="{revoke_url(token)}"' in listed
 
@@ -181,9 +181,9 @@ def test_revoking_asks_first_then_revokes(owner_client, owner, merchant):
     assert "was already revoked" in text(owner_client.get(PAGE).content.decode())
 
 
-def test_a_teammate_sees_and_revokes_only_their_own(owner_client, teammate_client, owner, teammate, merchant):
-    owners, _ = token_create(user=owner, merchant_id=merchant.pk, name="Owner's bot", scopes=[])
-    theirs, _ = token_create(user=teammate, merchant_id=merchant.pk, name="Teammate's bot", scopes=[])
+def test_a_teammate_sees_and_revokes_only_their_own(owner_client, teammate_client, owner, teammate, shop):
+    owners, _ = token_create(user=owner, merchant_id=shop.pk, name="Owner's bot", scopes=[])
+    theirs, _ = token_create(user=teammate, merchant_id=shop.pk, name="Teammate's bot", scopes=[])
 
     page = text(teammate_client.get(PAGE).content.decode())
 
@@ -197,8 +197,8 @@ def test_a_teammate_sees_and_revokes_only_their_own(owner_client, teammate_clien
     assert teammate_client.post(revoke_url(theirs)).status_code == 303
 
 
-def test_an_owner_sees_every_members_working_token_and_may_revoke_it(owner_client, teammate, merchant):
-    theirs, _ = token_create(user=teammate, merchant_id=merchant.pk, name="Teammate's bot", scopes=["fix"])
+def test_an_owner_sees_every_members_working_token_and_may_revoke_it(owner_client, teammate, shop):
+    theirs, _ = token_create(user=teammate, merchant_id=shop.pk, name="Teammate's bot", scopes=["fix"])
 
     html = owner_client.get(PAGE).content.decode()
 
@@ -213,8 +213,8 @@ def test_an_owner_sees_every_members_working_token_and_may_revoke_it(owner_clien
     assert "Revoked “Teammate's bot” of teammate" in text(owner_client.get(PAGE).content.decode())
 
 
-def test_someone_elses_token_is_not_found(outsider_client, owner_client, owner, outsider, merchant):
-    owners, _ = token_create(user=owner, merchant_id=merchant.pk, name="Owner's bot", scopes=[])
+def test_someone_elses_token_is_not_found(outsider_client, owner_client, owner, outsider, shop):
+    owners, _ = token_create(user=owner, merchant_id=shop.pk, name="Owner's bot", scopes=[])
 
     assert "Owner's bot" not in text(outsider_client.get(PAGE).content.decode())
     for url in (revoke_url(owners), f"{PAGE}{10**9}/revoke/"):
@@ -242,7 +242,7 @@ def test_a_token_for_another_of_the_users_accounts_waits_for_a_switch(owner_clie
 
 
 def test_a_form_shown_for_one_account_makes_nothing_after_a_switch_to_another(
-    owner_client, owner, outsider, merchant
+    owner_client, owner, outsider, shop
 ):
     from apps.commerce.models import Membership
 
@@ -250,7 +250,7 @@ def test_a_form_shown_for_one_account_makes_nothing_after_a_switch_to_another(
     Membership.objects.create(user=owner, merchant=other, role=Membership.Role.STAFF)
     owner_client.post("/account/switch/", {"account": other.pk, "next": PAGE})
 
-    response = make(owner_client, account=str(merchant.pk))
+    response = make(owner_client, account=str(shop.pk))
 
     assert response.status_code == 409
     assert f"You switched to “{other.name}” in another tab or window" in text(response.content.decode())
@@ -259,11 +259,11 @@ def test_a_form_shown_for_one_account_makes_nothing_after_a_switch_to_another(
     assert ApiToken.objects.get().merchant_id == other.pk
 
 
-def test_the_page_costs_the_same_few_queries_however_many_tokens(owner_client, owner, teammate, merchant,
+def test_the_page_costs_the_same_few_queries_however_many_tokens(owner_client, owner, teammate, shop,
                                                                  django_assert_max_num_queries):  # fmt: skip
     for n in range(8):
-        token_create(user=owner, merchant_id=merchant.pk, name=f"Mine {n}", scopes=[])
-        token_create(user=teammate, merchant_id=merchant.pk, name=f"Theirs {n}", scopes=[])
+        token_create(user=owner, merchant_id=shop.pk, name=f"Mine {n}", scopes=[])
+        token_create(user=teammate, merchant_id=shop.pk, name=f"Theirs {n}", scopes=[])
 
     with django_assert_max_num_queries(8):
         html = owner_client.get(PAGE).content.decode()

@@ -16,9 +16,8 @@ from ..registry import account_directory
 from ..services.refusals import Refusal
 from ..sets import CheckSet, TypedInput, set_of
 from .previews import preview_token, preview_url
-from .runs import latest_runs
-from .steps import ALREADY_HERE_BLOCK, StepWidget, step_widgets
-from .summary import Summary, summary_of
+from .steps import StepWidget, step_widgets
+from .summary import Summary, diagnosis_results, summary_of
 from .viewers import session_diagnosis
 
 # Without JavaScript the article follows running checks by loading itself again: the address
@@ -198,16 +197,15 @@ def _panel_fill(
     ``article``: the panel is for the article itself (not one of its parts
     answering a poll), which may follow its running checks without JavaScript.
     """
-    panel.widgets = step_widgets(page)
+    if panel.diagnosis is not None:
+        results = diagnosis_results(page, panel.diagnosis, known=runs)
+        panel.widgets, panel.already_here = results.widgets, results.already_here
+    else:
+        panel.widgets = step_widgets(page)
     if refusal is not None:  # the article itself, loaded again after a refused start without JavaScript
         panel.refusal = refusal
         if refusal.block_id in panel.widgets:
             panel.widgets[refusal.block_id].error = refusal.message
-    if panel.diagnosis is not None:
-        latest = latest_runs(panel.diagnosis, known=runs)
-        for block_id, widget in panel.widgets.items():
-            widget.run = latest.get(block_id)
-        panel.already_here = latest.get(ALREADY_HERE_BLOCK)
     if article:
         panel.nojs_refresh_url = _nojs_refresh_url(request, panel)
     return panel

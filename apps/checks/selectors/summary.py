@@ -13,7 +13,7 @@ from ..base import ARRIVAL_KEY, Arrival, Status
 from ..models import CheckRun, Diagnosis
 from ..sets import CheckSet, set_of
 from .runs import latest_runs
-from .steps import ALREADY_HERE_BLOCK, StepWidget, step_targets
+from .steps import ALREADY_HERE_BLOCK, StepWidget, step_targets, step_widgets
 
 
 @dataclass(frozen=True)
@@ -343,3 +343,31 @@ def summary_of_runs(
             if run.step_number is not None
         ]
     return summary_of(widgets, already_here=already_here, reference=reference, check_set=check_set)
+
+
+@dataclass
+class DiagnosisResults:
+    """An article's steps, each with its latest run in one diagnosis, the check before Step 1, and the summary."""
+
+    widgets: dict[str, StepWidget]
+    already_here: CheckRun | None
+    summary: Summary
+
+
+def diagnosis_results(page, diagnosis: Diagnosis, *, known: list[CheckRun] | None = None) -> DiagnosisResults:
+    """Each step of ``page`` as the diagnosis left it: what the article's panel, the API and the MCP server show.
+
+    ``known``: every run the diagnosis has, when the caller holds them (see ``latest_runs``).
+    """
+    widgets = step_widgets(page)
+    latest = latest_runs(diagnosis, known=known)
+    for block_id, widget in widgets.items():
+        widget.run = latest.get(block_id)
+    already_here = latest.get(ALREADY_HERE_BLOCK)
+    summary = summary_of(
+        list(widgets.values()),
+        already_here=already_here,
+        reference=diagnosis.reference,
+        check_set=set_of(page),
+    )
+    return DiagnosisResults(widgets=widgets, already_here=already_here, summary=summary)

@@ -10,7 +10,7 @@ from ..base import InputError
 from ..models import CheckRun, Diagnosis
 from ..registry import account_directory
 from ..selectors.runs import latest_runs
-from ..selectors.steps import StepTarget
+from ..selectors.steps import StepTarget, before_step_one, step_targets
 from .queueing import ChecksUnavailable
 from .starting import check_runs_start
 
@@ -52,6 +52,18 @@ def check_fix_request(
         fix_requested=request,
     )
     return new_run
+
+
+def fix_apply_request(*, run: CheckRun, user, page, fix_key: str, choice: str = "") -> CheckRun:
+    """Ask for a fix ``run`` offered on ``page``; every step the diagnosis shows is checked again after it.
+
+    What the article's fix button and the API's fix call do (see ``check_fix_request``).
+    """
+    runs = latest_runs(run.diagnosis)
+    # What every step shown said before the fix may no longer hold.
+    rechecks = [t for t in step_targets(page) if t.block_id in runs]
+    rechecks += [t for t in before_step_one(page, run.diagnosis.reference) if t.block_id in runs]
+    return check_fix_request(run=run, user=user, fix_key=fix_key, choice=choice, rechecks=rechecks)
 
 
 def _is_owner_of(user, merchant_id: int) -> bool:

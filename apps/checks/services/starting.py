@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,13 +15,61 @@ from wagtail.models import Page
 from ..base import AccountAccess, InputError
 from ..models import CheckRun, CheckStart, Diagnosis, PreviewSession
 from ..registry import account_directory, get_check
-from ..selectors.steps import StepTarget, every_step_targets
+from ..selectors.steps import StepTarget, before_step_one, every_step_targets
 from ..sets import CheckSet, set_of
 from .queueing import ChecksUnavailable, check_runs_enqueue, check_task_priority, task_expires_seconds
 from .running import check_runs_execute
-from .start_limits import start_limit_check, start_limit_enforce, start_limit_lock
+from .start_limits import TooManyChecks, start_limit_check, start_limit_enforce, start_limit_lock
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Start:
+    """What a start began: the diagnosis it runs in, the runs (reused ones among them), whether the diagnosis is new."""
+
+    diagnosis: Diagnosis
+    runs: list[CheckRun]
+    created: bool
+
+
+def checks_start(
+    *,
+    page,
+    targets: list[StepTarget],
+    user,
+    subject_id: int | None,
+    values: dict[str, Any],
+    account: AccountAccess | None = None,
+    preview: PreviewSession | None = None,
+) -> Start:
+    """Check ``targets`` (one step, or every step) of ``page`` for what was typed (``values``, cleaned by its set).
+
+    The one start every door makes: the article's button, the JSON API and
+    the MCP server. The set's check before Step 1 runs with it whenever the
+    inputs name what the diagnosis is about. ``account`` is the account the
+    user acts in; ``preview``, an editor's preview (its sandbox account).
+    Raises InputError (a missing or bad input, said in its own words),
+    LookupError (the subject is not one of the account's), TooManyChecks and
+    ChecksUnavailable; a refused start leaves no diagnosis behind.
+    """
+    missing = set_of(page).missing_for([t.check_key for t in targets], values)
+    if missing is not None:  # without what a check needs it could only say "couldn't check"
+        raise missing
+    if preview is not None:
+        diagnosis = preview_diagnosis_for(session=preview, page=page, subject_id=subject_id, values=values)
+    else:
+        diagnosis = diagnosis_for(account=account, user=user, page=page, subject_id=subject_id, values=values)
+    created = diagnosis.is_new
+    try:
+        runs = check_runs_start(
+            diagnosis=diagnosis, user=user, targets=[*before_step_one(page, diagnosis.reference), *targets]
+        )
+    except (TooManyChecks, ChecksUnavailable):
+        if created and not diagnosis.runs.exists():  # refused after all (a start at the same moment)
+            diagnosis.delete()
+        raise
+    return Start(diagnosis=diagnosis, runs=runs, created=created)
 
 
 def diagnosis_for(
