@@ -268,3 +268,13 @@ def test_the_page_costs_the_same_few_queries_however_many_tokens(owner_client, o
     with django_assert_max_num_queries(8):
         html = owner_client.get(PAGE).content.decode()
     assert "Mine 7" in html and "Theirs 7" in html
+
+
+def test_the_example_on_the_page_answers_and_stops_once_the_token_is_revoked(owner_client):
+    raw = TOKEN.search(make(owner_client).content.decode()).group(0)
+    api = Client()
+
+    assert api.get("/api/v1/plugins", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    owner_client.post(revoke_url(ApiToken.objects.get()))
+    refused = api.get("/api/v1/plugins", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert refused.status_code == 401 and "revoked" in refused.content.decode()
