@@ -43,7 +43,7 @@ class TokenAuth(HttpBearer):
         try:
             return token_authenticate(token)
         except TokenRefused as exc:
-            raise Unauthorized(str(exc)) from None
+            raise Unauthorized(str(exc), token_refused=True) from None
 
 
 class LimitedJsonParser(Parser):
