@@ -63,6 +63,14 @@ class TokenInvalid(ValueError):
         self.field = field
 
 
+class TokenAlreadyMade(Exception):
+    """The form this token is asked from has made one already (it was sent again); ``token`` is that one."""
+
+    def __init__(self, token: ApiToken):
+        super().__init__(f"{token.name} was already made from this form.")
+        self.token = token
+
+
 class TokenRefused(Exception):
     """The token cannot be used (malformed, unknown, revoked, expired, or its user left the account)."""
 
@@ -137,14 +145,21 @@ def tokens_active(*, user, merchant_id: int, now=None):
 
 
 def token_create(
-    *, user, merchant_id: int, name: str, scopes, expires_in_days: int = DEFAULT_EXPIRY_DAYS
+    *,
+    user,
+    merchant_id: int,
+    name: str,
+    scopes,
+    expires_in_days: int = DEFAULT_EXPIRY_DAYS,
+    form_key: str = "",
 ) -> tuple[ApiToken, str]:
     """A new token for ``user`` in ``merchant_id`` (of which they must be a member); returns it and its secret.
 
     The secret is returned here only: it is never stored, so it cannot be shown again.
     Raises TokenInvalid, a ValueError (saying why), for a name, scope or expiry that
     cannot be used, or when the user has ``ACTIVE_TOKENS_MAX`` working tokens in the
-    account; LookupError when the user is not a member of the account.
+    account; LookupError when the user is not a member of the account; TokenAlreadyMade
+    when ``form_key`` (the token page's form, sent again) has made one already.
     """
     name = name_clean(name)
     clean_scopes = scopes_clean(scopes)
@@ -154,6 +169,11 @@ def token_create(
     with transaction.atomic():
         # One creation at a time per user: two pages sent together cannot both take the last place.
         get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        form_key = str(form_key or "")[:32]
+        if form_key:
+            made = ApiToken.objects.filter(user=user, form_key=form_key).first()
+            if made is not None:
+                raise TokenAlreadyMade(made)
         if tokens_active(user=user, merchant_id=merchant_id).count() >= ACTIVE_TOKENS_MAX:
             raise TokenInvalid(
                 f"You already have {ACTIVE_TOKENS_MAX} working tokens in this account, the most one person "
@@ -172,6 +192,7 @@ def token_create(
                         prefix=prefix,
                         secret_hash=_hash(raw),
                         expires_at=timezone.now() + timedelta(days=expires_in_days),
+                        form_key=form_key,
                     )
             except IntegrityError:
                 continue  # the prefix is taken (one chance in 10^21): draw another

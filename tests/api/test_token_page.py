@@ -70,6 +70,23 @@ def test_a_new_token_is_shown_once_in_the_answer_to_the_form(owner_client, owner
     assert not any(raw in str(v) for v in owner_client.session.values())
 
 
+def test_the_form_sent_again_makes_no_second_token_and_says_so(owner_client):
+    form_key = re.search(r'name="form_key" value="([^"]+)"', owner_client.get(PAGE).content.decode()).group(1)
+    first = make(owner_client, form_key=form_key)
+    assert TOKEN.search(first.content.decode())
+    # A reload of the answer sends the same form again.
+    again = make(owner_client, form_key=form_key)
+
+    assert again.status_code == 409
+    words = text(again.content.decode())
+    assert "“Support bot” was already made from this form" in words and "revoke it below" in words
+    assert not TOKEN.search(again.content.decode())
+    assert ApiToken.objects.count() == 1
+    # A form shown anew makes another.
+    assert make(owner_client, form_key="another").status_code == 200
+    assert ApiToken.objects.count() == 2
+
+
 def test_the_list_says_what_each_token_may_do_and_when_it_was_used(owner_client, owner, shop):
     token, raw = token_create(user=owner, merchant_id=shop.pk, name="Nightly script", scopes=["fix"])
     unused, _ = token_create(user=owner, merchant_id=shop.pk, name="Spare", scopes=[])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -20,6 +22,7 @@ from ..tokens import (
     NAME_MAX,
     SCOPE_WORDS,
     Scope,
+    TokenAlreadyMade,
     TokenInvalid,
     expiry_clean,
     name_clean,
@@ -56,6 +59,8 @@ def _page(request, *, form: TokenCreateForm, created=None, status: int = 200):
         "expiry_chosen": str(form["expires_in_days"].value() or DEFAULT_EXPIRY_DAYS),
         "name_max": NAME_MAX,
         "active_max": ACTIVE_TOKENS_MAX,
+        # A new key each time the form is shown: the same form sent twice makes one token.
+        "form_key": secrets.token_urlsafe(16),
     }
     return render(request, PAGE, context, status=status)
 
@@ -97,7 +102,20 @@ def tokens_page(request):
     if form.errors:
         return _page(request, form=form, status=400)
     try:
-        token, raw = token_create(user=request.user, merchant_id=request.account.merchant_id, **asked)
+        token, raw = token_create(
+            user=request.user,
+            merchant_id=request.account.merchant_id,
+            form_key=request.POST.get("form_key", ""),
+            **asked,
+        )
+    except TokenAlreadyMade as exc:
+        form.add_error(
+            None,
+            f"“{exc.token.name}” was already made from this form: it was sent again (a reload of the page "
+            "that showed the token does that), and no second token was made. Its secret was shown once; if "
+            "you did not copy it, revoke it below and make another.",
+        )
+        return _page(request, form=form, status=409)
     except TokenInvalid as exc:
         form.add_error(exc.field, str(exc))
         return _page(request, form=form, status=400)
