@@ -26,6 +26,7 @@ urlpatterns = [
     re_path(r"^mcp/?$", mcp_endpoint, name="mcp"),
     path("account/switch/", account_switch, name="account_switch"),
     path("checks/", include("apps.checks.urls")),
+    path("account/tokens/", include("apps.api.account.urls")),
     path("account/", include("apps.commerce.urls")),
     path("support/", include("apps.support.urls")),
     path("notifications/", include("apps.follow.urls")),

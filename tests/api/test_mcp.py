@@ -222,3 +222,39 @@ def test_a_revoked_token_is_refused_before_any_tool(demo_site):
     assert response.headers["WWW-Authenticate"].startswith("Bearer ")
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["detail"] == "That token has been revoked."
+
+
+def test_every_tool_with_another_accounts_token_shows_nothing_of_this_account(demo_site, celery_worker):
+    """Each tool the server lists, called with the other account's token and this account's ids.
+
+    A tool added later without a line here fails the test: none is left unopened.
+    """
+    d = outlet_diagnosis(demo_site, token_for(DEMO_MERCHANT, "diagnose", "fix"))
+    elsewhere = token_for(SECOND_DEMO_MERCHANT, "diagnose", "fix")
+    mine = set(
+        Plugin.objects.filter(merchant__name=DEMO_MERCHANT, merchant__preview_editor=None).values_list(
+            "name", flat=True
+        )
+    )
+    calls = {
+        "search_help": {"query": "authorization"},
+        "read_article": {"article": "order-did-not-import"},
+        "list_plugins": {},
+        "diagnose_order": {"plugin_id": plugin_id("Outlet"), "order_number": "2001"},
+        "read_diagnosis": {"diagnosis_id": d["id"]},
+        "apply_fix": {"diagnosis_id": d["id"], "step": 1, "fix": step_one_fix(d), "confirm": True},
+        "watch_order": {"diagnosis_id": d["id"]},
+    }
+    listed = agent(demo_site, elsewhere, lambda session: session.list_tools())
+    assert {tool.name for tool in listed.tools} == set(calls)
+
+    for tool, arguments in calls.items():
+        result = call(demo_site, elsewhere, tool, **arguments)
+        said = text_of(result) + str(result.structured_content or "")
+        assert d["id"] not in said, tool
+        assert "2001" not in said, tool
+        assert not any(name in said for name in mine), (tool, said[:300])
+    assert not Plugin.objects.get(pk=plugin_id("Outlet")).import_orders
+    assert not ApiCall.objects.filter(
+        token__merchant_id__in=Merchant.objects.filter(name=SECOND_DEMO_MERCHANT).values("pk")
+    ).exists()
