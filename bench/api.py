@@ -12,9 +12,9 @@ What it does, all on 127.0.0.1 and nothing else:
 1. drops and creates a fresh PostgreSQL database (``kitty_bench_api``); Redis
    db 9 is the Celery broker (it must be empty or hold only Celery's keys) and
    db 10 the cache, under a key prefix of its own;
-2. runs ``migrate``, ``collectstatic`` and ``demo_setup``, then, in a Django
-   child process, makes a token of the demo merchant's main account with the
-   ``diagnose`` scope (as ``api_token create`` would);
+2. runs ``migrate``, ``collectstatic`` and ``demo_setup``, then makes a token
+   of the demo merchant's (first, main) account with the ``diagnose`` scope,
+   as a script does: ``manage.py api_token create merchant --scope diagnose``;
 3. starts the production-shaped stack, as docker-compose.yml runs it: the
    nginx front of deploy/nginx in front of three gunicorns (DEBUG=0): web
    (2 gthread workers x 4 threads by default), web-diagnoses ("Check every
@@ -96,14 +96,12 @@ from stack import (
     celery_workers_start,
     database_drop,
     database_recreate,
-    django_setup,
     free_port,
     gunicorn_start,
     log,
     manage,
     process_stop,
     process_tree_cpu_seconds,
-    run_child,
     server_environment,
     wait_until_serving,
 )
@@ -158,8 +156,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the database, the Redis keys and the logs afterwards"
     )
-    parser.add_argument("--child", choices=["token"], help=argparse.SUPPRESS)
-    parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.broker_db == args.redis_db:
         parser.error("--broker-db and --redis-db must differ")
@@ -169,29 +165,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.warmup < 0:
         parser.error("--warmup must not be negative")
     return args
-
-
-# --- The child: a token, made as a person makes one -------------------------
-
-
-def child_token(spec: dict) -> dict:
-    """A token of the demo merchant's main account that may diagnose, and that account's Main store plugin."""
-    from django.contrib.auth import get_user_model
-
-    from apps.api.tokens import token_create
-    from apps.commerce.models import Membership, Plugin
-
-    user = get_user_model().objects.get(username="merchant")
-    merchant_id = Membership.objects.filter(user=user).order_by("pk").first().merchant_id
-    _, raw = token_create(user=user, merchant_id=merchant_id, name="bench", scopes=["diagnose"])
-    plugin = Plugin.objects.get(merchant_id=merchant_id, name=PLUGIN_NAME)
-    return {"token": raw, "plugin_id": plugin.pk}
-
-
-def child_main(kind: str, spec: dict) -> int:
-    django_setup()
-    print(json.dumps(child_token(spec)))
-    return 0
 
 
 # --- The doors ----------------------------------------------------------------
@@ -264,16 +237,22 @@ def page_diagnosis(page: Page, timeout: float) -> Sample:
 class Api:
     """A support bot's HTTP client of the JSON API, with the token."""
 
-    def __init__(self, base_url: str, token: str, plugin_id: int, timeout: float):
+    def __init__(self, base_url: str, token: str, timeout: float):
         self.client = httpx.Client(
             base_url=base_url,
             timeout=timeout,
             trust_env=False,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
+        # The plugin a diagnosis names, as a bot finds it: in the token's account's list of plugins.
+        plugins = self.client.get("/api/v1/plugins")
+        ids = [p["id"] for p in plugins.json() if p["name"] == PLUGIN_NAME] if plugins.is_success else []
+        if not ids:
+            raise BenchError(f"GET /api/v1/plugins answered {plugins.status_code} without {PLUGIN_NAME!r}")
+        self.plugin_id = ids[0]
         self.body = {
             "article": ARTICLE_SLUG,
-            "plugin_id": plugin_id,
+            "plugin_id": self.plugin_id,
             "inputs": {"order_number": ORDER_NUMBER},
         }
         self.timeout = timeout
@@ -420,12 +399,14 @@ def reading(front: str, web: str, token: str, args: argparse.Namespace, workdir:
 
 
 def run_bench(
-    args: argparse.Namespace, front: str, web: str, token: str, plugin_id: int, workdir: Path, api_pid: int
+    args: argparse.Namespace, front: str, web: str, token: str, workdir: Path, api_pid: int
 ) -> dict:
     """The diagnoses through each door in turns, then the article read; ``front`` is nginx, ``web`` web's gunicorn."""
     figures: dict = {"loadavg": {"before": os.getloadavg()[0]}}
     page = page_open(front, args.timeout)
-    api = Api(front, token, plugin_id, args.timeout)
+    api = Api(front, token, args.timeout)
+    plugin_id = api.plugin_id
+    log(f"token of the demo merchant's main account; {PLUGIN_NAME} is plugin {plugin_id}")
     mcp_url = f"{front}/mcp/"
     samples: dict[str, list[Sample]] = {door: [] for door in DOORS}
     try:
@@ -521,8 +502,6 @@ def report(figures: dict, args: argparse.Namespace) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.child:
-        return child_main(args.child, json.loads(args.spec))
     if nginx_local.nginx_binary() is None or shutil.which("wrk") is None:
         print("[bench] needs nginx and wrk: apt-get install -y nginx-light wrk", file=sys.stderr)
         return 2
@@ -554,7 +533,8 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "demo_setup", "--base-url", f"http://{HOST}:{front_port}")
-        made = run_child(Path(__file__), "token", {}, env, 120)
+        # As a script makes one: the token is the command's last line (never logged here).
+        token = manage(env, "api_token", "create", "merchant", "--scope", "diagnose", "--name", "bench")
 
         # As docker-compose.yml: web, web-diagnoses and web-api, each a gunicorn of its own.
         for name, port, processes, threads, nice in (
@@ -585,8 +565,7 @@ def main(argv: list[str] | None = None) -> int:
             args,
             f"http://{HOST}:{front_port}",
             f"http://{HOST}:{web_port}",
-            made["token"],
-            made["plugin_id"],
+            token,
             workdir,
             servers["web-api"][0].pid,
         )

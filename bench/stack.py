@@ -182,10 +182,10 @@ def django_setup() -> None:
     django.setup()
 
 
-def manage(env: dict[str, str], *arguments: str, echo_last_line: bool = False, timeout: float = 300) -> None:
+def manage(env: dict[str, str], *arguments: str, echo_last_line: bool = False, timeout: float = 300) -> str:
     """Run ``manage.py`` with ``arguments``; BenchError when it fails or outlasts ``timeout`` seconds.
 
-    With ``echo_last_line``, the last line the command printed is logged.
+    Returns the last line the command printed; with ``echo_last_line``, it is logged too.
     """
     log("manage.py " + " ".join(arguments))
     try:
@@ -207,6 +207,7 @@ def manage(env: dict[str, str], *arguments: str, echo_last_line: bool = False, t
     last = (result.stdout.strip().splitlines() or [""])[-1]
     if echo_last_line and last:
         log(f"  {last}")
+    return last
 
 
 def spawn(command: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen:
