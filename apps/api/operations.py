@@ -12,10 +12,12 @@ starts checks, applies a fix or changes a watch.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.html import strip_tags
 
 from apps.checks.base import InputError
@@ -37,6 +39,7 @@ from apps.follow.models import OrderWatch
 from apps.follow.selectors import account_notifications, notification_links, watch_for_account
 from apps.follow.services import WatchRefused, watch_start
 from apps.follow.services import watch_cancel as _watch_cancel
+from apps.help.middleware import CACHE_SECONDS, page_cache_version
 from apps.help.models import HelpIndexPage, TroubleshootingPage
 from apps.help.selectors import help_articles_for_index, search_hits, step_text
 from kitty_troubleshoot.limits import LimitRefused
@@ -100,8 +103,26 @@ def articles_list(*, base_url: str = "") -> list[s.ArticleListOut]:
     ]
 
 
+# An article as JSON is kept as long as the help pages are: until any help content changes.
+ARTICLE_CACHE_SECONDS = CACHE_SECONDS
+
+
 def article_read(ref: str, *, base_url: str = "") -> s.ArticleOut:
-    """One article with its steps (instructions as plain text), which steps carry checks, and its inputs."""
+    """One article with its steps (instructions as plain text), which steps carry checks, and its inputs.
+
+    Kept in the cache under the help content's version, as the help pages are:
+    every published change starts afresh.
+    """
+    named = hashlib.sha256(f"{base_url}\n{ref}".encode("utf-8", "surrogatepass")).hexdigest()
+    key = f"api:article:{page_cache_version()}:{named}"
+    answer = cache.get(key)
+    if answer is None:
+        answer = _article_read(ref, base_url=base_url)
+        cache.set(key, answer, ARTICLE_CACHE_SECONDS)
+    return answer
+
+
+def _article_read(ref: str, *, base_url: str) -> s.ArticleOut:
     page = _article(ref)
     check_set = set_of(page)
     checks = {number: key for _, number, key in page.check_steps()}

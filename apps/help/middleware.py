@@ -37,6 +37,11 @@ def _current_version(known) -> int:
     return cache.get(CACHE_VERSION_KEY)
 
 
+def page_cache_version() -> int:
+    """The help content's current version: what is cached under an older one is stale."""
+    return _current_version(cache.get(CACHE_VERSION_KEY))
+
+
 def invalidate_page_cache() -> None:
     """Forget every cached page: called whenever help content changes."""
     try:

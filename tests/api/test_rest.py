@@ -332,3 +332,21 @@ def test_on_real_workers_a_wait_answers_once_every_check_has_ended(client, live_
     assert answer["done"] is True, answer["summary"]
     assert answer["summary"]["cause_step"] == 4
     assert "MUG-RED-404" in " ".join(answer["steps"][3]["evidence"]) + answer["steps"][3]["verdict"]
+
+
+def test_an_article_read_again_comes_from_the_cache_until_its_content_changes(
+    client, reader, django_assert_max_num_queries
+):
+    from wagtail.models import Page
+
+    first = client.get("/api/v1/articles/order-did-not-import", **reader).json()
+    # Again: only the token is looked up (and the membership it acts in), not the article.
+    with django_assert_max_num_queries(3):
+        assert client.get("/api/v1/articles/order-did-not-import", **reader).json() == first
+    page = Page.objects.get(slug="order-did-not-import").specific
+    page.title = "An Order Never Arrived"
+    page.save_revision().publish()
+    assert (
+        client.get("/api/v1/articles/order-did-not-import", **reader).json()["title"]
+        == "An Order Never Arrived"
+    )
