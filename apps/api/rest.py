@@ -12,7 +12,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Router
+from ninja import NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
@@ -253,7 +253,7 @@ def diagnosis_start(request, body: s.DiagnosisIn, response: HttpResponse):
         base_url=_base(request),
     )
     response["Location"] = f"/api/v1/diagnoses/{answer.id}"
-    return 202, answer
+    return Status(202, answer)
 
 
 @diagnoses.get(
@@ -297,8 +297,11 @@ def diagnosis_read(request, diagnosis_id: UUID, query: Query[WaitQuery]):
 )
 def check_again(request, diagnosis_id: UUID, body: s.CheckIn):
     """Check one step of a diagnosis again, with its inputs. Needs `diagnose`."""
-    return 202, op.check_again(
-        request.auth, door=DOOR, diagnosis_uuid=diagnosis_id, step=body.step, base_url=_base(request)
+    return Status(
+        202,
+        op.check_again(
+            request.auth, door=DOOR, diagnosis_uuid=diagnosis_id, step=body.step, base_url=_base(request)
+        ),
     )
 
 
@@ -311,14 +314,17 @@ def check_again(request, diagnosis_id: UUID, body: s.CheckIn):
 )
 def fix_apply(request, diagnosis_id: UUID, body: s.FixIn):
     """Apply a fix a step's result offers (`fixes[].kind == "apply"`); every step shown is checked again. Needs `fix`."""
-    return 202, op.fix_apply(
-        request.auth,
-        door=DOOR,
-        diagnosis_uuid=diagnosis_id,
-        step=body.step,
-        fix=body.fix,
-        choice=body.choice,
-        base_url=_base(request),
+    return Status(
+        202,
+        op.fix_apply(
+            request.auth,
+            door=DOOR,
+            diagnosis_uuid=diagnosis_id,
+            step=body.step,
+            fix=body.fix,
+            choice=body.choice,
+            base_url=_base(request),
+        ),
     )
 
 
@@ -336,7 +342,7 @@ def watch_create(request, body: s.WatchIn, response: HttpResponse):
     """Tell me when it arrives: watch a diagnosed missing order. 200 when the account already watches it."""
     watch, created = op.watch_create(request.auth, door=DOOR, diagnosis_uuid=body.diagnosis)
     response["Location"] = f"/api/v1/watches/{watch.id}"
-    return (201 if created else 200), watch
+    return Status(201 if created else 200, watch)
 
 
 @watches.get(
