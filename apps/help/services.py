@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.text import slugify
 from wagtail.models import GroupPagePermission, Locale, Page, Revision, Site
+from wagtail_localize.models import Translation
 
 from apps.checks.registry import check_choices
 from apps.checks.sets import check_set_choices
@@ -210,9 +212,12 @@ def support_editors_group_ensure() -> Group:
     access_admin = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
     # The report of how each step turns out (aggregates only): editors decide what to improve from it.
     outcomes = Permission.objects.get(content_type__app_label="insights", codename="view_outcomes")
-    # Translating an article into another language (wagtail-localize's "Translate this page").
-    translate = Permission.objects.get(
-        content_type__app_label="wagtail_localize", codename="submit_translation"
+    # Translating an article into another language (wagtail-localize's "Translate this page"). Made
+    # as wagtail-localize's migration makes it: a database flushed since has every permission but this.
+    translate, _ = Permission.objects.get_or_create(
+        content_type=ContentType.objects.get_for_model(Translation),
+        codename="submit_translation",
+        defaults={"name": "Can submit translations"},
     )
     group.permissions.add(access_admin, outcomes, translate)
     index = help_center_get_or_create()
