@@ -2,11 +2,12 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
+from apps.api.mcp.views import mcp_endpoint
 from apps.api.rest import api as api_v1
 from apps.checks.accounts import account_switch
 from apps.help import views as help_views
@@ -22,8 +23,11 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("healthz", help_views.healthz, name="healthz"),
+    # With or without the slash: MCP clients are configured either way, and a POST cannot be redirected.
+    re_path(r"^mcp/?$", mcp_endpoint, name="mcp"),
     path("account/switch/", account_switch, name="account_switch"),
     path("checks/", include("apps.checks.urls")),
+    path("account/tokens/", include("apps.api.account.urls")),
     path("account/", include("apps.commerce.urls")),
     path("support/", include("apps.support.urls")),
     path("notifications/", include("apps.follow.urls")),

@@ -1,8 +1,8 @@
 """The pages a merchant reads are valid HTML, as the W3C Nu validator (vnu) judges them.
 
 The article (with a diagnosis run, so results, the summary, the watch box and the
-ticket form are on it), the notifications inbox and a ticket are rendered with the
-test client, signed in, and checked by vnu. Only htmx's hx-* attributes, which
+ticket form are on it), the notifications inbox, a ticket and the API tokens page
+are rendered with the test client, signed in, and checked by vnu. Only htmx's hx-* attributes, which
 HTML does not know, are let through.
 """
 
@@ -15,10 +15,13 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from apps.api.models import ApiToken
+from apps.api.tokens import token_create
 from apps.checks.models import Diagnosis
 from apps.commerce.models import Plugin
 from apps.support.models import SupportTicket
 from tests.conftest import service_missing, wagtail_tree_ensure
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +110,20 @@ def merchant_pages(client, article):
     ticket = SupportTicket.objects.get()
     inbox = client.get("/notifications/").content.decode()
     assert "Mark as read" in inbox and "<time" in inbox
+    # The API tokens page: a token just made (shown once), the form refused, a revoke to confirm.
+    teammate = MembershipFactory(merchant=main.merchant, role="staff").user
+    token_create(user=teammate, merchant_id=main.merchant_id, name="Teammate's bot", scopes=["fix"])
+    made = client.post(
+        "/account/tokens/", {"name": "Support bot", "scopes": ["diagnose"], "expires_in_days": "30"}
+    )
+    assert "It will not be shown again" in made.content.decode()
+    tokens_refused = client.post("/account/tokens/", {"name": "", "scopes": ["sudo"], "expires_in_days": "x"})
+    assert tokens_refused.status_code == 400
+    revoke = f"/account/tokens/{ApiToken.objects.get(name='Support bot').pk}/revoke/"
     return {
+        "api-tokens-made": made.content.decode(),
+        "api-tokens-refused": tokens_refused.content.decode(),
+        "api-token-revoke": client.get(revoke).content.decode(),
         "ticket-form-refused": refused.content.decode(),
         "article": client.get(ARTICLE).content.decode(),
         "article-before-ticket": with_results,

@@ -9,11 +9,13 @@ from io import StringIO
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.api.tokens import api_call_record, token_authenticate, token_create
 from apps.checks.models import CheckRun, Diagnosis
 from tests.factories import order_inputs
 from tests.support.factories import SupportTicketFactory
@@ -28,7 +30,13 @@ ROLES = {
     "admin": "kitty-admin",
 }
 # What a support agent may open in Django admin (model → may change rows).
-AGENT_MODELS = {"support.supportticket": True, "checks.diagnosis": False, "checks.checkrun": False}
+AGENT_MODELS = {
+    "support.supportticket": True,
+    "checks.diagnosis": False,
+    "checks.checkrun": False,
+    "api.apitoken": False,
+    "api.apicall": False,
+}
 
 
 @pytest.fixture
@@ -46,6 +54,11 @@ def clients(article):
         deadline=timezone.now(),
     )
     SupportTicketFactory(merchant_id=1)
+    # A merchant's API token and a call made with it: agents read both, nobody edits them.
+    merchant = get_user_model().objects.get(username="merchant")
+    account = merchant.memberships.order_by("pk").first().merchant_id
+    _token, raw = token_create(user=merchant, merchant_id=account, name="Support bot", scopes=["diagnose"])
+    api_call_record(token_authenticate(raw), door="api", action="diagnosis.start", diagnosis=diagnosis)
     signed_in = {}
     for role, password in ROLES.items():
         client = Client()
@@ -133,9 +146,12 @@ def test_the_matrix_covers_every_registered_model(clients):
         "commerce.order",
         "commerce.plugin",
         "auth.user",
+        "api.apitoken",
+        "api.apicall",
     } <= labels
     assert clients["agent"].get(reverse("admin:commerce_order_changelist")).status_code == 403
     assert clients["agent"].get(reverse("admin:support_supportticket_changelist")).status_code == 200
+    assert clients["agent"].get(reverse("admin:api_apicall_changelist")).status_code == 200
 
 
 # Wagtail pages for editors: the outcome report and incidents; aggregates and platform-wide notes only.

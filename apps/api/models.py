@@ -26,10 +26,18 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The token page's form it was made from (a key drawn when the form is shown): sending the same
+    # form again, as a reload of the answer does, makes no second token.
+    form_key = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API token"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "form_key"], condition=~models.Q(form_key=""), name="one_token_per_form"
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} (kt_{self.prefix}…)"
@@ -41,6 +49,12 @@ class ApiToken(models.Model):
 
     def is_active(self, now=None) -> bool:
         return self.revoked_at is None and (now or timezone.now()) < self.expires_at
+
+    def state(self, now=None) -> str:
+        """ "revoked", "expired" or "active" (revoked wins: it was someone's decision)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if (now or timezone.now()) < self.expires_at else "expired"
 
 
 class ApiCall(models.Model):

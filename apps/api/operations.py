@@ -81,7 +81,7 @@ def _article(ref: str) -> TroubleshootingPage:
     if page is None:
         page = articles.filter(slug=ref).first()
     if page is None:
-        raise NotFound("No published article has that slug or id. GET /api/v1/articles lists them.")
+        raise NotFound("No published article has that slug or id. The list of articles names every one.")
     return page
 
 
@@ -392,7 +392,7 @@ def diagnosis_start(
         )
     except LookupError:
         raise NotFound(
-            "There is no such plugin in this token's account. GET /api/v1/plugins lists them."
+            "There is no such plugin in this token's account. The list of your plugins gives their ids."
         ) from None
     except (InputError, TooManyChecks, ChecksUnavailable) as exc:
         raise _refused(exc) from None

@@ -50,6 +50,11 @@ class Problem(Exception):
 class Unauthorized(Problem):
     status, title, slug = 401, "Not signed in", "unauthorized"
 
+    def __init__(self, detail: str, *, token_refused: bool = False, **kwargs):
+        super().__init__(detail, **kwargs)
+        # A token was sent and cannot be used (RFC 6750: error="invalid_token"), rather than none sent.
+        self.token_refused = token_refused
+
 
 class Forbidden(Problem):
     status, title, slug = 403, "Not allowed with this token", "forbidden"
@@ -57,6 +62,10 @@ class Forbidden(Problem):
 
 class NotFound(Problem):
     status, title, slug = 404, "Not found", "not-found"
+
+
+class MethodNotAllowed(Problem):
+    status, title, slug = 405, "Method not allowed", "method-not-allowed"
 
 
 class Conflict(Problem):
@@ -83,5 +92,8 @@ def problem_response(problem: Problem) -> HttpResponse:
     if problem.retry_after is not None:
         response["Retry-After"] = str(problem.retry_after_seconds)
     if problem.status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="Kitty Troubleshoot"'
+        challenge = 'Bearer realm="Kitty Troubleshoot"'
+        if getattr(problem, "token_refused", False):
+            challenge += ', error="invalid_token"'
+        response["WWW-Authenticate"] = challenge
     return response

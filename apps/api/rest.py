@@ -43,7 +43,7 @@ class TokenAuth(HttpBearer):
         try:
             return token_authenticate(token)
         except TokenRefused as exc:
-            raise Unauthorized(str(exc)) from None
+            raise Unauthorized(str(exc), token_refused=True) from None
 
 
 class LimitedJsonParser(Parser):
@@ -138,14 +138,22 @@ articles = Router(tags=["Articles"])
 
 
 @articles.get(
-    "/articles", response={200: list[s.ArticleListOut], **READ_ERRORS}, operation_id="articles_list"
+    "/articles",
+    response={200: list[s.ArticleListOut], **READ_ERRORS},
+    operation_id="articles_list",
+    summary="List the articles",
 )
 def articles_list(request):
     """Every published troubleshooting article."""
     return op.articles_list(base_url=_base(request))
 
 
-@articles.get("/articles/{ref}", response={200: s.ArticleOut, **READ_ERRORS}, operation_id="article_read")
+@articles.get(
+    "/articles/{ref}",
+    response={200: s.ArticleOut, **READ_ERRORS},
+    operation_id="article_read",
+    summary="Read an article",
+)
 def article_read(request, ref: str):
     """One article by slug or id: its steps, which carry checks, and the inputs a diagnosis of it takes."""
     return op.article_read(ref[:255], base_url=_base(request))
@@ -156,7 +164,12 @@ class SearchQuery(s.Schema):
     limit: int = s.Field(10, ge=1, le=50)
 
 
-@articles.get("/search", response={200: list[s.SearchHitOut], **READ_ERRORS}, operation_id="help_search")
+@articles.get(
+    "/search",
+    response={200: list[s.SearchHitOut], **READ_ERRORS},
+    operation_id="help_search",
+    summary="Search the help center",
+)
 def help_search(request, query: Query[SearchQuery]):
     """The help center's search: the best matching articles, each pointing at its best step."""
     return op.help_search(query.q, query.limit, base_url=_base(request))
@@ -165,7 +178,12 @@ def help_search(request, query: Query[SearchQuery]):
 account = Router(tags=["Account"])
 
 
-@account.get("/plugins", response={200: list[s.PluginOut], **READ_ERRORS}, operation_id="plugins_list")
+@account.get(
+    "/plugins",
+    response={200: list[s.PluginOut], **READ_ERRORS},
+    operation_id="plugins_list",
+    summary="List your plugins",
+)
 def plugins_list(request):
     """The token's account's plugins: the `plugin_id` a diagnosis is run on."""
     return op.plugins_list(request.auth)
@@ -179,6 +197,7 @@ class NotificationsQuery(s.Schema):
     "/notifications",
     response={200: list[s.NotificationOut], **READ_ERRORS},
     operation_id="notifications_list",
+    summary="List notifications",
 )
 def notifications_list(request, query: Query[NotificationsQuery]):
     """The account's notifications, as its inbox lists them, each with the article step that explains it."""
@@ -192,6 +211,7 @@ diagnoses = Router(tags=["Diagnoses"])
     "/diagnoses",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="diagnosis_start",
+    summary="Start a diagnosis",
     openapi_extra={"responses": {202: {"links": _links(read=("diagnosis_read", "diagnosis_id"))}}},
 )
 def diagnosis_start(request, body: s.DiagnosisIn, response: HttpResponse):
@@ -213,7 +233,10 @@ def diagnosis_start(request, body: s.DiagnosisIn, response: HttpResponse):
 
 
 @diagnoses.get(
-    "/diagnoses", response={200: list[s.DiagnosisListOut], **READ_ERRORS}, operation_id="diagnoses_list"
+    "/diagnoses",
+    response={200: list[s.DiagnosisListOut], **READ_ERRORS},
+    operation_id="diagnoses_list",
+    summary="List recent diagnoses",
 )
 def diagnoses_list(request):
     """The account's recent diagnoses, newest first (the page's and the API's alike)."""
@@ -227,7 +250,10 @@ class WaitQuery(s.Schema):
 
 
 @diagnoses.get(
-    "/diagnoses/{diagnosis_id}", response={200: s.DiagnosisOut, **READ_ERRORS}, operation_id="diagnosis_read"
+    "/diagnoses/{diagnosis_id}",
+    response={200: s.DiagnosisOut, **READ_ERRORS},
+    operation_id="diagnosis_read",
+    summary="Read a diagnosis",
 )
 def diagnosis_read(request, diagnosis_id: UUID, query: Query[WaitQuery]):
     """A diagnosis as the article shows it: each step's status, verdict, evidence and fixes, and the summary."""
@@ -240,6 +266,7 @@ def diagnosis_read(request, diagnosis_id: UUID, query: Query[WaitQuery]):
     "/diagnoses/{diagnosis_id}/checks",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="check_again",
+    summary="Check one step again",
 )
 def check_again(request, diagnosis_id: UUID, body: s.CheckIn):
     """Check one step of a diagnosis again, with its inputs. Needs `diagnose`."""
@@ -252,6 +279,7 @@ def check_again(request, diagnosis_id: UUID, body: s.CheckIn):
     "/diagnoses/{diagnosis_id}/fixes",
     response={202: s.DiagnosisOut, **WRITE_ERRORS},
     operation_id="fix_apply",
+    summary="Apply a fix",
 )
 def fix_apply(request, diagnosis_id: UUID, body: s.FixIn):
     """Apply a fix a step's result offers (`fixes[].kind == "apply"`); every step shown is checked again. Needs `fix`."""
@@ -273,6 +301,7 @@ watches = Router(tags=["Watches"])
     "/watches",
     response={200: s.WatchOut, 201: s.WatchOut, **WRITE_ERRORS},
     operation_id="watch_create",
+    summary="Watch a missing order",
     openapi_extra={"responses": {201: {"links": _links(read=("watch_read", "watch_id"))}}},
 )
 def watch_create(request, body: s.WatchIn, response: HttpResponse):
@@ -282,19 +311,32 @@ def watch_create(request, body: s.WatchIn, response: HttpResponse):
     return (201 if created else 200), watch
 
 
-@watches.get("/watches", response={200: list[s.WatchOut], **READ_ERRORS}, operation_id="watches_list")
+@watches.get(
+    "/watches",
+    response={200: list[s.WatchOut], **READ_ERRORS},
+    operation_id="watches_list",
+    summary="List watches",
+)
 def watches_list(request):
     """The account's watches, newest first."""
     return op.watches_list(request.auth)
 
 
-@watches.get("/watches/{watch_id}", response={200: s.WatchOut, **READ_ERRORS}, operation_id="watch_read")
+@watches.get(
+    "/watches/{watch_id}",
+    response={200: s.WatchOut, **READ_ERRORS},
+    operation_id="watch_read",
+    summary="Read a watch",
+)
 def watch_read(request, watch_id: UUID):
     return op._watch_out(op.watch_read(request.auth, watch_id))
 
 
 @watches.delete(
-    "/watches/{watch_id}", response={200: s.WatchOut, **WRITE_ERRORS}, operation_id="watch_cancel"
+    "/watches/{watch_id}",
+    response={200: s.WatchOut, **WRITE_ERRORS},
+    operation_id="watch_cancel",
+    summary="Stop watching",
 )
 def watch_cancel(request, watch_id: UUID):
     """Stop watching. Needs `diagnose`."""

@@ -137,17 +137,20 @@ def ticket_create(
 
 
 SUPPORT_AGENTS_GROUP = "Support agents"
-# What an agent needs in Django admin: tickets (to open, close and re-check them) and diagnoses.
+# What an agent needs in Django admin: tickets (to open, close and re-check them) and diagnoses,
+# and which API token (a merchant's bot or script) started which of them.
 AGENT_PERMISSIONS = (
     ("support", "view_supportticket"),
     ("support", "change_supportticket"),
     ("checks", "view_diagnosis"),
     ("checks", "view_checkrun"),
+    ("api", "view_apitoken"),
+    ("api", "view_apicall"),
 )
 
 
 def support_agents_group_ensure() -> Group:
-    """The group that answers tickets in Django admin: tickets and diagnoses, nothing else."""
+    """The group that answers tickets in Django admin: tickets, diagnoses and API calls, nothing else."""
     group, _ = Group.objects.get_or_create(name=SUPPORT_AGENTS_GROUP)
     for app_label, codename in AGENT_PERMISSIONS:
         group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))

@@ -138,3 +138,23 @@ def test_wagtails_page_editor_has_no_violation(demo_site, watched):
     assert "unsafe-eval" not in listing.headers["content-security-policy"]
 
     assert watched.violations() == []
+
+
+def test_the_api_tokens_page_has_no_violation_and_its_copy_button_copies(demo_site, watched):
+    watched.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=demo_site.url)
+    sign_in(watched, demo_site.url)
+    expect(watched.get_by_role("heading", name="An Order Did Not Import")).to_be_visible()
+    watched.get_by_role("link", name="API tokens").click()
+    watched.get_by_label("Name").fill("Support bot")
+    watched.get_by_role("checkbox", name="diagnose:").check()
+
+    watched.get_by_role("button", name="Make the token").click()
+
+    expect(watched.get_by_role("heading", name="Copy your new token now")).to_be_visible()
+    shown = watched.get_by_label("Your new token").input_value()
+    copy = watched.locator("[data-copy-from]")
+    watched.get_by_role("button", name="Copy").click()  # shown by a script: this one runs under the policy
+    expect(copy).to_have_text("Copied")
+    assert watched.evaluate("navigator.clipboard.readText()") == shown
+
+    assert watched.violations() == []

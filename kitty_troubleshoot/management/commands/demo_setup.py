@@ -113,6 +113,10 @@ class Command(BaseCommand):
         out(f"  Sign in         {base_url}/accounts/login/")
         out(f"  Wagtail admin   {base_url}/cms/          (support editors, admins)")
         out(f"  Django admin    {base_url}/django-admin/ (support agents, admins)")
+        # No token is made here: a token is a secret its person makes and sees once, not a line in a setup's log.
+        out(
+            f"  API tokens      {base_url}/account/tokens/, or ./manage.py api_token create merchant --scope diagnose"
+        )
         out("")
         out("  Logins (username / password):")
         for username, password, role in DEMO_USERS:
