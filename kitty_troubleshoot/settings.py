@@ -80,6 +80,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    "apps.languages",
     "apps.help",
     "apps.checks",
     "apps.commerce",
@@ -91,6 +92,10 @@ INSTALLED_APPS = [
     "apps.api",
     "kitty_troubleshoot",
     "ninja",
+    # Translated articles: editors translate pages in Wagtail, segment by segment, and sync them
+    # when the source changes. Its locales app replaces wagtail.locales.
+    "wagtail_localize",
+    "wagtail_localize.locales",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -125,6 +130,8 @@ MIDDLEWARE = [
     "kitty_troubleshoot.middleware.RefuseUnstorableInputMiddleware",
     "apps.help.middleware.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the URL (/de/help/…, /fr/help/…); every address without a prefix is English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -365,7 +372,20 @@ LOGIN_REDIRECT_URL = "/help/"
 LOGOUT_REDIRECT_URL = "/help/"
 
 # --- I18N -----------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English is the source language and has no URL prefix (every English address stays as it was);
+# the help center is also at /de/help/ and /fr/help/ (Wagtail locales, translated with
+# wagtail-localize). Which language a reader gets: README, "Languages".
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+WAGTAIL_I18N_ENABLED = True
+# The switcher's choice for a reader who is signed out (signed in, it is saved with the user).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# The PostgreSQL text search configuration each language's pages are indexed and searched with
+# (apps/help/search_backend.py); SQLite's full-text search needs none.
+SEARCH_CONFIGS = {"en": "english", "de": "german", "fr": "french"}
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -505,11 +525,10 @@ REAUTHORIZE_TIMEOUT = env_int("REAUTHORIZE_TIMEOUT", 10 * 60)
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Commerce Kitty Help Center"
 WAGTAILADMIN_BASE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
-# On PostgreSQL, English stemming ("imported" finds "import") whatever the server's default
-# text search configuration; spelling variants are apps.help.selectors.spelling_variants'.
-WAGTAILSEARCH_BACKENDS = {
-    "default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "english"}
-}
+# On PostgreSQL, each page is stemmed in its own language (SEARCH_CONFIGS: "imported" finds "import",
+# "Berechtigungen" finds "Berechtigung") whatever the server's default text search configuration;
+# English for anything without a language. Spelling variants are apps.help.selectors.spelling_variants'.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "apps.help.search_backend", "SEARCH_CONFIG": "english"}}
 # No avatars from gravatar.com: the admin loads nothing from other sites.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]

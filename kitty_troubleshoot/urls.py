@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -32,8 +33,11 @@ urlpatterns = [
     path("notifications/", include("apps.follow.urls")),
     path("feedback/", include("apps.insights.urls")),
     path("api/v1/", api_v1.urls),
-    path("help/", include(wagtail_urls)),
+    path("language/", help_views.language_switch, name="language_switch"),
 ]
+# The help center in each language: /help/… in English (its addresses as they always were),
+# /de/help/… and /fr/help/… translated. Everything else is one address in English.
+urlpatterns += i18n_patterns(path("help/", include(wagtail_urls)), prefix_default_language=False)
 
 if settings.BENCHMARK_VIEWS:
     # The cheapest page Django serves here: what bench/article_page.py compares with.

@@ -2,7 +2,8 @@
 
  1. ``kitty_troubleshoot``'s shared helpers: params, limits, words, decorators, celery, cache,
     admin, … (every module of it but the project's wiring, 9). Any app may use them; they use no app.
- 2. ``apps.platforms``: the source platforms' clients behind one interface.
+ 2. ``apps.platforms``: the source platforms' clients behind one interface. ``apps.languages``:
+    the language a person chose, which everything that speaks to a person reads.
  3. ``apps.checks``: the check framework (registry, runs, the widget, the account a request works in).
  4. ``apps.commerce``: the Commerce Kitty account, the importer and its rules, the order-import checks.
  5. ``apps.support``: support tickets that carry a diagnosis.
@@ -40,7 +41,7 @@ PROJECT_MODULES = (
 )
 LAYERS: list[set[str]] = [
     {HELPERS},
-    {"apps.platforms"},
+    {"apps.platforms", "apps.languages"},
     {"apps.checks"},
     {"apps.commerce"},
     {"apps.support"},

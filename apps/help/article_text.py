@@ -12,6 +12,10 @@ The format, line by line::
     Paragraph.
     - what to include in a support ticket
 
+A translation is written the same way in its own words: "Schritt 1." and a closing
+question beginning with "Immer noch" or "Noch immer" in German, "Étape 1." and one
+beginning with "Toujours" or "Encore" in French (``parse_article(text, language="de")``).
+
 Blank lines are allowed anywhere. A line that begins with "Step" and a number
 is always a heading, so one typed slightly wrong ("Step 2 Title", "Step 2:
 Title") is reported rather than read as the step above's text. Every mistake
@@ -42,6 +46,35 @@ NUMBERED_STEP_HEADING = re.compile(r"^step\s*#?\s*(\d+)\s*[.:)\-–—]?\s*(.*)$
 # ("Still seeing it twice?"): a short line that begins with "Still" and is a question.
 STILL_MISSING = re.compile(r"^Still\s[^?]{1,60}\?\s*$", re.IGNORECASE)
 BULLET = re.compile(r"^[-*•]\s+(.*)$")
+
+
+@dataclass(frozen=True)
+class Headings:
+    """How an article in one language marks its steps and its closing question."""
+
+    step: re.Pattern  # "Step 2. Title": the number, then the title
+    looks_like_step: re.Pattern  # a step heading typed wrong, reported rather than read as text
+    numbered_step: re.Pattern  # the number and title of one typed wrong, for the message
+    closing: re.Pattern
+    step_word: str  # as the messages name it
+
+
+def _headings(step_word: str, closing_words: str, *, spelled: str = "") -> Headings:
+    spelled = spelled or step_word
+    return Headings(
+        step=re.compile(rf"^{spelled}\s+(\d+)\s*\.\s*(.*)$"),
+        looks_like_step=re.compile(rf"^{spelled}\s*#?\s*\d", re.IGNORECASE),
+        numbered_step=re.compile(rf"^{spelled}\s*#?\s*(\d+)\s*[.:)\-–—]?\s*(.*)$", re.IGNORECASE),
+        closing=re.compile(rf"^(?:{closing_words})\s[^?]{{1,60}}\?\s*$", re.IGNORECASE),
+        step_word=step_word,
+    )
+
+
+HEADINGS = {
+    "en": Headings(STEP_HEADING, LOOKS_LIKE_STEP_HEADING, NUMBERED_STEP_HEADING, STILL_MISSING, "Step"),
+    "de": _headings("Schritt", "Immer noch|Noch immer"),
+    "fr": _headings("Étape", "Toujours|Encore", spelled="[ÉE]tape"),
+}
 MAX_TITLE_LENGTH = 200
 
 
@@ -130,8 +163,15 @@ def _decode_text(data: bytes, *, what: str) -> str:
         raise ArticleFormatError(line, "this is not UTF-8 text") from None
 
 
-def parse_article(text: str) -> Article:
-    """Parse an article's text; raise ArticleFormatError naming the line of the first mistake."""
+def parse_article(text: str, *, language: str = "en") -> Article:
+    """Parse an article's text; raise ArticleFormatError naming the line of the first mistake.
+
+    ``language`` is the one it is written in (``HEADINGS``), e.g. "de" for a German translation.
+    """
+    try:
+        headings = HEADINGS[language]
+    except KeyError:
+        raise ValueError(f"articles are read in {', '.join(HEADINGS)}, not {language!r}") from None
     lines = text.splitlines()
     numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1)]
     content = [(n, line) for n, line in numbered if line]
@@ -140,7 +180,8 @@ def parse_article(text: str) -> Article:
 
     title_line, title = content[0]
     if any(
-        pattern.match(title) for pattern in (STEP_HEADING, LOOKS_LIKE_STEP_HEADING, STILL_MISSING, BULLET)
+        pattern.match(title)
+        for pattern in (headings.step, headings.looks_like_step, headings.closing, BULLET)
     ):
         raise ArticleFormatError(title_line, f"expected the article's title, found {title!r}")
     if len(title) > MAX_TITLE_LENGTH:
@@ -152,7 +193,7 @@ def parse_article(text: str) -> Article:
     current: TextBlock = intro
 
     for line_number, line in content[1:]:
-        heading = STEP_HEADING.match(line)
+        heading = headings.step.match(line)
         if heading:
             number, step_title = int(heading.group(1)), heading.group(2).strip()
             if still_missing is not None:
@@ -176,9 +217,9 @@ def parse_article(text: str) -> Article:
             steps.append(ArticleStep(number=number, title=step_title, line=line_number))
             current = steps[-1].text
             continue
-        if LOOKS_LIKE_STEP_HEADING.match(line):
-            raise _malformed_step_heading(line_number, line)
-        if STILL_MISSING.match(line):
+        if headings.looks_like_step.match(line):
+            raise _malformed_step_heading(line_number, line, headings)
+        if headings.closing.match(line):
             if still_missing is not None:
                 raise ArticleFormatError(line_number, "a second “Still missing?” section")
             if not steps:
@@ -205,18 +246,19 @@ def parse_article(text: str) -> Article:
     return Article(title=title, intro=intro, steps=steps, still_missing=still_missing)
 
 
-def _malformed_step_heading(line_number: int, line: str) -> ArticleFormatError:
+def _malformed_step_heading(line_number: int, line: str, headings: Headings) -> ArticleFormatError:
     """A step heading the reader would have missed: without this it becomes the step above's text."""
-    numbered = NUMBERED_STEP_HEADING.match(line)
+    numbered = headings.numbered_step.match(line)
+    word = headings.step_word
     if numbered:
         title = numbered.group(2).strip()[:40] or "Title"
-        expected = f"“Step {int(numbered.group(1))}. {title}”"
+        expected = f"“{word} {int(numbered.group(1))}. {title}”"
     else:
-        expected = "“Step N. Title” with the step's number in digits"
+        expected = f"“{word} N. Title” with the step's number in digits"
     return ArticleFormatError(
         line_number,
         f"{line[:40]!r} looks like a step heading; write it as {expected}, "
-        "or reword the paragraph so it does not begin with “Step” and a number",
+        f"or reword the paragraph so it does not begin with “{word}” and a number",
     )
 
 

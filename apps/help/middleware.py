@@ -4,6 +4,9 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
+
+from apps.languages.selectors import reader_language
 
 CACHE_VERSION_KEY = "help:pages:version"
 CACHE_SECONDS = 60 * 60
@@ -17,6 +20,20 @@ def request_is_cacheable(request) -> bool:
         and "sessionid" not in request.COOKIES
         and "messages" not in request.COOKIES
         and "csrftoken" not in request.COOKIES
+    )
+
+
+def is_help_path(path: str) -> bool:
+    """/help/… in English, /de/help/… and /fr/help/… in the other languages."""
+    language = translation.get_language_from_path(path)
+    return path.removeprefix(f"/{language}" if language else "").startswith("/help/")
+
+
+def reads_another_language(request) -> bool:
+    """An English address asked for by a reader who wants another language: they may be sent to it."""
+    return (
+        translation.get_language_from_path(request.path_info) is None
+        and reader_language(request) != settings.LANGUAGE_CODE
     )
 
 
@@ -61,7 +78,9 @@ class AnonymousPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not (request.path.startswith("/help/") and request_is_cacheable(request)):
+        if not (is_help_path(request.path) and request_is_cacheable(request)):
+            return self.get_response(request)
+        if reads_another_language(request):
             return self.get_response(request)
         key = cache_key(request)
         found = cache.get_many([CACHE_VERSION_KEY, key])

@@ -13,6 +13,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.rich_text import get_text_for_indexing
 from wagtail.search import index
+from wagtail_localize.fields import SynchronizedField, TranslatableField
 
 from apps.checks.fields import CheckSetField
 from apps.checks.registry import check_choices, get_check
@@ -165,6 +166,18 @@ class TroubleshootingPage(Page):
         index.SearchField("body"),
     ]
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("check_set"), FieldPanel("body")]
+    # What translators translate (wagtail-localize). The check set and each step's check are the
+    # source's in every language: a step's check is not text (wagtail-localize leaves choice blocks
+    # to the source), and the set is kept in sync and cannot be overridden per translation.
+    translatable_fields = [
+        TranslatableField("title"),
+        TranslatableField("slug"),
+        TranslatableField("seo_title"),
+        TranslatableField("search_description"),
+        TranslatableField("intro"),
+        TranslatableField("body"),
+        SynchronizedField("check_set", overridable=False),
+    ]
     parent_page_types = ["help.HelpIndexPage"]
     subpage_types: list[str] = []
 

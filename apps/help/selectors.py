@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Max
+from django.utils import translation
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from wagtail.rich_text import get_text_for_indexing
@@ -123,7 +124,9 @@ def help_articles_for_index(index: HelpIndexPage, *, query: str = "") -> list[Tr
     try:
         # A savepoint: on PostgreSQL a failed statement would otherwise abort
         # the whole transaction and every query after it.
-        with transaction.atomic():
+        # The index's own language parses the query (apps/help/search_backend.py): German words
+        # are stemmed as German on /de/help/, whichever language the request is in.
+        with transaction.atomic(), translation.override(index.locale.language_code):
             return list(articles.search(search_query))
     except DatabaseError:
         logger.exception("Help search failed for %r", text)
@@ -197,13 +200,16 @@ def search_hits(
     text = help_search_text(query)
     variants = spelling_variants(text, _article_words(index)) if index is not None else {}
     patterns = _word_patterns(text, variants)
+    # A word found as typed counts more than one found as a spelling variant: "Berechtigungen" is
+    # closer to "Berechtigung" (as typed, stemmed) than to its variant "Benachrichtigungen".
+    as_typed = _word_patterns(text, {})
     anywhere = re.compile("|".join(p.pattern for p in patterns), re.I) if patterns else None
     hits = []
     for article in articles:
         best, best_score = None, 0
         for number, block in enumerate(article.steps, start=1):
             text = step_text(block)
-            score = sum(1 for pattern in patterns if pattern.search(text))
+            score = sum(1 for pattern in [*patterns, *as_typed] if pattern.search(text))
             if score > best_score:
                 best, best_score = (number, text), score
         if best is None:

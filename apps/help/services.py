@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.text import slugify
-from wagtail.models import GroupPagePermission, Page, Revision, Site
+from wagtail.models import GroupPagePermission, Locale, Page, Revision, Site
+from wagtail_localize.models import Translation
 
 from apps.checks.registry import check_choices
 from apps.checks.sets import check_set_choices
@@ -43,8 +45,11 @@ class ArticleImportResult:
 
 
 def help_center_get_or_create() -> HelpIndexPage:
-    """The help center's home page, made the default site's root so it serves /help/."""
-    index = HelpIndexPage.objects.first()
+    """The help center's home page (the English source), made the default site's root so it serves /help/.
+
+    Its translations are the same site's root in their languages (/de/help/, /fr/help/).
+    """
+    index = HelpIndexPage.objects.filter(locale=Locale.get_default()).first()
     if index is None:
         root = Page.get_first_root_node()
         index = HelpIndexPage(title=HELP_CENTER_TITLE, slug="help", intro=HELP_CENTER_INTRO, live=False)
@@ -179,11 +184,22 @@ def _stream_data(article: Article, *, previous, step_checks: dict[int, str]) -> 
                 "value": {
                     "heading": section.heading,
                     "body": section.text.to_html(),
-                    "ticket_items": section.ticket_items,
+                    "ticket_items": _list_items(
+                        section.ticket_items, previous=(old_tail or {}).get("value", {})
+                    ),
                 },
             }
         )
     return blocks
+
+
+def _list_items(texts: list[str], *, previous: dict) -> list[dict]:
+    """A list block's items with ids (kept by position), as Wagtail saves them: translators translate each by its id."""
+    old = [item for item in previous.get("ticket_items") or [] if isinstance(item, dict) and item.get("id")]
+    return [
+        {"type": "item", "value": text, "id": old[n]["id"] if n < len(old) else str(uuid.uuid4())}
+        for n, text in enumerate(texts)
+    ]
 
 
 SUPPORT_EDITORS_GROUP = "Support editors"
@@ -196,11 +212,20 @@ def support_editors_group_ensure() -> Group:
     access_admin = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
     # The report of how each step turns out (aggregates only): editors decide what to improve from it.
     outcomes = Permission.objects.get(content_type__app_label="insights", codename="view_outcomes")
-    group.permissions.add(access_admin, outcomes)
+    # Translating an article into another language (wagtail-localize's "Translate this page"). Made
+    # as wagtail-localize's migration makes it: a database flushed since has every permission but this.
+    translate, _ = Permission.objects.get_or_create(
+        content_type=ContentType.objects.get_for_model(Translation),
+        codename="submit_translation",
+        defaults={"name": "Can submit translations"},
+    )
+    group.permissions.add(access_admin, outcomes, translate)
     index = help_center_get_or_create()
-    for permission_type in EDITOR_PAGE_PERMISSIONS:
-        permission = Permission.objects.get(
-            content_type__app_label="wagtailcore", codename=f"{permission_type}_page"
-        )
-        GroupPagePermission.objects.get_or_create(group=group, page=index, permission=permission)
+    # Each language's help center is a tree of its own: editors edit and publish in all of them.
+    for home in [index, *HelpIndexPage.objects.exclude(pk=index.pk)]:
+        for permission_type in EDITOR_PAGE_PERMISSIONS:
+            permission = Permission.objects.get(
+                content_type__app_label="wagtailcore", codename=f"{permission_type}_page"
+            )
+            GroupPagePermission.objects.get_or_create(group=group, page=home, permission=permission)
     return group

@@ -39,7 +39,7 @@ def test_an_article_without_one_is_described_by_its_introduction(client, article
 
 
 def test_the_help_center_and_pages_outside_the_articles_have_the_sites_description(client, article):
-    index = HelpIndexPage.objects.get()
+    index = HelpIndexPage.objects.get(locale__language_code="en")
     index.intro = ""
     index.save_revision().publish()
     client.force_login(UserFactory())

@@ -17,11 +17,15 @@ from apps.commerce.demo import (
     demo_second_account_seed,
 )
 from apps.help.services import article_import, support_editors_group_ensure
+from apps.help.translations import article_translation_import, help_center_translation_import
 from apps.support.services import support_agents_group_ensure
 
 SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
 # The demo's other articles, imported after the seed article (each with its .checks beside it).
 DEMO_ARTICLES = [Path(settings.BASE_DIR) / "content" / "order-imported-twice.txt"]
+# Each translated language's texts: content/<language>/help-center.txt (the help center's title and
+# introduction) and content/<language>/<article>.txt, each the translation of content/<article>.txt.
+TRANSLATED_LANGUAGES = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 
 # (username, password, role); the demo prints them, so they are not secrets.
 DEMO_USERS = [
@@ -50,6 +54,25 @@ def demo_users_ensure() -> dict:
     return users
 
 
+def demo_translations_import(articles: list, *, user) -> list:
+    """The help center and each article in every other language, as wagtail-localize translations."""
+    translated = []
+    for language in TRANSLATED_LANGUAGES:
+        folder = Path(settings.BASE_DIR) / "content" / language
+        help_center_translation_import(
+            data=(folder / "help-center.txt").read_bytes(), language=language, user=user
+        )
+        for article in articles:
+            result = article_translation_import(
+                source=article,
+                data=(folder / f"{article.slug}.txt").read_bytes(),
+                language=language,
+                user=user,
+            )
+            translated.append(result.page)
+    return translated
+
+
 class Command(BaseCommand):
     help = "Import the seed article and create the demo users (and account data)."
 
@@ -70,6 +93,10 @@ class Command(BaseCommand):
                 )
                 for path in (SEED_ARTICLE, *DEMO_ARTICLES)
             ]
+            translations = demo_translations_import(
+                [result.page, *(other.page for other in others)], user=users["support editor"]
+            )
+            support_editors_group_ensure()  # the translated help centers too
             merchant = demo_account_seed(owner=users["merchant"])
             # After the main account: a user works in their oldest account until they switch.
             second = demo_second_account_seed(member=users["merchant"])
@@ -81,6 +108,8 @@ class Command(BaseCommand):
         out(f"  Article         {article_url}")
         for other in others:
             out(f"                  {base_url + other.page.url}")
+        for page in translations:
+            out(f"                  {base_url + page.url}")
         out(f"  Sign in         {base_url}/accounts/login/")
         out(f"  Wagtail admin   {base_url}/cms/          (support editors, admins)")
         out(f"  Django admin    {base_url}/django-admin/ (support agents, admins)")
