@@ -71,8 +71,12 @@ def _require(access: TokenAccess, scope: Scope) -> None:
 # --- Articles and search ------------------------------------------------------------------------
 
 
-def _live_articles():
-    return TroubleshootingPage.objects.live().public().order_by("path")
+def _live_articles(language: str | None = None):
+    """Published, public articles; in one language (its code, e.g. "de") when asked."""
+    articles = TroubleshootingPage.objects.live().public().select_related("locale").order_by("path")
+    if language is not None:
+        articles = articles.filter(locale__language_code=language)
+    return articles
 
 
 def _article(ref: str) -> TroubleshootingPage:
@@ -88,18 +92,24 @@ def _article(ref: str) -> TroubleshootingPage:
 
 
 def _article_ref(page, base_url: str) -> s.ArticleRefOut:
-    return s.ArticleRefOut(id=page.pk, slug=page.slug, title=page.title, url=_absolute(page.url, base_url))
+    return s.ArticleRefOut(
+        id=page.pk,
+        slug=page.slug,
+        title=page.title,
+        language=page.locale.language_code,
+        url=_absolute(page.url, base_url),
+    )
 
 
-def articles_list(*, base_url: str = "") -> list[s.ArticleListOut]:
-    """Every published troubleshooting article, in the help center's order."""
+def articles_list(*, language: str = "en", base_url: str = "") -> list[s.ArticleListOut]:
+    """Every published troubleshooting article in ``language``, in the help center's order."""
     return [
         s.ArticleListOut(
             **_article_ref(page, base_url).model_dump(),
             summary=page.summary,
             checks=len(page.check_steps()),
         )
-        for page in _live_articles()
+        for page in _live_articles(language)
     ]
 
 

@@ -9,6 +9,7 @@ middleware, ORM and settings), and it is well kept. Every refusal is an RFC
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -155,6 +156,10 @@ DIAGNOSIS_NEXT = {
 WATCH_NEXT = {"read": _to("watch_read", watch_id=ID), "cancel": _to("watch_cancel", watch_id=ID)}
 
 
+class ArticlesQuery(s.Schema):
+    language: Literal["en", "de", "fr"] = s.Field("en", description="The articles' language.")
+
+
 articles = Router(tags=["Articles"])
 
 
@@ -165,9 +170,9 @@ articles = Router(tags=["Articles"])
     summary="List the articles",
     openapi_extra=_links(s200={"first": _to("article_read", ref=f"{FIRST}/slug")}),
 )
-def articles_list(request):
-    """Every published troubleshooting article."""
-    return op.articles_list(base_url=_base(request))
+def articles_list(request, query: Query[ArticlesQuery]):
+    """Every published troubleshooting article in one language (English unless asked)."""
+    return op.articles_list(language=query.language, base_url=_base(request))
 
 
 @articles.get(

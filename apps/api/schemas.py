@@ -57,6 +57,7 @@ class ArticleRefOut(Schema):
     id: int
     slug: str
     title: str
+    language: str = Field(description='The language it is written in ("en", "de", "fr").')
     url: str
 
 

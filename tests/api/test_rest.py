@@ -41,6 +41,10 @@ def test_articles_list_both_demo_articles_with_their_checks(client, reader):
     assert set(by_slug) == {"order-did-not-import", "order-imported-twice"}
     assert by_slug["order-did-not-import"]["checks"] == 7
     assert by_slug["order-did-not-import"]["url"].endswith("/help/order-did-not-import/")
+    german = client.get("/api/v1/articles", {"language": "de"}, **reader).json()
+    assert len(german) == 2 and {a["language"] for a in german} == {"de"}
+    assert {a["checks"] for a in german} == {a["checks"] for a in by_slug.values()}
+    assert client.get("/api/v1/articles", {"language": "xx"}, **reader).status_code == 422
 
 
 def test_an_article_has_its_steps_checks_and_inputs(client, reader):
