@@ -383,6 +383,9 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = not DEBUG
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# demo_setup imports the articles' German and French translations; most tests set up the demo
+# without them (a few seconds each), and the tests of languages with them (pytest's "translations").
+DEMO_TRANSLATIONS = True
 # The PostgreSQL text search configuration each language's pages are indexed and searched with
 # (apps/help/search_backend.py); SQLite's full-text search needs none.
 SEARCH_CONFIGS = {"en": "english", "de": "german", "fr": "french"}

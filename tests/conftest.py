@@ -161,6 +161,13 @@ def page(browser):
 
 
 @pytest.fixture(autouse=True)
+def _demo_languages(request, settings):
+    """The demo's German and French articles only for tests marked ``translations``: importing them
+    costs every test that sets up the demo a few seconds."""
+    settings.DEMO_TRANSLATIONS = request.node.get_closest_marker("translations") is not None
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~300 ms a password; tests check behaviour, not cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

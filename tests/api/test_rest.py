@@ -34,6 +34,7 @@ def start_1004(client, auth, account, **extra):
     return post(client, "/api/v1/diagnoses", body, auth)
 
 
+@pytest.mark.translations
 def test_articles_list_both_demo_articles_with_their_checks(client, reader):
     answer = client.get("/api/v1/articles", **reader)
     assert answer.status_code == 200

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from apps.checks.models import CheckRun
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.translations, pytest.mark.browser]
 
 ENGLISH = "/help/order-did-not-import/"
 GERMAN = "/de/help/eine-bestellung-wurde-nicht-importiert/"

@@ -15,6 +15,9 @@ from tests.conftest import SEED_ARTICLE, wagtail_tree_ensure
 ARTICLES = ["order-did-not-import", "order-imported-twice"]
 
 
+pytestmark = pytest.mark.translations
+
+
 @pytest.fixture
 def demo(db):
     wagtail_tree_ensure()

@@ -15,6 +15,9 @@ GERMAN = "/de/help/eine-bestellung-wurde-nicht-importiert/"
 FRENCH = "/fr/help/une-commande-na-pas-ete-importee/"
 
 
+pytestmark = pytest.mark.translations
+
+
 @pytest.fixture
 def demo(db):
     wagtail_tree_ensure()

@@ -9,6 +9,8 @@ from django.db import connection
 
 from tests.conftest import wagtail_tree_ensure
 
+pytestmark = pytest.mark.translations
+
 
 @pytest.fixture
 def demo(db):

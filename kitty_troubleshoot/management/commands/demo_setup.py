@@ -93,10 +93,12 @@ class Command(BaseCommand):
                 )
                 for path in (SEED_ARTICLE, *DEMO_ARTICLES)
             ]
-            translations = demo_translations_import(
-                [result.page, *(other.page for other in others)], user=users["support editor"]
-            )
-            support_editors_group_ensure()  # the translated help centers too
+            translations = []
+            if settings.DEMO_TRANSLATIONS:
+                translations = demo_translations_import(
+                    [result.page, *(other.page for other in others)], user=users["support editor"]
+                )
+                support_editors_group_ensure()  # the translated help centers too
             merchant = demo_account_seed(owner=users["merchant"])
             # After the main account: a user works in their oldest account until they switch.
             second = demo_second_account_seed(member=users["merchant"])
