@@ -391,6 +391,9 @@ DEMO_TRANSLATIONS = True
 SEARCH_CONFIGS = {"en": "english", "de": "german", "fr": "french"}
 TIME_ZONE = "UTC"
 USE_I18N = True
+# What the software says is translated per app (apps/*/locale, kitty_troubleshoot/locale) and, for
+# the project's templates, here; `./dev messages` brings them up to date with the code.
+LOCALE_PATHS = [BASE_DIR / "templates" / "locale"]
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------

@@ -89,6 +89,8 @@ class InputError(ValueError):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
+        # The message as given: a ``Said`` stays one, to be stored and read in each reader's language.
+        self.message = message
 
 
 @dataclass

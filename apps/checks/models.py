@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from kitty_troubleshoot.said import Said, SaidField
+
 from .base import Status
 from .sets import get_set, set_of
 
@@ -145,13 +147,18 @@ class CheckRun(models.Model):
     check_key = models.CharField(max_length=64)
     inputs = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    # The verdict in English, as searched and counted; ``said`` keeps it as a message, so each reader
+    # reads it in their own language (kitty_troubleshoot/said.py): a loaded run's ``summary`` is that message.
     summary = models.CharField(max_length=500, blank=True)
-    evidence = models.JSONField(default=list, blank=True)
+    said = SaidField(
+        null=True, blank=True, help_text="The summary as a message, read in the reader's language."
+    )
+    evidence = SaidField(default=list, blank=True)
     data = models.JSONField(default=dict, blank=True)
-    fixes_offered = models.JSONField(default=list, blank=True)
+    fixes_offered = SaidField(default=list, blank=True)
     # A fix asked for with this run: applied by the task before the check runs.
     fix_requested = models.JSONField(default=dict, blank=True)
-    fixes_applied = models.JSONField(default=list, blank=True)
+    fixes_applied = SaidField(default=list, blank=True)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -172,6 +179,23 @@ class CheckRun(models.Model):
         check = get_check(self.check_key)
         step = f"Step {self.step_number}: " if self.step_number is not None else ""
         return f"{step}{check.title if check is not None else self.check_key} · {self.get_status_display()}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        run = super().from_db(db, field_names, values)
+        said = run.__dict__.get("said")
+        if isinstance(said, Said) and "summary" in run.__dict__:
+            run.summary = said
+        return run
+
+    @staticmethod
+    def verdict_fields(summary, evidence) -> dict:
+        """The columns a verdict is written to: its English text, and the message every reader reads."""
+        return {
+            "summary": str.__str__(summary)[:500],
+            "said": summary if isinstance(summary, Said) else None,
+            "evidence": list(evidence),
+        }
 
     @property
     def in_flight(self) -> bool:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from kitty_troubleshoot.celery import is_broker_error
+from kitty_troubleshoot.said import said
 
 from ..models import CheckRun
 
@@ -72,9 +73,13 @@ def check_runs_enqueue(run_ids: list[int], *, task_id: str, priority: int = CHEC
         logger.warning("checks could not be queued: %s", exc.__class__.__name__)
         CheckRun.objects.filter(pk__in=run_ids, status=CheckRun.State.QUEUED).update(
             status=CheckRun.State.UNKNOWN,
-            summary="Checks are unavailable right now.",
-            evidence=["Our check service is not answering. Try again in a few minutes."],
+            **CheckRun.verdict_fields(
+                said("Checks are unavailable right now."),
+                [said("Our check service is not answering. Try again in a few minutes.")],
+            ),
             finished_at=timezone.now(),
         )
-        raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
+        raise ChecksUnavailable(
+            said("Checks are unavailable right now. Try again in a few minutes.")
+        ) from exc
     return isinstance(result, EagerResult)

@@ -9,6 +9,8 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
+from kitty_troubleshoot.said import said
+
 from ..base import CheckContext, InputError, Outcome
 from ..models import CheckRun
 from ..registry import get_check
@@ -92,35 +94,36 @@ def _execute(run: CheckRun, shared: dict) -> None:
     fix_error = ""
     try:
         if check_class is None:
-            outcome = Outcome.unknown("This check no longer exists.", "Ask support to update the article.")
+            outcome = Outcome.unknown(
+                said("This check no longer exists."), said("Ask support to update the article.")
+            )
         else:
             check = check_class()
             missing = diagnosis.set.missing_for([run.check_key], ctx.inputs)
             if missing is not None:
                 raise missing
             if run.fix_requested and diagnosis.read_only:
-                fix_error = "this diagnosis only looks; fixes are applied from the merchant's own."
+                fix_error = said("This diagnosis only looks; fixes are applied from the merchant's own.")
             elif run.fix_requested and not _fix_already_applied(run):
                 fix_error = _fix_apply(check, ctx, run, applied)
                 shared.clear()  # what was fetched before the fix is stale now
             outcome = check.run(ctx)
     except InputError as exc:
-        outcome = Outcome.unknown(str(exc))
+        outcome = Outcome.unknown(exc.message)
     except SoftTimeLimitExceeded:
-        outcome = Outcome.unknown("This check took too long.", "Try again in a minute.")
+        outcome = Outcome.unknown(said("This check took too long."), said("Try again in a minute."))
     except Exception:
         logger.exception("check %s failed (run %s)", run.check_key, run.uuid)
         outcome = Outcome.unknown(
-            "Something went wrong on our side while checking.",
-            "Try again; if it keeps happening, contact support.",
+            said("Something went wrong on our side while checking."),
+            said("Try again; if it keeps happening, contact support."),
         )
     evidence = list(outcome.evidence)
     if fix_error:
-        evidence.insert(0, f"The fix was not applied: {fix_error}")
+        evidence.insert(0, said("The fix was not applied: %(why)s", why=fix_error))
     CheckRun.objects.filter(pk=run.pk, status=CheckRun.State.RUNNING).update(
         status=outcome.status.value,
-        summary=outcome.summary[:500],
-        evidence=evidence,
+        **CheckRun.verdict_fields(outcome.summary, evidence),
         data=outcome.data,
         fixes_offered=[f.as_dict() for f in outcome.fixes],
         fixes_applied=applied,
@@ -148,7 +151,7 @@ def _fix_apply(check, ctx: CheckContext, run: CheckRun, applied: list) -> str:
     try:
         note = check.apply_fix(ctx, run.fix_requested["key"], run.fix_requested.get("choice", ""))
     except InputError as exc:
-        return str(exc)
+        return exc.message
     applied.append({**run.fix_requested, "result": note, "at": timezone.now().isoformat()})
     CheckRun.objects.filter(pk=run.pk, status=CheckRun.State.RUNNING).update(fixes_applied=applied)
     return ""
@@ -157,8 +160,9 @@ def _fix_apply(check, ctx: CheckContext, run: CheckRun, applied: list) -> str:
 def _couldnt_finish() -> dict:
     return {
         "status": CheckRun.State.UNKNOWN,
-        "summary": "This check couldn't finish.",
-        "evidence": ["It took longer than it should. Try again."],
+        **CheckRun.verdict_fields(
+            said("This check couldn't finish."), [said("It took longer than it should. Try again.")]
+        ),
         "finished_at": timezone.now(),
     }
 
