@@ -15,6 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_noop
+
+from kitty_troubleshoot.said import Said, said
+
 from .base import InputError
 from .registry import account_directory, get_check
 
@@ -47,24 +51,33 @@ class TypedInput:
 
 @dataclass(frozen=True)
 class SummaryWords:
-    """The summary's sentences that name what the article is about, with named placeholders.
+    """The summary's sentences that name what the article is about: whole messages (gettext msgids).
 
-    ``{reference}`` is the identifying input as typed (an order number),
-    ``{step}`` a step's number and ``{verdict}`` that step's one-sentence result.
+    Each is a sentence in English with named placeholders: ``%(reference)s``
+    is the identifying input as typed (an order number), ``%(step)s`` a step's
+    number and ``%(verdict)s`` that step's one-sentence result. Mark each with
+    ``gettext_noop`` so ``./dev messages`` finds it; ``CheckSet.say`` makes the
+    message, read in each reader's language.
     """
 
-    about: str = "{reference}"  # the thing itself, e.g. "order #{reference}"
-    already_here: str = "{About} needs nothing more."
+    about: str = gettext_noop("%(reference)s")  # the thing itself, e.g. "order #%(reference)s"
+    already_here: str = gettext_noop("%(reference)s needs nothing more.")
     # Said under the check before Step 1 when it passed: why the steps below do not apply.
-    already_here_then: str = "So the steps below do not apply."
-    keeps_out: str = "Step {step} is the cause: {verdict}"
-    all_passed_then: str = "If it still goes wrong, open a support ticket: it will carry this diagnosis."
+    already_here_then: str = gettext_noop("So the steps below do not apply.")
+    keeps_out: str = gettext_noop("Step %(step)s is the cause: %(verdict)s")
+    all_passed_then: str = gettext_noop(
+        "If it still goes wrong, open a support ticket: it will carry this diagnosis."
+    )
     # Watching ("tell me when it arrives"); empty when the set's subject cannot arrive by itself.
     watch_needs_reference: str = ""
-    watch_wait: str = "Wait until the checks of {about} have finished, then watch it."
-    watch_never: str = "There is nothing to watch for: {about} will not arrive by itself. {verdict}"
-    watch_absent: str = "There is nothing to watch for: the source has no {about}."
-    watch_blocked: str = "{About} will not arrive by itself until Step {step} is resolved: {verdict}"
+    watch_wait: str = gettext_noop("Wait until the checks of %(reference)s have finished, then watch it.")
+    watch_never: str = gettext_noop(
+        "There is nothing to watch for: %(reference)s will not arrive by itself. %(verdict)s"
+    )
+    watch_absent: str = gettext_noop("There is nothing to watch for: the source has no %(reference)s.")
+    watch_blocked: str = gettext_noop(
+        "%(reference)s will not arrive by itself until Step %(step)s is resolved: %(verdict)s"
+    )
 
 
 class CheckSet:
@@ -127,7 +140,7 @@ class CheckSet:
             for name in getattr(check, "needs", ()):
                 typed = cls.input(name)
                 if typed is not None and not values.get(name):
-                    return InputError(name, typed.missing or f"Fill in {typed.label.lower()}.")
+                    return InputError(name, typed.missing or said("Fill in %(field)s.", field=typed.label))
         return None
 
     # --- subjects -------------------------------------------------------------
@@ -154,15 +167,12 @@ class CheckSet:
     @classmethod
     def about(cls, reference: str) -> str:
         """What the diagnosis is about, in the summary's words ("order #1004"); "" without a reference."""
-        return cls.words.about.format(reference=reference) if reference else ""
+        return cls.say(cls.words.about, reference=reference) if reference else ""
 
     @classmethod
-    def say(cls, template: str, *, reference: str = "", **values) -> str:
-        """One of the summary's sentences, its placeholders filled in."""
-        about = cls.about(reference)
-        return template.format(
-            reference=reference, about=about, About=about[:1].upper() + about[1:], **values
-        )
+    def say(cls, template: str, *, reference: str = "", **values) -> Said:
+        """One of the summary's sentences (one of ``words``), as a message with its placeholders' values."""
+        return Said(template, {"reference": reference, **values})
 
 
 _SETS: dict[str, type[CheckSet]] = {}

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from kitty_troubleshoot.words import duration_words, when
+from kitty_troubleshoot.said import Moment, Said, said, said_n
+from kitty_troubleshoot.words import duration_words
 
 from ..base import ARRIVAL_KEY, Arrival, Status
 from ..models import CheckRun, Diagnosis
@@ -46,7 +47,7 @@ class Summary:
         if self.check_set is None:
             self.check_set = set_of(None)
 
-    def _say(self, template: str, **values) -> str:
+    def _say(self, template: str, **values) -> Said:
         return self.check_set.say(template, reference=self.reference, **values)
 
     @property
@@ -148,9 +149,9 @@ class Summary:
         """
         words = self.check_set.words
         if not words.watch_needs_reference:
-            return "There is nothing here that arrives by itself to watch for."
+            return said("There is nothing here that arrives by itself to watch for.")
         if not self.reference:
-            return words.watch_needs_reference
+            return self._say(words.watch_needs_reference)
         state = self.state
         if state in ("idle", "running"):
             return self._say(words.watch_wait)
@@ -210,24 +211,36 @@ class Summary:
         if state == "idle":
             return []
         if state == "running":
-            return [SummaryLine(f"Checking… {self.finished} of {self.total} steps done.")]
+            return [
+                SummaryLine(
+                    said_n(
+                        "Checking… %(finished)s of %(count)s step done.",
+                        "Checking… %(finished)s of %(count)s steps done.",
+                        self.total,
+                        finished=self.finished,
+                    )
+                )
+            ]
         if state == "already_here":
             return [SummaryLine(self._say(self.check_set.words.already_here))]
         if state == "nothing_here":
             run = self.already_here
             return [SummaryLine(run.summary), *(SummaryLine(line) for line in run.evidence)]
         unknown = self.unknown_steps
-        counts = f"{self.passed} of {self.total} steps passed"
-        if unknown:
-            counts += f", {len(unknown)} couldn't be checked"
+        counts = self._counts(unknown)
         if state == "cause":
             cause = self.cause
             lines = [
                 SummaryLine(
-                    f"Most likely cause: Step {cause.step_number}. {cause.run.summary}", cause.step_number
+                    said(
+                        "Most likely cause: Step %(step)s. %(verdict)s",
+                        step=cause.step_number,
+                        verdict=cause.run.summary,
+                    ),
+                    cause.step_number,
                 )
             ]
-            lines.append(SummaryLine(f"{counts}."))
+            lines.append(SummaryLine(counts))
             lines += [self._unknown_line(w) for w in unknown]
             return lines
         if state == "incomplete":
@@ -244,36 +257,68 @@ class Summary:
                         failing.step_number,
                     )
                 )
-            lines.append(
-                SummaryLine(
-                    f"The diagnosis is incomplete: {_steps_words(unknown)} couldn't be checked"
-                    + (", so an earlier step may be a cause too." if failing is not None else ".")
+            steps = _steps_words(unknown)
+            if failing is not None:
+                incomplete = said(
+                    "The diagnosis is incomplete: %(steps)s couldn't be checked, so an earlier step may be a cause too.",
+                    steps=steps,
                 )
-            )
+            else:
+                incomplete = said("The diagnosis is incomplete: %(steps)s couldn't be checked.", steps=steps)
+            lines.append(SummaryLine(incomplete))
             lines += [self._unknown_line(w) for w in unknown]
-            lines.append(SummaryLine(f"{counts}. {self.retry_advice()}"))
+            lines.append(
+                SummaryLine(said("%(counts)s %(advice)s", counts=counts, advice=self.retry_advice()))
+            )
             return lines
         return [
-            SummaryLine(f"All {self.total} steps passed."),
-            SummaryLine(self.check_set.words.all_passed_then, anchor="still-missing"),
+            SummaryLine(said_n("%(count)s step passed.", "All %(count)s steps passed.", self.total)),
+            SummaryLine(self._say(self.check_set.words.all_passed_then), anchor="still-missing"),
         ]
 
-    def retry_advice(self) -> str:
+    def _counts(self, unknown: list[StepWidget]) -> Said:
+        if not unknown:
+            return said_n(
+                "%(passed)s of %(count)s step passed.",
+                "%(passed)s of %(count)s steps passed.",
+                self.total,
+                passed=self.passed,
+            )
+        return said_n(
+            "%(passed)s of %(count)s step passed, %(unknown)s couldn't be checked.",
+            "%(passed)s of %(count)s steps passed, %(unknown)s couldn't be checked.",
+            self.total,
+            passed=self.passed,
+            unknown=len(unknown),
+        )
+
+    def retry_advice(self) -> Said:
         retry_at = self.retry_at
         if retry_at is not None and retry_at > timezone.now():
             wait = duration_words((retry_at - timezone.now()).total_seconds())
-            return f"Check again after {when(retry_at)} ({wait} from now)."
-        return "Check again in a few minutes."
+            return said(
+                "Check again after %(moment)s (%(wait)s from now).", moment=Moment(retry_at), wait=wait
+            )
+        return said("Check again in a few minutes.")
 
     def _unknown_line(self, widget: StepWidget) -> SummaryLine:
         failed = self._failed_step_it_follows(widget)
         if failed is not None:
             return SummaryLine(
-                f"Step {widget.step_number} can be checked once Step {failed.step_number} is resolved.",
+                said(
+                    "Step %(step)s can be checked once Step %(cause)s is resolved.",
+                    step=widget.step_number,
+                    cause=failed.step_number,
+                ),
                 widget.step_number,
             )
         return SummaryLine(
-            f"Step {widget.step_number} couldn't be checked: {widget.run.summary}", widget.step_number
+            said(
+                "Step %(step)s couldn't be checked: %(verdict)s",
+                step=widget.step_number,
+                verdict=widget.run.summary,
+            ),
+            widget.step_number,
         )
 
     @property
@@ -291,14 +336,16 @@ class Summary:
         return lines[0].text if lines else ""
 
     def as_text(self) -> str:
-        return "\n".join(line.text for line in self.lines())
+        """The summary as plain text, one sentence a line, in the active language."""
+        return "\n".join(str(line.text) for line in self.lines())
 
 
-def _steps_words(widgets: list[StepWidget]) -> str:
+def _steps_words(widgets: list[StepWidget]) -> Said:
     numbers = [str(w.step_number) for w in widgets]
     if len(numbers) == 1:
-        return f"Step {numbers[0]}"
-    return f"Steps {', '.join(numbers[:-1])} and {numbers[-1]}"
+        return said("Step %(step)s", step=numbers[0])
+    # A list of numbers ("2, 4"): digits and commas read the same in every language the site speaks.
+    return said("Steps %(steps)s and %(last)s", steps=", ".join(numbers[:-1]), last=numbers[-1])
 
 
 def summary_of(

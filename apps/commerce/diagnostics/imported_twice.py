@@ -9,6 +9,7 @@ the cause is the same, so the set lets a step attach it and the article binds it
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from apps.checks.base import ARRIVAL_KEY, Arrival, Check, CheckContext, Fix, InputError, Outcome
 from apps.checks.registry import register
@@ -407,13 +408,15 @@ class OrderImportedTwiceSet(OrderOnPlugin):
         PlatformHasTwoOrders.key,
     )
     words = SummaryWords(
-        about="order #{reference}",
-        already_here="{About} is in Commerce Kitty once: there is no second copy to explain.",
-        already_here_then=(
+        about=gettext_noop("order #%(reference)s"),
+        already_here=gettext_noop(
+            "Order #%(reference)s is in Commerce Kitty once: there is no second copy to explain."
+        ),
+        already_here_then=gettext_noop(
             "So the steps below do not apply. If you see two orders, check the other one's number too."
         ),
-        keeps_out="Step {step} explains the second copy: {verdict}",
-        all_passed_then=(
+        keeps_out=gettext_noop("Step %(step)s explains the second copy: %(verdict)s"),
+        all_passed_then=gettext_noop(
             "If you still see the order twice, open a support ticket: it will carry this diagnosis."
         ),
     )

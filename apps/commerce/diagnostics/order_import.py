@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from apps.checks.base import InputError
 from apps.checks.sets import CheckSet, SummaryWords, TypedInput, register_set
 from apps.platforms.base import OrderNumberProblem
@@ -74,14 +76,27 @@ class OrderImport(OrderOnPlugin):
         "manual_sync",
     )
     words = SummaryWords(
-        about="order #{reference}",
-        already_here="{About} is already in Commerce Kitty.",
-        already_here_then="It did import, so the steps below do not apply. Look for it in your orders list.",
-        keeps_out="Step {step} keeps the order out: {verdict}",
-        all_passed_then="If the order is still missing, open a support ticket: it will carry this diagnosis.",
-        watch_needs_reference="Type the missing order's number and check it first.",
-        watch_absent=(
-            "There is nothing to watch for: the platform has no {about} for this plugin. "
+        about=gettext_noop("order #%(reference)s"),
+        already_here=gettext_noop("Order #%(reference)s is already in Commerce Kitty."),
+        already_here_then=gettext_noop(
+            "It did import, so the steps below do not apply. Look for it in your orders list."
+        ),
+        keeps_out=gettext_noop("Step %(step)s keeps the order out: %(verdict)s"),
+        all_passed_then=gettext_noop(
+            "If the order is still missing, open a support ticket: it will carry this diagnosis."
+        ),
+        watch_needs_reference=gettext_noop("Type the missing order's number and check it first."),
+        watch_wait=gettext_noop(
+            "Wait until the checks of order #%(reference)s have finished, then watch it."
+        ),
+        watch_never=gettext_noop(
+            "There is nothing to watch for: order #%(reference)s will not arrive by itself. %(verdict)s"
+        ),
+        watch_absent=gettext_noop(
+            "There is nothing to watch for: the platform has no order #%(reference)s for this plugin. "
             "Check the number, and the plugin whose store it was placed in."
+        ),
+        watch_blocked=gettext_noop(
+            "Order #%(reference)s will not arrive by itself until Step %(step)s is resolved: %(verdict)s"
         ),
     )
