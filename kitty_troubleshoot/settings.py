@@ -130,11 +130,14 @@ MIDDLEWARE = [
     "kitty_troubleshoot.middleware.RefuseUnstorableInputMiddleware",
     "apps.help.middleware.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # The language from the URL (/de/help/…, /fr/help/…); every address without a prefix is English.
+    # The language from the URL (/de/help/…, /fr/help/…); addresses without one: ReaderLanguageMiddleware.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Addresses that name no language (the inbox, sign in, the checks' htmx answers): the page an
+    # htmx answer goes into, else the reader's saved choice, cookie or Accept-Language.
+    "apps.languages.middleware.ReaderLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # request.account: the merchant account this request works in.
     "apps.checks.accounts.AccountMiddleware",

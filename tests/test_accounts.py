@@ -187,7 +187,7 @@ def test_checks_and_fixes_run_with_the_role_of_the_chosen_account(pat, article, 
     html = start_step_1(pat, article, plugin_of(beta)).content.decode()
 
     assert Diagnosis.objects.get().merchant_id == beta.pk
-    assert "Only an owner of this account can turn on import orders." in text(html)
+    assert "Only an owner of this account can apply “Turn on Import Orders”." in text(html)
     run = CheckRun.objects.get()
     refused = pat.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "turn_on_import_orders"}, **HTMX)
     assert "Only an owner of this account can apply this fix" in text(refused.content.decode())

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from kitty_troubleshoot.decorators import login_required_htmx
 from kitty_troubleshoot.params import int_param, safe_next
+from kitty_troubleshoot.said import said
 
 from .base import AccountAccess
 from .registry import account_directory
@@ -78,12 +79,15 @@ class AccountMiddleware:
 def _reload_in_current_account(request) -> HttpResponse:
     current = request.account
     if current is None:
-        messages.info(request, "You are no longer a member of that account. Nothing was done.")
+        messages.info(request, said("You are no longer a member of that account. Nothing was done."))
     else:
         messages.info(
             request,
-            f"You switched to “{current.merchant_name}” (in another tab or window), so this page now shows it. "
-            "Nothing was done; try again if this is the account you meant.",
+            said(
+                "You switched to “%(account)s” (in another tab or window), so this page now shows it. "
+                "Nothing was done; try again if this is the account you meant.",
+                account=current.merchant_name,
+            ),
         )
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"
@@ -118,6 +122,8 @@ def account_switch(request):
     if request.account is None or request.account.merchant_id != account.merchant_id:
         request.session[SESSION_KEY] = account.merchant_id
         request.account = account
-        messages.success(request, f"You are now working in “{account.merchant_name}”.")
+        messages.success(
+            request, said("You are now working in “%(account)s”.", account=account.merchant_name)
+        )
     # 303: the page is loaded again with a GET, in the account just chosen.
     return HttpResponseRedirect(safe_next(request, request.POST.get("next")), status=303)

@@ -8,10 +8,13 @@ a collapsed section of their own.
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from kitty_troubleshoot.admin import ReadOnlyAdmin
+from kitty_troubleshoot.said import said
 from kitty_troubleshoot.words import when
 
 from .models import CheckRun, Diagnosis
@@ -32,9 +35,9 @@ class MerchantNamedAdmin(admin.ModelAdmin):
             .annotate(merchant_name=account_directory().merchant_name_expression())
         )
 
-    @admin.display(description="merchant", ordering="merchant_name")
+    @admin.display(description=_("merchant"), ordering="merchant_name")
     def merchant(self, obj) -> str:
-        return getattr(obj, "merchant_name", None) or f"(merchant {obj.merchant_id}, deleted)"
+        return getattr(obj, "merchant_name", None) or said("(merchant %(id)s, deleted)", id=obj.merchant_id)
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -49,26 +52,37 @@ def revision_words(revision) -> str:
     """An article revision as editors know it: when it was saved, and by whom."""
     if revision is None:
         return "—"
-    by = revision.user.get_username() if revision.user else "System"
-    return f"Saved {when(revision.created_at)} by {by}"
+    if revision.user is None:
+        return said("Saved %(moment)s by the system", moment=when(revision.created_at))
+    return said(
+        "Saved %(moment)s by %(user)s", moment=when(revision.created_at), user=revision.user.get_username()
+    )
 
 
 def step_words(run: CheckRun) -> str:
-    return f"Step {run.step_number}" if run.step_number is not None else "Before the steps"
+    if run.step_number is None:
+        return said("Before the steps")
+    return said("Step %(step)s", step=run.step_number)
+
+
+def _input_label(run: CheckRun, name: str):
+    """An input by the label its check set gives it ("Order number"), else its name in words."""
+    typed = run.diagnosis.set.input(name)
+    return typed.label if typed is not None else name.replace("_", " ").capitalize()
 
 
 class RunInWords:
     """A run's step, check and status as an agent reads them, for its list and its inline."""
 
-    @admin.display(description="step")
+    @admin.display(description=_("step"))
     def step(self, run):
         return step_words(run)
 
-    @admin.display(description="check")
+    @admin.display(description=_("check"))
     def check_name(self, run):
         return check_title(run.check_key)
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_words(self, run):
         return status_word(run)
 
@@ -118,29 +132,29 @@ class DiagnosisAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
     class Media:
         css = TRANSCRIPT_MEDIA
 
-    @admin.display(description="typed")
+    @admin.display(description=_("typed"))
     def typed(self, diagnosis: Diagnosis) -> str:
         return diagnosis.inputs_in_words()
 
-    @admin.display(description="run from")
+    @admin.display(description=_("run from"))
     def origin(self, diagnosis: Diagnosis) -> str:
         if diagnosis.preview_session_id:
-            return "An editor's preview of a draft, on a sandbox account (left out of statistics)"
+            return said("An editor's preview of a draft, on a sandbox account (left out of statistics)")
         if diagnosis.read_only:
-            return "A support agent's re-check from a ticket (read-only: no fix could be applied)"
-        return "The merchant's article"
+            return said("A support agent's re-check from a ticket (read-only: no fix could be applied)")
+        return said("The merchant's article")
 
-    @admin.display(description="what the checks concluded")
+    @admin.display(description=_("what the checks concluded"))
     def verdict(self, diagnosis: Diagnosis) -> str:
         if not diagnosis.pk:
             return ""
         page = diagnosis.page.specific if diagnosis.page else None
         lines = diagnosis_summary(diagnosis, page=page).lines()
-        return (
-            format_html_join(mark_safe("<br>"), "{}", ((line.text,) for line in lines)) or "No check has run."
+        return format_html_join(mark_safe("<br>"), "{}", ((line.text,) for line in lines)) or said(
+            "No check has run."
         )
 
-    @admin.display(description="every run, in order")
+    @admin.display(description=_("every run, in order"))
     def transcript(self, diagnosis: Diagnosis) -> str:
         if not diagnosis.pk:
             return ""
@@ -181,9 +195,9 @@ class CheckRunAdmin(RunInWords, MerchantNamedAdmin, ReadOnlyAdmin):
                 ]
             },
         ),
-        ("When", {"fields": ["queued_at", "started_at", "finished_at", "deadline", "task_time"]}),
+        (_("When"), {"fields": ["queued_at", "started_at", "finished_at", "deadline", "task_time"]}),
         (
-            "For developers",
+            _("For developers"),
             {"classes": ["collapse"], "fields": ["check_key", "block_id", "uuid", "task_id"]},
         ),
     ]
@@ -204,48 +218,54 @@ class CheckRunAdmin(RunInWords, MerchantNamedAdmin, ReadOnlyAdmin):
     class Media:
         css = TRANSCRIPT_MEDIA
 
-    @admin.display(description="diagnosis")
+    @admin.display(description=_("diagnosis"))
     def diagnosis_link(self, run):
         url = reverse("admin:checks_diagnosis_change", args=[run.diagnosis_id])
         return format_html('<a href="{}">{}</a>', url, run.diagnosis)
 
-    @admin.display(description="what was asked")
+    @admin.display(description=_("what was asked"))
     def asked(self, run):
         """The merchant's inputs in words: the plugin by its name, the rest by their labels."""
-        lines = [f"Plugin: {run.diagnosis.subject_label}"] if run.diagnosis.subject_label else []
+        lines = (
+            [said("Plugin: %(plugin)s", plugin=run.diagnosis.subject_label)]
+            if run.diagnosis.subject_label
+            else []
+        )
         for name, value in (run.inputs or {}).items() if isinstance(run.inputs, dict) else ():
             if name == "subject_id" or value in ("", None):
                 continue
-            lines.append(f"{name.replace('_', ' ').capitalize()}: {value}")
+            lines.append(said("%(input)s: %(value)s", input=_input_label(run, name), value=value))
         return format_html(
             '<ul class="kt-list">{}</ul>', format_html_join("", "<li>{}</li>", ((x,) for x in lines))
         )
 
-    @admin.display(description="article revision")
+    @admin.display(description=_("article revision"))
     def revision(self, run):
         return revision_words(run.page_revision)
 
-    @admin.display(description="result")
+    @admin.display(description=_("result"))
     def result(self, run):
         return transcript_html([run_entry(run)])
 
-    @admin.display(description="fixes offered")
+    @admin.display(description=_("fixes offered"))
     def fixes_offered_list(self, run):
-        labels = [str(f.get("label") or f.get("key")) for f in run.fixes_offered or [] if isinstance(f, dict)]
+        labels = [f.get("label") or f.get("key") for f in run.fixes_offered or [] if isinstance(f, dict)]
         if not labels:
-            return "None"
+            return _("None")
         return format_html(
             '<ul class="kt-list">{}</ul>', format_html_join("", "<li>{}</li>", ((x,) for x in labels))
         )
 
-    @admin.display(description="fix asked for with this run")
+    @admin.display(description=_("fix asked for with this run"))
     def fix_requested_words(self, run):
         fix = run.fix_requested if isinstance(run.fix_requested, dict) else {}
         if not fix.get("key"):
-            return "None"
+            return _("None")
         offered = {f.get("key"): f.get("label") for f in run.fixes_offered or [] if isinstance(f, dict)}
-        return str(fix.get("label") or offered.get(fix["key"]) or fix["key"].replace("_", " ").capitalize())
+        return fix.get("label") or offered.get(fix["key"]) or fix["key"].replace("_", " ").capitalize()
 
-    @admin.display(description="task time")
+    @admin.display(description=_("task time"))
     def task_time(self, run):
-        return f"{run.task_seconds * 1000:.1f} ms" if run.task_seconds is not None else "—"
+        if run.task_seconds is None:
+            return "—"
+        return said("%(ms)s ms", ms=formats.number_format(run.task_seconds * 1000, 1))

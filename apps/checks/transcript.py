@@ -12,15 +12,17 @@ from typing import Any
 
 from django.utils import timezone
 
+from kitty_troubleshoot.said import said, said_p
+
 from .models import CheckRun
 from .registry import get_check
 
 STATUS_WORDS = {
-    CheckRun.State.PASSED: "passed",
-    CheckRun.State.FAILED: "failed",
-    CheckRun.State.UNKNOWN: "couldn't check",
-    CheckRun.State.QUEUED: "still checking",
-    CheckRun.State.RUNNING: "still checking",
+    CheckRun.State.PASSED: said_p("a step's status", "passed"),
+    CheckRun.State.FAILED: said_p("a step's status", "failed"),
+    CheckRun.State.UNKNOWN: said_p("a step's status", "couldn't check"),
+    CheckRun.State.QUEUED: said_p("a step's status", "still checking"),
+    CheckRun.State.RUNNING: said_p("a step's status", "still checking"),
 }
 
 
@@ -31,7 +33,7 @@ def check_title(check_key: str) -> str:
 
 def status_word(run: CheckRun, now: datetime | None = None) -> str:
     if run.is_overdue(now):
-        return "couldn't finish"
+        return said_p("a step's status", "couldn't finish")
     return STATUS_WORDS.get(run.status, run.status)
 
 
@@ -48,13 +50,14 @@ def run_entry(
         "status": "unknown" if run.is_overdue(now) else run.status,
         "status_label": status_word(run, now),
         "summary": run.summary,
-        "evidence": [str(line) for line in run.evidence or []],
+        # Messages stay messages: each reader (the merchant, support, admin) reads them in their language.
+        "evidence": [line for line in run.evidence or [] if isinstance(line, str)],
         "fixes_applied": [
             {
                 "key": str(fix.get("key", "")),
                 "choice": str(fix.get("choice", "")),
                 "by": str(fix.get("by", "")),
-                "result": str(fix.get("result", "")),
+                "result": fix.get("result") if isinstance(fix.get("result"), str) else "",
                 "at": str(fix.get("at", "")),
             }
             for fix in applied
@@ -67,11 +70,11 @@ def run_entry(
 def entry_heading(entry: dict[str, Any]) -> str:
     """Like "Step 1 (Import Orders is on)"; a run outside the steps goes by its check's title."""
     if entry.get("step_number") is not None:
-        return f"Step {entry['step_number']} ({entry.get('title', '')})"
+        return said("Step %(step)s (%(title)s)", step=entry["step_number"], title=entry.get("title", ""))
     return str(entry.get("title", ""))
 
 
-def transcript_html(entries: list, *, empty: str = "No check has run.") -> str:
+def transcript_html(entries: list, *, empty: str = "") -> str:
     """Entries (stored on a ticket, or made by ``run_entry``) as the admin shows them, escaped."""
     from django.template.loader import render_to_string
 
@@ -79,4 +82,6 @@ def transcript_html(entries: list, *, empty: str = "No check has run.") -> str:
         {**entry, "heading": entry_heading(entry)} if isinstance(entry, dict) else {"heading": str(entry)}
         for entry in entries or []
     ]
-    return render_to_string("admin/checks/transcript.html", {"entries": shown, "empty": empty})
+    return render_to_string(
+        "admin/checks/transcript.html", {"entries": shown, "empty": empty or said("No check has run.")}
+    )

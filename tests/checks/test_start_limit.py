@@ -29,7 +29,7 @@ def age_all_starts(seconds: int) -> None:
 
 
 def wait_said(html: str) -> int:
-    return int(re.search(r"Wait (\d+) seconds", text(html)).group(1))
+    return int(re.search(r"Wait (\d+) seconds?", text(html)).group(1))
 
 
 def test_the_limit_is_read_from_settings_when_a_check_starts(merchant_client, page, settings):

@@ -42,7 +42,7 @@ def test_staff_member_cannot_apply_an_owner_only_fix(client, page):
     Membership.objects.create(user=staff, merchant=outlet.merchant, role=Membership.Role.STAFF)
     client.force_login(staff)
     html = start(client, page, outlet, step=1).content.decode()
-    assert "Only an owner of this account can turn on import orders." in text(html)
+    assert "Only an owner of this account can apply “Turn on Import Orders”." in text(html)
     run = CheckRun.objects.latest("queued_at")
 
     refused = client.post(f"/checks/runs/{run.uuid}/fix/", {"fix": "turn_on_import_orders"}, **HTMX)

@@ -82,4 +82,4 @@ def test_the_demo_merchant_can_switch_to_a_second_account_where_they_are_staff(c
         {"page": article.pk, "subject": second.plugins.get().pk, "block_id": article.steps[0].id},
         HTTP_HX_REQUEST="true",
     )
-    assert "Only an owner of this account can turn on import orders." in started.content.decode()
+    assert "Only an owner of this account can apply “Turn on Import Orders”." in started.content.decode()

@@ -116,8 +116,10 @@ def test_picking_a_language_on_a_page_outside_the_help_center_stays_on_it(demo, 
     response = client.post("/language/", {"language": "de", "next": "/accounts/login/"})
 
     assert response["Location"] == "/accounts/login/"
-    # Its words are the software's, not translated yet: the page says it is English.
-    assert html_lang(client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="de")) == "en"
+    # One address in every language: the page speaks the language picked, whatever the browser says.
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert html_lang(page) == "de"
+    assert "Melden Sie sich mit Ihrem Commerce-Kitty-Konto an" in page.content.decode()
 
 
 def test_picking_a_language_never_leaves_the_site(demo, client):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from kitty_troubleshoot.said import said_p
+
 from ..models import CheckRun
 from ..registry import get_check
 from ..sets import set_of
@@ -59,11 +61,11 @@ class StepWidget:
     @property
     def status_words(self) -> str:
         return {
-            "idle": "not checked",
-            "running": "checking",
-            "passed": "passed",
-            "failed": "failed",
-            "unknown": "couldn't check",
+            "idle": said_p("a step's status", "not checked"),
+            "running": said_p("a step's status", "checking"),
+            "passed": said_p("a step's status", "passed"),
+            "failed": said_p("a step's status", "failed"),
+            "unknown": said_p("a step's status", "couldn't check"),
         }.get(self.status, self.status)
 
     @property

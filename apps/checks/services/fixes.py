@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from kitty_troubleshoot.said import said
+
 from ..base import InputError
 from ..models import CheckRun, Diagnosis
 from ..registry import account_directory
@@ -27,22 +29,26 @@ def check_fix_request(
     """
     if run.diagnosis.read_only:
         raise InputError(
-            "fix", "This diagnosis was run by support to look only; no fix can be applied from it."
+            "fix", said("This diagnosis was run by support to look only; no fix can be applied from it.")
         )
     offered = {f["key"]: f for f in run.fixes_offered}
     fix = offered.get(fix_key)
     if fix is None or fix.get("url"):
-        raise InputError("fix", "That fix is not offered for this result any more. Run the check again.")
+        raise InputError(
+            "fix", said("That fix is not offered for this result any more. Run the check again.")
+        )
     if fix.get("unavailable"):
         raise InputError("fix", fix["unavailable"])
     # In a preview the editor stands in for the sandbox account's owner; otherwise
     # the user's role in the run's own account (the one the caller scoped the run to).
     is_owner = run.diagnosis.preview_session_id is not None or _is_owner_of(user, run.merchant_id)
     if fix.get("owner_only") and not is_owner:
-        raise InputError("fix", "Only an owner of this account can apply this fix. Ask an owner to do it.")
+        raise InputError(
+            "fix", said("Only an owner of this account can apply this fix. Ask an owner to do it.")
+        )
     choices = {str(value) for value, _ in fix.get("choices") or []}
     if choices and choice not in choices:
-        raise InputError("fix", "Choose one of the options first.")
+        raise InputError("fix", said("Choose one of the options first."))
     request = {"key": fix_key, "choice": choice, "by": user.get_username(), "from_run": str(run.uuid)}
     others = [t for t in rechecks if t.block_id != run.block_id]
     new_run, *_ = check_runs_start(

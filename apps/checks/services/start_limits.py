@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from kitty_troubleshoot.said import said_n
+
 from ..models import CheckStart
 
 # The per-user start limits count what a person started in this sliding window.
@@ -55,9 +57,17 @@ def start_limit_check(*, user, kind: str = CheckStart.Kind.CHECK, now=None) -> N
     frees_at = started[limit - 1] + START_LIMIT_WINDOW
     wait = max(1, math.ceil((frees_at - now).total_seconds()))
     if kind == CheckStart.Kind.FIX:
-        message = f"You have applied a lot of fixes in the last minute. Wait {wait} seconds, then try again."
+        message = said_n(
+            "You have applied a lot of fixes in the last minute. Wait %(count)s second, then try again.",
+            "You have applied a lot of fixes in the last minute. Wait %(count)s seconds, then try again.",
+            wait,
+        )
     else:
-        message = f"You have started a lot of checks in the last minute. Wait {wait} seconds, then try again."
+        message = said_n(
+            "You have started a lot of checks in the last minute. Wait %(count)s second, then try again.",
+            "You have started a lot of checks in the last minute. Wait %(count)s seconds, then try again.",
+            wait,
+        )
     raise TooManyChecks(message, wait_seconds=wait)
 
 

@@ -12,6 +12,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from wagtail.models import Page
 
+from kitty_troubleshoot.said import said
+
 from ..base import AccountAccess, InputError
 from ..models import CheckRun, CheckStart, Diagnosis, PreviewSession
 from ..registry import account_directory, get_check
@@ -82,7 +84,7 @@ def diagnosis_for(
     that into a 404) and InputError when it is missing.
     """
     if account is None:
-        raise InputError("subject", "Your user is not part of any Commerce Kitty account.")
+        raise InputError("subject", said("Your user is not part of any Commerce Kitty account."))
     diagnosis = _diagnosis_get_or_create(
         merchant_id=account.merchant_id, user=user, page=page, subject_id=subject_id, values=values
     )
@@ -287,7 +289,9 @@ def check_runs_start(
     except DatabaseError as exc:
         # E.g. the limit's row lock not granted in time: the start is refused in words, not a 500.
         logger.warning("checks could not be started: %s", exc.__class__.__name__)
-        raise ChecksUnavailable("Checks are unavailable right now. Try again in a few minutes.") from exc
+        raise ChecksUnavailable(
+            said("Checks are unavailable right now. Try again in a few minutes.")
+        ) from exc
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
         ran = check_runs_enqueue(
             [r.pk for r in new_runs], priority=check_task_priority(new_runs), task_id=task_id

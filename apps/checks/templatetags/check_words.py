@@ -3,6 +3,7 @@
 from django import template
 from django.utils import timezone
 
+from kitty_troubleshoot.said import said
 from kitty_troubleshoot.words import duration_words
 
 register = template.Library()
@@ -14,7 +15,7 @@ def ago(moment) -> str:
     if not moment:
         return ""
     seconds = (timezone.now() - moment).total_seconds()
-    return "just now" if seconds < 60 else f"{duration_words(seconds)} ago"
+    return said("just now") if seconds < 60 else said("%(wait)s ago", wait=duration_words(seconds))
 
 
 @register.filter

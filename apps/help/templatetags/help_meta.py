@@ -2,6 +2,7 @@
 
 from django import template
 from django.conf import settings
+from django.utils import translation
 from wagtail.models import Page
 
 from apps.help.languages import LanguageChoice, language_choices, page_language
@@ -27,8 +28,8 @@ def meta_description(context) -> str:
 def html_language(context) -> str:
     """The language the page is written in, for ``<html lang>``: a help page's own, else the active one.
 
-    Pages outside the help center are English (the software's words are not translated yet),
-    and their addresses carry no language, so the active language is English there.
+    Pages outside the help center have one address in every language and speak the reader's
+    (apps/languages/middleware.py).
     """
     return page_language(context.get("page"))
 
@@ -56,3 +57,10 @@ def language_alternates(context) -> dict:
     if default:
         alternates.append(("x-default", default))
     return {"alternates": alternates}
+
+
+@register.simple_tag
+def help_home() -> str:
+    """The help center's home in the active language: /help/ in English, /de/help/ in German."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return "/help/" if language == settings.LANGUAGE_CODE else f"/{language}/help/"
