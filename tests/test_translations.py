@@ -108,6 +108,21 @@ def test_the_catalogues_the_site_loads_are_compiled_from_their_sources(tmp_path)
             )
 
 
+def catalogue_pairs(language: str) -> list[tuple[str, str]]:
+    """(English, translation) of every message the site can say, from the compiled catalogues it loads."""
+    pairs = []
+    for po in _catalogues(ROOT):
+        if po.parent.parent.name != language or not po.with_suffix(".mo").exists():
+            continue
+        with po.with_suffix(".mo").open("rb") as mo:
+            catalog = gettext.GNUTranslations(mo)._catalog
+        for key, translated in catalog.items():
+            english = key[0] if isinstance(key, tuple) else key
+            if english:
+                pairs.append((english.rpartition("\x04")[2], translated))
+    return pairs
+
+
 # --- Whole sentences ---------------------------------------------------------------
 
 MESSAGE_FUNCTIONS = {"said": 1, "said_n": 2, "said_p": 2}  # how many leading arguments are literal text
