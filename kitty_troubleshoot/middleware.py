@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import BadRequest
 from django.http import Http404, QueryDict
 
+from .said import said
+
 # PostgreSQL text cannot hold NUL; a query with one is an error, not "no match".
 UNSTORABLE = "\x00"
 
@@ -45,5 +47,5 @@ class RefuseUnstorableInputMiddleware:
         if getattr(view_func, "csrf_exempt", False):
             return None
         if request.method == "POST" and _has_unstorable(request.POST):
-            raise BadRequest("The form contains a character that cannot be stored (NUL).")
+            raise BadRequest(said("The form contains a character that cannot be stored (NUL)."))
         return None

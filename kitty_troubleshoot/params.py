@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from .said import said
+
 # Longer than any id or page number we hand out; int() of a huge string costs time.
 _MAX_INT_DIGITS = 18
 
@@ -77,7 +79,7 @@ def json_body(body: bytes, *, max_bytes: int = JSON_MAX_BYTES, max_depth: int = 
     refused in words instead of exhausting the parser's recursion.
     """
     if len(body) > max_bytes:
-        raise BodyRefused(f"The body is larger than {max_bytes} bytes.")
+        raise BodyRefused(said("The body is larger than %(limit)s bytes.", limit=max_bytes))
     depth = 0
     in_string = escaped = False
     for byte in body:
@@ -93,10 +95,12 @@ def json_body(body: bytes, *, max_bytes: int = JSON_MAX_BYTES, max_depth: int = 
         elif byte in (0x5B, 0x7B):  # [ {
             depth += 1
             if depth > max_depth:
-                raise BodyRefused(f"The JSON is nested more than {max_depth} levels deep.")
+                raise BodyRefused(
+                    said("The JSON is nested more than %(limit)s levels deep.", limit=max_depth)
+                )
         elif byte in (0x5D, 0x7D):  # ] }
             depth -= 1
     try:
         return json.loads(body or b"{}")
     except (ValueError, RecursionError):
-        raise BodyRefused("Expected JSON.") from None
+        raise BodyRefused(said("Expected JSON.")) from None

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 
+from .said import said_n
+
 
 class SignInThrottleBackend(AxesStandaloneBackend):
     """Axes' lockout check, for sign-ins that come with a request.
@@ -54,9 +56,12 @@ def locked_out(request, original_response=None, credentials=None):
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     form = AuthenticationForm(request, initial={"username": username})
     minutes = lockout_minutes(request)
-    message = (
+    message = said_n(
         "Too many failed sign-ins for this account or from this address. "
-        f"Sign-in is locked for {minutes} minute{'s' if minutes != 1 else ''}; try again after that."
+        "Sign-in is locked for %(count)s minute; try again after that.",
+        "Too many failed sign-ins for this account or from this address. "
+        "Sign-in is locked for %(count)s minutes; try again after that.",
+        minutes,
     )
     return render(
         request,
