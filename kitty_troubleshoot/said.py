@@ -34,7 +34,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext, ngettext, npgettext, pgettext
 
 # The form a moment takes in results (Django's date format); each language's is its translation
-# of this, under the context "the form of a moment in results" ("j. M Y, H:i T" in German).
+# of this, under the context "the form of a moment in results" ("j. F Y, H:i T" in German).
 MOMENT_FORMAT = "M j, Y H:i T"
 
 
