@@ -29,7 +29,9 @@ def test_a_verdict_within_a_sentence_is_translated_with_it_and_plurals_follow_th
     line = said("Step %(step)s couldn't be checked: %(verdict)s", step=4, verdict=verdict)
 
     assert line == "Step 4 couldn't be checked: This check took too long."
-    assert line.translated("de") == "Schritt 4 konnte nicht geprüft werden: Diese Prüfung hat zu lange gedauert."
+    assert (
+        line.translated("de") == "Schritt 4 konnte nicht geprüft werden: Diese Prüfung hat zu lange gedauert."
+    )
     assert said_n("%(count)s step passed.", "All %(count)s steps passed.", 1) == "1 step passed."
     assert said_n("%(count)s step passed.", "All %(count)s steps passed.", 7).translated("fr") == (
         "Les 7 étapes sont réussies."
@@ -40,7 +42,7 @@ def test_a_verdict_within_a_sentence_is_translated_with_it_and_plurals_follow_th
 def test_moments_read_in_the_readers_locale():
     assert Moment(MOMENT) == "Nov 28, 2026 14:05 UTC"
     assert Moment(MOMENT).translated("de") == "28. November 2026, 14:05 UTC"
-    assert Moment(MOMENT).translated("fr").== "28 novembre 2026, 14:05 UTC"
+    assert Moment(MOMENT).translated("fr") == "28 novembre 2026, 14:05 UTC"
 
 
 def test_stored_as_json_and_pickled_a_message_comes_back_a_message():
