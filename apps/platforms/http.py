@@ -33,7 +33,7 @@ from apps.platforms.base import (
 )
 from apps.platforms.throttle import Throttle
 from kitty_troubleshoot.logfilters import path_for_log
-from kitty_troubleshoot.said import Said, said, said_n, said_p
+from kitty_troubleshoot.said import Said, said, said_n
 
 logger = logging.getLogger(__name__)
 
@@ -245,21 +245,39 @@ class PlatformHTTP:
             response = self._client.request(method, path, params=params, json=json, data=data)
         except httpx.ConnectTimeout as exc:
             self._log(method, path, "connect timeout", started)
+            limit = self._limit("connect")
+            if limit is None:
+                raise PlatformUnavailable(
+                    said(
+                        "Could not connect to %(platform)s within the time limit. "
+                        "This is usually temporary; we will try again.",
+                        platform=self.label,
+                    )
+                ) from exc
             raise PlatformUnavailable(
                 said(
                     "Could not connect to %(platform)s within %(time)s. "
                     "This is usually temporary; we will try again.",
                     platform=self.label,
-                    time=self._seconds("connect"),
+                    time=limit,
                 )
             ) from exc
         except httpx.TimeoutException as exc:
             self._log(method, path, "timeout", started)
+            limit = self._limit("read")
+            if limit is None:
+                raise PlatformUnavailable(
+                    said(
+                        "%(platform)s did not answer within the time limit. "
+                        "This is usually temporary; we will try again.",
+                        platform=self.label,
+                    )
+                ) from exc
             raise PlatformUnavailable(
                 said(
                     "%(platform)s did not answer within %(time)s. This is usually temporary; we will try again.",
                     platform=self.label,
-                    time=self._seconds("read"),
+                    time=limit,
                 )
             ) from exc
         except httpx.ConnectError as exc:
@@ -362,9 +380,10 @@ class PlatformHTTP:
                 )
             ) from None
 
-    def _seconds(self, which: str) -> Said:
+    def _limit(self, which: str) -> Said | None:
+        """The connection's time limit for ``which`` as people say it; None when it has none."""
         value = getattr(self.connection.timeout, which, None)
-        return said_p("within …", "the time limit") if value is None else _human_seconds(value)
+        return None if value is None else _human_seconds(value)
 
     def _log(self, method: str, path: str, outcome: str, started: float) -> None:
         # The path only, its identifiers left out: query strings may carry a
