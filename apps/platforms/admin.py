@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.platforms.models import SandboxOrder, SandboxStore
 
@@ -28,26 +30,37 @@ class SandboxStoreAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["handle", "name", "token_hint", "created"]}),
         (
-            "Staged problems",
+            _("Staged problems"),
             {"fields": ["reject_credentials", "throttled_until", "history_days"]},
         ),
-        ("Capabilities", {"fields": ["supports_backfill", "supports_manual_sync"]}),
+        (_("Capabilities"), {"fields": ["supports_backfill", "supports_manual_sync"]}),
     ]
 
-    @admin.display(description="Access token")
+    @admin.display(description=_("Access token"))
     def token_hint(self, store: SandboxStore) -> str:
         # Like a real platform's app settings: enough to tell tokens apart, never the token.
         if not store.access_token:
             return "—"
-        return f"…{store.access_token[-4:]} (use “Rotate access token” to replace it)"
+        return gettext("…%(last)s (use “Rotate access token” to replace it)") % {
+            "last": store.access_token[-4:]
+        }
 
-    @admin.action(description="Rotate access token (de-authorizes connected plugins)")
+    @admin.action(description=_("Rotate access token (de-authorizes connected plugins)"))
     def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[SandboxStore]) -> None:
         count = 0
         for store in queryset:
             store.rotate_token()
             count += 1
-        self.message_user(request, f"Rotated the token of {count} demo store(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "Rotated the token of %(count)s demo store.",
+                "Rotated the token of %(count)s demo stores.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(SandboxOrder)
@@ -60,9 +73,9 @@ class SandboxOrderAdmin(admin.ModelAdmin):
     ordering = ["-placed_at", "-id"]
     fieldsets = [
         (None, {"fields": ["store", "number", "placed_at", "status", "imitates", "currency", "total"]}),
-        ("Lines", {"fields": ["lines"]}),
+        (_("Lines"), {"fields": ["lines"]}),
         (
-            "Buyer",
+            _("Buyer"),
             {
                 "fields": [
                     "email",

@@ -57,6 +57,7 @@ from apps.platforms.base import (
 from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
 from apps.platforms.oauth2 import AccessToken, AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
+from kitty_troubleshoot.said import Said, said, said_n, said_p
 
 LABEL = "Amazon"
 
@@ -81,12 +82,14 @@ OAUTH = OAuth2Provider(
     client_auth=ClientAuth.BODY,
     lifetime=timedelta(hours=1),
     refreshes=True,
-    code_refused="Amazon did not accept the authorization (it may have expired). Start Reauthorize again.",
-    refresh_refused=(
+    code_refused=said(
+        "Amazon did not accept the authorization (it may have expired). Start Reauthorize again."
+    ),
+    refresh_refused=said(
         "Amazon no longer accepts this plugin's authorization: the seller revoked it in Seller "
         "Central, or it expired. Reauthorize the plugin."
     ),
-    not_connected="This Amazon plugin has no authorization yet. Authorize it from Seller Central.",
+    not_connected=said("This Amazon plugin has no authorization yet. Authorize it from Seller Central."),
 )
 
 ORDERS_PATH = "/orders/v0/orders"
@@ -114,7 +117,7 @@ CREATED_AFTER_LAG = timedelta(minutes=2)
 # Orders older than two years are not returned (JP, AU and SG keep more).
 HISTORY_DAYS = 730
 
-_SHAPE_MESSAGE = "Amazon sent this order in a shape we did not expect."
+_SHAPE_MESSAGE = said("Amazon sent this order in a shape we did not expect.")
 
 ORDER_NUMBER_EXAMPLE = "123-1234567-1234567"
 _ORDER_NUMBER = re.compile(r"^\d{3}-\d{7}-\d{7}$")
@@ -130,14 +133,17 @@ STATUSES = StatusTable(
             "Placed, payment not yet authorized; not ready for shipment.",
             OrderState.PENDING_PAYMENT,
             _N,
-            "Amazon to authorize the buyer's payment",
+            said_p("Step 6: the order is waiting for …", "Amazon to authorize the buyer's payment"),
         ),
         StatusWord(
             "PendingAvailability",
             "A pre-order: placed, payment not authorized, the release date in the future.",
             OrderState.PENDING_PAYMENT,
             _N,
-            "the item's release, when Amazon authorizes the buyer's payment",
+            said_p(
+                "Step 6: the order is waiting for …",
+                "the item's release, when Amazon authorizes the buyer's payment",
+            ),
         ),
         StatusWord(
             "Unshipped",
@@ -154,7 +160,11 @@ STATUSES = StatusTable(
             _I,
         ),
         StatusWord(
-            "Canceled", "The order was cancelled.", OrderState.CANCELLED, _X, "it was cancelled on Amazon"
+            "Canceled",
+            "The order was cancelled.",
+            OrderState.CANCELLED,
+            _X,
+            said_p("Step 6: the order will not import: …", "it was cancelled on Amazon"),
         ),
         # A Multi-Channel Fulfillment order Amazon cannot fulfil: not a sale, nothing a payment would fix.
         StatusWord(
@@ -162,7 +172,10 @@ STATUSES = StatusTable(
             "The order cannot be fulfilled (Multi-Channel Fulfillment orders only).",
             OrderState.FAILED,
             _X,
-            "Amazon cannot fulfil it (a Multi-Channel Fulfillment order)",
+            said_p(
+                "Step 6: the order will not import: …",
+                "Amazon cannot fulfil it (a Multi-Channel Fulfillment order)",
+            ),
         ),
     ],
     unknown=lambda word, field: StatusWord(
@@ -170,7 +183,11 @@ STATUSES = StatusTable(
         "An OrderStatus this version of Commerce Kitty does not know.",
         OrderState.ON_HOLD,
         ImportOutcome.NOT_YET,
-        f"you to check it in Seller Central (its status “{word}” is one Commerce Kitty does not know yet)",
+        said_p(
+            "Step 6: the order is waiting for …",
+            "you to check it in Seller Central (its status “%(word)s” is one Commerce Kitty does not know yet)",
+            word=word,
+        ),
     ),
 )
 
@@ -197,8 +214,11 @@ def order_number_read(number: str) -> str:
     order_id = amazon_order_id(number)
     if order_id is None:
         raise OrderNumberProblem(
-            f"Amazon order numbers look like {ORDER_NUMBER_EXAMPLE}: 3, 7 and 7 digits with dashes between. "
-            "Copy it from Seller Central's Manage Orders page."
+            said(
+                "Amazon order numbers look like %(example)s: 3, 7 and 7 digits with dashes between. "
+                "Copy it from Seller Central's Manage Orders page.",
+                example=ORDER_NUMBER_EXAMPLE,
+            )
         )
     return order_id
 
@@ -306,11 +326,17 @@ def source_order(order: Any, items: Any) -> SourceOrder:
         raise MalformedOrder(_SHAPE_MESSAGE) from exc
 
 
-def _payload(data: Any, what: str) -> dict[str, Any]:
+def _payload(data: Any, unexpected: Said) -> dict[str, Any]:
+    """The answer's payload; PlatformUnavailable with ``unexpected`` when it has none we can read."""
     payload = data.get("payload") if isinstance(data, dict) else None
     if not isinstance(payload, dict):
-        raise PlatformUnavailable(f"Amazon sent {what} in a shape we did not expect.")
+        raise PlatformUnavailable(unexpected)
     return payload
+
+
+_ORDER_UNEXPECTED = said("Amazon sent the order in a shape we did not expect.")
+_LIST_UNEXPECTED = said("Amazon sent an order list in a shape we did not expect.")
+_ITEMS_UNEXPECTED = said("Amazon sent an order's items in a shape we did not expect.")
 
 
 def _amazon_error_message(response: httpx.Response) -> str:
@@ -345,8 +371,11 @@ class _AmazonHTTP(PlatformHTTP):
             raise _OrderNotFound
         if response.status_code == 400:
             detail = redact(_amazon_error_message(response), self.secrets)
+            if not detail:
+                raise PlatformUnavailable(said("Amazon refused the request (HTTP 400)."))
+            # Amazon's own words, quoted as they came (in English).
             raise PlatformUnavailable(
-                f"Amazon refused the request (HTTP 400){': ' + detail if detail else ''}."
+                said("Amazon refused the request (HTTP 400): %(detail)s.", detail=detail)
             )
         super()._raise_for_status(response)
 
@@ -410,7 +439,7 @@ class AmazonClient(PlatformClient):
                 data = session.request(GET_ORDER, f"{ORDERS_PATH}/{order_id}")
             except _OrderNotFound:
                 return None
-            order = _payload(data, "the order")
+            order = _payload(data, _ORDER_UNEXPECTED)
             return source_order(order, self._items(session, order_id, max_wait=2.0))
 
     def list_orders(self, since: datetime) -> Iterator[SourceOrder | UnreadableOrder]:
@@ -435,14 +464,22 @@ class AmazonClient(PlatformClient):
         with self._session() as session:
             for _page in range(MAX_PAGES):
                 payload = _payload(
-                    session.request(GET_ORDERS, ORDERS_PATH, params, LIST_MAX_WAIT), "an order list"
+                    session.request(GET_ORDERS, ORDERS_PATH, params, LIST_MAX_WAIT), _LIST_UNEXPECTED
                 )
                 orders = payload.get("Orders")
                 if not isinstance(orders, list):
-                    raise PlatformUnavailable("Amazon sent an order list in a shape we did not expect.")
+                    raise PlatformUnavailable(_LIST_UNEXPECTED)
                 ids = {str(raw.get("AmazonOrderId")) for raw in orders if isinstance(raw, dict)}
                 if ids and ids <= previous_ids:
-                    raise _stuck(f"sent the same page of orders again, so we stopped after {listed} orders")
+                    raise PaginationStuck(
+                        said_n(
+                            "Amazon sent the same page of orders again, so we stopped after %(count)s order."
+                            " This is a fault on Amazon's side; contact support if it lasts.",
+                            "Amazon sent the same page of orders again, so we stopped after %(count)s orders."
+                            " This is a fault on Amazon's side; contact support if it lasts.",
+                            listed,
+                        )
+                    )
                 previous_ids = ids
                 for raw in sorted(orders, key=_purchase_date):
                     if _placed_before(raw, since):
@@ -453,11 +490,26 @@ class AmazonClient(PlatformClient):
                 if not token:
                     return
                 if token in tokens:
-                    raise _stuck(f"kept paging from the same place, so we stopped after {listed} orders")
+                    raise PaginationStuck(
+                        said_n(
+                            "Amazon kept paging from the same place, so we stopped after %(count)s order."
+                            " This is a fault on Amazon's side; contact support if it lasts.",
+                            "Amazon kept paging from the same place, so we stopped after %(count)s orders."
+                            " This is a fault on Amazon's side; contact support if it lasts.",
+                            listed,
+                        )
+                    )
                 tokens.add(token)
                 params = {"MarketplaceIds": marketplaces, "NextToken": token}
-        raise _stuck(
-            f"did not end its order list after {MAX_PAGES} pages, so we stopped after {listed} orders"
+        raise PaginationStuck(
+            said_n(
+                "Amazon did not end its order list after %(pages)s pages, so we stopped after %(count)s order."
+                " This is a fault on Amazon's side; contact support if it lasts.",
+                "Amazon did not end its order list after %(pages)s pages, so we stopped after %(count)s orders."
+                " This is a fault on Amazon's side; contact support if it lasts.",
+                listed,
+                pages=MAX_PAGES,
+            )
         )
 
     def check_authorization(self) -> None:
@@ -473,7 +525,7 @@ class AmazonClient(PlatformClient):
             "MaxResultsPerPage": 1,
         }
         with self._session() as session:
-            _payload(session.request(GET_ORDERS, ORDERS_PATH, params), "an order list")
+            _payload(session.request(GET_ORDERS, ORDERS_PATH, params), _LIST_UNEXPECTED)
 
     def operation_throttle(self, operation: str) -> Throttle:
         """The plugin's bucket for one SP-API operation, paced to Amazon's published rate for it."""
@@ -491,7 +543,9 @@ class AmazonClient(PlatformClient):
         ids = [str(value).strip() for value in ids if str(value).strip()]
         if not ids:
             raise NotAuthorized(
-                "This Amazon plugin does not say which marketplaces it sells in. Reconnect it from Seller Central."
+                said(
+                    "This Amazon plugin does not say which marketplaces it sells in. Reconnect it from Seller Central."
+                )
             )
         return ",".join(ids)
 
@@ -503,8 +557,10 @@ class AmazonClient(PlatformClient):
         region = str(credentials.get("region") or "").strip().lower()
         if region not in REGION_URLS:
             raise NotAuthorized(
-                "This Amazon plugin does not say which region its seller account is in "
-                "(North America, Europe or Far East). Reconnect it from Seller Central."
+                said(
+                    "This Amazon plugin does not say which region its seller account is in "
+                    "(North America, Europe or Far East). Reconnect it from Seller Central."
+                )
             )
         return REGION_URLS[region]
 
@@ -532,10 +588,10 @@ class AmazonClient(PlatformClient):
             base_url=self._base_url(),
             throttle=self.operation_throttle(operation),
             headers={"x-amz-access-token": token},
-            unauthorized_message=(
+            unauthorized_message=said(
                 "Amazon rejected the access token for this plugin. Reauthorize the plugin from Seller Central."
             ),
-            forbidden_message=(
+            forbidden_message=said(
                 "Amazon refused access: the seller's authorization was revoked or has expired, or our app "
                 "lacks the role to read orders. Reauthorize the plugin from Seller Central."
             ),
@@ -553,8 +609,10 @@ class AmazonClient(PlatformClient):
             try:
                 data = session.request(GET_ORDER_ITEMS, path, params, max_wait)
             except _OrderNotFound:
-                raise PlatformUnavailable("Amazon listed an order but then had no items for it.") from None
-            payload = _payload(data, "an order's items")
+                raise PlatformUnavailable(
+                    said("Amazon listed an order but then had no items for it.")
+                ) from None
+            payload = _payload(data, _ITEMS_UNEXPECTED)
             page = payload.get("OrderItems")
             if not isinstance(page, list):
                 raise MalformedOrder(_SHAPE_MESSAGE)
@@ -563,10 +621,21 @@ class AmazonClient(PlatformClient):
             if not token:
                 return items
             if token in tokens:
-                raise _stuck("kept paging through one order's items from the same place")
+                raise PaginationStuck(
+                    said(
+                        "Amazon kept paging through one order's items from the same place."
+                        " This is a fault on Amazon's side; contact support if it lasts."
+                    )
+                )
             tokens.add(token)
             params = {"NextToken": token}
-        raise _stuck(f"did not end one order's items after {MAX_ITEM_PAGES} pages")
+        raise PaginationStuck(
+            said(
+                "Amazon did not end one order's items after %(pages)s pages."
+                " This is a fault on Amazon's side; contact support if it lasts.",
+                pages=MAX_ITEM_PAGES,
+            )
+        )
 
     def _listed_order(self, session: _Session, raw: Any) -> SourceOrder | UnreadableOrder:
         """One order of a listing with its items: normalized, or marked unreadable so the others still import."""
@@ -632,10 +701,6 @@ def _purchase_date(raw: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _stuck(what: str) -> PaginationStuck:
-    return PaginationStuck(f"Amazon {what}. This is a fault on Amazon's side; contact support if it lasts.")
-
-
 class AmazonAuthorization(AuthorizationFlow):
     """Seller Central's website authorization: the seller approves our app and Amazon sends back a
     code (``spapi_oauth_code``), traded with Login with Amazon for a refresh token kept encrypted.
@@ -650,8 +715,8 @@ class AmazonAuthorization(AuthorizationFlow):
             and registry.provider(AmazonClient.key).app_keys_configured()
         )
 
-    def reconnect_advice(self) -> str:
-        return (
+    def reconnect_advice(self) -> Said:
+        return said(
             "Reconnect it from Configuration → Plugins, signing in to Seller Central with the same "
             "seller account."
         )
@@ -673,8 +738,10 @@ class AmazonAuthorization(AuthorizationFlow):
         known = str(answer.credentials.get("selling_partner_id") or "")
         if known and seller and seller != known:
             raise CallbackRejected(
-                "This authorization is for another Amazon seller account than this plugin's. "
-                "Sign in to Seller Central with the plugin's account and start Reauthorize again."
+                said(
+                    "This authorization is for another Amazon seller account than this plugin's. "
+                    "Sign in to Seller Central with the plugin's account and start Reauthorize again."
+                )
             )
         tokens = OAUTH.exchange_code(
             code,

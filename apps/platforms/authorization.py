@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kitty_troubleshoot.said import Said, said
+
 from .base import Connection
 
-DEFAULT_RECONNECT_ADVICE = "Reconnect it from Configuration → Plugins."
+DEFAULT_RECONNECT_ADVICE = said("Reconnect it from Configuration → Plugins.")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,14 @@ class AuthorizationAnswer:
 
 
 class CallbackRejected(Exception):
-    """The answer did not come from the platform, or cannot be used; ``str()`` is safe to show."""
+    """The answer did not come from the platform, or cannot be used; ``str()`` is safe to show.
+
+    Raised with a message (``said``): ``str(exc)`` in the active language, ``exc.message`` the message.
+    """
+
+    @property
+    def message(self) -> Said | str:
+        return self.args[0] if self.args else ""
 
 
 class AuthorizationFlow:
@@ -68,8 +77,8 @@ class AuthorizationFlow:
         """Whether "Reauthorize" can start this flow from here (its app keys are configured)."""
         return False
 
-    def reconnect_advice(self) -> str:
-        """What a merchant does when ``available()`` is False; one or two sentences."""
+    def reconnect_advice(self) -> Said:
+        """What a merchant does when ``available()`` is False; one or two sentences (a message)."""
         return DEFAULT_RECONNECT_ADVICE
 
     def begin(self, credentials: dict) -> dict:
@@ -102,11 +111,11 @@ class AuthorizationFlow:
         Raises CallbackRejected for an answer that cannot be for this plugin,
         and PlatformError when the platform refuses the exchange.
         """
-        raise CallbackRejected("This platform's authorization cannot be finished here.")
+        raise CallbackRejected(said("This platform's authorization cannot be finished here."))
 
     def receive(self, body: bytes) -> tuple[str, dict]:
         """(state, credentials) from a server-to-server POST; CallbackRejected when there is nothing to take."""
-        raise CallbackRejected("This platform does not send keys here.")
+        raise CallbackRejected(said("This platform does not send keys here."))
 
 
 NO_AUTHORIZATION = AuthorizationFlow()

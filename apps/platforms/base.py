@@ -18,6 +18,8 @@ from typing import ClassVar
 
 import httpx
 
+from kitty_troubleshoot.said import Said, said_p
+
 
 class OrderState(enum.StrEnum):
     """Where an order stands on its platform, in Commerce Kitty's terms."""
@@ -31,7 +33,7 @@ class OrderState(enum.StrEnum):
     CHECKOUT = "checkout"  # the buyer is still in checkout
 
     @property
-    def label(self) -> str:
+    def label(self) -> Said:
         return STATE_LABELS[self]
 
     @property
@@ -58,13 +60,13 @@ class ImportOutcome(enum.StrEnum):
 
 
 STATE_LABELS = {
-    OrderState.IMPORTABLE: "paid and confirmed",
-    OrderState.PENDING_PAYMENT: "pending payment",
-    OrderState.ON_HOLD: "on hold for review",
-    OrderState.CANCELLED: "cancelled",
-    OrderState.REFUNDED: "refunded",
-    OrderState.FAILED: "payment failed",
-    OrderState.CHECKOUT: "still in checkout",
+    OrderState.IMPORTABLE: said_p("an order's state", "paid and confirmed"),
+    OrderState.PENDING_PAYMENT: said_p("an order's state", "pending payment"),
+    OrderState.ON_HOLD: said_p("an order's state", "on hold for review"),
+    OrderState.CANCELLED: said_p("an order's state", "cancelled"),
+    OrderState.REFUNDED: said_p("an order's state", "refunded"),
+    OrderState.FAILED: said_p("an order's state", "payment failed"),
+    OrderState.CHECKOUT: said_p("an order's state", "still in checkout"),
 }
 
 
@@ -78,14 +80,18 @@ STATE_OUTCOMES = {
     OrderState.REFUNDED: ImportOutcome.NEVER,
     OrderState.FAILED: ImportOutcome.NEVER,
 }
+# What an order waits for, and why one will never import, are messages that complete Step 6's
+# sentences ("Order #… is waiting for %(reason)s, …" and "Order #… will not import: %(reason)s …"):
+# each is translated under the context naming its sentence, to fit there in every language
+# (German: "wartet auf …" takes an accusative phrase; French: "attend …" a phrase or a "que" clause).
 STATE_REASONS = {
     OrderState.IMPORTABLE: "",
-    OrderState.PENDING_PAYMENT: "the buyer's payment",
-    OrderState.ON_HOLD: "you to review it on the platform",
-    OrderState.CHECKOUT: "the buyer to finish checkout",
-    OrderState.CANCELLED: "it was cancelled on the platform",
-    OrderState.REFUNDED: "it was refunded in full",
-    OrderState.FAILED: "the payment failed",
+    OrderState.PENDING_PAYMENT: said_p("Step 6: the order is waiting for …", "the buyer's payment"),
+    OrderState.ON_HOLD: said_p("Step 6: the order is waiting for …", "you to review it on the platform"),
+    OrderState.CHECKOUT: said_p("Step 6: the order is waiting for …", "the buyer to finish checkout"),
+    OrderState.CANCELLED: said_p("Step 6: the order will not import: …", "it was cancelled on the platform"),
+    OrderState.REFUNDED: said_p("Step 6: the order will not import: …", "it was refunded in full"),
+    OrderState.FAILED: said_p("Step 6: the order will not import: …", "the payment failed"),
 }
 
 
@@ -95,7 +101,10 @@ class StatusWord:
 
     ``reason`` completes Step 6's sentence: for NOT_YET what the order waits
     for ("the buyer's payment"), for NEVER what happened ("the payment was
-    voided"). ``field`` names the part of the order the word comes from, for
+    voided"); a message (``said_p`` under the context of its sentence, see
+    STATE_REASONS), so the merchant reads it in their language. ``meaning``
+    is the platform documentation's, for whoever maintains the table, and stays
+    English. ``field`` names the part of the order the word comes from, for
     platforms that say it in several (Shopify's payment, risk and holds).
     """
 
@@ -103,7 +112,7 @@ class StatusWord:
     meaning: str  # what the platform's documentation says it means
     state: OrderState
     outcome: ImportOutcome
-    reason: str = ""
+    reason: Said | str = ""
     field: str = ""
 
     def __post_init__(self) -> None:
@@ -236,12 +245,12 @@ class UnreadableOrder:
 
     ``list_orders`` yields it in the order's place, so one malformed order
     does not stop the listing; the importer tells the merchant about it.
-    ``reason`` is safe to show a merchant.
+    ``reason`` is safe to show a merchant: a whole sentence, a message (``said``).
     """
 
     id: str
     number: str
-    reason: str
+    reason: Said | str
 
 
 @dataclass(frozen=True)
@@ -266,7 +275,16 @@ class Connection:
 
 
 class PlatformError(Exception):
-    """Base of the typed errors; ``str()`` is safe to show a merchant (no secrets)."""
+    """Base of the typed errors; ``str()`` is safe to show a merchant (no secrets).
+
+    Raised with a message (``said``) as its one argument: ``str(exc)`` reads it
+    in the active language, ``exc.message`` keeps the message itself, to store or
+    to place in another sentence, read later in the reader's language.
+    """
+
+    @property
+    def message(self) -> Said | str:
+        return self.args[0] if self.args else ""
 
 
 class NotAuthorized(PlatformError):
@@ -276,7 +294,7 @@ class NotAuthorized(PlatformError):
 class RateLimited(PlatformError):
     """The platform (or our own throttle) says wait ``retry_after`` seconds."""
 
-    def __init__(self, message: str, *, retry_after: float):
+    def __init__(self, message: Said | str, *, retry_after: float):
         super().__init__(message)
         self.retry_after = max(0.0, float(retry_after))
 
@@ -293,7 +311,14 @@ class MalformedOrder(PlatformUnavailable):
 
 
 class OrderNumberProblem(ValueError):
-    """What a merchant typed cannot be an order number on this platform; the message says what one looks like."""
+    """What a merchant typed cannot be an order number on this platform; the message says what one looks like.
+
+    Its one argument is a message (``said``), ``exc.message`` as for PlatformError.
+    """
+
+    @property
+    def message(self) -> Said | str:
+        return self.args[0] if self.args else ""
 
 
 class PaginationStuck(PlatformError):

@@ -41,6 +41,7 @@ from apps.platforms.base import (
 from apps.platforms.http import PlatformHTTP, parse_retry_after
 from apps.platforms.oauth2 import AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
+from kitty_troubleshoot.said import Said, said, said_n, said_p
 
 API_ORIGIN = "https://api.bigcommerce.com"
 
@@ -56,7 +57,7 @@ OAUTH = OAuth2Provider(
     client_auth=ClientAuth.BODY,
     lifetime=None,
     refreshes=False,
-    code_refused="BigCommerce did not accept the installation. Start Reauthorize again.",
+    code_refused=said("BigCommerce did not accept the installation. Start Reauthorize again."),
 )
 
 # BigCommerce's quota is per store, per 30-second window, and shared by every
@@ -75,7 +76,7 @@ LIST_MAX_WAIT = 10.0
 MAX_PAGES = 10_000
 MAX_LINE_PAGES = 100
 
-_SHAPE_MESSAGE = "BigCommerce sent this order in a shape we did not expect."
+_SHAPE_MESSAGE = said("BigCommerce sent this order in a shape we did not expect.")
 
 _I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
 
@@ -91,28 +92,28 @@ STATUSES = StatusTable(
             "Incomplete: the shopper reached the payment page but did not complete the transaction.",
             OrderState.CHECKOUT,
             _N,
-            "the buyer to complete checkout and pay",
+            said_p("Step 6: the order is waiting for …", "the buyer to complete checkout and pay"),
         ),
         StatusWord(
             "1",
             "Pending: the customer started checkout but did not complete it.",
             OrderState.CHECKOUT,
             _N,
-            "the buyer to complete checkout",
+            said_p("Step 6: the order is waiting for …", "the buyer to complete checkout"),
         ),
         StatusWord(
             "7",
             "Awaiting Payment: checkout completed, payment not confirmed yet (authorized, not captured).",
             OrderState.PENDING_PAYMENT,
             _N,
-            "the payment to be confirmed",
+            said_p("Step 6: the order is waiting for …", "the payment to be confirmed"),
         ),
         StatusWord(
             "12",
             "Manual Verification Required: on hold while something is confirmed by hand.",
             OrderState.ON_HOLD,
             _N,
-            "you to verify it in BigCommerce",
+            said_p("Step 6: the order is waiting for …", "you to verify it in BigCommerce"),
         ),
         StatusWord(
             "13",
@@ -120,7 +121,7 @@ STATUSES = StatusTable(
             "the order fraudulent.",
             OrderState.ON_HOLD,
             _N,
-            "the payment dispute to be resolved",
+            said_p("Step 6: the order is waiting for …", "the payment dispute to be resolved"),
         ),
         StatusWord(
             "11", "Awaiting Fulfillment: checkout completed and payment confirmed.", OrderState.IMPORTABLE, _I
@@ -148,17 +149,21 @@ STATUSES = StatusTable(
             "Cancelled: the store cancelled the order.",
             OrderState.CANCELLED,
             _X,
-            "it was cancelled in BigCommerce",
+            said_p("Step 6: the order will not import: …", "it was cancelled in BigCommerce"),
         ),
         StatusWord(
             "6",
             "Declined: the store declined the order (e.g. no manual payment arrived).",
             OrderState.FAILED,
             _X,
-            "the order was declined in BigCommerce",
+            said_p("Step 6: the order will not import: …", "the order was declined in BigCommerce"),
         ),
         StatusWord(
-            "4", "Refunded: the store refunded the order.", OrderState.REFUNDED, _X, "it was refunded"
+            "4",
+            "Refunded: the store refunded the order.",
+            OrderState.REFUNDED,
+            _X,
+            said_p("Step 6: the order will not import: …", "it was refunded"),
         ),
     ],
     unknown=lambda word, field: StatusWord(
@@ -166,7 +171,11 @@ STATUSES = StatusTable(
         "A status id this version of Commerce Kitty does not know.",
         OrderState.ON_HOLD,
         ImportOutcome.NOT_YET,
-        f"you to check it in BigCommerce (status id {word} is one Commerce Kitty does not know yet)",
+        said_p(
+            "Step 6: the order is waiting for …",
+            "you to check it in BigCommerce (status id %(word)s is one Commerce Kitty does not know yet)",
+            word=word,
+        ),
     ),
 )
 
@@ -300,9 +309,17 @@ class BigCommerceClient(PlatformClient):
                 ids = {_listed_id(raw) for raw in orders} - {""}
                 if ids and ids <= previous_ids:
                     raise PaginationStuck(
-                        f"BigCommerce sent the same page of orders again (page {page} repeated page "
-                        f"{page - 1}), so we stopped after {listed} orders. This is a fault on "
-                        "BigCommerce's side or a proxy's; contact support if it lasts."
+                        said_n(
+                            "BigCommerce sent the same page of orders again (page %(page)s repeated page "
+                            "%(previous)s), so we stopped after %(count)s order. This is a fault on "
+                            "BigCommerce's side or a proxy's; contact support if it lasts.",
+                            "BigCommerce sent the same page of orders again (page %(page)s repeated page "
+                            "%(previous)s), so we stopped after %(count)s orders. This is a fault on "
+                            "BigCommerce's side or a proxy's; contact support if it lasts.",
+                            listed,
+                            page=page,
+                            previous=page - 1,
+                        )
                     )
                 previous_ids = ids
                 for raw in orders:
@@ -313,7 +330,12 @@ class BigCommerceClient(PlatformClient):
                 if len(orders) < PAGE_SIZE:
                     return
         raise PaginationStuck(
-            f"BigCommerce's order list did not end after {MAX_PAGES} pages, so we stopped after {listed} orders."
+            said_n(
+                "BigCommerce's order list did not end after %(pages)s pages, so we stopped after %(count)s order.",
+                "BigCommerce's order list did not end after %(pages)s pages, so we stopped after %(count)s orders.",
+                listed,
+                pages=MAX_PAGES,
+            )
         )
 
     def check_authorization(self) -> None:
@@ -333,8 +355,10 @@ class BigCommerceClient(PlatformClient):
         store_hash = str(credentials.get("store_hash") or "").strip()
         if not token or not store_hash.isalnum():
             raise NotAuthorized(
-                "This BigCommerce plugin is missing its store hash or access token. "
-                "Reconnect it from Configuration → Plugins."
+                said(
+                    "This BigCommerce plugin is missing its store hash or access token. "
+                    "Reconnect it from Configuration → Plugins."
+                )
             )
         origin = str(credentials.get("base_url") or "").rstrip("/") or API_ORIGIN
         return PlatformHTTP(
@@ -343,11 +367,11 @@ class BigCommerceClient(PlatformClient):
             base_url=f"{origin}/stores/{store_hash}/v2/",
             throttle=self.throttle,
             headers={"X-Auth-Token": token},
-            unauthorized_message=(
+            unauthorized_message=said(
                 "BigCommerce rejected the access token: the app was uninstalled, the API account "
                 "was deleted, or the token is wrong. Reauthorize the plugin."
             ),
-            forbidden_message=(
+            forbidden_message=said(
                 "BigCommerce refused access: the token lacks the Orders (read-only) scope. "
                 "Reauthorize the plugin and approve every scope it asks for."
             ),
@@ -365,7 +389,7 @@ class BigCommerceClient(PlatformClient):
         if data is None:  # 204 No Content: no (more) orders
             return []
         if not isinstance(data, list):
-            raise PlatformUnavailable("BigCommerce sent an order list in a shape we did not expect.")
+            raise PlatformUnavailable(said("BigCommerce sent an order list in a shape we did not expect."))
         return data
 
     def _products(self, http: PlatformHTTP, order: Any, *, max_wait: float) -> list[Any]:
@@ -384,12 +408,14 @@ class BigCommerceClient(PlatformClient):
                 raise MalformedOrder(_SHAPE_MESSAGE)
             ids = {_listed_id(item) for item in data} - {""}
             if ids and ids <= previous_ids:
-                raise PaginationStuck("BigCommerce sent the same page of an order's products again.")
+                raise PaginationStuck(said("BigCommerce sent the same page of an order's products again."))
             previous_ids = ids
             products.extend(data)
             if len(data) < PAGE_SIZE:
                 return products
-        raise PaginationStuck(f"BigCommerce did not end one order's products after {MAX_LINE_PAGES} pages.")
+        raise PaginationStuck(
+            said("BigCommerce did not end one order's products after %(pages)s pages.", pages=MAX_LINE_PAGES)
+        )
 
     def _listed_order(self, http: PlatformHTTP, raw: Any) -> SourceOrder | UnreadableOrder:
         """One order of a listing: normalized, or marked unreadable so the others still import."""
@@ -446,8 +472,8 @@ class BigCommerceAuthorization(AuthorizationFlow):
     def available(self) -> bool:
         return registry.provider(BigCommerceClient.key).app_keys_configured()
 
-    def reconnect_advice(self) -> str:
-        return (
+    def reconnect_advice(self) -> Said:
+        return said(
             "Reconnect it from Configuration → Plugins with a new access token: in BigCommerce, "
             "Settings → API → Store-level API accounts, create one with Orders read-only."
         )
@@ -462,8 +488,10 @@ class BigCommerceAuthorization(AuthorizationFlow):
         store_hash = answer.params.get("context", "").removeprefix("stores/")
         if store_hash != str(answer.credentials.get("store_hash") or ""):
             raise CallbackRejected(
-                "This installation is for another BigCommerce store than the plugin's. "
-                "Sign in to the plugin's store and start Reauthorize again."
+                said(
+                    "This installation is for another BigCommerce store than the plugin's. "
+                    "Sign in to the plugin's store and start Reauthorize again."
+                )
             )
         return OAUTH.exchange_code(
             answer.params.get("code", ""),

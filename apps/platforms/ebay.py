@@ -38,6 +38,7 @@ from apps.platforms.base import (
 from apps.platforms.http import DEFAULT_RETRY_AFTER, PlatformHTTP, parse_retry_after
 from apps.platforms.oauth2 import AccessToken, AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
+from kitty_troubleshoot.said import Said, said, said_n, said_p
 
 ORDERS_PATH = "/sell/fulfillment/v1/order"
 TOKEN_PATH = "/identity/v1/oauth2/token"
@@ -55,12 +56,12 @@ OAUTH = OAuth2Provider(
     refreshes=True,
     scopes=("https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly",),
     scope_on_refresh=True,
-    code_refused="eBay did not accept the authorization. Start Reauthorize again.",
-    refresh_refused=(
+    code_refused=said("eBay did not accept the authorization. Start Reauthorize again."),
+    refresh_refused=said(
         "eBay no longer accepts this plugin's refresh token (it expired after 18 months, or the "
         "seller revoked the app's access). Reauthorize the plugin."
     ),
-    not_connected="This eBay plugin has no access token. Reauthorize the plugin.",
+    not_connected=said("This eBay plugin has no access token. Reauthorize the plugin."),
 )
 
 # eBay counts calls per day (100,000 for getOrders); per second it is
@@ -76,7 +77,7 @@ MAX_PAGES = 5_000
 INVALID_TOKEN_ERROR = 1001
 RATE_LIMIT_ERROR = 2001
 
-_SHAPE_MESSAGE = "eBay sent this order in a shape we did not expect."
+_SHAPE_MESSAGE = said("eBay sent this order in a shape we did not expect.")
 # Order ids are like "12-34567-89012" (older ones "123456789012-1234567890").
 _ORDER_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,39}$")
 
@@ -108,7 +109,7 @@ STATUSES = StatusTable(
             "The buyer's payment is in process but not complete.",
             OrderState.PENDING_PAYMENT,
             _N,
-            "eBay to finish processing the buyer's payment",
+            said_p("Step 6: the order is waiting for …", "eBay to finish processing the buyer's payment"),
             PAYMENT,
         ),
         StatusWord(
@@ -116,7 +117,7 @@ STATUSES = StatusTable(
             "The buyer's payment failed.",
             OrderState.FAILED,
             _X,
-            "the buyer's payment failed",
+            said_p("Step 6: the order will not import: …", "the buyer's payment failed"),
             PAYMENT,
         ),
         StatusWord(
@@ -124,7 +125,7 @@ STATUSES = StatusTable(
             "The whole payment was refunded.",
             OrderState.REFUNDED,
             _X,
-            "it was refunded in full",
+            said_p("Step 6: the order will not import: …", "it was refunded in full"),
             PAYMENT,
         ),
         StatusWord(
@@ -136,7 +137,9 @@ STATUSES = StatusTable(
             "A cancellation was requested and is not settled yet.",
             OrderState.ON_HOLD,
             _N,
-            "you to accept or decline the buyer's cancel request",
+            said_p(
+                "Step 6: the order is waiting for …", "you to accept or decline the buyer's cancel request"
+            ),
             CANCEL,
         ),
         StatusWord(
@@ -144,7 +147,7 @@ STATUSES = StatusTable(
             "The order was cancelled.",
             OrderState.CANCELLED,
             _X,
-            "it was cancelled on eBay",
+            said_p("Step 6: the order will not import: …", "it was cancelled on eBay"),
             CANCEL,
         ),
         StatusWord(
@@ -152,7 +155,9 @@ STATUSES = StatusTable(
             "The buyer asked to cancel; the seller has not accepted or rejected it yet.",
             OrderState.ON_HOLD,
             _N,
-            "you to accept or decline the buyer's cancel request",
+            said_p(
+                "Step 6: the order is waiting for …", "you to accept or decline the buyer's cancel request"
+            ),
             CANCEL_REQUEST,
         ),
         StatusWord(
@@ -167,7 +172,7 @@ STATUSES = StatusTable(
             "The cancel request was processed and the order cancelled.",
             OrderState.CANCELLED,
             _X,
-            "it was cancelled on eBay at the buyer's request",
+            said_p("Step 6: the order will not import: …", "it was cancelled on eBay at the buyer's request"),
             CANCEL_REQUEST,
         ),
         # How far it shipped decides nothing: a paid order imports however far it has gone.
@@ -181,7 +186,12 @@ STATUSES = StatusTable(
         f"An {field} value this version of Commerce Kitty does not know.",
         OrderState.ON_HOLD,
         ImportOutcome.NOT_YET,
-        f"you to check it on eBay (its {field} “{word}” is one Commerce Kitty does not know yet)",
+        said_p(
+            "Step 6: the order is waiting for …",
+            "you to check it on eBay (its %(field)s “%(word)s” is one Commerce Kitty does not know yet)",
+            field=field,
+            word=word,
+        ),
         field,
     ),
 )
@@ -367,14 +377,19 @@ class EbayClient(PlatformClient):
                 "GET", ORDERS_PATH, params={**params, "offset": offset}, max_wait=LIST_MAX_WAIT
             ).data
             if not isinstance(page, dict) or not isinstance(page.get("orders", []), list):
-                raise PlatformUnavailable("eBay sent an order list in a shape we did not expect.")
+                raise PlatformUnavailable(said("eBay sent an order list in a shape we did not expect."))
             raw_orders = page.get("orders") or []
             ids = {text_or_empty(raw.get("orderId")) for raw in raw_orders if isinstance(raw, dict)} - {""}
             if ids and ids <= previous_ids:
                 raise PaginationStuck(
-                    f"eBay sent the same page of orders again (at offset {offset}), so we stopped after "
-                    f"{len(orders) + len(unreadable)} orders. This is a fault on eBay's side; contact "
-                    "support if it lasts."
+                    said_n(
+                        "eBay sent the same page of orders again (at offset %(offset)s), so we stopped after "
+                        "%(count)s order. This is a fault on eBay's side; contact support if it lasts.",
+                        "eBay sent the same page of orders again (at offset %(offset)s), so we stopped after "
+                        "%(count)s orders. This is a fault on eBay's side; contact support if it lasts.",
+                        len(orders) + len(unreadable),
+                        offset=offset,
+                    )
                 )
             previous_ids = ids
             for raw in raw_orders:
@@ -390,7 +405,7 @@ class EbayClient(PlatformClient):
                 yield from orders
                 yield from unreadable
                 return
-        raise PaginationStuck(f"eBay's order list did not end after {MAX_PAGES} pages.")
+        raise PaginationStuck(said("eBay's order list did not end after %(pages)s pages.", pages=MAX_PAGES))
 
     def check_authorization(self) -> None:
         """List one order of the last day: a cheap call that needs the fulfillment scope."""
@@ -425,11 +440,11 @@ class EbayClient(PlatformClient):
             base_url=_api_origin(credentials),
             throttle=self.throttle,
             headers={"Authorization": f"Bearer {token}"},
-            unauthorized_message=(
+            unauthorized_message=said(
                 "eBay rejected the access token (errorId 1001: invalid access token): it expired, "
                 "or the seller revoked the app's access. Reauthorize the plugin."
             ),
-            forbidden_message=(
+            forbidden_message=said(
                 "eBay refused access: the token lacks the sell.fulfillment scope. "
                 "Reauthorize the plugin and grant every permission it asks for."
             ),
@@ -491,8 +506,10 @@ class EbayAuthorization(AuthorizationFlow):
     def available(self) -> bool:
         return registry.provider(EbayClient.key).app_keys_configured()
 
-    def reconnect_advice(self) -> str:
-        return "Reconnect it from Configuration → Plugins, signing in to eBay with the same seller account."
+    def reconnect_advice(self) -> Said:
+        return said(
+            "Reconnect it from Configuration → Plugins, signing in to eBay with the same seller account."
+        )
 
     def authorize_url(self, credentials: dict, start: AuthorizationStart) -> str:
         query = urlencode(

@@ -61,6 +61,7 @@ from apps.platforms.base import (
 from apps.platforms.http import PlatformHTTP, parse_retry_after
 from apps.platforms.oauth2 import AccessToken, AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
+from kitty_troubleshoot.said import Said, said, said_n, said_p
 
 LABEL = "Etsy"
 
@@ -82,12 +83,14 @@ OAUTH = OAuth2Provider(
     lifetime=timedelta(hours=1),
     refreshes=True,
     scopes=("transactions_r",),
-    code_refused="Etsy did not accept the authorization (it may have expired). Start Reauthorize again.",
-    refresh_refused=(
+    code_refused=said(
+        "Etsy did not accept the authorization (it may have expired). Start Reauthorize again."
+    ),
+    refresh_refused=said(
         "Etsy no longer accepts this plugin's authorization: the shop owner removed the app's "
         "access, or the authorization expired. Reauthorize the plugin."
     ),
-    not_connected="This Etsy plugin has no authorization yet. Connect it from Etsy.",
+    not_connected=said("This Etsy plugin has no authorization yet. Connect it from Etsy."),
 )
 
 # Etsy's default allowance is 10 requests/s for the whole app; one plugin
@@ -106,7 +109,7 @@ LIST_MAX_WAIT = 10.0
 # is paging in circles; no sync task lives long enough to fetch that many.
 MAX_PAGES = 10_000
 
-_SHAPE_MESSAGE = "Etsy sent this order in a shape we did not expect."
+_SHAPE_MESSAGE = said("Etsy sent this order in a shape we did not expect.")
 
 
 # --- Order numbers -------------------------------------------------------------------
@@ -125,8 +128,10 @@ def order_number_read(number: str) -> str:
     value = receipt_id(number)
     if value is None:
         raise OrderNumberProblem(
-            "Etsy order numbers are digits only, like 2345678901: the number after “Order #” "
-            "on the Orders & Shipping page."
+            said(
+                "Etsy order numbers are digits only, like 2345678901: the number after “Order #” "
+                "on the Orders & Shipping page."
+            )
         )
     return value
 
@@ -157,7 +162,7 @@ STATUSES = StatusTable(
             "The buyer's payment has not cleared yet.",
             OrderState.PENDING_PAYMENT,
             _N,
-            "Etsy to finish processing the buyer's payment",
+            said_p("Step 6: the order is waiting for …", "Etsy to finish processing the buyer's payment"),
             STATUS,
         ),
         StatusWord(
@@ -165,7 +170,7 @@ STATUSES = StatusTable(
             "The order was cancelled.",
             OrderState.CANCELLED,
             _X,
-            "it was cancelled on Etsy",
+            said_p("Step 6: the order will not import: …", "it was cancelled on Etsy"),
             STATUS,
         ),
         StatusWord(
@@ -173,7 +178,7 @@ STATUSES = StatusTable(
             "The whole payment was refunded.",
             OrderState.REFUNDED,
             _X,
-            "it was refunded in full",
+            said_p("Step 6: the order will not import: …", "it was refunded in full"),
             STATUS,
         ),
         StatusWord("true", "The receipt is paid.", OrderState.IMPORTABLE, _I, field=IS_PAID),
@@ -182,7 +187,7 @@ STATUSES = StatusTable(
             "The receipt is not paid yet.",
             OrderState.PENDING_PAYMENT,
             _N,
-            "the buyer's payment",
+            said_p("Step 6: the order is waiting for …", "the buyer's payment"),
             IS_PAID,
         ),
     ],
@@ -191,7 +196,11 @@ STATUSES = StatusTable(
         "A receipt status this version of Commerce Kitty does not know.",
         OrderState.ON_HOLD,
         ImportOutcome.NOT_YET,
-        f"you to check it on Etsy (its status “{word}” is one Commerce Kitty does not know yet)",
+        said_p(
+            "Step 6: the order is waiting for …",
+            "you to check it on Etsy (its status “%(word)s” is one Commerce Kitty does not know yet)",
+            word=word,
+        ),
         field,
     ),
 )
@@ -205,13 +214,13 @@ def receipt_state(status: str, is_paid: bool) -> tuple[StatusWord, str]:
     it to clear even when is_paid says true.
     """
     word = status.strip().lower()
-    said = word or "no status"
+    words = word or "no status"
     by_status = STATUSES.read(word, STATUS)
     by_payment = STATUSES.read("true" if is_paid else "false", IS_PAID)
     deciding = most_severe([by_status, by_payment])
     if not is_paid and by_status.outcome == ImportOutcome.IMPORTABLE:
-        said = f"{said}, not paid"
-    return deciding, said
+        words = f"{words}, not paid"  # Etsy's fields as the merchant looks them up, quoted as data
+    return deciding, words
 
 
 def _money(value: Any) -> tuple[Decimal | None, str]:
@@ -423,7 +432,7 @@ def shop_of_user(
     user_id = str(credentials.get("user_id") or "")
     if not token or not user_id.isdigit():
         raise NotAuthorized(
-            "Etsy's authorization did not say which account approved it. Start Reauthorize again."
+            said("Etsy's authorization did not say which account approved it. Start Reauthorize again.")
         )
     with _EtsyHTTP(
         connection,
@@ -443,8 +452,10 @@ def shop_of_user(
     shop_id = shop.get("shop_id") if isinstance(shop, dict) else None
     if isinstance(shop_id, bool) or not isinstance(shop_id, int):
         raise NotAuthorized(
-            "The Etsy account that approved the connection has no shop. Sign in to Etsy as the shop's owner "
-            "and start Reauthorize again."
+            said(
+                "The Etsy account that approved the connection has no shop. Sign in to Etsy as the shop's owner "
+                "and start Reauthorize again."
+            )
         )
     return {"shop_id": str(shop_id), "shop_name": text_or_empty(shop.get("shop_name"))}
 
@@ -500,12 +511,17 @@ class EtsyClient(PlatformClient):
             data = self._shop_get(path, {**params, "offset": page * PAGE_SIZE}, max_wait=LIST_MAX_WAIT)
             results = data.get("results") if isinstance(data, dict) else None
             if not isinstance(results, list):
-                raise PlatformUnavailable("Etsy sent an order list in a shape we did not expect.")
+                raise PlatformUnavailable(said("Etsy sent an order list in a shape we did not expect."))
             ids = {str(raw.get("receipt_id")) for raw in results if isinstance(raw, dict)}
             if ids and ids <= previous_ids:
                 raise PaginationStuck(
-                    f"Etsy sent the same page of orders again, so we stopped after {listed} orders. "
-                    "This is a fault on Etsy's side; contact support if it lasts."
+                    said_n(
+                        "Etsy sent the same page of orders again, so we stopped after %(count)s order. "
+                        "This is a fault on Etsy's side; contact support if it lasts.",
+                        "Etsy sent the same page of orders again, so we stopped after %(count)s orders. "
+                        "This is a fault on Etsy's side; contact support if it lasts.",
+                        listed,
+                    )
                 )
             previous_ids = ids
             for raw in results:
@@ -517,7 +533,12 @@ class EtsyClient(PlatformClient):
             if len(results) < PAGE_SIZE or (isinstance(count, int) and (page + 1) * PAGE_SIZE >= count):
                 return
         raise PaginationStuck(
-            f"Etsy's order list did not end after {MAX_PAGES} pages, so we stopped after {listed} orders."
+            said_n(
+                "Etsy's order list did not end after %(pages)s pages, so we stopped after %(count)s order.",
+                "Etsy's order list did not end after %(pages)s pages, so we stopped after %(count)s orders.",
+                listed,
+                pages=MAX_PAGES,
+            )
         )
 
     def check_authorization(self) -> None:
@@ -533,7 +554,9 @@ class EtsyClient(PlatformClient):
     def _shop_path(self) -> str:
         shop_id = text_or_empty(self.connection.credentials.get("shop_id")).strip()
         if not shop_id.isdigit():
-            raise NotAuthorized("This Etsy plugin does not say which shop it is for. Reconnect it from Etsy.")
+            raise NotAuthorized(
+                said("This Etsy plugin does not say which shop it is for. Reconnect it from Etsy.")
+            )
         return f"{API_PREFIX}/shops/{shop_id}"
 
     def _app_keys(self) -> tuple[str, str]:
@@ -547,7 +570,9 @@ class EtsyClient(PlatformClient):
         )
         if not keystring:
             raise NotAuthorized(
-                "Commerce Kitty's Etsy app key is not configured, so no Etsy plugin can connect. Contact support."
+                said(
+                    "Commerce Kitty's Etsy app key is not configured, so no Etsy plugin can connect. Contact support."
+                )
             )
         return keystring, shared
 
@@ -563,11 +588,11 @@ class EtsyClient(PlatformClient):
                 "x-api-key": f"{keystring}:{shared}" if shared else keystring,
                 "Authorization": f"Bearer {token}",
             },
-            unauthorized_message=(
+            unauthorized_message=said(
                 "Etsy rejected the plugin's access token: the shop owner removed the app's access, "
                 "or the authorization expired. Reauthorize the plugin."
             ),
-            forbidden_message=(
+            forbidden_message=said(
                 "Etsy refused access: the authorization lacks the permission to read orders "
                 "(transactions_r), or it is for another shop. Reauthorize the plugin."
             ),
@@ -581,8 +606,10 @@ class EtsyClient(PlatformClient):
             return self._get(path, params, max_wait=max_wait)
         except _NotFound:
             raise NotAuthorized(
-                "Etsy has no shop with this plugin's shop id: the shop was closed, or the plugin is "
-                "connected to another Etsy account. Reconnect the plugin from the shop's owner account."
+                said(
+                    "Etsy has no shop with this plugin's shop id: the shop was closed, or the plugin is "
+                    "connected to another Etsy account. Reconnect the plugin from the shop's owner account."
+                )
             ) from None
 
     def _get(self, path: str, params: dict[str, Any] | None = None, *, max_wait: float = 2.0) -> Any:
@@ -610,8 +637,8 @@ class EtsyAuthorization(AuthorizationFlow):
     def available(self) -> bool:
         return registry.provider(EtsyClient.key).app_keys_configured()
 
-    def reconnect_advice(self) -> str:
-        return "Reconnect it from Configuration → Plugins, signing in to Etsy as the shop's owner."
+    def reconnect_advice(self) -> Said:
+        return said("Reconnect it from Configuration → Plugins, signing in to Etsy as the shop's owner.")
 
     def begin(self, credentials: dict) -> dict:
         verifier, _challenge = pkce_pair()
@@ -631,7 +658,7 @@ class EtsyAuthorization(AuthorizationFlow):
         if not code:  # the owner declined (error=access_denied)
             return None
         if not answer.kept.get("code_verifier"):
-            raise CallbackRejected("This authorization was not started here. Start Reauthorize again.")
+            raise CallbackRejected(said("This authorization was not started here. Start Reauthorize again."))
         tokens = OAUTH.exchange_code(
             code,
             keys=AppKeys(settings.ETSY_KEYSTRING),
@@ -650,8 +677,11 @@ class EtsyAuthorization(AuthorizationFlow):
         known = str(answer.credentials.get("shop_id") or "")
         if known and str(shop["shop_id"]) != known:
             raise CallbackRejected(
-                f"That Etsy account owns the shop “{shop['shop_name']}”, not this plugin's. Sign in as "
-                "the owner of the plugin's shop and start Reauthorize again."
+                said(
+                    "That Etsy account owns the shop “%(shop)s”, not this plugin's. Sign in as "
+                    "the owner of the plugin's shop and start Reauthorize again.",
+                    shop=shop["shop_name"],
+                )
             )
         return {**tokens, "shop_id": str(shop["shop_id"])}
 

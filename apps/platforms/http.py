@@ -33,6 +33,7 @@ from apps.platforms.base import (
 )
 from apps.platforms.throttle import Throttle
 from kitty_troubleshoot.logfilters import path_for_log
+from kitty_troubleshoot.said import Said, said, said_n
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +123,8 @@ class PlatformHTTP:
         throttle: Throttle,
         headers: dict[str, str] | None = None,
         auth: httpx.Auth | tuple[str, str] | None = None,
-        unauthorized_message: str | None = None,
-        forbidden_message: str | None = None,
+        unauthorized_message: Said | None = None,
+        forbidden_message: Said | None = None,
         retry_after_hook: RetryAfterHook | None = None,
         throttled_body_hook: ThrottledBodyHook | None = None,
         secrets: Iterable[str] = (),
@@ -131,12 +132,13 @@ class PlatformHTTP:
         self.connection = connection
         self.label = label
         self.throttle = throttle
-        self.unauthorized_message = unauthorized_message or (
-            f"{label} rejected the plugin's credentials. Reauthorize the plugin."
+        self.unauthorized_message = unauthorized_message or said(
+            "%(platform)s rejected the plugin's credentials. Reauthorize the plugin.", platform=label
         )
-        self.forbidden_message = forbidden_message or (
-            f"{label} refused access: the credentials lack a permission we need. "
-            "Reauthorize the plugin and grant every permission it asks for."
+        self.forbidden_message = forbidden_message or said(
+            "%(platform)s refused access: the credentials lack a permission we need. "
+            "Reauthorize the plugin and grant every permission it asks for.",
+            platform=label,
         )
         self.retry_after_hook = retry_after_hook
         self.throttled_body_hook = throttled_body_hook
@@ -243,27 +245,58 @@ class PlatformHTTP:
             response = self._client.request(method, path, params=params, json=json, data=data)
         except httpx.ConnectTimeout as exc:
             self._log(method, path, "connect timeout", started)
+            limit = self._limit("connect")
+            if limit is None:
+                raise PlatformUnavailable(
+                    said(
+                        "Could not connect to %(platform)s within the time limit. "
+                        "This is usually temporary; we will try again.",
+                        platform=self.label,
+                    )
+                ) from exc
             raise PlatformUnavailable(
-                f"Could not connect to {self.label} within {self._seconds('connect')}. "
-                "This is usually temporary; we will try again."
+                said(
+                    "Could not connect to %(platform)s within %(time)s. "
+                    "This is usually temporary; we will try again.",
+                    platform=self.label,
+                    time=limit,
+                )
             ) from exc
         except httpx.TimeoutException as exc:
             self._log(method, path, "timeout", started)
+            limit = self._limit("read")
+            if limit is None:
+                raise PlatformUnavailable(
+                    said(
+                        "%(platform)s did not answer within the time limit. "
+                        "This is usually temporary; we will try again.",
+                        platform=self.label,
+                    )
+                ) from exc
             raise PlatformUnavailable(
-                f"{self.label} did not answer within {self._seconds('read')}. "
-                "This is usually temporary; we will try again."
+                said(
+                    "%(platform)s did not answer within %(time)s. This is usually temporary; we will try again.",
+                    platform=self.label,
+                    time=limit,
+                )
             ) from exc
         except httpx.ConnectError as exc:
             self._log(method, path, "connection failed", started)
             raise PlatformUnavailable(
-                f"Could not connect to {self.label}: the store did not accept the connection. "
-                "It may be down, or the store address may be wrong."
+                said(
+                    "Could not connect to %(platform)s: the store did not accept the connection. "
+                    "It may be down, or the store address may be wrong.",
+                    platform=self.label,
+                )
             ) from exc
         except httpx.TransportError as exc:
             self._log(method, path, "transport error", started)
             raise PlatformUnavailable(
-                f"The connection to {self.label} broke off before it answered. "
-                "This is usually temporary; we will try again."
+                said(
+                    "The connection to %(platform)s broke off before it answered. "
+                    "This is usually temporary; we will try again.",
+                    platform=self.label,
+                )
             ) from exc
         self._log(method, path, str(response.status_code), started)
         return response
@@ -280,15 +313,16 @@ class PlatformHTTP:
             return parse_retry_after(response.headers.get("Retry-After"))
         return None
 
-    def rate_limited(self, retry_after: float, *, reason: str | None = None) -> RateLimited:
+    def rate_limited(self, retry_after: float, *, reason: Said | None = None) -> RateLimited:
         """Block the bucket for ``retry_after`` seconds and build the error to raise."""
         self.throttle.block_for(retry_after)
         logger.info("%s: bucket %s blocked for %.1f s", self.label, self.throttle.bucket, retry_after)
         return RateLimited(
             reason
-            or (
-                f"{self.label} is limiting how fast we may ask; "
-                f"we will wait {_human_seconds(retry_after)} before asking again."
+            or said(
+                "%(platform)s is limiting how fast we may ask; we will wait %(wait)s before asking again.",
+                platform=self.label,
+                wait=_human_seconds(retry_after),
             ),
             retry_after=retry_after,
         )
@@ -304,20 +338,33 @@ class PlatformHTTP:
             raise NotAuthorized(self.forbidden_message)
         if code >= 500:
             raise PlatformUnavailable(
-                f"{self.label} answered with a server error (HTTP {code}). "
-                "This is usually temporary; we will try again."
+                said(
+                    "%(platform)s answered with a server error (HTTP %(code)s). "
+                    "This is usually temporary; we will try again.",
+                    platform=self.label,
+                    code=code,
+                )
             )
         if 300 <= code < 400:
             raise PlatformUnavailable(
-                f"{self.label} sent us to another address (HTTP {code}). "
-                "Check the store address in the plugin settings."
+                said(
+                    "%(platform)s sent us to another address (HTTP %(code)s). "
+                    "Check the store address in the plugin settings.",
+                    platform=self.label,
+                    code=code,
+                )
             )
         if code == 404:
             raise PlatformUnavailable(
-                f"{self.label} answered 'not found' (HTTP 404) where its API should be. "
-                "Check the store address in the plugin settings."
+                said(
+                    "%(platform)s answered 'not found' (HTTP 404) where its API should be. "
+                    "Check the store address in the plugin settings.",
+                    platform=self.label,
+                )
             )
-        raise PlatformUnavailable(f"{self.label} refused the request (HTTP {code}).")
+        raise PlatformUnavailable(
+            said("%(platform)s refused the request (HTTP %(code)s).", platform=self.label, code=code)
+        )
 
     def _parse(self, response: httpx.Response) -> Any:
         if response.status_code == 204:
@@ -326,13 +373,17 @@ class PlatformHTTP:
             return response.json()
         except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
             raise PlatformUnavailable(
-                f"{self.label} sent an answer we could not read (not valid JSON). "
-                "This is usually temporary; we will try again."
+                said(
+                    "%(platform)s sent an answer we could not read (not valid JSON). "
+                    "This is usually temporary; we will try again.",
+                    platform=self.label,
+                )
             ) from None
 
-    def _seconds(self, which: str) -> str:
+    def _limit(self, which: str) -> Said | None:
+        """The connection's time limit for ``which`` as people say it; None when it has none."""
         value = getattr(self.connection.timeout, which, None)
-        return "the time limit" if value is None else _human_seconds(value)
+        return None if value is None else _human_seconds(value)
 
     def _log(self, method: str, path: str, outcome: str, started: float) -> None:
         # The path only, its identifiers left out: query strings may carry a
@@ -349,11 +400,13 @@ class PlatformHTTP:
         )
 
 
-def _human_seconds(seconds: float) -> str:
+def _human_seconds(seconds: float) -> Said:
+    """A wait or a time limit as people say it: "0.3 seconds", "45 seconds", "2 minutes"."""
     if seconds < 10:
         text = f"{seconds:.1f}".rstrip("0").rstrip(".")
-        return f"{text} second" + ("" if text == "1" else "s")
+        # The form follows the number as written; gettext's plural rules take whole numbers.
+        count = 1 if text == "1" else 2 if "." in text else int(text)
+        return said_n("%(seconds)s second", "%(seconds)s seconds", count, seconds=text)
     if seconds < 120:
-        return f"{round(seconds)} seconds"
-    minutes = round(seconds / 60)
-    return f"{minutes} minute" + ("" if minutes == 1 else "s")
+        return said_n("%(count)s second", "%(count)s seconds", round(seconds))
+    return said_n("%(count)s minute", "%(count)s minutes", round(seconds / 60))

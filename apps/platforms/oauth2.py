@@ -42,6 +42,7 @@ import httpx
 from apps.platforms.base import Connection, NotAuthorized, PlatformUnavailable, RateLimited
 from apps.platforms.http import PlatformHTTP
 from apps.platforms.throttle import throttle_for
+from kitty_troubleshoot.said import Said, said
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +114,10 @@ class OAuth2Provider:
     lifetime: timedelta | None
     # The platform has a refresh grant: the code exchange must bring a refresh token, which renews access tokens.
     refreshes: bool
-    code_refused: str  # the endpoint would not take the authorization code
-    refresh_refused: str = ""  # the endpoint would not take the refresh token
-    not_connected: str = ""  # the plugin holds no access token and none can be had
+    # Messages (``said``), as a merchant reads them:
+    code_refused: Said  # the endpoint would not take the authorization code
+    refresh_refused: Said | str = ""  # the endpoint would not take the refresh token
+    not_connected: Said | str = ""  # the plugin holds no access token and none can be had
     scopes: tuple[str, ...] = ()
     scope_separator: str = " "
     scope_on_refresh: bool = False  # the refresh grant names the scopes again (eBay)
@@ -152,7 +154,12 @@ class OAuth2Provider:
             grant, keys=keys, connection=connection, token_url=token_url, refused=self.code_refused
         )
         if self.refreshes and not tokens.refresh_token:
-            raise NotAuthorized(f"{self.label} did not return a refresh token. Start Reauthorize again.")
+            raise NotAuthorized(
+                said(
+                    "%(platform)s did not return a refresh token. Start Reauthorize again.",
+                    platform=self.label,
+                )
+            )
         return tokens
 
     def refresh(
@@ -171,7 +178,13 @@ class OAuth2Provider:
         )
 
     def _grant(
-        self, grant: dict[str, str], *, keys: AppKeys, connection: Connection, token_url: str, refused: str
+        self,
+        grant: dict[str, str],
+        *,
+        keys: AppKeys,
+        connection: Connection,
+        token_url: str,
+        refused: Said | str,
     ) -> Tokens:
         url = urlsplit(token_url or self.token_url)
         body = dict(grant)
@@ -199,8 +212,11 @@ class OAuth2Provider:
         access_token = answer.get("access_token") if isinstance(answer, dict) else None
         if not isinstance(access_token, str) or not access_token:
             raise PlatformUnavailable(
-                f"{self.label} sent a token answer we could not read. "
-                "This is usually temporary; try again in a few minutes."
+                said(
+                    "%(platform)s sent a token answer we could not read. "
+                    "This is usually temporary; try again in a few minutes.",
+                    platform=self.label,
+                )
             )
         lifetime = _seconds(answer.get("expires_in"))
         if lifetime is None and self.lifetime is not None:
@@ -240,8 +256,11 @@ class _TokenEndpointHTTP(PlatformHTTP):
             error = _error_code(response)
             if error == _CLIENT_REFUSED or (response.status_code == 401 and not error):
                 raise NotAuthorized(
-                    f"{self.label} did not accept Commerce Kitty's app keys. "
-                    "This is a configuration fault on our side; contact support."
+                    said(
+                        "%(platform)s did not accept Commerce Kitty's app keys. "
+                        "This is a configuration fault on our side; contact support.",
+                        platform=self.label,
+                    )
                 )
             raise NotAuthorized(self.unauthorized_message)
         super()._raise_for_status(response)
@@ -359,10 +378,11 @@ class AccessToken:
             )
         return tokens.access_token
 
-    def _cannot_renew(self) -> str:
+    def _cannot_renew(self) -> Said | str:
         if self.provider.refreshes and self.credentials.get("refresh_token") and self.keys is None:
-            return (
-                f"This {self.provider.label} plugin has no access token, and Commerce Kitty cannot renew it: "
-                f"its {self.provider.label} app keys are not configured. Contact support."
+            return said(
+                "This %(platform)s plugin has no access token, and Commerce Kitty cannot renew it: "
+                "its %(platform)s app keys are not configured. Contact support.",
+                platform=self.provider.label,
             )
         return self.provider.not_connected

@@ -38,6 +38,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from apps.platforms.authorization import NO_AUTHORIZATION, AuthorizationFlow
 from apps.platforms.base import Capabilities, Connection, OrderState, PlatformClient, StatusWord
+from kitty_troubleshoot.said import said
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ class Provider:
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    Provider("sandbox", "Demo marketplace", "apps.platforms.sandbox"),
+    # The one label that is words rather than a name: a message, read in the merchant's language.
+    Provider("sandbox", said("Demo marketplace"), "apps.platforms.sandbox"),
     Provider(
         "shopify",
         "Shopify",
@@ -186,7 +188,9 @@ def provider(key: str) -> Provider:
         return _BY_KEY[key]
     except KeyError:
         known = ", ".join(sorted(_BY_KEY))
-        raise UnknownPlatform(f"Unknown platform {key!r}; known platforms: {known}.") from None
+        raise UnknownPlatform(
+            said("Unknown platform %(key)s; known platforms: %(known)s.", key=repr(key), known=known)
+        ) from None
 
 
 def client_class(key: str) -> type[PlatformClient]:

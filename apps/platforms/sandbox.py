@@ -32,8 +32,9 @@ from apps.platforms.base import (
     normalize_order_number,
     source_state,
 )
-from apps.platforms.models import STATUSES, SandboxOrder, SandboxOrderStatus, SandboxStore
+from apps.platforms.models import DEMO_WORDS, STATUSES, SandboxOrder, SandboxOrderStatus, SandboxStore
 from apps.platforms.throttle import Throttle, throttle_for
+from kitty_troubleshoot.said import said
 
 # Generous: the demo store is a local table. One "request" returns a page of
 # PAGE_SIZE orders, so 50 requests/s is far above the 500 orders/s an import
@@ -45,7 +46,7 @@ LIST_MAX_WAIT = 10.0
 
 DEFAULT_CAPABILITIES = Capabilities(backfill=True, manual_sync=True, history_days=None)
 
-_SHAPE_MESSAGE = "The demo marketplace holds this order in a shape we did not expect."
+_SHAPE_MESSAGE = said("The demo marketplace holds this order in a shape we did not expect.")
 
 _ORDER_FIELDS = (
     "id",
@@ -84,7 +85,7 @@ class SandboxClient(PlatformClient):
     """One demo store. Credentials: ``{"store": handle, "access_token": token}``."""
 
     key = "sandbox"
-    label = "Demo marketplace"
+    label = said("Demo marketplace")
     capabilities = _StoreCapabilities()  # type: ignore[assignment]
     credential_fields = ("store", "access_token")
 
@@ -148,20 +149,28 @@ class SandboxClient(PlatformClient):
         store = self._find_store()
         if store is None:
             raise NotAuthorized(
-                "The demo marketplace has no such demo store. Check the store in the plugin "
-                "settings, or reconnect the plugin."
+                said(
+                    "The demo marketplace has no such demo store. Check the store in the plugin "
+                    "settings, or reconnect the plugin."
+                )
             )
         if store.reject_credentials:
             raise NotAuthorized(
-                f"The demo store “{store.name}” refused the plugin's credentials "
-                "(the app was disconnected). Reauthorize the plugin."
+                said(
+                    "The demo store “%(store)s” refused the plugin's credentials "
+                    "(the app was disconnected). Reauthorize the plugin.",
+                    store=store.name,
+                )
             )
         token = str(self.connection.credentials.get("access_token") or "")
         # Constant-time comparison, as any token check should be.
         if not hmac.compare_digest(token.encode(), store.access_token.encode()):
             raise NotAuthorized(
-                f"The demo store “{store.name}” no longer accepts this plugin's access token "
-                "(it was rotated or revoked). Reauthorize the plugin."
+                said(
+                    "The demo store “%(store)s” no longer accepts this plugin's access token "
+                    "(it was rotated or revoked). Reauthorize the plugin.",
+                    store=store.name,
+                )
             )
         if store.throttled_until is not None:
             remaining = (store.throttled_until - timezone.now()).total_seconds()
@@ -169,7 +178,10 @@ class SandboxClient(PlatformClient):
                 # Like a real 429: every process sharing the bucket holds off.
                 self.throttle.block_for(remaining)
                 raise RateLimited(
-                    f"The demo store “{store.name}” is rate limiting us; we will wait before asking again.",
+                    said(
+                        "The demo store “%(store)s” is rate limiting us; we will wait before asking again.",
+                        store=store.name,
+                    ),
                     retry_after=remaining,
                 )
         return store
@@ -239,7 +251,7 @@ def _normalized(row: tuple[Any, ...]) -> SourceOrder:
         id=str(pk),
         number=number,
         placed_at=placed_at,
-        platform_status=imitated.word if imitated else status.label,
+        platform_status=imitated.word if imitated else DEMO_WORDS[status],
         **source_state(entry),
         lines=tuple(
             line for line in (_line(raw) for raw in lines or [] if isinstance(raw, dict)) if line is not None
@@ -279,8 +291,10 @@ class SandboxAuthorization(AuthorizationFlow):
             )
             if store is None:
                 raise NotAuthorized(
-                    "The plugin is connected to a demo store that no longer exists. "
-                    "An admin can connect it to another store in Django admin."
+                    said(
+                        "The plugin is connected to a demo store that no longer exists. "
+                        "An admin can connect it to another store in Django admin."
+                    )
                 )
             store.reject_credentials = False
             token = store.rotate_token()

@@ -45,6 +45,7 @@ from apps.platforms.http import PlatformHTTP, parse_retry_after, redact
 from apps.platforms.oauth2 import AppKeys, ClientAuth, Encoding, OAuth2Provider
 from apps.platforms.throttle import Throttle, throttle_for
 from kitty_troubleshoot.params import same_secret
+from kitty_troubleshoot.said import Said, said, said_n, said_p
 
 # Pinned: Shopify changes fields between versions and retires a version a
 # year after release. Move it forward deliberately, with the tests.
@@ -78,7 +79,7 @@ LIST_MAX_WAIT = 10.0
 MAX_PAGES = 10_000
 MAX_LINE_PAGES = 100
 
-_SHAPE_MESSAGE = "Shopify sent this order in a shape we did not expect."
+_SHAPE_MESSAGE = said("Shopify sent this order in a shape we did not expect.")
 
 _SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 # Order names are like "#1001" or "KT-1001"; anything else cannot be one and
@@ -150,8 +151,10 @@ def shop_domain(shop: str) -> str:
         value = f"{value}.myshopify.com"
     if not _SHOP_DOMAIN.match(value):
         raise NotAuthorized(
-            "The Shopify store address in this plugin is not a myshopify.com address. "
-            "Reconnect the plugin from the Shopify store."
+            said(
+                "The Shopify store address in this plugin is not a myshopify.com address. "
+                "Reconnect the plugin from the Shopify store."
+            )
         )
     return value
 
@@ -172,7 +175,7 @@ FULFILLMENT_ORDER = "fulfillmentOrders.status"
 HOLD = "fulfillmentHolds.reason"
 
 _I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
-_HOLD_RELEASE = "you to release the fulfillment hold in Shopify"
+_HOLD_RELEASE = said_p("Step 6: the order is waiting for …", "you to release the fulfillment hold in Shopify")
 
 
 def _word(field: str, word: str, meaning: str, state: OrderState, outcome: ImportOutcome, reason: str = ""):
@@ -188,7 +191,7 @@ STATUSES = StatusTable(
             "The order was cancelled (cancelledAt is set).",
             OrderState.CANCELLED,
             _X,
-            "it was cancelled in Shopify",
+            said_p("Step 6: the order will not import: …", "it was cancelled in Shopify"),
         ),
         # displayFinancialStatus
         _word(
@@ -198,7 +201,7 @@ STATUSES = StatusTable(
             "(bank deposit, cash on delivery) is not marked paid yet.",
             OrderState.PENDING_PAYMENT,
             _N,
-            "the buyer's payment",
+            said_p("Step 6: the order is waiting for …", "the buyer's payment"),
         ),
         _word(
             FINANCIAL,
@@ -213,7 +216,7 @@ STATUSES = StatusTable(
             "Part of the total was paid.",
             OrderState.PENDING_PAYMENT,
             _N,
-            "the rest of the payment",
+            said_p("Step 6: the order is waiting for …", "the rest of the payment"),
         ),
         _word(FINANCIAL, "PAID", "The order was paid.", OrderState.IMPORTABLE, _I),
         # It was paid; what is left after the refund ships (lines carry currentQuantity).
@@ -226,7 +229,7 @@ STATUSES = StatusTable(
             "The whole payment was refunded.",
             OrderState.REFUNDED,
             _X,
-            "it was refunded in full",
+            said_p("Step 6: the order will not import: …", "it was refunded in full"),
         ),
         _word(
             FINANCIAL,
@@ -234,7 +237,7 @@ STATUSES = StatusTable(
             "The authorized payment was voided: no money will be captured.",
             OrderState.FAILED,
             _X,
-            "the payment was voided",
+            said_p("Step 6: the order will not import: …", "the payment was voided"),
         ),
         _word(
             FINANCIAL,
@@ -242,7 +245,7 @@ STATUSES = StatusTable(
             "The authorization expired before the payment was captured.",
             OrderState.FAILED,
             _X,
-            "the payment expired before it was captured",
+            said_p("Step 6: the order will not import: …", "the payment expired before it was captured"),
         ),
         _word(
             FINANCIAL,
@@ -250,7 +253,7 @@ STATUSES = StatusTable(
             "No payment status yet (the field is null).",
             OrderState.PENDING_PAYMENT,
             _N,
-            "the buyer's payment",
+            said_p("Step 6: the order is waiting for …", "the buyer's payment"),
         ),
         # risk.recommendation (OrderRiskSummary)
         _word(RISK, "ACCEPT", "Fraud analysis recommends fulfilling the order.", OrderState.IMPORTABLE, _I),
@@ -262,7 +265,10 @@ STATUSES = StatusTable(
             "Fraud analysis recommends investigating the order before fulfilling it.",
             OrderState.ON_HOLD,
             _N,
-            "you to review Shopify's fraud analysis and accept or cancel it",
+            said_p(
+                "Step 6: the order is waiting for …",
+                "you to review Shopify's fraud analysis and accept or cancel it",
+            ),
         ),
         _word(
             RISK,
@@ -270,7 +276,10 @@ STATUSES = StatusTable(
             "Fraud analysis recommends cancelling the order.",
             OrderState.ON_HOLD,
             _N,
-            "you to review Shopify's fraud analysis, which recommends cancelling it",
+            said_p(
+                "Step 6: the order is waiting for …",
+                "you to review Shopify's fraud analysis, which recommends cancelling it",
+            ),
         ),
         # displayFulfillmentStatus: only ON_HOLD stands in the way; how far it shipped does not.
         *(
@@ -319,7 +328,7 @@ STATUSES = StatusTable(
             "Held because payment is pending.",
             OrderState.ON_HOLD,
             _N,
-            "the payment Shopify is holding it for",
+            said_p("Step 6: the order is waiting for …", "the payment Shopify is holding it for"),
         ),
         _word(
             HOLD,
@@ -327,7 +336,7 @@ STATUSES = StatusTable(
             "Held until the returned items of an exchange arrive.",
             OrderState.ON_HOLD,
             _N,
-            "the returned items of the exchange to arrive",
+            said_p("Step 6: the order is waiting for …", "the returned items of the exchange to arrive"),
         ),
         _word(
             HOLD,
@@ -335,7 +344,7 @@ STATUSES = StatusTable(
             "Held because of a high risk of fraud.",
             OrderState.ON_HOLD,
             _N,
-            "you to review it and release Shopify's fraud hold",
+            said_p("Step 6: the order is waiting for …", "you to review it and release Shopify's fraud hold"),
         ),
         _word(
             HOLD,
@@ -343,7 +352,10 @@ STATUSES = StatusTable(
             "Held because the address is incorrect.",
             OrderState.ON_HOLD,
             _N,
-            "you to correct the address and release the hold in Shopify",
+            said_p(
+                "Step 6: the order is waiting for …",
+                "you to correct the address and release the hold in Shopify",
+            ),
         ),
         _word(
             HOLD,
@@ -351,7 +363,9 @@ STATUSES = StatusTable(
             "Held because inventory is out of stock.",
             OrderState.ON_HOLD,
             _N,
-            "stock to arrive and the hold to be released in Shopify",
+            said_p(
+                "Step 6: the order is waiting for …", "stock to arrive and the hold to be released in Shopify"
+            ),
         ),
         _word(
             HOLD,
@@ -359,7 +373,7 @@ STATUSES = StatusTable(
             "Held while the buyer sees a post-purchase offer.",
             OrderState.ON_HOLD,
             _N,
-            "the buyer to answer a post-purchase offer",
+            said_p("Step 6: the order is waiting for …", "the buyer to answer a post-purchase offer"),
         ),
         _word(
             HOLD,
@@ -375,7 +389,10 @@ STATUSES = StatusTable(
             "Held because the delivery date is not known.",
             OrderState.ON_HOLD,
             _N,
-            "a delivery date, and the hold to be released in Shopify",
+            said_p(
+                "Step 6: the order is waiting for …",
+                "a delivery date, and the hold to be released in Shopify",
+            ),
         ),
     ],
     unknown=lambda word, field: StatusWord(
@@ -383,7 +400,12 @@ STATUSES = StatusTable(
         f"A {field} value this version of Commerce Kitty does not know.",
         OrderState.ON_HOLD,
         ImportOutcome.NOT_YET,
-        f"you to check it in Shopify (its {field} “{word}” is one Commerce Kitty does not know yet)",
+        said_p(
+            "Step 6: the order is waiting for …",
+            "you to check it in Shopify (its %(field)s “%(word)s” is one Commerce Kitty does not know yet)",
+            field=field,
+            word=word,
+        ),
         field,
     ),
 )
@@ -518,7 +540,15 @@ class ShopifyClient(PlatformClient):
                 connection = _orders_connection(data)
                 ids = {str(node.get("id")) for node in connection["nodes"] if isinstance(node, dict)}
                 if ids and ids <= previous_ids:
-                    raise _stuck(f"sent the same page of orders again, so we stopped after {listed} orders")
+                    raise PaginationStuck(
+                        said_n(
+                            "Shopify sent the same page of orders again, so we stopped after %(count)s order."
+                            " This is a fault on Shopify's side; contact support if it lasts.",
+                            "Shopify sent the same page of orders again, so we stopped after %(count)s orders."
+                            " This is a fault on Shopify's side; contact support if it lasts.",
+                            listed,
+                        )
+                    )
                 previous_ids = ids
                 for node in connection["nodes"]:
                     listed += 1
@@ -528,11 +558,26 @@ class ShopifyClient(PlatformClient):
                 if not page_info.get("hasNextPage") or not cursor:
                     return
                 if cursor in cursors:
-                    raise _stuck(f"kept paging from the same place, so we stopped after {listed} orders")
+                    raise PaginationStuck(
+                        said_n(
+                            "Shopify kept paging from the same place, so we stopped after %(count)s order."
+                            " This is a fault on Shopify's side; contact support if it lasts.",
+                            "Shopify kept paging from the same place, so we stopped after %(count)s orders."
+                            " This is a fault on Shopify's side; contact support if it lasts.",
+                            listed,
+                        )
+                    )
                 cursors.add(cursor)
                 variables = {**variables, "after": cursor}
-        raise _stuck(
-            f"did not end its order list after {MAX_PAGES} pages, so we stopped after {listed} orders"
+        raise PaginationStuck(
+            said_n(
+                "Shopify did not end its order list after %(pages)s pages, so we stopped after %(count)s order."
+                " This is a fault on Shopify's side; contact support if it lasts.",
+                "Shopify did not end its order list after %(pages)s pages, so we stopped after %(count)s orders."
+                " This is a fault on Shopify's side; contact support if it lasts.",
+                listed,
+                pages=MAX_PAGES,
+            )
         )
 
     def check_authorization(self) -> None:
@@ -551,7 +596,7 @@ class ShopifyClient(PlatformClient):
         token = str(credentials.get("access_token") or "").strip()
         if not token:
             raise NotAuthorized(
-                "This Shopify plugin has no access token. Reconnect it from the Shopify store."
+                said("This Shopify plugin has no access token. Reconnect it from the Shopify store.")
             )
         base_url = str(credentials.get("base_url") or "").rstrip("/")
         if not base_url:
@@ -562,11 +607,11 @@ class ShopifyClient(PlatformClient):
             base_url=f"{base_url}/admin/api/{API_VERSION}/",
             throttle=self.throttle,
             headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"},
-            unauthorized_message=(
+            unauthorized_message=said(
                 "Shopify rejected the access token: it was revoked, the app was uninstalled, "
                 "or the token is wrong. Reauthorize the plugin."
             ),
-            forbidden_message=(
+            forbidden_message=said(
                 "Shopify refused access: the app is missing a permission (access scope) we "
                 "need, such as read_orders. Reauthorize the plugin and approve every scope."
             ),
@@ -588,14 +633,14 @@ class ShopifyClient(PlatformClient):
         )
         body = response.data
         if not isinstance(body, dict):
-            raise PlatformUnavailable("Shopify sent an answer we could not read (not an object).")
+            raise PlatformUnavailable(said("Shopify sent an answer we could not read (not an object)."))
         errors = body.get("errors")
         if errors:
             self._raise_for_graphql_errors(http, errors)
         self._pace(http, body)
         data = body.get("data")
         if not isinstance(data, dict):
-            raise PlatformUnavailable("Shopify sent an answer without data.")
+            raise PlatformUnavailable(said("Shopify sent an answer without data."))
         return data
 
     def _raise_for_graphql_errors(self, http: PlatformHTTP, errors: Any) -> None:
@@ -603,14 +648,19 @@ class ShopifyClient(PlatformClient):
         # RateLimited (see _throttled_body_wait).
         if not isinstance(errors, list):
             # A top-level string is how Shopify reports auth problems on some paths.
-            raise PlatformUnavailable("Shopify reported an error it did not explain.")
+            raise PlatformUnavailable(said("Shopify reported an error it did not explain."))
         codes = _error_codes(errors)
         if "ACCESS_DENIED" in codes:
             # GraphQL's way of saying 403: the token lacks an access scope.
             raise NotAuthorized(http.forbidden_message)
         first = errors[0] if isinstance(errors[0], dict) else {}
-        detail = str(first.get("message") or "no details")[:200]
-        raise PlatformUnavailable(f"Shopify reported an error: {redact(detail, http.secrets)}")
+        detail = str(first.get("message") or "")[:200]
+        if not detail:
+            raise PlatformUnavailable(said("Shopify reported an error: no details"))
+        # Shopify's own words, quoted as they came (in English).
+        raise PlatformUnavailable(
+            said("Shopify reported an error: %(detail)s", detail=redact(detail, http.secrets))
+        )
 
     def _pace(self, http: PlatformHTTP, body: dict[str, Any]) -> None:
         """Wait out Shopify's point bucket before it would throttle the next request.
@@ -681,20 +731,25 @@ class ShopifyClient(PlatformClient):
             if not after:
                 return
             if after in cursors:
-                raise _stuck("kept paging through one order's lines from the same place")
+                raise PaginationStuck(
+                    said(
+                        "Shopify kept paging through one order's lines from the same place. This is a fault on Shopify's side; contact support if it lasts."
+                    )
+                )
             cursors.add(after)
-        raise _stuck(f"did not end one order's lines after {MAX_LINE_PAGES} pages")
+        raise PaginationStuck(
+            said(
+                "Shopify did not end one order's lines after %(pages)s pages. This is a fault on Shopify's side; contact support if it lasts.",
+                pages=MAX_LINE_PAGES,
+            )
+        )
 
 
 def _orders_connection(data: dict[str, Any]) -> dict[str, Any]:
     connection = data.get("orders")
     if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
-        raise PlatformUnavailable("Shopify sent an order list in a shape we did not expect.")
+        raise PlatformUnavailable(said("Shopify sent an order list in a shape we did not expect."))
     return connection
-
-
-def _stuck(what: str) -> PaginationStuck:
-    return PaginationStuck(f"Shopify {what}. This is a fault on Shopify's side; contact support if it lasts.")
 
 
 def _throttled_wait(body: Any) -> float | None:
@@ -770,7 +825,7 @@ OAUTH = OAuth2Provider(
         "read_third_party_fulfillment_orders",
     ),
     scope_separator=",",
-    code_refused="Shopify did not accept the authorization. Start Reauthorize again.",
+    code_refused=said("Shopify did not accept the authorization. Start Reauthorize again."),
 )
 
 
@@ -797,8 +852,8 @@ class ShopifyAuthorization(AuthorizationFlow):
     def available(self) -> bool:
         return registry.provider(ShopifyClient.key).app_keys_configured()
 
-    def reconnect_advice(self) -> str:
-        return (
+    def reconnect_advice(self) -> Said:
+        return said(
             "Reconnect it from Configuration → Plugins, pasting a new Admin API access token "
             "from the store's custom app (Shopify admin → Settings → Apps and sales channels → Develop apps)."
         )
@@ -818,7 +873,9 @@ class ShopifyAuthorization(AuthorizationFlow):
         # The signature first: a forged request must not use up the merchant's state.
         secret = settings.SHOPIFY_CLIENT_SECRET
         if not secret or not callback_is_genuine(params, client_secret=secret):
-            raise CallbackRejected("This authorization did not come from Shopify. Start Reauthorize again.")
+            raise CallbackRejected(
+                said("This authorization did not come from Shopify. Start Reauthorize again.")
+            )
 
     def finish(self, answer: AuthorizationAnswer) -> dict | None:
         return OAUTH.exchange_code(

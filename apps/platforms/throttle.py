@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from apps.platforms.base import RateLimited
+from kitty_troubleshoot.said import said
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +114,8 @@ return false
 
 _GRANTED, _TOO_LONG, _BLOCKED = 1, 0, 2
 
-_BLOCKED_MESSAGE = "The platform asked us to slow down; we are waiting before asking again."
-_PACING_MESSAGE = "We are pacing our requests to this platform; trying again shortly."
+_BLOCKED_MESSAGE = said("The platform asked us to slow down; we are waiting before asking again.")
+_PACING_MESSAGE = said("We are pacing our requests to this platform; trying again shortly.")
 
 
 @dataclass(frozen=True)

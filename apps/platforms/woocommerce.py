@@ -36,6 +36,7 @@ from apps.platforms.base import (
 from apps.platforms.http import PlatformHTTP
 from apps.platforms.throttle import Throttle, throttle_for
 from kitty_troubleshoot.params import BodyRefused, json_body
+from kitty_troubleshoot.said import said, said_n, said_p
 
 API_PREFIX = "/wp-json/wc/v3/"
 
@@ -54,7 +55,7 @@ LIST_MAX_WAIT = 10.0
 # paging in circles; no sync task lives long enough to fetch that many anyway.
 MAX_PAGES = 10_000
 
-_SHAPE_MESSAGE = "WooCommerce sent this order in a shape we did not expect."
+_SHAPE_MESSAGE = said("WooCommerce sent this order in a shape we did not expect.")
 
 _I, _N, _X = ImportOutcome.IMPORTABLE, ImportOutcome.NOT_YET, ImportOutcome.NEVER
 
@@ -78,7 +79,7 @@ STATUSES = StatusTable(
             "Order received, no payment made yet; it awaits the customer's action.",
             OrderState.PENDING_PAYMENT,
             _N,
-            "the buyer's payment",
+            said_p("Step 6: the order is waiting for …", "the buyer's payment"),
         ),
         StatusWord(
             "on-hold",
@@ -86,38 +87,47 @@ STATUSES = StatusTable(
             "authorization not captured yet); stock is reduced.",
             OrderState.ON_HOLD,
             _N,
-            "you (or the payment gateway) to confirm the payment in WooCommerce",
+            said_p(
+                "Step 6: the order is waiting for …",
+                "you (or the payment gateway) to confirm the payment in WooCommerce",
+            ),
         ),
         StatusWord(
             "checkout-draft",
             "A draft the block checkout keeps while the buyer is still in checkout.",
             OrderState.CHECKOUT,
             _N,
-            "the buyer to finish checkout",
+            said_p("Step 6: the order is waiting for …", "the buyer to finish checkout"),
         ),
         StatusWord(
             "cancelled",
             "Cancelled by the store or the customer; stock increased.",
             OrderState.CANCELLED,
             _X,
-            "it was cancelled in WooCommerce",
+            said_p("Step 6: the order will not import: …", "it was cancelled in WooCommerce"),
         ),
         StatusWord(
-            "refunded", "Refunded in full by the store.", OrderState.REFUNDED, _X, "it was refunded in full"
+            "refunded",
+            "Refunded in full by the store.",
+            OrderState.REFUNDED,
+            _X,
+            said_p("Step 6: the order will not import: …", "it was refunded in full"),
         ),
         StatusWord(
             "failed",
             "The payment failed or was declined (unpaid).",
             OrderState.FAILED,
             _X,
-            "the payment failed or was declined",
+            said_p("Step 6: the order will not import: …", "the payment failed or was declined"),
         ),
         StatusWord(
             "trash",
             "The order was moved to the trash.",
             OrderState.CANCELLED,
             _X,
-            "it was deleted (moved to the trash) in WooCommerce",
+            said_p(
+                "Step 6: the order will not import: …", "it was deleted (moved to the trash) in WooCommerce"
+            ),
         ),
     ],
     unknown=lambda word, field: StatusWord(
@@ -125,7 +135,10 @@ STATUSES = StatusTable(
         "A status added by a plugin on the store; what it means for payment is not known.",
         OrderState.ON_HOLD,
         ImportOutcome.NOT_YET,
-        "the order to move to “processing” or “completed” (its status was added by a plugin on the store)",
+        said_p(
+            "Step 6: the order is waiting for …",
+            "the order to move to “processing” or “completed” (its status was added by a plugin on the store)",
+        ),
     ),
 )
 
@@ -260,10 +273,19 @@ class WooCommerceClient(PlatformClient):
                 ids = {str(raw.get("id")) for raw in orders if isinstance(raw, dict)}
                 if ids and ids <= previous_ids:
                     raise PaginationStuck(
-                        f"WooCommerce sent the same page of orders again (page {page} repeated "
-                        f"page {page - 1}), so we stopped after {listed} orders. A caching plugin "
-                        "or proxy in front of the store may be ignoring the page number; exclude "
-                        "/wp-json/ from caching."
+                        said_n(
+                            "WooCommerce sent the same page of orders again (page %(page)s repeated "
+                            "page %(previous)s), so we stopped after %(count)s order. A caching plugin "
+                            "or proxy in front of the store may be ignoring the page number; exclude "
+                            "/wp-json/ from caching.",
+                            "WooCommerce sent the same page of orders again (page %(page)s repeated "
+                            "page %(previous)s), so we stopped after %(count)s orders. A caching plugin "
+                            "or proxy in front of the store may be ignoring the page number; exclude "
+                            "/wp-json/ from caching.",
+                            listed,
+                            page=page,
+                            previous=page - 1,
+                        )
                     )
                 previous_ids = ids
                 for raw in orders:
@@ -274,8 +296,12 @@ class WooCommerceClient(PlatformClient):
                 if len(orders) < PAGE_SIZE or (total_pages is not None and page >= total_pages):
                     return
         raise PaginationStuck(
-            f"WooCommerce's order list did not end after {MAX_PAGES} pages, so we stopped "
-            f"after {listed} orders."
+            said_n(
+                "WooCommerce's order list did not end after %(pages)s pages, so we stopped after %(count)s order.",
+                "WooCommerce's order list did not end after %(pages)s pages, so we stopped after %(count)s orders.",
+                listed,
+                pages=MAX_PAGES,
+            )
         )
 
     def check_authorization(self) -> None:
@@ -295,8 +321,10 @@ class WooCommerceClient(PlatformClient):
         secret = str(credentials.get("consumer_secret") or "").strip()
         if not key or not secret:
             raise NotAuthorized(
-                "This WooCommerce plugin is missing its API key or secret. "
-                "Create a REST API key with Read access in WooCommerce and reconnect the plugin."
+                said(
+                    "This WooCommerce plugin is missing its API key or secret. "
+                    "Create a REST API key with Read access in WooCommerce and reconnect the plugin."
+                )
             )
         return PlatformHTTP(
             self.connection,
@@ -304,11 +332,11 @@ class WooCommerceClient(PlatformClient):
             base_url=api_base(str(credentials.get("site_url") or "")),
             throttle=self.throttle,
             auth=(key, secret),
-            unauthorized_message=(
+            unauthorized_message=said(
                 "WooCommerce rejected the API key: it was revoked or regenerated, or the "
                 "consumer key or secret is wrong. Reconnect the plugin with a current key."
             ),
-            forbidden_message=(
+            forbidden_message=said(
                 "WooCommerce refused access: the API key does not have Read permission "
                 "for orders. Give the key Read access and reconnect the plugin."
             ),
@@ -320,7 +348,7 @@ class WooCommerceClient(PlatformClient):
     ) -> tuple[list[dict[str, Any]], int | None]:
         response = http.request_json("GET", "orders", params=params, max_wait=max_wait)
         if not isinstance(response.data, list):
-            raise PlatformUnavailable("WooCommerce sent an order list in a shape we did not expect.")
+            raise PlatformUnavailable(said("WooCommerce sent an order list in a shape we did not expect."))
         try:
             total_pages: int | None = int(response.headers["X-WP-TotalPages"])
         except (KeyError, ValueError):
@@ -338,8 +366,10 @@ def api_base(site_url: str) -> str:
     local = parts.hostname in _LOCAL_HOSTS
     if not parts.hostname or parts.scheme not in {"https", "http"} or (parts.scheme == "http" and not local):
         raise NotAuthorized(
-            "The WooCommerce site address in this plugin must start with https://. "
-            "Correct it and reconnect the plugin."
+            said(
+                "The WooCommerce site address in this plugin must start with https://. "
+                "Correct it and reconnect the plugin."
+            )
         )
     return f"{site_url}{API_PREFIX}"
 
@@ -391,9 +421,9 @@ class WooCommerceAuthorization(AuthorizationFlow):
         try:
             payload = json_body(body)
         except BodyRefused as exc:
-            raise CallbackRejected(str(exc)) from None
+            raise CallbackRejected(exc.args[0] if exc.args else str(exc)) from None
         if not isinstance(payload, dict):
-            raise CallbackRejected("Expected a JSON object.")
+            raise CallbackRejected(said("Expected a JSON object."))
         key, secret = payload.get("consumer_key"), payload.get("consumer_secret")
         if not (
             isinstance(key, str)
@@ -401,7 +431,7 @@ class WooCommerceAuthorization(AuthorizationFlow):
             and isinstance(secret, str)
             and secret.startswith("cs_")
         ):
-            raise CallbackRejected("Missing consumer_key / consumer_secret.")
+            raise CallbackRejected(said("Missing consumer_key / consumer_secret."))
         return str(payload.get("user_id", "")), {"consumer_key": key, "consumer_secret": secret}
 
 
