@@ -47,7 +47,7 @@ from apps.platforms.base import (
     UnreadableOrder,
 )
 from kitty_troubleshoot.said import Said, said, said_n
-from kitty_troubleshoot.words import duration_words, when  # noqa: F401  (when: importing.when)
+from kitty_troubleshoot.words import duration_words
 
 from ..models import Notification, Plugin, Product
 from ..wording import day_words
