@@ -2,6 +2,8 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from kitty_troubleshoot.admin import ReadOnlyAdmin
 
@@ -63,11 +65,13 @@ class PluginAdminForm(forms.ModelForm):
     """Credentials are write-only: the form never shows them, a blank field keeps them."""
 
     new_credentials = forms.CharField(
-        label="Replace credentials",
+        label=_("Replace credentials"),
         required=False,
         widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
-        help_text='JSON, e.g. {"store": "main", "access_token": "…"}. Stored encrypted; '
-        "leave blank to keep the current credentials (never displayed).",
+        help_text=_(
+            'JSON, e.g. {"store": "main", "access_token": "…"}. Stored encrypted; '
+            "leave blank to keep the current credentials (never displayed)."
+        ),
     )
 
     class Meta:
@@ -91,7 +95,7 @@ class PluginAdminForm(forms.ModelForm):
             required=False,
             widget=channels.widget,
             label=channels.label,
-            help_text="Only the merchant's own channels; an importing plugin needs exactly one.",
+            help_text=_("Only the merchant's own channels; an importing plugin needs exactly one."),
         )
         if self.instance.pk:
             self.fields["channels"].queryset = self.fields["channels"].queryset.filter(
@@ -104,7 +108,10 @@ class PluginAdminForm(forms.ModelForm):
         foreign = [c for c in cleaned.get("channels") or [] if merchant and c.merchant_id != merchant.pk]
         if foreign:
             names = ", ".join(f"{c.name} ({c.merchant.name})" for c in foreign)
-            self.add_error("channels", f"These channels belong to another merchant: {names}.")
+            self.add_error(
+                "channels",
+                gettext("These channels belong to another merchant: %(names)s.") % {"names": names},
+            )
         return cleaned
 
     def clean_new_credentials(self):
@@ -114,9 +121,9 @@ class PluginAdminForm(forms.ModelForm):
         try:
             value = json.loads(raw)
         except ValueError:
-            raise forms.ValidationError("Not valid JSON.") from None
+            raise forms.ValidationError(_("Not valid JSON.")) from None
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            raise forms.ValidationError("Credentials must be a JSON object of named values.")
+            raise forms.ValidationError(_("Credentials must be a JSON object of named values."))
         return value
 
     def save(self, commit=True):
@@ -155,7 +162,7 @@ class PluginAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("merchant").prefetch_related("channels")
 
-    @admin.display(description="Channels")
+    @admin.display(description=_("Channels"))
     def channel_list(self, plugin):
         return ", ".join(c.name for c in plugin.channels.all()) or "—"
 

@@ -8,17 +8,19 @@ import httpx
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.platforms.base import Capabilities, Connection, PlatformClient
 from apps.platforms.fields import PlatformField
 from apps.platforms.registry import Provider, provider
+from kitty_troubleshoot.said import Said, SaidField, said, said_p
 
 from .fields import EncryptedJSONField
 
 
 class Merchant(models.Model):
-    name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(_("name"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # A sandbox account for previewing articles: checks run in an editor's
     # preview read and fix this account only, never a merchant's.
     preview_editor = models.OneToOneField(
@@ -27,11 +29,16 @@ class Merchant(models.Model):
         null=True,
         blank=True,
         related_name="preview_sandbox",
-        help_text="Set on the sandbox account an editor's article previews check; empty for real merchants.",
+        verbose_name=_("preview editor"),
+        help_text=_(
+            "Set on the sandbox account an editor's article previews check; empty for real merchants."
+        ),
     )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
 
     def __str__(self):
         return self.name
@@ -39,14 +46,16 @@ class Merchant(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        STAFF = "staff", "Staff"
+        OWNER = "owner", _("Owner")
+        STAFF = "staff", _("Staff")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.STAFF)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="one_membership_per_user")]
 
     def __str__(self):
@@ -61,14 +70,16 @@ class Channel(models.Model):
     """A selling context: a web store, a marketplace, a wholesale portal."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="channels")
-    name = models.CharField(max_length=200)
-    code = models.SlugField(max_length=50)
-    hostname = models.CharField(max_length=255, blank=True)
-    base_currency = models.CharField(max_length=3, default="USD")
-    default_locale = models.CharField(max_length=10, default="en-US")
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=50)
+    hostname = models.CharField(_("hostname"), max_length=255, blank=True)
+    base_currency = models.CharField(_("base currency"), max_length=3, default="USD")
+    default_locale = models.CharField(_("default locale"), max_length=10, default="en-US")
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         constraints = [
             models.UniqueConstraint(fields=["merchant", "code"], name="channel_code_unique_per_merchant")
         ]
@@ -81,38 +92,41 @@ class Plugin(models.Model):
     """One connection to an external platform: its credentials and sync toggles."""
 
     class Authorization(models.TextChoices):
-        UNKNOWN = "unknown", "Not checked yet"
-        AUTHORIZED = "authorized", "Authorized"
-        REVOKED = "revoked", "Authorization error"
+        UNKNOWN = "unknown", _("Not checked yet")
+        AUTHORIZED = "authorized", _("Authorized")
+        REVOKED = "revoked", _("Authorization error")
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="plugins")
     platform = PlatformField()
-    name = models.CharField(max_length=200)
-    channels = models.ManyToManyField(Channel, related_name="plugins", blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    channels = models.ManyToManyField(Channel, related_name="plugins", blank=True, verbose_name=_("channels"))
 
-    import_orders = models.BooleanField("Import Orders", default=False)
+    # "Import Orders" is the name of the toggle in Commerce Kitty's own screens: kept as it is there.
+    import_orders = models.BooleanField(_("Import Orders"), default=False)
     import_orders_enabled_at = models.DateTimeField(
-        "Import Orders turned on at",
+        _("Import Orders turned on at"),
         null=True,
         blank=True,
-        help_text="Set whenever Import Orders is turned on.",
+        help_text=_("Set whenever Import Orders is turned on."),
     )
-    sync_inventory = models.BooleanField(default=False)
-    sync_prices = models.BooleanField(default=False)
-    sync_shipments = models.BooleanField(default=False)
+    sync_inventory = models.BooleanField(_("sync inventory"), default=False)
+    sync_prices = models.BooleanField(_("sync prices"), default=False)
+    sync_shipments = models.BooleanField(_("sync shipments"), default=False)
 
-    credentials = EncryptedJSONField(blank=True, default=dict)
+    credentials = EncryptedJSONField(_("credentials"), blank=True, default=dict)
     authorization_status = models.CharField(
-        max_length=12, choices=Authorization.choices, default=Authorization.UNKNOWN
+        _("authorization status"), max_length=12, choices=Authorization.choices, default=Authorization.UNKNOWN
     )
-    authorization_error = models.CharField(max_length=300, blank=True)
-    authorization_checked_at = models.DateTimeField(null=True, blank=True)
-    last_synced_at = models.DateTimeField(null=True, blank=True)
-    rate_limited_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    authorization_error = models.CharField(_("authorization error"), max_length=300, blank=True)
+    authorization_checked_at = models.DateTimeField(_("authorization checked at"), null=True, blank=True)
+    last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+    rate_limited_until = models.DateTimeField(_("rate limited until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("plugin")
+        verbose_name_plural = _("plugins")
 
     def __str__(self):
         return self.name
@@ -175,11 +189,15 @@ class Plugin(models.Model):
 
 class Product(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="products")
-    code = models.CharField("SKU", max_length=100, help_text="Imports match order lines on this, exactly.")
-    name = models.CharField(max_length=200)
+    code = models.CharField(
+        _("SKU"), max_length=100, help_text=_("Imports match order lines on this, exactly.")
+    )
+    name = models.CharField(_("name"), max_length=200)
 
     class Meta:
         ordering = ["code"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
             models.UniqueConstraint(fields=["merchant", "code"], name="product_code_unique_per_merchant")
         ]
@@ -190,17 +208,19 @@ class Product(models.Model):
 
 class Customer(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customers")
-    email = models.EmailField(max_length=254)
-    first_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100, blank=True)
-    address_line1 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    postcode = models.CharField(max_length=20, blank=True)
-    country = models.CharField(max_length=2, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    email = models.EmailField(_("email"), max_length=254)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    address_line1 = models.CharField(_("address"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["email"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         constraints = [
             models.UniqueConstraint(fields=["merchant", "email"], name="customer_email_unique_per_merchant")
         ]
@@ -216,16 +236,18 @@ class Order(models.Model):
     plugin = models.ForeignKey(Plugin, on_delete=models.PROTECT, related_name="orders", null=True, blank=True)
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
-    source_order_id = models.CharField(max_length=100)
-    number = models.CharField(max_length=64)
-    placed_at = models.DateTimeField()
-    imported_at = models.DateTimeField(default=timezone.now)
-    platform_status = models.CharField(max_length=100, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    source_order_id = models.CharField(_("source order id"), max_length=100)
+    number = models.CharField(_("number"), max_length=64)
+    placed_at = models.DateTimeField(_("placed at"))
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    platform_status = models.CharField(_("platform status"), max_length=100, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["-placed_at"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         constraints = [
             models.UniqueConstraint(
                 fields=["plugin", "source_order_id"], name="order_imported_once_per_plugin"
@@ -240,9 +262,13 @@ class Order(models.Model):
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
-    sku = models.CharField(max_length=100)
-    quantity = models.PositiveIntegerField(default=1)
-    title = models.CharField(max_length=200, blank=True)
+    sku = models.CharField(_("SKU"), max_length=100)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
 
     def __str__(self):
         return f"{self.quantity} × {self.sku}"
@@ -252,83 +278,165 @@ class Notification(models.Model):
     """What the notifications bell shows: one row per problem, counted while it repeats."""
 
     class Kind(models.TextChoices):
-        MISSING_PRODUCT = "missing_product", "Missing product"
-        MISSING_CUSTOMER_FIELDS = "missing_customer_fields", "Missing customer fields"
-        RATE_LIMIT = "rate_limit", "API rate limit"
-        AUTHORIZATION = "authorization", "Authorization error"
-        CHANNEL_CONFLICT = "channel_conflict", "Channel conflict"
-        UNREADABLE_ORDER = "unreadable_order", "Order could not be read"
+        MISSING_PRODUCT = "missing_product", _("Missing product")
+        MISSING_CUSTOMER_FIELDS = "missing_customer_fields", _("Missing customer fields")
+        RATE_LIMIT = "rate_limit", _("API rate limit")
+        AUTHORIZATION = "authorization", _("Authorization error")
+        CHANNEL_CONFLICT = "channel_conflict", _("Channel conflict")
+        UNREADABLE_ORDER = "unreadable_order", _("Order could not be read")
         # What a watch on a missing order found ("Tell me when it arrives").
-        ORDER_ARRIVED = "order_arrived", "Order arrived"
-        ORDER_STILL_MISSING = "order_still_missing", "Order still missing"
+        ORDER_ARRIVED = "order_arrived", _("Order arrived")
+        ORDER_STILL_MISSING = "order_still_missing", _("Order still missing")
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="notifications")
     plugin = models.ForeignKey(Plugin, on_delete=models.CASCADE, related_name="notifications", null=True)
-    order_number = models.CharField(max_length=64, blank=True)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    message = models.CharField(max_length=500)
-    evidence = models.JSONField(default=dict, blank=True)
-    occurrences = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_seen_at = models.DateTimeField(default=timezone.now)
-    read = models.BooleanField(default=False)
+    order_number = models.CharField(_("order number"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    # The text in English, as searched; ``said`` keeps it as a message, so the merchant reads it in
+    # their own language whenever they open the inbox (a loaded row's ``message`` is that message).
+    message = models.CharField(_("message"), max_length=500)
+    said = SaidField(null=True, blank=True, help_text=_("The message, read in the reader's language."))
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    occurrences = models.PositiveIntegerField(_("occurrences"), default=1)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+    read = models.BooleanField(_("read"), default=False)
     # Set when what it reports stopped being so (a fix, or a sync the rule let through): the
     # inbox says so, and the bell no longer counts it. A repeat after that is a new notification.
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.CharField(max_length=300, blank=True, help_text="What resolved it, in words.")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(
+        _("resolution"), max_length=300, blank=True, help_text=_("What resolved it, in words.")
+    )
+    resolution_said = SaidField(
+        null=True, blank=True, help_text=_("The resolution, read in the reader's language.")
+    )
 
     class Meta:
         ordering = ["-last_seen_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [models.Index(fields=["plugin", "order_number", "kind"])]
 
     def __str__(self):
         return self.message
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        note = super().from_db(db, field_names, values)
+        for text, message in (("message", "said"), ("resolution", "resolution_said")):
+            kept = note.__dict__.get(message)
+            if isinstance(kept, Said) and text in note.__dict__:
+                setattr(note, text, kept)
+        return note
+
+    @staticmethod
+    def message_fields(message) -> dict:
+        """The columns a notification's message is written to: its English text, and the message itself."""
+        return {"message": str.__str__(message)[:500], "said": message if isinstance(message, Said) else None}
+
+    @staticmethod
+    def resolution_fields(how) -> dict:
+        """The columns what resolved a notification is written to, as ``message_fields``."""
+        return {
+            "resolution": str.__str__(how)[:300],
+            "resolution_said": how if isinstance(how, Said) else None,
+        }
+
+    @property
+    def kind_said(self) -> Said:
+        """The kind's name as a message (to go into a sentence that is stored, as a step's evidence)."""
+        return KIND_SAID.get(self.kind) or said_p("a notification's kind", "Notification")
+
+
+# The same names as the kinds' labels, as messages: a label in a stored sentence must stay a message.
+KIND_SAID = {
+    Notification.Kind.MISSING_PRODUCT: said("Missing product"),
+    Notification.Kind.MISSING_CUSTOMER_FIELDS: said("Missing customer fields"),
+    Notification.Kind.RATE_LIMIT: said("API rate limit"),
+    Notification.Kind.AUTHORIZATION: said("Authorization error"),
+    Notification.Kind.CHANNEL_CONFLICT: said("Channel conflict"),
+    Notification.Kind.UNREADABLE_ORDER: said("Order could not be read"),
+    Notification.Kind.ORDER_ARRIVED: said("Order arrived"),
+    Notification.Kind.ORDER_STILL_MISSING: said("Order still missing"),
+}
+
 
 class SyncRun(models.Model):
     class Mode(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        MANUAL = "manual", "Manual"
-        BACKFILL = "backfill", "Backfill"
+        SCHEDULED = "scheduled", _("Scheduled")
+        MANUAL = "manual", _("Manual")
+        BACKFILL = "backfill", _("Backfill")
 
     class Outcome(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        BLOCKED = "blocked", "Blocked"  # a plugin rule failed: nothing was fetched
-        RATE_LIMITED = "rate_limited", "Rate limited"
-        NOT_AUTHORIZED = "not_authorized", "Not authorized"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        BLOCKED = "blocked", _("Blocked")  # a plugin rule failed: nothing was fetched
+        RATE_LIMITED = "rate_limited", _("Rate limited")
+        NOT_AUTHORIZED = "not_authorized", _("Not authorized")
+        FAILED = "failed", _("Failed")
 
     plugin = models.ForeignKey(Plugin, on_delete=models.CASCADE, related_name="sync_runs")
-    mode = models.CharField(max_length=10, choices=Mode.choices)
-    since = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    seen = models.PositiveIntegerField(default=0)
-    imported = models.PositiveIntegerField(default=0)
-    already_imported = models.PositiveIntegerField(default=0)
-    not_imported = models.PositiveIntegerField(default=0)
-    outcome = models.CharField(max_length=15, choices=Outcome.choices, default=Outcome.RUNNING)
-    message = models.CharField(max_length=500, blank=True)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
+    since = models.DateTimeField(_("since"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    seen = models.PositiveIntegerField(_("seen"), default=0)
+    imported = models.PositiveIntegerField(_("imported"), default=0)
+    already_imported = models.PositiveIntegerField(_("already imported"), default=0)
+    not_imported = models.PositiveIntegerField(_("not imported"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=15, choices=Outcome.choices, default=Outcome.RUNNING)
+    # In English, as logged and searched; ``said`` keeps it as a message (a loaded run's ``message``).
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    said = SaidField(null=True, blank=True, help_text=_("The message, read in the reader's language."))
     resume_from = models.DateTimeField(
+        _("resume from"),
         null=True,
         blank=True,
-        help_text="Where a time-boxed sync stopped; a background sync imports the rest from here.",
+        help_text=_("Where a time-boxed sync stopped; a background sync imports the rest from here."),
     )
-    blocked_orders = models.JSONField(
+    blocked_orders = SaidField(
+        _("blocked orders"),
         default=dict,
         blank=True,
-        help_text="Order number → the rules that kept it out of Commerce Kitty (the first "
-        "BLOCKED_ORDERS_KEPT orders), so a merchant's Sync now can say why.",
+        help_text=_(
+            "Order number → the rules that kept it out of Commerce Kitty (the first "
+            "BLOCKED_ORDERS_KEPT orders), so a merchant's Sync now can say why."
+        ),
     )
 
     BLOCKED_ORDERS_KEPT = 200
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
 
     def __str__(self):
         return f"{self.get_mode_display()} sync of {self.plugin} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        run = super().from_db(db, field_names, values)
+        kept = run.__dict__.get("said")
+        if isinstance(kept, Said) and "message" in run.__dict__:
+            run.message = kept
+        return run
+
+    @property
+    def outcome_said(self) -> Said:
+        """How the run ended, in a few words that go into a sentence ("Last sync: … (blocked)")."""
+        return OUTCOME_SAID.get(self.outcome) or OUTCOME_SAID[SyncRun.Outcome.FAILED]
+
+
+# A sync's outcome as it reads inside a sentence, as messages (stored with the sentence).
+OUTCOME_SAID = {
+    SyncRun.Outcome.RUNNING: said_p("a sync's outcome, inside a sentence", "running"),
+    SyncRun.Outcome.SUCCEEDED: said_p("a sync's outcome, inside a sentence", "succeeded"),
+    SyncRun.Outcome.BLOCKED: said_p("a sync's outcome, inside a sentence", "blocked"),
+    SyncRun.Outcome.RATE_LIMITED: said_p("a sync's outcome, inside a sentence", "rate limited"),
+    SyncRun.Outcome.NOT_AUTHORIZED: said_p("a sync's outcome, inside a sentence", "not authorized"),
+    SyncRun.Outcome.FAILED: said_p("a sync's outcome, inside a sentence", "failed"),
+}
 
 
 class AuthorizationState(models.Model):

@@ -7,6 +7,7 @@ import unicodedata
 from datetime import date
 
 from apps.checks.base import InputError
+from kitty_troubleshoot.said import said, said_n
 
 ORDER_NUMBER_MAX = 64
 ORDER_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9\-_.#]+$")
@@ -33,16 +34,23 @@ def clean_order_number(raw: str | None) -> str:
     if len(value) <= ORDER_NUMBER_MAX * 4:  # folding a huge paste is not worth computing
         value = _decimal_digits_fold(unicodedata.normalize("NFKC", value)).strip()
     if len(value) > ORDER_NUMBER_MAX:
-        raise InputError("order_number", f"An order number has at most {ORDER_NUMBER_MAX} characters.")
+        raise InputError(
+            "order_number",
+            said_n(
+                "An order number has at most %(count)s character.",
+                "An order number has at most %(count)s characters.",
+                ORDER_NUMBER_MAX,
+            ),
+        )
     if value and not ORDER_NUMBER_PATTERN.match(value):
         raise InputError(
             "order_number",
-            "An order number has only letters, digits and - _ . # (copy it from the source platform).",
+            said("An order number has only letters, digits and - _ . # (copy it from the source platform)."),
         )
     typed = value
     value = value.lstrip("#")
     if value == "" and typed:
-        raise InputError("order_number", "Type the order number after the #.")
+        raise InputError("order_number", said("Type the order number after the #."))
     return value
 
 
@@ -60,9 +68,12 @@ def clean_placed_date(raw: str | None) -> date | None:
     except ValueError:
         placed = None
     if placed is None:
-        raise InputError("placed_date", "Give the date the order was placed as YYYY-MM-DD.")
+        raise InputError("placed_date", said("Give the date the order was placed as YYYY-MM-DD."))
     if placed < EARLIEST_PLACED_DATE:
-        raise InputError("placed_date", f"Give a date after {EARLIEST_PLACED_DATE:%Y}: that is too long ago.")
+        raise InputError(
+            "placed_date",
+            said("Give a date after %(year)s: that is too long ago.", year=EARLIEST_PLACED_DATE.year),
+        )
     if placed > date.today():
-        raise InputError("placed_date", "The date the order was placed cannot be in the future.")
+        raise InputError("placed_date", said("The date the order was placed cannot be in the future."))
     return placed

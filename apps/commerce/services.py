@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.platforms.authorization import AuthorizationAnswer
+from kitty_troubleshoot.said import said, said_n
 
 from .models import AuthorizationState, Notification, Plugin, SyncRun
 
@@ -62,7 +63,10 @@ def plugin_credentials_renew(*, plugin: Plugin, new_credentials: dict) -> None:
     )
     Notification.objects.filter(
         plugin=plugin, kind=Notification.Kind.AUTHORIZATION, resolved_at__isnull=True
-    ).update(resolved_at=plugin.authorization_checked_at, resolution=f"“{plugin.name}” was reauthorized.")
+    ).update(
+        resolved_at=plugin.authorization_checked_at,
+        **Notification.resolution_fields(said("“%(plugin)s” was reauthorized.", plugin=plugin.name)),
+    )
 
 
 class AuthorizationRefused(Exception):
@@ -103,20 +107,27 @@ def _usable_state(token: str, *, platform: str, now) -> AuthorizationState:
         .first()
     )
     if state is None:
-        raise AuthorizationRefused("This authorization is not one we started. Start Reauthorize again.")
+        raise AuthorizationRefused(said("This authorization is not one we started. Start Reauthorize again."))
     if state.plugin.platform != platform:
         # A state is good only at the door of the platform it was issued for (its plugin's):
         # another platform's callback or key POST must not finish or feed it, nor use it up.
         raise AuthorizationRefused(
-            f"This authorization was started for a {state.plugin.provider.label} plugin, "
-            "and came back from another platform. Nothing changed: start Reauthorize again."
+            said(
+                "This authorization was started for a %(platform)s plugin, and came back from another platform. "
+                "Nothing changed: start Reauthorize again.",
+                platform=state.plugin.provider.label,
+            )
         )
     if state.used_at is not None:
-        raise AuthorizationRefused("This authorization was already used. Start Reauthorize again.")
+        raise AuthorizationRefused(said("This authorization was already used. Start Reauthorize again."))
     if state.expires_at <= now:
         minutes = max(1, settings.REAUTHORIZE_TIMEOUT // 60)
         raise AuthorizationRefused(
-            f"This authorization has expired (it lasts {minutes} minutes). Start Reauthorize again."
+            said_n(
+                "This authorization has expired (it lasts %(count)s minute). Start Reauthorize again.",
+                "This authorization has expired (it lasts %(count)s minutes). Start Reauthorize again.",
+                minutes,
+            )
         )
     return state
 
@@ -135,11 +146,16 @@ def authorization_state_use(
     state = _usable_state(token, platform=platform, now=now)
     if state.user_id != getattr(user, "pk", None):
         raise AuthorizationRefused(
-            "This authorization was started by someone else. Sign in as that user, or start Reauthorize again."
+            said(
+                "This authorization was started by someone else. Sign in as that user, or start Reauthorize again."
+            )
         )
     if needs_received_keys and state.received_at is None:
         raise AuthorizationRefused(
-            f"{state.plugin.provider.label} did not send us the new keys. Start Reauthorize again."
+            said(
+                "%(platform)s did not send us the new keys. Start Reauthorize again.",
+                platform=state.plugin.provider.label,
+            )
         )
     state.used_at = now
     state.save(update_fields=["used_at"])
@@ -157,7 +173,7 @@ def authorization_state_receive(*, token: str, platform: str, credentials: dict)
     """
     state = _usable_state(token, platform=platform, now=timezone.now())
     if state.received_at is not None:
-        raise AuthorizationRefused("Keys for this authorization were already received.")
+        raise AuthorizationRefused(said("Keys for this authorization were already received."))
     state.received_credentials = credentials
     state.received_at = timezone.now()
     state.save(update_fields=["received_credentials", "received_at"])
@@ -178,11 +194,12 @@ def sync_runs_end_abandoned() -> int:
     """
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.SYNC_TASK_TIME_LIMIT) - SYNC_RUN_GRACE
+    message = said(
+        "This sync stopped without finishing (its worker was stopped). Orders imported before "
+        "that are kept; the next sync carries on."
+    )
     ended = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING, started_at__lt=cutoff).update(
-        outcome=SyncRun.Outcome.FAILED,
-        finished_at=now,
-        message="This sync stopped without finishing (its worker was stopped). Orders imported before "
-        "that are kept; the next sync carries on.",
+        outcome=SyncRun.Outcome.FAILED, finished_at=now, message=str.__str__(message), said=message
     )
     if ended:
         logger.warning("%s abandoned sync runs ended as failed", ended)

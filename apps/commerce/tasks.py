@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from apps.platforms.base import PlatformUnavailable
+from kitty_troubleshoot.said import said
 
 from .importing import plugin_sync
 from .locks import Lock, sync_lock
@@ -132,7 +133,10 @@ def _sync_now_follow_up(plugin: Plugin, recheck_by: int | None, *, is_eager: boo
 
     user = get_user_model().objects.filter(pk=recheck_by).first()
     last = plugin.sync_runs.order_by("-started_at").first()
-    note = f"Synced “{plugin.name}”: {last.message}" if last else f"Synced “{plugin.name}”."
+    if last is not None:
+        note = said("Synced “%(plugin)s”: %(result)s", plugin=plugin.name, result=last.message)
+    else:
+        note = said("Synced “%(plugin)s”.", plugin=plugin.name)
     if user is not None:
         diagnosis_recheck_after_fix(
             user=user,

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -21,6 +22,7 @@ from apps.platforms.authorization import AuthorizationStart, CallbackRejected
 from apps.platforms.base import PlatformError
 from apps.platforms.registry import Provider, UnknownPlatform, provider
 from kitty_troubleshoot.params import safe_next
+from kitty_troubleshoot.said import said
 
 from .models import Plugin
 from .selectors import plugin_for_account, reauthorize_supported
@@ -59,8 +61,11 @@ def _plugin_of_state(request, state) -> Plugin:
     if started_in is None:
         raise Http404("No such plugin.")
     raise AuthorizationRefused(
-        f"This authorization was started in your account “{started_in.merchant_name}”, and you have "
-        "switched accounts since. Nothing changed: switch back and start Reauthorize again."
+        said(
+            "This authorization was started in your account “%(account)s”, and you have switched accounts "
+            "since. Nothing changed: switch back and start Reauthorize again.",
+            account=started_in.merchant_name,
+        )
     )
 
 
@@ -141,7 +146,9 @@ def authorization_return(request, platform: str):
         return _refused(exc)
     back = safe_next(request, state.next_url)
     if plugin.platform != chosen.key:
-        return HttpResponseBadRequest(f"This authorization is not for a {chosen.label} plugin.")
+        return HttpResponseBadRequest(
+            _("This authorization is not for a %(platform)s plugin.") % {"platform": chosen.label}
+        )
     try:
         renewed = plugin_authorization_finish(
             plugin=plugin,
@@ -153,10 +160,15 @@ def authorization_return(request, platform: str):
     except CallbackRejected as exc:
         return _refused(exc)
     except PlatformError as exc:
-        messages.error(request, f"“{plugin.name}” was not reauthorized: {exc}")
+        messages.error(
+            request, _("“%(plugin)s” was not reauthorized: %(error)s") % {"plugin": plugin.name, "error": exc}
+        )
         return redirect(back)
     if not renewed:
-        messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")
+        messages.info(
+            request,
+            _("Authorization of “%(plugin)s” was cancelled; nothing changed.") % {"plugin": plugin.name},
+        )
         return redirect(back)
     _authorized_again(request, plugin)
     return redirect(back)
@@ -185,7 +197,7 @@ def authorization_callback(request, platform: str):
 
 def _authorized_again(request, plugin: Plugin) -> None:
     """Say so where the merchant left: on the authorization step, checked again; else at the top."""
-    note = f"“{plugin.name}” is authorized again."
+    note = said("“%(plugin)s” is authorized again.", plugin=plugin.name)
     if diagnosis_recheck_after_fix(
         user=request.user,
         merchant_id=plugin.merchant_id,
@@ -194,7 +206,10 @@ def _authorized_again(request, plugin: Plugin) -> None:
         note=note,
     ):
         return
-    messages.success(request, f"{note} Run the check to see it pass.")
+    messages.success(
+        request,
+        _("“%(plugin)s” is authorized again. Run the check to see it pass.") % {"plugin": plugin.name},
+    )
 
 
 @login_required
@@ -210,10 +225,16 @@ def demo_authorize(request, plugin_id: int):
             try:
                 plugin_authorization_finish(plugin=plugin, params={"allow": "1"})
             except PlatformError as exc:
-                messages.error(request, f"“{plugin.name}” was not reauthorized: {exc}")
+                messages.error(
+                    request,
+                    _("“%(plugin)s” was not reauthorized: %(error)s") % {"plugin": plugin.name, "error": exc},
+                )
                 return redirect(back)
             _authorized_again(request, plugin)
         else:
-            messages.info(request, f"Authorization of “{plugin.name}” was cancelled; nothing changed.")
+            messages.info(
+                request,
+                _("Authorization of “%(plugin)s” was cancelled; nothing changed.") % {"plugin": plugin.name},
+            )
         return redirect(back)
     return render(request, "commerce/demo_authorize.html", {"plugin": plugin, "next": back})

@@ -15,14 +15,16 @@ from apps.checks.registry import register
 from apps.platforms.base import PlatformError
 from kitty_troubleshoot.celery import is_broker_error
 from kitty_troubleshoot.params import int_param
+from kitty_troubleshoot.said import Said, said, said_n
 from kitty_troubleshoot.words import duration_words
 
 from .. import importing
 from ..importing import rules
-from ..importing.rules import ImportVerdict, RuleResult
+from ..importing.rules import ImportVerdict, RuleResult, platform_says
 from ..models import Notification, Plugin, SyncRun
 from ..selectors import reauthorize_supported
 from ..services import SYNC_NOW_FOLLOW, plugin_sync_now_enqueue, plugin_sync_now_pending
+from ..wording import day_words, span_words
 from . import dry_run
 from .dry_run import (
     CHECK_OF_RULE,
@@ -35,7 +37,6 @@ from .dry_run import (
     _plugin,
     _retry_data,
     _unknown_advice,
-    _when,
     account_verdict,
     live_verdict,
     order_number_of,
@@ -60,8 +61,8 @@ ARTICLE = "An Order Did Not Import"
 @register
 class OrderAlreadyImported(Check):
     key = "order_already_imported"
-    title = "Is the order already in Commerce Kitty?"
-    description = (
+    title = said("Is the order already in Commerce Kitty?")
+    description = said(
         "Looks the order up among the orders already imported; when it is there, the steps do not apply."
     )
     article = ARTICLE
@@ -70,18 +71,18 @@ class OrderAlreadyImported(Check):
 
     def run(self, ctx: CheckContext) -> Outcome:
         return _already_imported(ctx) or Outcome.failed(
-            f"Order #{order_number_of(ctx)} is not in Commerce Kitty yet."
+            said("Order #%(number)s is not in Commerce Kitty yet.", number=order_number_of(ctx))
         )
 
 
 @register
 class ImportOrdersEnabled(Check):
     key = "import_orders_enabled"
-    title = "Import Orders on?"
-    description = "The plugin's Import Orders toggle, and since when it has been on."
+    title = said("Import Orders on?")
+    description = said("The plugin's Import Orders toggle, and since when it has been on.")
     article = ARTICLE
     step = 1
-    fix_notes = ("Turn on Import Orders (owners only)",)
+    fix_notes = (said("Turn on Import Orders (owners only)"),)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -90,12 +91,12 @@ class ImportOrdersEnabled(Check):
             return outcome
         return Outcome.failed(
             outcome.summary,
-            "Orders placed from the moment it is turned on will import.",
+            said("Orders placed from the moment it is turned on will import."),
             fixes=(
                 Fix(
                     "turn_on_import_orders",
-                    "Turn on Import Orders",
-                    f"Turns on Import Orders for “{plugin.name}” and records when.",
+                    said("Turn on Import Orders"),
+                    said("Turns on Import Orders for “%(plugin)s” and records when.", plugin=plugin.name),
                     owner_only=True,
                 ),
             ),
@@ -107,20 +108,20 @@ class ImportOrdersEnabled(Check):
             return super().apply_fix(ctx, fix_key, choice)
         plugin = _plugin(ctx)
         if plugin.import_orders:
-            return f"Import Orders was already on for “{plugin.name}”."
+            return said("Import Orders was already on for “%(plugin)s”.", plugin=plugin.name)
         plugin.import_orders = True
         plugin.save(update_fields=["import_orders"])
-        return f"Turned on Import Orders for “{plugin.name}”."
+        return said("Turned on Import Orders for “%(plugin)s”.", plugin=plugin.name)
 
 
 @register
 class PluginOnOneChannel(Check):
     key = "plugin_on_one_channel"
-    title = "On exactly one channel?"
-    description = "The channels the plugin is on: an order imports only when it is on exactly one."
+    title = said("On exactly one channel?")
+    description = said("The channels the plugin is on: an order imports only when it is on exactly one.")
     article = ARTICLE
     step = 2
-    fix_notes = ("Keep only the channel the merchant picks (owners only)",)
+    fix_notes = (said("Keep only the channel the merchant picks (owners only)"),)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -128,17 +129,22 @@ class PluginOnOneChannel(Check):
         if outcome.status != "failed":
             return outcome
         channels = list(plugin.channels.order_by("name"))
-        evidence = [f"Channels: {', '.join(c.name for c in channels)}."] if channels else []
+        # Channel names are the merchant's own: listed as they are, with commas.
+        evidence = (
+            [said("Channels: %(channels)s.", channels=", ".join(c.name for c in channels))]
+            if channels
+            else []
+        )
         fixes = ()
         if len(channels) > 1:
             fixes = (
                 Fix(
                     "keep_only_channel",
-                    "Keep only this channel",
-                    "Removes the plugin from every other channel.",
+                    said("Keep only this channel"),
+                    said("Removes the plugin from every other channel."),
                     owner_only=True,
                     choices=tuple((str(c.pk), c.name) for c in channels),
-                    choice_label="Channel to keep",
+                    choice_label=said("Channel to keep"),
                 ),
             )
         return Outcome.failed(outcome.summary, *evidence, fixes=fixes, data=outcome.data)
@@ -149,9 +155,9 @@ class PluginOnOneChannel(Check):
         plugin = _plugin(ctx)
         keep = plugin.channels.filter(pk=pk).first() if (pk := int_param(choice)) else None
         if keep is None:
-            raise InputError("fix", "That channel is not one of this plugin's channels any more.")
+            raise InputError("fix", said("That channel is not one of this plugin's channels any more."))
         plugin.channels.set([keep])
-        done = f"“{plugin.name}” is now only on {keep.name}."
+        done = said("“%(plugin)s” is now only on %(channel)s.", plugin=plugin.name, channel=keep.name)
         importing.notifications_resolve(
             plugin, (Notification.Kind.CHANNEL_CONFLICT,), how=done, order_number="", now=timezone.now()
         )
@@ -161,16 +167,18 @@ class PluginOnOneChannel(Check):
 @register
 class OrderAge(Check):
     key = "order_age"
-    title = "Placed after Import Orders was turned on?"
-    description = (
+    title = said("Placed after Import Orders was turned on?")
+    description = said(
         "The order's placed date (from the platform, or typed by the merchant) against the moment "
         "Import Orders was turned on: older orders never import on their own."
     )
     article = ARTICLE
     step = 3
     fix_notes = (
-        "Sync historical orders since the order was placed (owners only, where the platform can backfill)",
-        "Create the order by hand (a link, where it cannot)",
+        said(
+            "Sync historical orders since the order was placed (owners only, where the platform can backfill)"
+        ),
+        said("Create the order by hand (a link, where it cannot)"),
     )
     needs = ("order_number",)
 
@@ -179,54 +187,83 @@ class OrderAge(Check):
         order = _imported_order_seen(ctx)
         if order is not None:
             return Outcome.passed(
-                f"Order #{order.number} is already in Commerce Kitty (imported {_when(order.imported_at)})."
+                said(
+                    "Order #%(number)s is already in Commerce Kitty (imported %(moment)s).",
+                    number=order.number,
+                    moment=order.imported_at,
+                )
             )
         verdict = live_verdict(ctx, plugin)
         placed = verdict.result(rules.PLACED_AFTER_IMPORT_ENABLED)
         fetched = verdict.result(rules.ORDER_FOUND)
-        source = "the platform" if fetched is not None and fetched.passed else "the date you typed"
+        from_platform = fetched is not None and fetched.passed
+        # Kept in the run's data as these English words (statistics and tests read them).
+        source = "the platform" if from_platform else "the date you typed"
         if placed.unknown:
-            advice = () if placed_date_of(ctx) else ("Or type the date the order was placed above.",)
+            advice = () if placed_date_of(ctx) else (said("Or type the date the order was placed above."),)
             return step_outcome(verdict, self.key, evidence=advice)
         data = {**placed.evidence, "placed_at_from": source}
         if placed.passed:
             return step_outcome(verdict, self.key, data=data)
         placed_at = datetime.fromisoformat(placed.evidence["placed_at"])
         capabilities = plugin.capabilities
-        evidence = [f"Placed date from {source}."]
+        if from_platform:
+            evidence = [said("Placed date from the platform.")]
+        else:
+            evidence = [said("Placed date from the date you typed.")]
         # The platform shows plugins only so much history: a backfill cannot reach further back.
         reachable = not capabilities.history_days or placed_at >= timezone.now() - timedelta(
             days=capabilities.history_days
         )
         if capabilities.history_days:
-            evidence.append(
-                f"{plugin.get_platform_display()} shows only the last {capabilities.history_days} days of orders to plugins"
-                + ("." if reachable else ", so no sync can reach this order; create it by hand.")
-            )
+            words = {"platform": plugin.get_platform_display()}
+            if reachable:
+                line = said_n(
+                    "%(platform)s shows only the last %(count)s day of orders to plugins.",
+                    "%(platform)s shows only the last %(count)s days of orders to plugins.",
+                    capabilities.history_days,
+                    **words,
+                )
+            else:
+                line = said_n(
+                    "%(platform)s shows only the last %(count)s day of orders to plugins, so no sync can reach "
+                    "this order; create it by hand.",
+                    "%(platform)s shows only the last %(count)s days of orders to plugins, so no sync can reach "
+                    "this order; create it by hand.",
+                    capabilities.history_days,
+                    **words,
+                )
+            evidence.append(line)
         # A backfill can only work when the account and the platform let the order through otherwise.
         clear = all(
             r.passed for r in verdict.results if r.rule in (*rules.PLUGIN_RULES, rules.ORDER_READABLE)
         )
         if not (capabilities.backfill and reachable):
-            fixes = (Fix("create_order_manually", "Create the order by hand", url=settings.ORDER_WIZARD_URL),)
+            fixes = (_create_by_hand(),)
         elif plugin.import_orders and clear:
             fixes = (
                 Fix(
                     "sync_historical_orders",
-                    "Sync historical orders",
-                    f"Imports {plugin.name}'s orders placed since {placed_at:%b %-d, %Y}.",
+                    said("Sync historical orders"),
+                    said(
+                        "Imports %(plugin)s's orders placed since %(day)s.",
+                        plugin=plugin.name,
+                        day=day_words(placed_at),
+                    ),
                     owner_only=True,
                 ),
             )
         elif not plugin.import_orders:
             evidence.append(
-                f"Turn on Import Orders first (the step {step_named('import_orders_enabled')}); "
-                "then older orders can be synced."
+                said(
+                    "Turn on Import Orders first (the step %(step)s); then older orders can be synced.",
+                    step=step_named("import_orders_enabled"),
+                )
             )
             fixes = ()
         else:
             evidence.append(
-                "Older orders can be synced once the other steps that fail or couldn't be checked pass."
+                said("Older orders can be synced once the other steps that fail or couldn't be checked pass.")
             )
             fixes = ()
         return step_outcome(verdict, self.key, evidence=evidence, fixes=fixes, data=data)
@@ -236,11 +273,11 @@ class OrderAge(Check):
             return super().apply_fix(ctx, fix_key, choice)
         plugin = _plugin(ctx)
         if _imported_order(ctx) is not None:
-            return f"Order #{order_number_of(ctx)} was already imported."
+            return said("Order #%(number)s was already imported.", number=order_number_of(ctx))
         verdict = live_verdict(ctx, plugin)
         placed = verdict.result(rules.PLACED_AFTER_IMPORT_ENABLED)
         if placed.unknown:
-            raise InputError("fix", f"Couldn't start the backfill: {placed.message}")
+            raise InputError("fix", said("Couldn't start the backfill: %(why)s", why=placed.message))
         placed_at = datetime.fromisoformat(placed.evidence["placed_at"])  # a typed day: its start
         since = placed_at - timedelta(hours=1)
         try:
@@ -251,22 +288,28 @@ class OrderAge(Check):
                 timeout=dry_run.INTERACTIVE_TIMEOUT,
             )
         except PlatformError as exc:
-            raise InputError("fix", f"Couldn't finish the backfill: {exc}") from None
+            raise InputError(
+                "fix",
+                said("Couldn't finish the backfill: %(platform_says)s", platform_says=platform_says(exc)),
+            ) from None
         except SoftTimeLimitExceeded:
             _backfill_continue(plugin, since)  # a slow platform ate the click's time: finish it later
             raise
         if run.outcome != SyncRun.Outcome.SUCCEEDED:
-            raise InputError("fix", f"The backfill did not run: {run.message}")
+            raise InputError("fix", said("The backfill did not run: %(why)s", why=run.message))
         if run.resume_from is not None:
             _backfill_continue(plugin, run.resume_from)
-        return f"Synced historical orders since {placed_at:%b %-d, %Y}: {run.message}{_why_not_imported(ctx, run)}"
+        done = said(
+            "Synced historical orders since %(day)s: %(result)s", day=day_words(placed_at), result=run.message
+        )
+        return _with_why_not_imported(ctx, run, done)
 
 
 @register
 class PluginErrors(Check):
     key = "plugin_errors"
-    title = "Plugin errors on this order?"
-    description = (
+    title = said("Plugin errors on this order?")
+    description = said(
         "The order itself as the importer would judge it now (every SKU against the catalog, the "
         "buyer's details, the platform's throttling), with earlier error notifications as history."
     )
@@ -304,9 +347,13 @@ class PluginErrors(Check):
         return lines
 
     @staticmethod
-    def _history_line(note: Notification, current: bool | None) -> str:
-        state = {True: "still so", False: "resolved since", None: "couldn't be re-checked now"}[current]
-        return f"{note.get_kind_display()} (noted {_when(note.last_seen_at)}, {state}): {note.message}"
+    def _history_line(note: Notification, current: bool | None) -> Said:
+        words = {"kind": note.kind_said, "moment": note.last_seen_at, "message": note.message}
+        if current is True:
+            return said("%(kind)s (noted %(moment)s, still so): %(message)s", **words)
+        if current is False:
+            return said("%(kind)s (noted %(moment)s, resolved since): %(message)s", **words)
+        return said("%(kind)s (noted %(moment)s, couldn't be re-checked now): %(message)s", **words)
 
     @staticmethod
     def _still_current(plugin: Plugin, note: Notification, verdict: ImportVerdict) -> bool | None:
@@ -335,11 +382,11 @@ class PluginErrors(Check):
 @register
 class PluginAuthorized(Check):
     key = "plugin_authorized"
-    title = "Plugin authorized?"
-    description = "Asks the platform, live, whether it still accepts the plugin's credentials."
+    title = said("Plugin authorized?")
+    description = said("Asks the platform, live, whether it still accepts the plugin's credentials.")
     article = ARTICLE
     step = 5
-    fix_notes = ("Reauthorize (a link to the platform's authorization)",)
+    fix_notes = (said("Reauthorize (a link to the platform's authorization)"),)
 
     def run(self, ctx: CheckContext) -> Outcome:
         plugin = _plugin(ctx)
@@ -350,12 +397,21 @@ class PluginAuthorized(Check):
         summary = outcome.summary
         fixes = ()
         if url:
-            fixes = (Fix("reauthorize", "Reauthorize", "Runs the platform's authorization again.", url=url),)
+            fixes = (
+                Fix(
+                    "reauthorize",
+                    said("Reauthorize"),
+                    said("Runs the platform's authorization again."),
+                    url=url,
+                ),
+            )
         else:
-            summary = f"{summary} {plugin.provider.flow.reconnect_advice()}"
+            summary = said(
+                "%(verdict)s %(advice)s", verdict=summary, advice=plugin.provider.flow.reconnect_advice()
+            )
         return Outcome.failed(
             summary,
-            "Reauthorize with the same platform account; another account creates a new connection.",
+            said("Reauthorize with the same platform account; another account creates a new connection."),
             fixes=fixes,
             data=outcome.data,
         )
@@ -364,8 +420,11 @@ class PluginAuthorized(Check):
 @register
 class SourceOrderState(Check):
     key = "source_order_state"
-    title = "Paid and confirmed on the platform?"
-    description = "Finds the order on the source platform and shows its state in the platform's own words (paid, held, pending…)."
+    title = said("Paid and confirmed on the platform?")
+    description = said(
+        "Finds the order on the source platform and shows its state in the platform's own words "
+        "(paid, held, pending…)."
+    )
     article = ARTICLE
     step = 6
     needs = ("order_number",)
@@ -377,7 +436,7 @@ class SourceOrderState(Check):
         evidence = []
         if found.failed:
             evidence = [
-                "Check the number on the source platform, and that it came through this plugin's store."
+                said("Check the number on the source platform, and that it came through this plugin's store.")
             ]
         outcome = step_outcome(verdict, self.key, evidence=evidence)
         if outcome.status == "passed":
@@ -390,13 +449,13 @@ class SourceOrderState(Check):
 @register
 class ManualSync(Check):
     key = "manual_sync"
-    title = "Would a sync bring it in?"
-    description = "Whether the order is in Commerce Kitty now, and whether a sync would bring it in."
+    title = said("Would a sync bring it in?")
+    description = said("Whether the order is in Commerce Kitty now, and whether a sync would bring it in.")
     article = ARTICLE
     step = 7
     fix_notes = (
-        "Sync now, when nothing else stands in the way",
-        "Create the order by hand (a link, where a sync cannot help)",
+        said("Sync now, when nothing else stands in the way"),
+        said("Create the order by hand (a link, where a sync cannot help)"),
     )
     needs = ("order_number",)
 
@@ -409,8 +468,12 @@ class ManualSync(Check):
         queued_at = plugin_sync_now_pending(plugin)
         if queued_at is not None:
             return Outcome.failed(
-                f"Order #{order_number_of(ctx)} is not in Commerce Kitty yet; the sync you asked for is queued "
-                f"(since {_when(queued_at)}): this step is checked again when it has run.",
+                said(
+                    "Order #%(number)s is not in Commerce Kitty yet; the sync you asked for is queued "
+                    "(since %(moment)s): this step is checked again when it has run.",
+                    number=order_number_of(ctx),
+                    moment=queued_at,
+                ),
                 data={"awaiting_until": (queued_at + SYNC_NOW_FOLLOW).isoformat()},
             )
         verdict = live_verdict(ctx, plugin)
@@ -419,16 +482,24 @@ class ManualSync(Check):
             # Only the platform's throttling stands in the way: Sync now will work once it ends.
             rate = verdict.blockers[0]
             return Outcome.failed(
-                f"Order #{order_number_of(ctx)} is not in Commerce Kitty, and a sync cannot bring it in "
-                f"while {rate.message[0].lower()}{rate.message[1:]}",
+                said(
+                    "Order #%(number)s is not in Commerce Kitty, and a sync cannot bring it in while the "
+                    "platform is throttling “%(plugin)s” until %(moment)s (%(wait)s from now).",
+                    number=order_number_of(ctx),
+                    plugin=plugin.name,
+                    **_throttle_end(rate),
+                ),
                 *evidence,
                 fixes=(
                     Fix(
                         "sync_now",
-                        "Sync now",
-                        f"Pulls {plugin.name}'s recent orders now, then checks again.",
-                        unavailable=f"Sync now works again once the platform stops throttling this plugin, "
-                        f"{_throttle_end_words(rate)}.",
+                        said("Sync now"),
+                        said("Pulls %(plugin)s's recent orders now, then checks again.", plugin=plugin.name),
+                        unavailable=said(
+                            "Sync now works again once the platform stops throttling this plugin, at "
+                            "%(moment)s (%(wait)s from now).",
+                            **_throttle_end(rate),
+                        ),
                     ),
                 ),
                 data={
@@ -441,8 +512,11 @@ class ManualSync(Check):
         if verdict.blockers:
             blocker = verdict.blockers[0]
             return Outcome.failed(
-                f"Order #{order_number_of(ctx)} is not in Commerce Kitty, and a sync would not bring it in: "
-                f"{blocker.message}",
+                said(
+                    "Order #%(number)s is not in Commerce Kitty, and a sync would not bring it in: %(verdict)s",
+                    number=order_number_of(ctx),
+                    verdict=blocker.message,
+                ),
                 *evidence,
                 data={
                     "see_check": CHECK_OF_RULE[blocker.rule],
@@ -452,8 +526,11 @@ class ManualSync(Check):
             )
         if verdict.unknowns:
             return Outcome.unknown(
-                f"Order #{order_number_of(ctx)} is not in Commerce Kitty, and whether a sync would bring it in "
-                "couldn't be checked.",
+                said(
+                    "Order #%(number)s is not in Commerce Kitty, and whether a sync would bring it in "
+                    "couldn't be checked.",
+                    number=order_number_of(ctx),
+                ),
                 *_unknown_advice(verdict),
                 *evidence,
                 data=_retry_data(verdict),
@@ -466,27 +543,42 @@ class ManualSync(Check):
             since = importing.scheduled_sync_since(plugin)
             if placed_at >= since:
                 return Outcome.failed(
-                    f"Order #{order_number_of(ctx)} is not in Commerce Kitty yet; nothing stands in its way, and "
-                    f"{platform} does not support manual syncs: the next scheduled sync (within "
-                    f"{_scheduled_sync_interval()}) brings it in.",
+                    said(
+                        "Order #%(number)s is not in Commerce Kitty yet; nothing stands in its way, and "
+                        "%(platform)s does not support manual syncs: the next scheduled sync (within "
+                        "%(interval)s) brings it in.",
+                        number=order_number_of(ctx),
+                        platform=platform,
+                        interval=_scheduled_sync_interval(),
+                    ),
                     *evidence,
                     data=_arrival_data(()),
                 )
             return Outcome.failed(
-                f"Order #{order_number_of(ctx)} is not in Commerce Kitty, and no sync will bring it in: "
-                f"{platform} does not support manual syncs, and scheduled syncs look back only to "
-                f"{_when(since)}, after it was placed ({_when(placed_at)}). Create it by hand.",
-                *evidence,
-                fixes=(
-                    Fix("create_order_manually", "Create the order by hand", url=settings.ORDER_WIZARD_URL),
+                said(
+                    "Order #%(number)s is not in Commerce Kitty, and no sync will bring it in: %(platform)s does "
+                    "not support manual syncs, and scheduled syncs look back only to %(since)s, after it was "
+                    "placed (%(placed)s). Create it by hand.",
+                    number=order_number_of(ctx),
+                    platform=platform,
+                    since=since,
+                    placed=placed_at,
                 ),
+                *evidence,
+                fixes=(_create_by_hand(),),
             )
         return Outcome.failed(
-            f"Order #{order_number_of(ctx)} is not in Commerce Kitty yet; nothing stands in its way, "
-            "so a sync brings it in.",
+            said(
+                "Order #%(number)s is not in Commerce Kitty yet; nothing stands in its way, so a sync brings it in.",
+                number=order_number_of(ctx),
+            ),
             *evidence,
             fixes=(
-                Fix("sync_now", "Sync now", f"Pulls {plugin.name}'s recent orders now, then checks again."),
+                Fix(
+                    "sync_now",
+                    said("Sync now"),
+                    said("Pulls %(plugin)s's recent orders now, then checks again.", plugin=plugin.name),
+                ),
             ),
             data=_arrival_data(()),
         )
@@ -505,28 +597,38 @@ class ManualSync(Check):
                 raise
             raise InputError(
                 "fix",
-                "Couldn't queue the sync: our sync service is not answering. Try again in a few minutes.",
+                said(
+                    "Couldn't queue the sync: our sync service is not answering. Try again in a few minutes."
+                ),
             ) from None
         if ran:  # tasks run in-process (the demo): the sync has already run
             last = plugin.sync_runs.order_by("-started_at").first()
-            if last is None or last.outcome != SyncRun.Outcome.SUCCEEDED:
-                raise InputError("fix", f"The sync did not run: {last.message if last else ''}")
-            return f"Synced “{plugin.name}”: {last.message}{_why_not_imported(ctx, last)}"
-        return f"Sync of “{plugin.name}” queued: this step is checked again when it has run."
+            if last is None:
+                raise InputError("fix", said("The sync did not run."))
+            if last.outcome != SyncRun.Outcome.SUCCEEDED:
+                raise InputError("fix", said("The sync did not run: %(why)s", why=last.message))
+            done = said("Synced “%(plugin)s”: %(result)s", plugin=plugin.name, result=last.message)
+            return _with_why_not_imported(ctx, last, done)
+        return said(
+            "Sync of “%(plugin)s” queued: this step is checked again when it has run.", plugin=plugin.name
+        )
 
 
-def _scheduled_sync_interval() -> str:
-    """How often scheduled syncs run, as beat is configured: "about 5 minutes"."""
+def _create_by_hand() -> Fix:
+    return Fix("create_order_manually", said("Create the order by hand"), url=settings.ORDER_WIZARD_URL)
+
+
+def _scheduled_sync_interval() -> Said:
+    """How often scheduled syncs run, as beat is configured: "5 minutes"."""
     schedule = settings.CELERY_BEAT_SCHEDULE["sync-all-plugins"]["schedule"]
     seconds = schedule.total_seconds() if isinstance(schedule, timedelta) else float(schedule)
-    return duration_words(seconds).removeprefix("about ")
+    return span_words(seconds)
 
 
-def _throttle_end_words(rate: RuleResult) -> str:
-    """ "at 14:05 UTC, about 24 hours from now", from a failed not-rate-limited rule."""
+def _throttle_end(rate: RuleResult) -> dict:
+    """When the platform's throttling ends and how long until then, from a failed not-rate-limited rule."""
     until = datetime.fromisoformat(rate.evidence["until"])
-    wait = duration_words((until - timezone.now()).total_seconds())
-    return f"at {timezone.localtime(until):%H:%M %Z} on {timezone.localtime(until):%b %-d} ({wait} from now)"
+    return {"moment": until, "wait": duration_words((until - timezone.now()).total_seconds())}
 
 
 # The plugin rules that stop a sync before it fetches anything, by the outcome they give it.
@@ -537,7 +639,7 @@ SYNC_STOPPED_BY = {
 }
 
 
-def _last_sync_line(plugin: Plugin, verdict: ImportVerdict) -> str:
+def _last_sync_line(plugin: Plugin, verdict: ImportVerdict) -> Said:
     """The plugin's last sync, judged with the account as it is now (``verdict``).
 
     A sync stopped by a rule that passes now (a fix since, e.g. Keep only
@@ -546,16 +648,22 @@ def _last_sync_line(plugin: Plugin, verdict: ImportVerdict) -> str:
     """
     last = plugin.sync_runs.order_by("-started_at").first()
     if last is None:
-        return "This plugin has not synced yet."
+        return said("This plugin has not synced yet.")
     stopped_by = SYNC_STOPPED_BY.get(last.outcome, ())
     # A backfill is also blocked by a platform that cannot list older orders: no fix changes that.
     by_platform = last.mode == SyncRun.Mode.BACKFILL and not plugin.capabilities.backfill
     if stopped_by and not by_platform and all(_passes(verdict, rule) for rule in stopped_by):
-        return (
-            f"Last sync: {_when(last.started_at)}. What stopped it then no longer stands in the way, "
-            "so it does not hold back the next one."
+        return said(
+            "Last sync: %(moment)s. What stopped it then no longer stands in the way, "
+            "so it does not hold back the next one.",
+            moment=last.started_at,
         )
-    return f"Last sync: {_when(last.started_at)} ({last.get_outcome_display().lower()}). {last.message}"
+    return said(
+        "Last sync: %(moment)s (%(outcome)s). %(result)s",
+        moment=last.started_at,
+        outcome=last.outcome_said,
+        result=last.message,
+    )
 
 
 def _passes(verdict: ImportVerdict, rule: str) -> bool:
@@ -563,14 +671,22 @@ def _passes(verdict: ImportVerdict, rule: str) -> bool:
     return result is not None and result.passed
 
 
-def _why_not_imported(ctx: CheckContext, run: SyncRun) -> str:
-    """After a sync: why the merchant's order is still not in, in the blocking rule's words ("" if it is)."""
-    if not order_number_of(ctx) or _imported_order(ctx) is not None:
-        return ""
-    blocked = run.blocked_orders.get(order_number_of(ctx))
+def _with_why_not_imported(ctx: CheckContext, run: SyncRun, done: Said) -> Said:
+    """What a sync did, and after it why the merchant's order is still not in, in the blocking rule's words."""
+    number = order_number_of(ctx)
+    if not number or _imported_order(ctx) is not None:
+        return done
+    blocked = run.blocked_orders.get(number)
     if blocked:
-        return f" Order #{order_number_of(ctx)} did not import: {blocked[0]['message']}"
-    return f" The sync did not see order #{order_number_of(ctx)}; the steps above say why."
+        return said(
+            "%(done)s Order #%(number)s did not import: %(why)s",
+            done=done,
+            number=number,
+            why=blocked[0]["message"],
+        )
+    return said(
+        "%(done)s The sync did not see order #%(number)s; the steps above say why.", done=done, number=number
+    )
 
 
 def _backfill_continue(plugin: Plugin, since: datetime) -> None:

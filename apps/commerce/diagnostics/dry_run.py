@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import httpx
 from django.utils import timezone
@@ -17,6 +17,7 @@ from apps.platforms.base import (
     SourceOrder,
     UnreadableOrder,
 )
+from kitty_troubleshoot.said import Said, said, said_p
 
 from .. import importing
 from ..importing import rules
@@ -85,7 +86,7 @@ def _plugin(ctx: CheckContext) -> Plugin:
             .first()
         )
         if plugin is None:
-            raise InputError("subject", "That plugin is no longer in your account. Choose another.")
+            raise InputError("subject", said("That plugin is no longer in your account. Choose another."))
         return plugin
 
     return ctx.memo(f"plugin:{ctx.subject_id}", read)
@@ -221,25 +222,35 @@ def _arrival_data(blockers) -> dict:
     return {ARRIVAL_KEY: arrival.value} if arrival is not None else {}
 
 
-def step_named(check_key: str) -> str:
+def step_named(check_key: str) -> Said | str:
     """A step by its check's title, quoted: articles number their steps differently, so evidence never says "Step 4"."""
     check = get_check(check_key)
-    return f"“{check.title}”" if check is not None else ""
+    if check is None:
+        return ""
+    return said_p("a step named by its check's title", "“%(title)s”", title=check.title)
 
 
-def _unknown_advice(verdict: ImportVerdict) -> list[str]:
+def _unknown_advice(verdict: ImportVerdict) -> list[Said]:
     """What to do about a rule that could not be judged, from why it could not."""
     rate = verdict.result(rules.NOT_RATE_LIMITED)
     auth = verdict.result(rules.AUTHORIZED)
     if rate is not None and rate.failed:
-        return [f"{rate.message} See the step {step_named('plugin_errors')}; check again after that."]
+        return [
+            said(
+                "%(verdict)s See the step %(step)s; check again after that.",
+                verdict=rate.message,
+                step=step_named("plugin_errors"),
+            )
+        ]
     if auth is not None and auth.failed:
         return [
-            "The platform does not accept the plugin's authorization: "
-            f"see the step {step_named('plugin_authorized')} (Reauthorize)."
+            said(
+                "The platform does not accept the plugin's authorization: see the step %(step)s (Reauthorize).",
+                step=step_named("plugin_authorized"),
+            )
         ]
     if (rate is not None and rate.unknown) or (auth is not None and auth.unknown):
-        return ["The platform did not answer. Try again in a few minutes."]
+        return [said("The platform did not answer. Try again in a few minutes.")]
     return []
 
 
@@ -249,11 +260,11 @@ def _already_imported(ctx: CheckContext) -> Outcome | None:
     if order is None:
         return None
     return Outcome.passed(
-        f"Order #{order.number} is already in Commerce Kitty.",
-        f"Imported {_when(order.imported_at)} into the channel {order.channel.name}.",
+        said("Order #%(number)s is already in Commerce Kitty.", number=order.number),
+        said(
+            "Imported %(moment)s into the channel %(channel)s.",
+            moment=order.imported_at,
+            channel=order.channel.name,
+        ),
         data={"order_id": order.pk, "imported_at": order.imported_at.isoformat()},
     )
-
-
-def _when(moment: datetime | None) -> str:
-    return importing.when(moment)

@@ -16,6 +16,7 @@ from apps.checks.registry import register
 from apps.checks.sets import SummaryWords, TypedInput, register_set
 from apps.platforms.base import NotAuthorized, PlatformError, RateLimited, SourceOrder
 from kitty_troubleshoot.params import int_param
+from kitty_troubleshoot.said import Said, said, said_p
 
 from .. import importing
 from ..importing import duplicates, rules
@@ -23,6 +24,7 @@ from ..importing.duplicates import OrderCopies, SharedConnection, TwinKind
 from ..importing.rules import RuleResult
 from ..models import Plugin
 from ..order_inputs import clean_order_number
+from ..wording import names_words
 from .dry_run import INTERACTIVE_TIMEOUT, _plugin, order_number_of, step_named
 from .order_import import OrderOnPlugin
 
@@ -36,24 +38,32 @@ CHECKS_OF_KIND = {
 }
 
 
-def _see(kind: TwinKind) -> str:
+def _see(kind: TwinKind) -> Said:
     """ "see the step “…”", or "see the steps “…” and “…”", for one kind of copy."""
     names = [step_named(key) for key in CHECKS_OF_KIND[kind]]
     if len(names) == 1:
-        return f"see the step {names[0]}"
-    return f"see the steps {', '.join(names[:-1])} and {names[-1]}"
+        return said("see the step %(step)s", step=names[0])
+    listed = said("%(first)s and %(last)s", first=names[-2], last=names[-1])
+    for name in reversed(names[:-2]):
+        listed = said("%(first)s, %(rest)s", first=name, rest=listed)
+    return said("see the steps %(steps)s", steps=listed)
 
 
+# What a second copy is, by its kind, in the line that names it ("#7001, …: %(what)s (see the step …).").
 KIND_WORDS = {
-    TwinKind.SAME_PLATFORM_ORDER: "the same platform order through another plugin",
-    TwinKind.MADE_BY_HAND: "an order created by hand",
-    TwinKind.PLATFORM_TWICE: "a second order on the platform",
+    TwinKind.SAME_PLATFORM_ORDER: said("the same platform order through another plugin"),
+    TwinKind.MADE_BY_HAND: said("an order created by hand"),
+    TwinKind.PLATFORM_TWICE: said("a second order on the platform"),
 }
 # How a plugin's last known authorization reads beside its name.
 AUTHORIZATION_WORDS = {
-    Plugin.Authorization.AUTHORIZED: "authorized",
-    Plugin.Authorization.REVOKED: "lost its authorization",
-    Plugin.Authorization.UNKNOWN: "authorization not checked yet",
+    Plugin.Authorization.AUTHORIZED: said_p("a plugin's authorization, beside its name", "authorized"),
+    Plugin.Authorization.REVOKED: said_p(
+        "a plugin's authorization, beside its name", "lost its authorization"
+    ),
+    Plugin.Authorization.UNKNOWN: said_p(
+        "a plugin's authorization, beside its name", "authorization not checked yet"
+    ),
 }
 
 
@@ -79,8 +89,11 @@ def _connections(ctx: CheckContext, plugin: Plugin) -> list[SharedConnection]:
 def _not_here(copies: OrderCopies) -> Outcome:
     """A step about the order's copies, for an order that is not in Commerce Kitty at all."""
     return Outcome.unknown(
-        f"Order #{copies.number} is not in Commerce Kitty, so there is no second copy to look at.",
-        "Check the number as Commerce Kitty shows it, and the plugin it came in through.",
+        said(
+            "Order #%(number)s is not in Commerce Kitty, so there is no second copy to look at.",
+            number=copies.number,
+        ),
+        said("Check the number as Commerce Kitty shows it, and the plugin it came in through."),
         data={"copies": 0},
     )
 
@@ -97,8 +110,8 @@ def _outcome(result: RuleResult, *evidence: str, **kwargs) -> Outcome:
 @register
 class OrderImportedTwice(Check):
     key = "order_imported_twice"
-    title = "In Commerce Kitty more than once?"
-    description = (
+    title = said("In Commerce Kitty more than once?")
+    description = said(
         "Finds every copy of the order in Commerce Kitty: through each plugin, created by hand, or a "
         "second order the platform holds for the same purchase."
     )
@@ -113,19 +126,26 @@ class OrderImportedTwice(Check):
             # Nothing in Commerce Kitty to have come in twice: the steps have no copy to judge.
             return _outcome(
                 result,
-                "Check the number as Commerce Kitty shows it, and the plugin it came in through.",
+                said("Check the number as Commerce Kitty shows it, and the plugin it came in through."),
                 data={ARRIVAL_KEY: Arrival.ABSENT.value},
             )
         lines = []
         if copies.twins:
-            lines.append(duplicates.copy_words(copies.anchor) + ".")
+            lines.append(said("%(copy)s.", copy=duplicates.copy_words(copies.anchor)))
             lines += [
-                f"{duplicates.copy_words(t.copy)}: {KIND_WORDS[t.kind]} ({_see(t.kind)})."
+                said(
+                    "%(copy)s: %(what)s (%(see)s).",
+                    copy=duplicates.copy_words(t.copy),
+                    what=KIND_WORDS[t.kind],
+                    see=_see(t.kind),
+                )
                 for t in copies.twins
             ]
         lines += [
-            f"{duplicates.copy_words(copy)}: another order with the same number (another store or buyer), "
-            "not a copy."
+            said(
+                "%(copy)s: another order with the same number (another store or buyer), not a copy.",
+                copy=duplicates.copy_words(copy),
+            )
             for copy in copies.unrelated
         ]
         return _outcome(result, *lines)
@@ -134,15 +154,17 @@ class OrderImportedTwice(Check):
 @register
 class StoreConnectedTwice(Check):
     key = "store_connected_twice"
-    title = "Store connected through two plugins?"
-    description = (
+    title = said("Store connected through two plugins?")
+    description = said(
         "Looks for another plugin that imported the same platform orders as this one (the same store, "
         "connected twice) and whether both still import orders."
     )
     article = ARTICLE
     step = 1
     fix_notes = (
-        "Keep one connection importing: Import Orders off on the others, the owner picks which (owners only)",
+        said(
+            "Keep one connection importing: Import Orders off on the others, the owner picks which (owners only)"
+        ),
     )
 
     def run(self, ctx: CheckContext) -> Outcome:
@@ -154,46 +176,59 @@ class StoreConnectedTwice(Check):
             # Fixed from now on; the copies that came in before stay until the merchant cancels one.
             before = (
                 [
-                    f"{came_in_twice[:-1]} before only one connection imported: cancel the copy you do not "
-                    "keep; orders from now on come in once."
+                    said(
+                        "Order #%(number)s came in through %(plugins)s before only one connection imported: "
+                        "cancel the copy you do not keep; orders from now on come in once.",
+                        **came_in_twice,
+                    )
                 ]
                 if came_in_twice
                 else []
             )
             return _outcome(result, *before, *duplicates.store_once_notes(connections))
-        evidence = [came_in_twice] if came_in_twice else []
+        evidence = (
+            [said("Order #%(number)s came in through %(plugins)s.", **came_in_twice)] if came_in_twice else []
+        )
         importing_now = [plugin, *self._importing(plugin, connections)]
         evidence += [
-            f"“{p.name}” imports orders since {importing.when(p.import_orders_enabled_at)}; "
-            f"{AUTHORIZATION_WORDS[p.authorization_status]}."
+            said(
+                "“%(plugin)s” imports orders since %(moment)s; %(authorization)s.",
+                plugin=p.name,
+                moment=p.import_orders_enabled_at,
+                authorization=AUTHORIZATION_WORDS[p.authorization_status],
+            )
             for p in importing_now
         ]
         evidence.append(
-            "Keep one of them importing and turn Import Orders off on the other; no order is deleted. "
-            f"Keep the one that is authorized, or reauthorize it (the step {step_named('plugin_authorized')})."
+            said(
+                "Keep one of them importing and turn Import Orders off on the other; no order is deleted. "
+                "Keep the one that is authorized, or reauthorize it (the step %(step)s).",
+                step=step_named("plugin_authorized"),
+            )
         )
         fix = Fix(
             "keep_one_connection",
-            "Keep one connection importing",
-            "Turns Import Orders off on the other plugins connected to this store. Their orders stay in "
-            "Commerce Kitty.",
+            said("Keep one connection importing"),
+            said(
+                "Turns Import Orders off on the other plugins connected to this store. Their orders stay in "
+                "Commerce Kitty."
+            ),
             owner_only=True,
             choices=tuple((str(p.pk), self._choice_label(p)) for p in importing_now),
-            choice_label="Connection to keep",
+            choice_label=said("Connection to keep"),
         )
         return _outcome(result, *evidence, fixes=(fix,))
 
     @staticmethod
-    def _came_in_through(ctx: CheckContext) -> str:
-        """ "Order #7001 came in through “A” and “B”." when the typed order did, through two connections; else ""."""
+    def _came_in_through(ctx: CheckContext) -> dict:
+        """The typed order and the plugins it came in through, when it did through two connections; else {}."""
         if not _number(ctx):
-            return ""
+            return {}
         copies = _copies(ctx)
         through = [t.copy.plugin_name for t in copies.of_kind(TwinKind.SAME_PLATFORM_ORDER)]
         if copies.anchor is None or not through:
-            return ""
-        *first, last = [copies.anchor.plugin_name, *through]
-        return f"Order #{copies.number} came in through “{'”, “'.join(first)}” and “{last}”."
+            return {}
+        return {"number": copies.number, "plugins": names_words([copies.anchor.plugin_name, *through])}
 
     @staticmethod
     def _importing(plugin: Plugin, connections: list[SharedConnection]) -> list[Plugin]:
@@ -202,8 +237,12 @@ class StoreConnectedTwice(Check):
         return sorted(rows, key=lambda p: ids.index(p.pk))
 
     @staticmethod
-    def _choice_label(plugin: Plugin) -> str:
-        return f"{plugin.name}: {AUTHORIZATION_WORDS[plugin.authorization_status]}"
+    def _choice_label(plugin: Plugin) -> Said:
+        return said(
+            "%(plugin)s: %(authorization)s",
+            plugin=plugin.name,
+            authorization=AUTHORIZATION_WORDS[plugin.authorization_status],
+        )
 
     def apply_fix(self, ctx: CheckContext, fix_key: str, choice: str = "") -> str:
         if fix_key != "keep_one_connection":
@@ -214,7 +253,7 @@ class StoreConnectedTwice(Check):
         keep = next((p for p in group if p.pk == int_param(choice) and p.import_orders), None)
         if keep is None:
             raise InputError(
-                "fix", "That plugin does not import orders from this store any more. Check again."
+                "fix", said("That plugin does not import orders from this store any more. Check again.")
             )
         turned_off = []
         for other in group:
@@ -223,19 +262,20 @@ class StoreConnectedTwice(Check):
                 other.save(update_fields=["import_orders"])
                 turned_off.append(other.name)
         if not turned_off:
-            return f"Only “{keep.name}” imports orders from its store already."
-        names = "”, “".join(turned_off)
-        return (
-            f"“{keep.name}” keeps importing orders from its store; Import Orders is off on “{names}”. "
-            "No order was deleted."
+            return said("Only “%(plugin)s” imports orders from its store already.", plugin=keep.name)
+        return said(
+            "“%(plugin)s” keeps importing orders from its store; Import Orders is off on %(others)s. "
+            "No order was deleted.",
+            plugin=keep.name,
+            others=names_words(turned_off),
         )
 
 
 @register
 class HistoryImportedAgain(Check):
     key = "history_imported_again"
-    title = "History imported again by a plugin added again?"
-    description = (
+    title = said("History imported again by a plugin added again?")
+    description = said(
         "Looks for a Sync historical orders that imported orders another plugin of the same store had "
         "already imported (a plugin removed and added again)."
     )
@@ -253,16 +293,23 @@ class HistoryImportedAgain(Check):
             found = duplicates.history_again(plugin, connections) if copies is not None else None
             return _outcome(result, *([found[0]] if found else []))
         evidence = [
-            "Keep one copy of each of these orders, the older one: it carries what happened to the order "
-            "since. Cancel the copies Sync historical orders brought in.",
-            "Next time a plugin loses its connection, reauthorize it (the step "
-            f"{step_named('plugin_authorized')}) instead of adding it again.",
+            said(
+                "Keep one copy of each of these orders, the older one: it carries what happened to the order "
+                "since. Cancel the copies Sync historical orders brought in."
+            ),
+            said(
+                "Next time a plugin loses its connection, reauthorize it (the step %(step)s) instead of adding "
+                "it again.",
+                step=step_named("plugin_authorized"),
+            ),
         ]
         if plugin.import_orders and any(c.import_orders for c in connections):
             evidence.insert(
                 0,
-                "Both plugins still import orders, so new orders come in twice too: see the step "
-                f"{step_named('store_connected_twice')}.",
+                said(
+                    "Both plugins still import orders, so new orders come in twice too: see the step %(step)s.",
+                    step=step_named("store_connected_twice"),
+                ),
             )
         return _outcome(result, *evidence)
 
@@ -270,8 +317,8 @@ class HistoryImportedAgain(Check):
 @register
 class OrderCreatedByHand(Check):
     key = "order_created_by_hand"
-    title = "Also created by hand?"
-    description = (
+    title = said("Also created by hand?")
+    description = said(
         "Looks for an order created by hand (the order wizard) that an import later brought in from the "
         "platform, or the other way round."
     )
@@ -288,18 +335,22 @@ class OrderCreatedByHand(Check):
             return _outcome(result)
         return _outcome(
             result,
-            f"They match on {result.evidence['matched_on']}.",
-            "Keep the imported order: it stays tied to the platform's order. Cancel the one created by hand.",
-            "An order that did not import comes in by itself once what kept it out is fixed, or with Sync "
-            "historical orders: create one by hand only when neither can bring it.",
+            said("They match on %(matched_on)s.", matched_on=result.evidence["matched_on"]),
+            said(
+                "Keep the imported order: it stays tied to the platform's order. Cancel the one created by hand."
+            ),
+            said(
+                "An order that did not import comes in by itself once what kept it out is fixed, or with Sync "
+                "historical orders: create one by hand only when neither can bring it."
+            ),
         )
 
 
 @register
 class PlatformHasTwoOrders(Check):
     key = "platform_has_two_orders"
-    title = "Two orders on the platform?"
-    description = (
+    title = said("Two orders on the platform?")
+    description = said(
         "Asks the platform about the order (is it a replacement of another?) and looks for a second order "
         "of the same buyer and items through the same plugin."
     )
@@ -314,8 +365,12 @@ class PlatformHasTwoOrders(Check):
             return _not_here(copies)
         if anchor.by_hand:
             return Outcome.passed(
-                f"Order #{copies.number} in Commerce Kitty was created by hand: the platform did not send it "
-                f"(see the step {step_named(OrderCreatedByHand.key)})."
+                said(
+                    "Order #%(number)s in Commerce Kitty was created by hand: the platform did not send it "
+                    "(see the step %(step)s).",
+                    number=copies.number,
+                    step=step_named(OrderCreatedByHand.key),
+                )
             )
         plugin = Plugin.objects.filter(merchant_id=ctx.merchant_id, pk=anchor.plugin_id).first()
         try:
@@ -325,7 +380,11 @@ class PlatformHasTwoOrders(Check):
                 importing.plugin_rate_limit_record(plugin, exc, now=timezone.now(), attempt=False)
             rate = rules.rule_not_rate_limited(plugin, met=exc)
             return Outcome.unknown(
-                f"Couldn't ask the platform about order #{copies.number}: {rate.message}",
+                said(
+                    "Couldn't ask the platform about order #%(number)s: %(verdict)s",
+                    number=copies.number,
+                    verdict=rate.message,
+                ),
                 data={"retry_at": rate.evidence.get("until")},
             )
         except NotAuthorized as exc:
@@ -333,30 +392,49 @@ class PlatformHasTwoOrders(Check):
                 refused = rules.authorization_refused(plugin, exc)
                 importing.plugin_authorization_record(plugin, refused, now=timezone.now())
             return Outcome.unknown(
-                f"Couldn't ask the platform about order #{copies.number}: it does not accept “{plugin.name}”'s "
-                f"authorization (see the step {step_named('plugin_authorized')})."
+                said(
+                    "Couldn't ask the platform about order #%(number)s: it does not accept “%(plugin)s”'s "
+                    "authorization (see the step %(step)s).",
+                    number=copies.number,
+                    plugin=plugin.name,
+                    step=step_named("plugin_authorized"),
+                )
             )
         except PlatformError as exc:
             return Outcome.unknown(
-                f"Couldn't ask the platform about order #{copies.number}: it did not answer ({exc}).",
-                "Try again in a few minutes.",
+                said(
+                    "Couldn't ask the platform about order #%(number)s: it did not answer (%(platform_says)s).",
+                    number=copies.number,
+                    platform_says=rules.platform_says(exc),
+                ),
+                said("Try again in a few minutes."),
             )
         if replaces:
             copies = _copies(ctx, replaces)
         result = duplicates.rule_platform_holds_one_order(copies)
         evidence = []
         if live is None:
-            evidence.append(f"The platform no longer shows order #{copies.number} through “{plugin.name}”.")
+            evidence.append(
+                said(
+                    "The platform no longer shows order #%(number)s through “%(plugin)s”.",
+                    number=copies.number,
+                    plugin=plugin.name,
+                )
+            )
         if result.failed and "replacement" in result.evidence:
             evidence.append(
-                "A replacement is a real order on the platform, shipped to the buyer at no charge: keep both "
-                "in Commerce Kitty and fulfil the replacement as the platform asks."
+                said(
+                    "A replacement is a real order on the platform, shipped to the buyer at no charge: keep both "
+                    "in Commerce Kitty and fulfil the replacement as the platform asks."
+                )
             )
         elif result.failed:
             evidence.append(
-                "Open both on the platform. If one re-creates the other (for example a draft order "
-                "re-creating a mistaken order), cancel the one you do not want there and in Commerce "
-                "Kitty. If the buyer really ordered twice, keep both."
+                said(
+                    "Open both on the platform. If one re-creates the other (for example a draft order "
+                    "re-creating a mistaken order), cancel the one you do not want there and in Commerce "
+                    "Kitty. If the buyer really ordered twice, keep both."
+                )
             )
         return _outcome(result, *evidence)
 
@@ -383,10 +461,10 @@ class PlatformHasTwoOrders(Check):
 
 ORDER_NUMBER = TypedInput(
     "order_number",
-    "Order number",
+    said("Order number"),
     clean_order_number,
-    placeholder="e.g. #1001",
-    missing="Type the number of the order you see twice (as Commerce Kitty shows it).",
+    placeholder=said("e.g. #1001"),
+    missing=said("Type the number of the order you see twice (as Commerce Kitty shows it)."),
     identifies=True,
 )
 
@@ -398,7 +476,7 @@ class OrderImportedTwiceSet(OrderOnPlugin):
     key = "order-imported-twice"
     title = ARTICLE
     inputs = (ORDER_NUMBER,)
-    subject_missing = "Choose the plugin the order came in through."
+    subject_missing = said("Choose the plugin the order came in through.")
     before_step_one = OrderImportedTwice.key
     check_keys = (
         StoreConnectedTwice.key,

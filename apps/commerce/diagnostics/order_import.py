@@ -11,21 +11,23 @@ from apps.checks.base import InputError
 from apps.checks.sets import CheckSet, SummaryWords, TypedInput, register_set
 from apps.platforms.base import OrderNumberProblem
 from apps.platforms.registry import provider
+from kitty_troubleshoot.said import said
 
+from ..importing.rules import platform_says
 from ..models import Plugin
 from ..order_inputs import clean_order_number, clean_placed_date
 
 ORDER_NUMBER = TypedInput(
     "order_number",
-    "Order number",
+    said("Order number"),
     clean_order_number,
-    placeholder="e.g. #1001",
-    missing="Type the missing order's number (as the source platform shows it).",
+    placeholder=said("e.g. #1001"),
+    missing=said("Type the missing order's number (as the source platform shows it)."),
     identifies=True,
 )
 PLACED_DATE = TypedInput(
     "placed_date",
-    "Placed on",
+    said("Placed on"),
     clean_placed_date,
     kind="date",
     optional=True,
@@ -37,9 +39,9 @@ class OrderOnPlugin(CheckSet):
     """An order looked for through one of the account's plugins: what every order article asks."""
 
     inputs = (ORDER_NUMBER, PLACED_DATE)
-    subject_label = "Plugin"
-    subject_missing = "Choose the plugin the order should import through."
-    subject_placeholder = "Choose a plugin…"
+    subject_label = said("Plugin")
+    subject_missing = said("Choose the plugin the order should import through.")
+    subject_placeholder = said("Choose a plugin…")
 
     @classmethod
     def subject_for(cls, merchant_id: int, subject_id: int, values: dict[str, Any]):
@@ -58,7 +60,7 @@ class OrderOnPlugin(CheckSet):
         try:
             return name, {**values, "order_number": provider(platform).order_number(number)}
         except OrderNumberProblem as exc:
-            raise InputError("order_number", str(exc)) from None
+            raise InputError("order_number", platform_says(exc)) from None
 
 
 @register_set

@@ -26,7 +26,6 @@ from .rules import (
     rule_not_rate_limited,
     rule_placed_after_import_enabled,
     rule_skus_in_catalog,
-    when,
 )
 from .sync import SYNC_LOOKBACK, plugin_sync, scheduled_sync_since
 
@@ -54,5 +53,4 @@ __all__ = [
     "rule_not_rate_limited",
     "rule_placed_after_import_enabled",
     "rule_skus_in_catalog",
-    "when",
 ]

@@ -68,11 +68,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, Subquery
-from django.utils import timezone
 
-from kitty_troubleshoot.words import duration_words, when
+from kitty_troubleshoot.said import Said, said, said_n
 
 from ..models import Order, OrderLine, Plugin, SyncRun
+from ..wording import day_words, numbers_words, span_words
 from .rules import RuleResult, RuleStatus
 
 # An order created by hand is dated as the merchant typed it: a week either side still matches.
@@ -134,7 +134,7 @@ class Match:
     """Why two orders are one: the kind of copy, what they match on, in words."""
 
     kind: TwinKind
-    on: str
+    on: Said
     replacement: int | None = None  # the copy (pk) the platform marks as a replacement of the other
 
 
@@ -159,11 +159,11 @@ def twin_kind(one: OrderCopy, other: OrderCopy, *, replaces: Mapping[str, str] |
     if one.by_hand or other.by_hand:
         hand, imported = (one, other) if one.by_hand else (other, one)
         if hand.number == imported.number and hand.customer_id == imported.customer_id:
-            return Match(TwinKind.MADE_BY_HAND, "the order number and the buyer")
+            return Match(TwinKind.MADE_BY_HAND, said("the order number and the buyer"))
         if hand.number == imported.number and hand.items and hand.items == imported.items:
-            return Match(TwinKind.MADE_BY_HAND, "the order number and the items")
+            return Match(TwinKind.MADE_BY_HAND, said("the order number and the items"))
         if abs(hand.placed_at - imported.placed_at) <= HAND_WINDOW and hand.same_buyer_and_items(imported):
-            return Match(TwinKind.MADE_BY_HAND, "the buyer and the items")
+            return Match(TwinKind.MADE_BY_HAND, said("the buyer and the items"))
         return None
     if one.platform != other.platform:
         return None
@@ -173,12 +173,12 @@ def twin_kind(one: OrderCopy, other: OrderCopy, *, replaces: Mapping[str, str] |
             and one.number == other.number
             and one.placed_at == other.placed_at
         )
-        return Match(TwinKind.SAME_PLATFORM_ORDER, "the same platform order") if same else None
+        return Match(TwinKind.SAME_PLATFORM_ORDER, said("the same platform order")) if same else None
     for replacement, original in ((one, other), (other, one)):
         if original.source_order_id and replaces.get(replacement.source_order_id) == original.source_order_id:
-            return Match(TwinKind.PLATFORM_TWICE, "the platform's word", replacement=replacement.pk)
+            return Match(TwinKind.PLATFORM_TWICE, said("the platform's word"), replacement=replacement.pk)
     if abs(one.placed_at - other.placed_at) <= PLATFORM_WINDOW and one.same_buyer_and_items(other):
-        return Match(TwinKind.PLATFORM_TWICE, "the buyer and the items")
+        return Match(TwinKind.PLATFORM_TWICE, said("the buyer and the items"))
     return None
 
 
@@ -386,97 +386,82 @@ def store_connections(plugin: Plugin) -> list[SharedConnection]:
 
 
 # --- The rules ------------------------------------------------------------------------
-
-# Whole sentences with named placeholders, one per outcome.
-IN_ONCE = "Order #{number} is in Commerce Kitty once: {where}."
-IN_TWICE = "Order #{number} is in Commerce Kitty {count} times."
-NOT_IN = (
-    "Order #{number} is not in Commerce Kitty, so it was not imported twice; if it should be there, "
-    "see “An Order Did Not Import”."
-)
-STORE_TWICE = (
-    "“{plugin}” and “{other}” both import orders from the same store: {orders} came in through both, "
-    "for example #{example}."
-)
-STORE_ONCE = "“{plugin}” is the only plugin that imports orders from its store."
-STORE_ONCE_BEFORE = (
-    "“{other}” imported {orders} of the same (for example #{example}), but Import Orders is off on it now."
-)
-STORE_NONE = "Neither “{plugin}” nor another plugin that imported the same orders imports orders now."
-STORE_ALONE = "No other plugin has imported any of the orders “{plugin}” imported, so no second connection to its store imports them."
-HISTORY_AGAIN = (
-    "“{later}”'s Sync historical orders of {day} imported {orders} again that “{earlier}” had imported "
-    "already, for example #{example}."
-)
-HISTORY_AGAIN_ORDER = (
-    "Order #{number} came in twice: “{earlier}” imported it {first}, and “{later}”'s Sync historical "
-    "orders imported it again {second}."
-)
-HISTORY_ONCE_ORDER = "Order #{number} did not come in again through a Sync historical orders."
-HISTORY_ONCE = (
-    "No Sync historical orders through “{plugin}” or another plugin of its store brought in orders "
-    "that were in Commerce Kitty already."
-)
-BY_HAND_THEN_IMPORTED = (
-    "Order #{number} was created by hand {created}, and {how} through “{plugin}” imported it from the "
-    "platform {imported}."
-)
-IMPORTED_THEN_BY_HAND = (
-    "Order #{number} was imported through “{plugin}” {imported}, and created by hand again {created}."
-)
-NOT_BY_HAND = "No order created by hand matches order #{number}."
-PLATFORM_REPLACEMENT = (
-    "The platform holds two orders: #{replacement} is a replacement for #{original}, so each came in "
-    "once, as an order of its own."
-)
-PLATFORM_LIKELY_TWICE = (
-    "The platform holds two orders for the same buyer and items, placed {gap} apart: #{first} and "
-    "#{second}. Each came in once, as an order of its own."
-)
-PLATFORM_ONCE = (
-    "The platform holds order #{number} once, and no other order of the same buyer and items came in "
-    "through “{plugin}” within {days} days of it."
-)
-
-_HOW = {CameBy.BACKFILL: "Sync historical orders", CameBy.SYNC: "a sync"}
+# Each outcome is one whole sentence with named placeholders (``said``): plugin names, order
+# numbers and SKUs are values, never translated; moments are read in the reader's locale.
 
 
-def orders_words(count: int) -> str:
-    """ "1 order", "3 orders"."""
-    return f"{count} order" if count == 1 else f"{count} orders"
-
-
-def _result(rule: str, status: RuleStatus, message: str, evidence: dict | None = None) -> RuleResult:
+def _result(rule: str, status: RuleStatus, message: Said, evidence: dict | None = None) -> RuleResult:
     return RuleResult(rule, status, message, evidence or {})
 
 
-def copy_words(copy: OrderCopy) -> str:
-    """Where one copy came from, as a merchant reads it: "imported through “Main store” Nov 2, 2026 …"."""
+def copy_words(copy: OrderCopy) -> Said:
+    """Where one copy came from, as a merchant reads it: "#7001, imported through “Main store” by a sync Nov 2, …"."""
     if copy.by_hand:
-        return f"#{copy.number}, created by hand {when(copy.arrived_at)}"
-    how = "by Sync historical orders" if copy.came_by == CameBy.BACKFILL else "by a sync"
-    return f"#{copy.number}, imported through “{copy.plugin_name}” {how} {when(copy.arrived_at)}"
+        return said("#%(number)s, created by hand %(arrived)s", number=copy.number, arrived=copy.arrived_at)
+    if copy.came_by == CameBy.BACKFILL:
+        return said(
+            "#%(number)s, imported through “%(plugin)s” by Sync historical orders %(arrived)s",
+            number=copy.number,
+            plugin=copy.plugin_name,
+            arrived=copy.arrived_at,
+        )
+    return said(
+        "#%(number)s, imported through “%(plugin)s” by a sync %(arrived)s",
+        number=copy.number,
+        plugin=copy.plugin_name,
+        arrived=copy.arrived_at,
+    )
+
+
+def _where_words(copy: OrderCopy) -> Said:
+    """How the one copy came in, for "Order #… is in Commerce Kitty once: …"."""
+    if copy.by_hand:
+        return said("created by hand %(arrived)s", arrived=copy.arrived_at)
+    if copy.came_by == CameBy.BACKFILL:
+        return said(
+            "imported through “%(plugin)s” by Sync historical orders %(arrived)s",
+            plugin=copy.plugin_name,
+            arrived=copy.arrived_at,
+        )
+    return said(
+        "imported through “%(plugin)s” by a sync %(arrived)s",
+        plugin=copy.plugin_name,
+        arrived=copy.arrived_at,
+    )
+
+
+def _not_in(number: str) -> Said:
+    return said(
+        "Order #%(number)s is not in Commerce Kitty, so it was not imported twice; if it should be there, "
+        "see “An Order Did Not Import”.",
+        number=number,
+    )
 
 
 def rule_in_commerce_kitty_once(copies: OrderCopies) -> RuleResult:
     """Passed when the order is in Commerce Kitty once; failed with every copy when more (or with none)."""
-    words = {"number": copies.number}
     if copies.anchor is None:
         # Not "once": there is nothing in Commerce Kitty to have come in, once or twice.
-        return _result(IN_COMMERCE_KITTY_ONCE, RuleStatus.FAILED, NOT_IN.format(**words), {"copies": 0})
+        return _result(IN_COMMERCE_KITTY_ONCE, RuleStatus.FAILED, _not_in(copies.number), {"copies": 0})
     evidence = {
         "copies": copies.count,
         "orders": [copies.anchor.pk, *(t.copy.pk for t in copies.twins)],
         "kinds": sorted({t.kind.value for t in copies.twins}),
     }
     if not copies.twins:
-        where = copy_words(copies.anchor).split(", ", 1)[1]
-        return _result(
-            IN_COMMERCE_KITTY_ONCE, RuleStatus.PASSED, IN_ONCE.format(where=where, **words), evidence
+        message = said(
+            "Order #%(number)s is in Commerce Kitty once: %(where)s.",
+            number=copies.number,
+            where=_where_words(copies.anchor),
         )
-    return _result(
-        IN_COMMERCE_KITTY_ONCE, RuleStatus.FAILED, IN_TWICE.format(count=copies.count, **words), evidence
+        return _result(IN_COMMERCE_KITTY_ONCE, RuleStatus.PASSED, message, evidence)
+    message = said_n(
+        "Order #%(number)s is in Commerce Kitty %(count)s time.",
+        "Order #%(number)s is in Commerce Kitty %(count)s times.",
+        copies.count,
+        number=copies.number,
     )
+    return _result(IN_COMMERCE_KITTY_ONCE, RuleStatus.FAILED, message, evidence)
 
 
 def rule_store_connected_once(plugin: Plugin, connections: list[SharedConnection]) -> RuleResult:
@@ -492,28 +477,51 @@ def rule_store_connected_once(plugin: Plugin, connections: list[SharedConnection
     if plugin.import_orders and importing:
         other = importing[0]
         evidence["importing"] = [plugin.pk, *(c.plugin_id for c in importing)]
-        message = STORE_TWICE.format(
+        message = said_n(
+            "“%(plugin)s” and “%(other)s” both import orders from the same store: %(count)s order came in "
+            "through both, for example #%(example)s.",
+            "“%(plugin)s” and “%(other)s” both import orders from the same store: %(count)s orders came in "
+            "through both, for example #%(example)s.",
+            other.shared,
             plugin=plugin.name,
             other=other.name,
-            orders=orders_words(other.shared),
-            example=", #".join(other.examples),
+            example=numbers_words(other.examples),
         )
         return _result(STORE_CONNECTED_ONCE, RuleStatus.FAILED, message, evidence)
     if not connections:
-        message = STORE_ALONE.format(plugin=plugin.name)
+        message = said(
+            "No other plugin has imported any of the orders “%(plugin)s” imported, so no second connection to "
+            "its store imports them.",
+            plugin=plugin.name,
+        )
     elif plugin.import_orders:
-        message = STORE_ONCE.format(plugin=plugin.name)
+        message = said(
+            "“%(plugin)s” is the only plugin that imports orders from its store.", plugin=plugin.name
+        )
     elif importing:  # the plugin asked about is the one switched off: the other imports for the store
-        message = STORE_ONCE.format(plugin=importing[0].name)
+        message = said(
+            "“%(plugin)s” is the only plugin that imports orders from its store.", plugin=importing[0].name
+        )
     else:
-        message = STORE_NONE.format(plugin=plugin.name)
+        message = said(
+            "Neither “%(plugin)s” nor another plugin that imported the same orders imports orders now.",
+            plugin=plugin.name,
+        )
     return _result(STORE_CONNECTED_ONCE, RuleStatus.PASSED, message, evidence)
 
 
-def store_once_notes(connections: list[SharedConnection]) -> list[str]:
+def store_once_notes(connections: list[SharedConnection]) -> list[Said]:
     """What a passed store rule adds: the connections that imported the same orders before they were turned off."""
     return [
-        STORE_ONCE_BEFORE.format(other=c.name, orders=orders_words(c.shared), example=", #".join(c.examples))
+        said_n(
+            "“%(other)s” imported %(count)s order of the same (for example #%(example)s), but Import Orders is "
+            "off on it now.",
+            "“%(other)s” imported %(count)s orders of the same (for example #%(example)s), but Import Orders is "
+            "off on it now.",
+            c.shared,
+            other=c.name,
+            example=numbers_words(c.examples),
+        )
         for c in connections
         if not c.import_orders
     ]
@@ -531,25 +539,34 @@ def rule_history_imported_once(
         for twin in copies.of_kind(TwinKind.SAME_PLATFORM_ORDER):
             first, second = sorted([copies.anchor, twin.copy], key=lambda c: (c.arrived_at, c.pk))
             if second.came_by == CameBy.BACKFILL:
-                message = HISTORY_AGAIN_ORDER.format(
+                message = said(
+                    "Order #%(number)s came in twice: “%(earlier)s” imported it %(first)s, and “%(later)s”'s "
+                    "Sync historical orders imported it again %(second)s.",
                     number=copies.number,
                     earlier=first.plugin_name,
-                    first=when(first.arrived_at),
+                    first=first.arrived_at,
                     later=second.plugin_name,
-                    second=when(second.arrived_at),
+                    second=second.arrived_at,
                 )
                 return _result(
                     HISTORY_IMPORTED_ONCE, RuleStatus.FAILED, message, {"orders": [first.pk, second.pk]}
                 )
-        message = HISTORY_ONCE_ORDER.format(number=copies.number)
+        message = said(
+            "Order #%(number)s did not come in again through a Sync historical orders.", number=copies.number
+        )
         return _result(HISTORY_IMPORTED_ONCE, RuleStatus.PASSED, message)
     found = history_again(plugin, connections)
     if found is None:
-        return _result(HISTORY_IMPORTED_ONCE, RuleStatus.PASSED, HISTORY_ONCE.format(plugin=plugin.name))
+        message = said(
+            "No Sync historical orders through “%(plugin)s” or another plugin of its store brought in orders "
+            "that were in Commerce Kitty already.",
+            plugin=plugin.name,
+        )
+        return _result(HISTORY_IMPORTED_ONCE, RuleStatus.PASSED, message)
     return _result(HISTORY_IMPORTED_ONCE, RuleStatus.FAILED, *found)
 
 
-def history_again(plugin: Plugin, connections: list[SharedConnection]) -> tuple[str, dict] | None:
+def history_again(plugin: Plugin, connections: list[SharedConnection]) -> tuple[Said, dict] | None:
     """The largest Sync historical orders that imported again what another connection had, in words; None if none."""
     names = {plugin.pk: plugin.name, **{c.plugin_id: c.name for c in connections}}
     again = [
@@ -560,12 +577,16 @@ def history_again(plugin: Plugin, connections: list[SharedConnection]) -> tuple[
     if not again:
         return None
     later_id, started, numbers, connection = max(again, key=lambda entry: len(entry[2]))
-    message = HISTORY_AGAIN.format(
+    message = said_n(
+        "“%(later)s”'s Sync historical orders of %(day)s imported %(count)s order again that “%(earlier)s” had "
+        "imported already, for example #%(example)s.",
+        "“%(later)s”'s Sync historical orders of %(day)s imported %(count)s orders again that “%(earlier)s” had "
+        "imported already, for example #%(example)s.",
+        len(numbers),
         later=names[later_id],
-        day=f"{timezone.localtime(started):%b %-d, %Y}",
-        orders=orders_words(len(numbers)),
+        day=day_words(started),
         earlier=connection.name if later_id == plugin.pk else plugin.name,
-        example=", #".join(numbers[:EXAMPLES]),
+        example=numbers_words(numbers[:EXAMPLES]),
     )
     evidence = {
         "backfills": [
@@ -578,11 +599,11 @@ def history_again(plugin: Plugin, connections: list[SharedConnection]) -> tuple[
 
 def rule_not_created_by_hand(copies: OrderCopies) -> RuleResult:
     """Failed when one copy was created by hand and another imported: which came first, and how they match."""
-    words = {"number": copies.number}
     anchor = copies.anchor
     pairs = [(anchor, twin) for twin in copies.of_kind(TwinKind.MADE_BY_HAND)] if anchor else []
     if not pairs:
-        return _result(NOT_CREATED_BY_HAND, RuleStatus.PASSED, NOT_BY_HAND.format(**words))
+        message = said("No order created by hand matches order #%(number)s.", number=copies.number)
+        return _result(NOT_CREATED_BY_HAND, RuleStatus.PASSED, message)
     anchor, twin = pairs[0]
     hand, imported = (anchor, twin.copy) if anchor.by_hand else (twin.copy, anchor)
     evidence = {
@@ -592,15 +613,29 @@ def rule_not_created_by_hand(copies: OrderCopies) -> RuleResult:
         "came_by": imported.came_by.value,
     }
     details = {
+        "number": copies.number,
         "plugin": imported.plugin_name,
-        "created": when(hand.arrived_at),
-        "imported": when(imported.arrived_at),
-        **words,
+        "created": hand.arrived_at,
+        "imported": imported.arrived_at,
     }
-    if hand.arrived_at <= imported.arrived_at:
-        message = BY_HAND_THEN_IMPORTED.format(how=_HOW[imported.came_by], **details)
+    if hand.arrived_at > imported.arrived_at:
+        message = said(
+            "Order #%(number)s was imported through “%(plugin)s” %(imported)s, and created by hand again "
+            "%(created)s.",
+            **details,
+        )
+    elif imported.came_by == CameBy.BACKFILL:
+        message = said(
+            "Order #%(number)s was created by hand %(created)s, and Sync historical orders through “%(plugin)s” "
+            "imported it from the platform %(imported)s.",
+            **details,
+        )
     else:
-        message = IMPORTED_THEN_BY_HAND.format(**details)
+        message = said(
+            "Order #%(number)s was created by hand %(created)s, and a sync through “%(plugin)s” imported it from "
+            "the platform %(imported)s.",
+            **details,
+        )
     return _result(NOT_CREATED_BY_HAND, RuleStatus.FAILED, message, evidence)
 
 
@@ -608,11 +643,17 @@ def rule_platform_holds_one_order(copies: OrderCopies) -> RuleResult:
     """Failed when the platform holds two orders of one purchase, both imported through the same plugin."""
     anchor = copies.anchor
     if anchor is None:
-        return _result(PLATFORM_HOLDS_ONE_ORDER, RuleStatus.UNKNOWN, NOT_IN.format(number=copies.number))
+        return _result(PLATFORM_HOLDS_ONE_ORDER, RuleStatus.UNKNOWN, _not_in(copies.number))
     twins = copies.of_kind(TwinKind.PLATFORM_TWICE)
     if not twins:
-        message = PLATFORM_ONCE.format(
-            number=copies.number, plugin=anchor.plugin_name, days=PLATFORM_WINDOW.days
+        message = said_n(
+            "The platform holds order #%(number)s once, and no other order of the same buyer and items came in "
+            "through “%(plugin)s” within %(count)s day of it.",
+            "The platform holds order #%(number)s once, and no other order of the same buyer and items came in "
+            "through “%(plugin)s” within %(count)s days of it.",
+            PLATFORM_WINDOW.days,
+            number=copies.number,
+            plugin=anchor.plugin_name,
         )
         return _result(PLATFORM_HOLDS_ONE_ORDER, RuleStatus.PASSED, message)
     twin = twins[0]
@@ -620,11 +661,21 @@ def rule_platform_holds_one_order(copies: OrderCopies) -> RuleResult:
     evidence = {"orders": [first.number, second.number], "matched_on": twin.match.on}
     if twin.match.replacement is not None:
         replacement, original = (first, second) if first.pk == twin.match.replacement else (second, first)
-        message = PLATFORM_REPLACEMENT.format(replacement=replacement.number, original=original.number)
+        message = said(
+            "The platform holds two orders: #%(replacement)s is a replacement for #%(original)s, so each came in "
+            "once, as an order of its own.",
+            replacement=replacement.number,
+            original=original.number,
+        )
         evidence["replacement"] = replacement.number
     else:
-        gap = duration_words((second.placed_at - first.placed_at).total_seconds()).removeprefix("about ")
-        message = PLATFORM_LIKELY_TWICE.format(gap=gap, first=first.number, second=second.number)
+        message = said(
+            "The platform holds two orders for the same buyer and items, placed %(gap)s apart: #%(first)s and "
+            "#%(second)s. Each came in once, as an order of its own.",
+            gap=span_words((second.placed_at - first.placed_at).total_seconds()),
+            first=first.number,
+            second=second.number,
+        )
     return _result(PLATFORM_HOLDS_ONE_ORDER, RuleStatus.FAILED, message, evidence)
 
 

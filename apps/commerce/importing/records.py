@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from apps.platforms.base import RateLimited
+from kitty_troubleshoot.said import Said
 
 from ..models import Notification, Plugin
 from .rules import RuleResult, rule_not_rate_limited
@@ -45,30 +46,32 @@ def notifications_record(plugin: Plugin, failures: list[tuple[str, RuleResult]],
                     plugin=plugin,
                     order_number=number,
                     kind=kind,
-                    message=result.message[:500],
+                    **Notification.message_fields(result.message),
                     evidence=result.evidence,
                     created_at=now,
                     last_seen_at=now,
                 )
             )
         else:
-            row.message, row.evidence, row.last_seen_at = result.message[:500], result.evidence, now
+            for name, value in Notification.message_fields(result.message).items():
+                setattr(row, name, value)
+            row.evidence, row.last_seen_at = result.evidence, now
             row.occurrences += 1
             repeated.append(row)
     Notification.objects.bulk_create(new)
-    Notification.objects.bulk_update(repeated, ["message", "evidence", "last_seen_at", "occurrences"])
+    Notification.objects.bulk_update(repeated, ["message", "said", "evidence", "last_seen_at", "occurrences"])
 
 
 def notifications_resolve(
     plugin: Plugin,
     kinds: Iterable[str],
     *,
-    how: str,
+    how: Said,
     order_number: str | None = None,
     order_numbers: Iterable[str] | None = None,
     now: datetime,
 ) -> int:
-    """Mark the plugin's notifications of ``kinds`` resolved, saying ``how``; returns how many.
+    """Mark the plugin's notifications of ``kinds`` resolved, saying ``how`` (a message); returns how many.
 
     ``order_number``: only those about that order ("" for the plugin's own);
     ``order_numbers``: those about any of these orders; all of them when neither is given.
@@ -78,7 +81,7 @@ def notifications_resolve(
         rows = rows.filter(order_number=order_number[:64])
     if order_numbers is not None:
         rows = rows.filter(order_number__in=[number[:64] for number in order_numbers])
-    return rows.update(resolved_at=now, resolution=how[:300])
+    return rows.update(resolved_at=now, **Notification.resolution_fields(how))
 
 
 def plugin_rate_limit_record(

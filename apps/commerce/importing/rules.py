@@ -46,9 +46,11 @@ from apps.platforms.base import (
     SourceOrder,
     UnreadableOrder,
 )
-from kitty_troubleshoot.words import duration_words, when
+from kitty_troubleshoot.said import Said, said, said_n
+from kitty_troubleshoot.words import duration_words
 
 from ..models import Notification, Plugin, Product
+from ..wording import day_words
 
 
 class RuleStatus(enum.StrEnum):
@@ -87,7 +89,7 @@ ORDER_RULES = (
 class RuleResult:
     rule: str
     status: RuleStatus
-    message: str
+    message: Said  # one sentence for the merchant, read in their language (the English is its value)
     evidence: dict = field(default_factory=dict)
     # The bell notification a failure writes during an import, if any.
     notification_kind: str = ""
@@ -105,16 +107,22 @@ class RuleResult:
         return self.status == RuleStatus.UNKNOWN
 
 
-def _passed(rule: str, message: str, evidence: dict | None = None) -> RuleResult:
+def _passed(rule: str, message: Said, evidence: dict | None = None) -> RuleResult:
     return RuleResult(rule, RuleStatus.PASSED, message, evidence or {})
 
 
-def _failed(rule: str, message: str, evidence: dict | None = None, kind: str = "") -> RuleResult:
+def _failed(rule: str, message: Said, evidence: dict | None = None, kind: str = "") -> RuleResult:
     return RuleResult(rule, RuleStatus.FAILED, message, evidence or {}, notification_kind=kind)
 
 
-def _unknown(rule: str, message: str, evidence: dict | None = None) -> RuleResult:
+def _unknown(rule: str, message: Said, evidence: dict | None = None) -> RuleResult:
     return RuleResult(rule, RuleStatus.UNKNOWN, message, evidence or {})
+
+
+def platform_says(exc: Exception):
+    """What a platform's error says, as it was said: a message stays one, to be read in each reader's language."""
+    said_first = exc.args[0] if exc.args and isinstance(exc.args[0], Said) else None
+    return said_first if said_first is not None else str(exc)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -190,14 +198,21 @@ def catalog_sku_map(merchant_id: int) -> dict[str, int]:
 
 def rule_import_orders_on(plugin: Plugin) -> RuleResult:
     if plugin.import_orders:
+        enabled_at = plugin.import_orders_enabled_at
         return _passed(
             IMPORT_ORDERS_ON,
-            f"Import Orders is on for “{plugin.name}” (since {when(plugin.import_orders_enabled_at)}).",
-            {"plugin": plugin.name, "enabled_at": iso(plugin.import_orders_enabled_at)},
+            said(
+                "Import Orders is on for “%(plugin)s” (since %(moment)s).",
+                plugin=plugin.name,
+                moment=enabled_at,
+            )
+            if enabled_at
+            else said("Import Orders is on for “%(plugin)s”.", plugin=plugin.name),
+            {"plugin": plugin.name, "enabled_at": iso(enabled_at)},
         )
     return _failed(
         IMPORT_ORDERS_ON,
-        f"Import Orders is off on “{plugin.name}”, so no orders from it are imported.",
+        said("Import Orders is off on “%(plugin)s”, so no orders from it are imported.", plugin=plugin.name),
         {"plugin": plugin.name},
     )
 
@@ -210,13 +225,21 @@ def rule_exactly_one_channel(plugin: Plugin, channels: Iterable | None = None) -
         names = tuple(sorted(c if isinstance(c, str) else c.name for c in channels))
     evidence = {"plugin": plugin.name, "channels": list(names)}
     if len(names) == 1:
-        return _passed(EXACTLY_ONE_CHANNEL, f"“{plugin.name}” is on one channel: {names[0]}.", evidence)
+        return _passed(
+            EXACTLY_ONE_CHANNEL,
+            said("“%(plugin)s” is on one channel: %(channel)s.", plugin=plugin.name, channel=names[0]),
+            evidence,
+        )
     if not names:
-        message = f"“{plugin.name}” is on no channel, so its orders have nowhere to go."
+        message = said("“%(plugin)s” is on no channel, so its orders have nowhere to go.", plugin=plugin.name)
     else:
-        message = (
-            f"“{plugin.name}” is on {len(names)} channels ({', '.join(names)}); "
-            "orders are not imported to avoid duplicates."
+        # Channel names are the merchant's own: listed as they are, with commas.
+        message = said_n(
+            "“%(plugin)s” is on %(count)s channel (%(channels)s); orders are not imported to avoid duplicates.",
+            "“%(plugin)s” is on %(count)s channels (%(channels)s); orders are not imported to avoid duplicates.",
+            len(names),
+            plugin=plugin.name,
+            channels=", ".join(names),
         )
     return _failed(EXACTLY_ONE_CHANNEL, message, evidence, Notification.Kind.CHANNEL_CONFLICT)
 
@@ -225,7 +248,11 @@ def authorization_refused(plugin: Plugin, exc: NotAuthorized) -> RuleResult:
     """The platform turned the plugin's credentials down, whichever call it said so to."""
     return _failed(
         AUTHORIZED,
-        f"The platform no longer accepts “{plugin.name}”'s authorization: {exc}",
+        said(
+            "The platform no longer accepts “%(plugin)s”'s authorization: %(platform_says)s",
+            plugin=plugin.name,
+            platform_says=platform_says(exc),
+        ),
         {"plugin": plugin.name, "platform_says": str(exc)},
         Notification.Kind.AUTHORIZATION,
     )
@@ -233,7 +260,7 @@ def authorization_refused(plugin: Plugin, exc: NotAuthorized) -> RuleResult:
 
 def authorization_accepted(plugin: Plugin) -> RuleResult:
     """The platform answered a call that needs the plugin's authorization to read orders."""
-    return _passed(AUTHORIZED, f"The platform accepts “{plugin.name}”'s authorization.")
+    return _passed(AUTHORIZED, said("The platform accepts “%(plugin)s”'s authorization.", plugin=plugin.name))
 
 
 def rule_authorized(plugin: Plugin, client: PlatformClient) -> RuleResult:
@@ -256,12 +283,18 @@ def rule_not_rate_limited(
     if until is not None:
         return _failed(
             NOT_RATE_LIMITED,
-            f"The platform is throttling “{plugin.name}” until {when(until)} "
-            f"({duration_words((until - now).total_seconds())} from now).",
+            said(
+                "The platform is throttling “%(plugin)s” until %(moment)s (%(wait)s from now).",
+                plugin=plugin.name,
+                moment=until,
+                wait=duration_words((until - now).total_seconds()),
+            ),
             {"plugin": plugin.name, "until": iso(until), "seconds_left": int((until - now).total_seconds())},
             Notification.Kind.RATE_LIMIT,
         )
-    return _passed(NOT_RATE_LIMITED, f"The platform is not throttling “{plugin.name}” right now.")
+    return _passed(
+        NOT_RATE_LIMITED, said("The platform is not throttling “%(plugin)s” right now.", plugin=plugin.name)
+    )
 
 
 # --- Order rules --------------------------------------------------------------
@@ -271,18 +304,28 @@ def rule_order_found(plugin: Plugin, number: str, order: SourceOrder | Unreadabl
     if order is None:
         return _failed(
             ORDER_FOUND,
-            f"The platform has no order #{number} for “{plugin.name}”.",
+            said(
+                "The platform has no order #%(number)s for “%(plugin)s”.", number=number, plugin=plugin.name
+            ),
             {"number": number},
         )
-    return _passed(ORDER_FOUND, f"The platform has order #{order.number}.", {"source_order_id": order.id})
+    return _passed(
+        ORDER_FOUND,
+        said("The platform has order #%(number)s.", number=order.number),
+        {"source_order_id": order.id},
+    )
 
 
 def order_unreadable(number: str, reason: str, evidence: dict | None = None) -> RuleResult:
     """An order that was skipped because it could not be read."""
     return _failed(
         ORDER_READABLE,
-        f"Order #{number} could not be read: {reason} It was skipped so the other orders could "
-        "import; contact support with this order number.",
+        said(
+            "Order #%(number)s could not be read: %(reason)s It was skipped so the other orders could "
+            "import; contact support with this order number.",
+            number=number,
+            reason=reason,
+        ),
         evidence or {},
         Notification.Kind.UNREADABLE_ORDER,
     )
@@ -295,10 +338,16 @@ def rule_placed_after_import_enabled(
     if backfill_since is not None:
         ok = placed_at >= backfill_since
         evidence["backfill_since"] = iso(backfill_since)
-        where = "inside" if ok else "before the start of"
-        message = (
-            f"Order #{number} was placed {when(placed_at)}, {where} the backfill from {when(backfill_since)}."
-        )
+        words = {"number": number, "placed": placed_at, "since": backfill_since}
+        if ok:
+            message = said(
+                "Order #%(number)s was placed %(placed)s, inside the backfill from %(since)s.", **words
+            )
+        else:
+            message = said(
+                "Order #%(number)s was placed %(placed)s, before the start of the backfill from %(since)s.",
+                **words,
+            )
         return RuleResult(
             PLACED_AFTER_IMPORT_ENABLED, RuleStatus.PASSED if ok else RuleStatus.FAILED, message, evidence
         )
@@ -306,20 +355,35 @@ def rule_placed_after_import_enabled(
     if enabled_at is None:
         return _failed(
             PLACED_AFTER_IMPORT_ENABLED,
-            f"Order #{number} was placed {when(placed_at)}, and Import Orders has never been turned on "
-            f"for “{plugin.name}”; orders placed before it is turned on are not imported automatically.",
+            said(
+                "Order #%(number)s was placed %(placed)s, and Import Orders has never been turned on for "
+                "“%(plugin)s”; orders placed before it is turned on are not imported automatically.",
+                number=number,
+                placed=placed_at,
+                plugin=plugin.name,
+            ),
             evidence,
         )
     if placed_at >= enabled_at:
         return _passed(
             PLACED_AFTER_IMPORT_ENABLED,
-            f"Order #{number} was placed {when(placed_at)}, after Import Orders was turned on ({when(enabled_at)}).",
+            said(
+                "Order #%(number)s was placed %(placed)s, after Import Orders was turned on (%(enabled)s).",
+                number=number,
+                placed=placed_at,
+                enabled=enabled_at,
+            ),
             evidence,
         )
     return _failed(
         PLACED_AFTER_IMPORT_ENABLED,
-        f"Order #{number} was placed {when(placed_at)}, before Import Orders was turned on "
-        f"({when(enabled_at)}); older orders are not imported automatically.",
+        said(
+            "Order #%(number)s was placed %(placed)s, before Import Orders was turned on (%(enabled)s); "
+            "older orders are not imported automatically.",
+            number=number,
+            placed=placed_at,
+            enabled=enabled_at,
+        ),
         evidence,
     )
 
@@ -341,7 +405,7 @@ def rule_placed_on_typed_day(
     """
     start, end = typed_day_span(day)
     line = backfill_since if backfill_since is not None else plugin.import_orders_enabled_at
-    said = f"{day:%b %-d, %Y} (the date you typed)"
+    typed = said("%(day)s (the date you typed)", day=day_words(day))
     evidence = {
         "placed_at": iso(start),
         "placed_on": day.isoformat(),
@@ -352,43 +416,56 @@ def rule_placed_on_typed_day(
     if line is None:
         return _failed(
             PLACED_AFTER_IMPORT_ENABLED,
-            f"Order #{number} was placed on {said}, and Import Orders has never been turned on for "
-            f"“{plugin.name}”; orders placed before it is turned on are not imported automatically.",
+            said(
+                "Order #%(number)s was placed on %(day)s, and Import Orders has never been turned on for "
+                "“%(plugin)s”; orders placed before it is turned on are not imported automatically.",
+                number=number,
+                day=typed,
+                plugin=plugin.name,
+            ),
             evidence,
         )
-    what = (
-        f"the backfill from {when(line)}"
-        if backfill_since is not None
-        else (f"Import Orders was turned on ({when(line)})")
-    )
+    # The same three sentences about the backfill's start or about Import Orders: whole sentences each.
+    words = {"number": number, "day": typed, "line": line}
     if start >= line:
-        return _passed(
-            PLACED_AFTER_IMPORT_ENABLED, f"Order #{number} was placed on {said}, after {what}.", evidence
-        )
+        if backfill_since is not None:
+            message = said(
+                "Order #%(number)s was placed on %(day)s, after the backfill from %(line)s.", **words
+            )
+        else:
+            message = said(
+                "Order #%(number)s was placed on %(day)s, after Import Orders was turned on (%(line)s).",
+                **words,
+            )
+        return _passed(PLACED_AFTER_IMPORT_ENABLED, message, evidence)
     if end <= line:
-        return _failed(
-            PLACED_AFTER_IMPORT_ENABLED,
-            f"Order #{number} was placed on {said}, before {what}; older orders are not imported automatically.",
-            evidence,
+        if backfill_since is not None:
+            message = said(
+                "Order #%(number)s was placed on %(day)s, before the backfill from %(line)s; older orders are "
+                "not imported automatically.",
+                **words,
+            )
+        else:
+            message = said(
+                "Order #%(number)s was placed on %(day)s, before Import Orders was turned on (%(line)s); "
+                "older orders are not imported automatically.",
+                **words,
+            )
+        return _failed(PLACED_AFTER_IMPORT_ENABLED, message, evidence)
+    if backfill_since is not None:
+        message = said(
+            "Order #%(number)s was placed on %(day)s, the same day the backfill from %(line)s: whether it was "
+            "before or after depends on the time of day, which only the platform's record of the order shows.",
+            **words,
         )
-    return _unknown(
-        PLACED_AFTER_IMPORT_ENABLED,
-        f"Order #{number} was placed on {said}, the same day {what}: whether it was before or after "
-        "depends on the time of day, which only the platform's record of the order shows.",
-        evidence,
-    )
-
-
-# Step 6's sentences, one per outcome, whole, with named placeholders.
-STATE_IMPORTABLE = "Order #{number} is paid and confirmed on the platform ({status})."
-STATE_NOT_YET = (
-    "Order #{number} is not ready to import yet (“{status}”): it is waiting for {reason}, "
-    "and imports with the first sync after that."
-)
-STATE_NEVER = (
-    "Order #{number} will not import: {reason} (“{status}”). If it is still wanted, "
-    "create it by hand in Commerce Kitty."
-)
+    else:
+        message = said(
+            "Order #%(number)s was placed on %(day)s, the same day Import Orders was turned on (%(line)s): "
+            "whether it was before or after depends on the time of day, which only the platform's record of "
+            "the order shows.",
+            **words,
+        )
+    return _unknown(PLACED_AFTER_IMPORT_ENABLED, message, evidence)
 
 
 def rule_importable_state(order: SourceOrder) -> RuleResult:
@@ -398,6 +475,8 @@ def rule_importable_state(order: SourceOrder) -> RuleResult:
     importable passes; not yet says what the order waits for; never says it
     will not import and what the merchant can still do. Evidence ``outcome``
     is what a diagnosis reads to decide whether the order may be watched.
+    The platform's status is its own word (data, as the platform writes it);
+    the reason is the platform table's, a message when that table says it as one.
     """
     evidence = {
         "state": order.state.value,
@@ -406,10 +485,25 @@ def rule_importable_state(order: SourceOrder) -> RuleResult:
     }
     words = {"number": order.number, "status": order.platform_status, "reason": order.state_detail}
     if order.outcome == ImportOutcome.IMPORTABLE:
-        return _passed(IMPORTABLE_STATE, STATE_IMPORTABLE.format(**words), evidence)
+        return _passed(
+            IMPORTABLE_STATE,
+            said("Order #%(number)s is paid and confirmed on the platform (%(status)s).", **words),
+            evidence,
+        )
     evidence["detail"] = order.state_detail
-    sentence = STATE_NOT_YET if order.outcome == ImportOutcome.NOT_YET else STATE_NEVER
-    return _failed(IMPORTABLE_STATE, sentence.format(**words), evidence)
+    if order.outcome == ImportOutcome.NOT_YET:
+        message = said(
+            "Order #%(number)s is not ready to import yet (“%(status)s”): it is waiting for %(reason)s, "
+            "and imports with the first sync after that.",
+            **words,
+        )
+    else:
+        message = said(
+            "Order #%(number)s will not import: %(reason)s (“%(status)s”). If it is still wanted, "
+            "create it by hand in Commerce Kitty.",
+            **words,
+        )
+    return _failed(IMPORTABLE_STATE, message, evidence)
 
 
 def rules_arrival(results: Iterable[RuleResult]) -> Arrival | None:
@@ -453,7 +547,7 @@ def rule_skus_in_catalog(order: SourceOrder, catalog: Mapping[str, int] | Accoun
     if not order.lines:
         return _failed(
             SKUS_IN_CATALOG,
-            f"Order #{order.number} has no lines to import.",
+            said("Order #%(number)s has no lines to import.", number=order.number),
             {"missing_skus": []},
             Notification.Kind.MISSING_PRODUCT,
         )
@@ -461,22 +555,45 @@ def rule_skus_in_catalog(order: SourceOrder, catalog: Mapping[str, int] | Accoun
     if not missing:
         return _passed(
             SKUS_IN_CATALOG,
-            f"Every SKU on order #{order.number} is in your catalog.",
+            said("Every SKU on order #%(number)s is in your catalog.", number=order.number),
             {"skus": sorted({line.sku for line in order.lines})},
         )
     folded = state.catalog_folded if state is not None else {sku_fold(code): code for code in skus}
     near = {sku: folded[sku_fold(sku)] for sku in missing if sku_fold(sku) in folded}
-    listed = ", ".join(missing)
-    message = f"Order #{order.number} has SKU{'s' if len(missing) > 1 else ''} {listed} that your catalog does not have."
+    # SKUs are the merchant's codes: listed as they are, with commas.
+    words = {"number": order.number, "skus": ", ".join(missing)}
     if near:
-        hints = "; ".join(f"“{sku}” is not “{code}”" for sku, code in near.items())
-        message += f" Did you mean a product that differs only in letter case or spaces? {hints}."
+        message = said_n(
+            "Order #%(number)s has SKU %(skus)s that your catalog does not have. Did you mean a product that "
+            "differs only in letter case or spaces? %(hints)s.",
+            "Order #%(number)s has SKUs %(skus)s that your catalog does not have. Did you mean a product that "
+            "differs only in letter case or spaces? %(hints)s.",
+            len(missing),
+            hints=_near_words(near),
+            **words,
+        )
+    else:
+        message = said_n(
+            "Order #%(number)s has SKU %(skus)s that your catalog does not have.",
+            "Order #%(number)s has SKUs %(skus)s that your catalog does not have.",
+            len(missing),
+            **words,
+        )
     return _failed(
         SKUS_IN_CATALOG,
         message,
         {"missing_skus": missing, **({"near_matches": near} if near else {})},
         Notification.Kind.MISSING_PRODUCT,
     )
+
+
+def _near_words(near: dict[str, str]):
+    """ "“mug-red-404” is not “MUG-RED-404”", one such per near miss, separated by semicolons."""
+    hints = [said("“%(sku)s” is not “%(code)s”", sku=sku, code=code) for sku, code in near.items()]
+    words = hints[-1]
+    for hint in reversed(hints[:-1]):
+        words = said("%(first)s; %(rest)s", first=hint, rest=words)
+    return words
 
 
 def rule_buyer_complete(order: SourceOrder) -> RuleResult:
@@ -486,8 +603,11 @@ def rule_buyer_complete(order: SourceOrder) -> RuleResult:
         # merchant cannot fix that, so it never stops an import.
         return _passed(
             BUYER_COMPLETE,
-            f"Order #{order.number}'s platform does not share the buyer's e-mail or name; "
-            "the customer is created from what it does share.",
+            said(
+                "Order #%(number)s's platform does not share the buyer's e-mail or name; "
+                "the customer is created from what it does share.",
+                number=order.number,
+            ),
             {"buyer_contact_shared": False},
         )
     empty = []
@@ -496,13 +616,30 @@ def rule_buyer_complete(order: SourceOrder) -> RuleResult:
     if not (buyer.first_name.strip() or buyer.last_name.strip()):
         empty.append("name")
     if empty:
+        if empty == ["email", "name"]:
+            message = said(
+                "Order #%(number)s's buyer has no email or name, so no customer record can be created.",
+                number=order.number,
+            )
+        elif empty == ["email"]:
+            message = said(
+                "Order #%(number)s's buyer has no email, so no customer record can be created.",
+                number=order.number,
+            )
+        else:
+            message = said(
+                "Order #%(number)s's buyer has no name, so no customer record can be created.",
+                number=order.number,
+            )
         return _failed(
             BUYER_COMPLETE,
-            f"Order #{order.number}'s buyer has no {' or '.join(empty)}, so no customer record can be created.",
+            message,
             {"empty_fields": empty},
             Notification.Kind.MISSING_CUSTOMER_FIELDS,
         )
-    return _passed(BUYER_COMPLETE, f"Order #{order.number}'s buyer details are complete.")
+    return _passed(
+        BUYER_COMPLETE, said("Order #%(number)s's buyer details are complete.", number=order.number)
+    )
 
 
 # --- The verdict --------------------------------------------------------------
@@ -555,7 +692,10 @@ def plugin_rule_results(
     if rate.passed and not heard:
         rate = _unknown(
             NOT_RATE_LIMITED,
-            f"Couldn't ask whether the platform is throttling “{plugin.name}”: it did not answer.",
+            said(
+                "Couldn't ask whether the platform is throttling “%(plugin)s”: it did not answer.",
+                plugin=plugin.name,
+            ),
             {"platform_says": str(error)},
         )
     results.append(rate)
@@ -564,13 +704,29 @@ def plugin_rule_results(
     if authorization is None:
         if error is None:
             authorization = _unknown(
-                AUTHORIZED, f"The platform was not asked whether it accepts “{plugin.name}”'s authorization."
+                AUTHORIZED,
+                said(
+                    "The platform was not asked whether it accepts “%(plugin)s”'s authorization.",
+                    plugin=plugin.name,
+                ),
             )
-        else:
-            why = "it is throttling the plugin" if met else "it did not answer"
+        elif met:
             authorization = _unknown(
                 AUTHORIZED,
-                f"Couldn't ask the platform whether it accepts “{plugin.name}”'s authorization: {why}.",
+                said(
+                    "Couldn't ask the platform whether it accepts “%(plugin)s”'s authorization: it is throttling "
+                    "the plugin.",
+                    plugin=plugin.name,
+                ),
+                {"platform_says": str(error)},
+            )
+        else:
+            authorization = _unknown(
+                AUTHORIZED,
+                said(
+                    "Couldn't ask the platform whether it accepts “%(plugin)s”'s authorization: it did not answer.",
+                    plugin=plugin.name,
+                ),
                 {"platform_says": str(error)},
             )
     results.append(authorization)
@@ -585,7 +741,7 @@ def order_rule_results(
     number: str = "",
     backfill_since: datetime | None = None,
     placed_on_typed: date | None = None,
-    why_not_fetched: str = "",
+    why_not_fetched: Said | str = "",
 ) -> list[RuleResult]:
     """The order rules, each passed, failed, or unknown when there is no order to judge."""
     number = getattr(order, "number", "") or number
@@ -594,8 +750,15 @@ def order_rule_results(
     consequence = {FOLLOWS_FROM: ORDER_FOUND} if order is None else None
     if order is NOT_FETCHED or order is None or isinstance(order, UnreadableOrder):
         if order is NOT_FETCHED:
-            why = why_not_fetched or "the order was not looked up"
-            results = [_unknown(ORDER_FOUND, f"Couldn't look order #{number} up on the platform: {why}.")]
+            why = why_not_fetched or said("the order was not looked up")
+            results = [
+                _unknown(
+                    ORDER_FOUND,
+                    said(
+                        "Couldn't look order #%(number)s up on the platform: %(why)s.", number=number, why=why
+                    ),
+                )
+            ]
         elif order is None:
             results = [rule_order_found(plugin, number, None)]
         else:
@@ -610,15 +773,15 @@ def order_rule_results(
                 )
             )
         else:
-            why = why_not_fetched or "the order was not looked up"
+            why = why_not_fetched or said("the order was not looked up")
             if order is None:
-                why = "the platform has no such order"
+                why = said("the platform has no such order")
             elif isinstance(order, UnreadableOrder):
-                why = "the platform's answer could not be read"
+                why = said("the platform's answer could not be read")
             results.append(
                 _unknown(
                     PLACED_AFTER_IMPORT_ENABLED,
-                    f"When order #{number} was placed is unknown: {why}.",
+                    said("When order #%(number)s was placed is unknown: %(why)s.", number=number, why=why),
                     consequence,
                 )
             )
@@ -626,13 +789,20 @@ def order_rule_results(
         if not isinstance(order, UnreadableOrder):
             unjudged = (ORDER_READABLE, *unjudged)
         results += [
-            _unknown(rule, f"Order #{number} could not be judged: the platform did not show it.", consequence)
+            _unknown(
+                rule,
+                said("Order #%(number)s could not be judged: the platform did not show it.", number=number),
+                consequence,
+            )
             for rule in unjudged
         ]
         return results
     return [
         rule_order_found(plugin, number, order),
-        _passed(ORDER_READABLE, f"Order #{order.number} is in a form Commerce Kitty can read."),
+        _passed(
+            ORDER_READABLE,
+            said("Order #%(number)s is in a form Commerce Kitty can read.", number=order.number),
+        ),
         rule_placed_after_import_enabled(
             plugin, number=order.number, placed_at=order.placed_at, backfill_since=backfill_since
         ),
@@ -665,15 +835,15 @@ def import_verdict(
     """
     if plugin_results is None:
         plugin_results = plugin_rule_results(plugin, state, authorization=authorization, error=error)
-    why = ""
+    why: Said | str = ""
     if isinstance(error, RateLimited):
-        why = "the platform is throttling the plugin"
+        why = said("the platform is throttling the plugin")
     elif isinstance(error, NotAuthorized):
-        why = "the platform does not accept the plugin's authorization"
+        why = said("the platform does not accept the plugin's authorization")
     elif error is not None:
-        why = f"the platform did not answer ({error})"
+        why = said("the platform did not answer (%(platform_says)s)", platform_says=platform_says(error))
     elif authorization is not None and authorization.failed:
-        why = "the platform does not accept the plugin's authorization"
+        why = said("the platform does not accept the plugin's authorization")
     return ImportVerdict(
         (
             *plugin_results,

@@ -28,9 +28,11 @@ from apps.platforms.base import (
     SourceOrder,
     UnreadableOrder,
 )
+from kitty_troubleshoot.said import Said, said
 
 from ..models import Channel, Customer, Notification, Order, OrderLine, Plugin, SyncRun
 from ..signals import orders_imported
+from ..wording import day_words
 from .records import (
     notifications_record,
     notifications_resolve,
@@ -44,6 +46,7 @@ from .rules import (
     authorization_refused,
     import_verdict,
     order_unreadable,
+    platform_says,
     plugin_rule_results,
     rule_authorized,
     rule_not_rate_limited,
@@ -134,8 +137,11 @@ def plugin_sync(
         if run.outcome == SyncRun.Outcome.RUNNING:
             _finish_after_error(
                 run,
-                f"The sync stopped on an unexpected error ({type(exc).__name__}); orders imported "
-                "before it are kept, and the next sync tries again.",
+                said(
+                    "The sync stopped on an unexpected error (%(error)s); orders imported before it are kept, "
+                    "and the next sync tries again.",
+                    error=type(exc).__name__,
+                ),
             )
         raise
     finally:
@@ -170,7 +176,9 @@ def _sync(
     client = plugin.client(timeout=timeout)
     if backfill_since is not None and not client.capabilities.backfill:
         return _finish(
-            run, SyncRun.Outcome.BLOCKED, f"{plugin.get_platform_display()} cannot list older orders."
+            run,
+            SyncRun.Outcome.BLOCKED,
+            said("%(platform)s cannot list older orders.", platform=plugin.get_platform_display()),
         )
     try:
         auth = rule_authorized(plugin, client)
@@ -196,25 +204,46 @@ def _sync(
         notifications_record(plugin, [("", auth)], now=timezone.now())
         return _finish(run, SyncRun.Outcome.NOT_AUTHORIZED, auth.message)
     except PlatformUnavailable as exc:
-        _finish(run, SyncRun.Outcome.FAILED, f"The platform did not answer: {exc}")
+        _finish(
+            run,
+            SyncRun.Outcome.FAILED,
+            said("The platform did not answer: %(platform_says)s", platform_says=platform_says(exc)),
+        )
         raise
     except PlatformError as exc:
         # An answer that asking again would not change (e.g. paging in circles).
-        return _finish(run, SyncRun.Outcome.FAILED, str(exc))
+        return _finish(
+            run,
+            SyncRun.Outcome.FAILED,
+            said(
+                "The platform's answer could not be used: %(platform_says)s", platform_says=platform_says(exc)
+            ),
+        )
 
     # Every plugin rule let this sync through: what the bell said of them is over.
     notifications_resolve(
-        plugin, PLUGIN_NOTIFICATION_KINDS, how="A sync has gone through since.", order_number="", now=now
+        plugin,
+        PLUGIN_NOTIFICATION_KINDS,
+        how=said("A sync has gone through since."),
+        order_number="",
+        now=now,
     )
     if run.resume_from is None:
         Plugin.objects.filter(pk=plugin.pk).update(last_synced_at=now)
         plugin.last_synced_at = now
-    summary = (
-        f"{run.imported} imported, {run.already_imported} already here, {run.not_imported} not imported."
-    )
+    counts = {"imported": run.imported, "already": run.already_imported, "not_imported": run.not_imported}
     if run.resume_from is not None:
-        summary += f" Orders placed from {run.resume_from:%b %-d, %Y} on continue in the background."
+        summary = said(
+            "%(imported)s imported, %(already)s already here, %(not_imported)s not imported. Orders placed from "
+            "%(day)s on continue in the background.",
+            day=day_words(run.resume_from),
+            **counts,
+        )
         run.save(update_fields=["resume_from"])
+    else:
+        summary = said(
+            "%(imported)s imported, %(already)s already here, %(not_imported)s not imported.", **counts
+        )
     return _finish(run, SyncRun.Outcome.SUCCEEDED, summary)
 
 
@@ -259,14 +288,16 @@ def scheduled_sync_since(plugin: Plugin) -> datetime:
     return max(enabled_at, plugin.last_synced_at - SYNC_LOOKBACK)
 
 
-def _finish(run: SyncRun, outcome: str, message: str) -> SyncRun:
+def _finish(run: SyncRun, outcome: str, message: Said) -> SyncRun:
     run.outcome = outcome
-    run.message = message[:500]
+    # The English text in its column; the message, read in each reader's language, beside it.
+    run.message, run.said = str.__str__(message)[:500], message if isinstance(message, Said) else None
     run.finished_at = timezone.now()
     run.save(
         update_fields=[
             "outcome",
             "message",
+            "said",
             "finished_at",
             "seen",
             "imported",
@@ -274,10 +305,12 @@ def _finish(run: SyncRun, outcome: str, message: str) -> SyncRun:
             "not_imported",
         ]
     )
+    if run.said is not None:
+        run.message = run.said  # as a loaded run reads it (``SyncRun.from_db``)
     return run
 
 
-def _finish_after_error(run: SyncRun, message: str) -> None:
+def _finish_after_error(run: SyncRun, message: Said) -> None:
     """Finish the run as failed while an error is on its way up; never mask that error."""
     try:
         _finish(run, SyncRun.Outcome.FAILED, message)
@@ -479,7 +512,7 @@ def _import_batch(importing: _Importing, batch: list[ListedOrder]) -> _BatchResu
             notifications_resolve(
                 plugin,
                 Notification.Kind.values,
-                how="The order has been imported since.",
+                how=said("The order has been imported since."),
                 order_numbers=[o.number for o in to_import],
                 now=now,
             )
