@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from kitty_troubleshoot.said import said
+
 
 class Status(enum.StrEnum):
     PASSED = "passed"
@@ -142,7 +144,9 @@ class Check:
         """Where the check belongs, e.g. "An Order Did Not Import, Step 1"."""
         if not cls.article:
             return ""
-        return f"{cls.article}, Step {cls.step}" if cls.step else f"{cls.article}, before Step 1"
+        if cls.step:
+            return said("%(article)s, Step %(step)s", article=cls.article, step=cls.step)
+        return said("%(article)s, before Step 1", article=cls.article)
 
     def run(self, ctx: CheckContext) -> Outcome:
         raise NotImplementedError
@@ -153,7 +157,7 @@ class Check:
         Must be idempotent (applying twice changes nothing more) and raise
         InputError for a choice that is not on offer.
         """
-        raise InputError("fix", "This check offers no such fix.")
+        raise InputError("fix", said("This check offers no such fix."))
 
 
 @dataclass(frozen=True)
