@@ -46,7 +46,8 @@ def english_left(text: str, language: str) -> list[str]:
             continue
         for piece in re.split(r"%\([a-z_]+\)[sd]|<[^>]+>|\n", english):
             piece = piece.strip(" .,:;“”()")
-            if len(piece) >= 14 and piece in text and piece not in translated:
+            # Three words or more: a name such as "Demo Marketplace" is also the stores' data.
+            if len(piece.split()) >= 3 and piece in text and piece not in translated:
                 found.append(piece)
     return sorted(set(found))
 
@@ -80,7 +81,7 @@ def test_a_german_merchant_checks_every_step_of_the_german_article(demo_site, re
 
     # The whole page, header to ticket form, is German: no sentence of the software is left in English.
     whole = page.locator("body").inner_text()
-    for german in ("Jetzt prüfen", "Erneut prüfen", "Ihr Konto prüfen", "Abmelden"):
+    for german in ("Alle Schritte prüfen", "Erneut prüfen", "Ihr Konto prüfen", "Abmelden"):
         assert german in whole
     assert english_left(whole, "de") == []
 
