@@ -21,7 +21,9 @@ as cache and broker). Each merchant (``bench-merchant-NN``, made as
 It prints, for each, the mean milliseconds of this process's CPU
 (``time.process_time``), of the PostgreSQL session's (its backend's
 ``/proc`` times; 10 ms ticks, so only the mean over many rounds means
-anything) and the queries a request made; ``--profile KIND`` prints
+anything), the queries a request made and the Python function calls it
+made (counted in one more round under cProfile: a measure of the work that a
+busy host does not change, to compare code with); ``--profile KIND`` prints
 cProfile's top functions for that kind instead of timing it.
 
     BENCH_REDIS_PORT=6395 uv run python bench/diagnosis_cpu.py [--merchants 10] [--rounds 5] [--keep]
@@ -119,11 +121,20 @@ class Meter:
         self.cpu: dict[str, list[float]] = defaultdict(list)
         self.pg: dict[str, list[float]] = defaultdict(list)
         self.queries: dict[str, list[int]] = defaultdict(list)
+        self.calls: dict[str, list[int]] = defaultdict(list)
 
     def __call__(self, kind: str, work):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        if self.profile == "calls":  # Python function calls: the same on a busy host as on a quiet one
+            profiler = cProfile.Profile()
+            profiler.enable()
+            try:
+                return work()
+            finally:
+                profiler.disable()
+                self.calls[kind].append(pstats.Stats(profiler).total_calls)
         if self.profile == kind:
             self.profiler.enable()
             try:
@@ -143,14 +154,17 @@ class Meter:
                 print(f"  {query['sql'][:300]}")
         return result
 
-    def report(self) -> None:
+    def report(self, calls: Meter | None = None) -> None:
         if self.profile:
             stats = pstats.Stats(self.profiler)
             stats.sort_stats("cumulative").print_stats(r"/(apps|kitty_troubleshoot|templatetags)/", 50)
             stats.sort_stats("cumulative").print_stats(40)
             stats.sort_stats("tottime").print_stats(25)
             return
-        print(f"{'':16}{'CPU ms (median, mean)':>24}{'PostgreSQL ms (mean)':>22}{'queries':>10}{'n':>6}")
+        print(
+            f"{'':16}{'CPU ms (median, mean)':>24}{'PostgreSQL ms (mean)':>22}{'queries':>10}{'n':>6}"
+            f"{'Python calls':>14}"
+        )
         for kind in KINDS:
             cpu = self.cpu[kind]
             if not cpu:
@@ -159,6 +173,7 @@ class Meter:
                 f"{kind:16}{statistics.median(cpu):>14.2f}{statistics.mean(cpu):>10.2f}"
                 f"{statistics.mean(self.pg[kind]):>22.2f}"
                 f"{statistics.mean(self.queries[kind]):>10.1f}{len(cpu):>6}"
+                f"{statistics.mean(calls.calls[kind]) if calls and calls.calls[kind] else 0:>14,.0f}"
             )
 
 
@@ -278,7 +293,12 @@ def main() -> int:
         for _ in range(args.rounds):
             for browser in browsers:
                 one_round(meter, *browser)
-        meter.report()
+        calls = None
+        if not args.profile:  # then once more, counting function calls (cProfile slows it down)
+            calls = Meter("calls")
+            for browser in browsers:
+                one_round(calls, *browser)
+        meter.report(calls)
         return 0
     except BenchError as exc:
         print(f"FAIL: {exc}", file=sys.stderr)

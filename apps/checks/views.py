@@ -208,8 +208,9 @@ def check_start(request, every_step: bool = False):
 
     if not request.htmx:
         return _back_to(page, anchor, checking=True)
-    # A diagnosis this request created has no runs but these: they are shown without reading them back.
-    runs = start.runs if start.created else None
+    # A diagnosis this request created has no runs but these, and every step's newest run is this
+    # start's when it ran every step afresh: they are shown without reading them back.
+    runs = start.runs if start.created or (run_all and start.fresh) else None
     if run_all:
         return _summary_response(request, page, diagnosis, n=0, runs=runs)
     shown = request.POST.get("shown", "")
