@@ -6,6 +6,7 @@ import re
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 from wagtail.models import Page
@@ -52,11 +53,38 @@ POLL_DELAYS_MS = [50, 100, 100, 150, 150, 250, 400, 650, 1000]
 POLL_MS_PER_RUN_AHEAD = 3
 
 
-def poll_delay(n: int, *, runs_ahead: int | None = None) -> int:
+# While a worker has a diagnosis's checks and none of them has ended for a while, they wait on a
+# platform (a database check ends in milliseconds): the next look waits about as long as nothing has
+# ended already, up to this. A diagnosis whose runs keep ending is looked at as often as before; one
+# waiting seconds on a slow store is looked at after 0.4, 0.8, 1.6 s and then every 2 s.
+POLL_QUIET_MAX_MS = 2000
+
+
+def poll_delay(n: int, *, runs_ahead: int | None = None, quiet_ms: int | None = None) -> int:
     delay = POLL_DELAYS_MS[min(n, len(POLL_DELAYS_MS) - 1)]
     if runs_ahead:
         delay = max(delay, min(runs_ahead * POLL_MS_PER_RUN_AHEAD, POLL_DELAYS_MS[-1]))
+    if quiet_ms:
+        delay = max(delay, min(quiet_ms, POLL_QUIET_MAX_MS))
     return delay
+
+
+def runs_quiet_ms(runs, now=None) -> int | None:
+    """How long (ms) a worker has had these runs without one of them ending; None unless one has started.
+
+    From the newest end, or start, among them: a look that finds a run ended
+    just now sets it back to nothing. Runs that all still wait in the queue
+    have no worker yet (``runs_queued_ahead`` paces those looks).
+    """
+    moments = [
+        run.finished_at if run.finished else run.started_at
+        for run in runs
+        if run is not None and (run.finished or run.status == CheckRun.State.RUNNING)
+    ]
+    moments = [moment for moment in moments if moment is not None]
+    if not moments:
+        return None
+    return max(0, int(((now or timezone.now()) - max(moments)).total_seconds() * 1000))
 
 
 def _widget_response(request, page, widget: StepWidget, *, n: int = 0, status: int = 200):
@@ -180,8 +208,9 @@ def check_start(request, every_step: bool = False):
 
     if not request.htmx:
         return _back_to(page, anchor, checking=True)
-    # A diagnosis this request created has no runs but these: they are shown without reading them back.
-    runs = start.runs if start.created else None
+    # A diagnosis this request created has no runs but these, and every step's newest run is this
+    # start's when it ran every step afresh: they are shown without reading them back.
+    runs = start.runs if start.created or (run_all and start.fresh) else None
     if run_all:
         return _summary_response(request, page, diagnosis, n=0, runs=runs)
     shown = request.POST.get("shown", "")
@@ -367,7 +396,9 @@ def _summary_response(
         "widgets": changed,
         "news": news,  # anything the page does not have yet: else only the summary's next look is sent
         "already_here": panel.already_here,
-        "poll_delay": poll_delay(n, runs_ahead=None if summary.done else runs_queued_ahead(runs)),
+        "poll_delay": poll_delay(n)
+        if summary.done
+        else poll_delay(n, runs_ahead=runs_queued_ahead(runs), quiet_ms=runs_quiet_ms(runs)),
         "next_n": n + 1,
         "poll_shown": ".".join(sorted(final, key=int)),
     }

@@ -15,9 +15,9 @@ from apps.commerce.models import Plugin
 from .models import Incident
 
 
-def plugin_platform(merchant_id: int, plugin_id: int | None) -> str:
+def plugin_platform(merchant_id: int | None, plugin_id: int | None) -> str:
     """The platform key of the merchant's own plugin; "" for anyone else's or none."""
-    if plugin_id is None:
+    if plugin_id is None or merchant_id is None:
         return ""
     platform = Plugin.objects.filter(merchant_id=merchant_id, pk=plugin_id).values_list("platform", flat=True)
     return platform.first() or ""
@@ -53,12 +53,9 @@ def panel_incidents(panel) -> dict[str, Incident]:
     # A preview checks a sandbox account: incidents on merchants' platforms are not its news.
     if getattr(panel, "preview", None) is not None:
         return {}
-    selected = panel.selected_subject
-    # The panel's plugins are the reader's own: a typed id outside them says nothing.
-    if selected is None or selected not in dict(panel.subjects):
-        return {}
-    platform = Plugin.objects.filter(pk=selected).values_list("platform", flat=True).first()
-    return banner_incidents(platform or "")
+    # The panel's plugins are the reader's own (its account's): a typed id outside them says nothing.
+    # Asked in one query, not the account's plugin list and then the plugin.
+    return banner_incidents(plugin_platform(panel.subjects_of, panel.selected_subject))
 
 
 def ticket_incidents(diagnosis: Diagnosis | None) -> list[Incident]:

@@ -60,6 +60,26 @@ def test_while_its_checks_wait_behind_others_the_summary_looks_again_later(merch
     assert _summary_poll_delay(again) == 100  # its checks started: the next answer is moments away
 
 
+def test_a_summary_waiting_on_a_slow_platform_looks_again_less_often(merchant_client, page, tasks_held):
+    first = start(merchant_client, page, plugin_named("Main store"), number="1001", all="1").content.decode()
+    poll = unescape(re.search(r'id="diagnosis-summary"[^>]*hx-get="([^"]+)"', first, re.S).group(1))
+    runs = CheckRun.objects.filter(diagnosis__subject_id=plugin_named("Main store").pk)
+    now = timezone.now()
+    # The worker has them: one ended a moment ago, the others run on.
+    runs.update(status=CheckRun.State.RUNNING, started_at=now - timedelta(seconds=3))
+    ended = runs.first()
+    runs.filter(pk=ended.pk).update(
+        status=CheckRun.State.PASSED, finished_at=now - timedelta(milliseconds=10)
+    )
+    assert _summary_poll_delay(merchant_client.get(poll, **HTMX).content.decode()) == 100  # as before
+
+    # Nothing has ended for 0.7 s, then for 3 s: the next look waits about as long, at most 2 s.
+    runs.filter(pk=ended.pk).update(finished_at=now - timedelta(milliseconds=700))
+    assert 700 <= _summary_poll_delay(merchant_client.get(poll, **HTMX).content.decode()) < 1000
+    runs.filter(pk=ended.pk).update(finished_at=now - timedelta(seconds=3))
+    assert _summary_poll_delay(merchant_client.get(poll, **HTMX).content.decode()) == 2000
+
+
 def test_every_step_summary_tells_the_page_only_when_done(merchant_client, page, tasks_held):
     running = start(merchant_client, page, plugin_named("Main store"), number="1006", all="1")
     assert "HX-Trigger" not in running

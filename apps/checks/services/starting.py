@@ -33,6 +33,9 @@ class Start:
     diagnosis: Diagnosis
     runs: list[CheckRun]
     created: bool
+    # Every run is this start's own (none joined one in flight): on a diagnosis that had runs before,
+    # they are its latest of each step they check.
+    fresh: bool = False
 
 
 def checks_start(
@@ -63,6 +66,7 @@ def checks_start(
     else:
         diagnosis = diagnosis_for(account=account, user=user, page=page, subject_id=subject_id, values=values)
     created = diagnosis.is_new
+    before = timezone.now()
     try:
         runs = check_runs_start(
             diagnosis=diagnosis, user=user, targets=[*before_step_one(page, diagnosis.reference), *targets]
@@ -71,7 +75,8 @@ def checks_start(
         if created and not diagnosis.runs.exists():  # refused after all (a start at the same moment)
             diagnosis.delete()
         raise
-    return Start(diagnosis=diagnosis, runs=runs, created=created)
+    fresh = all(run.queued_at >= before for run in runs)  # a run in flight it joined was queued earlier
+    return Start(diagnosis=diagnosis, runs=runs, created=created, fresh=fresh)
 
 
 def diagnosis_for(
