@@ -202,7 +202,12 @@ def browser_for(username: str):
 
 
 def htmx_headers(client) -> dict[str, str]:
-    return {"HTTP_HX_REQUEST": "true", "HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+    # As htmx sends them: the page the answer goes into (its language decides the answer's).
+    return {
+        "HTTP_HX_REQUEST": "true",
+        "HTTP_HX_CURRENT_URL": f"http://testserver{ARTICLE_PATH}",
+        "HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value,
+    }
 
 
 def one_round(meter: Meter, client, press: str, form: dict) -> None:

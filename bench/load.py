@@ -572,7 +572,9 @@ class AsyncBrowser:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if htmx:
+            # As htmx sends them: the answer speaks the language of the page it goes into.
             headers["HX-Request"] = "true"
+            headers["HX-Current-URL"] = str(self.client.base_url.join(ARTICLE_PATH))
         if "csrftoken" in self.cookies:
             headers["X-CSRFToken"] = self.cookies["csrftoken"]
         return headers
