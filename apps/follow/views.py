@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.checks.selectors.viewers import diagnosis_for_account
-from apps.languages.selectors import language_of
+from apps.languages.selectors import language_of, supported_language
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors
@@ -150,9 +150,19 @@ def _back_to_article(request, diagnosis):
     return HttpResponseRedirect(f"{page.url}#diagnosis-summary" if page else reverse("follow:inbox"))
 
 
+def form_language(request) -> str:
+    """The language of the page the watch box was pressed on (the form says): what comes back speaks it."""
+    return supported_language(request.POST.get("language")) or translation.get_language()
+
+
 @login_required_htmx(anchor="diagnosis-summary")
 @require_POST
 def watch_start_view(request):
+    with translation.override(form_language(request)):
+        return _watch_start(request)
+
+
+def _watch_start(request):
     diagnosis = diagnosis_for_account(request.account, request.POST.get("diagnosis", ""))
     if diagnosis is None:
         raise Http404(gettext("No such diagnosis."))
@@ -176,6 +186,11 @@ def watch_start_view(request):
 @login_required_htmx(anchor="diagnosis-summary")
 @require_POST
 def watch_cancel_view(request, watch_uuid):
+    with translation.override(form_language(request)):
+        return _watch_cancel(request, watch_uuid)
+
+
+def _watch_cancel(request, watch_uuid):
     watch = selectors.watch_for_account(request.account, watch_uuid)
     if watch is None:
         raise Http404(gettext("No such watch."))

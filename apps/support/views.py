@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -38,6 +38,12 @@ NO_DIAGNOSIS = _(
     "We could not tell which checks this ticket is about. Go back to the article, "
     "choose your plugin and order number, run the checks, and send the ticket from there."
 )
+
+
+def form_language(request) -> str:
+    """The language of the article the form was sent from (the form says): its answers are swapped
+    into that page, so they speak its language."""
+    return supported_language(request.POST.get("language")) or translation.get_language()
 
 
 def merchant_language(request) -> str:
@@ -72,6 +78,11 @@ def ticket_create_view(request):
     the second try fails too, the form comes back with the merchant's text and
     a sentence saying so, never a server error.
     """
+    with translation.override(form_language(request)):
+        return _ticket_create_retrying(request)
+
+
+def _ticket_create_retrying(request):
     started = timezone.now()
     try:
         return _ticket_create(request, started=started)
@@ -165,6 +176,12 @@ def ticket_form_view(request):
     page = live_article(request.GET.get("page"))
     if not request.htmx:
         return HttpResponseRedirect(f"{page.url}#still-missing")
+    # Swapped into the article: in the article's language.
+    with translation.override(supported_language(page.locale.language_code) or translation.get_language()):
+        return _ticket_form(request, page)
+
+
+def _ticket_form(request, page):
     diagnosis = session_diagnosis(request, page)
     shown = request.GET.get("shown", "")
     if request.GET.get("edited") and shown:

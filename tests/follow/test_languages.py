@@ -6,14 +6,17 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import translation
 
+from apps.checks.models import Diagnosis
 from apps.commerce.importing import plugin_sync
 from apps.commerce.models import Notification
 from apps.follow.models import OrderWatch
 from apps.follow.services import watches_follow
 from apps.languages.services import language_preference_set
+from tests.checks.conftest import plugin_named
+from tests.factories import fresh_order
 from tests.html import text
 
-from .test_watch import watching_a_fresh_order
+from .test_watch import HTMX, check_every_step, watching_a_fresh_order
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +81,18 @@ def test_unsubscribing_from_the_french_e_mail_reads_in_french(arrived, client):
 
     assert "Ne plus recevoir d’e-mails sur les commandes suivies ?" in asked
     assert "C’est fait : plus d’e-mails sur les commandes suivies." in done
+
+
+def test_the_watch_box_answers_in_the_language_of_the_page_it_was_pressed_on(merchant_client, page):
+    main = plugin_named("Main store")
+    fresh_order(main)
+    check_every_step(merchant_client, page, main, "1010")
+    diagnosis = Diagnosis.objects.get(reference="1010")
+
+    response = merchant_client.post(
+        "/notifications/watches/", {"diagnosis": str(diagnosis.uuid), "language": "fr"}, **HTMX
+    )
+
+    box = text(response.content.decode())
+    assert "Commande n° 1010 suivie : vous serez prévenu ici et par e-mail de son arrivée" in box
+    assert "Arrêter le suivi" in box and "Stop watching" not in box

@@ -172,3 +172,15 @@ def test_a_form_error_reads_in_the_language_of_the_page(owner_client, diagnosis,
     assert "Restez en dessous de 10 000 caractères." in html
     assert "Keep this under" not in html
     assert not SupportTicket.objects.exists()
+
+
+def test_the_confirmation_speaks_the_language_of_the_article_it_was_sent_from(
+    german_merchant, owner_client, diagnosis
+):
+    response = owner_client.post(NEW_TICKET_URL, ticket_post(diagnosis, language="de"), **HTMX)
+
+    html = text(response.content.decode())
+    ticket = SupportTicket.objects.get()
+    assert "An den Support gesendet" in html
+    assert f"Ihre Referenz ist {ticket.reference}" in html and f"für Bestellung #{ORDER_NUMBER}." in html
+    assert "Sent to support" not in html
