@@ -436,6 +436,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "help@commercekitty.example")
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@commercekitty.example")
+# The language support's inbox reads tickets in, whatever language the merchant wrote from.
+SUPPORT_LANGUAGE = env_str("SUPPORT_LANGUAGE", "en")
+if SUPPORT_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"SUPPORT_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}, not {SUPPORT_LANGUAGE!r}."
+    )
 
 # --- Security -------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

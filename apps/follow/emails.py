@@ -1,4 +1,7 @@
-"""The one e-mail a watch sends: plain text and HTML from templates, with a one-click unsubscribe."""
+"""The one e-mail a watch sends: plain text and HTML from templates, with a one-click unsubscribe.
+
+Written in the watcher's own language (their saved choice), whoever's sync or which worker ended it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+
+from apps.languages.selectors import language_of
 
 UNSUBSCRIBE_SALT = "follow.unsubscribe"
 
@@ -24,13 +31,20 @@ def unsubscribe_user_id(token: str) -> int | None:
 
 
 def watch_email(watch) -> EmailMultiAlternatives:
+    """The watch's e-mail to the user who asked for it, in their language."""
+    with translation.override(language_of(watch.user)):
+        return _watch_email(watch)
+
+
+def _watch_email(watch) -> EmailMultiAlternatives:
     base_url = getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
     evidence = watch.notification.evidence if watch.notification else {}
     unsubscribe_url = base_url + reverse("follow:unsubscribe", args=[unsubscribe_token(watch.user)])
     context = {
         "watch": watch,
         "arrived": watch.state == watch.State.ARRIVED,
-        "lines": watch.result.splitlines(),
+        "lines": watch.result_lines,
+        "language": translation.get_language(),
         "step_url": base_url + evidence["url"] if evidence.get("url") else "",
         "ticket_url": base_url + reverse("checks:open", args=[watch.recheck.uuid]) + "?to=still-missing"
         if watch.recheck_id
@@ -40,9 +54,10 @@ def watch_email(watch) -> EmailMultiAlternatives:
         "unsubscribe_url": unsubscribe_url,
     }
     if context["arrived"]:
-        subject = f"Order #{watch.order_number} arrived in Commerce Kitty"
+        subject = gettext("Order #%(number)s arrived in Commerce Kitty")
     else:
-        subject = f"Order #{watch.order_number} is still not in Commerce Kitty"
+        subject = gettext("Order #%(number)s is still not in Commerce Kitty")
+    subject %= {"number": watch.order_number}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("follow/email/watch.txt", context),

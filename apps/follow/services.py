@@ -16,7 +16,8 @@ from apps.checks.selectors.summary import diagnosis_summary
 from apps.checks.services.starting import diagnosis_rerun
 from apps.commerce.models import Notification, Order, Plugin
 from kitty_troubleshoot.limits import Limit, LimitRefused
-from kitty_troubleshoot.words import duration_words, when
+from kitty_troubleshoot.said import Said, as_json, in_language, said, said_n
+from kitty_troubleshoot.words import duration_words
 
 from .emails import watch_email
 from .models import EmailPreference, OrderWatch
@@ -30,7 +31,7 @@ EMAIL_GRACE = timedelta(minutes=2)
 
 
 class WatchRefused(Exception):
-    """The order cannot be watched; the message says why."""
+    """The order cannot be watched; ``args[0]`` says why, as a message (``str()``: in the active language)."""
 
 
 def watch_hours() -> int:
@@ -39,12 +40,24 @@ def watch_hours() -> int:
 
 def _watch_limit() -> Limit:
     # Each watch looks again after every sync of its plugin and ends with an e-mail.
+    # Its own words go to the logs only; the merchant reads ``_watch_limit_refusal``.
     return Limit(
         name="follow:watches",
         allowed=settings.ORDER_WATCHES_PER_HOUR,
         window=60 * 60,
-        too_many="You have started {allowed} watches in the last hour. Try again in {wait}.",
-        unavailable="We cannot start watching orders for a moment. Try again in a few minutes.",
+        too_many="{allowed} watches in the last hour; the next in {wait}.",
+        unavailable="The watch limit cannot be counted.",
+    )
+
+
+def _watch_limit_refusal(refused: LimitRefused) -> Said:
+    if refused.unavailable:
+        return said("We cannot start watching orders for a moment. Try again in a few minutes.")
+    return said_n(
+        "You have started %(count)s watch in the last hour. Try again in %(wait)s.",
+        "You have started %(count)s watches in the last hour. Try again in %(wait)s.",
+        settings.ORDER_WATCHES_PER_HOUR,
+        wait=duration_words(refused.retry_after or 0),
     )
 
 
@@ -71,12 +84,14 @@ def watch_start(*, user, diagnosis: Diagnosis) -> tuple[OrderWatch, bool]:
     user has started too many watches in the last hour.
     """
     if not diagnosis.reference:
-        raise WatchRefused("Type the missing order's number and check it first.")
+        raise WatchRefused(said("Type the missing order's number and check it first."))
     plugin = Plugin.objects.filter(pk=diagnosis.subject_id, merchant_id=diagnosis.merchant_id).first()
     if plugin is None:
-        raise WatchRefused("That plugin is no longer in your account.")
+        raise WatchRefused(said("That plugin is no longer in your account."))
     if Order.objects.filter(plugin=plugin, number=diagnosis.reference).exists():
-        raise WatchRefused(f"Order #{diagnosis.reference} is already in Commerce Kitty.")
+        raise WatchRefused(
+            said("Order #%(number)s is already in Commerce Kitty.", number=diagnosis.reference)
+        )
     existing = watch_for(diagnosis)
     if existing is not None:
         return existing, False
@@ -86,7 +101,7 @@ def watch_start(*, user, diagnosis: Diagnosis) -> tuple[OrderWatch, bool]:
     try:  # only a watch that would be new is counted
         _watch_limit().hit(getattr(user, "pk", None))
     except LimitRefused as exc:
-        raise WatchRefused(str(exc)) from None
+        raise WatchRefused(_watch_limit_refusal(exc)) from None
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -174,9 +189,18 @@ def _watch_follow(pk: int) -> bool:
 
 def _watch_end_arrived(watch: OrderWatch, order: Order) -> None:
     watch.order = order
-    watch.result = (
-        f"Order #{order.number} arrived in Commerce Kitty: imported {when(order.imported_at)} into the "
-        f"channel {order.channel.name}, through “{watch.plugin.name}”."
+    _watch_said(
+        watch,
+        [
+            said(
+                "Order #%(number)s arrived in Commerce Kitty: imported %(when)s into the channel "
+                "%(channel)s, through “%(plugin)s”.",
+                number=order.number,
+                when=order.imported_at or timezone.now(),
+                channel=order.channel.name,
+                plugin=watch.plugin.name,
+            )
+        ],
     )
     _watch_end(watch, OrderWatch.State.ARRIVED, Notification.Kind.ORDER_ARRIVED, url="")
 
@@ -185,19 +209,29 @@ def _watch_end_still_missing(watch: OrderWatch) -> None:
     """Run the diagnosis once more, here and now, and say what still stands in the way."""
     diagnosis = _diagnosis_again(watch)
     waited = duration_words((watch.deadline - watch.created_at).total_seconds())
-    headline = (
-        f"Order #{watch.order_number} is still not in Commerce Kitty, {waited} after you asked to be told."
-    )
     if diagnosis is None:
-        watch.result = (
-            f"{headline} The article it was checked on is no longer published, so it could not be "
-            "checked again: open a support ticket."
+        _watch_said(
+            watch,
+            [
+                said(
+                    "Order #%(number)s is still not in Commerce Kitty, %(waited)s after you asked to be "
+                    "told. The article it was checked on is no longer published, so it could not be "
+                    "checked again: open a support ticket.",
+                    number=watch.order_number,
+                    waited=waited,
+                )
+            ],
         )
         _watch_end(watch, OrderWatch.State.STILL_MISSING, Notification.Kind.ORDER_STILL_MISSING, url="")
         return
+    headline = said(
+        "Order #%(number)s is still not in Commerce Kitty, %(waited)s after you asked to be told.",
+        number=watch.order_number,
+        waited=waited,
+    )
     watch.recheck = diagnosis
     summary = diagnosis_summary(diagnosis, page=diagnosis.page.specific)
-    watch.result = f"{headline}\n{summary.as_text()}"
+    _watch_said(watch, [headline, *(line.text for line in summary.lines())])
     step = summary.cause or (summary.unknown_steps[0] if summary.unknown_steps else None)
     url = diagnosis_link(diagnosis, f"step-{step.step_number}" if step else "still-missing")
     _watch_end(watch, OrderWatch.State.STILL_MISSING, Notification.Kind.ORDER_STILL_MISSING, url=url)
@@ -224,20 +258,49 @@ def diagnosis_link(diagnosis: Diagnosis, to: str) -> str:
     return reverse("checks:open", args=[diagnosis.uuid]) + f"?to={to}"
 
 
+def _watch_said(watch: OrderWatch, lines: list) -> None:
+    """What the watch tells the merchant: its sentences as messages, and their English for ``result``."""
+    watch.said = lines
+    watch.result = "\n".join(in_language(line, settings.LANGUAGE_CODE) for line in lines)
+
+
+def notification_message(lines: list):
+    """The watch's sentences as the one message a notification says (each sentence a value of the next)."""
+    message = lines[0]
+    for line in lines[1:]:
+        message = said("%(said)s %(then)s", said=message, then=line)
+    return message
+
+
+def _notification_fields(message) -> dict:
+    """A notification's text: its English column, and the message the inbox reads in each reader's
+    language (the model's ``said`` where it has one; else kept in its evidence, see selectors)."""
+    fields = {"message": in_language(message, settings.LANGUAGE_CODE)[:500]}
+    if not isinstance(message, Said):
+        return fields
+    if any(field.name == "said" for field in Notification._meta.get_fields()):
+        fields["said"] = message
+    else:
+        fields["evidence"] = {"said": as_json(message)}
+    return fields
+
+
 def _watch_end(watch: OrderWatch, state: str, kind: str, *, url: str) -> None:
     now = timezone.now()
+    fields = _notification_fields(notification_message(watch.said))
+    evidence = {**fields.pop("evidence", {}), "url": url, "watch": str(watch.uuid)}
     watch.notification = Notification.objects.create(
         merchant_id=watch.merchant_id,
         plugin=watch.plugin,
         order_number=watch.order_number,
         kind=kind,
-        message=watch.result.replace("\n", " ")[:500],
-        evidence={"url": url, "watch": str(watch.uuid)},
+        evidence=evidence,
         created_at=now,
         last_seen_at=now,
+        **fields,
     )
     watch.state, watch.ended_at = state, now
-    watch.save(update_fields=["state", "ended_at", "order", "recheck", "result", "notification"])
+    watch.save(update_fields=["state", "ended_at", "order", "recheck", "result", "said", "notification"])
 
 
 # --- The e-mail -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from apps.checks.models import CheckRun
 from apps.checks.registry import get_check
 from apps.commerce.models import Plugin
 from apps.platforms.registry import platform_choices
+from kitty_troubleshoot.said import Said, said
 
 from .models import Incident
 
@@ -111,23 +112,29 @@ def failure_figures(*, since: datetime) -> dict[tuple[str, str], Figures]:
     return figures
 
 
-def default_wording(figures: Figures) -> str:
-    """What merchants read until someone edits it, from what most failing merchants saw."""
-    platform = dict(platform_choices()).get(figures.platform, figures.platform)
+def default_wording(figures: Figures) -> Said:
+    """What merchants read until someone edits it, from what most failing merchants saw: a message,
+    read by each merchant in their own language."""
+    platform = str(dict(platform_choices()).get(figures.platform, figures.platform))
     if figures.unknown_merchants * 2 >= figures.failing_merchants:
-        return (
-            f"Many {platform} stores can't be reached right now — this is on the platform's side; "
-            "we'll update this note."
+        return said(
+            "Many %(platform)s stores can't be reached right now — this is on the platform's side; "
+            "we'll update this note.",
+            platform=platform,
         )
     if figures.check_key == "plugin_authorized":
-        return (
-            f"{platform} is refusing many stores' connections right now — this is on the platform's side, "
-            "so reauthorizing may not help yet; we'll update this note."
+        return said(
+            "%(platform)s is refusing many stores' connections right now — this is on the platform's "
+            "side, so reauthorizing may not help yet; we'll update this note.",
+            platform=platform,
         )
     check = get_check(figures.check_key)
     title = check.title if check is not None else figures.check_key
-    return (
-        f"Many {platform} stores fail “{title}” right now — we are looking into it and will update this note."
+    return said(
+        "Many %(platform)s stores fail “%(check)s” right now — we are looking into it and will update "
+        "this note.",
+        platform=platform,
+        check=title if isinstance(title, Said) else str(title),
     )
 
 
@@ -166,12 +173,14 @@ def incidents_evaluate(*, now: datetime | None = None) -> Evaluation:
 
 
 def _incident_open(figures: Figures, *, window: int, now: datetime) -> Incident | None:
+    wording = default_wording(figures)
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
                 check_key=figures.check_key,
                 platform=figures.platform,
-                wording=default_wording(figures),
+                wording=str.__str__(wording),
+                said=wording,
                 window_minutes=window,
                 share=figures.share,
                 runs=figures.runs,

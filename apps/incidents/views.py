@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -34,7 +36,7 @@ class IncidentEditView(generic.EditView):
         incident = super().save_instance()
         action = self.request.POST.get(ACTION_FIELD, "")
         if action == "confirm" and not incident_confirm(incident=incident, by=self.request.user):
-            messages.warning(self.request, "It was no longer open, so it was not confirmed.")
+            messages.warning(self.request, gettext("It was no longer open, so it was not confirmed."))
         elif action == "dismiss":
             incident_dismiss(incident=incident, by=self.request.user)
         return incident
@@ -42,16 +44,18 @@ class IncidentEditView(generic.EditView):
     def get_success_message(self):
         action = self.request.POST.get(ACTION_FIELD, "")
         if action == "confirm" and self.object.state == Incident.State.CONFIRMED:
-            return f"Confirmed: merchants of {self.object.platform_label} now see the note on the step."
+            return gettext("Confirmed: merchants of %(platform)s now see the note on the step.") % {
+                "platform": self.object.platform_label
+            }
         if action == "dismiss" and self.object.state == Incident.State.DISMISSED:
-            return "Dismissed: merchants see nothing."
-        return "Wording saved."
+            return gettext("Dismissed: merchants see nothing.")
+        return gettext("Wording saved.")
 
 
 class IncidentViewSet(ModelViewSet):
     model = Incident
     icon = "warning"
-    menu_label = "Incidents"
+    menu_label = _("Incidents")
     menu_order = 300
     add_to_admin_menu = True
     form_fields = ["wording"]

@@ -38,3 +38,8 @@ def reader_language(request) -> str:
         or supported_language(translation.get_language_from_request(request, check_path=False))
         or settings.LANGUAGE_CODE
     )
+
+
+def language_of(user) -> str:
+    """The language to write to ``user`` in (e-mails, notifications): their saved choice, else English."""
+    return language_preference_of(user) or settings.LANGUAGE_CODE

@@ -1,4 +1,4 @@
-"""The e-mail that takes a ticket to the support inbox."""
+"""The e-mail that takes a ticket to the support inbox, in support's language (``SUPPORT_LANGUAGE``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from .models import SupportTicket
-from .selectors import transcript_as_text
+from .selectors import transcript_entries
 
 
 def _one_line(text: str, limit: int = 80) -> str:
@@ -20,8 +22,14 @@ def _one_line(text: str, limit: int = 80) -> str:
 
 
 def ticket_email_subject(ticket: SupportTicket) -> str:
-    plugin = f" via {_one_line(ticket.plugin_label, 60)}" if ticket.plugin_label else ""
-    return f"[{ticket.reference}] Order #{ticket.order_number} did not import{plugin}"
+    """The subject, in the active language."""
+    values = {"reference": ticket.reference, "number": ticket.order_number}
+    if ticket.plugin_label:
+        return gettext("[%(reference)s] Order #%(number)s did not import via %(plugin)s") % {
+            **values,
+            "plugin": _one_line(ticket.plugin_label, 60),
+        }
+    return gettext("[%(reference)s] Order #%(number)s did not import") % values
 
 
 def ticket_message_id(ticket: SupportTicket) -> str:
@@ -35,7 +43,16 @@ def ticket_message_id(ticket: SupportTicket) -> str:
 
 
 def ticket_email(ticket: SupportTicket) -> EmailMessage:
-    """The message for the support inbox: the ticket, the merchant's words and the transcript."""
+    """The message for the support inbox: the ticket, the merchant's words and the transcript.
+
+    Written in support's language (``SUPPORT_LANGUAGE``) whatever language the merchant
+    sent it in: the checks' verdicts and evidence are messages, read in it too.
+    """
+    with translation.override(settings.SUPPORT_LANGUAGE):
+        return _ticket_email(ticket)
+
+
+def _ticket_email(ticket: SupportTicket) -> EmailMessage:
     user = ticket.user
     reply_to = [user.email] if user is not None and user.email else None
     base_url = getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
@@ -45,7 +62,8 @@ def ticket_email(ticket: SupportTicket) -> EmailMessage:
         {
             "ticket": ticket,
             "user": user,
-            "transcript_text": transcript_as_text(ticket.transcript),
+            "entries": transcript_entries(ticket.transcript),
+            "language_name": _language_name(ticket.language),
             "admin_url": base_url + reverse("admin:support_supportticket_change", args=[ticket.pk]),
             "article_url": base_url + page_url if page_url else "",
         },
@@ -58,3 +76,13 @@ def ticket_email(ticket: SupportTicket) -> EmailMessage:
         reply_to=reply_to,
         headers={"Message-ID": ticket_message_id(ticket)},
     )
+
+
+def _language_name(code: str) -> str:
+    """A language's name in the active language ("German"), "" for none."""
+    if not code:
+        return ""
+    try:
+        return translation.get_language_info(code)["name_translated"]
+    except KeyError:
+        return code

@@ -8,6 +8,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kitty_troubleshoot.said import SaidField
 
 # No 0/O, 1/I/L: a reference is read aloud on the phone and typed from an e-mail.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -22,52 +26,87 @@ def new_reference() -> str:
 
 class SupportTicket(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
-    reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
-    merchant_id = models.BigIntegerField(db_index=True)
+    reference = models.CharField(
+        _("reference"), max_length=16, unique=True, default=new_reference, editable=False
+    )
+    merchant_id = models.BigIntegerField(_("merchant id"), db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="support_tickets"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="support_tickets",
     )
     diagnosis = models.ForeignKey(
-        "checks.Diagnosis", on_delete=models.SET_NULL, null=True, blank=True, related_name="support_tickets"
+        "checks.Diagnosis",
+        verbose_name=_("diagnosis"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="support_tickets",
     )
     page = models.ForeignKey(
-        "wagtailcore.Page", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    page_revision = models.ForeignKey(
-        "wagtailcore.Revision",
-        verbose_name="article revision",
+        "wagtailcore.Page",
+        verbose_name=_("article"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="The revision of the article the merchant was reading.",
     )
-    order_number = models.CharField(max_length=64)
-    platform = models.CharField(max_length=100, blank=True)
-    plugin_label = models.CharField("plugin", max_length=200, blank=True)
-    plugin_id = models.BigIntegerField(null=True, blank=True)
-    placed_date = models.DateField("placed on", null=True, blank=True)
-    tried = models.TextField("what they have already tried", blank=True)
-    message = models.TextField("anything else", blank=True)
-    # The latest run of each step of the diagnosis, as it stood when the ticket was sent.
-    transcript = models.JSONField(default=list, blank=True)
-    # The diagnosis' summary when the ticket was sent, worded as the article showed it.
-    verdict = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    emailed_at = models.DateTimeField("e-mailed to support at", null=True, blank=True)
+    page_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        verbose_name=_("article revision"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The revision of the article the merchant was reading."),
+    )
+    order_number = models.CharField(_("order number"), max_length=64)
+    platform = models.CharField(_("platform"), max_length=100, blank=True)
+    plugin_label = models.CharField(_("plugin"), max_length=200, blank=True)
+    plugin_id = models.BigIntegerField(_("plugin id"), null=True, blank=True)
+    placed_date = models.DateField(_("placed on"), null=True, blank=True)
+    tried = models.TextField(_("what they have already tried"), blank=True)
+    message = models.TextField(_("anything else"), blank=True)
+    # The language the merchant sent it in (their saved choice, else the page's): what they read and
+    # write in. Support reads the ticket in its own language (SUPPORT_LANGUAGE, an agent's own).
+    language = models.CharField(_("merchant's language"), max_length=12, blank=True)
+    # The latest run of each step of the diagnosis, as it stood when the ticket was sent: its verdicts,
+    # evidence and fixes kept as messages, so every reader reads them in their own language. Tickets
+    # sent before that keep plain English text, read as it is.
+    transcript = SaidField(_("transcript"), default=list, blank=True)
+    # The diagnosis' summary when the ticket was sent: in English (searched, older tickets' only
+    # wording), and as its sentences' messages (``verdict_lines``).
+    verdict = models.TextField(_("verdict"), blank=True)
+    verdict_said = SaidField(
+        _("verdict as messages"),
+        default=list,
+        blank=True,
+        help_text=_("The summary's sentences, read in the reader's language."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    emailed_at = models.DateTimeField(_("e-mailed to support at"), null=True, blank=True)
     # Set while one worker sends the e-mail; a send that died leaves it to go stale and be retried.
     email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Read-only diagnoses support ran from this ticket: what the account looks like now.
     rechecks = models.ManyToManyField(
-        "checks.Diagnosis", blank=True, related_name="rechecked_tickets", verbose_name="re-checks by support"
+        "checks.Diagnosis",
+        blank=True,
+        related_name="rechecked_tickets",
+        verbose_name=_("re-checks by support"),
     )
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("support ticket")
+        verbose_name_plural = _("support tickets")
         constraints = [
             # Two simultaneous submits for the same order cannot both open a ticket.
             models.UniqueConstraint(
@@ -78,11 +117,21 @@ class SupportTicket(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.reference} · order #{self.order_number}"
+        return gettext("%(reference)s · order #%(number)s") % {
+            "reference": self.reference,
+            "number": self.order_number,
+        }
 
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def verdict_lines(self) -> list:
+        """The summary's sentences: messages (read in the active language), or an older ticket's English lines."""
+        if self.verdict_said:
+            return list(self.verdict_said)
+        return [line for line in (self.verdict or "").splitlines() if line.strip()]
 
     def clean(self):
         # Reopening must not break the one-open-ticket rule (the admin form only
@@ -101,5 +150,10 @@ class SupportTicket(models.Model):
             )
             if duplicate:
                 raise ValidationError(
-                    {"status": f"Ticket {duplicate} is already open for this order; close it first."}
+                    {
+                        "status": gettext(
+                            "Ticket %(reference)s is already open for this order; close it first."
+                        )
+                        % {"reference": duplicate}
+                    }
                 )

@@ -5,14 +5,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from apps.checks.models import CheckRun, Diagnosis
+from apps.checks.registry import get_check
 from apps.checks.selectors.runs import latest_runs
 from apps.checks.selectors.steps import ALREADY_HERE_BLOCK
-from apps.checks.transcript import entry_heading, run_entry
+from apps.checks.transcript import run_entry
+from kitty_troubleshoot.said import Moment, Said, said_p
 
 from .models import SupportTicket
+
+# A run's result as a transcript names it, by the English word tickets stored before they kept messages.
+RESULT_WORDS = {
+    "passed": said_p("a check's result", "passed"),
+    "failed": said_p("a check's result", "failed"),
+    "couldn't check": said_p("a check's result", "couldn't check"),
+    "couldn't finish": said_p("a check's result", "couldn't finish"),
+    "still checking": said_p("a check's result", "still checking"),
+}
+FIX_FIELDS = ("key", "choice", "by", "result", "at")
 
 
 def _run_group(run: CheckRun) -> tuple:
@@ -20,11 +34,37 @@ def _run_group(run: CheckRun) -> tuple:
     return ("step", run.step_number) if run.step_number is not None else ("check", run.check_key)
 
 
+def _kept(value):
+    """A value as a ticket keeps it: a message as it is (each reader reads it in their language), else text."""
+    if isinstance(value, Said):
+        return value
+    if isinstance(value, Promise):  # a lazy translation has no message to keep: its English then
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(value)
+    return "" if value is None else str(value)
+
+
+def _kept_entry(entry: dict[str, Any], run: CheckRun, fixes: list[dict]) -> dict[str, Any]:
+    """A transcript entry whose words stay messages: the run's verdict, evidence and fixes as it stored them."""
+    check = get_check(run.check_key)
+    label = entry.get("status_label", "")
+    return {
+        **entry,
+        "title": _kept(check.title if check is not None else run.check_key),
+        "status_label": RESULT_WORDS.get(label, _kept(label)),
+        "summary": _kept(run.summary),
+        "evidence": [_kept(line) for line in run.evidence or []],
+        "fixes_applied": [{k: _kept(fix.get(k, "")) for k in FIX_FIELDS} for fix in fixes],
+    }
+
+
 def diagnosis_transcript(diagnosis: Diagnosis) -> list[dict[str, Any]]:
-    """The latest run of each step of this diagnosis, in step order, as plain JSON.
+    """The latest run of each step of this diagnosis, in step order, as JSON that keeps its messages.
 
     Fixes are gathered from every run of the step: a fix is applied by the run
     that re-checks after it, and a later re-run must not make it disappear.
+    Verdicts, evidence and fixes' results stay messages (``SupportTicket.transcript``
+    stores them as such), so each reader reads them in their own language.
     """
     now = timezone.now()
     latest: dict[tuple, CheckRun] = {}
@@ -35,30 +75,48 @@ def diagnosis_transcript(diagnosis: Diagnosis) -> list[dict[str, Any]]:
         fixes.setdefault(group, []).extend(f for f in run.fixes_applied or [] if isinstance(f, dict))
     # Runs outside the numbered steps (the "already imported?" look-up) come first.
     ordered = sorted(latest.items(), key=lambda item: (item[0][0] == "step", item[1].step_number or 0))
-    return [run_entry(run, fixes=fixes[group], now=now) for group, run in ordered]
+    return [
+        _kept_entry(run_entry(run, fixes=fixes[group], now=now), run, fixes[group]) for group, run in ordered
+    ]
 
 
-transcript_heading = entry_heading
+def _moment(value):
+    """An ISO time as stored in a transcript, as a moment read in the reader's locale (else as it is)."""
+    if isinstance(value, Said) or not value:
+        return value
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return value
+    return Moment(moment)
 
 
-def transcript_as_text(transcript: list[dict[str, Any]]) -> str:
-    """The full transcript, evidence included, for the e-mail to support."""
-    if not transcript:
-        return "No checks were run."
-    blocks = []
-    for entry in transcript:
-        lines = [f"{transcript_heading(entry)}: {str(entry.get('status_label', '')).upper()}"]
-        if entry.get("summary"):
-            lines.append(f"  {entry['summary']}")
-        lines.extend(f"  · {line}" for line in entry.get("evidence", []))
-        for fix in entry.get("fixes_applied", []):
-            by = f" by {fix['by']}" if fix.get("by") else ""
-            at = f" at {fix['at']}" if fix.get("at") else ""
-            lines.append(f"  Applied fix{by}{at}: {fix.get('result') or fix.get('key')}")
-        if entry.get("checked_at"):
-            lines.append(f"  Checked at {entry['checked_at']}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+def transcript_entries(transcript) -> list[dict[str, Any]]:
+    """A stored transcript as it is read: each check's title as its check says it now, the result, the
+    verdict, evidence and fixes in the reader's language (an older ticket's English text as it is).
+    """
+    entries = []
+    for entry in transcript or []:
+        if not isinstance(entry, dict):
+            entries.append({"title": entry, "evidence": [], "fixes_applied": []})
+            continue
+        check = get_check(str(entry.get("check_key") or ""))
+        label = entry.get("status_label") or entry.get("status") or ""
+        entries.append(
+            {
+                **entry,
+                "title": check.title if check is not None else entry.get("title", ""),
+                "status_label": RESULT_WORDS.get(label, label),
+                "evidence": [line for line in entry.get("evidence") or [] if line],
+                "fixes_applied": [
+                    {**fix, "at": _moment(fix.get("at"))}
+                    for fix in entry.get("fixes_applied") or []
+                    if isinstance(fix, dict)
+                ],
+                "checked_at": _moment(entry.get("checked_at")),
+            }
+        )
+    return entries
 
 
 def _placed_date_from_runs(diagnosis: Diagnosis) -> date | None:

@@ -22,6 +22,8 @@ from apps.checks.registry import account_directory
 from apps.checks.selectors.summary import diagnosis_summary
 from kitty_troubleshoot.celery import is_broker_error
 from kitty_troubleshoot.limits import Limit, LimitRefused
+from kitty_troubleshoot.said import Said, in_language, said, said_n
+from kitty_troubleshoot.words import duration_words
 
 from .emails import ticket_email
 from .models import SupportTicket, new_reference
@@ -38,23 +40,37 @@ class TicketNotAllowed(LookupError):
 
 
 class TicketRefused(Exception):
-    """No ticket now (too many in the last hour, or the limit cannot be counted); ``str()`` says why."""
+    """No ticket now (too many in the last hour, or the limit cannot be counted); ``str()`` says why
+    in the active language (``args[0]`` is the message)."""
 
 
 def _ticket_limit() -> Limit:
     # Each ticket e-mails the support inbox: a flood of them buries every other merchant's.
+    # Its own words go to the logs only; the merchant reads ``_ticket_refusal``.
     return Limit(
         name="support:tickets",
         allowed=settings.SUPPORT_TICKETS_PER_HOUR,
         window=60 * 60,
-        too_many=(
-            "You have sent {allowed} tickets in the last hour. Your text is still here: "
-            "send it in {wait}, or reply to one of your open tickets' e-mails."
-        ),
-        unavailable=(
+        too_many="{allowed} tickets in the last hour; the next in {wait}.",
+        unavailable="The ticket limit cannot be counted.",
+    )
+
+
+def _ticket_refusal(refused: LimitRefused) -> Said:
+    """Why no ticket was opened, as a message (the merchant reads it in their language)."""
+    if refused.unavailable:
+        return said(
             "We cannot take tickets for a moment. Your text is still here: send it again in a few "
-            f"minutes, or e-mail it to {settings.SUPPORT_EMAIL}."
-        ),
+            "minutes, or e-mail it to %(address)s.",
+            address=settings.SUPPORT_EMAIL,
+        )
+    return said_n(
+        "You have sent %(count)s ticket in the last hour. Your text is still here: "
+        "send it in %(wait)s, or reply to its e-mail.",
+        "You have sent %(count)s tickets in the last hour. Your text is still here: "
+        "send it in %(wait)s, or reply to one of your open tickets' e-mails.",
+        settings.SUPPORT_TICKETS_PER_HOUR,
+        wait=duration_words(refused.retry_after or 0),
     )
 
 
@@ -77,6 +93,7 @@ def ticket_create(
     user,
     cleaned_data: dict[str, Any],
     page_revision_id: int | None = None,
+    language: str = "",
 ) -> tuple[SupportTicket, bool]:
     """Open a ticket for this diagnosis and e-mail it to support once the transaction commits.
 
@@ -86,9 +103,12 @@ def ticket_create(
     conditional unique constraint decides the race). Raises TicketNotAllowed
     when the user is not a member of the diagnosis' merchant, and TicketRefused
     when the user has opened too many tickets in the last hour.
+
+    ``language`` is the merchant's (``settings.LANGUAGES``); the ticket records it, and keeps the
+    checks' verdicts and evidence as messages, read by each reader in their own language.
     """
     if account_directory().membership_for(user, merchant_id=diagnosis.merchant_id) is None:
-        raise TicketNotAllowed("This diagnosis is not one of your account's.")
+        raise TicketNotAllowed(said("This diagnosis is not one of your account's."))
 
     order_number: str = cleaned_data["order_number"]
     plugin_id = diagnosis.subject_id
@@ -99,9 +119,11 @@ def ticket_create(
     try:  # only a ticket that would be new is counted: sending the same one again is not
         _ticket_limit().hit(getattr(user, "pk", None))
     except LimitRefused as exc:
-        raise TicketRefused(str(exc)) from None
+        raise TicketRefused(_ticket_refusal(exc)) from None
 
     placed_date: date | None = cleaned_data.get("placed_date")
+    summary = diagnosis_summary(diagnosis, page=diagnosis.page.specific if diagnosis.page else None)
+    verdict = [line.text for line in summary.lines()]
     fields = {
         "merchant_id": diagnosis.merchant_id,
         "user": user,
@@ -115,10 +137,11 @@ def ticket_create(
         "placed_date": placed_date,
         "tried": cleaned_data.get("tried", ""),
         "message": cleaned_data.get("message", ""),
+        "language": language,
         "transcript": diagnosis_transcript(diagnosis),
-        "verdict": diagnosis_summary(
-            diagnosis, page=diagnosis.page.specific if diagnosis.page else None
-        ).as_text(),
+        # In English for searching, and as messages for reading.
+        "verdict": "\n".join(in_language(line, settings.LANGUAGE_CODE) for line in verdict),
+        "verdict_said": verdict,
         "created_at": timezone.now(),
     }
     for _attempt in range(REFERENCE_ATTEMPTS):
@@ -177,12 +200,12 @@ def ticket_recheck(*, ticket: SupportTicket, agent) -> Diagnosis:
         account_directory().subject_label(ticket.merchant_id, ticket.plugin_id) if ticket.plugin_id else None
     )
     if label is None:
-        raise RecheckNotPossible("The ticket's plugin is no longer in the merchant's account.")
+        raise RecheckNotPossible(said("The ticket's plugin is no longer in the merchant's account."))
     page = ticket.page.specific if ticket.page and ticket.page.live else None
     if page is None or not hasattr(page, "body"):
-        raise RecheckNotPossible("The article the ticket came from is no longer published.")
+        raise RecheckNotPossible(said("The article the ticket came from is no longer published."))
     if not ticket.order_number or not step_targets(page):
-        raise RecheckNotPossible("The article has no steps with checks any more.")
+        raise RecheckNotPossible(said("The article has no steps with checks any more."))
     try:
         diagnosis = diagnosis_rerun(
             merchant_id=ticket.merchant_id,

@@ -9,13 +9,16 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.checks.accounts import in_another_account
 from apps.checks.selectors.articles import live_article
 from apps.checks.selectors.viewers import diagnosis_for_account, session_diagnosis
+from apps.languages.selectors import language_preference_of, reader_language, supported_language
 from kitty_troubleshoot.decorators import login_required_htmx
 
 from . import selectors
@@ -27,14 +30,31 @@ logger = logging.getLogger(__name__)
 FORM_PARTIAL = "support/ticket_form.html#ticket_form"
 SENT_PARTIAL = "support/ticket_form.html#ticket_sent"
 NEWER_PARTIAL = "support/ticket_form.html#ticket_newer"
-NOT_SAVED = (
+NOT_SAVED = _(
     "We could not save your ticket just now: our database did not answer. Your text is still here; "
     "send it again in a minute."
 )
-NO_DIAGNOSIS = (
+NO_DIAGNOSIS = _(
     "We could not tell which checks this ticket is about. Go back to the article, "
     "choose your plugin and order number, run the checks, and send the ticket from there."
 )
+
+
+def form_language(request) -> str:
+    """The language of the article the form was sent from (the form says): its answers are swapped
+    into that page, so they speak its language."""
+    return supported_language(request.POST.get("language")) or translation.get_language()
+
+
+def merchant_language(request) -> str:
+    """The language a ticket is written in: the merchant's saved choice, else the article's they sent
+    it from (the form says which), else what their browser asks for.
+    """
+    return (
+        language_preference_of(request.user)
+        or supported_language(request.POST.get("language"))
+        or reader_language(request)
+    )
 
 
 def _render_form(request, context: dict, *, status: int):
@@ -58,6 +78,11 @@ def ticket_create_view(request):
     the second try fails too, the form comes back with the merchant's text and
     a sentence saying so, never a server error.
     """
+    with translation.override(form_language(request)):
+        return _ticket_create_retrying(request)
+
+
+def _ticket_create_retrying(request):
     started = timezone.now()
     try:
         return _ticket_create(request, started=started)
@@ -92,7 +117,7 @@ def _render_not_saved(request):
     except (OperationalError, InterfaceError):
         _connection_reset()
         # Without the database the form cannot be drawn again; htmx leaves the typed form in place.
-        return HttpResponse(NOT_SAVED, status=503, content_type="text/plain; charset=utf-8")
+        return HttpResponse(str(NOT_SAVED), status=503, content_type="text/plain; charset=utf-8")
 
 
 def _ticket_create(request, *, started):
@@ -102,7 +127,7 @@ def _ticket_create(request, *, started):
         return _render_form(request, context, status=400)
     diagnosis = diagnosis_for_account(request.account, diagnosis_uuid)
     if diagnosis is None:  # another account's, even one of the user's own others
-        raise Http404("No such diagnosis in your account.")
+        raise Http404(gettext("No such diagnosis in your account."))
     initial = selectors.ticket_initial(diagnosis)
     form = SupportTicketForm(request.POST, initial=initial)
     if not form.is_valid():
@@ -114,9 +139,10 @@ def _ticket_create(request, *, started):
             user=request.user,
             cleaned_data=form.cleaned_data,
             page_revision_id=form.cleaned_data["page_revision"],
+            language=merchant_language(request),
         )
     except TicketNotAllowed:
-        raise Http404("No such diagnosis in your account.") from None
+        raise Http404(gettext("No such diagnosis in your account.")) from None
     except TicketRefused as exc:
         form.add_error(None, str(exc))
         context = {"diagnosis": diagnosis, "ticket_initial": initial, "existing_ticket": None, "form": form}
@@ -128,8 +154,11 @@ def _ticket_create(request, *, started):
     if not created:
         messages.info(
             request,
-            f"You already have an open ticket for order #{ticket.order_number}: {ticket.reference}. "
-            "We did not open a second one.",
+            gettext(
+                "You already have an open ticket for order #%(number)s: %(reference)s. "
+                "We did not open a second one."
+            )
+            % {"number": ticket.order_number, "reference": ticket.reference},
         )
     # 303: the browser follows with a GET, so a reload does not post the ticket again.
     return HttpResponseRedirect(reverse("support:ticket_detail", args=[ticket.reference]), status=303)
@@ -147,6 +176,12 @@ def ticket_form_view(request):
     page = live_article(request.GET.get("page"))
     if not request.htmx:
         return HttpResponseRedirect(f"{page.url}#still-missing")
+    # Swapped into the article: in the article's language.
+    with translation.override(supported_language(page.locale.language_code) or translation.get_language()):
+        return _ticket_form(request, page)
+
+
+def _ticket_form(request, page):
     diagnosis = session_diagnosis(request, page)
     shown = request.GET.get("shown", "")
     if request.GET.get("edited") and shown:
@@ -168,4 +203,5 @@ def ticket_detail(request, reference: str):
     ticket = selectors.ticket_for_account(request.account, reference)
     if ticket is None:  # a link about another of the user's accounts offers to switch to it
         return in_another_account(request, selectors.ticket_merchant_id(reference))
-    return render(request, "support/ticket_detail.html", {"ticket": ticket})
+    entries = selectors.transcript_entries(ticket.transcript)
+    return render(request, "support/ticket_detail.html", {"ticket": ticket, "entries": entries})
