@@ -5,15 +5,54 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('help', '0003_check_sets'),
+        ("help", "0003_check_sets"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='troubleshootingpage',
-            name='body',
-            field=wagtail.fields.StreamField([('step', 3), ('still_missing', 7)], block_lookup={0: ('wagtail.blocks.CharBlock', (), {'help_text': 'Shown as “Step N. &lt;title&gt;”.', 'label': 'Title', 'max_length': 200}), 1: ('wagtail.blocks.RichTextBlock', (), {'features': ['bold', 'italic', 'link', 'ol', 'ul', 'code'], 'label': 'Body'}), 2: ('apps.help.models.CheckChoiceBlock', [], {'help_text': 'A live check merchants can run on their own account from this step.', 'label': 'Check', 'required': False}), 3: ('wagtail.blocks.StructBlock', [[('title', 0), ('body', 1), ('check', 2)]], {}), 4: ('wagtail.blocks.CharBlock', (), {'default': 'Still missing?', 'label': 'Heading', 'max_length': 200}), 5: ('wagtail.blocks.CharBlock', (), {'max_length': 300}), 6: ('wagtail.blocks.ListBlock', (5,), {'label': 'What to include in a support ticket'}), 7: ('wagtail.blocks.StructBlock', [[('heading', 4), ('body', 1), ('ticket_items', 6)]], {})}),
+            model_name="troubleshootingpage",
+            name="body",
+            field=wagtail.fields.StreamField(
+                [("step", 3), ("still_missing", 7)],
+                block_lookup={
+                    0: (
+                        "wagtail.blocks.CharBlock",
+                        (),
+                        {
+                            "help_text": "Shown as “Step N. &lt;title&gt;”.",
+                            "label": "Title",
+                            "max_length": 200,
+                        },
+                    ),
+                    1: (
+                        "wagtail.blocks.RichTextBlock",
+                        (),
+                        {"features": ["bold", "italic", "link", "ol", "ul", "code"], "label": "Body"},
+                    ),
+                    2: (
+                        "apps.help.models.CheckChoiceBlock",
+                        [],
+                        {
+                            "help_text": "A live check merchants can run on their own account from this step.",
+                            "label": "Check",
+                            "required": False,
+                        },
+                    ),
+                    3: ("wagtail.blocks.StructBlock", [[("title", 0), ("body", 1), ("check", 2)]], {}),
+                    4: (
+                        "wagtail.blocks.CharBlock",
+                        (),
+                        {"default": "Still missing?", "label": "Heading", "max_length": 200},
+                    ),
+                    5: ("wagtail.blocks.CharBlock", (), {"max_length": 300}),
+                    6: ("wagtail.blocks.ListBlock", (5,), {"label": "What to include in a support ticket"}),
+                    7: (
+                        "wagtail.blocks.StructBlock",
+                        [[("heading", 4), ("body", 1), ("ticket_items", 6)]],
+                        {},
+                    ),
+                },
+            ),
         ),
     ]
