@@ -132,6 +132,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language from the URL (/de/help/…, /fr/help/…); addresses without one: ReaderLanguageMiddleware.
     "django.middleware.locale.LocaleMiddleware",
+    # The JSON API and the MCP server answer in the caller's Accept-Language (English by default).
+    "apps.api.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -420,3 +420,61 @@ def test_no_order_number_code_state_or_hmac_reaches_any_log(celery_worker, tmp_p
         if what in text
     ]
     assert found == []
+
+
+# --- Every language's help center --------------------------------------------------
+
+
+def _translated(language: str) -> str:
+    from apps.help.models import TroubleshootingPage
+
+    source = TroubleshootingPage.objects.get(slug="order-did-not-import", locale__language_code="en")
+    return source.get_translations().get(locale__language_code=language).url
+
+
+@pytest.mark.translations
+def test_german_and_french_help_pages_are_kept_by_the_front_each_in_its_language(front):
+    for path, words in (
+        ("/de/help/", 'lang="de"'),
+        (_translated("de"), "Eine Bestellung wurde nicht importiert"),
+        ("/fr/help/", 'lang="fr"'),
+        (_translated("fr"), "Une commande n’a pas été importée"),
+    ):
+        first, second = front.get(path), front.get(path)
+
+        assert first.status_code == second.status_code == 200, path
+        assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("MISS", "HIT"), path
+        assert words in second.text
+        assert second.text == first.text
+
+
+@pytest.mark.translations
+@pytest.mark.parametrize(
+    "reader",
+    [
+        {"Cookie": "django_language=de"},  # chose German in the switcher
+        {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"},  # a German browser
+        {"Accept-Language": "da, fr;q=0.8"},  # French is the first of the site's languages it names
+    ],
+)
+def test_an_english_address_kept_by_the_front_still_sends_other_readers_to_their_language(front, reader):
+    english = front.get(ARTICLE)
+    assert front.get(ARTICLE).headers["X-Cache"] == "HIT"
+
+    sent = front.get(ARTICLE, headers=reader)
+
+    assert sent.status_code == 302
+    assert sent.headers["Location"] in (_translated("de"), _translated("fr"))
+    kept = front.get(ARTICLE)  # the redirect was not stored in the English page's place
+    assert (kept.status_code, kept.headers["X-Cache"]) == (200, "HIT")
+    assert kept.text == english.text
+
+
+@pytest.mark.translations
+def test_a_reader_who_chose_english_is_answered_from_the_front_whatever_the_browser_says(front):
+    front.get(ARTICLE)
+
+    answer = front.get(ARTICLE, headers={"Cookie": "django_language=en", "Accept-Language": "de"})
+
+    assert answer.status_code == 200
+    assert "An Order Did Not Import" in answer.text

@@ -12,6 +12,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.checks.admin import MerchantNamedAdmin
 from apps.checks.models import CheckRun
@@ -23,11 +25,11 @@ from .tokens import scope_words, token_revoke
 
 
 class TokenStateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active"), ("revoked", "Revoked"), ("expired", "Expired")]
+        return [("active", _("Active")), ("revoked", _("Revoked")), ("expired", _("Expired"))]
 
     def queryset(self, request, queryset):
         now = timezone.now()
@@ -76,40 +78,46 @@ class ApiTokenAdmin(MerchantNamedAdmin, ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("secret_hash")
 
-    @admin.display(description="token")
+    @admin.display(description=_("token"))
     def shown_prefix(self, token):
         return token.shown_prefix
 
-    @admin.display(description="scopes")
+    @admin.display(description=_("scopes"))
     def scopes_short(self, token):
         return ", ".join(token.scopes or [])
 
-    @admin.display(description="may")
+    @admin.display(description=_("may"))
     def may(self, token):
         return format_html(
             '<ul class="kt-list">{}</ul>',
             format_html_join("", "<li>{}</li>", ((w,) for w in scope_words(token.scopes))),
         )
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state_words(self, token):
-        return {"active": "Active", "revoked": "Revoked", "expired": "Expired"}[token.state()]
+        return {"active": _("Active"), "revoked": _("Revoked"), "expired": _("Expired")}[token.state()]
 
-    @admin.display(description="calls made with it")
+    @admin.display(description=_("calls made with it"))
     def calls_link(self, token):
         count = token.calls.count()
         url = reverse("admin:api_apicall_changelist") + f"?token__id__exact={token.pk}"
-        return format_html('<a href="{}">{} call{}</a>', url, count, "" if count == 1 else "s")
+        words = ngettext("%(count)s call", "%(count)s calls", count) % {"count": count}
+        return format_html('<a href="{}">{}</a>', url, words)
 
     def has_revoke_permission(self, request) -> bool:
         return request.user.has_perm("api.change_apitoken")
 
-    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
     def revoke(self, request, queryset):
         revoked = sum(token_revoke(token=token) for token in queryset)
         self.message_user(
             request,
-            f"Revoked {revoked} token{'' if revoked == 1 else 's'}; tools using them are refused from now on.",
+            ngettext(
+                "Revoked %(count)s token; tools using it are refused from now on.",
+                "Revoked %(count)s tokens; tools using them are refused from now on.",
+                revoked,
+            )
+            % {"count": revoked},
             messages.SUCCESS,
         )
 
@@ -127,38 +135,38 @@ class ApiCallAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("token__secret_hash")
 
-    @admin.display(description="token", ordering="token__name")
+    @admin.display(description=_("token"), ordering="token__name")
     def token_link(self, call):
         url = reverse("admin:api_apitoken_change", args=[call.token_id])
         return format_html('<a href="{}">{}</a>', url, call.token)
 
-    @admin.display(description="user", ordering="token__user__username")
+    @admin.display(description=_("user"), ordering="token__user__username")
     def user(self, call):
         return call.token.user.get_username()
 
-    @admin.display(description="diagnosis")
+    @admin.display(description=_("diagnosis"))
     def diagnosis_link(self, call):
         if call.diagnosis_id is None:
             return "—"
         url = reverse("admin:checks_diagnosis_change", args=[call.diagnosis_id])
         return format_html('<a href="{}">{}</a>', url, call.diagnosis)
 
-    @admin.display(description="runs started")
+    @admin.display(description=_("runs started"))
     def runs_count(self, call):
         return len(call.run_uuids or [])
 
-    @admin.display(description="runs started")
+    @admin.display(description=_("runs started"))
     def runs(self, call):
         """Each run the call started, by its check and status, linked to its page."""
         uuids = [u for u in call.run_uuids or [] if isinstance(u, str)]
         if not uuids:
-            return "None"
+            return gettext("None")
         found = {str(run.uuid): run for run in CheckRun.objects.filter(uuid__in=_valid_uuids(uuids))}
         items = []
         for value in uuids:
             run = found.get(value)
             if run is None:
-                items.append(format_html("<li>{} (no longer kept)</li>", value))
+                items.append(format_html("<li>{}</li>", gettext("%(run)s (no longer kept)") % {"run": value}))
                 continue
             url = reverse("admin:checks_checkrun_change", args=[run.pk])
             items.append(

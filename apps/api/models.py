@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
@@ -16,9 +17,9 @@ class ApiToken(models.Model):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens")
-    merchant_id = models.BigIntegerField("account", db_index=True)
-    name = models.CharField(max_length=80, help_text="What the token is for, e.g. “Support bot”.")
-    scopes = models.JSONField(default=list, help_text="read, diagnose and/or fix.")
+    merchant_id = models.BigIntegerField(_("account"), db_index=True)
+    name = models.CharField(max_length=80, help_text=_("What the token is for, e.g. “Support bot”."))
+    scopes = models.JSONField(default=list, help_text=_("read, diagnose and/or fix."))
     # The token's public part (it starts the token), to find its row; the rest is only ever hashed.
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
@@ -32,7 +33,7 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "form_key"], condition=~models.Q(form_key=""), name="one_token_per_form"
@@ -64,22 +65,24 @@ class ApiCall(models.Model):
     """
 
     class Door(models.TextChoices):
-        API = "api", "JSON API"
-        MCP = "mcp", "MCP server"
+        API = "api", _("JSON API")
+        MCP = "mcp", _("MCP server")
 
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="calls")
     door = models.CharField(max_length=3, choices=Door.choices)
-    action = models.CharField(max_length=40, help_text="e.g. diagnosis.start, check.start, fix.apply")
+    action = models.CharField(max_length=40, help_text=_("e.g. diagnosis.start, check.start, fix.apply"))
     diagnosis = models.ForeignKey(
         "checks.Diagnosis", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    run_uuids = models.JSONField("runs started", default=list, blank=True)
-    outcome = models.CharField(max_length=300, blank=True, help_text="What the call answered, in a sentence.")
+    run_uuids = models.JSONField(_("runs started"), default=list, blank=True)
+    outcome = models.CharField(
+        max_length=300, blank=True, help_text=_("What the call answered, in a sentence.")
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-at"]
-        verbose_name = "API call"
+        verbose_name = _("API call")
 
     def __str__(self):
         return f"{self.action} by {self.token} at {self.at:%Y-%m-%d %H:%M:%S}"

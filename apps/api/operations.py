@@ -43,9 +43,10 @@ from apps.help.middleware import CACHE_SECONDS, page_cache_version
 from apps.help.models import HelpIndexPage, TroubleshootingPage
 from apps.help.selectors import help_articles_for_index, search_hits, step_text
 from kitty_troubleshoot.limits import LimitRefused
+from kitty_troubleshoot.said import said
 
 from . import schemas as s
-from .problems import Conflict, Forbidden, Invalid, NotFound, TooMany, Unavailable
+from .problems import Conflict, Forbidden, Invalid, NotFound, TooMany, Unavailable, detail_of
 from .tokens import Scope, TokenAccess, api_call_record
 
 # Unavailable checks: a caller tries again after about this long (what the page advises too: a few minutes).
@@ -64,7 +65,10 @@ def _absolute(path: str, base_url: str) -> str:
 def _require(access: TokenAccess, scope: Scope) -> None:
     if not access.allows(scope):
         raise Forbidden(
-            f"This token does not have the “{scope.value}” scope. Make a token with it on your account's API tokens page."
+            said(
+                "This token does not have the “%(scope)s” scope. Make a token with it on your account's API tokens page.",
+                scope=scope.value,
+            )
         )
 
 
@@ -87,7 +91,9 @@ def _article(ref: str) -> TroubleshootingPage:
     if page is None:
         page = articles.filter(slug=ref).first()
     if page is None:
-        raise NotFound("No published article has that slug or id. The list of articles names every one.")
+        raise NotFound(
+            said("No published article has that slug or id. The list of articles names every one.")
+        )
     return page
 
 
@@ -223,14 +229,14 @@ def plugins_list(access: TokenAccess) -> list[s.PluginOut]:
 def _diagnosis(access: TokenAccess, diagnosis_uuid) -> Diagnosis:
     diagnosis = diagnosis_for_account(access.account, str(diagnosis_uuid))
     if diagnosis is None:
-        raise NotFound("There is no such diagnosis in this token's account.")
+        raise NotFound(said("There is no such diagnosis in this token's account."))
     return diagnosis
 
 
 def _page_of(diagnosis: Diagnosis):
     page = article_from(diagnosis.page)
     if page is None or not page.live:
-        raise NotFound("The article of this diagnosis is no longer published.")
+        raise NotFound(said("The article of this diagnosis is no longer published."))
     return page
 
 
@@ -366,13 +372,13 @@ def _read(access: TokenAccess, diagnosis: Diagnosis, *, base_url: str, known=Non
 def _refused(exc: Exception):
     """A service's refusal as the problem a caller gets."""
     if isinstance(exc, TooManyChecks):
-        return TooMany(str(exc), retry_after=exc.wait_seconds)
+        return TooMany(detail_of(exc), retry_after=exc.wait_seconds)
     if isinstance(exc, ChecksUnavailable):
-        return Unavailable(str(exc), retry_after=UNAVAILABLE_RETRY_SECONDS)
+        return Unavailable(detail_of(exc), retry_after=UNAVAILABLE_RETRY_SECONDS)
     if isinstance(exc, LimitRefused):
-        return TooMany(str(exc), retry_after=exc.retry_after or UNAVAILABLE_RETRY_SECONDS)
+        return TooMany(detail_of(exc), retry_after=exc.retry_after or UNAVAILABLE_RETRY_SECONDS)
     if isinstance(exc, InputError):
-        return Invalid(str(exc), field=exc.field)
+        return Invalid(detail_of(exc), field=exc.field)
     raise TypeError(exc)
 
 
@@ -399,15 +405,28 @@ def diagnosis_start(
     if step is not None:
         targets = [t for t in targets if t.step_number == step]
         if not targets:
-            raise Invalid(f"Step {step} of “{page.title}” has no check.", field="step")
+            raise Invalid(
+                said("Step %(step)s of “%(title)s” has no check.", step=step, title=page.title), field="step"
+            )
     if not targets:
-        raise Conflict(f"“{page.title}” has no step with a check.")
+        raise Conflict(said("“%(title)s” has no step with a check.", title=page.title))
     known = {i.name for i in check_set.inputs}
     unknown = sorted(set(inputs) - known)
     if unknown:
+        # The names are the API's own words (values, never translated), listed as code is.
         raise Invalid(
-            f"“{page.title}” takes no input named {', '.join(map(repr, unknown))}. "
-            f"Its inputs: {', '.join(sorted(known)) or 'none'}.",
+            said(
+                "“%(title)s” takes no input named %(unknown)s. Its inputs: %(known)s.",
+                title=page.title,
+                unknown=", ".join(map(repr, unknown)),
+                known=", ".join(sorted(known)) or "-",
+            )
+            if known
+            else said(
+                "“%(title)s” takes no input named %(unknown)s. It takes no inputs.",
+                title=page.title,
+                unknown=", ".join(map(repr, unknown)),
+            ),
             field=unknown[0][:64],
         )
     try:
@@ -422,7 +441,7 @@ def diagnosis_start(
         )
     except LookupError:
         raise NotFound(
-            "There is no such plugin in this token's account. The list of your plugins gives their ids."
+            said("There is no such plugin in this token's account. The list of your plugins gives their ids.")
         ) from None
     except (InputError, TooManyChecks, ChecksUnavailable) as exc:
         raise _refused(exc) from None
@@ -503,7 +522,9 @@ def check_again(
     target, _ = _latest_run(diagnosis, page, step)
     if target is None:
         # The diagnosis is there (a 404 would say it is not): it is the step asked for that cannot be used.
-        raise Invalid(f"Step {step} of “{page.title}” has no check.", field="step")
+        raise Invalid(
+            said("Step %(step)s of “%(title)s” has no check.", step=step, title=page.title), field="step"
+        )
     try:
         start = checks_start(
             page=page,
@@ -514,7 +535,7 @@ def check_again(
             account=access.account,
         )
     except LookupError:
-        raise NotFound("The plugin of this diagnosis is no longer in this token's account.") from None
+        raise NotFound(said("The plugin of this diagnosis is no longer in this token's account.")) from None
     except (InputError, TooManyChecks, ChecksUnavailable) as exc:
         raise _refused(exc) from None
     api_call_record(
@@ -543,15 +564,25 @@ def fix_apply(
     diagnosis = _diagnosis(access, diagnosis_uuid)
     page = _page_of(diagnosis)
     _, run = _latest_run(diagnosis, page, step)
-    where = f"Step {step}" if step is not None else "The check before Step 1"
+    where = f"Step {step}" if step is not None else "The check before Step 1"  # the audit log's words
     if run is None:
-        raise Conflict(f"{where} has no result in this diagnosis; a fix is offered with a result.")
+        raise Conflict(
+            said("Step %(step)s has no result in this diagnosis; a fix is offered with a result.", step=step)
+            if step is not None
+            else said(
+                "The check before Step 1 has no result in this diagnosis; a fix is offered with a result."
+            )
+        )
     if run.in_flight:
-        raise Conflict(f"{where} is still being checked. Apply a fix once its result is in.")
+        raise Conflict(
+            said("Step %(step)s is still being checked. Apply a fix once its result is in.", step=step)
+            if step is not None
+            else said("The check before Step 1 is still being checked. Apply a fix once its result is in.")
+        )
     try:
         new_run = fix_apply_request(run=run, user=access.user, page=page, fix_key=fix, choice=choice)
     except InputError as exc:
-        raise Conflict(str(exc), field=exc.field) from None
+        raise Conflict(detail_of(exc), field=exc.field) from None
     except (TooManyChecks, ChecksUnavailable) as exc:
         raise _refused(exc) from None
     api_call_record(
@@ -590,7 +621,7 @@ def watch_create(access: TokenAccess, *, door: str, diagnosis_uuid) -> tuple[s.W
     try:
         watch, created = watch_start(user=access.user, diagnosis=diagnosis)
     except WatchRefused as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict(detail_of(exc)) from None
     except LimitRefused as exc:
         raise _refused(exc) from None
     if created:
@@ -610,7 +641,7 @@ def watches_list(access: TokenAccess) -> list[s.WatchOut]:
 def watch_read(access: TokenAccess, watch_uuid):
     watch = watch_for_account(access.account, str(watch_uuid))
     if watch is None:
-        raise NotFound("There is no such watch in this token's account.")
+        raise NotFound(said("There is no such watch in this token's account."))
     return watch
 
 

@@ -1,7 +1,10 @@
 """What the API and the MCP server answer when they cannot do what was asked: RFC 9457 problem documents.
 
 Every refusal is a ``Problem`` with a status, a short title and a detail in
-words a person (or a language model) can act on. The JSON API sends it as
+words a person (or a language model) can act on. Title and detail are messages:
+they are written in the caller's language (``Accept-Language``, English by
+default: ``apps.api.middleware``) when the document is sent, while ``type``,
+``status`` and ``field`` stay the same in every language, for programs. The JSON API sends it as
 ``application/problem+json``; the MCP server turns it into a tool error with
 the same words. Nothing else reaches a caller: never a stack trace, never a 500.
 """
@@ -12,6 +15,7 @@ import json
 import math
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem types are documented where the API's reference is: its interactive docs.
@@ -20,21 +24,21 @@ PROBLEM_TYPE_BASE = "/api/v1/docs#problem-"
 
 class Problem(Exception):
     status = 400
-    title = "Bad request"
+    title = _("Bad request")
     slug = "bad-request"
 
     def __init__(self, detail: str, *, retry_after: float | None = None, field: str = ""):
         super().__init__(detail)
-        self.detail = detail
+        self.detail = detail  # a message (said()), read in the active language when sent
         self.retry_after = retry_after
         self.field = field
 
     def as_dict(self) -> dict:
         body = {
             "type": PROBLEM_TYPE_BASE + self.slug,
-            "title": self.title,
+            "title": str(self.title),
             "status": self.status,
-            "detail": self.detail,
+            "detail": str(self.detail),
         }
         if self.field:
             body["field"] = self.field
@@ -48,7 +52,7 @@ class Problem(Exception):
 
 
 class Unauthorized(Problem):
-    status, title, slug = 401, "Not signed in", "unauthorized"
+    status, title, slug = 401, _("Not signed in"), "unauthorized"
 
     def __init__(self, detail: str, *, token_refused: bool = False, **kwargs):
         super().__init__(detail, **kwargs)
@@ -57,31 +61,37 @@ class Unauthorized(Problem):
 
 
 class Forbidden(Problem):
-    status, title, slug = 403, "Not allowed with this token", "forbidden"
+    status, title, slug = 403, _("Not allowed with this token"), "forbidden"
 
 
 class NotFound(Problem):
-    status, title, slug = 404, "Not found", "not-found"
+    status, title, slug = 404, _("Not found"), "not-found"
 
 
 class MethodNotAllowed(Problem):
-    status, title, slug = 405, "Method not allowed", "method-not-allowed"
+    status, title, slug = 405, _("Method not allowed"), "method-not-allowed"
 
 
 class Conflict(Problem):
-    status, title, slug = 409, "Not possible now", "conflict"
+    status, title, slug = 409, _("Not possible now"), "conflict"
 
 
 class Invalid(Problem):
-    status, title, slug = 422, "Cannot use that input", "invalid"
+    status, title, slug = 422, _("Cannot use that input"), "invalid"
 
 
 class TooMany(Problem):
-    status, title, slug = 429, "Too many requests", "too-many"
+    status, title, slug = 429, _("Too many requests"), "too-many"
 
 
 class Unavailable(Problem):
-    status, title, slug = 503, "Unavailable right now", "unavailable"
+    status, title, slug = 503, _("Unavailable right now"), "unavailable"
+
+
+def detail_of(exc: Exception):
+    """What a refusal raised elsewhere says, kept a message (``said()``) where it is one."""
+    said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else None
+    return said if said is not None else str(exc)
 
 
 def problem_response(problem: Problem) -> HttpResponse:

@@ -19,10 +19,19 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from kitty_troubleshoot.params import BodyRefused, json_body
+from kitty_troubleshoot.said import said
 
 from . import operations as op
 from . import schemas as s
-from .problems import PROBLEM_CONTENT_TYPE, Invalid, NotFound, Problem, Unauthorized, problem_response
+from .problems import (
+    PROBLEM_CONTENT_TYPE,
+    Invalid,
+    NotFound,
+    Problem,
+    Unauthorized,
+    detail_of,
+    problem_response,
+)
 from .tokens import TokenAccess, TokenRefused, token_authenticate
 
 DOOR = "api"
@@ -34,17 +43,17 @@ class TokenAuth(HttpBearer):
     def __call__(self, request: HttpRequest):
         header = request.headers.get("Authorization", "")
         if not header:
-            raise Unauthorized("Send a token: Authorization: Bearer kt_…")
+            raise Unauthorized(said("Send a token: Authorization: Bearer kt_…"))
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
-            raise Unauthorized("Send the token as Authorization: Bearer kt_…")
+            raise Unauthorized(said("Send the token as Authorization: Bearer kt_…"))
         return self.authenticate(request, raw.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> TokenAccess:
         try:
             return token_authenticate(token)
         except TokenRefused as exc:
-            raise Unauthorized(str(exc), token_refused=True) from None
+            raise Unauthorized(detail_of(exc), token_refused=True) from None
 
 
 class LimitedJsonParser(Parser):
@@ -54,7 +63,7 @@ class LimitedJsonParser(Parser):
         try:
             return json_body(request.body)
         except BodyRefused as exc:
-            raise Invalid(str(exc)) from None
+            raise Invalid(detail_of(exc)) from None
 
 
 class KittyApi(NinjaAPI):
@@ -99,26 +108,36 @@ def _problem(request, exc: Problem):
 def _invalid(request, exc: ValidationError):
     first = exc.errors[0] if exc.errors else {}
     where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path"))
-    message = str(first.get("msg") or "The request does not match the API's schema.")
-    detail = f"{where}: {message}" if where else message
+    # The schema's own words (pydantic's) are English in every language; the sentence around them is not.
+    message = str(first.get("msg") or "")
+    if where and message:
+        detail = said(
+            "The request does not match the API's schema at %(where)s: %(message)s",
+            where=where,
+            message=message,
+        )
+    elif message:
+        detail = said("The request does not match the API's schema: %(message)s", message=message)
+    else:
+        detail = said("The request does not match the API's schema.")
     return problem_response(Invalid(detail, field=where[:64]))
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    return problem_response(Unauthorized("Send a token: Authorization: Bearer kt_…"))
+    return problem_response(Unauthorized(said("Send a token: Authorization: Bearer kt_…")))
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return problem_response(NotFound("There is nothing at this address in the API."))
+    return problem_response(NotFound(said("There is nothing at this address in the API.")))
 
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     if isinstance(exc.__cause__, Problem):  # a body our parser refused, in its own words
         return problem_response(exc.__cause__)
-    problem = Problem(str(exc))
+    problem = Problem(detail_of(exc))
     problem.status = exc.status_code
     return problem_response(problem)
 

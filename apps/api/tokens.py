@@ -21,15 +21,17 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.checks.base import AccountAccess
 from apps.checks.registry import account_directory
+from kitty_troubleshoot.said import said
 
 from .models import ApiCall, ApiToken
 
 # A token's last use is written at most this often: a bot polling twice a second costs no write each time.
 LAST_USED_EVERY = timedelta(minutes=1)
-EXPIRY_DAYS = (7, 30, 90, 365)
+EXPIRY_DAYS = (7, 30, 90, 365)  # named in expiry_clean's sentence
 DEFAULT_EXPIRY_DAYS = 30
 # Enough for every tool one person runs; a page or script making tokens in a loop stops here.
 ACTIVE_TOKENS_MAX = 20
@@ -49,9 +51,9 @@ class Scope(enum.StrEnum):
 
 
 SCOPE_WORDS = {
-    Scope.READ: "Read articles, plugins, diagnoses, watches and notifications",
-    Scope.DIAGNOSE: "Run checks and diagnoses, and watch orders",
-    Scope.FIX: "Apply the fixes checks offer",
+    Scope.READ: _("Read articles, plugins, diagnoses, watches and notifications"),
+    Scope.DIAGNOSE: _("Run checks and diagnoses, and watch orders"),
+    Scope.FIX: _("Apply the fixes checks offer"),
 }
 
 
@@ -67,7 +69,7 @@ class TokenAlreadyMade(Exception):
     """The form this token is asked from has made one already (it was sent again); ``token`` is that one."""
 
     def __init__(self, token: ApiToken):
-        super().__init__(f"{token.name} was already made from this form.")
+        super().__init__(said("%(name)s was already made from this form.", name=token.name))
         self.token = token
 
 
@@ -98,7 +100,9 @@ def scopes_clean(scopes) -> list[str]:
     if unknown:
         # Quoted and cut short: the words are shown back to whoever sent them, whatever they sent.
         named = ", ".join(f"“{value[:30]}”" for value in sorted(unknown)[:3])
-        raise TokenInvalid(f"Unknown scope: {named}. Choose from read, diagnose and fix.", field="scopes")
+        raise TokenInvalid(
+            said("Unknown scope: %(named)s. Choose from read, diagnose and fix.", named=named), field="scopes"
+        )
     return [s.value for s in Scope if s == Scope.READ or s.value in asked]
 
 
@@ -116,24 +120,24 @@ def name_clean(name) -> str:
     )
     name = " ".join(printable.split())
     if not name:
-        raise TokenInvalid("Give the token a name, so you know later what uses it.", field="name")
+        raise TokenInvalid(said("Give the token a name, so you know later what uses it."), field="name")
     if len(name) > NAME_MAX:
         raise TokenInvalid(
-            f"Keep the name to {NAME_MAX} characters (this one has {len(name)}).", field="name"
+            said(
+                "Keep the name to %(most)s characters (this one has %(count)s).",
+                most=NAME_MAX,
+                count=len(name),
+            ),
+            field="name",
         )
     return name
-
-
-def expiry_words() -> str:
-    """The expiries on offer, as a sentence's end: "7, 30, 90 or 365 days"."""
-    *most, last = map(str, EXPIRY_DAYS)
-    return f"{', '.join(most)} or {last} days"
 
 
 def expiry_clean(days) -> int:
     """The days until a token expires, when they are one of the choices on offer."""
     if type(days) is not int or days not in EXPIRY_DAYS:
-        raise TokenInvalid(f"A token expires after {expiry_words()}.", field="expires_in_days")
+        # A whole sentence naming EXPIRY_DAYS (translated as one): change both together.
+        raise TokenInvalid(said("A token expires after 7, 30, 90 or 365 days."), field="expires_in_days")
     return days
 
 
@@ -176,8 +180,11 @@ def token_create(
                 raise TokenAlreadyMade(made)
         if tokens_active(user=user, merchant_id=merchant_id).count() >= ACTIVE_TOKENS_MAX:
             raise TokenInvalid(
-                f"You already have {ACTIVE_TOKENS_MAX} working tokens in this account, the most one person "
-                "may have. Revoke one you no longer use, then make the new one."
+                said(
+                    "You already have %(count)s working tokens in this account, the most one person may have. "
+                    "Revoke one you no longer use, then make the new one.",
+                    count=ACTIVE_TOKENS_MAX,
+                )
             )
         for _attempt in range(3):
             prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(12))
@@ -205,20 +212,20 @@ def token_authenticate(raw: str, *, now=None) -> TokenAccess:
     now = now or timezone.now()
     match = _TOKEN.fullmatch(raw if isinstance(raw, str) else "")
     if match is None:
-        raise TokenRefused("That is not a Kitty Troubleshoot token.")
+        raise TokenRefused(said("That is not a Kitty Troubleshoot token."))
     token = ApiToken.objects.select_related("user").filter(prefix=match.group(1)).first()
     if token is None or not hmac.compare_digest(token.secret_hash, _hash(raw)):
-        raise TokenRefused("That token is not known.")
+        raise TokenRefused(said("That token is not known."))
     if token.revoked_at is not None:
-        raise TokenRefused("That token has been revoked.")
+        raise TokenRefused(said("That token has been revoked."))
     if now >= token.expires_at:
-        raise TokenRefused("That token has expired. Make a new one on your account's API tokens page.")
+        raise TokenRefused(said("That token has expired. Make a new one on your account's API tokens page."))
     user = token.user
     if not user.is_active:
-        raise TokenRefused("That token's user can no longer sign in.")
+        raise TokenRefused(said("That token's user can no longer sign in."))
     account = account_directory().membership_for(user, merchant_id=token.merchant_id)
     if account is None:
-        raise TokenRefused("That token's user is no longer a member of its account.")
+        raise TokenRefused(said("That token's user is no longer a member of its account."))
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
         # Conditional, so calls arriving together in several processes write it once between them.
         ApiToken.objects.filter(

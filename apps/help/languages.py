@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -98,6 +98,23 @@ def address_in_language(request, next_url: str, language: str) -> str:
 
     home = HelpIndexPage.objects.live().public().filter(locale__language_code=language).first()
     return home.get_url(request) if home is not None else next_url
+
+
+def language_of_address(request) -> str:
+    """The language the address names (``/de/…``, ``/fr/…``); English for an address without a prefix."""
+    return translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+
+
+def refuse_another_languages_page(request, page: Page) -> None:
+    """Raise Http404 when the page found is not in the address's language.
+
+    Wagtail routes ``/fr/help/…`` through the site root's French translation, and falls back to
+    the English root where there is none (or it is not published): the English article would be
+    served under a French address. A translation that does not exist is not found, never
+    silently the source.
+    """
+    if page_language(page) != language_of_address(request):  # no query: the translations are read anyway
+        raise Http404("This page is not published in the address's language.")
 
 
 def language_redirect(request, page: Page):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
-from django.utils.html import escape
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.blocks import StreamBlockValidationError, StructBlockValidationError
@@ -47,13 +48,13 @@ class CheckChoiceBlock(blocks.ChoiceBlock):
 
     def set_name(self, name):
         super().set_name(name)
-        self.field.widget.group_label = str(self.label)  # the radio group reads as the field's label does
+        self.field.widget.group_label = self.label  # the radio group reads as the field's label does
 
     def render_basic(self, value, context=None):
         if not value:
-            return "No check"
+            return gettext("No check")
         check = get_check(value)
-        return check.title if check is not None else f"{value} (no longer a check)"
+        return check.title if check is not None else gettext("%(key)s (no longer a check)") % {"key": value}
 
     def deconstruct(self):
         # The choices are read from the registry, never stored in migrations.
@@ -64,16 +65,19 @@ class CheckChoiceBlock(blocks.ChoiceBlock):
 
 class StepBlock(blocks.StructBlock):
     # Wagtail shows help text as HTML: escaped, "<title>" reads as written.
-    title = blocks.CharBlock(max_length=200, help_text=escape("Shown as “Step N. <title>”."))
-    body = blocks.RichTextBlock(features=RICH_TEXT_FEATURES)
+    title = blocks.CharBlock(
+        max_length=200, label=_("Title"), help_text=_("Shown as “Step N. &lt;title&gt;”.")
+    )
+    body = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, label=_("Body"))
     check = CheckChoiceBlock(
         required=False,
-        help_text="A live check merchants can run on their own account from this step.",
+        label=_("Check"),
+        help_text=_("A live check merchants can run on their own account from this step."),
     )
 
     class Meta:
         icon = "list-ol"
-        label = "Step"
+        label = _("Step")
         # The block's header in the editor: "Step 2 <title>" (check_chooser.js adds the number), never the
         # first filled field's value, which on a new step is its check's "No check".
         label_format = "{title}"
@@ -81,16 +85,17 @@ class StepBlock(blocks.StructBlock):
 
 
 class StillMissingBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(max_length=200, default="Still missing?")
-    body = blocks.RichTextBlock(features=RICH_TEXT_FEATURES)
+    # The heading's default is the English article's words: a translation has its own, from its source.
+    heading = blocks.CharBlock(max_length=200, default="Still missing?", label=_("Heading"))
+    body = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, label=_("Body"))
     ticket_items = blocks.ListBlock(
         blocks.CharBlock(max_length=300),
-        label="What to include in a support ticket",
+        label=_("What to include in a support ticket"),
     )
 
     class Meta:
         icon = "help"
-        label = "Still missing?"
+        label = _("Still missing?")
         template = "help/blocks/still_missing.html"
 
 
@@ -133,7 +138,7 @@ class HelpIndexPage(Page):
     max_count = 1
 
     class Meta:
-        verbose_name = "help center home"
+        verbose_name = _("help center home")
 
     def get_context(self, request, *args, **kwargs):
         from .selectors import help_articles_for_index, help_search_text, search_hits
@@ -182,7 +187,7 @@ class TroubleshootingPage(Page):
     subpage_types: list[str] = []
 
     class Meta:
-        verbose_name = "troubleshooting article"
+        verbose_name = _("troubleshooting article")
 
     @cached_property
     def summary(self) -> str:
@@ -212,22 +217,21 @@ class TroubleshootingPage(Page):
         if check_set is None:
             return
         strays = [
-            f"Step {number} ({get_check(key).title if get_check(key) else key})"
+            gettext("Step %(number)s (%(check)s)")
+            % {"number": number, "check": get_check(key).title if get_check(key) else key}
             for number, key in enumerate((block.value.get("check") or "" for block in self.steps), start=1)
             if key and key not in check_set.check_keys
         ]
         if strays:
-            raise ValidationError(
-                {
-                    "check_set": (
-                        f"{strays[0]} carries a check that is not of the check set “{check_set.title}”: "
-                        "choose the set it belongs to, or another check for the step."
-                        if len(strays) == 1
-                        else f"{', '.join(strays)} carry checks that are not of the check set "
-                        f"“{check_set.title}”: choose the set they belong to, or other checks for those steps."
-                    )
-                }
-            )
+            # The steps are named as a list (values); the sentence around them is whole, by their count.
+            message = ngettext(
+                "%(steps)s carries a check that is not of the check set “%(set)s”: choose the set it "
+                "belongs to, or another check for the step.",
+                "%(steps)s carry checks that are not of the check set “%(set)s”: choose the set they "
+                "belong to, or other checks for those steps.",
+                len(strays),
+            ) % {"steps": ", ".join(strays), "set": check_set.title}
+            raise ValidationError({"check_set": message})
 
     def get_context(self, request, *args, **kwargs):
         from apps.checks.selectors.panel import check_panel

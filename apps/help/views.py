@@ -4,6 +4,7 @@ from django.contrib.auth import logout
 from django.db import connection
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
@@ -39,7 +40,7 @@ def logout_view(request):
         was_signed_in = request.user.is_authenticated
         logout(request)
         if was_signed_in:
-            messages.info(request, "You are signed out.")
+            messages.info(request, gettext("You are signed out."))
         return redirect("/help/")
     return render(request, "registration/logout.html")
 
@@ -67,7 +68,7 @@ def _language_switch_signed_in(request):
 def _language_switch(request):
     language = supported_language(request.POST.get("language", ""))
     if language is None:
-        return HttpResponseBadRequest("Pick one of the site's languages.")
+        return HttpResponseBadRequest(gettext("Pick one of the site's languages."))
     if request.user.is_authenticated:
         language_preference_set(user=request.user, language=language)
     response = redirect(address_in_language(request, safe_next(request, request.POST.get("next")), language))

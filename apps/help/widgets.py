@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from apps.checks.registry import get_check
 from apps.checks.sets import sets_listing
 
 # One sentence, said by the editor's script as a check is chosen and by the block's validation on saving.
-CHECK_ON_TWO_STEPS = (
+# In the editor's language; {title} and {step} are filled in here and by check_chooser.js alike.
+CHECK_ON_TWO_STEPS = _(
     "“{title}” is also the check of Step {step}. A check belongs to one step "
     "(a diagnosis runs each step's check once): choose another check, or No check."
 )
@@ -16,7 +18,9 @@ CHECK_ON_TWO_STEPS = (
 
 def check_on_two_steps(check_key: str, *, other_step: int) -> str:
     check = get_check(check_key)
-    return CHECK_ON_TWO_STEPS.format(title=check.title if check is not None else check_key, step=other_step)
+    return str(CHECK_ON_TWO_STEPS).format(
+        title=check.title if check is not None else check_key, step=other_step
+    )
 
 
 class CheckChooser(forms.RadioSelect):
@@ -28,7 +32,7 @@ class CheckChooser(forms.RadioSelect):
 
     template_name = "help/widgets/check_chooser.html"
     # Names the radio group: Django points a RadioSelect's <label> at no input, so the field's label names nothing.
-    group_label = "Check"
+    group_label = _("Check")
 
     class Media:
         css = {"all": ["css/check_chooser.css"]}

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InsightsConfig(AppConfig):
     name = "apps.insights"
     label = "insights"
-    verbose_name = "Article insights"
+    verbose_name = _("Article insights")
 
     def ready(self):
         from apps.help.hooks import set_search_recorder

@@ -6,8 +6,10 @@ title and a description for screen readers.
 
 from __future__ import annotations
 
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext, pgettext
 
 # Wagtail admin's palette, distinguishable for the common colour blindnesses; newest revision first.
 SERIES_COLOURS = ["#007d7e", "#e05a00", "#5d3fd3", "#8a8a8a", "#b5179e", "#2e7d32"]
@@ -63,8 +65,10 @@ def grouped_bars(
 
     ``groups`` is [(label, [(rate, words shown at the bar's end), ...]), ...].
     """
+    series = [str(name) for name in series]  # messages, read in the editor's language
     parts = [legend(series)]
     y = len(series) * 18 + GAP
+    groups = [(str(label), bars) for label, bars in groups]
     for label, bars in groups:
         group_top = y
         for i, (rate, words) in enumerate(bars):
@@ -96,9 +100,17 @@ def grouped_bars(
             )
         )
         y += GAP
+    # A list read aloud: each group's bars, one "series: figure" each (no sentence is cut apart).
     description = "; ".join(
-        f"{label}: "
-        + ", ".join(f"{series[i] if i < len(series) else ''} {words}" for i, (_, words) in enumerate(bars))
+        gettext("%(label)s: %(bars)s")
+        % {
+            "label": label,
+            "bars": ", ".join(
+                gettext("%(series)s %(figure)s")
+                % {"series": series[i] if i < len(series) else "", "figure": words}
+                for i, (_, words) in enumerate(bars)
+            ),
+        }
         for label, bars in groups
     )
     return _svg(chart_id, title, description, LABEL_WIDTH + BAR_AREA + 80, y + GAP, mark_safe("".join(parts)))
@@ -113,20 +125,22 @@ def daily_columns(
     plot = height - 30
     parts = [
         format_html(
-            '<text x="0" y="12" font-size="11" fill="#333">{} diagnoses</text>'
+            '<text x="0" y="12" font-size="11" fill="#333">{}</text>'
             '<line x1="0" x2="{}" y1="{}" y2="{}" stroke="#999"></line>'
             '<rect x="{}" y="2" width="10" height="10" fill="#007d7e"></rect>'
-            '<text x="{}" y="11" font-size="11" fill="#333">diagnoses</text>'
+            '<text x="{}" y="11" font-size="11" fill="#333">{}</text>'
             '<rect x="{}" y="2" width="10" height="10" fill="#e05a00"></rect>'
-            '<text x="{}" y="11" font-size="11" fill="#333">ended in a ticket</text>',
-            peak,
+            '<text x="{}" y="11" font-size="11" fill="#333">{}</text>',
+            ngettext("%(count)s diagnosis", "%(count)s diagnoses", peak) % {"count": peak},
             width,
             plot + 16,
             plot + 16,
             width - 210,
             width - 196,
+            pgettext("chart legend", "diagnoses"),
             width - 120,
             width - 106,
+            pgettext("chart legend", "ended in a ticket"),
         )
     ]
     for i, day in enumerate(days):
@@ -136,12 +150,15 @@ def daily_columns(
         w = round(max(step * 0.8, 1), 1)
         parts.append(
             format_html(
-                "<g><title>{}: {} diagnoses, {} ended in a ticket</title>"
+                "<g><title>{}</title>"
                 '<rect x="{}" y="{}" width="{}" height="{}" fill="#007d7e"></rect>'
                 '<rect x="{}" y="{}" width="{}" height="{}" fill="#e05a00"></rect></g>',
-                day.day.isoformat(),
-                day.diagnoses,
-                day.tickets,
+                ngettext(
+                    "%(day)s: %(count)s diagnosis, %(tickets)s ended in a ticket",
+                    "%(day)s: %(count)s diagnoses, %(tickets)s ended in a ticket",
+                    day.diagnoses,
+                )
+                % {"day": date_format(day.day), "count": day.diagnoses, "tickets": day.tickets},
                 x,
                 round(plot + 16 - total, 1),
                 w,
@@ -158,13 +175,18 @@ def daily_columns(
                 '<text x="0" y="{}" font-size="11" fill="#333">{}</text>'
                 '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="end">{}</text>',
                 height - 2,
-                days[0].day.isoformat(),
+                date_format(days[0].day, "SHORT_DATE_FORMAT"),
                 width,
                 height - 2,
-                days[-1].day.isoformat(),
+                date_format(days[-1].day, "SHORT_DATE_FORMAT"),
             )
         )
-    description = f"{sum(d.diagnoses for d in days)} diagnoses over {len(days)} days, {sum(d.tickets for d in days)} ended in a ticket."
+    diagnoses = sum(d.diagnoses for d in days)
+    description = ngettext(
+        "%(count)s diagnosis over %(days)s days, %(tickets)s ended in a ticket.",
+        "%(count)s diagnoses over %(days)s days, %(tickets)s ended in a ticket.",
+        diagnoses,
+    ) % {"count": diagnoses, "days": len(days), "tickets": sum(d.tickets for d in days)}
     return _svg(chart_id, title, description, width, height, mark_safe("".join(parts)))
 
 
@@ -189,29 +211,44 @@ def outcome_charts(report) -> dict[str, SafeString]:
         applied, imported = fix.applied_rate, _ratio(fix.imported, fix.offered)
         fix_groups.append(
             (
-                f"Step {step.number or '?'}: {fix.label or fix.key}",
+                gettext("Step %(number)s: %(fix)s")
+                % {"number": step.number or "?", "fix": fix.label or fix.key},
                 [
-                    (1.0 if fix.offered else 0.0, f"offered {fix.offered}"),
-                    (applied, f"applied {fix.applied} ({_percent(applied)})"),
-                    (imported, f"order imported {fix.imported} ({_percent(fix.imported_rate)} of applied)"),
+                    (1.0 if fix.offered else 0.0, gettext("offered %(count)s") % {"count": fix.offered}),
+                    (
+                        applied,
+                        gettext("applied %(count)s (%(rate)s)")
+                        % {"count": fix.applied, "rate": _percent(applied)},
+                    ),
+                    (
+                        imported,
+                        gettext("order imported %(count)s (%(rate)s of applied)")
+                        % {"count": fix.imported, "rate": _percent(fix.imported_rate)},
+                    ),
                 ],
             )
         )
     return {
         "cause": grouped_bars(
-            "chart-cause", "How often each step was the most likely cause, by revision", cause_groups, series
+            "chart-cause",
+            gettext("How often each step was the most likely cause, by revision"),
+            cause_groups,
+            series,
         ),
         "unknown": grouped_bars(
-            "chart-unknown", "How often each step couldn't be checked, by revision", unknown_groups, series
+            "chart-unknown",
+            gettext("How often each step couldn't be checked, by revision"),
+            unknown_groups,
+            series,
         ),
         "fixes": grouped_bars(
             "chart-fixes",
-            "Fixes: offered, applied, order imported within a day",
+            gettext("Fixes: offered, applied, order imported within a day"),
             fix_groups,
-            ["Offered", "Applied", "Order imported"],
+            [gettext("Offered"), gettext("Applied"), gettext("Order imported")],
         ),
         "days": daily_columns(
-            "chart-days", "Diagnoses per day, and those that ended in a ticket", report.days
+            "chart-days", gettext("Diagnoses per day, and those that ended in a ticket"), report.days
         ),
     }
 

@@ -12,6 +12,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ArticleDay(models.Model):
@@ -28,13 +29,13 @@ class ArticleDay(models.Model):
     all_passed = models.PositiveIntegerField(default=0)
     already_here = models.PositiveIntegerField(default=0)
     unfinished = models.PositiveIntegerField(default=0)
-    tickets = models.PositiveIntegerField("ended in a ticket", default=0)
-    order_arrived = models.PositiveIntegerField("order imported within a day", default=0)
-    fixed = models.PositiveIntegerField("a fix was applied", default=0)
+    tickets = models.PositiveIntegerField(_("ended in a ticket"), default=0)
+    order_arrived = models.PositiveIntegerField(_("order imported within a day"), default=0)
+    fixed = models.PositiveIntegerField(_("a fix was applied"), default=0)
 
     class Meta:
         default_permissions = ()
-        permissions = [("view_outcomes", "Can see how articles' steps turn out (aggregates only)")]
+        permissions = [("view_outcomes", _("Can see how articles' steps turn out (aggregates only)"))]
         constraints = [
             models.UniqueConstraint(fields=["page", "revision_id", "day"], name="article_day_once")
         ]
@@ -53,11 +54,11 @@ class StepDay(models.Model):
     block_id = models.CharField(max_length=64)
     step_number = models.PositiveSmallIntegerField(null=True)
     check_key = models.CharField(max_length=64)
-    checked = models.PositiveIntegerField("diagnoses that checked it", default=0)
+    checked = models.PositiveIntegerField(_("diagnoses that checked it"), default=0)
     passed = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
-    unknown = models.PositiveIntegerField("couldn't check", default=0)
-    cause = models.PositiveIntegerField("the most likely cause", default=0)
+    unknown = models.PositiveIntegerField(_("couldn't check"), default=0)
+    cause = models.PositiveIntegerField(_("the most likely cause"), default=0)
     # Why it couldn't be checked: {reason: count}, reasons stripped of numbers and names.
     unknown_reasons = models.JSONField(default=dict)
     # {fix key: {"label", "offered", "applied", "imported"}}, counted in diagnoses.

@@ -7,15 +7,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q
-from django.utils import timezone
-from wagtail.models import Revision
+from django.utils import timezone, translation
+from django.utils.translation import get_language_info, gettext
+from django.utils.translation import gettext_lazy as _
+from wagtail.models import Page, Revision
 
 from apps.help.models import TroubleshootingPage
+from kitty_troubleshoot.said import said
 
 from .models import ArticleDay, HelpfulVote, SearchLog, StepDay
 
-PERIODS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days"}
+PERIODS = {7: _("Last 7 days"), 30: _("Last 30 days"), 90: _("Last 90 days")}
+# The CSV/XLSX download is data: its headings and labels stay English whoever downloads it, so
+# files from editors of different languages line up (the page itself is in the editor's language).
+DATA_LANGUAGE = "en"
 DEFAULT_PERIOD = 30
 ARTICLE_FIELDS = (
     "diagnoses",
@@ -78,7 +85,14 @@ class StepFigures:
 
     @property
     def top_reasons(self) -> list[tuple[str, int]]:
-        return self.reasons.most_common(3)
+        """The three commonest reasons, in the editor's language where a reason is a whole known sentence.
+
+        Reasons are stored as the English the check said, names and numbers left out (services.reason_words);
+        one said without any (e.g. "Waits on an earlier step that failed") is a message of some catalogue.
+        """
+        return [
+            (gettext(reason) if reason else reason, count) for reason, count in self.reasons.most_common(3)
+        ]
 
     @property
     def fix_list(self) -> list[FixFigures]:
@@ -86,14 +100,18 @@ class StepFigures:
 
     @property
     def label(self) -> str:
-        number = f"Step {self.number}" if self.number else "Step"
-        return f"{number}. {self.title}" if self.title else number
+        if self.number and self.title:
+            return said("Step %(number)s. %(title)s", number=self.number, title=self.title)
+        if self.number:
+            return said("Step %(number)s", number=self.number)
+        return said("Step: %(title)s", title=self.title) if self.title else said("A step")
 
 
 @dataclass
 class RevisionFigures:
     revision_id: int
     label: str = ""
+    language: str = ""  # the language of the page the revision is of; "" for figures of several
     published_at: object = None
     steps: dict[str, StepFigures] = field(default_factory=dict)
     helpful: int = 0
@@ -145,6 +163,9 @@ class ArticleReport:
     revisions: list[RevisionFigures]  # newest first
     total: RevisionFigures
     days: list[DayFigures]
+    language: str = ""  # the language the figures are of; "" for every language
+    # One entry per language the article is in (the source first): did the translation help as much?
+    languages: list[RevisionFigures] = field(default_factory=list)
 
     @property
     def latest_change(self) -> tuple[RevisionFigures, RevisionFigures] | None:
@@ -154,18 +175,23 @@ class ArticleReport:
 
     def csv_rows(self) -> list[dict]:
         """One row per revision (the article) and one per step of it, newest revision first."""
+        with translation.override(DATA_LANGUAGE):
+            return self._csv_rows()
+
+    def _csv_rows(self) -> list[dict]:
         rows = []
-        for revision in [*self.revisions, self.total]:
+        for revision in [*self.revisions, self.total, *self.languages]:
             common = {
-                "revision": revision.label,
+                "revision": str(revision.label),
                 "revision_id": revision.revision_id or "",
+                "language": revision.language or self.language or "all",
                 "start": self.start,
                 "end": self.end,
             }
             rows.append(
                 {
                     **common,
-                    "row": "article",
+                    "row": "language" if revision in self.languages else "article",
                     "step": "",
                     "title": self.page.title,
                     "check": "",
@@ -175,7 +201,7 @@ class ArticleReport:
                     "not_helpful": revision.not_helpful,
                 }
             )
-            for step in revision.step_list:
+            for step in revision.step_list if revision not in self.languages else ():
                 fixes = step.fix_list
                 rows.append(
                     {
@@ -205,7 +231,17 @@ def _percent(rate: float | None) -> str:
 
 
 def report_articles() -> list[TroubleshootingPage]:
-    return list(TroubleshootingPage.objects.order_by("title").only("id", "title"))
+    """The articles as their source pages: a translation is reported with its source, by language."""
+    articles = TroubleshootingPage.objects.order_by("title").only("id", "title", "slug", "translation_key")
+    return list(articles.filter(locale__language_code=settings.LANGUAGE_CODE))
+
+
+def article_languages(page) -> dict[int, str]:
+    """Page id → language of the article's every page (the source and its translations, drafts too)."""
+    found = Page.objects.filter(translation_key=page.translation_key).values_list(
+        "pk", "locale__language_code"
+    )
+    return dict(found)
 
 
 def report_period(days: int, *, today: date | None = None) -> tuple[date, date]:
@@ -236,12 +272,21 @@ def _label_revisions(page, figures: dict[int, RevisionFigures]) -> dict[str, str
     for pk, revision in figures.items():
         found = by_pk.get(pk)
         if found is None:
-            revision.label = "Revision not recorded" if not pk else f"Revision {pk} (deleted)"
+            revision.label = (
+                said("Revision %(number)s (deleted)", number=pk) if pk else said("Revision not recorded")
+            )
             continue
         revision.published_at = found.created_at
         author = (found.user.get_full_name() or found.user.get_username()) if found.user else ""
-        revision.label = f"Revision {pk} · {found.created_at:%d %b %Y}" + (
-            f" · by {author}" if author else ""
+        revision.label = (
+            said(
+                "Revision %(number)s · %(moment)s · by %(author)s",
+                number=pk,
+                moment=found.created_at,
+                author=author,
+            )
+            if author
+            else said("Revision %(number)s · %(moment)s", number=pk, moment=found.created_at)
         )
         titles = _step_titles(found.content)
         for step in revision.steps.values():
@@ -249,10 +294,20 @@ def _label_revisions(page, figures: dict[int, RevisionFigures]) -> dict[str, str
     return live_titles
 
 
-def article_report(page, *, start: date, end: date) -> ArticleReport:
-    """The article's outcomes for days ``start``..``end``: per revision, per step, and overall."""
+def article_report(page, *, start: date, end: date, language: str = "") -> ArticleReport:
+    """The article's outcomes for days ``start``..``end``: per revision, per step, per language and overall.
+
+    ``page`` is the article's source; its translations are pages of their own (a German reader's
+    diagnosis is of the German page), counted with it, or alone with ``language``.
+    """
+    languages_of = article_languages(page)
+    every_language = {
+        code: RevisionFigures(0, label=get_language_info(code)["name_translated"], language=code)
+        for code, _name in settings.LANGUAGES
+    }
+    pages = [pk for pk, code in languages_of.items() if not language or code == language]
     figures: dict[int, RevisionFigures] = {}
-    total = RevisionFigures(0, label="All revisions")
+    total = RevisionFigures(0, label=said("All revisions"), language=language)
     days: dict[date, DayFigures] = {}
 
     def revision_of(pk: int) -> RevisionFigures:
@@ -260,9 +315,16 @@ def article_report(page, *, start: date, end: date) -> ArticleReport:
             figures[pk] = RevisionFigures(pk)
         return figures[pk]
 
-    in_period = {"page": page, "day__gte": start, "day__lte": end}
-    for row in ArticleDay.objects.filter(**in_period).values("revision_id", "day", *ARTICLE_FIELDS):
-        for target in (revision_of(row["revision_id"]), total):
+    in_period = {"page_id__in": pages, "day__gte": start, "day__lte": end}
+    article_rows = ArticleDay.objects.filter(**in_period).values(
+        "page_id", "revision_id", "day", *ARTICLE_FIELDS
+    )
+    for row in article_rows:
+        revision_of(row["revision_id"]).language = languages_of.get(row["page_id"], "")
+        by_language = every_language.get(languages_of.get(row["page_id"], ""))
+        for target in (revision_of(row["revision_id"]), total, by_language):
+            if target is None:
+                continue
             for name in ARTICLE_FIELDS:
                 setattr(target, name, getattr(target, name) + row[name])
         day = days.setdefault(row["day"], DayFigures(row["day"]))
@@ -287,8 +349,12 @@ def article_report(page, *, start: date, end: date) -> ArticleReport:
                 fix.offered += counts.get("offered", 0)
                 fix.applied += counts.get("applied", 0)
                 fix.imported += counts.get("imported", 0)
-    _votes(page, start, end, figures, total, revision_of)
-    live_titles = _label_revisions(page, figures)
+    _votes(pages, languages_of, start, end, figures, total, revision_of, every_language)
+    shown = page
+    if language and language != languages_of.get(page.pk):
+        translated = [pk for pk, code in languages_of.items() if code == language]
+        shown = TroubleshootingPage.objects.filter(pk__in=translated).first() or page
+    live_titles = _label_revisions(shown, figures)
     for step in total.steps.values():
         step.title = live_titles.get(step.block_id) or next(
             (r.steps[step.block_id].title for r in figures.values() if step.block_id in r.steps), ""
@@ -303,7 +369,21 @@ def article_report(page, *, start: date, end: date) -> ArticleReport:
         days.get(start + timedelta(days=n), DayFigures(start + timedelta(days=n)))
         for n in range((end - start).days + 1)
     ]
-    return ArticleReport(page=page, start=start, end=end, revisions=ordered, total=total, days=every_day)
+    in_languages = [
+        figures
+        for code, figures in every_language.items()
+        if code in languages_of.values() and not (language and code != language)
+    ]
+    return ArticleReport(
+        page=page,
+        start=start,
+        end=end,
+        revisions=ordered,
+        total=total,
+        days=every_day,
+        language=language,
+        languages=in_languages,
+    )
 
 
 def _moments(start: date, end: date) -> dict:
@@ -315,16 +395,19 @@ def _moments(start: date, end: date) -> dict:
     }
 
 
-def _votes(page, start, end, figures, total, revision_of) -> None:
-    votes = HelpfulVote.objects.filter(page=page, **_moments(start, end))
-    counted = votes.values("revision_id").annotate(
+def _votes(pages, languages_of, start, end, figures, total, revision_of, every_language) -> None:
+    votes = HelpfulVote.objects.filter(page_id__in=pages, **_moments(start, end))
+    counted = votes.values("page_id", "revision_id").annotate(
         yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False))
     )
     for row in counted:
         revision = revision_of(row["revision_id"])
+        revision.language = revision.language or languages_of.get(row["page_id"], "")
         revision.helpful, revision.not_helpful = row["yes"], row["no"]
-        total.helpful += row["yes"]
-        total.not_helpful += row["no"]
+        for target in (total, every_language.get(languages_of.get(row["page_id"], ""))):
+            if target is not None:
+                target.helpful += row["yes"]
+                target.not_helpful += row["no"]
     for revision in figures.values():
         revision.comments = list(
             votes.filter(revision_id=revision.revision_id)

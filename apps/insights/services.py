@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.selectors.summary import summary_of_runs
@@ -58,7 +59,9 @@ STATE_FIELDS = {
 }
 # Quoted text, "#1234", dates, times and long numbers name an order, a plugin or a moment.
 _SPECIFIC = re.compile(r"[“\"'‘][^”\"'’]*[”\"'’]|#\S+|\S*\d{3,}\S*|\d{1,2}:\d{2}\S*")
-FOLLOWS_A_FAILED_STEP = "Waits on an earlier step that failed"
+NO_REASON = gettext_noop("No reason given")
+# Stored in English (the figures are data); the report reads it in the editor's language.
+FOLLOWS_A_FAILED_STEP = gettext_noop("Waits on an earlier step that failed")
 
 
 def counted_diagnoses() -> QuerySet[Diagnosis]:
@@ -74,7 +77,7 @@ def counted_diagnoses() -> QuerySet[Diagnosis]:
 def reason_words(summary: str) -> str:
     """Why a step couldn't be checked, as a reason shared by many runs: no order, plugin or time in it."""
     text = _SPECIFIC.sub("…", summary or "")
-    return " ".join(text.split())[:200] or "No reason given"
+    return " ".join(text.split())[:200] or NO_REASON
 
 
 @dataclass

@@ -11,12 +11,16 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.functional import cached_property
+from django.utils.translation import get_language_info, gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.admin.views.reports import ReportView
 
+from apps.help.languages import page_language
 from apps.help.models import TroubleshootingPage
 from kitty_troubleshoot.params import int_param
 from kitty_troubleshoot.signin import client_address
@@ -38,11 +42,20 @@ OUTCOMES_PERMISSION = "insights.view_outcomes"
 logger = logging.getLogger(__name__)
 
 
+def _language_choices() -> list[tuple[str, str]]:
+    """Every language of the site, named in the editor's language, after "All languages"."""
+    return [("", _("All languages"))] + [
+        (code, get_language_info(code)["name_translated"]) for code, _name in settings.LANGUAGES
+    ]
+
+
 class ReportFilterForm(forms.Form):
-    article = forms.TypedChoiceField(coerce=int, required=False)
+    article = forms.TypedChoiceField(label=_("Article"), coerce=int, required=False)
     days = forms.TypedChoiceField(
-        label="Period", coerce=int, choices=list(PERIODS.items()), initial=DEFAULT_PERIOD, required=False
+        label=_("Period"), coerce=int, choices=list(PERIODS.items()), initial=DEFAULT_PERIOD, required=False
     )
+    # Which readers: those of the article's source, or of one translation (its own pages and revisions).
+    language = forms.ChoiceField(label=_("Language"), choices=_language_choices, required=False)
 
     def __init__(self, *args, articles=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +65,7 @@ class ReportFilterForm(forms.Form):
 class ArticleOutcomesView(ReportView):
     """For each article and period: what the checks found, by step and by revision, and what readers said."""
 
-    page_title = "Article outcomes"
+    page_title = _("Article outcomes")
     header_icon = "doc-full"
     template_name = "insights/outcomes.html"
     results_template_name = "insights/outcomes_results.html"
@@ -61,6 +74,7 @@ class ArticleOutcomesView(ReportView):
     list_export = [
         "revision",
         "revision_id",
+        "language",
         "start",
         "end",
         "row",
@@ -90,7 +104,10 @@ class ArticleOutcomesView(ReportView):
         "helpful",
         "not_helpful",
     ]
+    # The download is data (selectors.DATA_LANGUAGE): its column headings are English in every
+    # editor's language, so files line up and scripts read them by name.
     export_headings = {
+        "language": "Language",
         "revision": "Revision",
         "step": "Step",
         "title": "Title",
@@ -163,7 +180,7 @@ class ArticleOutcomesView(ReportView):
         if article is None:
             return None
         start, end = report_period(cleaned.get("days") or DEFAULT_PERIOD)
-        return article_report(article, start=start, end=end)
+        return article_report(article, start=start, end=end, language=cleaned.get("language") or "")
 
     def get_queryset(self):
         return self.report.csv_rows() if self.report else []
@@ -175,7 +192,8 @@ class ArticleOutcomesView(ReportView):
     def get_filename(self):
         if self.report is None:
             return "article-outcomes"
-        return f"article-outcomes-{self.report.page.slug}-{self.report.start}-{self.report.end}"
+        language = f"-{self.report.language}" if self.report.language else ""
+        return f"article-outcomes-{self.report.page.slug}{language}-{self.report.start}-{self.report.end}"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -208,7 +226,7 @@ def _same_origin(request) -> bool:
 def _article(page_id) -> TroubleshootingPage:
     page = TroubleshootingPage.objects.live().public().filter(pk=page_id).first()
     if page is None:
-        raise Http404("No such article.")
+        raise Http404(gettext("No such article."))
     return page
 
 
@@ -219,11 +237,11 @@ def _article(page_id) -> TroubleshootingPage:
 def helpful_vote(request, page_id: int):
     """One vote per reader per revision: a second vote on the same revision replaces the first."""
     if not _same_origin(request):
-        return HttpResponseForbidden("Send feedback from the article's page.")
+        return HttpResponseForbidden(gettext("Send feedback from the article's page."))
     page = _article(page_id)
     answer = request.POST.get("helpful", "")
     if answer not in ("yes", "no"):
-        return HttpResponseBadRequest("Answer yes or no.")
+        return HttpResponseBadRequest(gettext("Answer yes or no."))
     token = request.COOKIES.get(READER_COOKIE, "")
     if not (request.user.is_authenticated or 16 <= len(token) <= 64):
         token = secrets.token_urlsafe(24)
@@ -240,7 +258,9 @@ def helpful_vote(request, page_id: int):
     except VoteRefused as exc:
         outcome = "unavailable" if exc.unavailable else "limited"
     if request.htmx:
-        response = render(request, "insights/helpful.html#answer", {"page": page, "feedback": outcome})
+        # The answer replaces part of the article: in the article's language, whatever this address's.
+        with translation.override(page_language(page)):
+            response = render(request, "insights/helpful.html#answer", {"page": page, "feedback": outcome})
     else:
         response = redirect(f"{page.url}?feedback={outcome}#helpful")
     if not request.user.is_authenticated:

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import Permission
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
@@ -19,7 +20,7 @@ def register_outcomes_url():
 @hooks.register("register_reports_menu_item")
 def register_outcomes_menu_item():
     return OutcomesMenuItem(
-        "Article outcomes",
+        _("Article outcomes"),
         reverse("insights_outcomes"),
         name="article-outcomes",
         icon_name="doc-full",

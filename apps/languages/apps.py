@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LanguagesConfig(AppConfig):
@@ -11,3 +12,4 @@ class LanguagesConfig(AppConfig):
     name = "apps.languages"
     label = "languages"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = _("Languages")

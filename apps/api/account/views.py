@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -80,8 +81,11 @@ def tokens_page(request):
         # The form was filled in for another account, before a switch in another tab: make nothing.
         form.add_error(
             None,
-            f"You switched to “{request.account.merchant_name}” in another tab or window since this form was "
-            "shown, so no token was made. Send it again if it is for this account.",
+            gettext(
+                "You switched to “%(account)s” in another tab or window since this form was shown, so no token "
+                "was made. Send it again if it is for this account."
+            )
+            % {"account": request.account.merchant_name},
         )
         return _page(request, form=form, status=409)
     asked = {
@@ -98,7 +102,7 @@ def tokens_page(request):
         try:
             rule(value)
         except TokenInvalid as exc:
-            form.add_error(exc.field, str(exc))
+            form.add_error(exc.field, str(exc))  # a message: in the reader's language
     if form.errors:
         return _page(request, form=form, status=400)
     try:
@@ -111,16 +115,19 @@ def tokens_page(request):
     except TokenAlreadyMade as exc:
         form.add_error(
             None,
-            f"“{exc.token.name}” was already made from this form: it was sent again (a reload of the page "
-            "that showed the token does that), and no second token was made. Its secret was shown once; if "
-            "you did not copy it, revoke it below and make another.",
+            gettext(
+                "“%(name)s” was already made from this form: it was sent again (a reload of the page that "
+                "showed the token does that), and no second token was made. Its secret was shown once; if you "
+                "did not copy it, revoke it below and make another."
+            )
+            % {"name": exc.token.name},
         )
         return _page(request, form=form, status=409)
     except TokenInvalid as exc:
         form.add_error(exc.field, str(exc))
         return _page(request, form=form, status=400)
     except LookupError:
-        raise Http404("You are no longer a member of this account.") from None
+        raise Http404(gettext("You are no longer a member of this account.")) from None
     # Rendered in the answer to the POST, never redirected: the secret goes nowhere but this page.
     created = {"token": token, "raw": raw, "example_url": request.build_absolute_uri(EXAMPLE_PATH)}
     return _page(request, form=TokenCreateForm(), created=created)
@@ -138,12 +145,20 @@ def token_revoke_view(request, pk: int):
     if request.method == "GET":
         context = {"token": token, "scopes": scope_words(token.scopes), "state": token.state()}
         return render(request, "api/token_revoke.html", context)
-    whose = "" if token.user_id == request.user.pk else f" of {token.user.get_username()}"
+    names = {"name": token.name, "prefix": token.shown_prefix, "user": token.user.get_username()}
+    own = token.user_id == request.user.pk
     if token_revoke(token=token):
-        messages.success(
-            request,
-            f"Revoked “{token.name}”{whose} ({token.shown_prefix}). Tools using it can no longer sign in.",
+        revoked = (
+            gettext("Revoked “%(name)s” (%(prefix)s). Tools using it can no longer sign in.")
+            if own
+            else gettext("Revoked “%(name)s” of %(user)s (%(prefix)s). Tools using it can no longer sign in.")
         )
+        messages.success(request, revoked % names)
     else:
-        messages.info(request, f"“{token.name}”{whose} ({token.shown_prefix}) was already revoked.")
+        already = (
+            gettext("“%(name)s” (%(prefix)s) was already revoked.")
+            if own
+            else gettext("“%(name)s” of %(user)s (%(prefix)s) was already revoked.")
+        )
+        messages.info(request, already % names)
     return HttpResponseRedirect(reverse("tokens:list"), status=303)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from django.utils import translation
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -28,6 +29,7 @@ from apps.api import operations
 from apps.api.problems import Problem
 from apps.api.schemas import ID_MAX
 from apps.api.tokens import TokenAccess
+from kitty_troubleshoot.said import said
 
 from .bridge import SCOPE_KEY, RequestThread
 
@@ -37,6 +39,10 @@ DIAGNOSE_WAIT_SECONDS = 20
 DOOR = "mcp"
 DEFAULT_ARTICLE = "order-did-not-import"
 
+# The server's instructions and its tools' titles and descriptions stay English: they are read by
+# the language model the agent runs on (which reads English best and answers the merchant in theirs),
+# never shown to a merchant as they are, and an MCP client fetches them once, with no language asked.
+# What a tool answers or refuses is a message, in the caller's language (Accept-Language).
 INSTRUCTIONS = """\
 Kitty Troubleshoot is Commerce Kitty's help center. Its troubleshooting articles have numbered \
 steps, and most steps carry a check that looks at the merchant's own account and says passed, \
@@ -67,6 +73,9 @@ class McpCall:
     # The site as the caller reached it ("https://help.example.com"): the answers' links are absolute,
     # an agent having no page to resolve them against.
     base_url: str
+    # The caller's language (Accept-Language, apps.api.middleware): a refusal's words are read in it on
+    # the event loop's thread, where the request's active language is not.
+    language: str = "en"
 
 
 READS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -102,11 +111,12 @@ async def _answer(ctx: Context, work: Callable[[McpCall], tuple[str, Any]]) -> C
     try:
         text, data = await call.thread.run(work, call)
     except Problem as problem:
-        return CallToolResult(
-            content=[TextContent(type="text", text=problem.detail)],
-            structured_content=problem.as_dict(),
-            is_error=True,
-        )
+        with translation.override(call.language):
+            return CallToolResult(
+                content=[TextContent(type="text", text=str(problem.detail))],
+                structured_content=problem.as_dict(),
+                is_error=True,
+            )
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
@@ -381,10 +391,15 @@ async def apply_fix(
     account, then check that step again. Only with the merchant's agreement: without
     confirm=true nothing is changed. Needs the token's fix scope."""
     if not confirm:
-        return _refusal(
-            "Nothing was changed. A fix changes the merchant's account: tell them what it does, "
-            "and call apply_fix again with confirm=true once they agree."
-        )
+        with translation.override(_call(ctx).language):
+            return _refusal(
+                str(
+                    said(
+                        "Nothing was changed. A fix changes the merchant's account: tell them what it does, "
+                        "and call apply_fix again with confirm=true once they agree."
+                    )
+                )
+            )
 
     def work(call: McpCall):
         applied = operations.fix_apply(

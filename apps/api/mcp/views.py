@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.api.problems import Forbidden, MethodNotAllowed, Problem, Unavailable, problem_response
 from apps.api.rest import TokenAuth
+from kitty_troubleshoot.said import said
 
 from .bridge import SCOPE_KEY, LoopThread, RequestThread, asgi_scope
 from .tools import DIAGNOSE_WAIT_SECONDS, McpCall, start_app
@@ -27,7 +30,9 @@ def mcp_endpoint(request):
     """
     if request.method != "POST":
         response = problem_response(
-            MethodNotAllowed("The MCP server takes one JSON-RPC message per POST; it opens no event stream.")
+            MethodNotAllowed(
+                said("The MCP server takes one JSON-RPC message per POST; it opens no event stream.")
+            )
         )
         response["Allow"] = "POST"
         return response
@@ -39,16 +44,21 @@ def mcp_endpoint(request):
     # is the site's own. Django has already refused a Host outside ALLOWED_HOSTS.
     origin = request.headers.get("Origin")
     if origin and origin != f"{request.scheme}://{request.get_host()}":
-        return problem_response(Forbidden("The MCP server does not answer pages of other sites."))
+        return problem_response(Forbidden(said("The MCP server does not answer pages of other sites.")))
 
     call = McpCall(
-        access=access, thread=RequestThread(), base_url=request.build_absolute_uri("/").rstrip("/")
+        access=access,
+        thread=RequestThread(),
+        base_url=request.build_absolute_uri("/").rstrip("/"),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     answer = mcp_loop.call(asgi_scope(request, extra={SCOPE_KEY: call}), request.body)
     try:
         answered = call.thread.serve_until(answer, timeout=REQUEST_SECONDS)
     except TimeoutError:
-        return problem_response(Unavailable("The MCP server took too long to answer. Try again in a minute."))
+        return problem_response(
+            Unavailable(said("The MCP server took too long to answer. Try again in a minute."))
+        )
     response = HttpResponse(bytes(answered.body), status=answered.status)
     for name, value in answered.headers:
         if name.lower() not in _NOT_COPIED:
