@@ -268,6 +268,8 @@ class Browser:
             base_url=base_url, timeout=timeout, follow_redirects=False, trust_env=False
         )
         self.cookies: dict[str, str] = {}
+        # The article on screen: htmx names it (HX-Current-URL) and answers speak its language.
+        self.page_path = ARTICLE_PATH
 
     def close(self) -> None:
         self.client.close()
@@ -278,6 +280,7 @@ class Browser:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if htmx:
             headers["HX-Request"] = "true"
+            headers["HX-Current-URL"] = str(self.client.base_url.join(self.page_path))
             headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
         return headers
 
@@ -338,6 +341,7 @@ def read_article(
     body = response.text
     if response.status_code != 200:
         raise BenchError(f"{path} answered {response.status_code}")
+    browser.page_path = path
     if 'id="check-inputs"' not in body:
         raise BenchError(f"{path} shows no check panel: the sign-in did not take")
     page = re.search(r'<input type="hidden" name="page" value="(\d+)"', body)

@@ -30,7 +30,9 @@ def caller_language(request) -> str:
 class ApiLanguageMiddleware:
     """Under /api/ and /mcp: problems' titles and details, and messages, in the caller's language.
 
-    After Django's LocaleMiddleware, which makes every address without a language prefix English.
+    Before ReaderLanguageMiddleware (apps/languages), which leaves a request marked
+    ``language_fixed`` as it is: a program's language is its header's alone, never a
+    signed-in user's saved choice or a cookie.
     """
 
     def __init__(self, get_response):
@@ -42,6 +44,7 @@ class ApiLanguageMiddleware:
         language = caller_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
+        request.language_fixed = True
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Accept-Language",))

@@ -10,6 +10,9 @@ every language, so this middleware, after the user is known, picks for it:
   "Check this now" answers in German, an English one's in English;
 - any other request in the reader's language (``reader_language``: their saved
   choice, the switcher's cookie, Accept-Language).
+
+A request an earlier middleware marked ``language_fixed`` (the API's, by its
+caller's Accept-Language alone) is left as it is.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class ReaderLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if address_language(request.path_info) is not None:
+        if address_language(request.path_info) is not None or getattr(request, "language_fixed", False):
             return self.get_response(request)
         language = None
         current = request.headers.get("HX-Current-URL")
