@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 SEED_ARTICLE = Path(settings.BASE_DIR) / "content" / "order-did-not-import.txt"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -165,6 +166,14 @@ def _demo_languages(request, settings):
     """The demo's German and French articles only for tests marked ``translations``: importing them
     costs every test that sets up the demo a few seconds."""
     settings.DEMO_TRANSLATIONS = request.node.get_closest_marker("translations") is not None
+
+
+@pytest.fixture(autouse=True)
+def _english_to_begin_with():
+    """Every test starts in English, whatever language an earlier test's request left on this thread."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

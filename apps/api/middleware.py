@@ -42,10 +42,10 @@ class ApiLanguageMiddleware:
         if not request.path_info.startswith(API_PREFIXES):
             return self.get_response(request)
         language = caller_language(request)
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        request.language_fixed = True
-        response = self.get_response(request)
+        with translation.override(language, deactivate=True):
+            request.LANGUAGE_CODE = language
+            request.language_fixed = True
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Accept-Language",))
         return response

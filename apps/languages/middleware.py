@@ -49,9 +49,9 @@ class ReaderLanguageMiddleware:
         if current and request.headers.get("HX-Request"):
             language = address_language(urlsplit(current).path)
         language = language or reader_language(request)
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        with translation.override(language, deactivate=True):
+            request.LANGUAGE_CODE = language
+            response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language", "Cookie", "HX-Current-URL"))
         response.headers.setdefault("Content-Language", language)
         return response
