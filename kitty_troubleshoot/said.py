@@ -26,7 +26,7 @@ evidence: ``{"said": msgid, "params": {...}}``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils import dateformat, timezone, translation
@@ -202,6 +202,36 @@ def _said_from_json(data: dict) -> Said:
         count=data.get("count"),
         context=data.get("context") or "",
     )
+
+
+class SaidColumns:
+    """A model mixin for text columns kept in English, each with its message in a ``SaidField`` beside it.
+
+    ``said_columns`` maps a text column to its message column. A loaded row's text
+    column is the message (read in each reader's language; its value is still the
+    English), and ``said_values`` gives what to write to both.
+    """
+
+    said_columns: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        row = super().from_db(db, field_names, values)
+        for text, message in cls.said_columns.items():
+            kept = row.__dict__.get(message)
+            if isinstance(kept, Said) and text in row.__dict__:
+                setattr(row, text, kept)
+        return row
+
+    @classmethod
+    def said_values(cls, text: str, message) -> dict:
+        """``message`` for the text column ``text`` (its English, cut to the column) and the column beside it."""
+        english = str.__str__(message) if isinstance(message, str) else ""
+        limit = cls._meta.get_field(text).max_length
+        return {
+            text: english[:limit] if limit else english,
+            cls.said_columns[text]: message if isinstance(message, Said) else None,
+        }
 
 
 class SaidField(models.JSONField):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from kitty_troubleshoot.said import Said, SaidField
+from kitty_troubleshoot.said import SaidColumns, SaidField
 
 from .base import Status
 from .sets import get_set, set_of
@@ -118,7 +118,7 @@ class Diagnosis(models.Model):
         return self.set.loaded(self.inputs)
 
 
-class CheckRun(models.Model):
+class CheckRun(SaidColumns, models.Model):
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -127,6 +127,7 @@ class CheckRun(models.Model):
         UNKNOWN = Status.UNKNOWN.value, "Couldn't check"
 
     IN_FLIGHT = (State.QUEUED, State.RUNNING)
+    said_columns = {"summary": "said"}
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     diagnosis = models.ForeignKey(Diagnosis, on_delete=models.CASCADE, related_name="runs")
@@ -181,21 +182,9 @@ class CheckRun(models.Model):
         return f"{step}{check.title if check is not None else self.check_key} · {self.get_status_display()}"
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        run = super().from_db(db, field_names, values)
-        said = run.__dict__.get("said")
-        if isinstance(said, Said) and "summary" in run.__dict__:
-            run.summary = said
-        return run
-
-    @staticmethod
-    def verdict_fields(summary, evidence) -> dict:
-        """The columns a verdict is written to: its English text, and the message every reader reads."""
-        return {
-            "summary": str.__str__(summary)[:500],
-            "said": summary if isinstance(summary, Said) else None,
-            "evidence": list(evidence),
-        }
+    def verdict_fields(cls, summary, evidence) -> dict:
+        """The columns a verdict is written to: its English text, the message every reader reads, its evidence."""
+        return {**cls.said_values("summary", summary), "evidence": list(evidence)}
 
     @property
     def in_flight(self) -> bool:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.platforms.base import Capabilities, Connection, PlatformClient
 from apps.platforms.fields import PlatformField
 from apps.platforms.registry import Provider, provider
-from kitty_troubleshoot.said import Said, SaidField, said, said_p
+from kitty_troubleshoot.said import Said, SaidColumns, SaidField, said, said_p
 
 from .fields import EncryptedJSONField
 
@@ -274,8 +274,10 @@ class OrderLine(models.Model):
         return f"{self.quantity} × {self.sku}"
 
 
-class Notification(models.Model):
+class Notification(SaidColumns, models.Model):
     """What the notifications bell shows: one row per problem, counted while it repeats."""
+
+    said_columns = {"message": "said", "resolution": "resolution_said"}
 
     class Kind(models.TextChoices):
         MISSING_PRODUCT = "missing_product", _("Missing product")
@@ -321,26 +323,14 @@ class Notification(models.Model):
         return self.message
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        note = super().from_db(db, field_names, values)
-        for text, message in (("message", "said"), ("resolution", "resolution_said")):
-            kept = note.__dict__.get(message)
-            if isinstance(kept, Said) and text in note.__dict__:
-                setattr(note, text, kept)
-        return note
-
-    @staticmethod
-    def message_fields(message) -> dict:
+    def message_fields(cls, message) -> dict:
         """The columns a notification's message is written to: its English text, and the message itself."""
-        return {"message": str.__str__(message)[:500], "said": message if isinstance(message, Said) else None}
+        return cls.said_values("message", message)
 
-    @staticmethod
-    def resolution_fields(how) -> dict:
+    @classmethod
+    def resolution_fields(cls, how) -> dict:
         """The columns what resolved a notification is written to, as ``message_fields``."""
-        return {
-            "resolution": str.__str__(how)[:300],
-            "resolution_said": how if isinstance(how, Said) else None,
-        }
+        return cls.said_values("resolution", how)
 
     @property
     def kind_said(self) -> Said:
@@ -361,7 +351,9 @@ KIND_SAID = {
 }
 
 
-class SyncRun(models.Model):
+class SyncRun(SaidColumns, models.Model):
+    said_columns = {"message": "said"}
+
     class Mode(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
         MANUAL = "manual", _("Manual")
@@ -413,14 +405,6 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"{self.get_mode_display()} sync of {self.plugin} at {self.started_at:%Y-%m-%d %H:%M}"
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        run = super().from_db(db, field_names, values)
-        kept = run.__dict__.get("said")
-        if isinstance(kept, Said) and "message" in run.__dict__:
-            run.message = kept
-        return run
 
     @property
     def outcome_said(self) -> Said:

@@ -199,7 +199,7 @@ def sync_runs_end_abandoned() -> int:
         "that are kept; the next sync carries on."
     )
     ended = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING, started_at__lt=cutoff).update(
-        outcome=SyncRun.Outcome.FAILED, finished_at=now, message=str.__str__(message), said=message
+        outcome=SyncRun.Outcome.FAILED, finished_at=now, **SyncRun.said_values("message", message)
     )
     if ended:
         logger.warning("%s abandoned sync runs ended as failed", ended)

@@ -291,7 +291,8 @@ def scheduled_sync_since(plugin: Plugin) -> datetime:
 def _finish(run: SyncRun, outcome: str, message: Said) -> SyncRun:
     run.outcome = outcome
     # The English text in its column; the message, read in each reader's language, beside it.
-    run.message, run.said = str.__str__(message)[:500], message if isinstance(message, Said) else None
+    for column, value in SyncRun.said_values("message", message).items():
+        setattr(run, column, value)
     run.finished_at = timezone.now()
     run.save(
         update_fields=[
