@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kitty_troubleshoot.said import SaidColumns, SaidField
 
@@ -28,7 +29,7 @@ class PreviewSession(models.Model):
     page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, null=True, related_name="+")
     content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE, related_name="+")
     title = models.CharField(max_length=255)
-    body = models.JSONField(default=list, help_text="The previewed draft's blocks, as stored.")
+    body = models.JSONField(default=list, help_text=_("The previewed draft's blocks, as stored."))
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -60,20 +61,22 @@ class Diagnosis(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     merchant_id = models.BigIntegerField(db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, verbose_name="started by"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, verbose_name=_("started by")
     )
     page = models.ForeignKey("wagtailcore.Page", on_delete=models.SET_NULL, null=True, related_name="+")
-    subject_id = models.BigIntegerField("plugin id")
-    subject_label = models.CharField("plugin", max_length=200)
-    check_set = models.CharField(max_length=64, help_text="The article's check set: what its inputs mean.")
+    subject_id = models.BigIntegerField(_("plugin id"))
+    subject_label = models.CharField(_("plugin"), max_length=200)
+    check_set = models.CharField(max_length=64, help_text=_("The article's check set: what its inputs mean."))
     # What the diagnosis is about: the set's identifying input as stored (an order number), "" if not given.
     reference = models.CharField(max_length=64, blank=True)
-    inputs = models.JSONField(default=dict, blank=True, help_text="Every input of the check set, as stored.")
+    inputs = models.JSONField(
+        default=dict, blank=True, help_text=_("Every input of the check set, as stored.")
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     read_only = models.BooleanField(
         default=False,
-        help_text="Run by a support agent from a ticket: its checks look, and no fix can be applied.",
+        help_text=_("Run by a support agent from a ticket: its checks look, and no fix can be applied."),
     )
     preview_session = models.ForeignKey(
         PreviewSession,
@@ -81,7 +84,9 @@ class Diagnosis(models.Model):
         null=True,
         blank=True,
         related_name="diagnoses",
-        help_text="Run from an editor's preview, on a sandbox account: not a merchant's, and left out of statistics.",
+        help_text=_(
+            "Run from an editor's preview, on a sandbox account: not a merchant's, and left out of statistics."
+        ),
     )
 
     # Not a column: True on the instance just created, until its first runs are started. Such a
@@ -92,7 +97,7 @@ class Diagnosis(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
-        verbose_name_plural = "diagnoses"
+        verbose_name_plural = _("diagnoses")
         indexes = [models.Index(fields=["merchant_id", "page", "subject_id", "reference"])]
 
     def __str__(self):
@@ -120,11 +125,11 @@ class Diagnosis(models.Model):
 
 class CheckRun(SaidColumns, models.Model):
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        PASSED = Status.PASSED.value, "Passed"
-        FAILED = Status.FAILED.value, "Failed"
-        UNKNOWN = Status.UNKNOWN.value, "Couldn't check"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        PASSED = Status.PASSED.value, _("Passed")
+        FAILED = Status.FAILED.value, _("Failed")
+        UNKNOWN = Status.UNKNOWN.value, _("Couldn't check")
 
     IN_FLIGHT = (State.QUEUED, State.RUNNING)
     said_columns = {"summary": "said"}
@@ -137,13 +142,13 @@ class CheckRun(SaidColumns, models.Model):
     # The article's live revision when the run was queued: what the reader was following.
     page_revision = models.ForeignKey(
         "wagtailcore.Revision",
-        verbose_name="article revision",
+        verbose_name=_("article revision"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    block_id = models.CharField("step block id", max_length=64, blank=True)
+    block_id = models.CharField(_("step block id"), max_length=64, blank=True)
     step_number = models.PositiveSmallIntegerField(null=True, blank=True)
     check_key = models.CharField(max_length=64)
     inputs = models.JSONField(default=dict)
@@ -152,7 +157,7 @@ class CheckRun(SaidColumns, models.Model):
     # reads it in their own language (kitty_troubleshoot/said.py): a loaded run's ``summary`` is that message.
     summary = models.CharField(max_length=500, blank=True)
     said = SaidField(
-        null=True, blank=True, help_text="The summary as a message, read in the reader's language."
+        null=True, blank=True, help_text=_("The summary as a message, read in the reader's language.")
     )
     evidence = SaidField(default=list, blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -163,7 +168,7 @@ class CheckRun(SaidColumns, models.Model):
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    deadline = models.DateTimeField(help_text="A run not finished by then shows as couldn't finish.")
+    deadline = models.DateTimeField(help_text=_("A run not finished by then shows as couldn't finish."))
     task_seconds = models.FloatField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
 
@@ -206,8 +211,8 @@ class CheckStart(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CHECK = "check", "Check"
-        FIX = "fix", "Fix"
+        CHECK = "check", _("Check")
+        FIX = "fix", _("Fix")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=5, choices=Kind.choices)
