@@ -81,7 +81,9 @@ def test_a_german_merchant_checks_every_step_of_the_german_article(demo_site, re
 
     # The whole page, header to ticket form, is German: no sentence of the software is left in English.
     whole = page.locator("body").inner_text()
-    expect(step_4.locator(".check__verdict")).to_contain_text("Fehlgeschlagen:")  # read out before the verdict
+    expect(step_4.locator(".check__verdict")).to_contain_text(
+        "Fehlgeschlagen:"
+    )  # read out before the verdict
     for german in ("Alle Schritte prüfen", "Erneut prüfen", "Ihr Konto prüfen", "Abmelden"):
         assert german in whole
     assert english_left(whole, "de") == []
