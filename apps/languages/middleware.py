@@ -37,6 +37,14 @@ def address_language(path: str) -> str | None:
     return settings.LANGUAGE_CODE if path.startswith(HELP_PREFIX) else None
 
 
+def _path_of(url: str) -> str:
+    """The path of an address a client sent ("" for one that is no address at all: never a 500)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
 class ReaderLanguageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -47,7 +55,7 @@ class ReaderLanguageMiddleware:
         language = None
         current = request.headers.get("HX-Current-URL")
         if current and request.headers.get("HX-Request"):
-            language = address_language(urlsplit(current).path)
+            language = address_language(_path_of(current))
         language = language or reader_language(request)
         with translation.override(language, deactivate=True):
             request.LANGUAGE_CODE = language
