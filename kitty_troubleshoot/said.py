@@ -140,6 +140,18 @@ def in_language(value, language: str) -> str:
     return "" if value is None else str(value)
 
 
+def english_lines(lines) -> str:
+    """Sentences (messages or text) as the English a text column keeps of them, one a line."""
+    return "\n".join(str.__str__(line) if isinstance(line, str) else str(line) for line in lines)
+
+
+def lines_read(messages, english: str) -> list:
+    """Sentences as stored beside their English: the messages, else (older rows) the English lines."""
+    if messages:
+        return list(messages)
+    return [line for line in (english or "").splitlines() if line.strip()]
+
+
 def as_json(value):
     """``value`` with every message in it made storable as JSON (lists and dicts walked)."""
     return _json_of(value)

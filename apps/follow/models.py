@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kitty_troubleshoot.said import SaidField
+from kitty_troubleshoot.said import SaidField, lines_read
 
 
 class OrderWatch(models.Model):
@@ -104,9 +104,7 @@ class OrderWatch(models.Model):
     @property
     def result_lines(self) -> list:
         """What the merchant was told, a sentence a line: messages, or an older watch's English lines."""
-        if self.said:
-            return list(self.said)
-        return [line for line in (self.result or "").splitlines() if line.strip()]
+        return lines_read(self.said, self.result)
 
 
 class EmailPreference(models.Model):

@@ -6,7 +6,6 @@ from django.db.models import QuerySet
 
 from apps.commerce.diagnostics import CHECK_OF_NOTIFICATION
 from apps.commerce.models import Notification
-from kitty_troubleshoot.said import Said
 
 from .models import OrderWatch
 
@@ -67,16 +66,3 @@ def notification_links(notes) -> list[tuple[Notification, str]]:
 def notification_link(note: Notification) -> str:
     """Where a notification is explained: what it recorded (a watch's diagnosis), else its step ("" if none)."""
     return notification_links([note])[0][1]
-
-
-def notification_text(note: Notification):
-    """What a notification says, in the reader's language where it was kept as a message.
-
-    Its ``message`` when that is a message already; else the message a watch kept in its evidence
-    (``services._notification_fields``); else its text as written (older rows: English).
-    """
-    if isinstance(note.message, Said):
-        return note.message
-    kept = (note.evidence or {}).get("said") if isinstance(note.evidence, dict) else None
-    loaded = Said.load(kept) if kept else None
-    return loaded if isinstance(loaded, Said) else note.message

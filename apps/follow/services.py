@@ -16,7 +16,7 @@ from apps.checks.selectors.summary import diagnosis_summary
 from apps.checks.services.starting import diagnosis_rerun
 from apps.commerce.models import Notification, Order, Plugin
 from kitty_troubleshoot.limits import Limit, LimitRefused
-from kitty_troubleshoot.said import Said, as_json, in_language, said, said_n
+from kitty_troubleshoot.said import Said, english_lines, said, said_n
 from kitty_troubleshoot.words import duration_words
 
 from .emails import watch_email
@@ -261,7 +261,7 @@ def diagnosis_link(diagnosis: Diagnosis, to: str) -> str:
 def _watch_said(watch: OrderWatch, lines: list) -> None:
     """What the watch tells the merchant: its sentences as messages, and their English for ``result``."""
     watch.said = lines
-    watch.result = "\n".join(in_language(line, settings.LANGUAGE_CODE) for line in lines)
+    watch.result = english_lines(lines)
 
 
 def notification_message(lines: list):
@@ -272,23 +272,10 @@ def notification_message(lines: list):
     return message
 
 
-def _notification_fields(message) -> dict:
-    """A notification's text: its English column, and the message the inbox reads in each reader's
-    language (the model's ``said`` where it has one; else kept in its evidence, see selectors)."""
-    fields = {"message": in_language(message, settings.LANGUAGE_CODE)[:500]}
-    if not isinstance(message, Said):
-        return fields
-    if any(field.name == "said" for field in Notification._meta.get_fields()):
-        fields["said"] = message
-    else:
-        fields["evidence"] = {"said": as_json(message)}
-    return fields
-
-
 def _watch_end(watch: OrderWatch, state: str, kind: str, *, url: str) -> None:
     now = timezone.now()
-    fields = _notification_fields(notification_message(watch.said))
-    evidence = {**fields.pop("evidence", {}), "url": url, "watch": str(watch.uuid)}
+    fields = Notification.message_fields(notification_message(watch.said))
+    evidence = {"url": url, "watch": str(watch.uuid)}
     watch.notification = Notification.objects.create(
         merchant_id=watch.merchant_id,
         plugin=watch.plugin,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kitty_troubleshoot.said import SaidField
+from kitty_troubleshoot.said import SaidField, lines_read
 
 # No 0/O, 1/I/L: a reference is read aloud on the phone and typed from an e-mail.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -129,9 +129,7 @@ class SupportTicket(models.Model):
     @property
     def verdict_lines(self) -> list:
         """The summary's sentences: messages (read in the active language), or an older ticket's English lines."""
-        if self.verdict_said:
-            return list(self.verdict_said)
-        return [line for line in (self.verdict or "").splitlines() if line.strip()]
+        return lines_read(self.verdict_said, self.verdict)
 
     def clean(self):
         # Reopening must not break the one-open-ticket rule (the admin form only

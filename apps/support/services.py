@@ -22,7 +22,7 @@ from apps.checks.registry import account_directory
 from apps.checks.selectors.summary import diagnosis_summary
 from kitty_troubleshoot.celery import is_broker_error
 from kitty_troubleshoot.limits import Limit, LimitRefused
-from kitty_troubleshoot.said import Said, in_language, said, said_n
+from kitty_troubleshoot.said import Said, english_lines, said, said_n
 from kitty_troubleshoot.words import duration_words
 
 from .emails import ticket_email
@@ -140,7 +140,7 @@ def ticket_create(
         "language": language,
         "transcript": diagnosis_transcript(diagnosis),
         # In English for searching, and as messages for reading.
-        "verdict": "\n".join(in_language(line, settings.LANGUAGE_CODE) for line in verdict),
+        "verdict": english_lines(verdict),
         "verdict_said": verdict,
         "created_at": timezone.now(),
     }
