@@ -87,6 +87,20 @@ def no_sideways_scrolling(page, width: int) -> None:
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"Step {n + 1}'s chooser: {box}"
 
 
+def preview_ready(tab) -> None:
+    """Wait until Wagtail's new preview tab shows the draft.
+
+    The tab may open before the editor's page has stored the draft for it (Wagtail then says
+    "Preview not available"); as an editor would, reload until it is there (bounded).
+    """
+    tab.wait_for_load_state()
+    for _ in range(10):
+        if tab.locator("#preview-banner").count():
+            return
+        tab.wait_for_timeout(300)
+        tab.reload()
+
+
 @pytest.fixture
 def new_window(browser):
     """Opens a desktop browser window of its own (cookies and all) for each person; closes them after the test."""
@@ -156,6 +170,7 @@ def test_an_editor_builds_and_publishes_an_article_whose_checks_a_merchant_then_
     with editor.context.expect_page() as opened:
         editor.get_by_role("link", name="Preview in new tab").click()
     preview = opened.value
+    preview_ready(preview)
     expect(preview.locator("#preview-banner")).to_contain_text("Preview — sandbox data")
     preview.get_by_label("Plugin", exact=True).select_option(label="Demo Marketplace – Main store")
     preview.get_by_label("Order number", exact=True).fill("1006")
