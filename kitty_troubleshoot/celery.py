@@ -30,29 +30,37 @@ def close_old_connections(task=None, **kwargs):
     close()
 
 
-def worker_arguments(lane: str, *, concurrency: int | None = None) -> list[str]:
-    """The ``celery worker`` arguments of one lane ("interactive" or "bulk"), as every place starts it.
+# Each lane of workers: the queues it serves, its pool, and the setting that sizes it (README, "Running workers").
+WORKER_LANES = {
+    "clicks": ("clicks", "threads", "CLICK_WORKER_THREADS"),
+    "interactive": ("interactive,housekeeping", "threads", "INTERACTIVE_WORKER_THREADS"),
+    "bulk": ("bulk", "prefork", "BULK_WORKER_PROCESSES"),
+}
 
-    The interactive worker serves checks and housekeeping on a pool of
-    threads: a check waits on a platform or the database almost all the time,
-    so a store that answers after 8 s (or not at all, until its timeout)
-    holds one thread of INTERACTIVE_WORKER_THREADS, not one process of two,
-    and the merchants on healthy stores keep the rest. Threads enforce no
-    Celery time limit: a check's soft limit is raised in its thread
-    (``soft_time_limit_in_thread``), its platform calls and queries have
-    timeouts of their own, and no sync runs there (README, "Running
-    workers"). The bulk worker keeps processes: a sync parses and imports
-    pages of orders (CPU), and its time limits are enforced.
-    ``./dev worker`` and docker-compose.yml spell the same arguments out
-    (tests/test_compose.py holds them to this).
-    ``concurrency``: threads or processes (default: INTERACTIVE_WORKER_THREADS, BULK_WORKER_PROCESSES).
+
+def worker_arguments(lane: str, *, concurrency: int | None = None) -> list[str]:
+    """The ``celery worker`` arguments of one lane (``WORKER_LANES``), as every place starts it.
+
+    "clicks" serves one person's click on one step (its check, or a fix it
+    applies) in a process of its own: however many whole diagnoses the
+    interactive worker is running, a click's check neither waits for one of
+    their threads to end nor shares their interpreter lock. "interactive"
+    serves "Check every step" and housekeeping. Both are pools of threads:
+    a check waits on a platform or the database almost all the time, so a
+    store that answers after 8 s (or not at all, until its timeout) holds one
+    thread, not a process, and the merchants on healthy stores keep the
+    rest. Threads enforce no Celery time limit: a check's soft limit is
+    raised in its thread (``soft_time_limit_in_thread``), its platform calls
+    and queries have timeouts of their own, and no sync runs there. The bulk
+    worker keeps processes: a sync parses and imports pages of orders (CPU),
+    and its time limits are enforced. ``./dev worker`` and docker-compose.yml
+    spell the same arguments out (tests/test_compose.py holds them to this).
+    ``concurrency``: threads or processes (default: the lane's setting).
     """
-    if lane == "interactive":
-        queues, pool, setting = "interactive,housekeeping", "threads", "INTERACTIVE_WORKER_THREADS"
-    elif lane == "bulk":
-        queues, pool, setting = "bulk", "prefork", "BULK_WORKER_PROCESSES"
-    else:
-        raise ValueError(f"no worker lane {lane!r}")
+    try:
+        queues, pool, setting = WORKER_LANES[lane]
+    except KeyError:
+        raise ValueError(f"no worker lane {lane!r}") from None
     if concurrency is None:
         from django.conf import settings
 

@@ -232,26 +232,33 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Queues by urgency (README, "Running workers"). Two worker processes, each
+# Queues by urgency (README, "Running workers"). Three worker processes, each
 # started with kitty_troubleshoot.celery.WORKER_LANES' arguments (`./dev worker`,
 # docker-compose.yml, the tests, the benches):
-# - "interactive" is work a merchant waits for (checks and the fixes they apply),
+# - "clicks" is one person's click on one step: its check, or a fix it applies
+#   (services.queueing.check_task_queue). A process of its own with
+#   CLICK_WORKER_THREADS threads, so a click never waits for, or shares an
+#   interpreter with, the whole diagnoses of a burst.
+# - "interactive" is "Check every step" (several steps' checks in one task),
 #   served by a pool of INTERACTIVE_WORKER_THREADS threads: a check spends its time
 #   waiting on a platform or the database, so a slow store holds a thread (of many),
 #   never the lane. The same worker serves "housekeeping": the sweeps and e-mails
 #   people wait for, short tasks that a backlog of syncs must never expire.
 # - "bulk" everything else (syncs, backfills, aggregation), in bounded slices, by
 #   BULK_WORKER_PROCESSES processes. A task nobody routed lands on bulk, so it can
-#   never hold the interactive lane.
+#   never hold the interactive lanes.
 CELERY_TASK_DEFAULT_QUEUE = "bulk"
+CLICK_WORKER_THREADS = env_int("CLICK_WORKER_THREADS", 8)
 INTERACTIVE_WORKER_THREADS = env_int("INTERACTIVE_WORKER_THREADS", 16)
 BULK_WORKER_PROCESSES = env_int("BULK_WORKER_PROCESSES", 2)
 # All declared, so a worker started without -Q (an old one-worker set-up)
 # still serves checks, without the isolation; every documented one names its queues.
 CELERY_TASK_QUEUES = tuple(
-    Queue(name, Exchange(name), routing_key=name) for name in ("interactive", "housekeeping", "bulk")
+    Queue(name, Exchange(name), routing_key=name)
+    for name in ("clicks", "interactive", "housekeeping", "bulk")
 )
 CELERY_TASK_ROUTES = {
+    # "Check every step"; one step's check or a fix is sent to "clicks" (check_runs_enqueue).
     "apps.checks.tasks.run_checks": {"queue": "interactive"},
     # Housekeeping: quick, and someone notices when it waits (a sync shown
     # "running" for ever, a ticket or watch e-mail, a spinner).

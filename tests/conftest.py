@@ -194,7 +194,7 @@ def celery_worker_spawn(queue: str, name: str, *, lane: str = "", **env_override
     """Start a real Celery worker for the lane ``queue``, as production does, reading the test database.
 
     Its arguments are the lane's (``kitty_troubleshoot.celery.worker_arguments``):
-    the interactive lane (with housekeeping) on threads, bulk on 2 processes.
+    clicks and interactive (with housekeeping) on threads, bulk on 2 processes.
     ``lane``: start a worker like that lane's, but serving ``queue`` alone.
     ``env_overrides`` are further environment variables (e.g. shorter time limits).
 
@@ -250,16 +250,17 @@ def workers_answering(timeout: float = 60.0) -> None:
 def celery_workers(django_db_setup, django_db_blocker):
     """Real Celery workers on the configured broker, reading the test database: one per queue.
 
-    As in production, "interactive" (checks) and "bulk" (syncs, e-mail,
-    sweeps) are served by separate worker processes; the dict maps the queue
-    to its worker's Popen. Started once per session. Without a broker (the
+    As in production, each lane (``kitty_troubleshoot.celery.WORKER_LANES``:
+    "clicks" for one step's check or fix, "interactive" for every step and
+    housekeeping, "bulk" for syncs) is served by a worker process of its own;
+    the dict maps the lane to its worker's Popen. Started once per session. Without a broker (the
     zero-setup default) tasks run eagerly in-process and this yields None.
     """
     import subprocess
     import time
     import uuid
 
-    from kitty_troubleshoot.celery import app
+    from kitty_troubleshoot.celery import WORKER_LANES, app
 
     if app.conf.task_always_eager:
         yield None
@@ -269,7 +270,7 @@ def celery_workers(django_db_setup, django_db_blocker):
     app.control.purge()
     run_id = uuid.uuid4().hex[:8]
     workers, logs, names = {}, {}, {}
-    for queue in ("interactive", "bulk"):
+    for queue in WORKER_LANES:
         names[queue] = f"tests-{queue}-{run_id}@localhost"
         workers[queue], logs[queue] = celery_worker_spawn(queue, names[queue])
     deadline = time.monotonic() + 60
@@ -295,7 +296,7 @@ def celery_workers(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session")
 def celery_worker_process(celery_workers):
-    """The worker of the "interactive" queue, the one that runs checks (None without a broker)."""
+    """The worker of the "interactive" lane, the one that runs "Check every step" (None without a broker)."""
     return celery_workers["interactive"] if celery_workers else None
 
 

@@ -85,7 +85,7 @@ def _service_commands(compose_config: str) -> dict[str, list[str]]:
 
 
 def test_each_lane_has_a_worker_of_its_own_started_with_its_arguments(compose_config):
-    """Checks and housekeeping never wait behind syncs: each lane's worker serves its queues, on its pool."""
+    """Clicks, whole diagnoses and housekeeping never wait behind each other or syncs: a worker per lane."""
     from kitty_troubleshoot.celery import worker_arguments
 
     commands = _service_commands(compose_config)
@@ -98,14 +98,14 @@ def test_each_lane_has_a_worker_of_its_own_started_with_its_arguments(compose_co
         expected = [arg for arg in worker_arguments(lane, concurrency=0) if arg != "--concurrency=0"]
         assert [arg for arg in command if arg in expected] == expected, name
         served[name] = command[command.index("-Q") + 1].split(",")
-    assert sorted(served.values()) == [["bulk"], ["interactive", "housekeeping"]]
+    assert sorted(served.values()) == [["bulk"], ["clicks"], ["interactive", "housekeeping"]]
 
 
 def test_dev_worker_starts_each_lane_with_its_arguments():
-    from kitty_troubleshoot.celery import worker_arguments
+    from kitty_troubleshoot.celery import WORKER_LANES, worker_arguments
 
     dev = (settings.BASE_DIR / "dev").read_text()
-    for lane in ("interactive", "bulk"):
+    for lane in WORKER_LANES:
         queues, pool = worker_arguments(lane, concurrency=0)[1:3]
         assert f"-Q {queues} {pool}" in dev, lane
 
@@ -174,8 +174,9 @@ def test_the_every_step_lane_yields_the_cpu_to_clicks_and_pages(compose_config):
         found = re.search(r"^    cpu_shares: (\d+)$", blocks[name], re.M)
         return int(found.group(1)) if found else 1024  # Docker's default weight
 
-    assert shares("web-diagnoses") < shares("web")
-    assert shares("web") == shares("worker-interactive") == shares("proxy") == 1024
+    # "Check every step" is answered by web-diagnoses and run by worker-interactive; a click by web and worker-clicks.
+    assert shares("web-diagnoses") == shares("worker-interactive") < shares("web")
+    assert shares("web") == shares("worker-clicks") == shares("proxy") == 1024
 
 
 def test_the_every_step_lane_is_one_process_so_a_burst_leaves_cores_to_the_workers(compose_config):

@@ -1,4 +1,4 @@
-"""The check task on the broker: its time limits and expiry, its priority, and queueing it."""
+"""The check task on the broker: its time limits and expiry, its lane, and queueing it."""
 
 from __future__ import annotations
 
@@ -33,23 +33,23 @@ class ChecksUnavailable(Exception):
     """The broker did not take the task: checks cannot run right now."""
 
 
-# Broker priorities (Redis: 0 is served first). A person waiting on one step's answer (or a fix) is
-# served before the eight runs of someone's "Check every step": shortest job first, so one click does
-# not wait behind a burst of whole diagnoses, and a diagnosis waits at most a click's length longer.
-CHECK_PRIORITY_ONE_STEP = 0
-CHECK_PRIORITY_EVERY_STEP = 6
+# The lane a check task is sent to (README, "Running workers"). A person waiting on one step's answer
+# (or a fix) is served by a worker of its own: a burst of whole diagnoses on the interactive worker
+# neither holds the thread a click would take nor slows its check down by sharing an interpreter.
+CLICKS_QUEUE = "clicks"
+DIAGNOSES_QUEUE = "interactive"
 
 
-def check_task_priority(runs: list[CheckRun]) -> int:
-    """One step (with its "already here?") or a fix first; a task checking more steps after them."""
+def check_task_queue(runs: list[CheckRun]) -> str:
+    """One step (with its "already here?") or a fix goes to the clicks lane; a task checking more steps to interactive."""
     steps = {run.block_id for run in runs if run.step_number is not None}  # not "already here?"
     if len(steps) <= 1 or any(run.fix_requested for run in runs):
-        return CHECK_PRIORITY_ONE_STEP
-    return CHECK_PRIORITY_EVERY_STEP
+        return CLICKS_QUEUE
+    return DIAGNOSES_QUEUE
 
 
-def check_runs_enqueue(run_ids: list[int], *, task_id: str, priority: int = CHECK_PRIORITY_ONE_STEP) -> bool:
-    """Queue the check task ``task_id`` (the runs carry it) with the configured time limits, expiry and ``priority``.
+def check_runs_enqueue(run_ids: list[int], *, task_id: str, queue: str = CLICKS_QUEUE) -> bool:
+    """Queue the check task ``task_id`` (the runs carry it) on ``queue`` with the configured time limits and expiry.
 
     Returns whether the task has already run, in this call: eagerly, as in the demo without a broker.
     """
@@ -63,7 +63,7 @@ def check_runs_enqueue(run_ids: list[int], *, task_id: str, priority: int = CHEC
             expires=task_expires_seconds(),
             soft_time_limit=soft_limit,
             time_limit=hard_limit,
-            priority=priority,
+            queue=queue,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         )

@@ -19,7 +19,7 @@ from ..models import CheckRun, CheckStart, Diagnosis, PreviewSession
 from ..registry import account_directory, get_check
 from ..selectors.steps import StepTarget, before_step_one, every_step_targets
 from ..sets import CheckSet, set_of
-from .queueing import ChecksUnavailable, check_runs_enqueue, check_task_priority, task_expires_seconds
+from .queueing import ChecksUnavailable, check_runs_enqueue, check_task_queue, task_expires_seconds
 from .running import check_runs_execute
 from .start_limits import TooManyChecks, start_limit_check, start_limit_enforce, start_limit_lock
 
@@ -298,9 +298,7 @@ def check_runs_start(
             said("Checks are unavailable right now. Try again in a few minutes.")
         ) from exc
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
-        ran = check_runs_enqueue(
-            [r.pk for r in new_runs], priority=check_task_priority(new_runs), task_id=task_id
-        )
+        ran = check_runs_enqueue([r.pk for r in new_runs], queue=check_task_queue(new_runs), task_id=task_id)
         if ran:  # the task ran in this call (eagerly): the runs as it left them
             fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
             runs = [fresh.get(r.pk, r) for r in runs]
