@@ -149,7 +149,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "the page's door is not slowed by other people's work on a shared machine)"
         ),
     )
-    parser.add_argument("--concurrency", type=int, default=16, help="interactive Celery worker threads")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="threads of each checks worker (clicks, interactive)"
+    )
     add_stack_arguments(parser, db_name="kitty_bench_api", redis_db=10, broker_db=9)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds one diagnosis may take")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -549,7 +551,10 @@ def main(argv: list[str] | None = None) -> int:
                 logfile,
             )
         workers = celery_workers_start(
-            env, workdir, name="bench-api", concurrency={"interactive": args.concurrency, "bulk": 1}
+            env,
+            workdir,
+            name="bench-api",
+            concurrency={"clicks": args.concurrency, "interactive": args.concurrency, "bulk": 1},
         )
         for process, port, logfile in servers.values():
             wait_until_serving(process, port, logfile, timeout=60)

@@ -122,7 +122,7 @@ IN_FLIGHT = {"queued", "running"}
 # Keys Celery/kombu keep in a Redis broker db; anything else means the db is someone else's.
 # The queues are lists named after them (interactive, housekeeping, bulk), "\x06\x16N" added for priorities.
 BROKER_KEY = re.compile(
-    r"^(_kombu\.|celery|unacked)|\.pidbox$|^(interactive|housekeeping|bulk)(\x06\x16\d)?$"
+    r"^(_kombu\.|celery|unacked)|\.pidbox$|^(clicks|interactive|housekeeping|bulk)(\x06\x16\d)?$"
 )
 
 TARGETS = {
@@ -162,7 +162,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="samples of each start without JavaScript (about 1.5 s each)",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=16, help="interactive Celery worker threads (its pool is threads)"
+        "--concurrency",
+        type=int,
+        default=16,
+        help="threads of each checks worker, clicks (the one measured) and interactive (their pools are threads)",
     )
     add_stack_arguments(parser, db_name="kitty_bench_checks", redis_db=8, broker_db=7)
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds one sample may take")
@@ -313,6 +316,7 @@ class Article:
     block_id: str  # Step 1's
     steps: dict[str, str]  # block id -> check key
     order_number: str = ORDER_NUMBER
+    shown: str = ""  # the diagnosis the page shows (``shown_diagnosis``), sent with each start as htmx does
 
 
 def sign_in(browser: Browser) -> None:
@@ -358,7 +362,7 @@ def read_article(
     step_1 = [block for block, key in steps.items() if key == step_key]
     if len(steps) != step_count or len(step_1) != 1:
         raise BenchError(f"{path}: expected {step_count} step widgets, one of them {step_key}; found {steps}")
-    return Article(page.group(1), subjects[PLUGIN_NAME], step_1[0], steps)
+    return Article(page.group(1), subjects[PLUGIN_NAME], step_1[0], steps, shown=shown_diagnosis(body))
 
 
 @dataclass
@@ -389,6 +393,17 @@ def widget_state(body: str, block_id: str) -> Poll:
     return _poll_state(tag and tag.group(0), "data-check-status", f"widget #check-{block_id}", body)
 
 
+# The diagnosis a page shows, in the hidden field htmx sends with the panel's inputs (hx-include): with it a
+# click on the same order answers with its own step alone, without it every other step's widget comes too.
+SHOWN = re.compile(r'<input type="hidden" name="shown" form="check-inputs" value="([^"]+)"')
+
+
+def shown_diagnosis(body: str, current: str = "") -> str:
+    """The diagnosis ``body`` puts on the page (its ``shown`` field), else the one the page had."""
+    found = SHOWN.search(body)
+    return found.group(1) if found else current
+
+
 def summary_state(body: str) -> Poll:
     tag = re.search(r'<div id="diagnosis-summary"[^>]*>', body)
     state = _poll_state(tag and tag.group(0), "data-summary-status", "#diagnosis-summary", body)
@@ -403,12 +418,19 @@ class Sample:
     status: str = ""
 
 
-def follow(browser: Browser, first: httpx.Response, read, done, deadline: float) -> tuple[list[float], str]:
-    """Poll as htmx would: wait the trigger's delay, GET the hx-get URL, until ``done(status)``."""
+def follow(
+    browser: Browser, first: httpx.Response, read, done, deadline: float, article: Article | None = None
+) -> tuple[list[float], str]:
+    """Poll as htmx would: wait the trigger's delay, GET the hx-get URL, until ``done(status)``.
+
+    ``article``: its ``shown`` follows what each answer puts on the page.
+    """
     polls: list[float] = []
     if first.status_code != 200:
         raise BenchError(f"POST /checks/start/ answered {first.status_code}:\n{first.text[:1500]}")
     state = read(first.text)
+    if article is not None:
+        article.shown = shown_diagnosis(first.text, article.shown)
     while not done(state.status):
         if not state.url:
             raise BenchError(f"status {state.status!r} but nothing to poll")
@@ -421,6 +443,8 @@ def follow(browser: Browser, first: httpx.Response, read, done, deadline: float)
         if response.status_code != 200:
             raise BenchError(f"GET {state.url} answered {response.status_code}:\n{response.text[:1500]}")
         state = read(response.text)
+        if article is not None:
+            article.shown = shown_diagnosis(response.text, article.shown)
     return polls, state.status
 
 
@@ -431,6 +455,7 @@ def click(browser: Browser, article: Article, timeout: float) -> Sample:
         "subject": article.subject_id,
         "order_number": article.order_number,
         "placed_date": "",
+        "shown": article.shown,
         "block_id": article.block_id,
     }
     started = time.perf_counter()
@@ -442,6 +467,7 @@ def click(browser: Browser, article: Article, timeout: float) -> Sample:
         lambda body: widget_state(body, article.block_id),
         lambda status: status in FINAL,
         started + timeout,
+        article,
     )
     return Sample((time.perf_counter() - started) * 1000, post_ms, polls, status)
 
@@ -452,13 +478,14 @@ def check_every_step(browser: Browser, article: Article, timeout: float) -> Samp
         "subject": article.subject_id,
         "order_number": article.order_number,
         "placed_date": "",
+        "shown": article.shown,
         "all": "1",
     }
     started = time.perf_counter()
     response = browser.post("/checks/start/", data, htmx=True)
     post_ms = (time.perf_counter() - started) * 1000
     polls, status = follow(
-        browser, response, summary_state, lambda status: status == "done", started + timeout
+        browser, response, summary_state, lambda status: status == "done", started + timeout, article
     )
     total = (time.perf_counter() - started) * 1000
     body_statuses = re.findall(r'data-check-status="([^"]+)"', response.text)
@@ -595,7 +622,7 @@ def child_burst(spec: dict) -> dict:
     from django.utils import timezone
 
     from apps.checks.models import CheckRun
-    from apps.checks.services.queueing import task_time_limits
+    from apps.checks.services.queueing import CLICKS_QUEUE, task_time_limits
     from apps.checks.tasks import run_checks
 
     diagnosis = _bench_diagnosis(spec, ORDER_NUMBER)
@@ -610,9 +637,14 @@ def child_burst(spec: dict) -> dict:
     first_enqueue = timezone.now()
     started = time.perf_counter()
     for pk in ids:
-        # A longer expiry than a click's: the whole burst is queued before the worker drains it.
+        # Where a click's check goes; a longer expiry than a click's: the whole burst is queued before
+        # the worker drains it.
         run_checks.apply_async(
-            ([pk],), expires=int(spec["timeout"]) + 60, soft_time_limit=soft, time_limit=hard
+            ([pk],),
+            queue=CLICKS_QUEUE,
+            expires=int(spec["timeout"]) + 60,
+            soft_time_limit=soft,
+            time_limit=hard,
         )
     enqueue_s = time.perf_counter() - started
     limit = started + spec["timeout"]
@@ -998,7 +1030,7 @@ def main(argv: list[str] | None = None) -> int:
     env = server_environment(args, cache_prefix, CHECK_STARTS_PER_MINUTE="100000")
     broker_url, cache_url = env["CELERY_BROKER_URL"], env["REDIS_URL"]
     workdir = Path(tempfile.mkdtemp(prefix="kitty-bench-checks-"))
-    gunicorn_log, worker_log = workdir / "gunicorn.log", workdir / "worker-interactive.log"
+    gunicorn_log, worker_log = workdir / "gunicorn.log", workdir / "worker-clicks.log"
     server = None
     workers: dict = {}
     database_created = False
@@ -1018,11 +1050,15 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "demo_setup", "--base-url", f"http://{HOST}:{port}")
 
         server = gunicorn_start(env, port, args.workers, gunicorn_log, threads=args.gunicorn_threads)
-        # Checks run on the interactive queue's worker, the one measured; bulk is there as in production.
+        # A click's check runs on the clicks lane's worker, the one measured; "Check every step" on the
+        # interactive one, and bulk is there as in production.
         workers = celery_workers_start(
-            env, workdir, name="bench-checks", concurrency={"interactive": args.concurrency, "bulk": 1}
+            env,
+            workdir,
+            name="bench-checks",
+            concurrency={"clicks": args.concurrency, "interactive": args.concurrency, "bulk": 1},
         )
-        worker = workers["interactive"]
+        worker = workers["clicks"]
         wait_until_serving(server, port, gunicorn_log, timeout=60)
         figures = run_bench(args, env, f"http://{HOST}:{port}", worker, worker_log)
         figures["loadavg"]["before"] = load_before

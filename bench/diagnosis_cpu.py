@@ -1,4 +1,4 @@
-"""What one "Check every step" costs, in one process: CPU and queries of the press, each look and the task.
+"""What one "Check every step" and one click cost, in one process: CPU and queries of each request and task.
 
 ``load.py`` measures the whole stack under load, where the host's
 neighbours decide much of the figures; this measures the same requests one
@@ -16,7 +16,10 @@ as cache and broker). Each merchant (``bench-merchant-NN``, made as
 4. *look, done*: the look that finds the diagnosis done;
 5. *look, running*: one step set back to running (a slow platform), and the
    look a merchant's page makes while nothing has ended since its last one:
-   what a slow diagnosis' looks cost for seconds.
+   what a slow diagnosis' looks cost for seconds;
+6. *click*, *click task*, *click, done*: Step 1's "Check this now" on the
+   same order (POST /checks/start/ with its ``block_id``), the task of the
+   clicks lane it queues, and the widget's look that finds it passed.
 
 It prints, for each, the mean milliseconds of this process's CPU
 (``time.process_time``), of the PostgreSQL session's (its backend's
@@ -46,7 +49,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from checks import broker_db_claim, broker_keys_delete, summary_state
+from checks import broker_db_claim, broker_keys_delete, summary_state, widget_state
 from stack import (
     HOST,
     REDIS_PORT,
@@ -66,7 +69,7 @@ DB_NAME = "kitty_bench_cpu"
 BROKER_DB, CACHE_DB = 12, 13
 CACHE_PREFIX = "ktcpu"
 ARTICLE_PATH = "/help/order-did-not-import/"
-KINDS = ("press", "look, queued", "task", "look, done", "look, running")
+KINDS = ("press", "look, queued", "task", "look, done", "look, running", "click", "click task", "click, done")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -197,8 +200,11 @@ def browser_for(username: str):
     page = re.search(r'<input type="hidden" name="page" value="(\d+)"', body).group(1)
     subject = re.search(r'<select[^>]*name="subject"[^>]*>.*?<option value="(\d+)"', body, re.S).group(1)
     press = re.search(r'<button[^>]*id="check-every-step"[^>]*hx-post="([^"]+)"', body, re.S).group(1)
+    step_1 = re.search(
+        r'id="check-([^"]+)" data-check-status="[^"]*" data-check-key="import_orders_enabled"', body
+    )
     form = {"page": page, "subject": subject, "order_number": "1001", "placed_date": "", "all": "1"}
-    return client, press, form
+    return client, press, form, step_1.group(1)
 
 
 def htmx_headers(client) -> dict[str, str]:
@@ -210,7 +216,7 @@ def htmx_headers(client) -> dict[str, str]:
     }
 
 
-def one_round(meter: Meter, client, press: str, form: dict) -> None:
+def one_round(meter: Meter, client, press: str, form: dict, step_1: str) -> None:
     from apps.checks.models import CheckRun, Diagnosis
     from apps.checks.tasks import run_checks
 
@@ -256,6 +262,42 @@ def one_round(meter: Meter, client, press: str, form: dict) -> None:
         if state.status != "running":
             raise BenchError(f"the look at a running step answered {state.status!r}")
     CheckRun.objects.filter(pk=slow.pk).update(status=before[0], finished_at=before[1])
+    one_click(meter, client, form, step_1, shown=diagnosis_uuid)
+
+
+def one_click(meter: Meter, client, form: dict, step_1: str, *, shown: str) -> None:
+    """Step 1's "Check this now" on the same order: the click, its task, the look that finds it done.
+
+    ``shown``: the diagnosis the page shows, which htmx sends with the click (its step alone comes back).
+    """
+    from apps.checks.models import CheckRun
+    from apps.checks.tasks import run_checks
+
+    headers = htmx_headers(client)
+    data = {key: value for key, value in form.items() if key != "all"} | {"block_id": step_1, "shown": shown}
+
+    def post():
+        response = client.post("/checks/start/", data, **headers)
+        if response.status_code != 200:
+            raise BenchError(f"POST /checks/start/ answered {response.status_code}")
+        return widget_state(response.content.decode(), step_1)
+
+    state = meter("click", post)
+    if state.status not in ("queued", "running"):
+        raise BenchError(f"the click answered {state.status!r}")
+    run_uuid = state.url.split("/runs/")[1].split("/")[0]
+    run = CheckRun.objects.get(uuid=run_uuid)
+    runs = list(CheckRun.objects.filter(task_id=run.task_id).order_by("pk"))
+    meter("click task", lambda: run_checks.apply(args=([r.pk for r in runs],), task_id=run.task_id))
+
+    def look():
+        response = client.get(state.url, **headers)
+        if response.status_code != 200:
+            raise BenchError(f"GET {state.url} answered {response.status_code}")
+        return widget_state(response.content.decode(), step_1)
+
+    if meter("click, done", look).status != "passed":
+        raise BenchError("Step 1 should pass for the bench's merchants")
 
 
 def main() -> int:

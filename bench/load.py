@@ -34,8 +34,9 @@ What it does, all on 127.0.0.1 and nothing else:
    ``--diagnoses-workers``, as compose's ``WEB_CONCURRENCY`` gives it, at
    ``--diagnoses-nice`` 3: about half the CPU weight of the rest, as
    ``cpu_shares: 512`` gives it in compose), the nginx front of deploy/nginx in front of both
-   (``--front none``: straight to gunicorn), and one Celery worker per queue
-   (interactive ``--concurrency=2``, bulk ``--concurrency=2``);
+   (``--front none``: straight to gunicorn), and one Celery worker per lane
+   (clicks ``--concurrency=8`` and interactive ``--concurrency=16`` threads,
+   bulk ``--concurrency=2`` processes);
 4. queues, as beat would, a sync of both slow plugins and ``sync_all_plugins``
    (52 more syncs), and waits until both bulk processes are held by the slow
    syncs: the bulk queue is saturated from here on;
@@ -97,7 +98,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,6 +112,7 @@ from checks import (
     last_run_id,
     pct,
     runs_between,
+    shown_diagnosis,
     summary_state,
     task_breakdown,
     throttle_keys,
@@ -202,7 +204,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--interactive-concurrency",
         type=int,
         default=16,
-        help="interactive worker threads (its pool is threads)",
+        help='interactive worker threads ("Check every step"; its pool is threads)',
+    )
+    parser.add_argument(
+        "--click-concurrency",
+        type=int,
+        default=8,
+        help="clicks worker threads (one step's check; its pool is threads)",
     )
     parser.add_argument("--bulk-concurrency", type=int, default=2, help="bulk worker processes")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (-t)")
@@ -608,6 +616,7 @@ class Merchant:
     subject_id: str = ""
     step_1_block: str = ""
     every_step_url: str = ""  # where the page's "Check every step" button posts (its hx-post)
+    shown: str = ""  # the diagnosis the page shows, sent with each start as htmx does (``shown_diagnosis``)
     rounds_ms: list[float] = field(default_factory=list)
     rounds_polls: list[int] = field(default_factory=list)  # the summary's looks after each press
 
@@ -638,17 +647,26 @@ async def sign_in_and_read(
     every_step = re.search(r'<button[^>]*id="check-every-step"[^>]*hx-post="([^"]+)"', body, re.S)
     if not subject or len(step_1) != 1 or not every_step:
         raise BenchError(f"{username}: no plugin to check ({sorted(options)}), Step 1 or 'Check every step'")
-    return Merchant(browser, page.group(1), subject, step_1[0], html.unescape(every_step.group(1)))
+    return Merchant(
+        browser,
+        page.group(1),
+        subject,
+        step_1[0],
+        html.unescape(every_step.group(1)),
+        shown=shown_diagnosis(body),
+    )
 
 
 async def follow(merchant: Merchant, first: httpx.Response, read, done, deadline: float) -> tuple[str, int]:
     """Poll as htmx would: wait the trigger's delay, GET the hx-get URL, until ``done(status)``.
 
-    Returns the final status and how many looks (GETs) it took.
+    Returns the final status and how many looks (GETs) it took. The merchant's ``shown`` follows what
+    each answer puts on the page.
     """
     if first.status_code != 200:
         raise BenchError(f"POST {first.request.url.path} answered {first.status_code}:\n{first.text[:500]}")
     state = read(first.text)
+    merchant.shown = shown_diagnosis(first.text, merchant.shown)
     looks = 0
     while not done(state.status):
         if not state.url or time.perf_counter() > deadline:
@@ -659,6 +677,7 @@ async def follow(merchant: Merchant, first: httpx.Response, read, done, deadline
         if response.status_code != 200:
             raise BenchError(f"GET {state.url} answered {response.status_code}")
         state = read(response.text)
+        merchant.shown = shown_diagnosis(response.text, merchant.shown)
     return state.status, looks
 
 
@@ -669,6 +688,7 @@ async def check_every_step(merchant: Merchant, timeout: float, started: float | 
         "page": merchant.page_id,
         "subject": merchant.subject_id,
         "order_number": ORDER_NUMBER,
+        "shown": merchant.shown,
         "all": "1",
     }
     started = time.perf_counter() if started is None else started
@@ -678,24 +698,36 @@ async def check_every_step(merchant: Merchant, timeout: float, started: float | 
     return (time.perf_counter() - started) * 1000
 
 
-async def click_step_1(merchant: Merchant, timeout: float) -> tuple[float, str]:
+@dataclass
+class Click:
+    """One Step 1 click followed to its result: the whole, the press's answer, and the looks after it."""
+
+    ms: float
+    status: str
+    press_ms: float
+    looks: int
+
+
+async def click_step_1(merchant: Merchant, timeout: float) -> Click:
     data = {
         "page": merchant.page_id,
         "subject": merchant.subject_id,
         "order_number": ORDER_NUMBER,
         "placed_date": "",
+        "shown": merchant.shown,
         "block_id": merchant.step_1_block,
     }
     started = time.perf_counter()
     response = await merchant.browser.post("/checks/start/", data, htmx=True)
-    status, _ = await follow(
+    answered = time.perf_counter()
+    status, looks = await follow(
         merchant,
         response,
         lambda body: widget_state(body, merchant.step_1_block),
         lambda s: s in FINAL,
         started + timeout,
     )
-    return (time.perf_counter() - started) * 1000, status
+    return Click((time.perf_counter() - started) * 1000, status, (answered - started) * 1000, looks)
 
 
 async def merchant_rounds(merchant: Merchant, rounds: int, timeout: float) -> None:
@@ -710,7 +742,7 @@ def probe_process(base_url: str, timeout: float, keep_alive: bool, go, stop, out
     merchants' process a click's answer would wait for their clients' own
     work. Signs in, clicks once unmeasured, puts ``("ready",)`` on ``out``,
     then clicks one after the other from ``go`` until ``stop`` (at least
-    three), and puts ``("clicks", [ms…], requests, 5xx)`` (or ``("error", why)``).
+    three), and puts ``("clicks", [Click…], requests, 5xx)`` (or ``("error", why)``).
     """
     try:
         out.put(asyncio.run(_probe(base_url, timeout, keep_alive, go, stop, out)))
@@ -729,12 +761,12 @@ async def _probe(base_url: str, timeout: float, keep_alive: bool, go, stop, out)
         out.put(("ready",))
         await asyncio.to_thread(go.wait)
         tally.requests = tally.server_errors = 0
-        clicks: list[float] = []
+        clicks: list[Click] = []
         while not stop.is_set() or len(clicks) < 3:
-            ms, status = await click_step_1(probe, timeout)
-            if status != "passed":
-                raise BenchError(f"Step 1 for {PROBE_PLUGIN} should pass, but it is {status!r}")
-            clicks.append(ms)
+            click = await click_step_1(probe, timeout)
+            if click.status != "passed":
+                raise BenchError(f"Step 1 for {PROBE_PLUGIN} should pass, but it is {click.status!r}")
+            clicks.append(click)
         return ("clicks", clicks, tally.requests, tally.server_errors)
     finally:
         await browser.close()
@@ -923,11 +955,13 @@ async def load(
                 fraction = args.slow_fraction if scenario == "slow-quarter" else 0.0
                 result = await open_loop(args, healthy, slow if fraction else [], fraction, tally, roots)
             result["left_in_flight"] = await asyncio.to_thread(settle, args.db_name, args.settle)
-            # Where a diagnosis's time went: waiting for the interactive worker, or the task itself.
+            # Where a check's time went: waiting for its lane's worker, or the task itself.
             runs = await asyncio.to_thread(
                 runs_between, args.db_name, first_run, await asyncio.to_thread(last_run_id, args.db_name)
             )
-            result["tasks"] = task_breakdown(runs)
+            diagnoses, clicks = tasks_by_lane(runs)
+            result["tasks"] = task_breakdown(diagnoses)
+            result["click_tasks"] = task_breakdown(clicks)
             result["loadavg"] = os.getloadavg()[0]
             figures[scenario] = result
     finally:
@@ -1037,8 +1071,13 @@ async def burst(
         "every_step_polls_p50": pct(polls, 50),
         "every_step_polls_max": max(polls),
         "clicks": len(clicks),
-        "click_p50_ms": pct(clicks, 50),
-        "click_p95_ms": pct(clicks, 95),
+        "click_p50_ms": pct([c.ms for c in clicks], 50),
+        "click_p95_ms": pct([c.ms for c in clicks], 95),
+        # Where the slowest click's time went: the answer to its press, and how many looks followed.
+        "click_press_p50_ms": pct([c.press_ms for c in clicks], 50),
+        "click_press_p95_ms": pct([c.press_ms for c in clicks], 95),
+        "click_looks_max": max(c.looks for c in clicks),
+        "click_slowest": asdict(max(clicks, key=lambda c: c.ms)),
         "article": article,
         "requests": tally.requests + article["requests"],
         "server_errors": tally.server_errors + article["bad"],
@@ -1229,7 +1268,10 @@ def report_burst(figures: dict, args: argparse.Namespace) -> list[tuple[str, boo
     )
     print(
         f"Step 1 click-to-result: {figures['clicks']} clicks: p50 {figures['click_p50_ms']:.0f} ms, "
-        f"p95 {figures['click_p95_ms']:.0f} ms"
+        f"p95 {figures['click_p95_ms']:.0f} ms; the press answered in p50 {figures['click_press_p50_ms']:.0f} ms, "
+        f"p95 {figures['click_press_p95_ms']:.0f} ms; looks per click at most {figures['click_looks_max']} "
+        f"(the slowest: press {figures['click_slowest']['press_ms']:.0f} ms, "
+        f"{figures['click_slowest']['looks']} looks)"
     )
     print(
         f"anonymous article ({article['tool']}, {paced}): {article['requests']} requests, "
@@ -1270,13 +1312,30 @@ def report_burst(figures: dict, args: argparse.Namespace) -> list[tuple[str, boo
     return results
 
 
+def tasks_by_lane(runs: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The runs of whole diagnoses' tasks (the interactive lane) and of one step's (the clicks lane)."""
+    sizes: dict[str, int] = {}
+    for run in runs:
+        key = run["task_id"] or str(run["id"])
+        sizes[key] = sizes.get(key, 0) + 1
+    diagnoses, clicks = [], []
+    for run in runs:
+        # A click's task holds its step and, at most, the "already here?" run beside it.
+        (clicks if sizes[run["task_id"] or str(run["id"])] <= 2 else diagnoses).append(run)
+    return diagnoses, clicks
+
+
 def print_tasks(figures: dict) -> None:
-    tasks = figures["tasks"]
-    print(
-        f"check tasks: queue wait p50 {tasks['queue_wait']['p50']:.0f} ms p95 {tasks['queue_wait']['p95']:.0f} ms; "
-        f"task span p50 {tasks['task_span']['p50']:.0f} ms p95 {tasks['task_span']['p95']:.0f} ms "
-        f"(n={tasks['task_span']['n']}); the rest is the web answering the press and the looks"
-    )
+    for label, key in (("every-step check tasks", "tasks"), ("click tasks", "click_tasks")):
+        tasks = figures.get(key)
+        if not tasks or not tasks["task_span"]["n"]:
+            continue
+        print(
+            f"{label}: queue wait p50 {tasks['queue_wait']['p50']:.0f} ms p95 {tasks['queue_wait']['p95']:.0f} ms; "
+            f"task span p50 {tasks['task_span']['p50']:.0f} ms p95 {tasks['task_span']['p95']:.0f} ms "
+            f"(n={tasks['task_span']['n']})"
+        )
+    print("the rest is the web answering the press and the looks")
 
 
 def print_common(figures: dict, results: list[tuple[str, bool]]) -> list[str]:
@@ -1369,6 +1428,7 @@ def report(figures: dict[str, dict], args: argparse.Namespace) -> bool:
             else ""
         )
         + f"; interactive workers: {args.worker_processes} x --concurrency={args.interactive_concurrency}"
+        + f"; clicks worker: 1 x --concurrency={args.click_concurrency}"
     )
     results: list[tuple[str, bool]] = []
     for scenario, result in figures.items():
@@ -1444,7 +1504,12 @@ def main(argv: list[str] | None = None) -> int:
             env,
             workdir,
             name="bench-load",
-            concurrency={"interactive": args.interactive_concurrency, "bulk": args.bulk_concurrency},
+            concurrency={
+                "clicks": args.click_concurrency,
+                "interactive": args.interactive_concurrency,
+                "bulk": args.bulk_concurrency,
+            },
+            nice={"interactive": args.diagnoses_nice},
         )
         # More interactive workers, each a process of its own as on a machine of its own.
         for n in range(2, args.worker_processes + 1):
@@ -1456,6 +1521,7 @@ def main(argv: list[str] | None = None) -> int:
                 name=f"bench-load-{n}",
                 concurrency={"interactive": args.interactive_concurrency},
                 queues=("interactive",),
+                nice={"interactive": args.diagnoses_nice},
             )
             workers[f"interactive-{n}"] = more["interactive"]
         wait_until_serving(server, port, gunicorn_log, timeout=60)

@@ -256,7 +256,7 @@ def gunicorn_start(
     return spawn(command, env, logfile)
 
 
-QUEUES = ("interactive", "bulk")
+QUEUES = ("clicks", "interactive", "bulk")  # kitty_troubleshoot.celery.WORKER_LANES
 
 
 def celery_workers_start(
@@ -266,14 +266,16 @@ def celery_workers_start(
     name: str,
     concurrency: dict[str, int] | int,
     queues: tuple[str, ...] = QUEUES,
+    nice: dict[str, int] | None = None,
 ) -> dict[str, subprocess.Popen]:
-    """Start one Celery worker per lane, as in production: ``{"interactive": Popen, "bulk": Popen}``.
+    """Start one Celery worker per lane, as in production: ``{"clicks": Popen, "interactive": Popen, "bulk": Popen}``.
 
     Each lane's queues and pool are ``kitty_troubleshoot.celery.worker_arguments``':
-    interactive (with housekeeping) on threads, bulk on processes. ``concurrency``
-    (one number for both or one per lane) is the threads or processes of each; each worker logs
+    clicks and interactive (with housekeeping) on threads, bulk on processes. ``concurrency``
+    (one number for all or one per lane) is the threads or processes of each; each worker logs
     to ``logdir/worker-<lane>.log`` and is named ``<name>-<lane>-<random>@<host>``.
     ``queues`` picks some of the lanes: another interactive worker, as on a machine of its own.
+    ``nice``: a lane's nice value, lowering its CPU weight as a container's ``cpu_shares`` does.
     """
     if str(REPO) not in sys.path:  # a bench that has not set Django up in its own process
         sys.path.insert(0, str(REPO))
@@ -299,6 +301,8 @@ def celery_workers_start(
             "-n",
             f"{name}-{queue}-{secrets.token_hex(3)}@%h",
         ]
+        if (nice or {}).get(queue):
+            command = ["nice", "-n", str(nice[queue]), *command]
         workers[queue] = spawn(command, env, logfile)
     return workers
 
