@@ -74,6 +74,18 @@
     if (widget.getAttribute("data-check-status") !== "running") focusWidgetId = null;
   }
 
+  // A swap that replaces the step holding the focus (the summary's look sending again a step whose
+  // own look already showed its result) gives the focus back to that step, not to the page.
+  function keepFocusInSwappedStep(event) {
+    var target = event.detail && event.detail.target;
+    var active = document.activeElement;
+    if (!target || !active || active === document.body || !target.contains(active)) return;
+    var widget = active.closest(".check");
+    if (widget && widget.id) focusWidgetId = widget.id;
+  }
+
+  document.addEventListener("htmx:beforeSwap", keepFocusInSwappedStep);
+  document.addEventListener("htmx:oobBeforeSwap", keepFocusInSwappedStep);
   document.addEventListener("htmx:afterSettle", restoreFocus);
   document.addEventListener("htmx:oobAfterSwap", function () { setTimeout(restoreFocus, 0); });
 
