@@ -3,7 +3,7 @@
 Targets: click-to-result for a database-only check p50 <= 150 ms and p95 <= 400 ms;
 the check task's own time p50 <= 10 ms; "check every step" (7 steps) p95 <= 1 s;
 without JavaScript (a form POST, then the article refreshing itself) click-to-result
-p95 <= 2.5 s, for one step and for every step; one Celery worker (--concurrency=2)
+p95 <= 2.5 s, for one step and for every step; the clicks lane's Celery worker
 sustains >= 100 checks/s.
 
 What it does, all on 127.0.0.1 and nothing else:
@@ -17,8 +17,8 @@ What it does, all on 127.0.0.1 and nothing else:
    /help/order-did-not-import/, demo plugins and orders on the built-in
    "sandbox" marketplace, which answers from local tables);
 3. starts gunicorn (2 gthread workers x 4 threads by default) and a Celery
-   worker per queue (interactive ``--concurrency=2``, the one measured; bulk
-   1) with DEBUG=0, fresh SECRET_KEY and CREDENTIALS_KEY and
+   worker per lane (clicks, the one measured, and interactive, each
+   ``--concurrency`` threads; bulk 1) with DEBUG=0, fresh SECRET_KEY and CREDENTIALS_KEY and
    CHECK_STARTS_PER_MINUTE=100000 (so the per-user limit does not throttle
    the bench), and waits until they answer;
 4. measures, each figure after a short unmeasured warm-up:

@@ -23,6 +23,7 @@ from django.test import Client
 
 from apps.help.services import article_import
 from deploy import nginx_local
+from kitty_troubleshoot.celery import WORKER_LANES
 from tests.conftest import SEED_ARTICLE, postgresql_required, service_missing, wagtail_tree_ensure
 
 ARTICLE = "/help/order-did-not-import/"
@@ -406,9 +407,10 @@ def test_no_order_number_code_state_or_hmac_reaches_any_log(celery_worker, tmp_p
         "nginx access": tmp_path / "nginx" / "access.log",
         "gunicorn access": tmp_path / "web" / "access.log",
         "app (gunicorn's output)": tmp_path / "web" / "gunicorn.log",
-        "interactive worker": Path(settings.BASE_DIR)
-        / "var"
-        / f"test-worker-interactive{PROCESS_SUFFIX}.log",
+        **{
+            f"{lane} worker": Path(settings.BASE_DIR) / "var" / f"test-worker-{lane}{PROCESS_SUFFIX}.log"
+            for lane in WORKER_LANES
+        },
     }
     texts = {name: path.read_text() for name, path in logs.items()}
     assert "/account/oauth/shopify/callback/" in texts["nginx access"]  # the requests were logged

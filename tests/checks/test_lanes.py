@@ -1,8 +1,9 @@
 """A slow store costs its own merchants a bounded wait and nobody else anything.
 
-The interactive worker runs checks on threads (README, "Running workers"): checks hanging on
-a store that answers after 8 s hold threads of their own, and Sync now queues its sync where
-syncs run, so another merchant's click on a healthy store is answered at once.
+Checks run on threads, one step's on the clicks lane and whole diagnoses on the interactive
+lane (README, "Running workers"): checks hanging on a store that answers after 8 s hold threads
+of their own, and Sync now queues its sync where syncs run, so another merchant's click on a
+healthy store is answered at once.
 """
 
 import pytest
@@ -100,7 +101,7 @@ def test_a_healthy_stores_click_is_answered_in_under_1_s_while_a_slow_store_hang
     waited = (run.started_at - run.queued_at).total_seconds()
     assert elapsed < 1.0, f"the click took {elapsed:.2f} s ({before:.2f} s before; {waited:.2f} s queued)"
     assert waiting.count() >= 1, "the slow store's checks should still be waiting"
-    # No sync ran on the interactive lane: every sync of the slow store is the bulk worker's.
+    # No sync ran on a checks lane: every sync of the slow store is the bulk worker's.
     fixes = CheckRun.objects.filter(
         diagnosis__subject_id__in=[p.pk for p in pressed], fix_requested__key="sync_now"
     )
