@@ -290,13 +290,21 @@ def _panel_widget_response(
     if widget is None:
         raise Http404("That step has no check.")
     response = _widget_response(request, page, widget, n=n)
+    others_sent = [w for w in panel.widgets.values() if w.block_id != block_id] if others else []
+    # The summary's looks (while anything runs) name what the page has without them, so they do not
+    # send it again: this step, which looks for its own result while it runs, and what this answer
+    # carries final. A step's result swapped a second time under the person would drop what they had
+    # started, e.g. the channel picked for its fix.
+    carried = {str(w.step_number) for w in others_sent} | {ALREADY_HERE_STEP}
+    shown = {str(widget.step_number)} | (_final_steps(panel) & carried)
     context = {
         "page": page,
         "panel": panel,
         "diagnosis": diagnosis,
         "summary": panel.summary,
         "already_here": panel.already_here,
-        "widgets": [w for w in panel.widgets.values() if w.block_id != block_id] if others else [],
+        "widgets": others_sent,
+        "poll_shown": _shown_value(shown),
     }
     response.content += render(request, "checks/widget.html#summary_oob", context).content
     if widget.run is not None and not widget.run.in_flight:
@@ -366,6 +374,18 @@ def _poll_shown(request) -> set[str] | None:
     return set(value.split(".")) if value else set()
 
 
+def _final_steps(panel) -> set[str]:
+    """The steps (and the check before Step 1) whose result has ended, as a look's ``shown`` names them."""
+    final = {str(w.step_number) for w in panel.widgets.values() if w.run is not None and w.run.finished}
+    if panel.already_here is not None and panel.already_here.finished:
+        final.add(ALREADY_HERE_STEP)
+    return final
+
+
+def _shown_value(steps: set[str]) -> str:
+    return ".".join(sorted(steps, key=int))
+
+
 def _summary_response(
     request, page, diagnosis, *, n: int, shown: set[str] | None = None, runs: list[CheckRun] | None = None
 ):
@@ -381,9 +401,7 @@ def _summary_response(
     widgets = list(panel.widgets.values())
     summary = panel.summary
     runs = [w.run for w in widgets] + [panel.already_here]
-    final = {str(w.step_number) for w in widgets if w.run is not None and w.run.finished}
-    if panel.already_here is not None and panel.already_here.finished:
-        final.add(ALREADY_HERE_STEP)
+    final = _final_steps(panel)
     changed, news = widgets, True
     if shown is not None:
         changed = [w for w in widgets if str(w.step_number) in final - shown]
@@ -400,7 +418,7 @@ def _summary_response(
         if summary.done
         else poll_delay(n, runs_ahead=runs_queued_ahead(runs), quiet_ms=runs_quiet_ms(runs)),
         "next_n": n + 1,
-        "poll_shown": ".".join(sorted(final, key=int)),
+        "poll_shown": _shown_value(final),
     }
     response = render(request, "checks/widget.html#summary_with_steps", context)
     if summary.done:

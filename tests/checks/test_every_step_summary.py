@@ -133,3 +133,22 @@ def test_a_garbled_shown_list_is_answered_with_every_step_never_an_error(
 
     assert answer.status_code == 200
     assert answer.content.decode().count('class="check" id="check-') == 7  # read as a first look: every step
+
+
+def test_the_summarys_looks_leave_a_step_to_its_own_look(merchant_client, page, tasks_held):
+    first = start(merchant_client, page, plugin_named("Wholesale"), step=2, number="3001").content.decode()
+    assert first.count('class="check" id="check-') == 7  # the page showed nothing about this order yet
+    step_2 = CheckRun.objects.get(check_key="plugin_on_one_channel")
+    # The step looks for its own result; the summary looks too, while anything runs.
+    assert re.search(rf'id="check-{step_2.block_id}"[^>]*hx-get="/checks/runs/{step_2.uuid}/', first, re.S)
+    summary_look = unescape(re.search(r'id="diagnosis-summary"[^>]*hx-get="([^"]+)"', first, re.S).group(1))
+    assert re.search(r"[?&]shown=2(&|$)", summary_look)
+
+    check_runs_execute([step_2.pk])
+    own = merchant_client.get(f"/checks/runs/{step_2.uuid}/?n=1", **HTMX).content.decode()
+    late = merchant_client.get(summary_look, **HTMX).content.decode()  # a look already on its way
+
+    assert 'data-check-status="failed"' in own and "Keep only this channel" in own
+    # The result arrives once: not swapped again under the merchant picking the channel to keep.
+    assert f'id="check-{step_2.block_id}"' not in late
+    assert 'data-summary-status="done"' in late
