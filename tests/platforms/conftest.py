@@ -15,8 +15,10 @@ from werkzeug import Request, Response
 from apps.platforms.base import Connection
 from apps.platforms.throttle import reset_local_buckets
 
-# A short read timeout so "the platform is too slow" tests stay fast.
+# A short read timeout so "the platform is too slow" tests (those with ``slow_handler``) stay fast;
+# every other test waits as long as a busy machine may take to serve the local platform's answer.
 TEST_READ_TIMEOUT = 0.3
+PATIENT_READ_TIMEOUT = 10.0
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +35,11 @@ def bucket() -> str:
 
 
 @pytest.fixture
-def make_connection(bucket: str) -> Callable[..., Connection]:
-    def make(credentials: dict, *, read: float = TEST_READ_TIMEOUT, connect: float = 1.0):
+def make_connection(bucket: str, request) -> Callable[..., Connection]:
+    slow = "slow_handler" in request.fixturenames
+    default_read = TEST_READ_TIMEOUT if slow else PATIENT_READ_TIMEOUT
+
+    def make(credentials: dict, *, read: float = default_read, connect: float = 1.0):
         return Connection(
             bucket=bucket, credentials=credentials, timeout=httpx.Timeout(read, connect=connect)
         )
@@ -53,7 +58,8 @@ def refused_url() -> str:
 
 @pytest.fixture
 def slow_handler() -> Iterator[Callable[[Request], Response]]:
-    """A handler that answers only after ~1 s, released early when the test ends.
+    """A handler that answers only after 5 s (well past ``TEST_READ_TIMEOUT``, however busy the
+    machine), released early when the test ends.
 
     pytest-httpserver serves one request at a time, so a handler left sleeping
     would delay the next test.
@@ -61,7 +67,7 @@ def slow_handler() -> Iterator[Callable[[Request], Response]]:
     release = threading.Event()
 
     def handler(request: Request) -> Response:
-        release.wait(1.0)
+        release.wait(5.0)
         return Response("{}", content_type="application/json")
 
     yield handler
