@@ -91,17 +91,125 @@ def wagtail_tree_ensure() -> None:
         Page.add_root(instance=Page(title="Root", slug="root", live=True))
 
 
-@pytest.fixture
-def article(db, seed_article_bytes):
+def article_make():
     """The seed article, imported and published like the demo does."""
     from apps.help.services import article_import
 
     wagtail_tree_ensure()
     return article_import(
-        data=seed_article_bytes,
+        data=SEED_ARTICLE.read_bytes(),
         slug=SEED_ARTICLE.stem,
         checks_text=SEED_ARTICLE.with_suffix(".checks").read_text(),
     ).page
+
+
+def demo_make():
+    """The seed article, then the demo's users, articles and accounts as ./dev demo leaves them."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    page = article_make()
+    call_command("demo_setup", stdout=StringIO())
+    page.refresh_from_db()
+    return page
+
+
+# --- The demo, made once for a module ----------------------------------------------------------
+# Setting up the demo costs about a second (five with its translations); most of the tests that
+# need it only read it and change it inside their own transaction. A module whose every database
+# test asks for the demo, none of them transactional, gets it made once, in a transaction around
+# the whole module: each test's own transaction is then a savepoint in it, rolled back after the
+# test as before, so every test still starts from the demo as made. The module's transaction is
+# rolled back after its last test. Anything else (a real worker, a live server, a test that wants
+# an empty database beside them) keeps making it per test.
+SHARED_DEMO = "_demo_made_once_translations"  # set on a module: whether its demo has translations
+COMMITTING_FIXTURES = {"transactional_db", "live_server", "celery_worker", "django_db_serialized_rollback"}
+
+
+def _commits(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(COMMITTING_FIXTURES & set(item.fixturenames)) or bool(
+        marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback"))
+    )
+
+
+def _uses_database(item) -> bool:
+    return "db" in item.fixturenames or item.get_closest_marker("django_db") is not None or _commits(item)
+
+
+def pytest_collection_modifyitems(items):
+    by_module: dict = {}
+    for item in items:
+        if getattr(item, "module", None) is not None:
+            by_module.setdefault(item.module, []).append(item)
+    for module, module_items in by_module.items():
+        demo = [item for item in module_items if "demo" in item.fixturenames]
+        translations = {item.get_closest_marker("translations") is not None for item in demo}
+        if (
+            len(demo) > 1
+            and len(translations) == 1
+            and all("demo" in item.fixturenames for item in module_items if _uses_database(item))
+            and not any(_commits(item) for item in module_items)
+        ):
+            setattr(module, SHARED_DEMO, translations.pop())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _demo_made_once(request):
+    translations = getattr(request.module, SHARED_DEMO, None)
+    if translations is None:
+        yield None
+        return
+    from django.core.cache import cache
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from apps.platforms.throttle import reset_local_buckets
+    from kitty_troubleshoot.celery import app
+
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    module_transaction = transaction.atomic()
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        with blocker.unblock():
+            # As each test's own fixtures would have it (_fresh_cache, _demo_languages, _fast_password_hashing).
+            cache.clear()
+            reset_local_buckets()
+            translation.deactivate()
+            module_transaction.__enter__()
+            with override_settings(DEMO_TRANSLATIONS=translations, PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+                page = demo_make()
+    except BaseException:
+        with blocker.unblock():
+            transaction.set_rollback(True)
+            module_transaction.__exit__(None, None, None)
+        raise
+    finally:
+        app.conf.task_always_eager = eager
+    yield page
+    with blocker.unblock():
+        transaction.set_rollback(True)
+        module_transaction.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(db, _demo_made_once):
+    """The demo account and users, as ./dev demo leaves them; the seed article's page."""
+    if _demo_made_once is None:
+        return demo_make()
+    _demo_made_once.refresh_from_db()
+    return _demo_made_once
+
+
+@pytest.fixture
+def article(db, _demo_made_once):
+    """The seed article, imported and published like the demo does (the demo's, where made once)."""
+    if _demo_made_once is None:
+        return article_make()
+    _demo_made_once.refresh_from_db()
+    return _demo_made_once
 
 
 @pytest.fixture(autouse=True)
@@ -176,10 +284,13 @@ def _english_to_begin_with():
     translation.deactivate()
 
 
+# Real hashing costs ~300 ms a password; tests check behaviour, not cost.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # Real hashing costs ~300 ms a password; tests check behaviour, not cost.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 def _database_url_for_workers() -> str:

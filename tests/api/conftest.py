@@ -14,8 +14,7 @@ from apps.commerce.models import Membership, Plugin
 from tests.checks import conftest as checks_fixtures
 from tests.factories import MembershipFactory, MerchantFactory, UserFactory
 
-# The demo account as ./dev demo leaves it, and the same committed for a real worker.
-demo = checks_fixtures.demo
+# The demo account committed for a real worker (the demo itself is every package's: tests/conftest.py).
 live_demo = checks_fixtures.live_demo
 
 

@@ -9,16 +9,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def demo(db, article):
-    """The demo account and users, as ./dev demo leaves them."""
-    from io import StringIO
-
-    call_command("demo_setup", stdout=StringIO())
-    article.refresh_from_db()
-    return article
-
-
-@pytest.fixture
 def live_demo(celery_worker, client):
     """The demo, committed for a real worker (eager without a broker), the merchant signed in; the article."""
     from io import StringIO

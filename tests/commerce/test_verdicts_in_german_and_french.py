@@ -35,16 +35,6 @@ def merchant_client(client, demo):
     return client
 
 
-@pytest.fixture
-def demo(db, article):
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    call_command("demo_setup", stdout=StringIO())
-    return article
-
-
 def check_every_step(client, slug: str, plugin_name: str, number: str) -> Diagnosis:
     """Check every step of the article for one order, as the merchant's "Check every step" does."""
     page = Page.objects.get(slug=slug)

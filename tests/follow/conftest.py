@@ -1,1 +1,1 @@
-from tests.checks.conftest import demo, merchant_client, page  # noqa: F401 (the demo account, its merchant, the article)
+from tests.checks.conftest import merchant_client, page  # noqa: F401 (the demo account's merchant, the article)

@@ -9,11 +9,6 @@ from django.core.management import call_command
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(db):
-    call_command("demo_setup", stdout=StringIO())
-
-
 def test_login_page_matches_the_site_and_signs_in(client, demo):
     page = client.get("/accounts/login/?next=/help/order-did-not-import/")
     assert page.status_code == 200
@@ -51,7 +46,6 @@ def test_logout_asks_then_signs_out(client, demo):
 
 
 def test_demo_creates_merchant_editor_and_admin_and_prints_logins(db):
-    from io import StringIO
 
     out = StringIO()
     call_command("demo_setup", stdout=out)

@@ -1,27 +1,18 @@
 """The demo's articles in German and French: real wagtail-localize translations with the source's checks."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from wagtail.models import Page
 from wagtail_localize.models import Translation, TranslationSource
 
 from apps.help.models import HelpIndexPage, TroubleshootingPage
 from apps.help.services import article_import
 from apps.help.translations import TranslationShapeError, article_translation_import
-from tests.conftest import SEED_ARTICLE, wagtail_tree_ensure
+from tests.conftest import SEED_ARTICLE
 
 ARTICLES = ["order-did-not-import", "order-imported-twice"]
 
 
 pytestmark = pytest.mark.translations
-
-
-@pytest.fixture
-def demo(db):
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
 
 
 def source(slug: str) -> TroubleshootingPage:

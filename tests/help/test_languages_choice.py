@@ -1,14 +1,11 @@
 """The right language without asking: the address, else the reader's choice, else Accept-Language."""
 
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from apps.languages.models import LanguagePreference
-from tests.conftest import wagtail_tree_ensure
 
 ENGLISH = "/help/order-did-not-import/"
 GERMAN = "/de/help/eine-bestellung-wurde-nicht-importiert/"
@@ -16,12 +13,6 @@ FRENCH = "/fr/help/une-commande-na-pas-ete-importee/"
 
 
 pytestmark = pytest.mark.translations
-
-
-@pytest.fixture
-def demo(db):
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
 
 
 def html_lang(response) -> str:

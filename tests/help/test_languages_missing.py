@@ -1,18 +1,8 @@
 """A page not translated into (or not published in) the address's language is not found: never the English."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from apps.help.models import TroubleshootingPage
-from tests.conftest import wagtail_tree_ensure
-
-
-@pytest.fixture
-def demo(db):
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
 
 
 @pytest.mark.parametrize("language", ["de", "fr"])

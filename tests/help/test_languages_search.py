@@ -1,20 +1,12 @@
 """Each language's help center searches its own articles, its words stemmed as that language's."""
 
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
-from tests.conftest import postgresql_required, wagtail_tree_ensure
+from tests.conftest import postgresql_required
 
 pytestmark = pytest.mark.translations
-
-
-@pytest.fixture
-def demo(db):
-    wagtail_tree_ensure()
-    call_command("demo_setup", stdout=StringIO())
 
 
 def hits(client, url: str) -> list[tuple[str, str]]:

@@ -2,10 +2,8 @@
 
 import re
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,13 +18,6 @@ from tests.incidents.factories import runs_on, stores
 
 WORDING = "Many Demo marketplace stores can't be reached right now — this is on the platform's side."
 AUTHORIZED_STEP = 5  # the seed article's "Plugin authorized?" step
-
-
-@pytest.fixture
-def demo(db, article):
-    call_command("demo_setup", stdout=StringIO())
-    article.refresh_from_db()
-    return article
 
 
 @pytest.fixture
