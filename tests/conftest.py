@@ -115,15 +115,16 @@ def demo_make():
     return page
 
 
-# --- The demo, made once for a module ----------------------------------------------------------
-# Setting up the demo costs about a second (five with its translations); most of the tests that
-# need it only read it and change it inside their own transaction. A module whose every database
-# test asks for the demo, none of them transactional, gets it made once, in a transaction around
+# --- The demo (or the article), made once for a module -----------------------------------------
+# Setting up the demo costs about a second (five with its translations), importing the article a
+# third of one; most of the tests that need them only read them and change them inside their own
+# transaction. A module whose every database test asks for the demo (or, none of them for the demo,
+# every one for the article), none of them committing, gets it made once, in a transaction around
 # the whole module: each test's own transaction is then a savepoint in it, rolled back after the
-# test as before, so every test still starts from the demo as made. The module's transaction is
+# test as before, so every test still starts from what was made. The module's transaction is
 # rolled back after its last test. Anything else (a real worker, a live server, a test that wants
 # an empty database beside them) keeps making it per test.
-SHARED_DEMO = "_demo_made_once_translations"  # set on a module: whether its demo has translations
+MADE_ONCE = "_made_once_for_the_module"  # set on a module: ("demo", translations) or ("article", False)
 COMMITTING_FIXTURES = {"transactional_db", "live_server", "celery_worker", "django_db_serialized_rollback"}
 
 
@@ -138,29 +139,34 @@ def _uses_database(item) -> bool:
     return "db" in item.fixturenames or item.get_closest_marker("django_db") is not None or _commits(item)
 
 
+def _made_once(module_items) -> tuple[str, bool] | None:
+    database = [item for item in module_items if _uses_database(item)]
+    if len(database) < 2 or any(_commits(item) for item in module_items):
+        return None
+    if all("demo" in item.fixturenames for item in database):
+        translations = {item.get_closest_marker("translations") is not None for item in database}
+        return ("demo", translations.pop()) if len(translations) == 1 else None
+    if all("article" in item.fixturenames and "demo" not in item.fixturenames for item in database):
+        return ("article", False)
+    return None
+
+
 def pytest_collection_modifyitems(items):
     by_module: dict = {}
     for item in items:
         if getattr(item, "module", None) is not None:
             by_module.setdefault(item.module, []).append(item)
     for module, module_items in by_module.items():
-        demo = [item for item in module_items if "demo" in item.fixturenames]
-        translations = {item.get_closest_marker("translations") is not None for item in demo}
-        if (
-            len(demo) > 1
-            and len(translations) == 1
-            and all("demo" in item.fixturenames for item in module_items if _uses_database(item))
-            and not any(_commits(item) for item in module_items)
-        ):
-            setattr(module, SHARED_DEMO, translations.pop())
+        setattr(module, MADE_ONCE, _made_once(module_items))
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _demo_made_once(request):
-    translations = getattr(request.module, SHARED_DEMO, None)
-    if translations is None:
+def _made_for_the_module(request):
+    made = getattr(request.module, MADE_ONCE, None)
+    if made is None:
         yield None
         return
+    kind, translations = made
     from django.core.cache import cache
     from django.db import transaction
     from django.test.utils import override_settings
@@ -180,7 +186,7 @@ def _demo_made_once(request):
             translation.deactivate()
             module_transaction.__enter__()
             with override_settings(DEMO_TRANSLATIONS=translations, PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
-                page = demo_make()
+                page = demo_make() if kind == "demo" else article_make()
     except BaseException:
         with blocker.unblock():
             transaction.set_rollback(True)
@@ -195,21 +201,21 @@ def _demo_made_once(request):
 
 
 @pytest.fixture
-def demo(db, _demo_made_once):
+def demo(db, _made_for_the_module):
     """The demo account and users, as ./dev demo leaves them; the seed article's page."""
-    if _demo_made_once is None:
+    if _made_for_the_module is None:
         return demo_make()
-    _demo_made_once.refresh_from_db()
-    return _demo_made_once
+    _made_for_the_module.refresh_from_db()
+    return _made_for_the_module
 
 
 @pytest.fixture
-def article(db, _demo_made_once):
-    """The seed article, imported and published like the demo does (the demo's, where made once)."""
-    if _demo_made_once is None:
+def article(db, _made_for_the_module):
+    """The seed article, imported and published like the demo does (the module's, where made once)."""
+    if _made_for_the_module is None:
         return article_make()
-    _demo_made_once.refresh_from_db()
-    return _demo_made_once
+    _made_for_the_module.refresh_from_db()
+    return _made_for_the_module
 
 
 @pytest.fixture(autouse=True)
