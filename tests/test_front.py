@@ -361,7 +361,6 @@ ORDER_NUMBER = "8675309"
 SECRETS = {"code": "c0de-5ecret", "state": "st4te-t0ken", "hmac": "ab12cd34ef56"}
 
 
-@pytest.mark.long
 def test_no_order_number_code_state_or_hmac_reaches_any_log(celery_worker, tmp_path, settings):
     """Through the front, gunicorn and the worker: a diagnosis, a search and an OAuth callback."""
     from apps.checks.models import CheckRun

@@ -5,7 +5,6 @@ import re
 import subprocess
 import sys
 
-import pytest
 from django.conf import settings
 
 PROBE = (
@@ -98,7 +97,6 @@ def test_production_with_a_malformed_credentials_key_refuses_to_start():
     assert "notakey" not in result.stderr
 
 
-@pytest.mark.long
 def test_static_files_collected_for_production_serve_the_pages(tmp_path):
     # What the Dockerfile does: collect with production settings, then serve with them.
     dockerfile = (settings.BASE_DIR / "Dockerfile").read_text()

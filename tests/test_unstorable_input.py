@@ -68,7 +68,6 @@ def test_the_walk_covers_the_whole_urlconf():
     assert any(url.startswith("/help/") and "a%00b" in url for url in urls)
 
 
-@pytest.mark.long
 @pytest.mark.parametrize("kind", sorted(FUZZ))
 def test_no_url_answers_a_5xx_to_unstorable_parameters(kind, clients, article):
     value = FUZZ[kind]
@@ -118,7 +117,6 @@ def _uuid_routes_marker(url: str, some_uuid: str) -> str:
     return ""
 
 
-@pytest.mark.long
 def test_no_url_answers_a_5xx_to_unicode_digits_or_deep_json(clients, article):
     failures = []
     for url in _odd_input_urls():

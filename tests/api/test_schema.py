@@ -120,13 +120,11 @@ def api_schema(live_api, request):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-@pytest.mark.long
 @schema.parametrize()
 def test_every_operation_answers_as_its_schema_says(case):
     case.call_and_validate()
 
 
-@pytest.mark.long
 def test_linked_operations_keep_to_the_schema_in_any_order(api_schema):
     """Follow the schema's links at random: start → read → check again, fix, watch → read, cancel; lists → items."""
     answered: Counter = Counter()

@@ -117,7 +117,6 @@ def new_window(browser):
         context.close()
 
 
-@pytest.mark.long
 def test_an_editor_builds_and_publishes_an_article_whose_checks_a_merchant_then_runs(demo_site, new_window):
     # A new page's editor sends its autosave and its preview at the same moment: the live server's shared
     # SQLite connection breaks on two transactions at once (then every later request fails), PostgreSQL does not.

@@ -29,7 +29,6 @@ def _every_migration_again():
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-@pytest.mark.long
 @pytest.mark.django_db(transaction=True)
 def test_an_order_number_and_date_become_the_order_import_sets_inputs_and_come_back_on_the_way_down():
     old = migrate(BEFORE)

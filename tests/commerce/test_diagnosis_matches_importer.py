@@ -187,7 +187,6 @@ def importer_reason(run: SyncRun | None, plugin: Plugin, number: str, case: dict
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(case=cases, serial=st.integers(min_value=10_000, max_value=99_999))
-@pytest.mark.long
 def test_the_diagnosis_predicts_what_the_importer_does(case, serial):
     number = str(serial)
     plugin = stage(case, number)

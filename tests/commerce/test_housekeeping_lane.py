@@ -97,7 +97,6 @@ def doomed_bulk(celery_worker):
                 connection.default_channel.queue_purge(queue)
 
 
-@pytest.mark.long
 def test_syncs_of_a_killed_bulk_worker_are_ended_within_the_hard_limit_while_bulk_is_saturated(
     doomed_bulk, slow_store
 ):
