@@ -246,34 +246,40 @@ def _made_for_the_module(request):
             with override_settings(DEMO_TRANSLATIONS=translations, PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
                 page = demo_make() if kind == "demo" else article_make()
     except BaseException:
-        with blocker.unblock():
-            transaction.set_rollback(True)
-            module_transaction.__exit__(None, None, None)
+        _roll_back(module_transaction, blocker)
         raise
     finally:
         app.conf.task_always_eager = eager
     yield page
+    _roll_back(module_transaction, blocker)
+
+
+def _roll_back(module_transaction, blocker) -> None:
+    from django.db import transaction
+
     with blocker.unblock():
         transaction.set_rollback(True)
         module_transaction.__exit__(None, None, None)
 
 
+def _made_once_or_now(made, make):
+    """The page the module made once (read again), or ``make()``'s."""
+    if made is None:
+        return make()
+    made.refresh_from_db()
+    return made
+
+
 @pytest.fixture
 def demo(db, _made_for_the_module):
     """The demo account and users, as ./dev demo leaves them; the seed article's page."""
-    if _made_for_the_module is None:
-        return demo_make()
-    _made_for_the_module.refresh_from_db()
-    return _made_for_the_module
+    return _made_once_or_now(_made_for_the_module, demo_make)
 
 
 @pytest.fixture
 def article(db, _made_for_the_module):
     """The seed article, imported and published like the demo does (the module's, where made once)."""
-    if _made_for_the_module is None:
-        return article_make()
-    _made_for_the_module.refresh_from_db()
-    return _made_for_the_module
+    return _made_once_or_now(_made_for_the_module, article_make)
 
 
 @pytest.fixture(autouse=True)
