@@ -359,8 +359,11 @@ class SlowStore:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (its read timeout): nobody is left to answer
 
         self.server = ThreadingHTTPServer((HOST, 0), Handler)
         self.server.daemon_threads = True

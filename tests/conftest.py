@@ -286,15 +286,17 @@ def article(db, _made_for_the_module):
 def _fresh_cache():
     """Every test starts with an empty cache and empty throttle buckets.
 
-    Row ids are reused across tests, so a bucket blocked by one test's plugin
-    would otherwise throttle the next test's plugin with the same id.
+    Row ids are reused across tests, so a bucket blocked (or a store paused) by
+    one test's plugin would otherwise hold off the next test's plugin with the same id.
     """
     from django.core.cache import cache
 
+    from apps.platforms.breaker import reset_local_breakers
     from apps.platforms.throttle import reset_local_buckets
 
-    cache.clear()  # on Redis this empties the cache's database, throttles included
+    cache.clear()  # on Redis this empties the cache's database, throttles and breakers included
     reset_local_buckets()
+    reset_local_breakers()
     yield
 
 

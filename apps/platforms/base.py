@@ -306,6 +306,17 @@ class PlatformUnavailable(PlatformError):
     """Timeouts, 5xx, malformed answers: transient, worth retrying later."""
 
 
+class PlatformSlow(PlatformUnavailable):
+    """The store timed out again and again just now, so it is left alone for a moment (``breaker.py``).
+
+    ``retry_after``: seconds until it is asked again.
+    """
+
+    def __init__(self, message: Said | str, *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = max(0.0, float(retry_after))
+
+
 class MalformedOrder(PlatformUnavailable):
     """One order came in a shape we cannot read; the rest of the answer may be fine."""
 

@@ -1,8 +1,8 @@
 """The one seam between platform clients and the network.
 
 Every HTTP call to a platform goes through ``PlatformHTTP.request_json``: it
-takes a token from the plugin's throttle, sends the request with the
-connection's explicit timeouts, sits out a short "slow down" and asks again,
+asks the store's breaker whether it is answering, takes a token from the
+plugin's throttle, sends the request with the connection's explicit timeouts, sits out a short "slow down" and asks again,
 and turns everything else that can go wrong into the typed errors of
 ``base.py`` with a message a merchant can read. Tests point clients at a
 local HTTP server; nothing here is mocked.
@@ -15,6 +15,7 @@ not leak into a notification, a check transcript or a log.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -28,9 +29,11 @@ import httpx
 from apps.platforms.base import (
     Connection,
     NotAuthorized,
+    PlatformSlow,
     PlatformUnavailable,
     RateLimited,
 )
+from apps.platforms.breaker import breaker_for
 from apps.platforms.throttle import Throttle
 from kitty_troubleshoot.logfilters import path_for_log
 from kitty_troubleshoot.said import Said, said, said_n
@@ -143,6 +146,7 @@ class PlatformHTTP:
         self.retry_after_hook = retry_after_hook
         self.throttled_body_hook = throttled_body_hook
         self.secrets = tuple(s for s in secrets if s)
+        self.breaker = breaker_for(connection.bucket)
         self._client = httpx.Client(
             base_url=base_url,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
@@ -192,10 +196,21 @@ class PlatformHTTP:
         ``data`` None. ``data`` sends a form body instead of ``json``.
 
         Raises ``RateLimited`` (our throttle, or the platform's when its wait
-        is longer, after blocking the bucket), ``NotAuthorized`` (401/403) or
-        ``PlatformUnavailable`` (timeouts, connection errors, 5xx, anything
-        else unexpected, malformed JSON).
+        is longer, after blocking the bucket), ``NotAuthorized`` (401/403),
+        ``PlatformSlow`` at once while the store's breaker pauses it (it timed
+        out again and again just now) or ``PlatformUnavailable`` (timeouts,
+        connection errors, 5xx, anything else unexpected, malformed JSON).
         """
+        paused = self.breaker.paused_for()
+        if paused is not None:
+            raise PlatformSlow(
+                said(
+                    "%(platform)s timed out on our last requests, so we are not asking it again for %(wait)s.",
+                    platform=self.label,
+                    wait=_human_seconds(math.ceil(paused)),  # a countdown: 29.4 s left is "30 seconds"
+                ),
+                retry_after=paused,
+            )
         deadline = time.monotonic() + max_wait
         retries = 0
         while True:
@@ -245,6 +260,7 @@ class PlatformHTTP:
             response = self._client.request(method, path, params=params, json=json, data=data)
         except httpx.ConnectTimeout as exc:
             self._log(method, path, "connect timeout", started)
+            self.breaker.strike()
             limit = self._limit("connect")
             if limit is None:
                 raise PlatformUnavailable(
@@ -264,6 +280,7 @@ class PlatformHTTP:
             ) from exc
         except httpx.TimeoutException as exc:
             self._log(method, path, "timeout", started)
+            self.breaker.strike()
             limit = self._limit("read")
             if limit is None:
                 raise PlatformUnavailable(

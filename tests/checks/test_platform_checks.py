@@ -13,7 +13,9 @@ from werkzeug import Response
 
 from apps.commerce.demo import DEMO_MERCHANT
 from apps.commerce.models import Merchant
+from apps.platforms.breaker import STRIKES
 from apps.platforms.shopify import API_VERSION
+from tests.conftest import wait_for
 from tests.factories import PluginFactory
 from tests.platforms.test_shopify import order_node, orders_body
 
@@ -153,6 +155,34 @@ def test_platform_too_slow_is_couldnt_check(merchant_client, shopify, httpserver
 
     assert "Couldn't look order #1001 up on the platform: the platform did not answer" in page_text
     assert "shpat_secret" not in page_text
+
+
+def test_a_store_that_timed_out_again_and_again_is_not_asked_for_a_moment(
+    merchant_client, shopify, httpserver
+):
+    asked = []
+
+    def slow(request):
+        asked.append(request)
+        time.sleep(1.0)
+        return answer(orders_body([]))
+
+    httpserver.expect_request(GRAPHQL, method="POST").respond_with_handler(slow)
+    for _ in range(STRIKES):
+        assert "the platform did not answer (Shopify did not answer within 0.5 seconds" in start(
+            merchant_client, shopify, step=6
+        )
+    started = time.monotonic()
+    step_6 = start(merchant_client, shopify, step=6)
+
+    assert time.monotonic() - started < 0.5  # answered without waiting on the store again
+    assert (
+        "Couldn't look order #1001 up on the platform: the platform did not answer (Shopify timed out on "
+        "our last requests, so we are not asking it again for 30 seconds.)" in step_6
+    )
+    wait_for(lambda: len(asked) == STRIKES)  # the store holds each request a second, one at a time
+    time.sleep(1.1)
+    assert len(asked) == STRIKES  # the last click did not ask it
 
 
 def test_revoked_token_is_unknown_for_the_order_and_failed_for_authorization(

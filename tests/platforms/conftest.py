@@ -13,7 +13,9 @@ import pytest
 from werkzeug import Request, Response
 
 from apps.platforms.base import Connection
+from apps.platforms.breaker import reset_local_breakers
 from apps.platforms.throttle import reset_local_buckets
+from tests.conftest import redis_url_for_tests
 
 # A short read timeout so "the platform is too slow" tests (those with ``slow_handler``) stay fast;
 # every other test waits as long as a busy machine may take to serve the local platform's answer.
@@ -24,8 +26,20 @@ PATIENT_READ_TIMEOUT = 10.0
 @pytest.fixture(autouse=True)
 def _fresh_local_buckets() -> Iterator[None]:
     reset_local_buckets()
+    reset_local_breakers()
     yield
     reset_local_buckets()
+    reset_local_breakers()
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def backend(request, settings) -> str:
+    """Run a test against both kinds of bucket (and breaker)."""
+    if request.param == "redis":
+        settings.REDIS_URL = redis_url_for_tests()
+    else:
+        settings.REDIS_URL = ""
+    return request.param
 
 
 @pytest.fixture

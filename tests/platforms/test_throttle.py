@@ -22,16 +22,6 @@ def throttle_redis_url(settings) -> str:
     return settings.REDIS_URL
 
 
-@pytest.fixture(params=["in-process", "redis"])
-def backend(request, settings) -> str:
-    """Run a test against both kinds of bucket."""
-    if request.param == "redis":
-        settings.REDIS_URL = redis_url_for_tests()
-    else:
-        settings.REDIS_URL = ""
-    return request.param
-
-
 def seconds_until(when: datetime) -> float:
     return (when - datetime.now(UTC)).total_seconds()
 

@@ -1,0 +1,141 @@
+"""A store that keeps timing out is left alone for a moment: the breaker.
+
+Every platform call that times out (no connection, or no answer, within the
+connection's limits) is a strike against its plugin's store. After
+``STRIKES`` strikes within ``WINDOW`` seconds the store is *slow right now*
+for ``PAUSE`` seconds: each call to it fails at once with ``PlatformSlow``
+(a step's "couldn't check", a sync's "we will try again") instead of holding
+a worker thread, and the merchant's wait, for the whole read timeout again.
+The first call after the pause asks the store again; the strikes it met
+still count, so one more timeout leaves it alone for another pause, and an
+answer lets every call through.
+
+The state is per plugin (``Connection.bucket``), never per platform: one
+merchant's slow WooCommerce host or stalled Shopify store slows no one
+else's. It lives in Redis beside the throttle's buckets (keys under
+``CACHE_KEY_PREFIX``), shared by every web process and worker; without
+Redis, or while Redis cannot be reached, in this process.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+import time
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+STRIKES = 3  # timeouts ...
+WINDOW = 120.0  # ... within this many seconds: the store is slow right now
+PAUSE = 30.0  # for this long, then asked again
+
+# Counts a strike and, at STRIKES within the window, pauses the store; returns the strikes counted.
+_STRIKE_LUA = """
+local strikes = redis.call('INCR', KEYS[1])
+if strikes == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+if strikes >= tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+end
+return strikes
+"""
+
+
+class Breaker(abc.ABC):
+    """One store's record of timeouts: whether to ask it now."""
+
+    def __init__(self, bucket: str):
+        self.bucket = bucket
+
+    @abc.abstractmethod
+    def paused_for(self) -> float | None:
+        """Seconds left before the store is asked again, or None: ask it now."""
+
+    @abc.abstractmethod
+    def strike(self) -> None:
+        """A call to the store timed out."""
+
+
+class _Closed(Breaker):
+    """No breaker: a connection not yet tied to a saved plugin (its bucket names no store)."""
+
+    def paused_for(self) -> float | None:
+        return None
+
+    def strike(self) -> None:
+        return None
+
+
+_local_lock = threading.Lock()
+_local: dict[str, tuple[list[float], float]] = {}  # bucket: (the window's strike times, paused until)
+
+
+class LocalBreaker(Breaker):
+    """A breaker shared by the threads of this process only (no Redis configured, or Redis down)."""
+
+    def paused_for(self) -> float | None:
+        with _local_lock:
+            _, until = _local.get(self.bucket, ((), 0.0))
+            left = until - time.monotonic()
+        return left if left > 0 else None
+
+    def strike(self) -> None:
+        with _local_lock:
+            now = time.monotonic()
+            strikes, until = _local.get(self.bucket, ([], 0.0))
+            strikes = [moment for moment in strikes if moment > now - WINDOW] + [now]
+            if len(strikes) >= STRIKES:
+                until = now + PAUSE
+            _local[self.bucket] = (strikes, until)
+
+
+def reset_local_breakers() -> None:
+    """Forget every in-process breaker (for tests and the demo's reset)."""
+    with _local_lock:
+        _local.clear()
+
+
+class RedisBreaker(Breaker):
+    def __init__(self, bucket: str, *, url: str):
+        from apps.platforms.throttle import _key_prefix, _redis_client
+
+        super().__init__(bucket)
+        self._client = _redis_client(url)
+        prefix = _key_prefix()
+        self._strikes_key = f"{prefix}:{{{bucket}}}:strikes"
+        self._paused_key = f"{prefix}:{{{bucket}}}:paused"
+        self._strike_script = self._client.register_script(_STRIKE_LUA)
+        self._fallback = LocalBreaker(bucket)
+
+    def paused_for(self) -> float | None:
+        import redis
+
+        try:
+            left_ms = self._client.pttl(self._paused_key)
+        except redis.RedisError:
+            return self._fallback.paused_for()
+        return left_ms / 1000 if left_ms > 0 else None
+
+    def strike(self) -> None:
+        import redis
+
+        self._fallback.strike()
+        try:
+            self._strike_script(
+                keys=[self._strikes_key, self._paused_key],
+                args=[int(WINDOW * 1000), int(PAUSE * 1000), STRIKES],
+            )
+        except redis.RedisError as exc:
+            logger.warning("Breaker %s: could not record a timeout in Redis (%s)", self.bucket, exc)
+
+
+def breaker_for(bucket: str) -> Breaker:
+    """The breaker of the store behind ``bucket`` ("plugin:<id>"): in Redis when ``REDIS_URL`` is set."""
+    if bucket.endswith(":None"):
+        return _Closed(bucket)
+    url = getattr(settings, "REDIS_URL", "")
+    return RedisBreaker(bucket, url=url) if url else LocalBreaker(bucket)

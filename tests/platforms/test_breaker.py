@@ -1,0 +1,158 @@
+"""A store that keeps timing out is left alone for a moment, and only that store.
+
+Against a real local server that holds every request (threaded, so each
+request reaches it while the earlier ones still wait), through a real
+platform client, with the breaker in this process and in Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from apps.platforms import breaker
+from apps.platforms.base import PlatformSlow, PlatformUnavailable
+from apps.platforms.breaker import breaker_for
+from apps.platforms.woocommerce import WooCommerceClient
+from tests.conftest import wait_for
+from tests.platforms.test_woocommerce import KEY, ORDERS, SECRET
+
+
+class HangingStore:
+    """A WooCommerce store that holds each request 5 s (``release()`` answers at once from then on)."""
+
+    def __init__(self):
+        self.arrived = 0
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.server.expect_request(ORDERS).respond_with_handler(self._answer)
+        self.server.start()
+
+    def _answer(self, request: Request) -> Response:
+        with self._lock:
+            self.arrived += 1
+        self._released.wait(5.0)
+        return Response("[]", content_type="application/json")
+
+    def release(self) -> None:
+        self._released.set()
+
+    def stop(self) -> None:
+        self.release()
+        self.server.clear()
+        self.server.stop()
+
+
+@pytest.fixture
+def store():
+    store = HangingStore()
+    yield store
+    store.stop()
+
+
+@pytest.fixture
+def short_pause(monkeypatch):
+    monkeypatch.setattr(breaker, "PAUSE", 1.0)
+    return 1.0
+
+
+def woocommerce(store: HangingStore, connection) -> WooCommerceClient:
+    connection.credentials.update(
+        site_url=store.server.url_for("/").rstrip("/"), consumer_key=KEY, consumer_secret=SECRET
+    )
+    return WooCommerceClient(connection)
+
+
+def test_a_store_that_keeps_timing_out_is_left_alone_then_asked_again(
+    backend, store, make_connection, short_pause
+):
+    client = woocommerce(store, make_connection({}, read=0.3))
+
+    for _ in range(breaker.STRIKES):
+        with pytest.raises(PlatformUnavailable) as caught:
+            client.get_order("1001")
+        assert not isinstance(caught.value, PlatformSlow)
+        assert "did not answer within 0.3 seconds" in str(caught.value)
+    wait_for(lambda: store.arrived == breaker.STRIKES)
+
+    started = time.monotonic()
+    with pytest.raises(PlatformSlow) as caught:
+        client.get_order("1001")
+    assert time.monotonic() - started < 0.25  # at once, not after another read timeout
+    assert str(caught.value).startswith("WooCommerce timed out on our last requests, so we are not asking it")
+    assert 0 < caught.value.retry_after <= short_pause
+    time.sleep(0.1)
+    assert store.arrived == breaker.STRIKES  # the store was not asked
+
+    # After the pause the store is asked again; answering, it is asked every time.
+    wait_for(lambda: breaker_for(client.connection.bucket).paused_for() is None)
+    store.release()
+    assert client.get_order("1001") is None
+    assert client.get_order("1002") is None
+    assert store.arrived == breaker.STRIKES + 2
+
+
+def test_one_more_timeout_after_the_pause_leaves_the_store_alone_again(
+    backend, store, make_connection, short_pause
+):
+    client = woocommerce(store, make_connection({}, read=0.3))
+    for _ in range(breaker.STRIKES):
+        with pytest.raises(PlatformUnavailable):
+            client.get_order("1001")
+    wait_for(lambda: breaker_for(client.connection.bucket).paused_for() is None)
+
+    with pytest.raises(PlatformUnavailable) as caught:  # asked again: still hanging
+        client.get_order("1001")
+    assert not isinstance(caught.value, PlatformSlow)
+    with pytest.raises(PlatformSlow):  # the strikes of the window still count: paused at once
+        client.get_order("1001")
+
+
+def test_another_plugin_on_the_same_store_is_still_asked(backend, store, make_connection, bucket):
+    slow = woocommerce(store, make_connection({}, read=0.3))
+    for _ in range(breaker.STRIKES):
+        with pytest.raises(PlatformUnavailable):
+            slow.get_order("1001")
+    with pytest.raises(PlatformSlow):
+        slow.get_order("1001")
+
+    other = woocommerce(store, replace(make_connection({}, read=0.3), bucket=f"{bucket}:other"))
+    with pytest.raises(PlatformUnavailable) as caught:
+        other.get_order("1001")
+    assert not isinstance(caught.value, PlatformSlow)
+    wait_for(lambda: store.arrived == breaker.STRIKES + 1)
+
+
+def test_fewer_timeouts_than_the_strikes_leave_the_store_asked(backend, store, make_connection):
+    client = woocommerce(store, make_connection({}, read=0.3))
+    for _ in range(breaker.STRIKES - 1):
+        with pytest.raises(PlatformUnavailable):
+            client.get_order("1001")
+    store.release()
+
+    assert client.get_order("1001") is None
+
+
+def test_with_redis_unreachable_the_breaker_holds_in_this_process(settings, store, make_connection):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    client = woocommerce(store, make_connection({}, read=0.3))
+    for _ in range(breaker.STRIKES):
+        with pytest.raises(PlatformUnavailable):
+            client.get_order("1001")
+
+    with pytest.raises(PlatformSlow):
+        client.get_order("1001")
+
+
+def test_a_connection_not_tied_to_a_saved_plugin_has_no_breaker(backend):
+    unsaved = breaker_for("plugin:None")
+    for _ in range(breaker.STRIKES + 1):
+        unsaved.strike()
+
+    assert unsaved.paused_for() is None
