@@ -94,6 +94,7 @@ import re
 import secrets
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import threading
@@ -1112,6 +1113,7 @@ class Arrival:
     lag_ms: float = 0.0  # how late the client started it: the bench's own event loop falling behind
     waited_ms: float = 0.0  # how long it waited for a merchant whose last diagnosis had ended
     ms: float | None = None  # from its arrival time to the summary's end, waits included
+    looks: int = 0  # the summary's looks after the press
     error: str = ""
 
 
@@ -1144,6 +1146,7 @@ async def open_loop(
         arrival.waited_ms = (time.perf_counter() - due) * 1000 - arrival.lag_ms
         try:
             arrival.ms = await check_every_step(merchant, args.timeout, started=due)
+            arrival.looks = merchant.rounds_polls[-1]
         except (BenchError, httpx.HTTPError) as exc:  # counted and shown: the next arrival still comes
             arrival.error = f"{exc.__class__.__name__}: {exc}"[:300]
         finally:
@@ -1185,6 +1188,9 @@ async def open_loop(
             "p50_ms": pct(times, 50),
             "p95_ms": pct(times, 95),
             "max_ms": max(times) if times else float("nan"),
+            # A slow store's merchant answered within a second: its store was paused (the breaker), not asked.
+            "under_1s": sum(1 for ms in times if ms < 1000),
+            "looks_mean": statistics.mean(a.looks for a in group if a.ms is not None) if times else 0.0,
             "waited_for_a_merchant": len(waited),
             "longest_wait_ms": max(waited) if waited else 0.0,
         }
@@ -1370,7 +1376,8 @@ def report_open_loop(
         print(
             f"{group}: {g['finished']} of {g['arrivals']} diagnoses done, from arrival to the summary's end: "
             f"p50 {g['p50_ms']:.0f} ms, p95 {g['p95_ms']:.0f} ms, max {g['max_ms']:.0f} ms; "
-            f"{g['errors']} not done; {g['waited_for_a_merchant']} waited for a free merchant "
+            + (f"{g['under_1s']} in under 1 s (the store paused); " if group == "slow" else "")
+            + f"looks at the summary {g['looks_mean']:.2f} a diagnosis; {g['errors']} not done; {g['waited_for_a_merchant']} waited for a free merchant "
             f"(longest {g['longest_wait_ms']:.0f} ms)"
         )
     print(
