@@ -69,16 +69,21 @@ def woocommerce(store: HangingStore, connection) -> WooCommerceClient:
     return WooCommerceClient(connection)
 
 
+def time_out(client: WooCommerceClient, times: int = breaker.STRIKES) -> None:
+    """Ask the hanging store ``times`` times: each call waits out the read timeout (the store is asked)."""
+    for _ in range(times):
+        with pytest.raises(PlatformUnavailable) as caught:
+            client.get_order("1001")
+        assert not isinstance(caught.value, PlatformSlow)
+        assert "did not answer within 0.3 seconds" in str(caught.value)
+
+
 def test_a_store_that_keeps_timing_out_is_left_alone_then_asked_again(
     backend, store, make_connection, short_pause
 ):
     client = woocommerce(store, make_connection({}, read=0.3))
 
-    for _ in range(breaker.STRIKES):
-        with pytest.raises(PlatformUnavailable) as caught:
-            client.get_order("1001")
-        assert not isinstance(caught.value, PlatformSlow)
-        assert "did not answer within 0.3 seconds" in str(caught.value)
+    time_out(client)
     wait_for(lambda: store.arrived == breaker.STRIKES)
 
     started = time.monotonic()
@@ -102,38 +107,27 @@ def test_one_more_timeout_after_the_pause_leaves_the_store_alone_again(
     backend, store, make_connection, short_pause
 ):
     client = woocommerce(store, make_connection({}, read=0.3))
-    for _ in range(breaker.STRIKES):
-        with pytest.raises(PlatformUnavailable):
-            client.get_order("1001")
+    time_out(client)
     wait_for(lambda: breaker_for(client.connection.bucket).paused_for() is None)
 
-    with pytest.raises(PlatformUnavailable) as caught:  # asked again: still hanging
-        client.get_order("1001")
-    assert not isinstance(caught.value, PlatformSlow)
+    time_out(client, 1)  # asked again: still hanging
     with pytest.raises(PlatformSlow):  # the strikes of the window still count: paused at once
         client.get_order("1001")
 
 
 def test_another_plugin_on_the_same_store_is_still_asked(backend, store, make_connection, bucket):
     slow = woocommerce(store, make_connection({}, read=0.3))
-    for _ in range(breaker.STRIKES):
-        with pytest.raises(PlatformUnavailable):
-            slow.get_order("1001")
+    time_out(slow)
     with pytest.raises(PlatformSlow):
         slow.get_order("1001")
 
-    other = woocommerce(store, replace(make_connection({}, read=0.3), bucket=f"{bucket}:other"))
-    with pytest.raises(PlatformUnavailable) as caught:
-        other.get_order("1001")
-    assert not isinstance(caught.value, PlatformSlow)
+    time_out(woocommerce(store, replace(make_connection({}, read=0.3), bucket=f"{bucket}:other")), 1)
     wait_for(lambda: store.arrived == breaker.STRIKES + 1)
 
 
 def test_fewer_timeouts_than_the_strikes_leave_the_store_asked(backend, store, make_connection):
     client = woocommerce(store, make_connection({}, read=0.3))
-    for _ in range(breaker.STRIKES - 1):
-        with pytest.raises(PlatformUnavailable):
-            client.get_order("1001")
+    time_out(client, breaker.STRIKES - 1)
     store.release()
 
     assert client.get_order("1001") is None
@@ -142,9 +136,7 @@ def test_fewer_timeouts_than_the_strikes_leave_the_store_asked(backend, store, m
 def test_with_redis_unreachable_the_breaker_holds_in_this_process(settings, store, make_connection):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     client = woocommerce(store, make_connection({}, read=0.3))
-    for _ in range(breaker.STRIKES):
-        with pytest.raises(PlatformUnavailable):
-            client.get_order("1001")
+    time_out(client)
 
     with pytest.raises(PlatformSlow):
         client.get_order("1001")
