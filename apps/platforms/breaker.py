@@ -1,20 +1,21 @@
 """A store that keeps timing out is left alone for a moment: the breaker.
 
 Every platform call that times out (no connection, or no answer, within the
-connection's limits) is a strike against its plugin's store. After
-``STRIKES`` strikes within ``WINDOW`` seconds the store is *slow right now*
-for ``PAUSE`` seconds: each call to it fails at once with ``PlatformSlow``
-(a step's "couldn't check", a sync's "we will try again") instead of holding
-a worker thread, and the merchant's wait, for the whole read timeout again.
-The first call after the pause asks the store again; the strikes it met
-still count, so one more timeout leaves it alone for another pause, and an
-answer lets every call through.
+connection's limits) is a strike against its plugin's store; an answer in
+time clears them. After ``STRIKES`` strikes in a row, within ``WINDOW``
+seconds, the store is *slow right now* for ``PAUSE`` seconds: each call to
+it fails at once with ``PlatformSlow`` (a step's "couldn't check", a sync's
+"we will try again") instead of holding a worker thread, and the merchant's
+wait, for the whole read timeout again. The first call after the pause asks
+the store again: one more timeout leaves it alone for another pause, an
+answer clears its record.
 
 The state is per plugin (``Connection.bucket``), never per platform: one
 merchant's slow WooCommerce host or stalled Shopify store slows no one
 else's. It lives in Redis beside the throttle's buckets (keys under
-``CACHE_KEY_PREFIX``), shared by every web process and worker; without
-Redis, or while Redis cannot be reached, in this process.
+``CACHE_KEY_PREFIX``), shared by every web process and worker, at one round
+trip a call (and one more after a timeout, or after the first answer that
+follows one); without Redis, or while Redis cannot be reached, in this process.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-STRIKES = 3  # timeouts ...
+STRIKES = 3  # timeouts in a row ...
 WINDOW = 120.0  # ... within this many seconds: the store is slow right now
 PAUSE = 30.0  # for this long, then asked again
 
@@ -50,14 +51,28 @@ class Breaker(abc.ABC):
 
     def __init__(self, bucket: str):
         self.bucket = bucket
+        self._strikes_seen = False  # the store had strikes when last looked at: an answer clears them
 
     @abc.abstractmethod
     def paused_for(self) -> float | None:
         """Seconds left before the store is asked again, or None: ask it now."""
 
-    @abc.abstractmethod
     def strike(self) -> None:
         """A call to the store timed out."""
+        self._strikes_seen = True
+        self._strike()
+
+    def answered(self) -> None:
+        """The store answered in time: its strikes are forgotten (a write only when it had some)."""
+        if self._strikes_seen:
+            self._strikes_seen = False
+            self._forget()
+
+    @abc.abstractmethod
+    def _strike(self) -> None: ...
+
+    @abc.abstractmethod
+    def _forget(self) -> None: ...
 
 
 class _Closed(Breaker):
@@ -66,7 +81,10 @@ class _Closed(Breaker):
     def paused_for(self) -> float | None:
         return None
 
-    def strike(self) -> None:
+    def _strike(self) -> None:
+        return None
+
+    def _forget(self) -> None:
         return None
 
 
@@ -79,11 +97,12 @@ class LocalBreaker(Breaker):
 
     def paused_for(self) -> float | None:
         with _local_lock:
-            _, until = _local.get(self.bucket, ((), 0.0))
-            left = until - time.monotonic()
-        return left if left > 0 else None
+            now = time.monotonic()
+            strikes, until = _local.get(self.bucket, ((), 0.0))
+            self._strikes_seen = any(moment > now - WINDOW for moment in strikes)
+        return until - now if until > now else None
 
-    def strike(self) -> None:
+    def _strike(self) -> None:
         with _local_lock:
             now = time.monotonic()
             strikes, until = _local.get(self.bucket, ([], 0.0))
@@ -91,6 +110,11 @@ class LocalBreaker(Breaker):
             if len(strikes) >= STRIKES:
                 until = now + PAUSE
             _local[self.bucket] = (strikes, until)
+
+    def _forget(self) -> None:
+        with _local_lock:
+            _, until = _local.get(self.bucket, ((), 0.0))
+            _local[self.bucket] = ([], until)
 
 
 def reset_local_breakers() -> None:
@@ -115,12 +139,21 @@ class RedisBreaker(Breaker):
         import redis
 
         try:
-            left_ms = self._client.pttl(self._paused_key)
+            # One round trip: the pause left, and whether there are strikes for an answer to clear.
+            left_ms, strikes = (
+                self._client.pipeline(transaction=False)
+                .pttl(self._paused_key)
+                .exists(self._strikes_key)
+                .execute()
+            )
         except redis.RedisError:
-            return self._fallback.paused_for()
+            left = self._fallback.paused_for()
+            self._strikes_seen = self._fallback._strikes_seen
+            return left
+        self._strikes_seen = bool(strikes)
         return left_ms / 1000 if left_ms > 0 else None
 
-    def strike(self) -> None:
+    def _strike(self) -> None:
         import redis
 
         self._fallback.strike()
@@ -131,6 +164,15 @@ class RedisBreaker(Breaker):
             )
         except redis.RedisError as exc:
             logger.warning("Breaker %s: could not record a timeout in Redis (%s)", self.bucket, exc)
+
+    def _forget(self) -> None:
+        import redis
+
+        self._fallback._forget()
+        try:
+            self._client.delete(self._strikes_key)
+        except redis.RedisError as exc:
+            logger.warning("Breaker %s: could not clear its timeouts in Redis (%s)", self.bucket, exc)
 
 
 def breaker_for(bucket: str) -> Breaker:

@@ -2,10 +2,11 @@
 
 Every HTTP call to a platform goes through ``PlatformHTTP.request_json``: it
 asks the store's breaker whether it is answering, takes a token from the
-plugin's throttle, sends the request with the connection's explicit timeouts, sits out a short "slow down" and asks again,
-and turns everything else that can go wrong into the typed errors of
-``base.py`` with a message a merchant can read. Tests point clients at a
-local HTTP server; nothing here is mocked.
+plugin's throttle, sends the request with the connection's explicit
+timeouts, sits out a short "slow down" and asks again, and turns
+everything else that can go wrong into the typed errors of ``base.py`` with
+a message a merchant can read. Tests point clients at a local HTTP server;
+nothing here is mocked.
 
 Messages and log lines are built from our own words plus status codes and
 paths: never from headers, credentials or raw exception text, so a token can
@@ -316,6 +317,7 @@ class PlatformHTTP:
                 )
             ) from exc
         self._log(method, path, str(response.status_code), started)
+        self.breaker.answered()  # in time, whatever it said
         return response
 
     def _platform_wait(self, response: httpx.Response) -> float | None:

@@ -43,6 +43,10 @@ class HangingStore:
     def release(self) -> None:
         self._released.set()
 
+    def hang(self) -> None:
+        """Hold every request again."""
+        self._released.clear()
+
     def stop(self) -> None:
         self.release()
         self.server.clear()
@@ -111,6 +115,18 @@ def test_one_more_timeout_after_the_pause_leaves_the_store_alone_again(
 
     time_out(client, 1)  # asked again: still hanging
     with pytest.raises(PlatformSlow):  # the strikes of the window still count: paused at once
+        client.get_order("1001")
+
+
+def test_an_answer_in_time_clears_the_stores_timeouts(backend, store, make_connection):
+    client = woocommerce(store, make_connection({}, read=0.3))
+    time_out(client, breaker.STRIKES - 1)
+    store.release()
+    assert client.get_order("1001") is None
+    store.hang()
+
+    time_out(client, breaker.STRIKES)  # as many again as pause it: the ones before the answer no longer count
+    with pytest.raises(PlatformSlow):
         client.get_order("1001")
 
 
