@@ -27,6 +27,8 @@ import time
 
 from django.conf import settings
 
+from apps.platforms.throttle import key_prefix, redis_client
+
 logger = logging.getLogger(__name__)
 
 STRIKES = 3  # timeouts in a row ...
@@ -60,7 +62,14 @@ class Breaker(abc.ABC):
     def strike(self) -> None:
         """A call to the store timed out."""
         self._strikes_seen = True
-        self._strike()
+        strikes = self._strike()
+        if strikes >= STRIKES:
+            logger.warning(
+                "Breaker %s: %s timeouts in a row, the store is not asked for %.0f s",
+                self.bucket,
+                strikes,
+                PAUSE,
+            )
 
     def answered(self) -> None:
         """The store answered in time: its strikes are forgotten (a write only when it had some)."""
@@ -69,7 +78,8 @@ class Breaker(abc.ABC):
             self._forget()
 
     @abc.abstractmethod
-    def _strike(self) -> None: ...
+    def _strike(self) -> int:
+        """Record a timeout (pausing the store at STRIKES); return the strikes counted."""
 
     @abc.abstractmethod
     def _forget(self) -> None: ...
@@ -81,40 +91,47 @@ class _Closed(Breaker):
     def paused_for(self) -> float | None:
         return None
 
-    def _strike(self) -> None:
-        return None
+    def _strike(self) -> int:
+        return 0
 
     def _forget(self) -> None:
         return None
 
 
 _local_lock = threading.Lock()
-_local: dict[str, tuple[list[float], float]] = {}  # bucket: (the window's strike times, paused until)
+# bucket: (strikes, when they are forgotten, paused until), in time.monotonic(): the Redis keys' state.
+_local: dict[str, tuple[int, float, float]] = {}
 
 
 class LocalBreaker(Breaker):
-    """A breaker shared by the threads of this process only (no Redis configured, or Redis down)."""
+    """A breaker shared by the threads of this process only (no Redis configured, or Redis down).
+
+    It keeps what the Redis keys keep, and as long: the strikes for WINDOW from the first.
+    """
 
     def paused_for(self) -> float | None:
         with _local_lock:
             now = time.monotonic()
-            strikes, until = _local.get(self.bucket, ((), 0.0))
-            self._strikes_seen = any(moment > now - WINDOW for moment in strikes)
+            strikes, forgotten_at, until = _local.get(self.bucket, (0, 0.0, 0.0))
+            self._strikes_seen = strikes > 0 and forgotten_at > now
         return until - now if until > now else None
 
-    def _strike(self) -> None:
+    def _strike(self) -> int:
         with _local_lock:
             now = time.monotonic()
-            strikes, until = _local.get(self.bucket, ([], 0.0))
-            strikes = [moment for moment in strikes if moment > now - WINDOW] + [now]
-            if len(strikes) >= STRIKES:
+            strikes, forgotten_at, until = _local.get(self.bucket, (0, 0.0, 0.0))
+            if forgotten_at <= now:
+                strikes, forgotten_at = 0, now + WINDOW
+            strikes += 1
+            if strikes >= STRIKES:
                 until = now + PAUSE
-            _local[self.bucket] = (strikes, until)
+            _local[self.bucket] = (strikes, forgotten_at, until)
+        return strikes
 
     def _forget(self) -> None:
         with _local_lock:
-            _, until = _local.get(self.bucket, ((), 0.0))
-            _local[self.bucket] = ([], until)
+            _, _, until = _local.get(self.bucket, (0, 0.0, 0.0))
+            _local[self.bucket] = (0, 0.0, until)
 
 
 def reset_local_breakers() -> None:
@@ -125,11 +142,9 @@ def reset_local_breakers() -> None:
 
 class RedisBreaker(Breaker):
     def __init__(self, bucket: str, *, url: str):
-        from apps.platforms.throttle import _key_prefix, _redis_client
-
         super().__init__(bucket)
-        self._client = _redis_client(url)
-        prefix = _key_prefix()
+        self._client = redis_client(url)
+        prefix = key_prefix()
         self._strikes_key = f"{prefix}:{{{bucket}}}:strikes"
         self._paused_key = f"{prefix}:{{{bucket}}}:paused"
         self._strike_script = self._client.register_script(_STRIKE_LUA)
@@ -153,17 +168,20 @@ class RedisBreaker(Breaker):
         self._strikes_seen = bool(strikes)
         return left_ms / 1000 if left_ms > 0 else None
 
-    def _strike(self) -> None:
+    def _strike(self) -> int:
         import redis
 
-        self._fallback.strike()
+        counted_here = self._fallback._strike()
         try:
-            self._strike_script(
-                keys=[self._strikes_key, self._paused_key],
-                args=[int(WINDOW * 1000), int(PAUSE * 1000), STRIKES],
+            return int(
+                self._strike_script(
+                    keys=[self._strikes_key, self._paused_key],
+                    args=[int(WINDOW * 1000), int(PAUSE * 1000), STRIKES],
+                )
             )
         except redis.RedisError as exc:
             logger.warning("Breaker %s: could not record a timeout in Redis (%s)", self.bucket, exc)
+            return counted_here
 
     def _forget(self) -> None:
         import redis

@@ -204,6 +204,14 @@ class PlatformHTTP:
         """
         paused = self.breaker.paused_for()
         if paused is not None:
+            logger.info(
+                "%s %s %s not sent: the store is paused for %.0f s more (bucket %s)",
+                self.label,
+                method,
+                path_for_log(path),
+                paused,
+                self.connection.bucket,
+            )
             raise PlatformSlow(
                 said(
                     "%(platform)s timed out on our last requests, so we are not asking it again for %(wait)s.",

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 # Keys start with CACHE_KEY_PREFIX like every other key we write to Redis (two
 # deployments may share one), and carry the bucket in a hash tag so both keys of
 # one bucket land on the same slot should Redis ever be clustered.
-def _key_prefix() -> str:
+def key_prefix() -> str:
     return f"{getattr(settings, 'CACHE_KEY_PREFIX', 'kt')}:throttle"
 
 
@@ -255,7 +255,7 @@ _redis_lock = threading.Lock()
 _redis_clients: dict = {}
 
 
-def _redis_client(url: str):
+def redis_client(url: str):
     """One client, hence one connection pool, per process and URL.
 
     redis-py's pool notices a fork and opens fresh connections in the child,
@@ -282,8 +282,8 @@ class RedisThrottle(Throttle):
     def __init__(self, bucket: str, *, rate: float, burst: int, url: str):
         super().__init__(bucket, rate=rate, burst=burst)
         self.url = url
-        client = _redis_client(url)
-        prefix = _key_prefix()
+        client = redis_client(url)
+        prefix = key_prefix()
         self._tokens_key = f"{prefix}:{{{bucket}}}:tokens"
         self._block_key = f"{prefix}:{{{bucket}}}:block"
         # register_script caches the SHA and falls back to EVAL after a

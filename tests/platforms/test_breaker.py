@@ -19,7 +19,7 @@ from apps.platforms import breaker
 from apps.platforms.base import PlatformSlow, PlatformUnavailable
 from apps.platforms.breaker import breaker_for
 from apps.platforms.woocommerce import WooCommerceClient
-from tests.conftest import wait_for
+from tests.conftest import redis_url_for_tests, wait_for
 from tests.platforms.test_woocommerce import KEY, ORDERS, SECRET
 
 
@@ -163,3 +163,30 @@ def test_a_connection_not_tied_to_a_saved_plugin_has_no_breaker(backend):
         unsaved.strike()
 
     assert unsaved.paused_for() is None
+
+
+def test_the_breakers_keys_carry_the_cache_key_prefix(settings, bucket):
+    import redis
+
+    settings.REDIS_URL = redis_url_for_tests()
+    settings.CACHE_KEY_PREFIX = "kt-prefix-test"
+    for _ in range(breaker.STRIKES):
+        breaker_for(bucket).strike()
+
+    keys = sorted(k.decode() for k in redis.Redis.from_url(settings.REDIS_URL).keys(f"*{bucket}*"))
+    assert keys == [
+        f"kt-prefix-test:throttle:{{{bucket}}}:paused",
+        f"kt-prefix-test:throttle:{{{bucket}}}:strikes",
+    ]
+
+
+def test_a_paused_store_is_named_in_the_log_without_what_was_asked(backend, store, make_connection, caplog):
+    client = woocommerce(store, make_connection({}, read=0.3))
+    time_out(client)
+    caplog.clear()
+    with caplog.at_level("INFO", logger="apps.platforms"), pytest.raises(PlatformSlow):
+        client.get_order("10017")
+
+    assert "not sent: the store is paused for" in caplog.text
+    assert client.connection.bucket in caplog.text
+    assert "10017" not in caplog.text
