@@ -229,7 +229,6 @@ def _made_for_the_module(request):
     from django.db import transaction
     from django.test.utils import override_settings
 
-    from apps.platforms.throttle import reset_local_buckets
     from kitty_troubleshoot.celery import app
 
     request.getfixturevalue("django_db_setup")
@@ -240,7 +239,7 @@ def _made_for_the_module(request):
         with blocker.unblock():
             # As each test's own fixtures would have it (_fresh_cache, _demo_languages, _fast_password_hashing).
             cache.clear()
-            reset_local_buckets()
+            platform_memory_forget()
             translation.deactivate()
             module_transaction.__enter__()
             with override_settings(DEMO_TRANSLATIONS=translations, PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
@@ -282,6 +281,15 @@ def article(db, _made_for_the_module):
     return _made_once_or_now(_made_for_the_module, article_make)
 
 
+def platform_memory_forget() -> None:
+    """Forget this process's throttle buckets and breakers (those in Redis live in the cache's database)."""
+    from apps.platforms.breaker import reset_local_breakers
+    from apps.platforms.throttle import reset_local_buckets
+
+    reset_local_buckets()
+    reset_local_breakers()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Every test starts with an empty cache and empty throttle buckets.
@@ -291,12 +299,8 @@ def _fresh_cache():
     """
     from django.core.cache import cache
 
-    from apps.platforms.breaker import reset_local_breakers
-    from apps.platforms.throttle import reset_local_buckets
-
     cache.clear()  # on Redis this empties the cache's database, throttles and breakers included
-    reset_local_buckets()
-    reset_local_breakers()
+    platform_memory_forget()
     yield
 
 

@@ -13,9 +13,7 @@ import pytest
 from werkzeug import Request, Response
 
 from apps.platforms.base import Connection
-from apps.platforms.breaker import reset_local_breakers
-from apps.platforms.throttle import reset_local_buckets
-from tests.conftest import redis_url_for_tests
+from tests.conftest import platform_memory_forget, redis_url_for_tests
 
 # A short read timeout so "the platform is too slow" tests (those with ``slow_handler``) stay fast;
 # every other test waits as long as a busy machine may take to serve the local platform's answer.
@@ -25,11 +23,9 @@ PATIENT_READ_TIMEOUT = 10.0
 
 @pytest.fixture(autouse=True)
 def _fresh_local_buckets() -> Iterator[None]:
-    reset_local_buckets()
-    reset_local_breakers()
+    platform_memory_forget()
     yield
-    reset_local_buckets()
-    reset_local_breakers()
+    platform_memory_forget()
 
 
 @pytest.fixture(params=["in-process", "redis"])
