@@ -96,6 +96,8 @@ def environment(db_name: str, static_root: str, *, reuse: bool) -> dict[str, str
         CELERY_BROKER_URL=f"redis://{HOST}:{REDIS_PORT}/{BROKER_DB}",
         CACHE_KEY_PREFIX=CACHE_PREFIX,
         CHECK_STARTS_PER_MINUTE="100000",
+        # No worker here: the press answers at once and its task runs in this process, measured apart.
+        CHECK_START_WAIT_MS="0",
         STATIC_ROOT=static_root,
         LOG_LEVEL="WARNING",
     )
@@ -111,7 +113,7 @@ def backend_cpu_ms(pid: int) -> float:
 class Meter:
     """CPU of this process and of its PostgreSQL session, and the queries, per kind of request."""
 
-    def __init__(self, profile: str | None, show: str | None = None):
+    def __init__(self, profile: str | None, show: str | None = None, dump: str | None = None):
         from django.db import connection
 
         connection.ensure_connection()
@@ -120,6 +122,7 @@ class Meter:
             self.backend = cursor.fetchone()[0]
         self.profile = profile
         self.show = show
+        self.dump = dump
         self.profiler = cProfile.Profile()
         self.cpu: dict[str, list[float]] = defaultdict(list)
         self.pg: dict[str, list[float]] = defaultdict(list)
@@ -160,6 +163,8 @@ class Meter:
     def report(self, calls: Meter | None = None) -> None:
         if self.profile:
             stats = pstats.Stats(self.profiler)
+            if self.dump:
+                stats.dump_stats(self.dump)
             stats.sort_stats("cumulative").print_stats(r"/(apps|kitty_troubleshoot|templatetags)/", 50)
             stats.sort_stats("cumulative").print_stats(40)
             stats.sort_stats("tottime").print_stats(25)
@@ -305,6 +310,7 @@ def main() -> int:
     parser.add_argument("--merchants", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5, help="presses per merchant (after one warm-up)")
     parser.add_argument("--profile", choices=KINDS, help="print cProfile's top functions for this kind")
+    parser.add_argument("--dump", metavar="FILE", help="with --profile: also write cProfile's stats to FILE")
     parser.add_argument("--queries", choices=KINDS, help="print the SQL of one request of this kind")
     parser.add_argument("--db-name", type=database_name, default=DB_NAME)
     parser.add_argument("--keep", action="store_true", help="leave the database in place")
@@ -336,7 +342,7 @@ def main() -> int:
         log(f"{len(browsers)} merchants signed in; {args.rounds} rounds each after a warm-up")
         for browser in browsers:  # warm-up: templates, page types, connections
             one_round(Meter(None), *browser)
-        meter = Meter(args.profile, args.queries)
+        meter = Meter(args.profile, args.queries, args.dump)
         for _ in range(args.rounds):
             for browser in browsers:
                 one_round(meter, *browser)

@@ -277,6 +277,12 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30)
 # A check task still queued after this many seconds is dropped and its runs
 # show "couldn't finish": a click's answer is no use minutes later.
 CHECK_TASK_EXPIRES = env_int("CHECK_TASK_EXPIRES", 30)
+# A start with nothing queued ahead waits up to this long (ms, at most 1500) for its
+# checks to end, and answers with their results instead of "Checking…" and a look
+# later; at most CHECK_START_WAITERS requests of a web process wait at once
+# (apps/checks/services/ending.py). 0 answers every start at once.
+CHECK_START_WAIT_MS = env_int("CHECK_START_WAIT_MS", 300)
+CHECK_START_WAITERS = env_int("CHECK_START_WAITERS", 2)
 # Syncs and backfills: their own limits; a SyncRun left running past the hard
 # one (plus a little grace) is ended as failed by the sweeper (beat).
 SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 300)

@@ -547,17 +547,20 @@ def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.05):
 
 
 @pytest.fixture(autouse=True)
-def _celery_mode(request):
+def _celery_mode(request, settings):
     """Tasks run eagerly unless the test asked for a real worker (``celery_worker``).
 
     A test inside a rolled-back transaction cannot share its rows with a
     worker process, so only tests that commit (celery_worker does) use one.
+    Without one, a start never waits for its task to say it ended: an eager
+    task has ended already, and a task a test holds back never will.
     """
     from kitty_troubleshoot.celery import app
 
     if "celery_worker" in request.fixturenames:
         yield
         return
+    settings.CHECK_START_WAIT_MS = 0
     was = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from kitty_troubleshoot.celery import soft_time_limit_in_thread
 
+from .services.ending import task_ended
 from .services.running import check_runs_execute, check_runs_expire_overdue
 
 
@@ -19,8 +20,12 @@ def run_checks(self, run_ids: list[int]) -> int:
     """
     hard_limit, soft_limit = self.request.timelimit or (None, None)
     # The interactive worker is a threads pool, which enforces no time limit of its own.
-    with soft_time_limit_in_thread(soft_limit, is_eager=self.request.is_eager):
-        return check_runs_execute(run_ids, task_id=self.request.id or "", time_limit=hard_limit)
+    try:
+        with soft_time_limit_in_thread(soft_limit, is_eager=self.request.is_eager):
+            return check_runs_execute(run_ids, task_id=self.request.id or "", time_limit=hard_limit)
+    finally:
+        if not self.request.is_eager:  # a start may be waiting to answer with the results
+            task_ended(self.request.id or "")
 
 
 @shared_task(ignore_result=True)

@@ -30,6 +30,7 @@ from .selectors.viewers import (
     diagnosis_merchant_id,
     run_for_viewer,
 )
+from .services.ending import start_end_wait
 from .services.fixes import fix_apply_request
 from .services.previews import preview_sandbox_reset
 from .services.queueing import ChecksUnavailable
@@ -206,13 +207,15 @@ def check_start(request, every_step: bool = False):
     if preview is None and request.session.get(session_key) != str(diagnosis.uuid):
         request.session[session_key] = str(diagnosis.uuid)
 
+    # Most checks end in a moment: the answer carries their results rather than "Checking…" and a look.
+    start.runs, queued_ahead = start_end_wait(start.runs)
     if not request.htmx:
         return _back_to(page, anchor, checking=True)
     # A diagnosis this request created has no runs but these, and every step's newest run is this
     # start's when it ran every step afresh: they are shown without reading them back.
     runs = start.runs if start.created or (run_all and start.fresh) else None
     if run_all:
-        return _summary_response(request, page, diagnosis, n=0, runs=runs)
+        return _summary_response(request, page, diagnosis, n=0, runs=runs, queued_ahead=queued_ahead)
     shown = request.POST.get("shown", "")
     return _panel_widget_response(
         request, page, diagnosis, targets[-1].block_id, others=shown != str(diagnosis.uuid), runs=runs
@@ -387,7 +390,14 @@ def _shown_value(steps: set[str]) -> str:
 
 
 def _summary_response(
-    request, page, diagnosis, *, n: int, shown: set[str] | None = None, runs: list[CheckRun] | None = None
+    request,
+    page,
+    diagnosis,
+    *,
+    n: int,
+    shown: set[str] | None = None,
+    runs: list[CheckRun] | None = None,
+    queued_ahead: int | None = -1,
 ):
     """The summary (most likely cause, how many passed) plus the steps' widgets, swapped out of band.
 
@@ -395,7 +405,8 @@ def _summary_response(
     the steps that ended since the page last had them (``shown``: the steps it
     has final, which each answer's next look names), so a screen reader hears
     each result once and a look at a diagnosis still waiting on a slow
-    platform sends, and renders, only the summary. ``runs``: see ``check_panel``.
+    platform sends, and renders, only the summary. ``runs``: see ``check_panel``;
+    ``queued_ahead``: ``runs_queued_ahead`` of them, when the caller has counted (-1: not counted).
     """
     panel = check_panel(request, page, diagnosis=diagnosis, runs=runs)
     widgets = list(panel.widgets.values())
@@ -416,7 +427,11 @@ def _summary_response(
         "already_here": panel.already_here,
         "poll_delay": poll_delay(n)
         if summary.done
-        else poll_delay(n, runs_ahead=runs_queued_ahead(runs), quiet_ms=runs_quiet_ms(runs)),
+        else poll_delay(
+            n,
+            runs_ahead=runs_queued_ahead(runs) if queued_ahead == -1 else queued_ahead,
+            quiet_ms=runs_quiet_ms(runs),
+        ),
         "next_n": n + 1,
         "poll_shown": _shown_value(final),
     }
