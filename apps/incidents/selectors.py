@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
@@ -23,10 +23,16 @@ def plugin_platform(merchant_id: int | None, plugin_id: int | None) -> str:
     return platform.first() or ""
 
 
-def banner_incidents(platform: str, *, now: datetime | None = None) -> dict[str, Incident]:
+def _plugin_platform_query(merchant_id: int, plugin_id: int) -> Subquery:
+    """``plugin_platform`` as part of another query: asked in the same round trip."""
+    return Subquery(Plugin.objects.filter(merchant_id=merchant_id, pk=plugin_id).values("platform")[:1])
+
+
+def banner_incidents(platform: str | Subquery, *, now: datetime | None = None) -> dict[str, Incident]:
     """By check key: the confirmed incident on this platform, else one resolved lately after being confirmed.
 
     An incident nobody confirmed is never shown, not even once resolved.
+    ``platform``: its key, or the query of a plugin's (``_plugin_platform_query``).
     """
     if not platform:
         return {}
@@ -54,8 +60,11 @@ def panel_incidents(panel) -> dict[str, Incident]:
     if getattr(panel, "preview", None) is not None:
         return {}
     # The panel's plugins are the reader's own (its account's): a typed id outside them says nothing.
-    # Asked in one query, not the account's plugin list and then the plugin.
-    return banner_incidents(plugin_platform(panel.subjects_of, panel.selected_subject))
+    # Asked in one query with the incidents, not the account's plugin list, then the plugin, then them.
+    subject = panel.selected_subject
+    if panel.subjects_of is None or subject is None:
+        return {}
+    return banner_incidents(_plugin_platform_query(panel.subjects_of, subject))
 
 
 def ticket_incidents(diagnosis: Diagnosis | None) -> list[Incident]:
