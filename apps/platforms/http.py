@@ -38,6 +38,7 @@ from apps.platforms.breaker import breaker_for
 from apps.platforms.throttle import Throttle
 from kitty_troubleshoot.logfilters import path_for_log
 from kitty_troubleshoot.said import Said, said, said_n
+from kitty_troubleshoot.waits import about_to_wait
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ class PlatformHTTP:
                 ),
                 retry_after=paused,
             )
+        about_to_wait()  # e.g. a check task writes the results it holds before this call may hang
         deadline = time.monotonic() + max_wait
         retries = 0
         while True:

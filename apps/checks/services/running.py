@@ -7,9 +7,11 @@ import time
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import connection
 from django.utils import timezone
 
 from kitty_troubleshoot.said import said
+from kitty_troubleshoot.waits import before_waiting
 
 from ..base import CheckContext, InputError, Outcome
 from ..models import CheckRun
@@ -53,10 +55,72 @@ def check_runs_execute(run_ids: list[int], *, task_id: str = "", time_limit: flo
         ).select_related("diagnosis")
     }
     shared: dict = {}
-    for run_id in run_ids:  # in the order they were started: a fix first, then the checks after it
-        if run_id in claimed:
-            _execute(claimed[run_id], shared)
+    results = _Results()
+    # Quick checks' results are written together; before a check waits on a platform, what is held is written.
+    with before_waiting(results.write_before_waiting):
+        try:
+            for run_id in run_ids:  # in the order they were started: a fix first, then the checks after it
+                if run_id in claimed:
+                    results.add(claimed[run_id].pk, _execute(claimed[run_id], shared))
+        finally:
+            results.write()
     return len(claimed)
+
+
+class _Results:
+    """Finished runs' results not yet written: written together, each only if its run is still running.
+
+    One statement for them all on PostgreSQL (an ``UPDATE … FROM (VALUES …)``),
+    instead of one per run; a run ended meanwhile (as "couldn't finish", past
+    its deadline) keeps that end, as each run's own update would have.
+    """
+
+    def __init__(self):
+        self.held: list[tuple[int, dict]] = []
+
+    def add(self, pk: int, fields: dict) -> None:
+        self.held.append((pk, fields))
+
+    def write_before_waiting(self) -> None:
+        # Not inside a transaction a check opened: rolled back with it, the results would be lost.
+        if not connection.in_atomic_block:
+            self.write()
+
+    def write(self) -> None:
+        held, self.held = self.held, []
+        groups: dict[tuple[str, ...], list[tuple[int, dict]]] = {}
+        for pk, fields in held:
+            groups.setdefault(tuple(fields), []).append((pk, fields))
+        for rows in groups.values():
+            if connection.vendor == "postgresql" and len(rows) > 1:
+                _results_update(rows)
+            else:
+                for pk, fields in rows:
+                    CheckRun.objects.filter(pk=pk, status=CheckRun.State.RUNNING).update(**fields)
+
+
+def _results_update(rows: list[tuple[int, dict]]) -> None:
+    """``rows`` (pk, the same fields each) in one UPDATE, where the run is still running (PostgreSQL)."""
+    meta = CheckRun._meta
+    fields = [meta.get_field(name) for name in rows[0][1]]
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    casts = [f"CAST(%s AS {pk.db_type(connection)})"] + [
+        f"CAST(%s AS {field.db_type(connection)})" for field in fields
+    ]
+    params: list = []
+    for row_pk, values in rows:
+        params.append(row_pk)
+        params.extend(field.get_db_prep_save(values[field.name], connection) for field in fields)
+    columns = [quote(pk.column)] + [quote(field.column) for field in fields]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS r SET "
+        + ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+        + f" FROM (VALUES {', '.join(['(' + ', '.join(casts) + ')'] * len(rows))}) AS v({', '.join(columns)})"
+        + f" WHERE r.{quote(pk.column)} = v.{quote(pk.column)} AND r.{quote('status')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, CheckRun.State.RUNNING.value])
 
 
 def _claim_leftovers(mine, *, task_id: str, now, limit: timedelta, deadline) -> None:
@@ -76,7 +140,8 @@ def _claim_leftovers(mine, *, task_id: str, now, limit: timedelta, deadline) -> 
     mine.filter(status=CheckRun.State.QUEUED, deadline__lte=now).update(**_couldnt_finish())
 
 
-def _execute(run: CheckRun, shared: dict) -> None:
+def _execute(run: CheckRun, shared: dict) -> dict:
+    """Run one claimed run's check (its fix first, if it asked for one); the fields its result is written to."""
     started = time.perf_counter()
     check_class = get_check(run.check_key)
     diagnosis = run.diagnosis
@@ -121,15 +186,15 @@ def _execute(run: CheckRun, shared: dict) -> None:
     evidence = list(outcome.evidence)
     if fix_error:
         evidence.insert(0, said("The fix was not applied: %(why)s", why=fix_error))
-    CheckRun.objects.filter(pk=run.pk, status=CheckRun.State.RUNNING).update(
-        status=outcome.status.value,
+    return {
+        "status": outcome.status.value,
         **CheckRun.verdict_fields(outcome.summary, evidence),
-        data=outcome.data,
-        fixes_offered=[f.as_dict() for f in outcome.fixes],
-        fixes_applied=applied,
-        finished_at=timezone.now(),
-        task_seconds=time.perf_counter() - started,
-    )
+        "data": outcome.data,
+        "fixes_offered": [f.as_dict() for f in outcome.fixes],
+        "fixes_applied": applied,
+        "finished_at": timezone.now(),
+        "task_seconds": time.perf_counter() - started,
+    }
 
 
 def _fix_already_applied(run: CheckRun) -> bool:
