@@ -21,7 +21,7 @@ from .registry import get_check
 from .selectors.articles import article_from, live_article
 from .selectors.panel import NOJS_CHECKING_PARAM, check_panel
 from .selectors.previews import preview_article, preview_session_for_user, preview_url
-from .selectors.runs import latest_runs, runs_queued_ahead
+from .selectors.runs import latest_runs, runs_as_now, runs_queued_ahead
 from .selectors.steps import StepWidget, step_targets
 from .selectors.viewers import (
     SESSION_KEY,
@@ -208,7 +208,9 @@ def check_start(request, every_step: bool = False):
         request.session[session_key] = str(diagnosis.uuid)
 
     # Most checks end in a moment: the answer carries their results rather than "Checking…" and a look.
-    start.runs, queued_ahead = start_end_wait(start.runs)
+    ended, queued_ahead = start_end_wait(start.runs)
+    if ended:
+        start.runs = runs_as_now(start.runs)
     if not request.htmx:
         return _back_to(page, anchor, checking=True)
     # A diagnosis this request created has no runs but these, and every step's newest run is this
@@ -334,7 +336,7 @@ def check_run_fix(request, run_uuid):
     page = _article_of(run)
     anchor = f"step-{run.step_number}"
     try:
-        fix_apply_request(
+        fixing = fix_apply_request(
             run=run,
             user=request.user,
             page=page,
@@ -346,6 +348,8 @@ def check_run_fix(request, run_uuid):
         latest = latest_runs(run.diagnosis).get(run.block_id, run)
         widget = StepWidget(run.block_id, run.step_number, run.check_key, "", run=latest)
         return _refuse(request, page, widget, False, anchor, str(exc))
+    # As a start: a fix and the checks after it that end in a moment are answered with their results.
+    start_end_wait([fixing])
     if not request.htmx:
         return _back_to(page, anchor, checking=True)
     # The summary follows every step as they are checked again, the fixed one among them.

@@ -12,7 +12,7 @@ from apps.checks.models import CheckRun
 from apps.checks.services import ending
 from apps.checks.services.ending import task_end_wait, task_ended
 from apps.commerce.models import Plugin
-from tests.checks.conftest import start, status_of
+from tests.checks.conftest import HTMX, start, status_of
 from tests.checks.test_worker_flow import poll_until_done
 from tests.conftest import service_missing, wait_for
 from tests.factories import PluginFactory
@@ -161,3 +161,20 @@ def test_without_javascript_a_quick_start_lands_on_the_results(client, live_demo
 
     assert "Step 4 keeps the order out: The platform is throttling" in page
     assert 'http-equiv="refresh"' not in page  # nothing left to follow
+
+
+def test_a_fix_answers_with_the_steps_checked_again_after_it(client, live_demo, real_workers):
+    wholesale = Plugin.objects.get(name__contains="Wholesale")
+    start(client, live_demo, wholesale, number="3001")  # every step, answered done
+    run = CheckRun.objects.filter(check_key="plugin_on_one_channel").latest("queued_at")
+    keep = wholesale.channels.get(code="wholesale")
+
+    answer = client.post(
+        f"/checks/runs/{run.uuid}/fix/", {"fix": "keep_only_channel", "choice": keep.pk}, **HTMX
+    ).content.decode()
+
+    # The fix's own answer: applied, every step checked again after it, nothing left to look at.
+    assert 'data-summary-status="done"' in answer
+    step_2 = live_demo.steps[1].id
+    assert f'id="check-{step_2}" data-check-status="passed"' in answer
+    assert "Fix applied" in answer

@@ -42,6 +42,12 @@ def latest_runs(diagnosis: Diagnosis, *, known: list[CheckRun] | None = None) ->
     return runs
 
 
+def runs_as_now(runs: list[CheckRun]) -> list[CheckRun]:
+    """The same runs read again, in the same order: e.g. after their task ended."""
+    now = CheckRun.objects.in_bulk([run.pk for run in runs])
+    return [now.get(run.pk, run) for run in runs]
+
+
 def runs_queued_ahead(runs) -> int | None:
     """How many runs wait in the queue ahead of these, when every one of them is still queued; else None.
 

@@ -97,19 +97,16 @@ def task_end_wait(task_id: str, *, queued_ahead: int | None) -> bool:
         slots.release()
 
 
-def start_end_wait(runs: list[CheckRun]) -> tuple[list[CheckRun], int | None]:
-    """One start's runs after a moment's wait for their task: (the runs, how many were queued ahead of them).
+def start_end_wait(runs: list[CheckRun]) -> tuple[bool, int | None]:
+    """Wait a moment for one start's runs: (whether their task ended meanwhile, how many runs were queued ahead).
 
-    The runs read again when their task ended meanwhile, else as they were;
-    the count is ``runs_queued_ahead``'s (None once they have left the queue),
-    for the answer's next look. Waits only for runs that are all still queued
-    and all in one task, i.e. none joined a run another start had in flight.
+    The count is ``runs_queued_ahead``'s (None once they have left the
+    queue), for the answer's next look when they have not ended. Waits only
+    for runs that are all still queued and all in one task, i.e. none joined
+    a run another start had in flight.
     """
     task_ids = {run.task_id for run in runs}
-    if not runs or len(task_ids) != 1 or any(run.status != CheckRun.State.QUEUED for run in runs):
-        return runs, runs_queued_ahead(runs)
     ahead = runs_queued_ahead(runs)
-    if not task_end_wait(task_ids.pop(), queued_ahead=ahead):
-        return runs, ahead
-    fresh = CheckRun.objects.in_bulk([run.pk for run in runs])
-    return [fresh.get(run.pk, run) for run in runs], None
+    if len(task_ids) != 1 or any(run.status != CheckRun.State.QUEUED for run in runs):
+        return False, ahead
+    return task_end_wait(task_ids.pop(), queued_ahead=ahead), ahead

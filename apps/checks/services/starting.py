@@ -17,6 +17,7 @@ from kitty_troubleshoot.said import said
 from ..base import AccountAccess, InputError
 from ..models import CheckRun, CheckStart, Diagnosis, PreviewSession
 from ..registry import account_directory, get_check
+from ..selectors.runs import runs_as_now
 from ..selectors.steps import StepTarget, before_step_one, every_step_targets
 from ..sets import CheckSet, set_of
 from .queueing import ChecksUnavailable, check_runs_enqueue, check_task_queue, task_expires_seconds
@@ -300,8 +301,7 @@ def check_runs_start(
     if new_runs and enqueue:  # else the caller runs them itself (check_runs_execute), e.g. in a bulk task
         ran = check_runs_enqueue([r.pk for r in new_runs], queue=check_task_queue(new_runs), task_id=task_id)
         if ran:  # the task ran in this call (eagerly): the runs as it left them
-            fresh = CheckRun.objects.in_bulk([r.pk for r in new_runs])
-            runs = [fresh.get(r.pk, r) for r in runs]
+            runs = runs_as_now(runs)
     return runs
 
 
