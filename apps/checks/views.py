@@ -208,10 +208,9 @@ def check_start(request, every_step: bool = False):
         request.session[session_key] = str(diagnosis.uuid)
 
     # Most checks end in a moment: the answer carries their results rather than "Checking…" and a look.
-    wait = start_end_wait(start.runs)
-    if wait.waited:
+    ended, queued_ahead = start_end_wait(start.runs)
+    if ended:
         start.runs = runs_as_now(start.runs)
-    queued_ahead = -1 if wait.waited else wait.queued_ahead  # counted before the wait: stale after it
     if not request.htmx:
         return _back_to(page, anchor, checking=True)
     # A diagnosis this request created has no runs but these, and every step's newest run is this

@@ -71,10 +71,6 @@ def test_a_start_on_a_store_that_hangs_answers_checking_without_waiting_for_the_
 
         assert 'data-summary-status="running"' in answer
         assert store.pages_served == 0  # answered while the store still holds the order lookup
-        # The steps that ended meanwhile are in it already, beside the one still waiting on the store.
-        step_1 = live_demo.steps[0].id
-        assert f'id="check-{step_1}" data-check-status="passed"' in answer
-        assert "Checking…" in answer
         store.release()
         final, _ = poll_until_done(client, answer)
         assert 'data-summary-status="done"' in final

@@ -6,8 +6,7 @@ request more (session, user, account, the diagnosis, its runs) for every
 diagnosis, only to learn it is done. Instead, a start whose task has nothing
 queued ahead of it waits a moment (``CHECK_START_WAIT_MS``) for the task to
 say it ended, and answers with the results themselves; a task that takes
-longer (a slow platform) is answered with the steps that have ended and
-"Checking…" on the rest, and looked at.
+longer (a slow platform) is answered as before, "Checking…", and looked at.
 
 The task pushes one item onto a list of its own in Redis as it ends; the
 start waits on that list (BLPOP), so waiting costs no CPU. At most
@@ -22,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import NamedTuple
 
 from django.conf import settings
 
@@ -74,21 +72,21 @@ def _waiter_slots() -> threading.BoundedSemaphore:
         return slots
 
 
-def task_end_wait(task_id: str, *, queued_ahead: int | None) -> bool | None:
-    """Wait a moment for the task ``task_id`` to end: True if it did, False if not, None if no wait was made.
+def task_end_wait(task_id: str, *, queued_ahead: int | None) -> bool:
+    """Wait a moment for the task ``task_id`` to end; whether it did.
 
-    No wait when runs are queued ahead of the task (``queued_ahead``:
+    Does not wait when runs are queued ahead of the task (``queued_ahead``:
     ``runs_queued_ahead`` of its runs; it would not end in a moment), when
     this process already has ``CHECK_START_WAITERS`` requests waiting, or
     without Redis.
     """
     wait_ms = int(getattr(settings, "CHECK_START_WAIT_MS", 0))
     if not task_id or wait_ms <= 0 or queued_ahead:
-        return None
+        return False
     client = _client()
     slots = _waiter_slots()
     if client is None or slots is None or not slots.acquire(blocking=False):
-        return None
+        return False
     try:
         # Under the client's socket timeout (2 s), so a long wait is never mistaken for Redis gone.
         return client.blpop([_ended_key(task_id)], timeout=min(wait_ms, 1500) / 1000) is not None
@@ -99,26 +97,16 @@ def task_end_wait(task_id: str, *, queued_ahead: int | None) -> bool | None:
         slots.release()
 
 
-class Waited(NamedTuple):
-    """What a start's wait came to (``start_end_wait``)."""
+def start_end_wait(runs: list[CheckRun]) -> tuple[bool, int | None]:
+    """Wait a moment for one start's runs: (whether their task ended meanwhile, how many runs were queued ahead).
 
-    ended: bool  # its task said it ended
-    waited: bool  # it waited (whether or not the task ended meanwhile): its runs may have moved on
-    queued_ahead: int | None  # ``runs_queued_ahead`` of its runs before the wait
-
-
-def start_end_wait(runs: list[CheckRun]) -> Waited:
-    """Wait a moment for one start's runs, all still queued and in one task (none joined one in flight).
-
-    ``queued_ahead`` is for the answer's next look when they have not
-    ended. After a wait that did not end, the runs are read again all the
-    same: the quick steps' results show in the answer, beside the one still
-    waiting on a platform, and the next look is paced by how long nothing
-    has ended (``runs_quiet_ms``) rather than made at once.
+    The count is ``runs_queued_ahead``'s (None once they have left the
+    queue), for the answer's next look when they have not ended. Waits only
+    for runs that are all still queued and all in one task, i.e. none joined
+    a run another start had in flight.
     """
     task_ids = {run.task_id for run in runs}
     ahead = runs_queued_ahead(runs)
     if len(task_ids) != 1 or any(run.status != CheckRun.State.QUEUED for run in runs):
-        return Waited(False, False, ahead)
-    outcome = task_end_wait(task_ids.pop(), queued_ahead=ahead)
-    return Waited(ended=bool(outcome), waited=outcome is not None, queued_ahead=ahead)
+        return False, ahead
+    return task_end_wait(task_ids.pop(), queued_ahead=ahead), ahead
