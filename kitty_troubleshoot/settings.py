@@ -282,7 +282,7 @@ CHECK_TASK_EXPIRES = env_int("CHECK_TASK_EXPIRES", 30)
 # later; at most CHECK_START_WAITERS requests of a web process wait at once
 # (apps/checks/services/ending.py). 0 answers every start at once.
 CHECK_START_WAIT_MS = env_int("CHECK_START_WAIT_MS", 300)
-CHECK_START_WAITERS = env_int("CHECK_START_WAITERS", 2)
+CHECK_START_WAITERS = env_int("CHECK_START_WAITERS", 3)
 # Syncs and backfills: their own limits; a SyncRun left running past the hard
 # one (plus a little grace) is ended as failed by the sweeper (beat).
 SYNC_TASK_SOFT_TIME_LIMIT = env_int("SYNC_TASK_SOFT_TIME_LIMIT", 300)
