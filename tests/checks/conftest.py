@@ -71,3 +71,25 @@ def status_of(html: str) -> str:
     """
     statuses = re.findall(r'data-check-status="([a-z-]+)"', html)
     return next((status for status in statuses if status != "idle"), statuses[0])
+
+
+@pytest.fixture
+def hanging_shopify(live_demo):
+    """(store, plugin): a Shopify plugin of the demo merchant whose store holds each order lookup 30 s.
+
+    ``store.release()`` answers everything at once from then on; the store stops after the test.
+    """
+    from tests.factories import PluginFactory
+    from tests.slow_store import SlowShopifyStore, days_ago
+
+    store = SlowShopifyStore(count=5, first_placed_at=days_ago(1), page_seconds=30)
+    try:
+        plugin = PluginFactory(
+            merchant=plugin_named("EU store").merchant,
+            platform="shopify",
+            name="Slow Shopify",
+            credentials=store.credentials(),
+        )
+        yield store, plugin
+    finally:
+        store.stop()

@@ -12,14 +12,12 @@ from django.utils import timezone
 
 from apps.checks.models import CheckRun, Diagnosis
 from apps.checks.services.running import _Results
-from apps.commerce.models import Plugin
 from kitty_troubleshoot.said import said
 from kitty_troubleshoot.waits import about_to_wait, before_waiting
 from tests.checks.conftest import start
 from tests.checks.test_worker_flow import poll_until_done
 from tests.conftest import service_missing, wait_for
 from tests.factories import MerchantFactory, PluginFactory, UserFactory, order_inputs
-from tests.slow_store import SlowShopifyStore, days_ago
 
 
 def _running_runs(count: int) -> list[CheckRun]:
@@ -105,27 +103,20 @@ def test_a_call_about_to_wait_writes_what_is_held_first():
     assert written == ["written"]
 
 
-def test_a_quick_steps_result_shows_while_a_slow_stores_step_still_waits(client, live_demo, celery_worker):
+def test_a_quick_steps_result_shows_while_a_slow_stores_step_still_waits(
+    client, live_demo, celery_worker, hanging_shopify
+):
     if celery_worker is None:
         service_missing("this needs real Celery workers (set CELERY_BROKER_URL and DATABASE_URL)")
-    store = SlowShopifyStore(count=5, first_placed_at=days_ago(1), page_seconds=30)
-    try:
-        slow = PluginFactory(
-            merchant=Plugin.objects.get(name__contains="EU store").merchant,
-            platform="shopify",
-            name="Slow Shopify",
-            credentials=store.credentials(),
-        )
-        answer = start(client, live_demo, slow, number="1002").content.decode()
-        runs = CheckRun.objects.filter(diagnosis__subject_id=slow.pk)
+    store, slow = hanging_shopify
+    answer = start(client, live_demo, slow, number="1002").content.decode()
+    runs = CheckRun.objects.filter(diagnosis__subject_id=slow.pk)
 
-        # Checked before the first order lookup, written before it waits on the store.
-        wait_for(lambda: runs.exclude(status__in=CheckRun.IN_FLIGHT).exists(), timeout=20)
-        assert runs.filter(status=CheckRun.State.RUNNING).exists()
-        assert store.pages_served == 0  # the store still holds the lookup
+    # Checked before the first order lookup, written before it waits on the store.
+    wait_for(lambda: runs.exclude(status__in=CheckRun.IN_FLIGHT).exists(), timeout=20)
+    assert runs.filter(status=CheckRun.State.RUNNING).exists()
+    assert store.pages_served == 0  # the store still holds the lookup
 
-        store.release()
-        final, _ = poll_until_done(client, answer)
-        assert 'data-summary-status="done"' in final
-    finally:
-        store.stop()
+    store.release()
+    final, _ = poll_until_done(client, answer)
+    assert 'data-summary-status="done"' in final

@@ -15,8 +15,6 @@ from apps.commerce.models import Plugin
 from tests.checks.conftest import HTMX, start, status_of
 from tests.checks.test_worker_flow import poll_until_done
 from tests.conftest import service_missing, wait_for
-from tests.factories import PluginFactory
-from tests.slow_store import SlowShopifyStore, days_ago
 
 
 @pytest.fixture
@@ -56,26 +54,17 @@ def test_one_steps_click_answers_with_its_result(client, live_demo, real_workers
 
 
 def test_a_start_on_a_store_that_hangs_answers_checking_without_waiting_for_the_store(
-    client, live_demo, real_workers
+    client, live_demo, real_workers, hanging_shopify
 ):
-    store = SlowShopifyStore(count=5, first_placed_at=days_ago(1), page_seconds=30)
-    try:
-        slow = PluginFactory(
-            merchant=Plugin.objects.get(name__contains="EU store").merchant,
-            platform="shopify",
-            name="Slow Shopify",
-            credentials=store.credentials(),
-        )
+    store, slow = hanging_shopify
 
-        answer = start(client, live_demo, slow, number="1002").content.decode()
+    answer = start(client, live_demo, slow, number="1002").content.decode()
 
-        assert 'data-summary-status="running"' in answer
-        assert store.pages_served == 0  # answered while the store still holds the order lookup
-        store.release()
-        final, _ = poll_until_done(client, answer)
-        assert 'data-summary-status="done"' in final
-    finally:
-        store.stop()
+    assert 'data-summary-status="running"' in answer
+    assert store.pages_served == 0  # answered while the store still holds the order lookup
+    store.release()
+    final, _ = poll_until_done(client, answer)
+    assert 'data-summary-status="done"' in final
 
 
 def test_a_task_that_ended_is_seen_by_the_start_waiting_for_it(with_redis, settings):
