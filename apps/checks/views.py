@@ -209,13 +209,14 @@ def check_start(request, every_step: bool = False):
 
     # Most checks end in a moment: the answer carries their results rather than "Checking…" and a look.
     ended, queued_ahead = start_end_wait(start.runs)
-    if ended:
-        start.runs = runs_as_now(start.runs)
     if not request.htmx:
         return _back_to(page, anchor, checking=True)
     # A diagnosis this request created has no runs but these, and every step's newest run is this
-    # start's when it ran every step afresh: they are shown without reading them back.
-    runs = start.runs if start.created or (run_all and start.fresh) else None
+    # start's when it ran every step afresh: they are shown without reading every step's back
+    # (only these, once their task has ended). Otherwise the panel reads each step's newest.
+    runs = None
+    if start.created or (run_all and start.fresh):
+        runs = runs_as_now(start.runs) if ended else start.runs
     if run_all:
         return _summary_response(request, page, diagnosis, n=0, runs=runs, queued_ahead=queued_ahead)
     shown = request.POST.get("shown", "")

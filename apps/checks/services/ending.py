@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 ENDED_KEEP_SECONDS = 30
 
 _waiters_lock = threading.Lock()
-_waiters: dict[int, threading.BoundedSemaphore] = {}
+_waiters: dict[int, threading.BoundedSemaphore | None] = {}
 
 
 def _ended_key(task_id: str) -> str:
@@ -54,16 +54,18 @@ def task_ended(task_id: str) -> None:
     client = _client()
     if client is None or not task_id:
         return
+    key = _ended_key(task_id)
     try:
         with client.pipeline(transaction=False) as pipe:
-            pipe.rpush(_ended_key(task_id), 1)
-            pipe.expire(_ended_key(task_id), ENDED_KEEP_SECONDS)
+            pipe.rpush(key, 1)
+            pipe.expire(key, ENDED_KEEP_SECONDS)
             pipe.execute()
     except Exception as exc:  # the start then answers "Checking…" and looks, as without this
         logger.warning("could not say that check task %s ended: %s", task_id, exc.__class__.__name__)
 
 
-def _waiter_slots() -> threading.BoundedSemaphore:
+def _waiter_slots() -> threading.BoundedSemaphore | None:
+    """This process' places for waiting starts (None: ``CHECK_START_WAITERS`` is 0)."""
     count = max(0, int(getattr(settings, "CHECK_START_WAITERS", 0)))
     with _waiters_lock:
         slots = _waiters.get(count)

@@ -104,7 +104,7 @@ def _results_update(rows: list[tuple[int, dict]]) -> None:
     meta = CheckRun._meta
     fields = [meta.get_field(name) for name in rows[0][1]]
     quote = connection.ops.quote_name
-    pk = meta.pk
+    pk, status = meta.pk, meta.get_field("status")
     casts = [f"CAST(%s AS {pk.db_type(connection)})"] + [
         f"CAST(%s AS {field.db_type(connection)})" for field in fields
     ]
@@ -117,7 +117,7 @@ def _results_update(rows: list[tuple[int, dict]]) -> None:
         f"UPDATE {quote(meta.db_table)} AS r SET "
         + ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
         + f" FROM (VALUES {', '.join(['(' + ', '.join(casts) + ')'] * len(rows))}) AS v({', '.join(columns)})"
-        + f" WHERE r.{quote(pk.column)} = v.{quote(pk.column)} AND r.{quote('status')} = %s"
+        + f" WHERE r.{quote(pk.column)} = v.{quote(pk.column)} AND r.{quote(status.column)} = %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, CheckRun.State.RUNNING.value])
