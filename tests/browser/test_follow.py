@@ -8,6 +8,7 @@ from apps.commerce.models import Notification, Plugin
 from apps.follow.services import watches_follow
 from tests.browser.conftest import sign_in
 from tests.browser.test_page import check_every_step, choose
+from tests.conftest import wait_for
 from tests.factories import fresh_order
 
 pytestmark = [pytest.mark.browser]
@@ -27,6 +28,10 @@ def test_watch_an_order_then_read_that_it_arrived_in_the_inbox(demo_site, page):
 
     plugin_sync(plugin=main, mode="scheduled")  # the next sync brings it in
     watches_follow()
+    # The sync also queues a look at the watches on the worker: if that look holds the watch, this one
+    # skips it, and the worker's "Order arrived" lands a moment later. Count once it is there.
+    arrived = Notification.objects.filter(merchant=main.merchant, kind=Notification.Kind.ORDER_ARRIVED)
+    wait_for(arrived.exists, timeout=20)
     unread = Notification.objects.filter(merchant=main.merchant, read=False).count()
     page.reload()
     bell = page.get_by_role("link", name=f"Notifications, {unread} unread")
